@@ -1,0 +1,9 @@
+module github.com/lbrx/lbrx/cuda
+
+go 1.26
+
+require github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
+
+require github.com/x448/float16 v0.8.4 // indirect
+
+replace github.com/lbrx/lbrx/core => ../core

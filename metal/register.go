@@ -1,0 +1,5 @@
+package metal
+
+import "github.com/lbrx/lbrx/core"
+
+func init() { core.Register(newDevice()) }

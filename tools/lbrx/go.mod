@@ -1,0 +1,20 @@
+module github.com/lbrx/lbrx/tools/lbrx
+
+go 1.26
+
+require github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
+
+replace github.com/lbrx/lbrx/core => ../../core
+
+require (
+	github.com/lbrx/lbrx/cuda v0.0.0-00010101000000-000000000000
+	github.com/lbrx/lbrx/metal v0.0.0-00010101000000-000000000000
+)
+
+require github.com/x448/float16 v0.8.4 // indirect
+
+replace (
+	github.com/lbrx/lbrx/cuda => ../../cuda
+	github.com/lbrx/lbrx/metal => ../../metal
+	github.com/lbrx/lbrx/quant => ../../quant
+)

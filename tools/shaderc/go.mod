@@ -1,0 +1,5 @@
+module github.com/lbrx/lbrx/tools/shaderc
+
+go 1.26
+
+replace github.com/lbrx/lbrx/core => ../../core
