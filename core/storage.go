@@ -69,7 +69,7 @@ func typedSlice[T Element](b []byte) ([]T, error) {
 	if len(b)%size != 0 {
 		return nil, fmt.Errorf("byte length %d is not a multiple of the element size %d", len(b), size)
 	}
-	if uintptr(unsafe.Pointer(&b[0]))%uintptr(unsafe.Alignof(z)) != 0 {
+	if uintptr(unsafe.Pointer(&b[0]))%unsafe.Alignof(z) != 0 {
 		return nil, errMisaligned
 	}
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/size), nil

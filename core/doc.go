@@ -1,0 +1,32 @@
+// Package core is lbrx's tensor model: element types (DType), shapes with
+// numpy broadcasting (Shape), typed tensors (Tensor) over a type-erased
+// handle (Array), storage (Storage, HostStorage), the device registry
+// (Device, Register, DefaultDevice) and the CPU backend with the portable
+// reference kernels every other backend is compared against.
+//
+// # Tensors and views
+//
+// A Tensor[T] is a shape, strides and an offset over a Storage, plus
+// Metadata (name, dimension names, quantization). Slice, Index, Permute,
+// Transpose, BroadcastTo, Reshape (of contiguous data), Squeeze and
+// Unsqueeze return views that share storage; nothing is copied until an op
+// writes a new tensor or Contiguous is called.
+//
+// # Devices
+//
+// Backends register themselves from init (import _ ".../metal"), also when
+// their hardware is missing, so that Devices can say why a device is
+// unavailable. DefaultDevice picks the best available device, or the one
+// named by LBRX_DEVICE. Tensor.To moves data and metadata between devices.
+// An op a device has no kernel for runs on the CPU through core and is
+// counted (Fallbacks).
+//
+// # Errors
+//
+// Everything fed by the outside world (files, user-given shapes and axes,
+// devices) is answered with an error that names what was wrong: the
+// shapes involved, the axis, the file, the tensor and the rule broken. No
+// input, however damaged or hostile, makes lbrx panic, hang, or allocate
+// more than the input justifies. Panics are reserved for programming errors
+// inside lbrx's own packages (registering a device twice).
+package core
