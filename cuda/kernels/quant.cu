@@ -1,0 +1,219 @@
+// Quantized matrix-vector products y[m, n] = sum_k x[m, k] * W[n, k] with W
+// in MLX's affine layout (codes LSB-first in uint32 words along each row,
+// w = scale*q + bias per group) or in ggml's Q8_0/Q4_0 blocks, and
+// dequantization of the same layouts for the matrix-matrix path (which then
+// runs through cuBLAS). FORMATS.md sections 2 and 3 give the layouts.
+
+#define QMV_ROWS 4   // output rows per warp: x loaded once serves them all
+#define QMV_MAXM 8   // x rows per launch
+#define QMV_WARPS 8  // warps per block
+
+__device__ __forceinline__ float ldf(const f32* p, i64 i) { return p[i]; }
+__device__ __forceinline__ float ldf(const f16* p, i64 i) { return h2f(p[i].x); }
+__device__ __forceinline__ float ldf(const bf16* p, i64 i) { return b2f(p[i].x); }
+
+// Eight consecutive x values starting at element i (a multiple of 8) as
+// floats.
+__device__ __forceinline__ void ld8(const f32* p, i64 i, float* v) {
+    const float4 a = *(const float4*)(p + i), b = *(const float4*)(p + i + 4);
+    v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+}
+__device__ __forceinline__ void ld8(const f16* p, i64 i, float* v) {
+    const uint4 a = *(const uint4*)(p + i);
+    const u32 w[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) { v[2 * j] = h2f((u16)(w[j] & 0xffff)); v[2 * j + 1] = h2f((u16)(w[j] >> 16)); }
+}
+__device__ __forceinline__ void ld8(const bf16* p, i64 i, float* v) {
+    const uint4 a = *(const uint4*)(p + i);
+    const u32 w[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) { v[2 * j] = __uint_as_float(w[j] << 16); v[2 * j + 1] = __uint_as_float(w[j] & 0xffff0000u); }
+}
+
+// Affine matrix-vector for 4- and 8-bit codes. Each lane takes 16 bytes of
+// codes (32 4-bit or 16 8-bit values, inside one group because group sizes
+// are multiples of 32) from QMV_ROWS rows, so one load of x feeds several
+// rows; per group, sum x*(s*q+b) = s*sum(x*q) + b*sum(x).
+template <int BITS, class T, class S>
+__device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* scales, const S* biases, T* y,
+                                           i32 M, i32 N, i32 K, i32 gs) {
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const i64 n0 = ((i64)blockIdx.x * QMV_WARPS + warp) * QMV_ROWS;
+    if (n0 >= N) return;
+    constexpr int PER = 128 / BITS;         // codes per 16-byte chunk
+    const i64 chunks = (i64)K / PER;         // chunks per row
+    const i64 groups = K / gs;
+    float acc[QMV_MAXM][QMV_ROWS];
+#pragma unroll
+    for (int m = 0; m < QMV_MAXM; ++m)
+#pragma unroll
+        for (int r = 0; r < QMV_ROWS; ++r) acc[m][r] = 0.f;
+
+    for (i64 c = lane; c < chunks; c += 32) {
+        uint4 q[QMV_ROWS];
+        float s[QMV_ROWS], b[QMV_ROWS];
+        const i64 g = c * PER / gs;
+#pragma unroll
+        for (int r = 0; r < QMV_ROWS; ++r) {
+            const i64 n = n0 + r < N ? n0 + r : n0;
+            q[r] = w[n * chunks + c];
+            s[r] = ldf(scales, n * groups + g);
+            b[r] = ldf(biases, n * groups + g);
+        }
+#pragma unroll
+        for (int m = 0; m < QMV_MAXM; ++m) {
+            if (m >= M) break;
+            float dot[QMV_ROWS];
+#pragma unroll
+            for (int r = 0; r < QMV_ROWS; ++r) dot[r] = 0.f;
+            float xs = 0.f;
+#pragma unroll
+            for (int h = 0; h < PER / 8; ++h) {
+                float xv[8];
+                ld8(x, (i64)m * K + c * PER + h * 8, xv);
+#pragma unroll
+                for (int j = 0; j < 8; ++j) xs += xv[j];
+#pragma unroll
+                for (int r = 0; r < QMV_ROWS; ++r) {
+                    // Eight codes: 32 bits of a word (4-bit) or two words (8-bit).
+                    const u32 words[4] = {q[r].x, q[r].y, q[r].z, q[r].w};
+#pragma unroll
+                    for (int j = 0; j < 8; ++j) {
+                        const int bit = (h * 8 + j) * BITS;
+                        const u32 code = (words[bit >> 5] >> (bit & 31)) & ((1u << BITS) - 1u);
+                        dot[r] = fmaf(xv[j], (float)code, dot[r]);
+                    }
+                }
+            }
+#pragma unroll
+            for (int r = 0; r < QMV_ROWS; ++r) acc[m][r] += s[r] * dot[r] + b[r] * xs;
+        }
+    }
+#pragma unroll
+    for (int m = 0; m < QMV_MAXM; ++m) {
+        if (m >= M) break;
+#pragma unroll
+        for (int r = 0; r < QMV_ROWS; ++r) {
+            const float v = warp_sum(acc[m][r]);
+            if (lane == 0 && n0 + r < N) st(y, (i64)m * N + n0 + r, v);
+        }
+    }
+}
+
+#define QMV(BITS, T, S)                                                                                  \
+    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                         \
+        qmv_affine##BITS##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
+                                     i32 M, i32 N, i32 K, i32 gs) {                                      \
+        qmv_affine<BITS, T, S>(x, w, scales, biases, y, M, N, K, gs);                                    \
+    }
+#define QMV_T(BITS, T) QMV(BITS, T, f32) QMV(BITS, T, f16) QMV(BITS, T, bf16)
+QMV_T(4, f32) QMV_T(4, f16) QMV_T(4, bf16)
+QMV_T(8, f32) QMV_T(8, f16) QMV_T(8, bf16)
+
+// ggml blocks: one lane per 32-value block, one warp per output row.
+// Blocks are 2-byte aligned (34 and 18 bytes), so they are read as u16.
+template <bool Q4, class T>
+__device__ __forceinline__ void qmv_ggml(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) {
+    const int lane = threadIdx.x & 31;
+    const i64 n = (i64)blockIdx.x * QMV_WARPS + (threadIdx.x >> 5);
+    if (n >= N) return;
+    constexpr int BW = Q4 ? 9 : 17;  // block size in u16 words
+    const i64 blocks = K / 32;
+    const u16* row = w + n * blocks * BW;
+    float acc[QMV_MAXM];
+#pragma unroll
+    for (int m = 0; m < QMV_MAXM; ++m) acc[m] = 0.f;
+    for (i64 blk = lane; blk < blocks; blk += 32) {
+        const u16* p = row + blk * BW;
+        const float d = h2f(p[0]);
+        float v[32];
+#pragma unroll
+        for (int j = 0; j < 16; ++j) {
+            const u32 h = p[1 + j / 2] >> ((j & 1) * 8) & 0xffu;  // byte j of qs
+            if (Q4) {
+                v[j] = (float)((int)(h & 15u) - 8);
+                v[j + 16] = (float)((int)(h >> 4) - 8);
+            } else {
+                v[j] = (float)(i8)h;
+            }
+        }
+        if (!Q4) {
+#pragma unroll
+            for (int j = 16; j < 32; ++j) v[j] = (float)(i8)(p[1 + j / 2] >> ((j & 1) * 8) & 0xffu);
+        }
+#pragma unroll
+        for (int m = 0; m < QMV_MAXM; ++m) {
+            if (m >= M) break;
+            float dot = 0.f;
+#pragma unroll
+            for (int j = 0; j < 32; ++j) dot = fmaf(ldf(x, (i64)m * K + blk * 32 + j), v[j], dot);
+            acc[m] += d * dot;
+        }
+    }
+#pragma unroll
+    for (int m = 0; m < QMV_MAXM; ++m) {
+        if (m >= M) break;
+        const float s = warp_sum(acc[m]);
+        if (lane == 0) st(y, (i64)m * N + n, s);
+    }
+}
+
+#define QMVG(T)                                                                                                   \
+    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                  \
+        qmv_q8_0_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<false, T>(x, w, y, M, N, K); } \
+    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                  \
+        qmv_q4_0_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<true, T>(x, w, y, M, N, K); }
+QMVG(f32) QMVG(f16) QMVG(bf16)
+
+// Dequantization to a dense [N, K] matrix in the activations' dtype, for
+// the matrix-matrix path and for codes of any width (2..8 bits): element k
+// of a row is bits [k*BITS, (k+1)*BITS) of the row's LSB-first bit stream.
+template <class S, class T>
+__device__ __forceinline__ void dequant_affine(const u32* w, const S* scales, const S* biases, T* out,
+                                               i32 N, i32 K, i32 gs, i32 bits) {
+    const i64 wpr = (i64)K * bits / 32;  // words per row
+    GRID_LOOP(i, (i64)N * K) {
+        const i64 n = i / K, k = i - n * K;
+        const i64 bit = k * bits;
+        const u32* row = w + n * wpr;
+        u64 word = row[bit >> 5];
+        if (((bit & 31) + bits) > 32) word |= (u64)row[(bit >> 5) + 1] << 32;
+        const u32 q = (u32)(word >> (bit & 31)) & ((1u << bits) - 1u);
+        const i64 g = n * (K / gs) + k / gs;
+        st(out, i, ldf(scales, g) * (float)q + ldf(biases, g));
+    }
+}
+
+#define DQ(S, T)                                                                                               \
+    extern "C" __global__ void dequant_affine_##S##_##T(const u32* w, const S* scales, const S* biases, T* out, \
+                                                         i32 N, i32 K, i32 gs, i32 bits) {                     \
+        dequant_affine<S, T>(w, scales, biases, out, N, K, gs, bits);                                           \
+    }
+#define DQ_T(T) DQ(f32, T) DQ(f16, T) DQ(bf16, T)
+DQ_T(f32) DQ_T(f16) DQ_T(bf16)
+
+template <bool Q4, class T>
+__device__ __forceinline__ void dequant_ggml(const u8* w, T* out, i32 N, i32 K) {
+    const i64 bsz = Q4 ? 18 : 34;
+    GRID_LOOP(i, (i64)N * K) {
+        const i64 n = i / K, k = i - n * K;
+        const u8* blk = w + (n * (K / 32) + k / 32) * bsz;
+        const float d = h2f((u16)(blk[0] | (blk[1] << 8)));
+        const int j = (int)(k & 31);
+        float v;
+        if (Q4) {
+            const u8 b = blk[2 + (j & 15)];
+            v = (float)((int)(j < 16 ? b & 15 : b >> 4) - 8);
+        } else {
+            v = (float)(i8)blk[2 + j];
+        }
+        st(out, i, d * v);
+    }
+}
+
+#define DQG(T)                                                                                           \
+    extern "C" __global__ void dequant_q8_0_##T(const u8* w, T* out, i32 N, i32 K) { dequant_ggml<false, T>(w, out, N, K); } \
+    extern "C" __global__ void dequant_q4_0_##T(const u8* w, T* out, i32 N, i32 K) { dequant_ggml<true, T>(w, out, N, K); }
+DQG(f32) DQG(f16) DQG(bf16)

@@ -1,0 +1,152 @@
+package cuda
+
+import (
+	"embed"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"github.com/lbrx/lbrx/core"
+)
+
+// The kernel sources, compiled with NVRTC at first use for each device's
+// architecture.
+//
+//go:embed kernels/*.cu kernels/*.cuh
+var kernelFS embed.FS
+
+// kernelSource returns module's source with the common header in front.
+func kernelSource(module string) (string, error) {
+	common, err := kernelFS.ReadFile("kernels/common.cuh")
+	if err != nil {
+		return "", err
+	}
+	src, err := kernelFS.ReadFile("kernels/" + module + ".cu")
+	if err != nil {
+		return "", fmt.Errorf("cuda: no kernel module %q: %w", module, err)
+	}
+	return string(common) + "\n#line 1 \"" + module + ".cu\"\n" + string(src), nil
+}
+
+// images caches compiled modules per process, keyed by module and compute
+// capability, so devices of one architecture compile each module once.
+var images sync.Map // string -> *imageEntry
+
+type imageEntry struct {
+	once sync.Once
+	img  []byte
+	err  error
+}
+
+func compiledImage(module string, cc int) ([]byte, error) {
+	e, _ := images.LoadOrStore(fmt.Sprintf("%s@%d", module, cc), &imageEntry{})
+	ent := e.(*imageEntry)
+	ent.once.Do(func() {
+		if _, err := loadNVRTC(); err != nil {
+			ent.err = fmt.Errorf("%w: CUDA kernels are compiled at run time and %w", core.ErrUnsupported, err)
+			return
+		}
+		src, err := kernelSource(module)
+		if err != nil {
+			ent.err = err
+			return
+		}
+		ent.img, ent.err = compile(module+".cu", src, cc)
+	})
+	return ent.img, ent.err
+}
+
+// function returns a kernel, loading its module into the context on first
+// use; on the worker thread.
+func (d *Device) function(module, name string) (cuFunction, error) {
+	if f, ok := d.funcs[name]; ok {
+		return f, nil
+	}
+	m, ok := d.mods[module]
+	if !ok {
+		img, err := compiledImage(module, d.cc)
+		if err != nil {
+			return 0, err
+		}
+		if err := check("cuModuleLoadData", drv.moduleLoadData(&m, unsafe.Pointer(&img[0]))); err != nil {
+			return 0, fmt.Errorf("load kernel module %s: %w", module, err)
+		}
+		d.mods[module] = m
+	}
+	var f cuFunction
+	if err := check("cuModuleGetFunction", drv.moduleGetFunction(&f, m, name)); err != nil {
+		return 0, fmt.Errorf("%w: kernel %s in %s: %w", core.ErrUnsupported, name, module, err)
+	}
+	d.funcs[name] = f
+	return f, nil
+}
+
+// kargs collects kernel arguments for cuLaunchKernel, which takes an array
+// of pointers to each argument's value. Values are copied into fresh heap
+// cells, which the garbage collector never moves.
+type kargs struct{ ptrs []unsafe.Pointer }
+
+func (k *kargs) ptr(p devicePtr) *kargs {
+	v := new(uint64)
+	*v = uint64(p)
+	k.ptrs = append(k.ptrs, unsafe.Pointer(v))
+	return k
+}
+
+func (k *kargs) i32(x int) *kargs {
+	v := new(int32)
+	*v = int32(x)
+	k.ptrs = append(k.ptrs, unsafe.Pointer(v))
+	return k
+}
+
+func (k *kargs) i64(x int) *kargs {
+	v := new(int64)
+	*v = int64(x)
+	k.ptrs = append(k.ptrs, unsafe.Pointer(v))
+	return k
+}
+
+func (k *kargs) f64(x float64) *kargs {
+	v := new(float64)
+	*v = x
+	k.ptrs = append(k.ptrs, unsafe.Pointer(v))
+	return k
+}
+
+func (k *kargs) layout(l layout) *kargs {
+	v := new(layout)
+	*v = l
+	k.ptrs = append(k.ptrs, unsafe.Pointer(v))
+	return k
+}
+
+// launch queues kernel name of module on the stream with a 1-D grid; on the
+// worker thread.
+func (d *Device) launch(module, name string, grid, block, shared int, a *kargs) error {
+	f, err := d.function(module, name)
+	if err != nil {
+		return err
+	}
+	if grid <= 0 {
+		return nil
+	}
+	if grid > 1<<31-1 {
+		return fmt.Errorf("%w: cuda: kernel %s needs %d blocks", core.ErrUnsupported, name, grid)
+	}
+	var params unsafe.Pointer
+	if len(a.ptrs) > 0 {
+		params = unsafe.Pointer(&a.ptrs[0])
+	}
+	return check("cuLaunchKernel "+name, drv.launchKernel(f, uint32(grid), 1, 1, uint32(block), 1, 1, uint32(shared), d.stream, params, nil))
+}
+
+// gridFor returns a grid of block-sized blocks covering n elements with a
+// grid-stride loop, capped at a few waves of the GPU.
+func (d *Device) gridFor(n int64, block int) int {
+	g := (n + int64(block) - 1) / int64(block)
+	if c := int64(d.sms) * 32; g > c {
+		g = c
+	}
+	return int(g)
+}

@@ -1,0 +1,190 @@
+package cuda
+
+import (
+	"fmt"
+
+	"github.com/lbrx/lbrx/core"
+)
+
+// qmvMaxM is how many activation rows one quantized matrix-vector launch
+// handles (QMV_MAXM in kernels/quant.cu); larger batches dequantize the
+// weight once and multiply through cuBLAS.
+const (
+	qmvMaxM  = 8
+	qmvRows  = 4 // output rows per warp (QMV_ROWS)
+	qmvWarps = 8 // warps per block (QMV_WARPS)
+)
+
+// quantizedMatmul runs y = x @ W^T for a quantized weight W [N, K]:
+// Inputs[0] is x [..., K] (F32, F16 or BF16), Inputs[1] the stored codes
+// with their QuantizationInfo (MLX affine: U32 [N, K*bits/32] with Scales
+// and Biases [N, K/GroupSize]; ggml Q8_0/Q4_0: U8 blocks [N, K/32*block
+// bytes]), and Out is [..., N] in x's dtype.
+func (d *Device) quantizedMatmul(op *core.Op) error {
+	if len(op.Inputs) != 2 {
+		return fmt.Errorf("cuda: quantized_matmul takes 2 inputs, got %d", len(op.Inputs))
+	}
+	x, w, out := op.Inputs[0], op.Inputs[1], op.Out
+	q := w.Quant()
+	if q == nil {
+		return fmt.Errorf("cuda: quantized_matmul: weight %v has no quantization info", w)
+	}
+	if len(q.Shape) != 2 {
+		return fmt.Errorf("cuda: quantized_matmul: weight %v: logical shape %v is not [out, in]", w, q.Shape)
+	}
+	n, k := q.Shape[0], q.Shape[1]
+	xt := x.DType()
+	if xt != core.F32 && xt != core.F16 && xt != core.BF16 {
+		return unsupported(op, "activation dtype %v", xt)
+	}
+	xs := x.Shape()
+	if x.Rank() < 1 || xs[len(xs)-1] != k || out.DType() != xt || out.NumElements() != x.NumElements()/max(k, 1)*n {
+		return fmt.Errorf("cuda: quantized_matmul: x %v, weight [%d %d] and output %v do not fit", xs, n, k, out.Shape())
+	}
+	m := 1
+	if k > 0 {
+		m = x.NumElements() / k
+	}
+	if m == 0 || n == 0 {
+		return nil
+	}
+	if k == 0 {
+		return check("cuMemsetD8Async", drv.memsetD8Async(dataPtr(out), 0, uint64(out.NumElements()*xt.Size()), d.stream))
+	}
+	if !w.IsContiguous() {
+		return unsupported(op, "strided quantized weight")
+	}
+	if err := checkQuantShape(w, q, n, k); err != nil {
+		return err
+	}
+	cx, release, err := d.contiguous(x)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if m <= qmvMaxM*4 && d.canQMV(cx, w, q) {
+		for m0 := 0; m0 < m; m0 += qmvMaxM {
+			mb := min(qmvMaxM, m-m0)
+			xp := dataPtr(cx) + devicePtr(m0*k*xt.Size())
+			yp := dataPtr(out) + devicePtr(m0*n*xt.Size())
+			if err := d.qmv(q, w, xp, yp, xt, mb, n, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Matrix-matrix (or widths without a matrix-vector kernel): dequantize
+	// W into x's dtype and multiply with cuBLAS reading W transposed.
+	st, err := d.alloc(n*k*xt.Size(), false)
+	if err != nil {
+		return err
+	}
+	defer st.Release()
+	if err := d.dequantize(q, w, st.ptr, xt, n, k); err != nil {
+		return err
+	}
+	g := gemmArgs{m: m, n: n, k: k, dt: xt, sa: [2]int{k, 1}, sb: [2]int{1, k}, batch: 1,
+		a: dataPtr(cx), b: st.ptr, c: dataPtr(out)}
+	return d.gemm(g)
+}
+
+// checkQuantShape validates the stored codes against the logical shape.
+func checkQuantShape(w *core.Array, q *core.QuantizationInfo, n, k int) error {
+	ws := w.Shape()
+	switch q.Scheme {
+	case core.SchemeAffine:
+		if q.Bits < 2 || q.Bits > 8 || q.GroupSize <= 0 || k%q.GroupSize != 0 || k*q.Bits%32 != 0 {
+			return fmt.Errorf("cuda: quantized weight %v: %d-bit groups of %d do not divide %d columns", w, q.Bits, q.GroupSize, k)
+		}
+		if w.DType() != core.U32 || len(ws) != 2 || ws[0] != n || ws[1] != k*q.Bits/32 {
+			return fmt.Errorf("cuda: quantized weight %v: want U32 [%d %d] codes for %d-bit [%d %d]", w, n, k*q.Bits/32, q.Bits, n, k)
+		}
+		if q.Scales == nil || q.Biases == nil {
+			return fmt.Errorf("%w: cuda: quantized weight %v: affine codes need scales and biases (zero points are not supported)", core.ErrUnsupported, w)
+		}
+		want := core.Shape{n, k / q.GroupSize}
+		for _, p := range []*core.Array{q.Scales, q.Biases} {
+			if !p.Shape().Equal(want) || !p.IsContiguous() {
+				return fmt.Errorf("cuda: quantized weight %v: scales/biases %v must be contiguous %v", w, p, want)
+			}
+			if s, ok := p.Storage().(*Storage); !ok || s.dev != nil && s.dev != w.Storage().(*Storage).dev {
+				return fmt.Errorf("cuda: quantized weight %v: scales/biases %v are not on its device", w, p)
+			}
+			if dt := p.DType(); dt != core.F32 && dt != core.F16 && dt != core.BF16 {
+				return fmt.Errorf("%w: cuda: scales of dtype %v", core.ErrUnsupported, dt)
+			}
+		}
+		if q.Scales.DType() != q.Biases.DType() {
+			return fmt.Errorf("%w: cuda: scales %v and biases %v differ in dtype", core.ErrUnsupported, q.Scales.DType(), q.Biases.DType())
+		}
+	case core.SchemeQ8_0, core.SchemeQ4_0:
+		bs := 34
+		if q.Scheme == core.SchemeQ4_0 {
+			bs = 18
+		}
+		if k%32 != 0 {
+			return fmt.Errorf("cuda: quantized weight %v: %s needs columns in blocks of 32, have %d", w, q.Scheme, k)
+		}
+		if w.DType() != core.U8 || w.NumElements() != n*k/32*bs {
+			return fmt.Errorf("cuda: quantized weight %v: want %d bytes of %s blocks for [%d %d]", w, n*k/32*bs, q.Scheme, n, k)
+		}
+	default:
+		return fmt.Errorf("%w: cuda: quantization scheme %q", core.ErrUnsupported, q.Scheme)
+	}
+	return nil
+}
+
+// canQMV reports whether the matrix-vector kernels can read the operands:
+// 4- or 8-bit affine codes in 16-byte aligned rows, ggml blocks at even
+// addresses, activations 16-byte aligned.
+func (d *Device) canQMV(x, w *core.Array, q *core.QuantizationInfo) bool {
+	if dataPtr(x)%16 != 0 {
+		return false
+	}
+	switch q.Scheme {
+	case core.SchemeAffine:
+		return (q.Bits == 4 || q.Bits == 8) && dataPtr(w)%16 == 0 && q.Shape[1]*q.Bits%128 == 0
+	case core.SchemeQ8_0, core.SchemeQ4_0:
+		return dataPtr(w)%2 == 0
+	}
+	return false
+}
+
+func (d *Device) qmv(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt core.DType, m, n, k int) error {
+	a := (&kargs{}).ptr(x).ptr(dataPtr(w))
+	block := qmvWarps * 32
+	switch q.Scheme {
+	case core.SchemeAffine:
+		a.ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(y).i32(m).i32(n).i32(k).i32(q.GroupSize)
+		name := fmt.Sprintf("qmv_affine%d_%s_%s", q.Bits, suffix(xt), suffix(q.Scales.DType()))
+		grid := (n + qmvWarps*qmvRows - 1) / (qmvWarps * qmvRows)
+		return d.launch("quant", name, grid, block, 0, a)
+	default:
+		a.ptr(y).i32(m).i32(n).i32(k)
+		name := fmt.Sprintf("qmv_%s_%s", schemeKernel(q.Scheme), suffix(xt))
+		grid := (n + qmvWarps - 1) / qmvWarps
+		return d.launch("quant", name, grid, block, 0, a)
+	}
+}
+
+func schemeKernel(s core.Scheme) string {
+	if s == core.SchemeQ4_0 {
+		return "q4_0"
+	}
+	return "q8_0"
+}
+
+// dequantize writes W [N, K] in dtype xt to dst.
+func (d *Device) dequantize(q *core.QuantizationInfo, w *core.Array, dst devicePtr, xt core.DType, n, k int) error {
+	total := int64(n) * int64(k)
+	const block = 256
+	a := (&kargs{}).ptr(dataPtr(w))
+	if q.Scheme == core.SchemeAffine {
+		a.ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(dst).i32(n).i32(k).i32(q.GroupSize).i32(q.Bits)
+		name := fmt.Sprintf("dequant_affine_%s_%s", suffix(q.Scales.DType()), suffix(xt))
+		return d.launch("quant", name, d.gridFor(total, block), block, 0, a)
+	}
+	a.ptr(dst).i32(n).i32(k)
+	name := fmt.Sprintf("dequant_%s_%s", schemeKernel(q.Scheme), suffix(xt))
+	return d.launch("quant", name, d.gridFor(total, block), block, 0, a)
+}
