@@ -1,0 +1,134 @@
+package cuda
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lbrx/lbrx/core"
+)
+
+// filled returns a device array of dt and shape holding random values in
+// [lo, hi): a 1 Mi-element random block is generated on the host and tiled
+// over the array, which keeps set-up fast for GiB-sized operands.
+func filled(b *testing.B, dev *Device, dt core.DType, shape core.Shape, lo, hi float64, ints bool) *core.Array {
+	b.Helper()
+	a, err := core.Empty(dev, dt, shape)
+	require.NoError(b, err)
+	r := rand.New(rand.NewPCG(uint64(shape.NumElements()), uint64(dt)))
+	block := encode(dt, random(r, min(1<<20, shape.NumElements()), lo, hi, ints))
+	total := shape.NumElements() * dt.Size()
+	for off := 0; off < total; off += len(block) {
+		require.NoError(b, dev.CopyFromHost(a.Storage(), off, block[:min(len(block), total-off)]))
+	}
+	return a
+}
+
+// timeOp runs op b.N times after a warm-up and waits for the GPU, so the
+// time is the GPU's throughput with launches queued back to back.
+func timeOp(b *testing.B, dev *Device, op *core.Op) {
+	b.Helper()
+	require.NoError(b, dev.Execute(op))
+	require.NoError(b, dev.Sync())
+	b.ResetTimer()
+	for range b.N {
+		if err := dev.Execute(op); err != nil {
+			b.Fatal(err)
+		}
+	}
+	require.NoError(b, dev.Sync())
+	b.StopTimer()
+}
+
+// BenchmarkGEMM: 8192^3 matmul through cuBLAS, in TFLOP/s (2*n^3 per
+// product). f32 runs in full float32 unless the name says tf32.
+func BenchmarkGEMM(b *testing.B) {
+	dev := gpu(b)
+	const n = 8192
+	for _, c := range []struct {
+		name string
+		dt   core.DType
+		tf32 bool
+	}{{"f32", core.F32, false}, {"f32-tf32", core.F32, true}, {"bf16", core.BF16, false}, {"f16", core.F16, false}} {
+		b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
+			x := filled(b, dev, c.dt, core.Shape{n, n}, -1, 1, false)
+			y := filled(b, dev, c.dt, core.Shape{n, n}, -1, 1, false)
+			out, err := core.Empty(dev, c.dt, core.Shape{n, n})
+			require.NoError(b, err)
+			dev.SetTF32(c.tf32)
+			defer dev.SetTF32(false)
+			timeOp(b, dev, &core.Op{Name: "matmul", Inputs: []*core.Array{x, y}, Out: out})
+			b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e12, "TFLOP/s")
+			for _, a := range []*core.Array{x, y, out} {
+				a.Storage().(*Storage).Release()
+			}
+		})
+	}
+}
+
+// BenchmarkQMV: y = x @ W^T for one activation row with W quantized, in
+// GB/s of weight bytes read (codes plus scales and biases, or ggml
+// blocks). 16384^2 4-bit is 128 MiB of codes, beyond the 50-60 MB L2.
+func BenchmarkQMV(b *testing.B) {
+	dev := gpu(b)
+	for _, c := range []struct {
+		scheme core.Scheme
+		bits   int
+		n, k   int
+	}{
+		{core.SchemeAffine, 4, 8192, 8192},
+		{core.SchemeAffine, 4, 16384, 16384},
+		{core.SchemeAffine, 8, 16384, 16384},
+		{core.SchemeQ4_0, 0, 16384, 16384},
+		{core.SchemeQ8_0, 0, 16384, 16384},
+	} {
+		b.Run(fmt.Sprintf("%s%d/%dx%d", c.scheme, c.bits, c.n, c.k), func(b *testing.B) {
+			const gs = 64
+			var w *core.Array
+			q := &core.QuantizationInfo{Scheme: c.scheme, Bits: c.bits, GroupSize: gs, Shape: core.Shape{c.n, c.k}}
+			var bytes int
+			if c.scheme == core.SchemeAffine {
+				w = filled(b, dev, core.U32, core.Shape{c.n, c.k * c.bits / 32}, 0, 1<<32-1, true)
+				q.Scales = filled(b, dev, core.BF16, core.Shape{c.n, c.k / gs}, -0.1, 0.1, false)
+				q.Biases = filled(b, dev, core.BF16, core.Shape{c.n, c.k / gs}, -1, 1, false)
+				bytes = c.n*c.k*c.bits/8 + 2*2*c.n*c.k/gs
+			} else {
+				bs := 34
+				if c.scheme == core.SchemeQ4_0 {
+					bs = 18
+				}
+				bytes = c.n * c.k / 32 * bs
+				// Blocks whose f16 scale is small and finite: bytes 0x10 0x10.
+				w = filled(b, dev, core.U8, core.Shape{c.n, c.k / 32 * bs}, 16, 16, true)
+			}
+			w, err := w.WithMetadata(core.Metadata{Quant: q})
+			require.NoError(b, err)
+			x := filled(b, dev, core.BF16, core.Shape{1, c.k}, -1, 1, false)
+			out, err := core.Empty(dev, core.BF16, core.Shape{1, c.n})
+			require.NoError(b, err)
+			timeOp(b, dev, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
+			b.ReportMetric(float64(bytes)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}
+
+// BenchmarkCopyD2D: a device-to-device copy (cuMemcpyDtoDAsync through the
+// copy op), in GB/s counting bytes read plus bytes written, as PyTorch's
+// copy bandwidth is usually quoted.
+func BenchmarkCopyD2D(b *testing.B) {
+	dev := gpu(b)
+	for _, mib := range []int{256, 1024} {
+		b.Run(fmt.Sprintf("%dMiB", mib), func(b *testing.B) {
+			n := mib << 20
+			src := filled(b, dev, core.U8, core.Shape{n}, 0, 255, true)
+			dst, err := core.Empty(dev, core.U8, core.Shape{n})
+			require.NoError(b, err)
+			timeOp(b, dev, &core.Op{Name: "copy", Inputs: []*core.Array{src}, Out: dst})
+			b.ReportMetric(2*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			src.Storage().(*Storage).Release()
+			dst.Storage().(*Storage).Release()
+		})
+	}
+}
