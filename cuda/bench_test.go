@@ -26,11 +26,13 @@ func filled(b *testing.B, dev *Device, dt core.DType, shape core.Shape, lo, hi f
 	return a
 }
 
-// timeOp runs op b.N times after a warm-up and waits for the GPU, so the
+// timeOp runs op b.N times after three warm-ups and waits for the GPU, so the
 // time is the GPU's throughput with launches queued back to back.
 func timeOp(b *testing.B, dev *Device, op *core.Op) {
 	b.Helper()
-	require.NoError(b, dev.Execute(op))
+	for range 3 {
+		require.NoError(b, dev.Execute(op))
+	}
 	require.NoError(b, dev.Sync())
 	b.ResetTimer()
 	for range b.N {
@@ -43,22 +45,28 @@ func timeOp(b *testing.B, dev *Device, op *core.Op) {
 }
 
 // BenchmarkGEMM: 8192^3 matmul through cuBLAS, in TFLOP/s (2*n^3 per
-// product). f32 runs in full float32 unless the name says tf32.
+// product). f32 runs in full float32 unless the name says tf32; -gemmex
+// uses cublasGemmEx instead of cuBLASLt, for comparison.
 func BenchmarkGEMM(b *testing.B) {
 	dev := gpu(b)
 	const n = 8192
 	for _, c := range []struct {
-		name string
-		dt   core.DType
-		tf32 bool
-	}{{"f32", core.F32, false}, {"f32-tf32", core.F32, true}, {"bf16", core.BF16, false}, {"f16", core.F16, false}} {
+		name   string
+		dt     core.DType
+		tf32   bool
+		gemmEx bool
+	}{
+		{"f32", core.F32, false, false}, {"f32-tf32", core.F32, true, false}, {"bf16", core.BF16, false, false},
+		{"f16", core.F16, false, false}, {"f32-gemmex", core.F32, false, true}, {"bf16-gemmex", core.BF16, false, true},
+	} {
 		b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
 			x := filled(b, dev, c.dt, core.Shape{n, n}, -1, 1, false)
 			y := filled(b, dev, c.dt, core.Shape{n, n}, -1, 1, false)
 			out, err := core.Empty(dev, c.dt, core.Shape{n, n})
 			require.NoError(b, err)
 			dev.SetTF32(c.tf32)
-			defer dev.SetTF32(false)
+			dev.gemmEx = c.gemmEx
+			defer func() { dev.SetTF32(false); dev.gemmEx = false }()
 			timeOp(b, dev, &core.Op{Name: "matmul", Inputs: []*core.Array{x, y}, Out: out})
 			b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e12, "TFLOP/s")
 			for _, a := range []*core.Array{x, y, out} {
@@ -77,14 +85,22 @@ func BenchmarkQMV(b *testing.B) {
 		scheme core.Scheme
 		bits   int
 		n, k   int
+		rows   int
 	}{
-		{core.SchemeAffine, 4, 8192, 8192},
-		{core.SchemeAffine, 4, 16384, 16384},
-		{core.SchemeAffine, 8, 16384, 16384},
-		{core.SchemeQ4_0, 0, 16384, 16384},
-		{core.SchemeQ8_0, 0, 16384, 16384},
+		{core.SchemeAffine, 4, 8192, 8192, 16},
+		{core.SchemeAffine, 4, 16384, 16384, 4},
+		{core.SchemeAffine, 4, 16384, 16384, 8},
+		{core.SchemeAffine, 4, 16384, 16384, 16},
+		{core.SchemeAffine, 8, 16384, 16384, 8},
+		{core.SchemeAffine, 8, 16384, 16384, 16},
+		{core.SchemeQ4_0, 0, 16384, 16384, 0},
+		{core.SchemeQ8_0, 0, 16384, 16384, 0},
 	} {
-		b.Run(fmt.Sprintf("%s%d/%dx%d", c.scheme, c.bits, c.n, c.k), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%s%d/%dx%d/rows%d", c.scheme, c.bits, c.n, c.k, c.rows), func(b *testing.B) {
+			if c.rows > 0 {
+				defer func(r int) { qmvRows = r }(qmvRows)
+				qmvRows = c.rows
+			}
 			const gs = 64
 			var w *core.Array
 			q := &core.QuantizationInfo{Scheme: c.scheme, Bits: c.bits, GroupSize: gs, Shape: core.Shape{c.n, c.k}}

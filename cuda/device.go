@@ -43,6 +43,12 @@ type Device struct {
 	blasErr error
 	blasWS  devicePtr
 
+	ltHandle uintptr
+	ltErr    error
+	ltPlans  map[ltKey]*ltPlan
+	// gemmEx forces cublasGemmEx instead of cuBLASLt (benchmarks compare).
+	gemmEx bool
+
 	tf32 atomic.Bool
 }
 

@@ -145,6 +145,13 @@ func (d *Device) gemm(g gemmArgs) error {
 	if opA.trans {
 		tb = cublasOpT
 	}
+	if !d.gemmEx {
+		key := ltKey{typ: typ, compute: compute, ta: ta, tb: tb, m: g.n, n: g.m, k: g.k,
+			lda: opB.ld, ldb: opA.ld, ldc: g.n, batch: g.batch, sa: g.bsb, sb: g.bsa, sc: g.bsc}
+		if ok, err := d.ltGemm(key, alpha, beta, g.b, g.a, g.c); ok || err != nil {
+			return err
+		}
+	}
 	if g.batch == 1 {
 		return cublasCheck("cublasGemmEx", blas.gemmEx(h, ta, tb, int32(g.n), int32(g.m), int32(g.k),
 			alpha, g.b, typ, int32(opB.ld), g.a, typ, int32(opA.ld), beta, g.c, typ, int32(g.n), compute, cublasGemmDefault))

@@ -51,20 +51,24 @@ func TestMatmulParity(t *testing.T) {
 		{input{core.Shape{2, 3, 4, 6}, ident}, input{core.Shape{3, 6, 5}, bcast(2, 3, 6, 5)}, 4, 6, 5, core.Shape{2, 3}},
 		{input{core.Shape{3, 6, 4}, permute(0, 2, 1)}, input{core.Shape{3, 6, 5}, ident}, 4, 6, 5, core.Shape{3}},
 	}
-	for _, dt := range floatTypes {
-		for ci, c := range cases {
-			t.Run(fmt.Sprintf("%v/%d", dt, ci), func(t *testing.T) {
-				hva, da, va := prepare(t, dev, dt, c.a, random(r, c.a.base.NumElements(), -1, 1, false))
-				hvb, db, vb := prepare(t, dev, dt, c.b, random(r, c.b.base.NumElements(), -1, 1, false))
-				batch := c.batch.NumElements()
-				want := round(dt, refMatmul(va, vb, batch, c.m, c.k, c.n))
-				outShape := append(c.batch.Clone(), c.m, c.n)
-				got := runOn(t, dev, "matmul", dt, outShape, nil, 0, da, db)
-				near(t, dt, want, got, float64(c.k), "matmul")
-				if cpu, ok := cpuKernel("matmul", []*core.Array{hva, hvb}, dt, outShape, nil, 0); ok {
-					near(t, dt, cpu, got, float64(c.k), "matmul vs core CPU")
-				}
-			})
+	for _, api := range []bool{false, true} {
+		for _, dt := range floatTypes {
+			for ci, c := range cases {
+				t.Run(fmt.Sprintf("gemmex=%v/%v/%d", api, dt, ci), func(t *testing.T) {
+					dev.gemmEx = api
+					defer func() { dev.gemmEx = false }()
+					hva, da, va := prepare(t, dev, dt, c.a, random(r, c.a.base.NumElements(), -1, 1, false))
+					hvb, db, vb := prepare(t, dev, dt, c.b, random(r, c.b.base.NumElements(), -1, 1, false))
+					batch := c.batch.NumElements()
+					want := round(dt, refMatmul(va, vb, batch, c.m, c.k, c.n))
+					outShape := append(c.batch.Clone(), c.m, c.n)
+					got := runOn(t, dev, "matmul", dt, outShape, nil, 0, da, db)
+					near(t, dt, want, got, float64(c.k), "matmul")
+					if cpu, ok := cpuKernel("matmul", []*core.Array{hva, hvb}, dt, outShape, nil, 0); ok {
+						near(t, dt, cpu, got, float64(c.k), "matmul vs core CPU")
+					}
+				})
+			}
 		}
 	}
 }

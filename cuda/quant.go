@@ -11,9 +11,12 @@ import (
 // weight once and multiply through cuBLAS.
 const (
 	qmvMaxM  = 8
-	qmvRows  = 4 // output rows per warp (QMV_ROWS)
 	qmvWarps = 8 // warps per block (QMV_WARPS)
 )
+
+// qmvRows is how many outputs a block of the one-row affine kernel
+// computes (4, 8 or 16 are compiled): more rows share each load of x.
+var qmvRows = 16
 
 // quantizedMatmul runs y = x @ W^T for a quantized weight W [N, K]:
 // Inputs[0] is x [..., K] (F32, F16 or BF16), Inputs[1] the stored codes
@@ -156,8 +159,14 @@ func (d *Device) qmv(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt
 	switch q.Scheme {
 	case core.SchemeAffine:
 		a.ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(y).i32(m).i32(n).i32(k).i32(q.GroupSize)
-		name := fmt.Sprintf("qmv_affine%d_%s_%s", q.Bits, suffix(xt), suffix(q.Scales.DType()))
-		grid := (n + qmvWarps*qmvRows - 1) / (qmvWarps * qmvRows)
+		// One activation row: qmvRows outputs per block; more: 4 (the
+		// accumulators take MAXM*ROWS registers).
+		variant, rows := "8", 4
+		if m == 1 {
+			variant, rows = fmt.Sprintf("1r%d", qmvRows), qmvRows
+		}
+		name := fmt.Sprintf("qmv_affine%d_%s_%s_%s", q.Bits, variant, suffix(xt), suffix(q.Scales.DType()))
+		grid := (n + rows - 1) / rows
 		return d.launch("quant", name, grid, block, 0, a)
 	default:
 		a.ptr(y).i32(m).i32(n).i32(k)

@@ -101,10 +101,10 @@ func TestQuantizedMatmulParity(t *testing.T) {
 	dev := gpu(t)
 	r := rand.New(rand.NewPCG(15, 16))
 	type qcase struct {
-		scheme    core.Scheme
-		bits, gs  int
-		m, n, k   int
-		xt, sdt   core.DType
+		scheme   core.Scheme
+		bits, gs int
+		m, n, k  int
+		xt, sdt  core.DType
 	}
 	var cases []qcase
 	for _, bits := range []int{4, 8} {
@@ -148,9 +148,14 @@ func TestQuantizedMatmulParity(t *testing.T) {
 				}
 			}
 			want = round(c.xt, want)
-			got := runOn(t, dev, "quantized_matmul", c.xt, core.Shape{c.m, c.n}, nil, 0, dx, w)
-			// Rounding grows with k times the largest product term.
-			near(t, c.xt, want, got, scale*float64(c.k), "quantized_matmul")
+			// The one-row kernel comes in three block shapes; check each.
+			for _, rows := range []int{4, 8, 16} {
+				qmvRows = rows
+				got := runOn(t, dev, "quantized_matmul", c.xt, core.Shape{c.m, c.n}, nil, 0, dx, w)
+				// Rounding grows with k times the largest product term.
+				near(t, c.xt, want, got, scale*float64(c.k), fmt.Sprintf("quantized_matmul (%d rows a block)", rows))
+			}
+			qmvRows = 16
 		})
 	}
 }

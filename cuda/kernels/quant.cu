@@ -4,7 +4,6 @@
 // dequantization of the same layouts for the matrix-matrix path (which then
 // runs through cuBLAS). FORMATS.md sections 2 and 3 give the layouts.
 
-#define QMV_ROWS 4   // output rows per warp: x loaded once serves them all
 #define QMV_MAXM 8   // x rows per launch
 #define QMV_WARPS 8  // warps per block
 
@@ -31,82 +30,120 @@ __device__ __forceinline__ void ld8(const bf16* p, i64 i, float* v) {
     for (int j = 0; j < 4; ++j) { v[2 * j] = __uint_as_float(w[j] << 16); v[2 * j + 1] = __uint_as_float(w[j] & 0xffff0000u); }
 }
 
-// Affine matrix-vector for 4- and 8-bit codes. Each lane takes 16 bytes of
-// codes (32 4-bit or 16 8-bit values, inside one group because group sizes
-// are multiples of 32) from QMV_ROWS rows, so one load of x feeds several
-// rows; per group, sum x*(s*q+b) = s*sum(x*q) + b*sum(x).
-template <int BITS, class T, class S>
+// Code k of a byte-per-code word as a float: PRMT builds the float
+// 2^23 + byte (0x4B0000bb) in one instruction and a subtraction leaves the
+// byte, avoiding the integer-to-float unit, which runs at a quarter of the
+// FMA rate and bounds these kernels otherwise.
+__device__ __forceinline__ float byte_to_float(u32 w, int k) {
+    return __uint_as_float(__byte_perm(w, 0x4B000000u, 0x7540u | (u32)k)) - 8388608.f;
+}
+
+// Sixteen bytes of codes as floats: 32 4-bit codes (low nibbles give the
+// even codes of each word, high nibbles the odd ones) or 16 8-bit codes.
+template <int BITS>
+__device__ __forceinline__ void codes_to_float(const uint4& q, float* v) {
+    const u32 w[4] = {q.x, q.y, q.z, q.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        if (BITS == 4) {
+            const u32 lo = w[i] & 0x0F0F0F0Fu, hi = (w[i] >> 4) & 0x0F0F0F0Fu;
+#pragma unroll
+            for (int b = 0; b < 4; ++b) {
+                v[i * 8 + 2 * b] = byte_to_float(lo, b);
+                v[i * 8 + 2 * b + 1] = byte_to_float(hi, b);
+            }
+        } else {
+#pragma unroll
+            for (int b = 0; b < 4; ++b) v[i * 4 + b] = byte_to_float(w[i], b);
+        }
+    }
+}
+
+// Affine matrix-vector for 4- and 8-bit codes. A block of QMV_WARPS warps
+// computes ROWS outputs for up to MAXM activation rows, its threads
+// splitting K: each takes 16-byte chunks of codes (32 4-bit or 16 8-bit
+// values, inside one group because group sizes are multiples of 32) from
+// all ROWS rows, so one load of x feeds ROWS rows; per group,
+// sum x*(s*q+b) = s*sum(x*q) + b*sum(x). Partial sums meet in shared
+// memory.
+template <int BITS, int MAXM, int ROWS, class T, class S>
 __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* scales, const S* biases, T* y,
                                            i32 M, i32 N, i32 K, i32 gs) {
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-    const i64 n0 = ((i64)blockIdx.x * QMV_WARPS + warp) * QMV_ROWS;
-    if (n0 >= N) return;
-    constexpr int PER = 128 / BITS;         // codes per 16-byte chunk
-    const i64 chunks = (i64)K / PER;         // chunks per row
+    const i64 n0 = (i64)blockIdx.x * ROWS;
+    constexpr int PER = 128 / BITS;  // codes per 16-byte chunk
+    const i64 chunks = (i64)K / PER;  // chunks per row
     const i64 groups = K / gs;
-    float acc[QMV_MAXM][QMV_ROWS];
+    float acc[MAXM][ROWS];
 #pragma unroll
-    for (int m = 0; m < QMV_MAXM; ++m)
+    for (int m = 0; m < MAXM; ++m)
 #pragma unroll
-        for (int r = 0; r < QMV_ROWS; ++r) acc[m][r] = 0.f;
+        for (int r = 0; r < ROWS; ++r) acc[m][r] = 0.f;
 
-    for (i64 c = lane; c < chunks; c += 32) {
-        uint4 q[QMV_ROWS];
-        float s[QMV_ROWS], b[QMV_ROWS];
+    for (i64 c = threadIdx.x; c < chunks; c += blockDim.x) {
+        uint4 q[ROWS];
+        float s[ROWS], b[ROWS];
         const i64 g = c * PER / gs;
 #pragma unroll
-        for (int r = 0; r < QMV_ROWS; ++r) {
-            const i64 n = n0 + r < N ? n0 + r : n0;
+        for (int r = 0; r < ROWS; ++r) {
+            const i64 n = n0 + r < N ? n0 + r : N - 1;
             q[r] = w[n * chunks + c];
             s[r] = ldf(scales, n * groups + g);
             b[r] = ldf(biases, n * groups + g);
         }
 #pragma unroll
-        for (int m = 0; m < QMV_MAXM; ++m) {
+        for (int m = 0; m < MAXM; ++m) {
             if (m >= M) break;
-            float dot[QMV_ROWS];
-#pragma unroll
-            for (int r = 0; r < QMV_ROWS; ++r) dot[r] = 0.f;
+            float xv[PER];
             float xs = 0.f;
 #pragma unroll
-            for (int h = 0; h < PER / 8; ++h) {
-                float xv[8];
-                ld8(x, (i64)m * K + c * PER + h * 8, xv);
+            for (int h = 0; h < PER / 8; ++h) ld8(x, (i64)m * K + c * PER + h * 8, xv + h * 8);
 #pragma unroll
-                for (int j = 0; j < 8; ++j) xs += xv[j];
+            for (int j = 0; j < PER; ++j) xs += xv[j];
 #pragma unroll
-                for (int r = 0; r < QMV_ROWS; ++r) {
-                    // Eight codes: 32 bits of a word (4-bit) or two words (8-bit).
-                    const u32 words[4] = {q[r].x, q[r].y, q[r].z, q[r].w};
+            for (int r = 0; r < ROWS; ++r) {
+                float v[PER];
+                codes_to_float<BITS>(q[r], v);
+                float dot = 0.f;
 #pragma unroll
-                    for (int j = 0; j < 8; ++j) {
-                        const int bit = (h * 8 + j) * BITS;
-                        const u32 code = (words[bit >> 5] >> (bit & 31)) & ((1u << BITS) - 1u);
-                        dot[r] = fmaf(xv[j], (float)code, dot[r]);
-                    }
-                }
+                for (int j = 0; j < PER; ++j) dot = fmaf(xv[j], v[j], dot);
+                acc[m][r] += s[r] * dot + b[r] * xs;
             }
-#pragma unroll
-            for (int r = 0; r < QMV_ROWS; ++r) acc[m][r] += s[r] * dot[r] + b[r] * xs;
         }
     }
+    __shared__ float part[QMV_WARPS][MAXM * ROWS];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 #pragma unroll
-    for (int m = 0; m < QMV_MAXM; ++m) {
-        if (m >= M) break;
+    for (int m = 0; m < MAXM; ++m)
 #pragma unroll
-        for (int r = 0; r < QMV_ROWS; ++r) {
+        for (int r = 0; r < ROWS; ++r) {
             const float v = warp_sum(acc[m][r]);
-            if (lane == 0 && n0 + r < N) st(y, (i64)m * N + n0 + r, v);
+            if (lane == 0) part[warp][m * ROWS + r] = v;
         }
+    __syncthreads();
+    const int t = threadIdx.x, m = t / ROWS, r = t % ROWS;
+    if (t < MAXM * ROWS && m < M && n0 + r < N) {
+        float v = 0.f;
+#pragma unroll
+        for (int i = 0; i < QMV_WARPS; ++i) v += part[i][t];
+        st(y, (i64)m * N + n0 + r, v);
     }
 }
 
-#define QMV(BITS, T, S)                                                                                  \
-    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                         \
-        qmv_affine##BITS##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
-                                     i32 M, i32 N, i32 K, i32 gs) {                                      \
-        qmv_affine<BITS, T, S>(x, w, scales, biases, y, M, N, K, gs);                                    \
+// _1rR: one activation row, R outputs per block (more rows share each load
+// of x); _8: up to 8 activation rows, 4 outputs per block (the accumulators
+// are MAXM*ROWS registers).
+#define QMV1(BITS, R, T, S)                                                                                  \
+    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                             \
+        qmv_affine##BITS##_1r##R##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
+                                             i32 M, i32 N, i32 K, i32 gs) {                                  \
+        qmv_affine<BITS, 1, R, T, S>(x, w, scales, biases, y, M, N, K, gs);                                  \
+    }
+#define QMV(BITS, T, S)                                                                                    \
+    QMV1(BITS, 4, T, S) QMV1(BITS, 8, T, S) QMV1(BITS, 16, T, S)                                           \
+    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                           \
+        qmv_affine##BITS##_8_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
+                                       i32 M, i32 N, i32 K, i32 gs) {                                      \
+        qmv_affine<BITS, 8, 4, T, S>(x, w, scales, biases, y, M, N, K, gs);                                \
     }
 #define QMV_T(BITS, T) QMV(BITS, T, f32) QMV(BITS, T, f16) QMV(BITS, T, bf16)
 QMV_T(4, f32) QMV_T(4, f16) QMV_T(4, bf16)
