@@ -85,21 +85,22 @@ func BenchmarkQMV(b *testing.B) {
 		scheme core.Scheme
 		bits   int
 		n, k   int
-		rows   int
+		kernel string
 	}{
-		{core.SchemeAffine, 4, 8192, 8192, 16},
-		{core.SchemeAffine, 4, 16384, 16384, 4},
-		{core.SchemeAffine, 4, 16384, 16384, 8},
-		{core.SchemeAffine, 4, 16384, 16384, 16},
-		{core.SchemeAffine, 8, 16384, 16384, 8},
-		{core.SchemeAffine, 8, 16384, 16384, 16},
-		{core.SchemeQ4_0, 0, 16384, 16384, 0},
-		{core.SchemeQ8_0, 0, 16384, 16384, 0},
+		{core.SchemeAffine, 4, 8192, 8192, "1r8"},
+		{core.SchemeAffine, 4, 16384, 16384, "1r4"},
+		{core.SchemeAffine, 4, 16384, 16384, "1r8"},
+		{core.SchemeAffine, 4, 16384, 16384, "1r16"},
+		{core.SchemeAffine, 4, 16384, 16384, "1r4p"},
+		{core.SchemeAffine, 8, 16384, 16384, "1r4p"},
+		{core.SchemeAffine, 8, 16384, 16384, "1r8"},
+		{core.SchemeQ4_0, 0, 16384, 16384, ""},
+		{core.SchemeQ8_0, 0, 16384, 16384, ""},
 	} {
-		b.Run(fmt.Sprintf("%s%d/%dx%d/rows%d", c.scheme, c.bits, c.n, c.k, c.rows), func(b *testing.B) {
-			if c.rows > 0 {
-				defer func(r int) { qmvRows = r }(qmvRows)
-				qmvRows = c.rows
+		b.Run(fmt.Sprintf("%s%d/%dx%d/%s", c.scheme, c.bits, c.n, c.k, c.kernel), func(b *testing.B) {
+			if c.kernel != "" {
+				defer func(v map[int]string) { qmvVariant = v }(qmvVariant)
+				qmvVariant = map[int]string{c.bits: c.kernel}
 			}
 			const gs = 64
 			var w *core.Array
@@ -147,4 +148,17 @@ func BenchmarkCopyD2D(b *testing.B) {
 			dst.Storage().(*Storage).Release()
 		})
 	}
+}
+
+// BenchmarkSmallOp: the host cost of one op that does almost nothing on the
+// GPU (adding 1024 floats), queued back to back: what a chain of small ops
+// pays per op for validation, the hand-off to the device's thread and the
+// launch.
+func BenchmarkSmallOp(b *testing.B) {
+	dev := gpu(b)
+	x := filled(b, dev, core.F32, core.Shape{1024}, -1, 1, false)
+	y := filled(b, dev, core.F32, core.Shape{1024}, -1, 1, false)
+	out, err := core.Empty(dev, core.F32, core.Shape{1024})
+	require.NoError(b, err)
+	timeOp(b, dev, &core.Op{Name: "add", Inputs: []*core.Array{x, y}, Out: out})
 }

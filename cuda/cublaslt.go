@@ -18,13 +18,12 @@ const (
 	ltPrefMaxWorkspace = 1
 )
 
-// ltHeuristic mirrors cublasLtMatmulHeuristicResult_t.
+// ltHeuristic mirrors cublasLtMatmulHeuristicResult_t: the algorithm,
+// then fields cuBLASLt fills in that lbrx does not read (workspace size,
+// status, waves, reserved) but must provide room for.
 type ltHeuristic struct {
-	algo     [8]uint64
-	wsSize   uint64
-	state    int32
-	waves    float32
-	reserved [4]int32
+	algo [8]uint64
+	_    [32]byte
 }
 
 var lt struct {
@@ -85,19 +84,8 @@ type ltPlan struct {
 // column-major terms. ok is false when cuBLASLt is missing or has no
 // algorithm for the case; the caller then uses cublasGemmEx.
 func (d *Device) ltGemm(key ltKey, alpha, beta unsafe.Pointer, a, b, c devicePtr) (bool, error) {
-	if d.ltHandle == 0 {
-		if d.ltErr != nil {
-			return false, nil
-		}
-		if _, err := loadLt(); err != nil {
-			d.ltErr = err
-			return false, nil
-		}
-		if err := cublasCheck("cublasLtCreate", lt.create(&d.ltHandle)); err != nil {
-			d.ltErr = err
-			return false, nil
-		}
-		d.ltPlans = map[ltKey]*ltPlan{}
+	if d.ltHandle == 0 && !d.startLt() {
+		return false, nil
 	}
 	p, ok := d.ltPlans[key]
 	if !ok {
@@ -112,6 +100,22 @@ func (d *Device) ltGemm(key ltKey, alpha, beta unsafe.Pointer, a, b, c devicePtr
 	}
 	return true, cublasCheck("cublasLtMatmul", lt.matmul(d.ltHandle, p.op, alpha, a, p.a, b, p.b, beta, c, p.c, c, p.c,
 		&p.algo.algo, d.blasWS, cublasWorkspaceSize, d.stream))
+}
+
+// startLt creates the cuBLASLt handle once; false (with the reason kept in
+// ltErr) sends matmuls to cublasGemmEx.
+func (d *Device) startLt() bool {
+	if d.ltErr != nil {
+		return false
+	}
+	if _, d.ltErr = loadLt(); d.ltErr != nil {
+		return false
+	}
+	if d.ltErr = cublasCheck("cublasLtCreate", lt.create(&d.ltHandle)); d.ltErr != nil {
+		return false
+	}
+	d.ltPlans = map[ltKey]*ltPlan{}
+	return true
 }
 
 func (d *Device) ltPlan(k ltKey) (*ltPlan, error) {

@@ -29,18 +29,6 @@ func slice(axis, start, stop, step int) view {
 	return func(a *core.Array) (*core.Array, error) { return a.Slice(axis, start, stop, step) }
 }
 
-func chain(vs ...view) view {
-	return func(a *core.Array) (*core.Array, error) {
-		var err error
-		for _, v := range vs {
-			if a, err = v(a); err != nil {
-				return nil, err
-			}
-		}
-		return a, nil
-	}
-}
-
 // input is one operand: a base array of a shape, seen through a view.
 type input struct {
 	base core.Shape

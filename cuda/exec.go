@@ -145,7 +145,7 @@ func (d *Device) elementwise(module, kernel string, out *core.Array, in ...*core
 	}
 	a.ptr(dataPtr(out)).layout(l)
 	const block = 256
-	return d.launch(module, kernel, d.gridFor(l.n, block), block, 0, a)
+	return d.launch(module, kernel, d.gridFor(l.n, block), block, a)
 }
 
 // copyTo gathers src (any strides) into the contiguous dst.

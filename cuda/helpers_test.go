@@ -106,7 +106,7 @@ func round(dt core.DType, v []float64) []float64 { return decode(dt, encode(dt, 
 // hostArray builds a contiguous CPU array of dt holding v (rounded to dt).
 func hostArray(tb testing.TB, dt core.DType, shape core.Shape, v []float64) *core.Array {
 	tb.Helper()
-	require.Equal(tb, shape.NumElements(), len(v), "values for %v", shape)
+	require.Len(tb, v, shape.NumElements(), "values for %v", shape)
 	a, err := core.NewArray(dt, shape, core.NewHeap(len(v)*dt.Size()), 0)
 	require.NoError(tb, err)
 	copy(a.Storage().(*core.Heap).Bytes(), encode(dt, v))
@@ -187,7 +187,7 @@ func near(tb testing.TB, dt core.DType, want, got []float64, scale float64, what
 			continue
 		}
 		if math.IsInf(w, 0) || math.IsInf(g, 0) {
-			require.Equal(tb, w, g, "%s: element %d", what, i) //nolint:testifylint // exact infinities
+			require.Equal(tb, w, g, "%s: element %d", what, i)
 			continue
 		}
 		lim := abs*max(scale, 1) + rel*math.Abs(w)
@@ -225,14 +225,4 @@ func cpuKernel(name string, in []*core.Array, outType core.DType, outShape core.
 	}
 	b := out.Storage().(*core.Heap).Bytes()
 	return decode(outType, b), true
-}
-
-// toDev moves a host array (or view) to dev, keeping it a view of the same
-// shape and strides where the test wants a strided device operand: the
-// whole backing storage is uploaded and the view rebuilt there.
-func toDev(tb testing.TB, dev *Device, a *core.Array) *core.Array {
-	tb.Helper()
-	m, err := a.To(dev)
-	require.NoError(tb, err)
-	return m
 }

@@ -40,7 +40,7 @@ func makeLayout(ops ...*core.Array) (layout, error) {
 	l.n = int64(shape.NumElements())
 	// Collapse from the innermost dimension outwards.
 	var dims []int
-	var st [][]int = make([][]int, len(ops))
+	st := make([][]int, len(ops))
 	for d := len(shape) - 1; d >= 0; d-- {
 		if shape[d] == 1 {
 			continue

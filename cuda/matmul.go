@@ -124,8 +124,8 @@ func (d *Device) gemm(g gemmArgs) error {
 	}
 	compute := int32(cublasCompute32F)
 	var alpha, beta unsafe.Pointer
-	switch {
-	case g.dt == core.F64:
+	switch g.dt {
+	case core.F64:
 		compute = cublasCompute64F
 		one, zero := 1.0, 0.0
 		alpha, beta = unsafe.Pointer(&one), unsafe.Pointer(&zero)

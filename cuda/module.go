@@ -123,7 +123,7 @@ func (k *kargs) layout(l layout) *kargs {
 
 // launch queues kernel name of module on the stream with a 1-D grid; on the
 // worker thread.
-func (d *Device) launch(module, name string, grid, block, shared int, a *kargs) error {
+func (d *Device) launch(module, name string, grid, block int, a *kargs) error {
 	f, err := d.function(module, name)
 	if err != nil {
 		return err
@@ -138,7 +138,7 @@ func (d *Device) launch(module, name string, grid, block, shared int, a *kargs) 
 	if len(a.ptrs) > 0 {
 		params = unsafe.Pointer(&a.ptrs[0])
 	}
-	return check("cuLaunchKernel "+name, drv.launchKernel(f, uint32(grid), 1, 1, uint32(block), 1, 1, uint32(shared), d.stream, params, nil))
+	return check("cuLaunchKernel "+name, drv.launchKernel(f, uint32(grid), 1, 1, uint32(block), 1, 1, 0, d.stream, params, nil))
 }
 
 // gridFor returns a grid of block-sized blocks covering n elements with a

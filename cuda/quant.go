@@ -14,9 +14,15 @@ const (
 	qmvWarps = 8 // warps per block (QMV_WARPS)
 )
 
-// qmvRows is how many outputs a block of the one-row affine kernel
-// computes (4, 8 or 16 are compiled): more rows share each load of x.
-var qmvRows = 16
+// qmvVariant picks the one-activation-row affine kernel per code width:
+// "1r<R>" computes R outputs per block (more rows share each load of x), a
+// "p" suffix prefetches the next codes while using the current ones.
+// Benchmarks compare them; the defaults are the fastest measured on an
+// H100 (README): 8 rows a block, no prefetching (its registers cost more
+// occupancy than the loads in flight gain).
+var qmvVariant = map[int]string{4: "1r8", 8: "1r8"}
+
+var qmvVariantRows = map[string]int{"1r4": 4, "1r8": 8, "1r16": 16, "1r4p": 4, "1r8p": 8}
 
 // quantizedMatmul runs y = x @ W^T for a quantized weight W [N, K]:
 // Inputs[0] is x [..., K] (F32, F16 or BF16), Inputs[1] the stored codes
@@ -163,16 +169,17 @@ func (d *Device) qmv(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt
 		// accumulators take MAXM*ROWS registers).
 		variant, rows := "8", 4
 		if m == 1 {
-			variant, rows = fmt.Sprintf("1r%d", qmvRows), qmvRows
+			variant = qmvVariant[q.Bits]
+			rows = qmvVariantRows[variant]
 		}
 		name := fmt.Sprintf("qmv_affine%d_%s_%s_%s", q.Bits, variant, suffix(xt), suffix(q.Scales.DType()))
 		grid := (n + rows - 1) / rows
-		return d.launch("quant", name, grid, block, 0, a)
+		return d.launch("quant", name, grid, block, a)
 	default:
 		a.ptr(y).i32(m).i32(n).i32(k)
 		name := fmt.Sprintf("qmv_%s_%s", schemeKernel(q.Scheme), suffix(xt))
 		grid := (n + qmvWarps - 1) / qmvWarps
-		return d.launch("quant", name, grid, block, 0, a)
+		return d.launch("quant", name, grid, block, a)
 	}
 }
 
@@ -191,9 +198,9 @@ func (d *Device) dequantize(q *core.QuantizationInfo, w *core.Array, dst deviceP
 	if q.Scheme == core.SchemeAffine {
 		a.ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(dst).i32(n).i32(k).i32(q.GroupSize).i32(q.Bits)
 		name := fmt.Sprintf("dequant_affine_%s_%s", suffix(q.Scales.DType()), suffix(xt))
-		return d.launch("quant", name, d.gridFor(total, block), block, 0, a)
+		return d.launch("quant", name, d.gridFor(total, block), block, a)
 	}
 	a.ptr(dst).i32(n).i32(k)
 	name := fmt.Sprintf("dequant_%s_%s", schemeKernel(q.Scheme), suffix(xt))
-	return d.launch("quant", name, d.gridFor(total, block), block, 0, a)
+	return d.launch("quant", name, d.gridFor(total, block), block, a)
 }

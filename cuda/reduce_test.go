@@ -59,8 +59,8 @@ func sum(g []float64) float64 {
 var reduceRef = map[string]func([]float64) float64{
 	"sum":  sum,
 	"mean": func(g []float64) float64 { return sum(g) / float64(len(g)) },
-	"max":  func(g []float64) float64 { return slices.Max(g) },
-	"min":  func(g []float64) float64 { return slices.Min(g) },
+	"max":  slices.Max[[]float64],
+	"min":  slices.Min[[]float64],
 	"variance": func(g []float64) float64 {
 		m := sum(g) / float64(len(g))
 		q := 0.0

@@ -24,7 +24,7 @@ func TestRegistration(t *testing.T) {
 	cd, ok := d.(*Device)
 	require.True(t, ok)
 	require.Equal(t, "cuda:0", cd.Name())
-	require.Greater(t, cd.ComputeCapability(), 0)
+	require.Positive(t, cd.ComputeCapability())
 	t.Logf("%v", cd)
 }
 

@@ -28,11 +28,29 @@ func startWorker(setup func() error) (*worker, error) {
 			return
 		}
 		errc <- nil
-		for f := range w.jobs {
-			f()
+		for {
+			w.next()()
 		}
 	}()
 	return w, <-errc
+}
+
+// spinPolls bounds how long the worker and a waiting caller poll before
+// they park (a few tens of microseconds). Most jobs only queue GPU work and
+// take microseconds, while waking a parked goroutine on another thread
+// costs more than that; polling keeps back-to-back ops cheap.
+const spinPolls = 4096
+
+// next returns the next job, polling briefly before blocking.
+func (w *worker) next() func() {
+	for range spinPolls {
+		select {
+		case f := <-w.jobs:
+			return f
+		default:
+		}
+	}
+	return <-w.jobs
 }
 
 // do runs f on the worker's thread and returns its error. A panic in f is
@@ -40,6 +58,16 @@ func startWorker(setup func() error) (*worker, error) {
 func (w *worker) do(f func() error) error {
 	done := make(chan error, 1)
 	w.jobs <- func() { done <- protect(f) }
+	for i := range spinPolls {
+		select {
+		case err := <-done:
+			return err
+		default:
+		}
+		if i%64 == 63 {
+			runtime.Gosched()
+		}
+	}
 	return <-done
 }
 

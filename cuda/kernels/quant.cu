@@ -40,6 +40,11 @@ __device__ __forceinline__ float byte_to_float(u32 w, int k) {
 
 // Sixteen bytes of codes as floats: 32 4-bit codes (low nibbles give the
 // even codes of each word, high nibbles the odd ones) or 16 8-bit codes.
+// 4-bit codes come out as 128+q: PRMT puts the nibble's byte under the
+// exponent of 128 (0x43000000 | q<<16 is 128 + q exactly), which saves the
+// subtraction; the caller takes 128*sum(x) off the dot product once per
+// chunk. 8-bit codes would reach the exponent that way, so they use
+// byte_to_float.
 template <int BITS>
 __device__ __forceinline__ void codes_to_float(const uint4& q, float* v) {
     const u32 w[4] = {q.x, q.y, q.z, q.w};
@@ -49,8 +54,10 @@ __device__ __forceinline__ void codes_to_float(const uint4& q, float* v) {
             const u32 lo = w[i] & 0x0F0F0F0Fu, hi = (w[i] >> 4) & 0x0F0F0F0Fu;
 #pragma unroll
             for (int b = 0; b < 4; ++b) {
-                v[i * 8 + 2 * b] = byte_to_float(lo, b);
-                v[i * 8 + 2 * b + 1] = byte_to_float(hi, b);
+                // Selector: byte 2 from the code's byte b, byte 3 = 0x43
+                // (byte 7 of the pair), bytes 0 and 1 zero (bytes 4, 5).
+                v[i * 8 + 2 * b] = __uint_as_float(__byte_perm(lo, 0x43000000u, 0x7054u | ((u32)b << 8)));
+                v[i * 8 + 2 * b + 1] = __uint_as_float(__byte_perm(hi, 0x43000000u, 0x7054u | ((u32)b << 8)));
             }
         } else {
 #pragma unroll
@@ -59,14 +66,28 @@ __device__ __forceinline__ void codes_to_float(const uint4& q, float* v) {
     }
 }
 
+// codeBias is what codes_to_float adds to each code.
+template <int BITS> struct CodeBias { static constexpr float v = 0.f; };
+template <> struct CodeBias<4> { static constexpr float v = 128.f; };
+
+// Weights are read once: load them around L1, which then keeps x.
+__device__ __forceinline__ uint4 ld_stream(const uint4* p) {
+    uint4 v;
+    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+        : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+        : "l"(p));
+    return v;
+}
+
 // Affine matrix-vector for 4- and 8-bit codes. A block of QMV_WARPS warps
 // computes ROWS outputs for up to MAXM activation rows, its threads
 // splitting K: each takes 16-byte chunks of codes (32 4-bit or 16 8-bit
 // values, inside one group because group sizes are multiples of 32) from
 // all ROWS rows, so one load of x feeds ROWS rows; per group,
-// sum x*(s*q+b) = s*sum(x*q) + b*sum(x). Partial sums meet in shared
-// memory.
-template <int BITS, int MAXM, int ROWS, class T, class S>
+// sum x*(s*q+b) = s*sum(x*q) + b*sum(x). With PF the next chunk's codes
+// are loaded before the current one is used, so each thread keeps two
+// loads in flight. Partial sums meet in shared memory.
+template <int BITS, int MAXM, int ROWS, bool PF, class T, class S>
 __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* scales, const S* biases, T* y,
                                            i32 M, i32 N, i32 K, i32 gs) {
     const i64 n0 = (i64)blockIdx.x * ROWS;
@@ -79,17 +100,25 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
 #pragma unroll
         for (int r = 0; r < ROWS; ++r) acc[m][r] = 0.f;
 
-    for (i64 c = threadIdx.x; c < chunks; c += blockDim.x) {
-        uint4 q[ROWS];
-        float s[ROWS], b[ROWS];
-        const i64 g = c * PER / gs;
-#pragma unroll
-        for (int r = 0; r < ROWS; ++r) {
-            const i64 n = n0 + r < N ? n0 + r : N - 1;
-            q[r] = w[n * chunks + c];
-            s[r] = ldf(scales, n * groups + g);
-            b[r] = ldf(biases, n * groups + g);
-        }
+    uint4 q[ROWS];
+    float s[ROWS], b[ROWS];
+    i64 c = threadIdx.x;
+#define QMV_LOAD(cc, Q, SS, BB)                                  \
+    {                                                            \
+        const i64 g_ = (cc) * PER / gs;                          \
+        _Pragma("unroll") for (int r = 0; r < ROWS; ++r) {       \
+            const i64 n = n0 + r < N ? n0 + r : N - 1;           \
+            Q[r] = ld_stream(w + n * chunks + (cc));             \
+            SS[r] = ldf(scales, n * groups + g_);                \
+            BB[r] = ldf(biases, n * groups + g_);                \
+        }                                                        \
+    }
+    if (c < chunks) QMV_LOAD(c, q, s, b)
+    while (c < chunks) {
+        const i64 cn = c + blockDim.x;
+        uint4 qn[ROWS];
+        float sn[ROWS], bn[ROWS];
+        if (PF && cn < chunks) QMV_LOAD(cn, qn, sn, bn)
 #pragma unroll
         for (int m = 0; m < MAXM; ++m) {
             if (m >= M) break;
@@ -103,13 +132,24 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
             for (int r = 0; r < ROWS; ++r) {
                 float v[PER];
                 codes_to_float<BITS>(q[r], v);
-                float dot = 0.f;
+                float d0 = 0.f, d1 = 0.f;
 #pragma unroll
-                for (int j = 0; j < PER; ++j) dot = fmaf(xv[j], v[j], dot);
-                acc[m][r] += s[r] * dot + b[r] * xs;
+                for (int j = 0; j < PER; j += 2) {
+                    d0 = fmaf(xv[j], v[j], d0);
+                    d1 = fmaf(xv[j + 1], v[j + 1], d1);
+                }
+                acc[m][r] += s[r] * ((d0 + d1) - CodeBias<BITS>::v * xs) + b[r] * xs;
             }
         }
+        if (PF) {
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) { q[r] = qn[r]; s[r] = sn[r]; b[r] = bn[r]; }
+        } else if (cn < chunks) {
+            QMV_LOAD(cn, q, s, b)
+        }
+        c = cn;
     }
+#undef QMV_LOAD
     __shared__ float part[QMV_WARPS][MAXM * ROWS];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 #pragma unroll
@@ -129,21 +169,22 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
     }
 }
 
-// _1rR: one activation row, R outputs per block (more rows share each load
-// of x); _8: up to 8 activation rows, 4 outputs per block (the accumulators
-// are MAXM*ROWS registers).
-#define QMV1(BITS, R, T, S)                                                                                  \
-    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                             \
-        qmv_affine##BITS##_1r##R##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
-                                             i32 M, i32 N, i32 K, i32 gs) {                                  \
-        qmv_affine<BITS, 1, R, T, S>(x, w, scales, biases, y, M, N, K, gs);                                  \
+// _1rR[p]: one activation row, R outputs per block (more rows share each
+// load of x), p with prefetching; _8: up to 8 activation rows, 4 outputs
+// per block (the accumulators are MAXM*ROWS registers).
+#define QMV1(BITS, R, PF, SUF, T, S)                                                                               \
+    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                   \
+        qmv_affine##BITS##_1r##R##SUF##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
+                                                  i32 M, i32 N, i32 K, i32 gs) {                                   \
+        qmv_affine<BITS, 1, R, PF, T, S>(x, w, scales, biases, y, M, N, K, gs);                                    \
     }
 #define QMV(BITS, T, S)                                                                                    \
-    QMV1(BITS, 4, T, S) QMV1(BITS, 8, T, S) QMV1(BITS, 16, T, S)                                           \
+    QMV1(BITS, 4, false, , T, S) QMV1(BITS, 8, false, , T, S) QMV1(BITS, 16, false, , T, S)                \
+    QMV1(BITS, 4, true, p, T, S) QMV1(BITS, 8, true, p, T, S)                                              \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                           \
         qmv_affine##BITS##_8_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                        i32 M, i32 N, i32 K, i32 gs) {                                      \
-        qmv_affine<BITS, 8, 4, T, S>(x, w, scales, biases, y, M, N, K, gs);                                \
+        qmv_affine<BITS, 8, 4, true, T, S>(x, w, scales, biases, y, M, N, K, gs);                          \
     }
 #define QMV_T(BITS, T) QMV(BITS, T, f32) QMV(BITS, T, f16) QMV(BITS, T, bf16)
 QMV_T(4, f32) QMV_T(4, f16) QMV_T(4, bf16)
