@@ -262,7 +262,7 @@ func dtypeOfNumber[C number]() DType {
 	return U32
 }
 
-func readSame[C Element](s []C) func(off, stride, n int, buf []C) []C {
+func readSame[C number](s []C) readFn[C] {
 	return func(off, stride, n int, buf []C) []C {
 		if stride == 1 {
 			return s[off : off+n]
