@@ -267,6 +267,20 @@ func roundTo[T Element](f float64) float64 {
 	if d.IsFloat() {
 		return toF64(castFromF64[T](f))
 	}
+	// Integers wrap in two's complement, as Go conversions from int64 do.
+	i := int64(f)
+	switch d {
+	case I8:
+		return float64(int8(i))
+	case U8:
+		return float64(uint8(i))
+	case I16:
+		return float64(int16(i))
+	case I32:
+		return float64(int32(i))
+	case U32:
+		return float64(uint32(i))
+	}
 	return f
 }
 
