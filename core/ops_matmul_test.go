@@ -86,13 +86,13 @@ type mmCase struct{ a, b Shape }
 
 var mmCases = []mmCase{
 	{Shape{3, 4}, Shape{4, 5}},
-	{Shape{1, 4}, Shape{4, 5}},   // m = 1 (matrix-vector as a row)
-	{Shape{3, 4}, Shape{4, 1}},   // n = 1
-	{Shape{3, 1}, Shape{1, 5}},   // k = 1
-	{Shape{0, 4}, Shape{4, 5}},   // m = 0
-	{Shape{3, 4}, Shape{4, 0}},   // n = 0
-	{Shape{3, 0}, Shape{0, 5}},   // k = 0: zeros
-	{Shape{1, 1}, Shape{1, 1}},   // one element
+	{Shape{1, 4}, Shape{4, 5}}, // m = 1 (matrix-vector as a row)
+	{Shape{3, 4}, Shape{4, 1}}, // n = 1
+	{Shape{3, 1}, Shape{1, 5}}, // k = 1
+	{Shape{0, 4}, Shape{4, 5}}, // m = 0
+	{Shape{3, 4}, Shape{4, 0}}, // n = 0
+	{Shape{3, 0}, Shape{0, 5}}, // k = 0: zeros
+	{Shape{1, 1}, Shape{1, 1}}, // one element
 	{Shape{2, 3, 4}, Shape{2, 4, 5}},
 	{Shape{2, 1, 3, 4}, Shape{5, 4, 2}}, // batch axes broadcast both ways
 	{Shape{2, 3, 4}, Shape{4, 5}},       // shared weight: batch folds into M
