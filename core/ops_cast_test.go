@@ -17,7 +17,7 @@ var castFloatSources = []float64{
 	32767.5, 65504, 65519, 65520, -65536, 1e10, -1e10, 2147483647.5, 4294967296, 9.3e18, -9.3e18,
 	1e30, 3.4e38, 1e-5, 6e-8, 1e-40, 1.0 / 3, math.NaN(), math.Inf(1), math.Inf(-1),
 	1 + 0x1p-11 + 0x1p-40, // just above an f16 tie: double rounding through f32 gets it wrong
-	1 + 0x1p-8 + 0x1p-30, // the same for bf16
+	1 + 0x1p-8 + 0x1p-30,  // the same for bf16
 }
 
 var castIntSources = []int64{

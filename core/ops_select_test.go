@@ -127,7 +127,7 @@ func checkGather[T Element, I int32 | int64](t *testing.T) {
 				ax += len(c.shape)
 			}
 			want := slices.Concat(c.shape[:ax], c.ishp, c.shape[ax+1:])
-			require.True(t, Shape(want).Equal(got.Shape()), "%v want %v", got.Shape(), want)
+			require.True(t, want.Equal(got.Shape()), "%v want %v", got.Shape(), want)
 			gv, err := got.Values()
 			require.NoError(t, err)
 			walkIndex(want, func(lin int, idx []int) {
