@@ -122,3 +122,14 @@ func BenchmarkCastF32ToI32Strided(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkSumManyShortRowsF32(b *testing.B) {
+	x := benchTensor(b, 1<<18, 4)
+	b.SetBytes(4 << 20)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Sum(x, false, -1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
