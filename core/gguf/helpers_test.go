@@ -8,4 +8,3 @@ import (
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
 func itoa(i int) string { return strconv.Itoa(i) }
-
