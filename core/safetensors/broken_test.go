@@ -63,6 +63,14 @@ func brokenFiles() []broken {
 		{"trailing bytes", build(one, make([]byte, 5)), "MetadataIncompleteBuffer"},
 		{"missing bytes", build(one, make([]byte, 3)), "MetadataIncompleteBuffer"},
 		{"huge dimension beside zero", build(`{"a":{"dtype":"U8","shape":[0,18446744073709551615],"data_offsets":[0,0]}}`, nil), "does not fit an int"},
+		{"trailing comma", build(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},}`, []byte{0}), "InvalidHeaderDeserialization"},
+		{"trailing comma in array", build(`{"a":{"dtype":"U8","shape":[1,],"data_offsets":[0,1]}}`, []byte{0}), "InvalidHeaderDeserialization"},
+		{"leading zero", build(`{"a":{"dtype":"U8","shape":[01],"data_offsets":[0,1]}}`, []byte{0}), "InvalidHeaderDeserialization"},
+		{"lone surrogate", build(`{"a\ud800":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`, []byte{0}), "lone surrogate"},
+		{"invalid escape", build(`{"a\x":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`, []byte{0}), "invalid escape"},
+		{"raw control character", build("{\"a\n\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", []byte{0}), "control character"},
+		{"single quotes", build(`{'a':{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`, []byte{0}), "InvalidHeaderDeserialization"},
+		{"bad literal", build(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":nul}}`, []byte{0}), "invalid literal"},
 		{"deep nesting", build(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":`+strings.Repeat("[", 20000)+strings.Repeat("]", 20000)+`}}`, []byte{0}), "InvalidHeaderDeserialization"},
 	}
 }

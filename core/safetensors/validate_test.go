@@ -152,3 +152,26 @@ func TestShardedIndexErrors(t *testing.T) {
 	assert.Equal(t, []string{"a"}, f.Names())
 	require.NoError(t, f.Close())
 }
+
+// TestEscapedNames: names with JSON escapes decode as serde_json decodes
+// them, surrogate pairs included, and the writer round-trips them.
+func TestEscapedNames(t *testing.T) {
+	hdr := `{"\u00e9\ud83d\ude00\n\"\\\/":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`
+	f, err := Open(writeTemp(t, "esc.safetensors", build(hdr, []byte{9})))
+	require.NoError(t, err)
+	name := "\u00e9\U0001F600\n\"\\/"
+	assert.Equal(t, []string{name}, f.Names())
+	a, err := f.Array(name)
+	require.NoError(t, err)
+	w := NewWriter()
+	require.NoError(t, w.Add(name, a))
+	p := filepath.Join(t.TempDir(), "w.safetensors")
+	require.NoError(t, w.WriteFile(p))
+	require.NoError(t, f.Close())
+	g, err := Open(p)
+	require.NoError(t, err)
+	defer g.Close()
+	b, err := g.Bytes(name)
+	require.NoError(t, err)
+	assert.Equal(t, []byte{9}, b)
+}

@@ -82,8 +82,23 @@ func (w *Writer) sorted() []entry {
 	return es
 }
 
+// hdrEntry is one tensor as the header describes it.
+type hdrEntry struct {
+	name, dtype string
+	shape       []int
+	size        int64
+}
+
+func headerEntries(es []entry) []hdrEntry {
+	out := make([]hdrEntry, len(es))
+	for i, e := range es {
+		out[i] = hdrEntry{e.name, e.a.DType().String(), e.a.Shape(), e.size}
+	}
+	return out
+}
+
 // buildHeader returns the 8-byte size and the space-padded JSON header.
-func buildHeader(es []entry, meta map[string]string) ([]byte, error) {
+func buildHeader(es []hdrEntry, meta map[string]string) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -118,8 +133,8 @@ func buildHeader(es []entry, meta map[string]string) ([]byte, error) {
 		}
 		first = false
 		str(e.name)
-		b.WriteString(`:{"dtype":"` + e.a.DType().String() + `","shape":[`)
-		for i, d := range e.a.Shape() {
+		b.WriteString(`:{"dtype":"` + e.dtype + `","shape":[`)
+		for i, d := range e.shape {
 			if i > 0 {
 				b.WriteByte(',')
 			}
@@ -146,7 +161,7 @@ func (w *Writer) WriteTo(dst io.Writer) (int64, error) {
 }
 
 func writeEntries(dst io.Writer, es []entry, meta map[string]string) (int64, error) {
-	hdr, err := buildHeader(es, meta)
+	hdr, err := buildHeader(headerEntries(es), meta)
 	if err != nil {
 		return 0, err
 	}
