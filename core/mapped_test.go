@@ -48,7 +48,7 @@ func TestMappedViewIsZeroCopy(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []float32{0, 0.5, 1, 1.5, 2, 2.5}, v)
 	_, err = x.Data()
-	assert.ErrorContains(t, err, "read-only")
+	require.ErrorContains(t, err, "read-only")
 	// Views of a mapped tensor read through the mapping too.
 	col, err := x.Slice(1, 1, 2, 1)
 	require.NoError(t, err)
@@ -57,9 +57,9 @@ func TestMappedViewIsZeroCopy(t *testing.T) {
 	assert.Equal(t, []float32{0.5, 2}, cv)
 	// Out of range requests fail with the file named.
 	_, err = m.Array(F32, Shape{7}, 8)
-	assert.ErrorContains(t, err, p)
+	require.ErrorContains(t, err, p)
 	_, err = m.ReadBytes(30, 4)
-	assert.ErrorContains(t, err, "outside the file")
+	require.ErrorContains(t, err, "outside the file")
 
 	held := m.Bytes()
 	require.NoError(t, m.Close())

@@ -19,6 +19,10 @@
 // types (the IQ2/IQ3/IQ1 families, TQ*) are listed with their sizes, and
 // loading their values reports them as unsupported.
 //
+// Type constants follow ggml's names without the underscore Go style
+// rejects before letters (Q4K is GGML_TYPE_Q4_K, IQ4NL is
+// GGML_TYPE_IQ4_NL); Type.String returns ggml's spelling.
+//
 // The block decoders are exported for reuse: Dequantize(t, src, dst)
 // decodes whole blocks of any supported type, bit-exact with ggml's
 // to_float; Type.BlockSize and Type.BlockBytes give the layout.

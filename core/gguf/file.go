@@ -35,7 +35,7 @@ func WithLoadMode(m core.LoadMode) Option { return func(f *File) { f.mode = m } 
 // Open reads and validates the header of the GGUF file at path. Tensor
 // data is not read.
 func Open(path string, opts ...Option) (*File, error) {
-	fh, err := os.Open(path)
+	fh, err := os.Open(path) //nolint:gosec // opening the caller's model file is the point
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,8 @@ func (f *File) Array(name string) (*core.Array, error) {
 		a, err = src.Array(d, t.Shape, t.FileOffset)
 	} else if bs, ok := blockSchemes[t.Type]; ok {
 		row, _ := t.Type.RowBytes(t.Ne[0]) // validated by Open
-		shape := append(t.Shape[:len(t.Shape)-1:len(t.Shape)-1], int(row))
+		shape := t.Shape.Clone()
+		shape[len(shape)-1] = int(row)
 		meta.Quant = &core.QuantizationInfo{Scheme: bs.scheme, Bits: bs.bits, GroupSize: 32, Shape: t.Shape.Clone()}
 		a, err = src.Array(core.U8, shape, t.FileOffset)
 	} else {

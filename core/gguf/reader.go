@@ -92,7 +92,7 @@ func (c *cursor) u64(what string) (uint64, error) {
 
 // str reads a gguf_string; a length beyond the end of the file fails
 // before anything is allocated, and so does one above max (if max > 0).
-func (c *cursor) str(what string, max uint64) (string, error) {
+func (c *cursor) str(what string, limit uint64) (string, error) {
 	n, err := c.u64(what + " length")
 	if err != nil {
 		return "", err
@@ -100,8 +100,8 @@ func (c *cursor) str(what string, max uint64) (string, error) {
 	if n > uint64(c.left()) {
 		return "", fmt.Errorf("%s length %d runs past the end of the file (%d bytes left)", what, n, c.left())
 	}
-	if max > 0 && n >= max {
-		return "", fmt.Errorf("%s length %d is not below the limit of %d", what, n, max)
+	if limit > 0 && n >= limit {
+		return "", fmt.Errorf("%s length %d is not below the limit of %d", what, n, limit)
 	}
 	b := make([]byte, n)
 	if err := c.read(b, what); err != nil {
@@ -157,7 +157,10 @@ func parse(path string, r io.ReaderAt, size int64) (*header, error) {
 	if err := h.readTensorInfos(c, int(nt)); err != nil {
 		return nil, err
 	}
-	return h, h.layout(c)
+	if err := h.layout(c); err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 func (h *header) readKVs(c *cursor, n int) error {
@@ -370,11 +373,9 @@ func (h *header) readTensorInfos(c *cursor, n int) error {
 		if err != nil {
 			return c.fail("", name, "%v", err)
 		}
-		rows := int64(1)
+		var rows int64
 		if ne0 != 0 {
 			rows = count / ne0
-		} else {
-			rows = 0
 		}
 		hi, lo := bits.Mul64(uint64(row), uint64(rows))
 		if hi != 0 || lo > math.MaxInt64 {

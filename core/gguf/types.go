@@ -11,41 +11,41 @@ type Type uint32
 // The ggml tensor types, with ggml's numbering. Numbers 4, 5, 31-33 and
 // 36-38 belong to removed types.
 const (
-	F32     Type = 0
-	F16     Type = 1
-	Q4_0    Type = 2
-	Q4_1    Type = 3
-	Q5_0    Type = 6
-	Q5_1    Type = 7
-	Q8_0    Type = 8
-	Q8_1    Type = 9
-	Q2_K    Type = 10
-	Q3_K    Type = 11
-	Q4_K    Type = 12
-	Q5_K    Type = 13
-	Q6_K    Type = 14
-	Q8_K    Type = 15
-	IQ2_XXS Type = 16
-	IQ2_XS  Type = 17
-	IQ3_XXS Type = 18
-	IQ1_S   Type = 19
-	IQ4_NL  Type = 20
-	IQ3_S   Type = 21
-	IQ2_S   Type = 22
-	IQ4_XS  Type = 23
-	I8      Type = 24
-	I16     Type = 25
-	I32     Type = 26
-	I64     Type = 27
-	F64     Type = 28
-	IQ1_M   Type = 29
-	BF16    Type = 30
-	TQ1_0   Type = 34
-	TQ2_0   Type = 35
-	MXFP4   Type = 39
-	NVFP4   Type = 40
-	Q1_0    Type = 41
-	Q2_0    Type = 42
+	F32    Type = 0
+	F16    Type = 1
+	Q4_0   Type = 2
+	Q4_1   Type = 3
+	Q5_0   Type = 6
+	Q5_1   Type = 7
+	Q8_0   Type = 8
+	Q8_1   Type = 9
+	Q2K    Type = 10
+	Q3K    Type = 11
+	Q4K    Type = 12
+	Q5K    Type = 13
+	Q6K    Type = 14
+	Q8K    Type = 15
+	IQ2XXS Type = 16
+	IQ2XS  Type = 17
+	IQ3XXS Type = 18
+	IQ1S   Type = 19
+	IQ4NL  Type = 20
+	IQ3S   Type = 21
+	IQ2S   Type = 22
+	IQ4XS  Type = 23
+	I8     Type = 24
+	I16    Type = 25
+	I32    Type = 26
+	I64    Type = 27
+	F64    Type = 28
+	IQ1M   Type = 29
+	BF16   Type = 30
+	TQ1_0  Type = 34
+	TQ2_0  Type = 35
+	MXFP4  Type = 39
+	NVFP4  Type = 40
+	Q1_0   Type = 41
+	Q2_0   Type = 42
 	// TypeCount is GGML_TYPE_COUNT: types at or above it are invalid.
 	TypeCount Type = 43
 )
@@ -64,11 +64,11 @@ var typeTable = map[Type]typeInfo{
 	I8: {"I8", 1, 1}, I16: {"I16", 1, 2}, I32: {"I32", 1, 4}, I64: {"I64", 1, 8},
 	Q4_0: {"Q4_0", 32, 18}, Q4_1: {"Q4_1", 32, 20}, Q5_0: {"Q5_0", 32, 22}, Q5_1: {"Q5_1", 32, 24},
 	Q8_0: {"Q8_0", 32, 34}, Q8_1: {"Q8_1", 32, 36},
-	Q2_K: {"Q2_K", qkK, 84}, Q3_K: {"Q3_K", qkK, 110}, Q4_K: {"Q4_K", qkK, 144},
-	Q5_K: {"Q5_K", qkK, 176}, Q6_K: {"Q6_K", qkK, 210}, Q8_K: {"Q8_K", qkK, 292},
-	IQ2_XXS: {"IQ2_XXS", qkK, 66}, IQ2_XS: {"IQ2_XS", qkK, 74}, IQ3_XXS: {"IQ3_XXS", qkK, 98},
-	IQ1_S: {"IQ1_S", qkK, 50}, IQ4_NL: {"IQ4_NL", 32, 18}, IQ3_S: {"IQ3_S", qkK, 110},
-	IQ2_S: {"IQ2_S", qkK, 82}, IQ4_XS: {"IQ4_XS", qkK, 136}, IQ1_M: {"IQ1_M", qkK, 56},
+	Q2K: {"Q2_K", qkK, 84}, Q3K: {"Q3_K", qkK, 110}, Q4K: {"Q4_K", qkK, 144},
+	Q5K: {"Q5_K", qkK, 176}, Q6K: {"Q6_K", qkK, 210}, Q8K: {"Q8_K", qkK, 292},
+	IQ2XXS: {"IQ2_XXS", qkK, 66}, IQ2XS: {"IQ2_XS", qkK, 74}, IQ3XXS: {"IQ3_XXS", qkK, 98},
+	IQ1S: {"IQ1_S", qkK, 50}, IQ4NL: {"IQ4_NL", 32, 18}, IQ3S: {"IQ3_S", qkK, 110},
+	IQ2S: {"IQ2_S", qkK, 82}, IQ4XS: {"IQ4_XS", qkK, 136}, IQ1M: {"IQ1_M", qkK, 56},
 	TQ1_0: {"TQ1_0", qkK, 54}, TQ2_0: {"TQ2_0", qkK, 66}, MXFP4: {"MXFP4", 32, 17},
 	// Recent additions whose block layout lbrx does not know yet.
 	NVFP4: {"NVFP4", 0, 0}, Q1_0: {"Q1_0", 0, 0}, Q2_0: {"Q2_0", 0, 0},

@@ -2,7 +2,6 @@ package gguf
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -29,7 +28,7 @@ func TestValidation(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), b.want)
 			assert.Contains(t, err.Error(), p)
-			assert.True(t, errors.Is(err, ErrFormat), "%T: %v", err, err)
+			assert.ErrorIs(t, err, ErrFormat)
 		})
 	}
 }
@@ -55,7 +54,7 @@ func TestValidFile(t *testing.T) {
 		assert.Equal(t, core.Shape{2, 2}, x.Shape())
 		require.NoError(t, f.Close())
 		_, err = f.Array("b")
-		assert.ErrorContains(t, err, "closed")
+		require.ErrorContains(t, err, "closed")
 	}
 	// A name of 63 bytes is allowed.
 	b := head(3, 1, 0).tensor(string(bytes.Repeat([]byte("n"), MaxNameLen-1)), F32, 0, 1)
@@ -82,8 +81,8 @@ func TestHugeClaimsAllocateNothing(t *testing.T) {
 }
 
 func TestDequantizeErrors(t *testing.T) {
-	assert.ErrorContains(t, Dequantize(IQ2_XXS, make([]byte, 66), make([]float32, 256)), "IQ2_XXS is not supported")
-	assert.ErrorContains(t, Dequantize(Q8_0, make([]byte, 33), make([]float32, 32)), "need 34 bytes")
-	assert.ErrorContains(t, Dequantize(Q8_0, make([]byte, 34), make([]float32, 31)), "whole number")
-	assert.ErrorContains(t, Dequantize(Type(99), nil, nil), "not supported")
+	require.ErrorContains(t, Dequantize(IQ2XXS, make([]byte, 66), make([]float32, 256)), "IQ2_XXS is not supported")
+	require.ErrorContains(t, Dequantize(Q8_0, make([]byte, 33), make([]float32, 32)), "need 34 bytes")
+	require.ErrorContains(t, Dequantize(Q8_0, make([]byte, 34), make([]float32, 31)), "whole number")
+	require.ErrorContains(t, Dequantize(Type(99), nil, nil), "not supported")
 }

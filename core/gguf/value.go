@@ -61,26 +61,26 @@ func (kv KV) String() string {
 }
 
 func elide(v any) string {
-	const max = 8
+	const limit = 8
 	s := fmt.Sprint(v)
 	switch a := v.(type) {
 	case []string:
-		if len(a) > max {
-			s = fmt.Sprintf("%q ... (%d)", a[:max], len(a))
+		if len(a) > limit {
+			s = fmt.Sprintf("%q ... (%d)", a[:limit], len(a))
 		} else {
 			s = fmt.Sprintf("%q", a)
 		}
 	case []uint8:
-		if len(a) > max {
-			s = fmt.Sprintf("%v ... (%d)", a[:max], len(a))
+		if len(a) > limit {
+			s = fmt.Sprintf("%v ... (%d)", a[:limit], len(a))
 		}
 	case []int32:
-		if len(a) > max {
-			s = fmt.Sprintf("%v ... (%d)", a[:max], len(a))
+		if len(a) > limit {
+			s = fmt.Sprintf("%v ... (%d)", a[:limit], len(a))
 		}
 	case []float32:
-		if len(a) > max {
-			s = fmt.Sprintf("%v ... (%d)", a[:max], len(a))
+		if len(a) > limit {
+			s = fmt.Sprintf("%v ... (%d)", a[:limit], len(a))
 		}
 	}
 	return s

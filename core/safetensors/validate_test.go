@@ -1,7 +1,6 @@
 package safetensors
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -31,8 +30,8 @@ func TestValidation(t *testing.T) {
 			assert.Contains(t, err.Error(), b.want)
 			assert.Contains(t, err.Error(), p)
 			var fe *FormatError
-			require.True(t, errors.As(err, &fe), "%T: %v", err, err)
-			assert.True(t, errors.Is(err, ErrFormat))
+			require.ErrorAs(t, err, &fe)
+			assert.ErrorIs(t, err, ErrFormat)
 		})
 	}
 }
@@ -139,10 +138,10 @@ func TestShardedIndexErrors(t *testing.T) {
 	}
 	write(`{"weight_map":{"a":"../model-00001-of-00001.safetensors"}}`)
 	_, err := Open(dir)
-	assert.ErrorContains(t, err, "not a plain file name")
+	require.ErrorContains(t, err, "not a plain file name")
 	write(`{"weight_map":{"a":"model-00001-of-00001.safetensors","b":"model-00001-of-00001.safetensors"}}`)
 	_, err = Open(dir)
-	assert.ErrorContains(t, err, `tensor "b" is mapped to model-00001-of-00001.safetensors, which does not hold it`)
+	require.ErrorContains(t, err, `tensor "b" is mapped to model-00001-of-00001.safetensors, which does not hold it`)
 	write(`{"weight_map":{}}`)
 	_, err = Open(dir)
 	assert.ErrorContains(t, err, "weight_map")

@@ -213,13 +213,13 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	if err = bw.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
+	if err = tmp.Chmod(0o644); err == nil {
+		err = tmp.Close()
 	}
-	if err = tmp.Close(); err != nil {
-		return err
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
 	}
-	return os.Rename(tmp.Name(), path)
+	return err
 }
 
 // WriteSharded writes the tensors into dir as model-0000N-of-0000M.safetensors
@@ -230,7 +230,7 @@ func (w *Writer) WriteSharded(dir string, maxShardBytes int64) error {
 	if maxShardBytes <= 0 {
 		return fmt.Errorf("safetensors writer: shard size %d must be positive", maxShardBytes)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	var shards [][]entry

@@ -40,7 +40,7 @@ func runDump(args []string, stdout, _ io.Writer) error {
 // order: GGUF tensors dequantized as ggml does, safetensors tensors
 // converted from their dtype.
 func dumpValues(path, name string) ([]float32, error) {
-	if st, err := os.Stat(path); err == nil && !st.IsDir() && isGGUF(path) {
+	if st, err := os.Stat(path); err == nil && !st.IsDir() && isGGUF(path) { //nolint:gosec // the user names the file to read
 		f, err := gguf.Open(path)
 		if err != nil {
 			return nil, err

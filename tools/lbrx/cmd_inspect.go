@@ -78,7 +78,7 @@ func runInspect(args []string, stdout, _ io.Writer) error {
 
 // isGGUF tells GGUF files by their magic.
 func isGGUF(path string) bool {
-	f, err := os.Open(path)
+	f, err := os.Open(path) //nolint:gosec // the user names the file to read
 	if err != nil {
 		return false
 	}
@@ -89,7 +89,7 @@ func isGGUF(path string) bool {
 }
 
 func inspect(path string) (*modelInfo, error) {
-	if st, err := os.Stat(path); err == nil && !st.IsDir() && isGGUF(path) {
+	if st, err := os.Stat(path); err == nil && !st.IsDir() && isGGUF(path) { //nolint:gosec // the user names the file to read
 		return inspectGGUF(path)
 	}
 	return inspectSafetensors(path)

@@ -18,7 +18,7 @@ import (
 // ../shared/testdata beside the directory holding go.work.
 func shared(t *testing.T, elem ...string) string {
 	t.Helper()
-	dir := ""
+	var dir string
 	if s := os.Getenv("LBRX_SHARED"); s != "" {
 		dir = filepath.Join(s, "testdata")
 		if _, err := os.Stat(dir); err != nil {
