@@ -148,6 +148,9 @@ func parse(path string, r io.ReaderAt, size int64) (*header, error) {
 	if nkv > uint64(c.left())/13 {
 		return nil, c.fail("", "", "metadata count %d cannot fit in the %d bytes left in the file", nkv, c.left())
 	}
+	if nkv > math.MaxInt || nt > math.MaxInt {
+		return nil, c.fail("", "", "counts %d and %d do not fit this platform's int", nkv, nt)
+	}
 	if nt > uint64(c.left())/24 {
 		return nil, c.fail("", "", "tensor count %d cannot fit in the %d bytes left in the file", nt, c.left())
 	}
@@ -202,7 +205,7 @@ func (h *header) readKVs(c *cursor, n int) error {
 			if err != nil {
 				return c.fail(key, "", "%v", err)
 			}
-			if cnt > uint64(c.left())/uint64(valueSizes[kv.ElemType]) {
+			if cnt > uint64(c.left())/uint64(valueSizes[kv.ElemType]) || cnt > math.MaxInt {
 				return c.fail(key, "", "array of %d %v values cannot fit in the %d bytes left in the file", cnt, kv.ElemType, c.left())
 			}
 			if kv.Value, err = readArray(c, kv.ElemType, int(cnt)); err != nil {
@@ -338,6 +341,9 @@ func (h *header) readTensorInfos(c *cursor, n int) error {
 			d := int64(u)
 			if d < 0 {
 				return c.fail("", name, "dimension ne[%d] = %d is negative", j, d)
+			}
+			if uint64(d) > math.MaxInt {
+				return c.fail("", name, "dimension ne[%d] = %d does not fit this platform's int", j, d)
 			}
 			hi, lo := bits.Mul64(uint64(count), uint64(d))
 			if hi != 0 || lo >= math.MaxInt64 {

@@ -144,7 +144,7 @@ func TestShardedIndexErrors(t *testing.T) {
 	require.ErrorContains(t, err, `tensor "b" is mapped to model-00001-of-00001.safetensors, which does not hold it`)
 	write(`{"weight_map":{}}`)
 	_, err = Open(dir)
-	assert.ErrorContains(t, err, "weight_map")
+	require.ErrorContains(t, err, "weight_map")
 	write(`{"weight_map":{"a":"model-00001-of-00001.safetensors"}}`)
 	f, err := Open(filepath.Join(dir, IndexName))
 	require.NoError(t, err)
