@@ -148,11 +148,11 @@ func parse(path string, r io.ReaderAt, size int64) (*header, error) {
 	if nkv > uint64(c.left())/13 {
 		return nil, c.fail("", "", "metadata count %d cannot fit in the %d bytes left in the file", nkv, c.left())
 	}
-	if nkv > math.MaxInt || nt > math.MaxInt {
-		return nil, c.fail("", "", "counts %d and %d do not fit this platform's int", nkv, nt)
-	}
 	if nt > uint64(c.left())/24 {
 		return nil, c.fail("", "", "tensor count %d cannot fit in the %d bytes left in the file", nt, c.left())
+	}
+	if nkv > math.MaxInt || nt > math.MaxInt {
+		return nil, c.fail("", "", "counts %d and %d do not fit this platform's int", nkv, nt)
 	}
 	if err := h.readKVs(c, int(nkv)); err != nil {
 		return nil, err
@@ -342,14 +342,14 @@ func (h *header) readTensorInfos(c *cursor, n int) error {
 			if d < 0 {
 				return c.fail("", name, "dimension ne[%d] = %d is negative", j, d)
 			}
-			if uint64(d) > math.MaxInt {
-				return c.fail("", name, "dimension ne[%d] = %d does not fit this platform's int", j, d)
-			}
 			hi, lo := bits.Mul64(uint64(count), uint64(d))
 			if hi != 0 || lo >= math.MaxInt64 {
 				return c.fail("", name, "element count of ne %v... overflows int64", t.Ne[:j+1])
 			}
 			count = int64(lo)
+			if uint64(d) > math.MaxInt {
+				return c.fail("", name, "dimension ne[%d] = %d does not fit this platform's int", j, d)
+			}
 			t.Ne[j] = d
 			t.Shape[int(nd)-1-j] = int(d)
 		}

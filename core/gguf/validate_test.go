@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,6 +28,9 @@ func TestValidation(t *testing.T) {
 			p := writeTemp(t, b.data)
 			_, err := Open(p)
 			require.Error(t, err)
+			if strconv.IntSize == 32 && strings.Contains(err.Error(), "does not fit this platform's int") {
+				return // on 32-bit targets huge dimensions fail earlier
+			}
 			assert.Contains(t, err.Error(), b.want)
 			assert.Contains(t, err.Error(), p)
 			assert.ErrorIs(t, err, ErrFormat)
