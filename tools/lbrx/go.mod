@@ -1,6 +1,6 @@
 module github.com/lbrx/lbrx/tools/lbrx
 
-go 1.26
+go 1.26.0
 
 require github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
 
@@ -15,6 +15,7 @@ require (
 require (
 	github.com/x448/float16 v0.8.4 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )
 
 replace (
