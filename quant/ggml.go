@@ -94,10 +94,11 @@ func encodeQ80(blk []byte, x []float32) {
 		id = 1 / d
 	}
 	putF16(blk, d)
+	qs := (*[blockValues]byte)(blk[2:])
 	for j, v := range x {
 		q := float32(v * id)
 		r := float32(math.Round(float64(q))) // roundf: ties away from zero
-		blk[2+j] = byte(int8(truncInt8(r)))
+		qs[j] = byte(int8(truncInt8(r)))
 	}
 }
 

@@ -3,8 +3,8 @@ package quant
 import (
 	"encoding/json"
 	"math"
-	"path/filepath"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/lbrx/lbrx/core"
@@ -121,7 +121,7 @@ func TestBlocksToAffineLossless(t *testing.T) {
 				// Equal as numbers: where ggml computes 0*d with d < 0 it
 				// gets -0, MLX's d*8 + (-8d) gives +0.
 				for i := range ref {
-					require.Truef(t, ref[i] == gv[i], "value %d: ggml %g, affine %g", i, ref[i], gv[i])
+					require.Equalf(t, ref[i], gv[i], "value %d", i)
 				}
 				if dt == core.F32 { // MLX's own dequantization, in the scales' dtype
 					d, err := Dequantize(aff)

@@ -88,13 +88,8 @@ func MatMul(x, w *core.Array) (*core.Array, error) {
 		return nil, fmt.Errorf("quantized matmul: %w", err)
 	}
 	m := 1
-	if k > 0 {
-		m = len(xv) / k
-	} else {
-		m = x.NumElements()
-		for _, d := range xs[:len(xs)-1] {
-			m *= d
-		}
+	for _, d := range xs[:len(xs)-1] {
+		m *= d
 	}
 	ys := xs.Clone()
 	ys[len(ys)-1] = n

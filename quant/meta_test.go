@@ -21,12 +21,12 @@ type fakeDevice struct{}
 
 var fakeDev core.Device = fakeDevice{}
 
-func (fakeDevice) Name() string                          { return "fake" }
-func (fakeDevice) Kind() string                          { return "fake" }
-func (fakeDevice) Priority() int                         { return -1 }
-func (fakeDevice) Status() core.Status                   { return core.Status{Available: true} }
-func (fakeDevice) Sync() error                           { return nil }
-func (fakeDevice) Alloc(n int) (core.Storage, error)     { return &fakeStorage{b: make([]byte, n)}, nil }
+func (fakeDevice) Name() string                      { return "fake" }
+func (fakeDevice) Kind() string                      { return "fake" }
+func (fakeDevice) Priority() int                     { return -1 }
+func (fakeDevice) Status() core.Status               { return core.Status{Available: true} }
+func (fakeDevice) Sync() error                       { return nil }
+func (fakeDevice) Alloc(n int) (core.Storage, error) { return &fakeStorage{b: make([]byte, n)}, nil }
 func (fakeDevice) CopyFromHost(dst core.Storage, off int, src []byte) error {
 	copy(dst.(*fakeStorage).b[off:], src)
 	return nil
