@@ -57,10 +57,10 @@ func quantizeArgs(args []string) (src, dst string, bits, group int, err error) {
 		return "", "", 0, 0, usagef("%v", err)
 	}
 	src, dst = pos[0], pos[1]
-	if _, err := os.Stat(src); err != nil {
+	if _, err := os.Stat(src); err != nil { //nolint:gosec // the user names the model to read
 		return "", "", 0, 0, usagef("SRC %s: %v", src, errors.Unwrap(err))
 	}
-	if _, err := os.Stat(dst); err == nil {
+	if _, err := os.Stat(dst); err == nil { //nolint:gosec // the user names the directory to create
 		return "", "", 0, 0, usagef("DST %s already exists (quantize writes a new directory)", dst)
 	}
 	return src, dst, bits, group, nil
