@@ -125,16 +125,33 @@ func BenchmarkMatVec8Bit4096(b *testing.B) {
 	benchMatVec(b, w, nb)
 }
 
+// BenchmarkMatVecQ4_0 reports GB/s of the GGUF Q4_0 bytes (18 per 32
+// values) for a weight prepared by Prepare (repacked to 4-bit affine).
 func BenchmarkMatVecQ4_0(b *testing.B) {
+	q, raw := q40BenchWeight(b)
+	pw, err := Prepare(q)
+	require.NoError(b, err)
+	benchMatVec(b, pw, raw)
+}
+
+// BenchmarkMatVecQ4_0Blocks multiplies the raw blocks in place.
+func BenchmarkMatVecQ4_0Blocks(b *testing.B) {
+	q, raw := q40BenchWeight(b)
+	bytes, err := q.Bytes()
+	require.NoError(b, err)
+	benchMatVec(b, &BlockWeight{Scheme: core.SchemeQ4_0, N: 4096, K: 4096, Blocks: bytes}, raw)
+}
+
+func q40BenchWeight(b *testing.B) (*core.Array, int) {
 	wt, err := core.FromSlice(benchWeights(4096*4096), 4096, 4096)
 	require.NoError(b, err)
 	q, err := QuantizeBlocks(wt.Array(), core.SchemeQ4_0)
 	require.NoError(b, err)
-	pw, err := Prepare(q)
-	require.NoError(b, err)
-	benchMatVec(b, pw, len(pw.(*BlockWeight).Blocks))
+	return q, q.NumElements()
 }
 
+// BenchmarkMatMul4BitBatch8 multiplies 8 input rows; GB/s counts the
+// weight bytes once per call.
 func BenchmarkMatMul4BitBatch8(b *testing.B) {
 	w, nb := affineBenchWeight(b, 4)
 	x := benchWeights(8 * w.K)

@@ -24,11 +24,33 @@ func BlocksToAffine(q *core.Array, scaleDType core.DType) (*core.Array, error) {
 	}
 	s := q.Quant().Scheme
 	bits := schemeBits(s)
+	codes, scales, biases := repackBlocks(s, raw)
+	if scaleDType == core.F16 {
+		for i, d := range scales {
+			if !math.IsInf(float64(d), 0) && math.IsInf(float64(roundTo(core.F16, biases[i])), 0) {
+				return nil, fmt.Errorf("blocks to affine %v: block %d: bias %g overflows f16 (use F32 scales)", q, i, biases[i])
+			}
+		}
+	}
+	if len(shape) < 2 {
+		shape = append(core.Shape{1}, shape...)
+	}
+	out, err := buildAffine(shape, core.Metadata{Name: q.Name()}, codes, scales, biases, scaleDType, bits, blockValues)
+	if err != nil {
+		return nil, fmt.Errorf("blocks to affine %v: %w", q, err)
+	}
+	return out, nil
+}
+
+// repackBlocks turns ggml blocks into MLX affine codes (group size 32)
+// with float32 scales and biases; see BlocksToAffine for the mapping.
+func repackBlocks(s core.Scheme, raw []byte) (codes []uint32, scales, biases []float32) {
+	bits := schemeBits(s)
 	bb := BlockBytes(s)
 	nb := len(raw) / bb
-	codes := make([]uint32, nb*blockValues*bits/32)
-	scales := make([]float32, nb)
-	biases := make([]float32, nb)
+	codes = make([]uint32, nb*blockValues*bits/32)
+	scales = make([]float32, nb)
+	biases = make([]float32, nb)
 	for i := range nb {
 		blk := raw[i*bb : (i+1)*bb]
 		d := f16At(blk)
@@ -40,7 +62,7 @@ func BlocksToAffine(q *core.Array, scaleDType core.DType) (*core.Array, error) {
 			for j := range 32 {
 				w[j/4] |= uint32(blk[2+j]^0x80) << (8 * (j % 4)) // int8 + 128
 			}
-		case core.SchemeQ4_0, core.SchemeQ4_1:
+		default:
 			qs := blk[2:18]
 			if s == core.SchemeQ4_0 {
 				biases[i] = -8 * d
@@ -55,16 +77,6 @@ func BlocksToAffine(q *core.Array, scaleDType core.DType) (*core.Array, error) {
 				w[(j+16)/8] |= hi << (4 * (j % 8))
 			}
 		}
-		if scaleDType == core.F16 && !math.IsInf(float64(d), 0) && math.IsInf(float64(roundTo(core.F16, biases[i])), 0) {
-			return nil, fmt.Errorf("blocks to affine %v: block %d: bias %g overflows f16 (use F32 scales)", q, i, biases[i])
-		}
 	}
-	if len(shape) < 2 {
-		shape = append(core.Shape{1}, shape...)
-	}
-	out, err := buildAffine(shape, core.Metadata{Name: q.Name()}, codes, scales, biases, scaleDType, bits, blockValues)
-	if err != nil {
-		return nil, fmt.Errorf("blocks to affine %v: %w", q, err)
-	}
-	return out, nil
+	return codes, scales, biases
 }

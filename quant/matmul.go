@@ -41,7 +41,8 @@ type BlockWeight struct {
 
 // Prepare reads a quantized weight (MLX affine or ggml blocks, logical
 // shape [N, K]) into a Weight. Biases are derived from zero points where
-// the array holds those.
+// the array holds those; ggml Q8_0/Q4_0/Q4_1 blocks come back as an
+// *AffineWeight with group size 32 (an exact repacking).
 func Prepare(w *core.Array) (Weight, error) {
 	qi, err := quantOf(w)
 	if err != nil {
@@ -64,7 +65,12 @@ func Prepare(w *core.Array) (Weight, error) {
 	if len(shape) != 2 {
 		return nil, fmt.Errorf("prepare weight %v: logical shape %v is not [N, K]", w, shape)
 	}
-	return &BlockWeight{Scheme: qi.Scheme, N: shape[0], K: k, Blocks: append([]byte(nil), raw...)}, nil
+	// Repacked losslessly into MLX's layout (group size 32, float32 scale
+	// and bias: FORMATS.md section 4) so the same kernels run; the
+	// dequantized W is still never formed. BlockWeight multiplies the raw
+	// blocks in place where a copy is unwanted.
+	codes, scales, biases := repackBlocks(qi.Scheme, raw)
+	return &AffineWeight{N: shape[0], K: k, Bits: schemeBits(qi.Scheme), GroupSize: blockValues, Codes: codes, Scales: scales, Biases: biases}, nil
 }
 
 // MatMul returns y = x @ W^T for a quantized weight w of logical shape
@@ -179,6 +185,15 @@ func (w *AffineWeight) MatMul(y, x []float32, m int) error {
 		return nil
 	}
 	xs := groupSums(x, m, w.K, w.GroupSize)
+	if w.kernel() != nil {
+		xk := x[:m*w.K]
+		if w.Bits == 4 {
+			xk = make([]float32, m*w.K)
+			permute4(xk, x[:m*w.K])
+		}
+		parallelRows(w.N, m*w.N*w.K, func(lo, hi int) { w.matMulKernel(y, xk, xs, m, lo, hi) })
+		return nil
+	}
 	parallelRows(w.N, m*w.N*w.K, func(lo, hi int) {
 		if m == 1 {
 			w.matVec(y, x, xs, lo, hi)
@@ -187,6 +202,35 @@ func (w *AffineWeight) MatMul(y, x []float32, m int) error {
 		w.matMat(y, x, xs, m, lo, hi)
 	})
 	return nil
+}
+
+// kernel returns the assembly row kernel for this weight's width, if the
+// CPU has one.
+func (w *AffineWeight) kernel() func(codes []uint32, x, scales []float32, group int) float32 {
+	switch w.Bits {
+	case 4:
+		return rowDot4
+	case 8:
+		return rowDot8
+	}
+	return nil
+}
+
+// matMulKernel runs the assembly row kernel for outputs [lo, hi) of
+// every input row; x is permuted for it already. The outer loop is over
+// weight rows so that a row's codes stay in L1 while the m inputs pass.
+func (w *AffineWeight) matMulKernel(y, x, xs []float32, m, lo, hi int) {
+	k := w.kernel()
+	wpr := w.K * w.Bits / 32
+	gpr := w.K / w.GroupSize
+	for n := lo; n < hi; n++ {
+		codes := w.Codes[n*wpr : (n+1)*wpr]
+		sc := w.Scales[n*gpr : (n+1)*gpr]
+		bs := w.Biases[n*gpr : (n+1)*gpr]
+		for r := range m {
+			y[r*w.N+n] = k(codes, x[r*w.K:(r+1)*w.K], sc, w.GroupSize) + dotF32(bs, xs[r*gpr:(r+1)*gpr])
+		}
+	}
 }
 
 // matVec handles one input row: the LLM decode step, bound by reading

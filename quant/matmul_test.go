@@ -109,6 +109,30 @@ func TestBlockMatMulAgainstDequantized(t *testing.T) {
 			for _, m := range []int{1, 4} {
 				t.Run(fmt.Sprintf("%s/%dx%d/m%d", s, sh.n, sh.k, m), func(t *testing.T) {
 					checkMatMul(t, q, m, sh.k, r)
+					// The in-place block kernel gives the same products as
+					// the repacked affine one, up to summation order.
+					raw, err := q.Bytes()
+					require.NoError(t, err)
+					bw := &BlockWeight{Scheme: s, N: sh.n, K: sh.k, Blocks: raw}
+					pw, err := Prepare(q)
+					require.NoError(t, err)
+					x := make([]float32, m*sh.k)
+					for i := range x {
+						x[i] = float32(r.NormFloat64())
+					}
+					y0, y1 := make([]float32, m*sh.n), make([]float32, m*sh.n)
+					require.NoError(t, bw.MatMul(y0, x, m))
+					require.NoError(t, pw.MatMul(y1, x, m))
+					abs := absTerms(t, q, sh.k)
+					for i := range m {
+						for j := range sh.n {
+							var mag float64
+							for c := range sh.k {
+								mag += abs[j*sh.k+c] * math.Abs(float64(x[i*sh.k+c]))
+							}
+							require.InDelta(t, y1[i*sh.n+j], y0[i*sh.n+j], float64(2*sh.k+16)*0x1p-24*mag)
+						}
+					}
 				})
 			}
 		}
