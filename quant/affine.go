@@ -116,9 +116,18 @@ func QuantizeRows(codes []uint32, scales, biases, w []float32, k, bits, groupSiz
 	if len(w) != rows*k || len(codes) < rows*wpr || len(scales) < len(w)/groupSize || len(biases) < len(w)/groupSize {
 		return fmt.Errorf("quantize rows: sizes do not match %d rows of %d (codes %d, scales %d, biases %d)", rows, k, len(codes), len(scales), len(biases))
 	}
-	nBins := float32(int(1)<<bits - 1)
 	clear(codes[:rows*wpr])
-	for g := range len(w) / groupSize {
+	// Groups own whole words, so goroutines can take disjoint ranges.
+	parallelRows(len(w)/groupSize, len(w), func(lo, hi int) {
+		quantizeGroups(codes, scales, biases, w, bits, groupSize, lo, hi)
+	})
+	return nil
+}
+
+// quantizeGroups quantizes groups [lo, hi) of w.
+func quantizeGroups(codes []uint32, scales, biases, w []float32, bits, groupSize, lo, hi int) {
+	nBins := float32(int(1)<<bits - 1)
+	for g := lo; g < hi; g++ {
 		grp := w[g*groupSize : (g+1)*groupSize]
 		scale, bias := affineGroup(grp, nBins)
 		scales[g], biases[g] = scale, bias
@@ -134,7 +143,6 @@ func QuantizeRows(codes []uint32, scales, biases, w []float32, k, bits, groupSiz
 			}
 		}
 	}
-	return nil
 }
 
 // unpackRow decodes n codes of the given width from a row's bit stream.

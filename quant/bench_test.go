@@ -147,7 +147,8 @@ func q40BenchWeight(b *testing.B) (*core.Array, int) {
 	require.NoError(b, err)
 	q, err := QuantizeBlocks(wt.Array(), core.SchemeQ4_0)
 	require.NoError(b, err)
-	return q, q.NumElements()
+	n := q.NumElements()
+	return q, n
 }
 
 // BenchmarkMatMul4BitBatch8 multiplies 8 input rows; GB/s counts the

@@ -34,10 +34,22 @@ func f16Table() *[1 << 16]uint32 {
 	return f16ToF32Table
 }
 
+// f32ToF16Fast and f16ToF32Fast convert a leading part of src with
+// hardware instructions where the CPU has them (convert_amd64.go) and
+// return how many values they did; nil means none.
+var (
+	f32ToF16Fast func(dst []core.Float16, src []float32) int
+	f16ToF32Fast func(dst []float32, src []core.Float16) int
+)
+
 // F16ToF32 widens src into dst (exact). dst must be at least as long as src.
 func F16ToF32(dst []float32, src []core.Float16) {
-	t := f16Table()
 	dst = dst[:len(src)]
+	if f16ToF32Fast != nil {
+		n := f16ToF32Fast(dst, src)
+		dst, src = dst[n:], src[n:]
+	}
+	t := f16Table()
 	for i, h := range src {
 		dst[i] = math.Float32frombits(t[h])
 	}
@@ -67,6 +79,10 @@ func f32ToF16(f float32) uint16 {
 // as src.
 func F32ToF16(dst []core.Float16, src []float32) {
 	dst = dst[:len(src)]
+	if f32ToF16Fast != nil {
+		n := f32ToF16Fast(dst, src)
+		dst, src = dst[n:], src[n:]
+	}
 	for i, f := range src {
 		dst[i] = core.Float16(f32ToF16(f))
 	}

@@ -135,3 +135,28 @@ func TestConvertEmptyAndTail(t *testing.T) {
 	assert.Equal(t, float16.Fromfloat32(1.5), dst[0])
 	assert.Zero(t, dst[1])
 }
+
+// TestConvertTails runs lengths around the 16-value blocks of the
+// hardware path so that every split between it and the Go tail is hit.
+func TestConvertTails(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{0, 1, 2, 15, 16, 17, 31, 32, 33, 47, 100} {
+		src := make([]float32, n)
+		for i := range src {
+			src[i] = math.Float32frombits(r.Uint32())
+		}
+		h := make([]core.Float16, n+1) // one spare value must stay untouched
+		h[n] = 0x1234
+		F32ToF16(h[:n], src)
+		require.Equal(t, core.Float16(0x1234), h[n])
+		back := make([]float32, n+1)
+		back[n] = 42
+		F16ToF32(back[:n], h[:n])
+		require.Equal(t, float32(42), back[n])
+		for i, f := range src {
+			want := float16.Fromfloat32(f)
+			require.Equalf(t, want.Bits(), h[i].Bits(), "n=%d i=%d", n, i)
+			require.Equalf(t, math.Float32bits(want.Float32()), math.Float32bits(back[i]), "n=%d i=%d", n, i)
+		}
+	}
+}
