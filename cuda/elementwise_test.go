@@ -86,12 +86,12 @@ var binaryRef = map[string]func(a, b float64) float64{
 		}
 		return math.Min(a, b)
 	},
-	"equal":         func(a, b float64) float64 { return b2f(a == b) },
-	"not_equal":     func(a, b float64) float64 { return b2f(a != b) },
-	"less":          func(a, b float64) float64 { return b2f(a < b) },
-	"less_equal":    func(a, b float64) float64 { return b2f(a <= b) },
-	"greater":       func(a, b float64) float64 { return b2f(a > b) },
-	"greater_equal": func(a, b float64) float64 { return b2f(a >= b) },
+	"eq": func(a, b float64) float64 { return b2f(a == b) },
+	"ne": func(a, b float64) float64 { return b2f(a != b) },
+	"lt": func(a, b float64) float64 { return b2f(a < b) },
+	"le": func(a, b float64) float64 { return b2f(a <= b) },
+	"gt": func(a, b float64) float64 { return b2f(a > b) },
+	"ge": func(a, b float64) float64 { return b2f(a >= b) },
 }
 
 func b2f(b bool) float64 {
@@ -111,7 +111,7 @@ func TestBinaryParity(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for name, ref := range binaryRef {
 		types := append([]core.DType{}, floatTypes...)
-		if name != "div" && name != "pow" {
+		if name != "pow" {
 			types = append(types, intTypes...)
 		}
 		for _, dt := range types {
@@ -119,14 +119,14 @@ func TestBinaryParity(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/%v/%d", name, dt, ci), func(t *testing.T) {
 					ints := !dt.IsFloat() || compareOps[name]
 					lo, hi := -6.0, 6.0
-					if name == "pow" || name == "div" {
+					if name == "pow" || (name == "div" && dt.IsFloat()) {
 						lo, hi = 0.5, 3
 					}
 					if dt == core.U8 || dt == core.U32 {
 						lo = 0
 					}
-					_, da, va := prepare(t, dev, dt, c.a, random(r, c.a.base.NumElements(), lo, hi, ints))
-					_, db, vb := prepare(t, dev, dt, c.b, random(r, c.b.base.NumElements(), lo, hi, ints))
+					ha, da, va := prepare(t, dev, dt, c.a, random(r, c.a.base.NumElements(), lo, hi, ints))
+					hb, db, vb := prepare(t, dev, dt, c.b, random(r, c.b.base.NumElements(), lo, hi, ints))
 					outType := dt
 					if compareOps[name] {
 						outType = core.Bool
@@ -135,12 +135,24 @@ func TestBinaryParity(t *testing.T) {
 					for i := range want {
 						want[i] = ref(va[i], vb[i])
 					}
+					if name == "div" && !dt.IsFloat() {
+						// Integer division truncates; x/0 is 0 (core's rule).
+						for i := range want {
+							want[i] = 0
+							if vb[i] != 0 {
+								want[i] = math.Trunc(va[i] / vb[i])
+							}
+						}
+					}
 					want = round(outType, want)
 					got := runOn(t, dev, name, outType, c.shape, nil, 0, da, db)
+					cpu := cpuRef(t, name, []*core.Array{ha, hb}, outType, c.shape, nil, 0)
 					if outType.IsFloat() {
 						near(t, outType, want, got, 1, name)
+						near(t, outType, cpu, got, 1, name+" vs core CPU")
 					} else {
 						require.Equal(t, want, got, name)
+						require.Equal(t, cpu, got, name+" vs core CPU")
 					}
 				})
 			}
@@ -153,9 +165,9 @@ func TestWhereParity(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, dt := range []core.DType{core.F32, core.BF16, core.I64, core.Bool} {
 		c := binaryCases[2]
-		_, dc, vc := prepare(t, dev, core.Bool, input{core.Shape{2, 3, 4}, ident}, random(r, 24, 0, 1, true))
-		_, da, va := prepare(t, dev, dt, c.a, random(r, c.a.base.NumElements(), 0, 1, true))
-		_, db, vb := prepare(t, dev, dt, c.b, random(r, c.b.base.NumElements(), 0, 1, true))
+		hc, dc, vc := prepare(t, dev, core.Bool, input{core.Shape{2, 3, 4}, ident}, random(r, 24, 0, 1, true))
+		ha, da, va := prepare(t, dev, dt, c.a, random(r, c.a.base.NumElements(), 0, 1, true))
+		hb, db, vb := prepare(t, dev, dt, c.b, random(r, c.b.base.NumElements(), 0, 1, true))
 		want := make([]float64, 24)
 		for i := range want {
 			want[i] = vb[i]
@@ -163,7 +175,9 @@ func TestWhereParity(t *testing.T) {
 				want[i] = va[i]
 			}
 		}
-		require.Equal(t, want, runOn(t, dev, "where", dt, c.shape, nil, 0, dc, da, db), "where %v", dt)
+		got := runOn(t, dev, "where", dt, c.shape, nil, 0, dc, da, db)
+		require.Equal(t, want, got, "where %v", dt)
+		require.Equal(t, cpuRef(t, "where", []*core.Array{hc, ha, hb}, dt, c.shape, nil, 0), got, "where %v vs core CPU", dt)
 	}
 }
 
@@ -195,14 +209,20 @@ func TestUnaryParity(t *testing.T) {
 	}
 	for name, ref := range unaryRef {
 		types := floatTypes
-		if name == "neg" || name == "abs" {
+		switch name {
+		case "neg":
 			types = append(append([]core.DType{}, floatTypes...), core.I8, core.I16, core.I32, core.I64)
+		case "abs", "relu":
+			types = append(append([]core.DType{}, floatTypes...), intTypes...)
 		}
 		for _, dt := range types {
 			for ci, c := range cases {
 				lo, hi := -4.0, 4.0
 				if name == "log" || name == "sqrt" || name == "rsqrt" {
 					lo, hi = 0.1, 5
+				}
+				if dt == core.U8 || dt == core.U32 {
+					lo = 0
 				}
 				hv, dv, v := prepare(t, dev, dt, c, random(r, c.base.NumElements(), lo, hi, !dt.IsFloat()))
 				want := make([]float64, len(v))
@@ -217,8 +237,11 @@ func TestUnaryParity(t *testing.T) {
 				} else {
 					require.Equal(t, want, got, what)
 				}
-				if cpu, ok := cpuKernel(name, []*core.Array{hv}, dt, hv.Shape(), nil, 0); ok {
+				cpu := cpuRef(t, name, []*core.Array{hv}, dt, hv.Shape(), nil, 0)
+				if dt.IsFloat() {
 					near(t, dt, cpu, got, 1, what+" vs core CPU")
+				} else {
+					require.Equal(t, cpu, got, what+" vs core CPU")
 				}
 			}
 		}
@@ -231,26 +254,37 @@ func TestCastAndCopyParity(t *testing.T) {
 	c := input{core.Shape{3, 4, 5}, permute(2, 0, 1)}
 	for _, from := range core.DTypes {
 		for _, to := range core.DTypes {
-			data := random(r, 60, 0, 10, true)
-			if from.IsFloat() && to.IsFloat() {
-				data = random(r, 60, -3, 3, false)
+			// Fractions, values past every integer range (saturation,
+			// wrap-around), negatives into unsigned types, zeros, and for
+			// floats NaN and infinities.
+			data := random(r, 60, -70000, 70000, !from.IsFloat())
+			for i := range 20 {
+				data[i] = random(r, 1, -12, 12, !from.IsFloat())[0]
 			}
-			hv, dv, v := prepare(t, dev, from, c, data)
+			data[20], data[21] = 0, 1
+			if from.IsFloat() {
+				data[22], data[23], data[24] = math.NaN(), math.Inf(1), math.Inf(-1)
+				data[25], data[26] = 3e9, -1e20
+			}
+			if from == core.Bool {
+				data = random(r, 60, 0, 1, true)
+			}
+			hv, dv, _ := prepare(t, dev, from, c, data)
 			name := "cast"
 			if from == to {
 				name = "copy"
 			}
 			got := runOn(t, dev, name, to, hv.Shape(), nil, 0, dv)
-			want := round(to, v)
+			want := cpuRef(t, name, []*core.Array{hv}, to, hv.Shape(), nil, 0)
 			what := fmt.Sprintf("%s %v->%v", name, from, to)
-			if to.IsFloat() && from.IsFloat() {
-				// One rounding from the source; float->f16 via float32 as core does.
-				near(t, to, want, got, 1, what)
-			} else {
-				require.Equal(t, want, got, what)
-			}
-			if cpu, ok := cpuKernel(name, []*core.Array{hv}, to, hv.Shape(), nil, 0); ok {
-				near(t, to, cpu, got, 1, what+" vs core CPU")
+			// Exact: both round once, saturate and wrap the same way.
+			require.Len(t, got, len(want), what)
+			for i := range want {
+				if math.IsNaN(want[i]) {
+					require.True(t, math.IsNaN(got[i]), "%s: element %d: want NaN, got %v", what, i, got[i])
+					continue
+				}
+				require.Equal(t, want[i], got[i], "%s: element %d", what, i) //nolint:testifylint // exact on purpose
 			}
 		}
 	}

@@ -6,13 +6,14 @@ import (
 	"github.com/lbrx/lbrx/core"
 )
 
-// Op names this backend runs on the GPU; every other op (and every dtype a
-// kernel lacks) is answered with core.ErrUnsupported and runs on the CPU.
+// Op names this backend runs on the GPU, with core's conventions (the table
+// in core/op.go); every other op (concat, gather) and every dtype a kernel
+// lacks is answered with core.ErrUnsupported and runs on the CPU.
 var (
 	binaryOps  = set("add", "sub", "mul", "div", "maximum", "minimum", "pow")
-	compareOps = set("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")
+	compareOps = set("eq", "ne", "lt", "le", "gt", "ge")
 	unaryOps   = set("neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu")
-	reduceOps  = set("sum", "mean", "max", "min", "argmax", "argmin", "variance")
+	reduceOps  = set("sum", "mean", "max", "min", "argmax", "argmin", "var")
 )
 
 func set(names ...string) map[string]bool {

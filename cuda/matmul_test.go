@@ -64,9 +64,7 @@ func TestMatmulParity(t *testing.T) {
 					outShape := append(c.batch.Clone(), c.m, c.n)
 					got := runOn(t, dev, "matmul", dt, outShape, nil, 0, da, db)
 					near(t, dt, want, got, float64(c.k), "matmul")
-					if cpu, ok := cpuKernel("matmul", []*core.Array{hva, hvb}, dt, outShape, nil, 0); ok {
-						near(t, dt, cpu, got, float64(c.k), "matmul vs core CPU")
-					}
+					near(t, dt, cpuRef(t, "matmul", []*core.Array{hva, hvb}, dt, outShape, nil, 0), got, float64(c.k), "matmul vs core CPU")
 				})
 			}
 		}

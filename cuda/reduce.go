@@ -97,7 +97,7 @@ func (d *Device) reduce(op *core.Op) error {
 		}
 	}
 	args := (&kargs{}).ptr(dataPtr(c)).ptr(dataPtr(out)).i64(cols)
-	if op.Name == "variance" {
+	if op.Name == "var" {
 		args.f64(op.Param)
 	}
 	return d.launch("reduce", name, rows, blockFor(cols), args)

@@ -50,13 +50,21 @@ NUMS(BIN2, mul, OpMul)
 NUMS(BIN2, maximum, OpMax)
 NUMS(BIN2, minimum, OpMin)
 FLOATS(BIN2, div, OpDiv)
+// Integer division truncates toward zero and x/0 is 0 (core's rule); -1
+// negates with wrap-around, where MIN/-1 would overflow.
+struct OpIDiv {
+    template <class C> __device__ C operator()(C a, C b) const {
+        return b == 0 ? (C)0 : b == (C)-1 ? (C)(0 - (u64)a) : (C)(a / b);
+    }
+};
+INTS(BIN2, div, OpIDiv)
 FLOATS(BIN2, pow, OpPow)
-NUMS(CMP2, equal, OpEq)
-NUMS(CMP2, not_equal, OpNe)
-NUMS(CMP2, less, OpLt)
-NUMS(CMP2, less_equal, OpLe)
-NUMS(CMP2, greater, OpGt)
-NUMS(CMP2, greater_equal, OpGe)
+NUMS(CMP2, eq, OpEq)
+NUMS(CMP2, ne, OpNe)
+NUMS(CMP2, lt, OpLt)
+NUMS(CMP2, le, OpLe)
+NUMS(CMP2, gt, OpGt)
+NUMS(CMP2, ge, OpGe)
 
 // where(cond, a, b): operand 0 is the BOOL condition.
 #define WHERE(T) \
@@ -116,7 +124,8 @@ __device__ __forceinline__ void unary(const T* a, T* out, const Layout& L) {
 FLOATS(UN, neg, OpNeg)
 UN(neg, OpNeg, i8) UN(neg, OpNeg, i16) UN(neg, OpNeg, i32) UN(neg, OpNeg, i64)
 FLOATS(UN, abs, OpAbs)
-UN(abs, OpAbs, i8) UN(abs, OpAbs, i16) UN(abs, OpAbs, i32) UN(abs, OpAbs, i64)
+UN(abs, OpAbs, i8) UN(abs, OpAbs, i16) UN(abs, OpAbs, i32) UN(abs, OpAbs, i64) UN(abs, OpAbs, u8) UN(abs, OpAbs, u32)
+INTS(UN, relu, OpRelu)
 FLOATS(UN, exp, OpExp)
 FLOATS(UN, log, OpLog)
 FLOATS(UN, sqrt, OpSqrt)
@@ -126,6 +135,7 @@ FLOATS(UN, cos, OpCos)
 FLOATS(UN, tanh, OpTanh)
 FLOATS(UN, sigmoid, OpSigmoid)
 FLOATS(UN, relu, OpRelu)
+
 FLOATS(UN, silu, OpSilu)
 FLOATS(UN, gelu, OpGelu)
 FLOATS(UN, gelu_tanh, OpGeluTanh)

@@ -42,7 +42,8 @@ __device__ __forceinline__ void row_fold(const T* a, T* out, i64 cols, F f, int 
     }
 }
 
-// variance: mean of squared deviations with ddof subtracted from the count.
+// var: the squared deviations' sum over count-ddof, NaN when that is not
+// positive (core's rule).
 template <class T>
 __device__ __forceinline__ void row_var(const T* a, T* out, i64 cols, double ddof) {
     typedef typename CT<T>::type C;
@@ -56,7 +57,8 @@ __device__ __forceinline__ void row_var(const T* a, T* out, i64 cols, double ddo
         q += d * d;
     }
     q = block_reduce(q, RSum());
-    if (threadIdx.x == 0) st(out, blockIdx.x, q / ((C)cols - (C)ddof));
+    const C n = (C)cols - (C)ddof;
+    if (threadIdx.x == 0) st(out, blockIdx.x, n > (C)0 ? q / n : (C)__int_as_float(0x7fc00000));
 }
 
 // argmax/argmin: the first index of the extreme value; a NaN wins, as in
@@ -123,7 +125,7 @@ __device__ __forceinline__ void row_softmax(const T* a, T* out, i64 cols) {
     extern "C" __global__ void mean_##T(const T* a, T* out, i64 cols) { row_fold(a, out, cols, RSum(), 1); }       \
     extern "C" __global__ void max_##T(const T* a, T* out, i64 cols) { row_fold(a, out, cols, RMax(), -1); }       \
     extern "C" __global__ void min_##T(const T* a, T* out, i64 cols) { row_fold(a, out, cols, RMin(), -1); }       \
-    extern "C" __global__ void variance_##T(const T* a, T* out, i64 cols, double ddof) { row_var(a, out, cols, ddof); } \
+    extern "C" __global__ void var_##T(const T* a, T* out, i64 cols, double ddof) { row_var(a, out, cols, ddof); } \
     extern "C" __global__ void argmax_##T##_i64(const T* a, i64* out, i64 cols) { row_arg<T, i64, true>(a, out, cols); } \
     extern "C" __global__ void argmax_##T##_i32(const T* a, i32* out, i64 cols) { row_arg<T, i32, true>(a, out, cols); } \
     extern "C" __global__ void argmin_##T##_i64(const T* a, i64* out, i64 cols) { row_arg<T, i64, false>(a, out, cols); } \
