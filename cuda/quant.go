@@ -177,8 +177,13 @@ func (d *Device) qmv(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt
 		return d.launch("quant", name, grid, block, a)
 	default:
 		a.ptr(y).i32(m).i32(n).i32(k)
-		name := fmt.Sprintf("qmv_%s_%s", schemeKernel(q.Scheme), suffix(xt))
-		grid := (n + qmvWarps - 1) / qmvWarps
+		// One activation row: 4 outputs per block; more: 2.
+		variant, rows := 8, 2
+		if m == 1 {
+			variant, rows = 1, 4
+		}
+		name := fmt.Sprintf("qmv_%s_%d_%s", schemeKernel(q.Scheme), variant, suffix(xt))
+		grid := (n + rows - 1) / rows
 		return d.launch("quant", name, grid, block, a)
 	}
 }

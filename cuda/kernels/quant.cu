@@ -190,59 +190,110 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
 QMV_T(4, f32) QMV_T(4, f16) QMV_T(4, bf16)
 QMV_T(8, f32) QMV_T(8, f16) QMV_T(8, bf16)
 
-// ggml blocks: one lane per 32-value block, one warp per output row.
-// Blocks are 2-byte aligned (34 and 18 bytes), so they are read as u16.
-template <bool Q4, class T>
-__device__ __forceinline__ void qmv_ggml(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) {
-    const int lane = threadIdx.x & 31;
-    const i64 n = (i64)blockIdx.x * QMV_WARPS + (threadIdx.x >> 5);
-    if (n >= N) return;
-    constexpr int BW = Q4 ? 9 : 17;  // block size in u16 words
-    const i64 blocks = K / 32;
-    const u16* row = w + n * blocks * BW;
-    float acc[QMV_MAXM];
+// ggml Q4_0/Q8_0 matrix-vector, organised like the affine kernel: a block
+// computes ROWS outputs, its threads splitting K, each taking one 32-value
+// ggml block from every row per step so one load of x serves ROWS rows.
+// Blocks are 18 or 34 bytes, so only 2-byte aligned: they are read as u16
+// and reassembled into words. Q4_0 codes come out as 128+q (as in the
+// affine kernel) and Q8_0 codes, offset to unsigned, as 2^23+128+q; the
+// offsets and ggml's -8 come off once per block through sum(x).
+template <bool Q4>
+__device__ __forceinline__ void ggml_block(const u16* p, float& d, float* v) {
+    d = h2f(p[0]);
+    constexpr int NW = Q4 ? 4 : 8;  // 32-bit words of codes
+    u32 w[NW];
 #pragma unroll
-    for (int m = 0; m < QMV_MAXM; ++m) acc[m] = 0.f;
-    for (i64 blk = lane; blk < blocks; blk += 32) {
-        const u16* p = row + blk * BW;
-        const float d = h2f(p[0]);
-        float v[32];
+    for (int i = 0; i < NW; ++i) w[i] = (u32)p[1 + 2 * i] | ((u32)p[2 + 2 * i] << 16);
+    if (Q4) {
+        // Byte j of qs holds element j (low nibble) and j+16 (high).
 #pragma unroll
-        for (int j = 0; j < 16; ++j) {
-            const u32 h = p[1 + j / 2] >> ((j & 1) * 8) & 0xffu;  // byte j of qs
-            if (Q4) {
-                v[j] = (float)((int)(h & 15u) - 8);
-                v[j + 16] = (float)((int)(h >> 4) - 8);
-            } else {
-                v[j] = (float)(i8)h;
+        for (int i = 0; i < 4; ++i) {
+            const u32 lo = w[i] & 0x0F0F0F0Fu, hi = (w[i] >> 4) & 0x0F0F0F0Fu;
+#pragma unroll
+            for (int b = 0; b < 4; ++b) {
+                v[4 * i + b] = __uint_as_float(__byte_perm(lo, 0x43000000u, 0x7054u | ((u32)b << 8)));
+                v[16 + 4 * i + b] = __uint_as_float(__byte_perm(hi, 0x43000000u, 0x7054u | ((u32)b << 8)));
             }
         }
-        if (!Q4) {
+    } else {
 #pragma unroll
-            for (int j = 16; j < 32; ++j) v[j] = (float)(i8)(p[1 + j / 2] >> ((j & 1) * 8) & 0xffu);
+        for (int i = 0; i < 8; ++i) {
+            const u32 u = w[i] ^ 0x80808080u;  // int8 q -> q+128 as a byte
+#pragma unroll
+            for (int b = 0; b < 4; ++b) v[4 * i + b] = byte_to_float(u, b);
         }
-#pragma unroll
-        for (int m = 0; m < QMV_MAXM; ++m) {
-            if (m >= M) break;
-            float dot = 0.f;
-#pragma unroll
-            for (int j = 0; j < 32; ++j) dot = fmaf(ldf(x, (i64)m * K + blk * 32 + j), v[j], dot);
-            acc[m] += d * dot;
-        }
-    }
-#pragma unroll
-    for (int m = 0; m < QMV_MAXM; ++m) {
-        if (m >= M) break;
-        const float s = warp_sum(acc[m]);
-        if (lane == 0) st(y, (i64)m * N + n, s);
     }
 }
 
-#define QMVG(T)                                                                                                   \
-    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                  \
-        qmv_q8_0_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<false, T>(x, w, y, M, N, K); } \
-    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                  \
-        qmv_q4_0_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<true, T>(x, w, y, M, N, K); }
+template <bool Q4, int MAXM, int ROWS, class T>
+__device__ __forceinline__ void qmv_ggml(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) {
+    const i64 n0 = (i64)blockIdx.x * ROWS;
+    constexpr int BW = Q4 ? 9 : 17;             // block size in u16 words
+    constexpr float OFF = Q4 ? 136.f : 128.f;   // code offset: 128+8 or 128
+    const i64 blocks = K / 32;
+    float acc[MAXM][ROWS];
+#pragma unroll
+    for (int m = 0; m < MAXM; ++m)
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) acc[m][r] = 0.f;
+    for (i64 c = threadIdx.x; c < blocks; c += blockDim.x) {
+        float d[ROWS], v[ROWS][32];
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            const i64 n = n0 + r < N ? n0 + r : N - 1;
+            ggml_block<Q4>(w + (n * blocks + c) * BW, d[r], v[r]);
+        }
+#pragma unroll
+        for (int m = 0; m < MAXM; ++m) {
+            if (m >= M) break;
+            float xv[32];
+            float xs = 0.f;
+#pragma unroll
+            for (int h = 0; h < 4; ++h) ld8(x, (i64)m * K + c * 32 + h * 8, xv + h * 8);
+#pragma unroll
+            for (int j = 0; j < 32; ++j) xs += xv[j];
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) {
+                float d0 = 0.f, d1 = 0.f;
+#pragma unroll
+                for (int j = 0; j < 32; j += 2) {
+                    d0 = fmaf(xv[j], v[r][j], d0);
+                    d1 = fmaf(xv[j + 1], v[r][j + 1], d1);
+                }
+                acc[m][r] += d[r] * ((d0 + d1) - OFF * xs);
+            }
+        }
+    }
+    __shared__ float part[QMV_WARPS][MAXM * ROWS];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+#pragma unroll
+    for (int m = 0; m < MAXM; ++m)
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            const float t = warp_sum(acc[m][r]);
+            if (lane == 0) part[warp][m * ROWS + r] = t;
+        }
+    __syncthreads();
+    const int t = threadIdx.x, m = t / ROWS, r = t % ROWS;
+    if (t < MAXM * ROWS && m < M && n0 + r < N) {
+        float s = 0.f;
+#pragma unroll
+        for (int i = 0; i < QMV_WARPS; ++i) s += part[i][t];
+        st(y, (i64)m * N + n0 + r, s);
+    }
+}
+
+// _1: one activation row, 4 outputs per block; _8: up to 8 rows, 2
+// outputs per block.
+#define QMVG(T)                                                                                                       \
+    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
+        qmv_q8_0_1_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<false, 1, 4, T>(x, w, y, M, N, K); } \
+    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
+        qmv_q4_0_1_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<true, 1, 4, T>(x, w, y, M, N, K); }  \
+    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
+        qmv_q8_0_8_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<false, 8, 2, T>(x, w, y, M, N, K); } \
+    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
+        qmv_q4_0_8_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<true, 8, 2, T>(x, w, y, M, N, K); }
 QMVG(f32) QMVG(f16) QMVG(bf16)
 
 // Dequantization to a dense [N, K] matrix in the activations' dtype, for
