@@ -284,7 +284,7 @@ func TestCastAndCopyParity(t *testing.T) {
 					require.True(t, math.IsNaN(got[i]), "%s: element %d: want NaN, got %v", what, i, got[i])
 					continue
 				}
-				require.Equal(t, want[i], got[i], "%s: element %d", what, i) //nolint:testifylint // exact on purpose
+				require.Equal(t, want[i], got[i], "%s: element %d", what, i)
 			}
 		}
 	}
