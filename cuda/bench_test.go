@@ -45,19 +45,19 @@ func timeOp(b *testing.B, dev *Device, op *core.Op) {
 }
 
 // BenchmarkGEMM: 8192^3 matmul through cuBLAS, in TFLOP/s (2*n^3 per
-// product). f32 runs in full float32 unless the name says tf32; -gemmex
-// uses cublasGemmEx instead of cuBLASLt, for comparison.
+// product). f32 runs in full float32 unless the name says tf32; -cublaslt
+// goes through cuBLASLt instead of cublasGemmEx, for comparison.
 func BenchmarkGEMM(b *testing.B) {
 	dev := gpu(b)
 	const n = 8192
 	for _, c := range []struct {
-		name   string
-		dt     core.DType
-		tf32   bool
-		gemmEx bool
+		name  string
+		dt    core.DType
+		tf32  bool
+		useLt bool
 	}{
 		{"f32", core.F32, false, false}, {"f32-tf32", core.F32, true, false}, {"bf16", core.BF16, false, false},
-		{"f16", core.F16, false, false}, {"f32-gemmex", core.F32, false, true}, {"bf16-gemmex", core.BF16, false, true},
+		{"f16", core.F16, false, false}, {"f32-cublaslt", core.F32, false, true}, {"bf16-cublaslt", core.BF16, false, true},
 	} {
 		b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
 			x := filled(b, dev, c.dt, core.Shape{n, n}, -1, 1, false)
@@ -65,8 +65,8 @@ func BenchmarkGEMM(b *testing.B) {
 			out, err := core.Empty(dev, c.dt, core.Shape{n, n})
 			require.NoError(b, err)
 			dev.SetTF32(c.tf32)
-			dev.gemmEx = c.gemmEx
-			defer func() { dev.SetTF32(false); dev.gemmEx = false }()
+			dev.useLt = c.useLt
+			defer func() { dev.SetTF32(false); dev.useLt = false }()
 			timeOp(b, dev, &core.Op{Name: "matmul", Inputs: []*core.Array{x, y}, Out: out})
 			b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e12, "TFLOP/s")
 			for _, a := range []*core.Array{x, y, out} {

@@ -6,10 +6,10 @@ import (
 	"unsafe"
 )
 
-// cuBLASLt: the matmul API with explicit algorithm selection. cuBLAS's
-// classic cublasGemmEx picks a kernel by its own heuristic without the
-// workspace in view; asking cublasLtMatmulAlgoGetHeuristic with a 32 MiB
-// workspace (as PyTorch does) picks the faster Hopper kernels.
+// cuBLASLt: the matmul API with explicit algorithm selection, asked for
+// its best algorithm with a 32 MiB workspace. On an H100 it measured level
+// with cublasGemmEx (within 2.5%, either side), which PyTorch uses and
+// which stays the default; LBRX_CUDA_GEMM=lt selects this path.
 const (
 	ltDescTransA       = 3
 	ltDescTransB       = 4

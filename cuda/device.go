@@ -3,6 +3,7 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -46,8 +47,9 @@ type Device struct {
 	ltHandle uintptr
 	ltErr    error
 	ltPlans  map[ltKey]*ltPlan
-	// gemmEx forces cublasGemmEx instead of cuBLASLt (benchmarks compare).
-	gemmEx bool
+	// useLt sends matmuls through cuBLASLt instead of cublasGemmEx
+	// (LBRX_CUDA_GEMM=lt; benchmarks compare the two).
+	useLt bool
 
 	tf32 atomic.Bool
 }
@@ -105,6 +107,7 @@ func (d *Device) start() error {
 		d.pool = newPool(gpuAllocator{d}, int64(d.totalMem/4))
 		d.stage = &staging{}
 		d.mods = map[string]cuModule{}
+		d.useLt = os.Getenv("LBRX_CUDA_GEMM") == "lt"
 		d.funcs = map[string]cuFunction{}
 	})
 	return d.startErr

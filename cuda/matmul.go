@@ -145,7 +145,7 @@ func (d *Device) gemm(g gemmArgs) error {
 	if opA.trans {
 		tb = cublasOpT
 	}
-	if !d.gemmEx {
+	if d.useLt {
 		key := ltKey{typ: typ, compute: compute, ta: ta, tb: tb, m: g.n, n: g.m, k: g.k,
 			lda: opB.ld, ldb: opA.ld, ldc: g.n, batch: g.batch, sa: g.bsb, sb: g.bsa, sc: g.bsc}
 		if ok, err := d.ltGemm(key, alpha, beta, g.b, g.a, g.c); ok || err != nil {

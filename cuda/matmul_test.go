@@ -54,9 +54,9 @@ func TestMatmulParity(t *testing.T) {
 	for _, api := range []bool{false, true} {
 		for _, dt := range floatTypes {
 			for ci, c := range cases {
-				t.Run(fmt.Sprintf("gemmex=%v/%v/%d", api, dt, ci), func(t *testing.T) {
-					dev.gemmEx = api
-					defer func() { dev.gemmEx = false }()
+				t.Run(fmt.Sprintf("cublaslt=%v/%v/%d", api, dt, ci), func(t *testing.T) {
+					dev.useLt = api
+					defer func() { dev.useLt = false }()
 					hva, da, va := prepare(t, dev, dt, c.a, random(r, c.a.base.NumElements(), -1, 1, false))
 					hvb, db, vb := prepare(t, dev, dt, c.b, random(r, c.b.base.NumElements(), -1, 1, false))
 					batch := c.batch.NumElements()
