@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -146,7 +147,14 @@ func (d *Device) elementwise(module, kernel string, out *core.Array, in ...*core
 	}
 	a.ptr(dataPtr(out)).layout(l)
 	const block = 256
-	return d.launch(module, kernel, d.gridFor(l.n, block), block, a)
+	// The module part is chosen by the first data input's dtype (where's
+	// a, after the condition), which every kernel name here ends with or,
+	// for casts, starts from.
+	dt := in[0].DType()
+	if strings.HasPrefix(kernel, "where_") {
+		dt = in[1].DType()
+	}
+	return d.launch(module, dt, kernel, d.gridFor(l.n, block), block, a)
 }
 
 // copyTo gathers src (any strides) into the contiguous dst.

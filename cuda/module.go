@@ -15,8 +15,9 @@ import (
 //go:embed kernels/*.cu kernels/*.cuh
 var kernelFS embed.FS
 
-// kernelSource returns module's source with the common header in front.
-func kernelSource(module string) (string, error) {
+// kernelSource returns module's source for one dtype (see LBRX_IF in
+// kernels/common.cuh) with the common header in front.
+func kernelSource(module string, dt core.DType) (string, error) {
 	common, err := kernelFS.ReadFile("kernels/common.cuh")
 	if err != nil {
 		return "", err
@@ -25,11 +26,11 @@ func kernelSource(module string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cuda: no kernel module %q: %w", module, err)
 	}
-	return string(common) + "\n#line 1 \"" + module + ".cu\"\n" + string(src), nil
+	return "#define LBRX_WANT_" + suffix(dt) + " 1\n" + string(common) + "\n#line 1 \"" + module + ".cu\"\n" + string(src), nil
 }
 
-// images caches compiled modules per process, keyed by module and compute
-// capability, so devices of one architecture compile each module once.
+// images caches compiled modules per process, keyed by module, dtype and
+// compute capability, so devices of one architecture compile each once.
 var images sync.Map // string -> *imageEntry
 
 type imageEntry struct {
@@ -38,15 +39,15 @@ type imageEntry struct {
 	err  error
 }
 
-func compiledImage(module string, cc int) ([]byte, error) {
-	e, _ := images.LoadOrStore(fmt.Sprintf("%s@%d", module, cc), &imageEntry{})
+func compiledImage(module string, dt core.DType, cc int) ([]byte, error) {
+	e, _ := images.LoadOrStore(fmt.Sprintf("%s:%s@%d", module, suffix(dt), cc), &imageEntry{})
 	ent := e.(*imageEntry)
 	ent.once.Do(func() {
 		if _, err := loadNVRTC(); err != nil {
 			ent.err = fmt.Errorf("%w: CUDA kernels are compiled at run time and %w", core.ErrUnsupported, err)
 			return
 		}
-		src, err := kernelSource(module)
+		src, err := kernelSource(module, dt)
 		if err != nil {
 			ent.err = err
 			return
@@ -56,22 +57,23 @@ func compiledImage(module string, cc int) ([]byte, error) {
 	return ent.img, ent.err
 }
 
-// function returns a kernel, loading its module into the context on first
-// use; on the worker thread.
-func (d *Device) function(module, name string) (cuFunction, error) {
+// function returns a kernel of module's dt part, loading that into the
+// context on first use; on the worker thread.
+func (d *Device) function(module string, dt core.DType, name string) (cuFunction, error) {
 	if f, ok := d.funcs[name]; ok {
 		return f, nil
 	}
-	m, ok := d.mods[module]
+	key := module + ":" + suffix(dt)
+	m, ok := d.mods[key]
 	if !ok {
-		img, err := compiledImage(module, d.cc)
+		img, err := compiledImage(module, dt, d.cc)
 		if err != nil {
 			return 0, err
 		}
 		if err := check("cuModuleLoadData", drv.moduleLoadData(&m, unsafe.Pointer(&img[0]))); err != nil {
-			return 0, fmt.Errorf("load kernel module %s: %w", module, err)
+			return 0, fmt.Errorf("load kernel module %s: %w", key, err)
 		}
-		d.mods[module] = m
+		d.mods[key] = m
 	}
 	var f cuFunction
 	if err := check("cuModuleGetFunction", drv.moduleGetFunction(&f, m, name)); err != nil {
@@ -121,10 +123,10 @@ func (k *kargs) layout(l layout) *kargs {
 	return k
 }
 
-// launch queues kernel name of module on the stream with a 1-D grid; on the
-// worker thread.
-func (d *Device) launch(module, name string, grid, block int, a *kargs) error {
-	f, err := d.function(module, name)
+// launch queues kernel name of module (compiled for dtype dt) on the stream
+// with a 1-D grid; on the worker thread.
+func (d *Device) launch(module string, dt core.DType, name string, grid, block int, a *kargs) error {
+	f, err := d.function(module, dt, name)
 	if err != nil {
 		return err
 	}

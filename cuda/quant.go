@@ -174,7 +174,7 @@ func (d *Device) qmv(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt
 		}
 		name := fmt.Sprintf("qmv_affine%d_%s_%s_%s", q.Bits, variant, suffix(xt), suffix(q.Scales.DType()))
 		grid := (n + rows - 1) / rows
-		return d.launch("quant", name, grid, block, a)
+		return d.launch("quant", xt, name, grid, block, a)
 	default:
 		a.ptr(y).i32(m).i32(n).i32(k)
 		// One activation row: 4 outputs per block; more: 2.
@@ -184,7 +184,7 @@ func (d *Device) qmv(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt
 		}
 		name := fmt.Sprintf("qmv_%s_%d_%s", schemeKernel(q.Scheme), variant, suffix(xt))
 		grid := (n + rows - 1) / rows
-		return d.launch("quant", name, grid, block, a)
+		return d.launch("quant", xt, name, grid, block, a)
 	}
 }
 
@@ -203,9 +203,9 @@ func (d *Device) dequantize(q *core.QuantizationInfo, w *core.Array, dst deviceP
 	if q.Scheme == core.SchemeAffine {
 		a.ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(dst).i32(n).i32(k).i32(q.GroupSize).i32(q.Bits)
 		name := fmt.Sprintf("dequant_affine_%s_%s", suffix(q.Scales.DType()), suffix(xt))
-		return d.launch("quant", name, d.gridFor(total, block), block, a)
+		return d.launch("quant", xt, name, d.gridFor(total, block), block, a)
 	}
 	a.ptr(dst).i32(n).i32(k)
 	name := fmt.Sprintf("dequant_%s_%s", schemeKernel(q.Scheme), suffix(xt))
-	return d.launch("quant", name, d.gridFor(total, block), block, a)
+	return d.launch("quant", xt, name, d.gridFor(total, block), block, a)
 }

@@ -100,7 +100,7 @@ func (d *Device) reduce(op *core.Op) error {
 	if op.Name == "var" {
 		args.f64(op.Param)
 	}
-	return d.launch("reduce", name, rows, blockFor(cols), args)
+	return d.launch("reduce", dt, name, rows, blockFor(cols), args)
 }
 
 func (d *Device) softmax(op *core.Op) error {
@@ -123,5 +123,5 @@ func (d *Device) softmax(op *core.Op) error {
 		return nil
 	}
 	args := (&kargs{}).ptr(dataPtr(c)).ptr(dataPtr(out)).i64(cols)
-	return d.launch("reduce", op.Name+"_"+suffix(a.DType()), rows, blockFor(cols), args)
+	return d.launch("reduce", a.DType(), op.Name+"_"+suffix(a.DType()), rows, blockFor(cols), args)
 }

@@ -78,7 +78,8 @@ __device__ __forceinline__ void cast(const S* a, D* out, const Layout& L) {
     }
 }
 
-#define CAST(S, D) \
+#define CAST(S, D) LBRX_IF(S, CAST_(S, D))
+#define CAST_(S, D) \
     extern "C" __global__ void cast_##S##_##D(const S* a, D* out, Layout L) { cast<S, D>(a, out, L); }
 #define CAST_FROM(S) \
     CAST(S, f32) CAST(S, f64) CAST(S, f16) CAST(S, bf16) CAST(S, i8) CAST(S, u8) CAST(S, i16) CAST(S, i32) CAST(S, i64) CAST(S, u32) CAST(S, bool)

@@ -132,3 +132,37 @@ __device__ __forceinline__ double m_abs(double x) { return fabs(x); }
 template <class C> __device__ __forceinline__ C m_abs(C x) { return x < 0 ? (C)(-x) : x; }
 template <class C> __device__ __forceinline__ bool is_nan(C x) { return x != x; }
 
+
+// Per-dtype compilation: a module is compiled for one dtype at a time (the
+// host defines LBRX_WANT_<dtype> as 1), and LBRX_IF(T, text) keeps text only
+// for that dtype. Compiling every instantiation at once takes NVRTC tens of
+// seconds; one dtype's share takes a second or two. LBRX_WANT_ALL keeps
+// everything (for syntax checks).
+#ifdef LBRX_WANT_ALL
+#define LBRX_WANT_f32 1
+#define LBRX_WANT_f64 1
+#define LBRX_WANT_f16 1
+#define LBRX_WANT_bf16 1
+#define LBRX_WANT_i8 1
+#define LBRX_WANT_u8 1
+#define LBRX_WANT_i16 1
+#define LBRX_WANT_i32 1
+#define LBRX_WANT_i64 1
+#define LBRX_WANT_u32 1
+#define LBRX_WANT_bool 1
+#endif
+#define LBRX_CAT(a, b) LBRX_CAT_(a, b)
+#define LBRX_CAT_(a, b) a##b
+#define LBRX_IF(T, ...) LBRX_CAT(LBRX_IF_IS_, LBRX_WANT_##T)(__VA_ARGS__)
+#define LBRX_IF_IS_1(...) __VA_ARGS__
+#define LBRX_IF_IS_LBRX_WANT_f32(...)
+#define LBRX_IF_IS_LBRX_WANT_f64(...)
+#define LBRX_IF_IS_LBRX_WANT_f16(...)
+#define LBRX_IF_IS_LBRX_WANT_bf16(...)
+#define LBRX_IF_IS_LBRX_WANT_i8(...)
+#define LBRX_IF_IS_LBRX_WANT_u8(...)
+#define LBRX_IF_IS_LBRX_WANT_i16(...)
+#define LBRX_IF_IS_LBRX_WANT_i32(...)
+#define LBRX_IF_IS_LBRX_WANT_i64(...)
+#define LBRX_IF_IS_LBRX_WANT_u32(...)
+#define LBRX_IF_IS_LBRX_WANT_bool(...)

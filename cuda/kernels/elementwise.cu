@@ -33,9 +33,11 @@ __device__ __forceinline__ void binary(const T* a, const T* b, O* out, const Lay
     }
 }
 
-#define BIN(op, F, T) \
+#define BIN(op, F, T) LBRX_IF(T, BIN_(op, F, T))
+#define BIN_(op, F, T) \
     extern "C" __global__ void op##_##T(const T* a, const T* b, T* out, Layout L) { binary<T, T, F>(a, b, out, L); }
-#define CMP(op, F, T) \
+#define CMP(op, F, T) LBRX_IF(T, CMP_(op, F, T))
+#define CMP_(op, F, T) \
     extern "C" __global__ void op##_##T(const T* a, const T* b, bool* out, Layout L) { binary<T, bool, F>(a, b, out, L); }
 
 #define FLOATS(X, ...) X(__VA_ARGS__, f32) X(__VA_ARGS__, f64) X(__VA_ARGS__, f16) X(__VA_ARGS__, bf16)
@@ -67,7 +69,8 @@ NUMS(CMP2, gt, OpGt)
 NUMS(CMP2, ge, OpGe)
 
 // where(cond, a, b): operand 0 is the BOOL condition.
-#define WHERE(T) \
+#define WHERE(T) LBRX_IF(T, WHERE_(T))
+#define WHERE_(T) \
     extern "C" __global__ void where_##T(const bool* c, const T* a, const T* b, T* out, Layout L) { \
         GRID_LOOP(i, L.n) {                                                                     \
             i64 o0, o1, o2;                                                                     \
@@ -119,7 +122,8 @@ __device__ __forceinline__ void unary(const T* a, T* out, const Layout& L) {
     }
 }
 
-#define UN(op, F, T) \
+#define UN(op, F, T) LBRX_IF(T, UN_(op, F, T))
+#define UN_(op, F, T) \
     extern "C" __global__ void op##_##T(const T* a, T* out, Layout L) { unary<T, F>(a, out, L); }
 FLOATS(UN, neg, OpNeg)
 UN(neg, OpNeg, i8) UN(neg, OpNeg, i16) UN(neg, OpNeg, i32) UN(neg, OpNeg, i64)

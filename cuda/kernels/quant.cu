@@ -178,7 +178,8 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
                                                   i32 M, i32 N, i32 K, i32 gs) {                                   \
         qmv_affine<BITS, 1, R, PF, T, S>(x, w, scales, biases, y, M, N, K, gs);                                    \
     }
-#define QMV(BITS, T, S)                                                                                    \
+#define QMV(BITS, T, S) LBRX_IF(T, QMV_(BITS, T, S))
+#define QMV_(BITS, T, S)                                                                                    \
     QMV1(BITS, 4, false, , T, S) QMV1(BITS, 8, false, , T, S) QMV1(BITS, 16, false, , T, S)                \
     QMV1(BITS, 4, true, p, T, S) QMV1(BITS, 8, true, p, T, S)                                              \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                           \
@@ -285,7 +286,8 @@ __device__ __forceinline__ void qmv_ggml(const T* x, const u16* w, T* y, i32 M, 
 
 // _1: one activation row, 4 outputs per block; _8: up to 8 rows, 2
 // outputs per block.
-#define QMVG(T)                                                                                                       \
+#define QMVG(T) LBRX_IF(T, QMVG_(T))
+#define QMVG_(T)                                                                                                       \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
         qmv_q8_0_1_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<false, 1, 4, T>(x, w, y, M, N, K); } \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
@@ -315,7 +317,8 @@ __device__ __forceinline__ void dequant_affine(const u32* w, const S* scales, co
     }
 }
 
-#define DQ(S, T)                                                                                               \
+#define DQ(S, T) LBRX_IF(T, DQ_(S, T))
+#define DQ_(S, T)                                                                                               \
     extern "C" __global__ void dequant_affine_##S##_##T(const u32* w, const S* scales, const S* biases, T* out, \
                                                          i32 N, i32 K, i32 gs, i32 bits) {                     \
         dequant_affine<S, T>(w, scales, biases, out, N, K, gs, bits);                                           \
@@ -342,7 +345,8 @@ __device__ __forceinline__ void dequant_ggml(const u8* w, T* out, i32 N, i32 K) 
     }
 }
 
-#define DQG(T)                                                                                           \
+#define DQG(T) LBRX_IF(T, DQG_(T))
+#define DQG_(T)                                                                                           \
     extern "C" __global__ void dequant_q8_0_##T(const u8* w, T* out, i32 N, i32 K) { dequant_ggml<false, T>(w, out, N, K); } \
     extern "C" __global__ void dequant_q4_0_##T(const u8* w, T* out, i32 N, i32 K) { dequant_ggml<true, T>(w, out, N, K); }
 DQG(f32) DQG(f16) DQG(bf16)

@@ -120,7 +120,8 @@ __device__ __forceinline__ void row_softmax(const T* a, T* out, i64 cols) {
     }
 }
 
-#define RED(T)                                                                                                     \
+#define RED(T) LBRX_IF(T, RED_(T))
+#define RED_(T)                                                                                                     \
     extern "C" __global__ void sum_##T(const T* a, T* out, i64 cols) { row_fold(a, out, cols, RSum(), 0); }        \
     extern "C" __global__ void mean_##T(const T* a, T* out, i64 cols) { row_fold(a, out, cols, RSum(), 1); }       \
     extern "C" __global__ void max_##T(const T* a, T* out, i64 cols) { row_fold(a, out, cols, RMax(), -1); }       \
