@@ -1,8 +1,12 @@
 package cuda
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"unsafe"
 
@@ -52,9 +56,40 @@ func compiledImage(module string, dt core.DType, cc int) ([]byte, error) {
 			ent.err = err
 			return
 		}
-		ent.img, ent.err = compile(module+".cu", src, cc)
+		ent.img, ent.err = cachedCompile(module+".cu", src, cc)
 	})
 	return ent.img, ent.err
+}
+
+// cachedCompile compiles src, keeping the image in the user's cache
+// directory (lbrx-cuda/<SHA-256 of NVRTC version, architecture and
+// source>) so that later processes skip NVRTC. LBRX_CUDA_CACHE=off
+// disables it; a cache that cannot be read or written is ignored.
+func cachedCompile(name, src string, cc int) ([]byte, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil || os.Getenv("LBRX_CUDA_CACHE") == "off" {
+		return compile(name, src, cc)
+	}
+	version, _ := loadNVRTC()
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%s", version, cc, src)))
+	path := filepath.Join(dir, "lbrx-cuda", hex.EncodeToString(sum[:])+".bin")
+	if img, err := os.ReadFile(path); err == nil && len(img) > 0 { //nolint:gosec // the cache directory plus a hex digest
+		return img, nil
+	}
+	img, err := compile(name, src, cc)
+	if err != nil {
+		return nil, err
+	}
+	if os.MkdirAll(filepath.Dir(path), 0o750) == nil {
+		if f, err := os.CreateTemp(filepath.Dir(path), "tmp-*"); err == nil {
+			_, werr := f.Write(img)
+			if cerr := f.Close(); werr == nil && cerr == nil {
+				_ = os.Rename(f.Name(), path)
+			}
+			_ = os.Remove(f.Name())
+		}
+	}
+	return img, nil
 }
 
 // function returns a kernel of module's dt part, loading that into the

@@ -15,14 +15,13 @@ const (
 )
 
 // qmvVariant picks the one-activation-row affine kernel per code width:
-// "1r<R>" computes R outputs per block (more rows share each load of x), a
-// "p" suffix prefetches the next codes while using the current ones.
+// "1r<R>" computes R outputs per block (more rows share each load of x).
 // Benchmarks compare them; the defaults are the fastest measured on an
 // H100 (README): 8 rows a block, no prefetching (its registers cost more
 // occupancy than the loads in flight gain).
 var qmvVariant = map[int]string{4: "1r8", 8: "1r8"}
 
-var qmvVariantRows = map[string]int{"1r4": 4, "1r8": 8, "1r16": 16, "1r4p": 4, "1r8p": 8}
+var qmvVariantRows = map[string]int{"1r4": 4, "1r8": 8}
 
 // quantizedMatmul runs y = x @ W^T for a quantized weight W [N, K]:
 // Inputs[0] is x [..., K] (F32, F16 or BF16), Inputs[1] the stored codes
