@@ -143,15 +143,19 @@ func checkQuantShape(w *core.Array, q *core.QuantizationInfo, n, k int) error {
 }
 
 // canQMV reports whether the matrix-vector kernels can read the operands:
-// 4- or 8-bit affine codes in 16-byte aligned rows, ggml blocks at even
-// addresses, activations 16-byte aligned.
+// 4- or 8-bit affine codes in 16-byte aligned rows with power-of-two groups
+// and fewer than 2^31 chunks, ggml blocks at even addresses, activations
+// 16-byte aligned.
 func (d *Device) canQMV(x, w *core.Array, q *core.QuantizationInfo) bool {
 	if dataPtr(x)%16 != 0 {
 		return false
 	}
 	switch q.Scheme {
 	case core.SchemeAffine:
-		return (q.Bits == 4 || q.Bits == 8) && dataPtr(w)%16 == 0 && q.Shape[1]*q.Bits%128 == 0
+		// The kernel shifts for the group and indexes in 32 bits.
+		n, k := q.Shape[0], q.Shape[1]
+		return (q.Bits == 4 || q.Bits == 8) && dataPtr(w)%16 == 0 && k*q.Bits%128 == 0 &&
+			q.GroupSize&(q.GroupSize-1) == 0 && n*(k*q.Bits/128) < 1<<31 && n*(k/q.GroupSize) < 1<<31
 	case core.SchemeQ8_0, core.SchemeQ4_0:
 		return dataPtr(w)%2 == 0
 	}

@@ -90,10 +90,21 @@ __device__ __forceinline__ uint4 ld_stream(const uint4* p) {
 template <int BITS, int MAXM, int ROWS, bool PF, class T, class S>
 __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* scales, const S* biases, T* y,
                                            i32 M, i32 N, i32 K, i32 gs) {
-    const i64 n0 = (i64)blockIdx.x * ROWS;
-    constexpr int PER = 128 / BITS;  // codes per 16-byte chunk
-    const i64 chunks = (i64)K / PER;  // chunks per row
-    const i64 groups = K / gs;
+    const u32 n0 = blockIdx.x * ROWS;
+    constexpr int PER = 128 / BITS;   // codes per 16-byte chunk
+    const u32 chunks = (u32)K / PER;  // chunks per row
+    // Group sizes are powers of two (the host checks), so the group of a
+    // chunk is a shift, and every offset fits 32 bits (checked too): the
+    // loop then spends no instructions on division or 64-bit indices.
+    const int gshift = __ffs(gs) - 1;
+    const u32 groups = (u32)K >> gshift;
+    u32 woff[ROWS], soff[ROWS];  // row offsets; a partial last block repeats row N-1
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+        const u32 n = n0 + r < (u32)N ? n0 + r : (u32)N - 1;
+        woff[r] = n * chunks;
+        soff[r] = n * groups;
+    }
     float acc[MAXM][ROWS];
 #pragma unroll
     for (int m = 0; m < MAXM; ++m)
@@ -102,20 +113,19 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
 
     uint4 q[ROWS];
     float s[ROWS], b[ROWS];
-    i64 c = threadIdx.x;
+    u32 c = threadIdx.x;
 #define QMV_LOAD(cc, Q, SS, BB)                                  \
     {                                                            \
-        const i64 g_ = (cc) * PER / gs;                          \
+        const u32 g_ = ((cc) * PER) >> gshift;                   \
         _Pragma("unroll") for (int r = 0; r < ROWS; ++r) {       \
-            const i64 n = n0 + r < N ? n0 + r : N - 1;           \
-            Q[r] = ld_stream(w + n * chunks + (cc));             \
-            SS[r] = ldf(scales, n * groups + g_);                \
-            BB[r] = ldf(biases, n * groups + g_);                \
+            Q[r] = ld_stream(w + (woff[r] + (cc)));              \
+            SS[r] = ldf(scales, soff[r] + g_);                   \
+            BB[r] = ldf(biases, soff[r] + g_);                   \
         }                                                        \
     }
     if (c < chunks) QMV_LOAD(c, q, s, b)
     while (c < chunks) {
-        const i64 cn = c + blockDim.x;
+        const u32 cn = c + blockDim.x;
         uint4 qn[ROWS];
         float sn[ROWS], bn[ROWS];
         if (PF && cn < chunks) QMV_LOAD(cn, qn, sn, bn)
@@ -125,7 +135,7 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
             float xv[PER];
             float xs = 0.f;
 #pragma unroll
-            for (int h = 0; h < PER / 8; ++h) ld8(x, (i64)m * K + c * PER + h * 8, xv + h * 8);
+            for (int h = 0; h < PER / 8; ++h) ld8(x, (i64)m * K + (i64)(c * PER + h * 8), xv + h * 8);
 #pragma unroll
             for (int j = 0; j < PER; ++j) xs += xv[j];
 #pragma unroll
@@ -161,7 +171,7 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
         }
     __syncthreads();
     const int t = threadIdx.x, m = t / ROWS, r = t % ROWS;
-    if (t < MAXM * ROWS && m < M && n0 + r < N) {
+    if (t < MAXM * ROWS && m < M && n0 + r < (u32)N) {
         float v = 0.f;
 #pragma unroll
         for (int i = 0; i < QMV_WARPS; ++i) v += part[i][t];
