@@ -157,7 +157,7 @@ func (d *Device) canQMV(x, w *core.Array, q *core.QuantizationInfo) bool {
 		return (q.Bits == 4 || q.Bits == 8) && dataPtr(w)%16 == 0 && k*q.Bits%128 == 0 &&
 			q.GroupSize&(q.GroupSize-1) == 0 && n*(k*q.Bits/128) < 1<<31 && n*(k/q.GroupSize) < 1<<31
 	case core.SchemeQ8_0, core.SchemeQ4_0:
-		return dataPtr(w)%2 == 0
+		return dataPtr(w)%2 == 0 && w.NumElements() < 1<<31
 	}
 	return false
 }

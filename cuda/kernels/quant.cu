@@ -239,29 +239,29 @@ __device__ __forceinline__ void ggml_block(const u16* p, float& d, float* v) {
 
 template <bool Q4, int MAXM, int ROWS, class T>
 __device__ __forceinline__ void qmv_ggml(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) {
-    const i64 n0 = (i64)blockIdx.x * ROWS;
+    const u32 n0 = blockIdx.x * ROWS;
     constexpr int BW = Q4 ? 9 : 17;             // block size in u16 words
     constexpr float OFF = Q4 ? 136.f : 128.f;   // code offset: 128+8 or 128
-    const i64 blocks = K / 32;
+    const u32 blocks = (u32)K / 32;
+    u32 woff[ROWS];  // row offsets in u16 words (32 bits: the host checks)
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) woff[r] = (n0 + r < (u32)N ? n0 + r : (u32)N - 1) * blocks * BW;
     float acc[MAXM][ROWS];
 #pragma unroll
     for (int m = 0; m < MAXM; ++m)
 #pragma unroll
         for (int r = 0; r < ROWS; ++r) acc[m][r] = 0.f;
-    for (i64 c = threadIdx.x; c < blocks; c += blockDim.x) {
+    for (u32 c = threadIdx.x; c < blocks; c += blockDim.x) {
         float d[ROWS], v[ROWS][32];
 #pragma unroll
-        for (int r = 0; r < ROWS; ++r) {
-            const i64 n = n0 + r < N ? n0 + r : N - 1;
-            ggml_block<Q4>(w + (n * blocks + c) * BW, d[r], v[r]);
-        }
+        for (int r = 0; r < ROWS; ++r) ggml_block<Q4>(w + (woff[r] + c * BW), d[r], v[r]);
 #pragma unroll
         for (int m = 0; m < MAXM; ++m) {
             if (m >= M) break;
             float xv[32];
             float xs = 0.f;
 #pragma unroll
-            for (int h = 0; h < 4; ++h) ld8(x, (i64)m * K + c * 32 + h * 8, xv + h * 8);
+            for (int h = 0; h < 4; ++h) ld8(x, (i64)m * K + (i64)(c * 32 + h * 8), xv + h * 8);
 #pragma unroll
             for (int j = 0; j < 32; ++j) xs += xv[j];
 #pragma unroll
@@ -287,7 +287,7 @@ __device__ __forceinline__ void qmv_ggml(const T* x, const u16* w, T* y, i32 M, 
         }
     __syncthreads();
     const int t = threadIdx.x, m = t / ROWS, r = t % ROWS;
-    if (t < MAXM * ROWS && m < M && n0 + r < N) {
+    if (t < MAXM * ROWS && m < M && n0 + r < (u32)N) {
         float s = 0.f;
 #pragma unroll
         for (int i = 0; i < QMV_WARPS; ++i) s += part[i][t];
