@@ -95,7 +95,7 @@ func chooseLibrary(fsys fs.FS, dir string) (Library, error) {
 	if err != nil {
 		return Library{}, err
 	}
-	src, err := combine(sources)
+	src, err := Combine(sources)
 	if err != nil {
 		return Library{}, err
 	}
@@ -175,13 +175,13 @@ func Source() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return combine(sources)
+	return Combine(sources)
 }
 
-// combine concatenates the .metal files (sorted by name) with each local
+// Combine concatenates the .metal files (sorted by name) with each local
 // #include "x.h" replaced by x.h's text the first time and dropped after,
 // so that newLibraryWithSource, which cannot open files, gets one unit.
-func combine(sources map[string][]byte) (string, error) {
+func Combine(sources map[string][]byte) (string, error) {
 	var out bytes.Buffer
 	done := map[string]bool{}
 	var include func(name string, stack []string) error

@@ -89,7 +89,7 @@ func TestChooseLibraryBadManifest(t *testing.T) {
 }
 
 func TestCombineInlinesHeadersOnce(t *testing.T) {
-	src, err := combine(map[string][]byte{
+	src, err := Combine(map[string][]byte{
 		"a.metal": []byte("#include \"x.h\"\nA\n"),
 		"b.metal": []byte("  #  include \"x.h\"\n#include <metal_stdlib>\nB\n"),
 		"x.h":     []byte("#include \"y.h\"\nX\n"),
@@ -105,9 +105,9 @@ func TestCombineInlinesHeadersOnce(t *testing.T) {
 }
 
 func TestCombineRejectsMissingAndCyclicIncludes(t *testing.T) {
-	_, err := combine(map[string][]byte{"a.metal": []byte("#include \"nope.h\"\n")})
+	_, err := Combine(map[string][]byte{"a.metal": []byte("#include \"nope.h\"\n")})
 	require.ErrorContains(t, err, `a.metal includes "nope.h"`)
-	_, err = combine(map[string][]byte{
+	_, err = Combine(map[string][]byte{
 		"a.metal": []byte("#include \"x.h\"\n"),
 		"x.h":     []byte("#include \"y.h\"\n"),
 		"y.h":     []byte("#include \"x.h\"\n"),
