@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log"
@@ -21,6 +22,9 @@ import (
 //
 //go:embed shaders
 var shaderFS embed.FS
+
+// shaderRoot is the embedded directory of the shader files.
+const shaderRoot = "shaders"
 
 // Files of the shader directory that the build and the manifest know.
 const (
@@ -70,7 +74,7 @@ type Library struct {
 var (
 	libOnce sync.Once
 	lib     Library
-	libErr  error
+	errLib  error
 )
 
 // Load returns the embedded library, deciding once per process between the
@@ -78,19 +82,20 @@ var (
 // run-time compile is logged once.
 func Load() (Library, error) {
 	libOnce.Do(func() {
-		lib, libErr = chooseLibrary(shaderFS, "shaders")
-		if libErr == nil && lib.Reason != "" {
+		lib, errLib = chooseLibrary(shaderFS)
+		if errLib == nil && lib.Reason != "" {
 			log.Printf("metal: compiling kernels from source at run time: %s", lib.Reason)
 		}
 	})
-	return lib, libErr
+	return lib, errLib
 }
 
-// chooseLibrary decides, from the files under dir of fsys, whether the
+// chooseLibrary decides, from the files under shaders/ of fsys, whether the
 // metallib is current: it is used only when a manifest exists, lists
 // exactly the embedded sources with their SHA-256, and matches the
 // metallib's own SHA-256.
-func chooseLibrary(fsys fs.FS, dir string) (Library, error) {
+func chooseLibrary(fsys fs.FS) (Library, error) {
+	const dir = shaderRoot
 	sources, err := readSources(fsys, dir)
 	if err != nil {
 		return Library{}, err
@@ -101,12 +106,18 @@ func chooseLibrary(fsys fs.FS, dir string) (Library, error) {
 	}
 	l := Library{Source: src}
 	metallib, err := fs.ReadFile(fsys, path.Join(dir, MetallibFile))
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Library{}, fmt.Errorf("metal: reading the embedded metallib: %w", err)
+	}
+	if metallib == nil {
 		l.Reason = "no metallib embedded (run `go tool mage shaders:build` on a Mac with Xcode)"
 		return l, nil
 	}
 	raw, err := fs.ReadFile(fsys, path.Join(dir, ManifestFile))
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Library{}, fmt.Errorf("metal: reading the embedded %s: %w", ManifestFile, err)
+	}
+	if raw == nil {
 		l.Reason = "metallib has no " + ManifestFile
 		return l, nil
 	}
@@ -171,7 +182,7 @@ func readSources(fsys fs.FS, dir string) (map[string][]byte, error) {
 // Source returns every embedded kernel as one MSL translation unit, as the
 // run-time compile takes it.
 func Source() (string, error) {
-	sources, err := readSources(shaderFS, "shaders")
+	sources, err := readSources(shaderFS, shaderRoot)
 	if err != nil {
 		return "", err
 	}

@@ -39,7 +39,7 @@ func lookTools() (tools, error) {
 		return tools{}, &toolError{"xcrun not found.\n" + installHelp}
 	}
 	return tools{xcrun: func(args ...string) ([]byte, error) {
-		return exec.Command("xcrun", args...).CombinedOutput()
+		return exec.Command("xcrun", args...).CombinedOutput() //nolint:gosec // runs Apple's compiler with arguments shaderc builds
 	}}, nil
 }
 
@@ -68,7 +68,7 @@ func build(dir string, look func() (tools, error), stderr io.Writer) error {
 		if e.IsDir() || !metal.IsSource(e.Name()) {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		b, err := os.ReadFile(filepath.Join(dir, e.Name())) //nolint:gosec // the shader directory the user named
 		if err != nil {
 			return err
 		}
@@ -95,15 +95,15 @@ func build(dir string, look func() (tools, error), stderr io.Writer) error {
 			if strings.Contains(string(out), "MetalToolchain") || strings.Contains(string(out), "unable to find utility") {
 				return &toolError{fmt.Sprintf("compiling %s: %s\n%s", m, strings.TrimSpace(string(out)), installHelp)}
 			}
-			return fmt.Errorf("shaderc build: compiling %s: %v\n%s", m, err, out)
+			return fmt.Errorf("shaderc build: compiling %s: %w\n%s", m, err, out)
 		}
 		airs = append(airs, air)
 	}
 	lib := filepath.Join(dir, metal.MetallibFile)
 	if out, err := t.xcrun(append(append([]string{"-sdk", "macosx", "metallib"}, airs...), "-o", lib)...); err != nil {
-		return fmt.Errorf("shaderc build: linking %s: %v\n%s", lib, err, out)
+		return fmt.Errorf("shaderc build: linking %s: %w\n%s", lib, err, out)
 	}
-	libBytes, err := os.ReadFile(lib)
+	libBytes, err := os.ReadFile(lib) //nolint:gosec // the metallib this build just wrote
 	if err != nil {
 		return fmt.Errorf("shaderc build: %w", err)
 	}
@@ -111,7 +111,7 @@ func build(dir string, look func() (tools, error), stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, metal.ManifestFile), append(raw, '\n'), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, metal.ManifestFile), append(raw, '\n'), 0o600); err != nil { //nolint:gosec // the shader directory the user named
 		return err
 	}
 	fmt.Fprintf(stderr, "shaderc build: %s (%d bytes) from %d files; manifest %s\n", lib, len(libBytes), len(metals), metal.ManifestFile)

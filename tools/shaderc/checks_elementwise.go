@@ -161,7 +161,9 @@ func (c *checkCtx) binaryInputs(op string, na, nb int) ([]float32, []float32) {
 
 func checkBinary(op, dt string) checkFunc {
 	return func(c *checkCtx, name string) error {
-		for _, ec := range elementwiseCases() {
+		cases := elementwiseCases()
+		for i := range cases {
+			ec := &cases[i]
 			n := numel(ec.a.shape)
 			a, b := c.binaryInputs(op, max(ec.a.span(), 1), max(ec.b.span(), 1))
 			a, b = roundTo(dt, a), roundTo(dt, b)
@@ -232,7 +234,9 @@ func (c *checkCtx) unaryInputs(op string, n int) []float32 {
 
 func checkUnary(op, dt string) checkFunc {
 	return func(c *checkCtx, name string) error {
-		for _, ec := range elementwiseCases() {
+		cases := elementwiseCases()
+		for i := range cases {
+			ec := &cases[i]
 			n := numel(ec.a.shape)
 			x := roundTo(dt, c.unaryInputs(op, max(ec.a.span(), 1)))
 			p := unaryParams(ec.a)
@@ -266,7 +270,9 @@ func checkUnary(op, dt string) checkFunc {
 // even, keep NaN, overflow to infinity, subnormals kept.
 func checkCast(from, to string) checkFunc {
 	return func(c *checkCtx, name string) error {
-		for _, ec := range elementwiseCases() {
+		cases := elementwiseCases()
+		for i := range cases {
+			ec := &cases[i]
 			n := numel(ec.a.shape)
 			x := randn(c.rng, max(ec.a.span(), 1), 100)
 			specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)),

@@ -147,11 +147,12 @@ func (c *checkCtx) ggmlBlocks(kind, n, k int) ([]byte, [][]float64) {
 			}
 			for i := range 32 {
 				var q int
-				if kind == 8 {
+				switch {
+				case kind == 8:
 					q = int(int8(blk[2+i]))
-				} else if i < 16 {
+				case i < 16:
 					q = int(blk[2+i]&15) - 8
-				} else {
+				default:
 					q = int(blk[2+i-16]>>4) - 8
 				}
 				deq[j][b*32+i] = df * float64(q)

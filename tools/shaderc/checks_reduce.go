@@ -29,9 +29,10 @@ func reduceRef(op string, x []float64) (float64, float64) {
 		}
 		sum += v
 		abs += math.Abs(v)
-		if op == "max" {
+		switch op {
+		case "max":
 			m = math.Max(m, v)
-		} else if op == "min" {
+		case "min":
 			m = math.Min(m, v)
 		}
 	}

@@ -89,17 +89,17 @@ func buildEmulator(dir string, logf func(string, ...any)) (*emulator, error) {
 		if e.IsDir() || !metal.IsSource(e.Name()) {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		b, err := os.ReadFile(filepath.Join(dir, e.Name())) //nolint:gosec // the shader directory the user named
 		if err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(h, "%s\x00%d\x00", e.Name(), len(b))
 		h.Write(b)
 		// Attributes go: C++ would expand address-space macros inside them.
-		if err := os.WriteFile(filepath.Join(srcDir, e.Name()), attrStrip.ReplaceAll(b, nil), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(srcDir, e.Name()), attrStrip.ReplaceAll(b, nil), 0o600); err != nil { //nolint:gosec // a file name from ReadDir, inside our temp dir
 			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(stubDir, e.Name()), b, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(stubDir, e.Name()), b, 0o600); err != nil { //nolint:gosec // a file name from ReadDir, inside our temp dir
 			return nil, err
 		}
 		if strings.HasSuffix(e.Name(), ".metal") {
@@ -114,9 +114,9 @@ func buildEmulator(dir string, logf func(string, ...any)) (*emulator, error) {
 	for _, m := range metals {
 		// Preprocess with an empty metal_stdlib so that address spaces and
 		// attributes survive, then read the kernel signatures.
-		pp, err := exec.Command(cxx, "-std=c++20", "-E", "-P", "-x", "c++", "-I", stubDir, filepath.Join(stubDir, m)).CombinedOutput()
+		pp, err := exec.Command(cxx, "-std=c++20", "-E", "-P", "-x", "c++", "-I", stubDir, filepath.Join(stubDir, m)).CombinedOutput() //nolint:gosec // g++ from PATH on our own files
 		if err != nil {
-			return nil, fmt.Errorf("shaderc check: preprocessing %s: %v\n%s", m, err, pp)
+			return nil, fmt.Errorf("shaderc check: preprocessing %s: %w\n%s", m, err, pp)
 		}
 		ks, err := parseKernels(m, string(pp))
 		if err != nil {
@@ -164,8 +164,8 @@ func buildEmulator(dir string, logf func(string, ...any)) (*emulator, error) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			args := append(slices.Clone(cxxFlags), "-I", mslDir, "-I", srcDir, "-c", u, "-o", obj)
-			if out, err := exec.Command(cxx, args...).CombinedOutput(); err != nil {
-				errs[i] = fmt.Errorf("compiling %s as C++: %v\n%s", filepath.Base(u), err, out)
+			if out, err := exec.Command(cxx, args...).CombinedOutput(); err != nil { //nolint:gosec // g++ from PATH on our own files
+				errs[i] = fmt.Errorf("compiling %s as C++: %w\n%s", filepath.Base(u), err, out)
 			}
 		}()
 	}
@@ -177,8 +177,8 @@ func buildEmulator(dir string, logf func(string, ...any)) (*emulator, error) {
 		return nil, err
 	}
 	tmp := exe + ".tmp"
-	if out, err := exec.Command(cxx, append(objs, "-o", tmp)...).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("shaderc check: linking the emulator: %v\n%s", err, out)
+	if out, err := exec.Command(cxx, append(objs, "-o", tmp)...).CombinedOutput(); err != nil { //nolint:gosec // g++ from PATH on our own files
+		return nil, fmt.Errorf("shaderc check: linking the emulator: %w\n%s", err, out)
 	}
 	if err := os.Rename(tmp, exe); err != nil {
 		return nil, err
@@ -213,8 +213,8 @@ func syntaxCheck(combined string) error {
 		return err
 	}
 	args := append(slices.Clone(cxxFlags), "-fsyntax-only", "-I", work, src)
-	if out, err := exec.Command(cxx, args...).CombinedOutput(); err != nil {
-		return fmt.Errorf("the combined run-time source does not compile as one unit: %v\n%s", err, out)
+	if out, err := exec.Command(cxx, args...).CombinedOutput(); err != nil { //nolint:gosec // g++ from PATH on our own files
+		return fmt.Errorf("the combined run-time source does not compile as one unit: %w\n%s", err, out)
 	}
 	return nil
 }
@@ -226,7 +226,7 @@ type buf struct {
 }
 
 func (e *emulator) start() error {
-	cmd := exec.Command(e.exe)
+	cmd := exec.Command(e.exe) //nolint:gosec // the emulator this process just built
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -71,10 +70,6 @@ func run(args []string, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		var te *toolError
-		if errors.As(err, &te) {
-			return 1
-		}
 		return 1
 	}
 	return 0
