@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/metal"
 )
 
@@ -77,11 +78,17 @@ type elementwiseCase struct {
 	name    string
 	a, b    layout
 	threads int
+	// aShape, bShape: the inputs' own shapes for broadcast cases, given to
+	// core as they are so that core's broadcasting is the reference; nil
+	// for views, whose logical elements are gathered instead.
+	aShape, bShape []int
+	bcast          bool
 }
 
 func elementwiseCases() []elementwiseCase {
 	bc := func(name string, a, b, out []int, threads int) elementwiseCase {
-		return elementwiseCase{name, broadcastLayout(a, out, 0), broadcastLayout(b, out, 0), threads}
+		return elementwiseCase{name: name, a: broadcastLayout(a, out, 0), b: broadcastLayout(b, out, 0), threads: threads,
+			aShape: a, bShape: b, bcast: true}
 	}
 	return []elementwiseCase{
 		bc("scalar", nil, nil, nil, 64),
@@ -91,8 +98,8 @@ func elementwiseCases() []elementwiseCase {
 		bc("row broadcast", []int{3, 5}, []int{5}, []int{3, 5}, 64),
 		bc("both broadcast", []int{2, 1, 4}, []int{3, 1}, []int{2, 3, 4}, 256),
 		bc("rank 8", []int{2, 1, 2, 1, 2, 1, 2, 3}, []int{1, 3, 1, 1, 2, 1, 1, 3}, []int{2, 3, 2, 1, 2, 1, 2, 3}, 128),
-		{"transposed, offset", layout{[]int{3, 5}, []int{1, 3}, 2}, layout{[]int{3, 5}, []int{7, 1}, 4}, 64},
-		{"negative stride", layout{[]int{9}, []int{-1}, 8}, layout{[]int{9}, []int{2}, 1}, 32},
+		{name: "transposed, offset", a: layout{[]int{3, 5}, []int{1, 3}, 2}, b: layout{[]int{3, 5}, []int{7, 1}, 4}, threads: 64},
+		{name: "negative stride", a: layout{[]int{9}, []int{-1}, 8}, b: layout{[]int{9}, []int{2}, 1}, threads: 32},
 		bc("empty", []int{0, 3}, []int{0, 3}, []int{0, 3}, 256),
 	}
 }
@@ -115,26 +122,6 @@ func binaryParams(a, b layout) metal.BinaryParams {
 		p.BStrides[d] = int32(b.strides[d])
 	}
 	return p
-}
-
-var binaryRef = map[string]func(a, b float64) float64{
-	"add": func(a, b float64) float64 { return a + b },
-	"sub": func(a, b float64) float64 { return a - b },
-	"mul": func(a, b float64) float64 { return a * b },
-	"div": func(a, b float64) float64 { return a / b },
-	"maximum": func(a, b float64) float64 {
-		if math.IsNaN(a) || math.IsNaN(b) {
-			return math.NaN()
-		}
-		return math.Max(a, b)
-	},
-	"minimum": func(a, b float64) float64 {
-		if math.IsNaN(a) || math.IsNaN(b) {
-			return math.NaN()
-		}
-		return math.Min(a, b)
-	},
-	"pow": math.Pow,
 }
 
 // binaryInputs draws inputs suited to op (pow: integral exponents for
@@ -169,10 +156,9 @@ func checkBinary(op, dt string) checkFunc {
 			a, b = roundTo(dt, a), roundTo(dt, b)
 			p := binaryParams(ec.a, ec.b)
 			l := metal.ElementwiseLaunch(n, ec.threads)
-			want := make([]float64, n)
-			for i := range want {
-				want[i] = binaryRef[op](float64(a[ec.a.index(i)]), float64(b[ec.b.index(i)]))
-				want[i] = float64(roundTo(dt, []float32{float32(want[i])})[0])
+			want, err := binaryReference(op, dt, ec, a, b)
+			if err != nil {
+				return fmt.Errorf("case %s: core reference: %w", ec.name, err)
 			}
 			out, err := c.dispatch(name, l, []buf{{0, encode(dt, a)}, {1, encode(dt, b)}, {2, poison(dt, n)}, {3, p.Bytes()}})
 			if err != nil {
@@ -191,32 +177,6 @@ func checkBinary(op, dt string) checkFunc {
 		}
 		return nil
 	}
-}
-
-var unaryRef = map[string]func(x float64) float64{
-	"neg":   func(x float64) float64 { return -x },
-	"abs":   math.Abs,
-	"exp":   math.Exp,
-	"log":   math.Log,
-	"sqrt":  math.Sqrt,
-	"rsqrt": func(x float64) float64 { return 1 / math.Sqrt(x) },
-	"sin":   math.Sin,
-	"cos":   math.Cos,
-	"tanh":  math.Tanh,
-	"sigmoid": func(x float64) float64 {
-		return 1 / (1 + math.Exp(-x))
-	},
-	"relu": func(x float64) float64 {
-		if x > 0 || math.IsNaN(x) {
-			return x
-		}
-		return 0
-	},
-	"gelu": func(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) },
-	"gelu_tanh": func(x float64) float64 {
-		return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
-	},
-	"silu": func(x float64) float64 { return x / (1 + math.Exp(-x)) },
 }
 
 func (c *checkCtx) unaryInputs(op string, n int) []float32 {
@@ -240,11 +200,20 @@ func checkUnary(op, dt string) checkFunc {
 			n := numel(ec.a.shape)
 			x := roundTo(dt, c.unaryInputs(op, max(ec.a.span(), 1)))
 			p := unaryParams(ec.a)
-			want := make([]float64, n)
+			xa, err := hostArray(dt, ec.a.shape, gather(ec.a, x))
+			if err != nil {
+				return err
+			}
+			ra, err := core.UnaryOp(op, xa)
+			if err != nil {
+				return fmt.Errorf("case %s: core reference: %w", ec.name, err)
+			}
+			want, err := arrayValues(dt, ra)
+			if err != nil {
+				return err
+			}
 			mag := make([]float64, n)
 			for i := range want {
-				v := float64(x[ec.a.index(i)])
-				want[i] = float64(roundTo(dt, []float32{float32(unaryRef[op](v))})[0])
 				mag[i] = math.Abs(want[i])
 				if op == "sin" || op == "cos" {
 					mag[i] = 1 // absolute error near the zeros
@@ -284,6 +253,19 @@ func checkCast(from, to string) checkFunc {
 			}
 			x = roundTo(from, x)
 			p := unaryParams(ec.a)
+			xa, err := hostArray(from, ec.a.shape, gather(ec.a, x))
+			if err != nil {
+				return err
+			}
+			ra, err := core.CastOp(xa, coreDType(to))
+			if err != nil {
+				return fmt.Errorf("case %s: core reference: %w", ec.name, err)
+			}
+			wb, err := ra.Bytes()
+			if err != nil {
+				return err
+			}
+			ref := decode(to, wb)
 			out, err := c.dispatch(name, metal.ElementwiseLaunch(n, ec.threads),
 				[]buf{{0, encode(from, x)}, {1, poison(to, n)}, {2, p.Bytes()}})
 			if err != nil {
@@ -294,7 +276,7 @@ func checkCast(from, to string) checkFunc {
 			}
 			got := decode(to, out[1])
 			for i := range n {
-				w := roundTo(to, []float32{x[ec.a.index(i)]})[0]
+				w := ref[i]
 				if math.Float32bits(w) != math.Float32bits(got[i]) && !(w != w && got[i] != got[i]) {
 					return fmt.Errorf("case %s: element %d: %v -> got %v, want %v", ec.name, i, x[ec.a.index(i)], got[i], w)
 				}
@@ -302,4 +284,32 @@ func checkCast(from, to string) checkFunc {
 		}
 		return nil
 	}
+}
+
+// binaryReference runs core's binary op: on the inputs' own shapes for
+// broadcast cases (core broadcasts), on the gathered logical elements for
+// strided views.
+func binaryReference(op, dt string, ec *elementwiseCase, a, b []float32) ([]float64, error) {
+	as, bs := ec.a.shape, ec.b.shape
+	av, bv := gather(ec.a, a), gather(ec.b, b)
+	if ec.bcast {
+		as, bs = ec.aShape, ec.bShape
+		av, bv = a[:numel(as)], b[:numel(bs)]
+	}
+	aa, err := hostArray(dt, as, av)
+	if err != nil {
+		return nil, err
+	}
+	ba, err := hostArray(dt, bs, bv)
+	if err != nil {
+		return nil, err
+	}
+	r, err := core.BinaryOp(op, aa, ba)
+	if err != nil {
+		return nil, err
+	}
+	if !r.Shape().Equal(core.Shape(ec.a.shape)) {
+		return nil, fmt.Errorf("core broadcast %v and %v to %v, the case says %v", as, bs, r.Shape(), ec.a.shape)
+	}
+	return arrayValues(dt, r)
 }

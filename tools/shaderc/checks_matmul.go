@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/metal"
 )
 
@@ -63,19 +64,19 @@ func checkMatmul(dt string, simd bool) checkFunc {
 				LDA: uint32(a.ld), LDB: uint32(b.ld), LDC: uint32(mc.n), Flags: mc.flags,
 				ABatchStride: uint32(a.bstride), BBatchStride: uint32(b.bstride), CBatchStride: uint32(mc.m * mc.n)}
 			nc := mc.batch * mc.m * mc.n
-			want := make([]float64, nc)
+			want, err := matmulReference(dt, mc, a, b)
+			if err != nil {
+				return fmt.Errorf("case %+v: core reference: %w", mc, err)
+			}
 			mag := make([]float64, nc)
 			for z := range mc.batch {
 				for i := range mc.m {
 					for j := range mc.n {
-						s, abs := 0.0, 0.0
+						abs := 0.0
 						for k := range mc.k {
-							t := a.at(z, i, k) * b.at(z, k, j)
-							s += t
-							abs += math.Abs(t)
+							abs += math.Abs(a.at(z, i, k) * b.at(z, k, j))
 						}
 						o := z*mc.m*mc.n + i*mc.n + j
-						want[o] = float64(roundTo(dt, []float32{float32(s)})[0])
 						mag[o] = max(abs, math.Abs(want[o]))
 					}
 				}
@@ -94,4 +95,39 @@ func checkMatmul(dt string, simd bool) checkFunc {
 		}
 		return nil
 	}
+}
+
+// logical gathers operand d as a contiguous [batch, rows, cols] array (or
+// [rows, cols] when shared, so that core broadcasts it over the batch).
+func (d denseOperand) logical(dt string, batch, rows, cols int, shared bool) (*core.Array, error) {
+	shape := []int{batch, rows, cols}
+	if shared {
+		shape, batch = []int{rows, cols}, 1
+	}
+	v := make([]float32, 0, batch*rows*cols)
+	for z := range batch {
+		for r := range rows {
+			for c := range cols {
+				v = append(v, float32(d.at(z, r, c)))
+			}
+		}
+	}
+	return hostArray(dt, shape, v)
+}
+
+// matmulReference is core's batched matmul of the logical operands.
+func matmulReference(dt string, mc matmulCase, a, b denseOperand) ([]float64, error) {
+	aa, err := a.logical(dt, mc.batch, mc.m, mc.k, mc.bcastA)
+	if err != nil {
+		return nil, err
+	}
+	ba, err := b.logical(dt, mc.batch, mc.k, mc.n, false)
+	if err != nil {
+		return nil, err
+	}
+	r, err := core.MatMulOp(aa, ba)
+	if err != nil {
+		return nil, err
+	}
+	return arrayValues(dt, r)
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/metal"
+	"github.com/lbrx/lbrx/quant"
 	"github.com/x448/float16"
 )
 
@@ -18,98 +20,106 @@ func quantCases() []quantCase {
 	}
 }
 
-// affineQuantize is MLX's CPU quantizer (docs/FORMATS.md section 2) for
-// one row: codes packed LSB-first in uint32 words, scale/bias per group
-// rounded to dt.
-func affineQuantize(dt string, w []float32, bits, gs int) (codes []uint32, scales, biases []float32) {
-	nbins := float32(int(1)<<bits - 1)
-	per := 32 / bits
-	codes = make([]uint32, len(w)/per)
-	for g := 0; g < len(w)/gs; g++ {
-		grp := w[g*gs : (g+1)*gs]
-		lo, hi := grp[0], grp[0]
-		for _, v := range grp {
-			lo, hi = min(lo, v), max(hi, v)
-		}
-		scale := max((hi-lo)/nbins, 1e-7)
-		edge := hi
-		if float32(math.Abs(float64(lo))) > float32(math.Abs(float64(hi))) {
-			edge = lo
-		} else {
-			scale = -scale
-		}
-		q0 := float32(math.RoundToEven(float64(edge / scale)))
-		bias := float32(0)
-		if q0 != 0 {
-			scale = edge / q0
-			bias = edge
-		}
-		s := roundTo(dt, []float32{scale, bias})
-		scales, biases = append(scales, s[0]), append(biases, s[1])
-		for j, v := range grp {
-			q := float32(math.RoundToEven(float64((v - bias) / scale)))
-			q = min(max(q, 0), nbins)
-			k := g*gs + j
-			codes[k/per] |= uint32(q) << (uint(k%per) * uint(bits))
-		}
-	}
-	return codes, scales, biases
-}
-
-func u32bytes(v []uint32) []byte {
-	b := make([]byte, 4*max(len(v), 1))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], x)
+// nonEmpty gives a zero-length buffer one byte, as Metal buffers are never
+// empty.
+func nonEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return []byte{0}
 	}
 	return b
 }
 
-// quantRef computes y = x W^T from dequantized W (deq[n][k]) in float64.
-func quantRef(dt string, qc quantCase, x []float32, deq [][]float64) ([]float64, []float64) {
-	ld := qc.k + qc.xpad
-	want := make([]float64, qc.m*qc.n)
-	mag := make([]float64, qc.m*qc.n)
+// xRows gathers the [m, k] activations out of rows ld elements apart.
+func xRows(x []float32, m, k, ld int) []float32 {
+	out := make([]float32, 0, m*k)
+	for i := range m {
+		out = append(out, x[i*ld:i*ld+k]...)
+	}
+	return out
+}
+
+// quantReference is the quant module's y = x W^T (F32 out), rounded to
+// dt, and the error scale sum_k |x| |W| from the dequantized weight.
+func quantReference(dt string, qc quantCase, x []float32, w *core.Array) ([]float64, []float64, error) {
+	xa, err := hostArray(dt, []int{qc.m, qc.k}, xRows(x, qc.m, qc.k, qc.k+qc.xpad))
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := quant.MatMul(xa, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	yv, err := arrayValues("f32", y)
+	if err != nil {
+		return nil, nil, err
+	}
+	deq, err := quant.DequantizeFloat32(w)
+	if err != nil {
+		return nil, nil, err
+	}
+	dv, err := deq.Values()
+	if err != nil {
+		return nil, nil, err
+	}
+	xv := xRows(x, qc.m, qc.k, qc.k+qc.xpad)
+	mag := make([]float64, len(yv))
 	for i := range qc.m {
 		for j := range qc.n {
-			s, abs := 0.0, 0.0
+			abs := 0.0
 			for k := range qc.k {
-				t := float64(x[i*ld+k]) * deq[j][k]
-				s += t
-				abs += math.Abs(t)
+				abs += math.Abs(float64(xv[i*qc.k+k]) * float64(dv[j*qc.k+k]))
 			}
-			want[i*qc.n+j] = float64(roundTo(dt, []float32{float32(s)})[0])
-			mag[i*qc.n+j] = max(abs, math.Abs(want[i*qc.n+j]))
+			yv[i*qc.n+j] = rounded(dt, yv[i*qc.n+j])
+			mag[i*qc.n+j] = max(abs, math.Abs(yv[i*qc.n+j]))
 		}
 	}
-	return want, mag
+	return yv, mag, nil
+}
+
+// affineWeight quantizes a random [n, k] weight of dtype dt with the quant
+// module (MLX's algorithm) and returns it with its codes, scales and biases
+// as the kernel reads them.
+func (c *checkCtx) affineWeight(dt string, n, k, bits, gs int) (w *core.Array, codes, scales, biases []byte, err error) {
+	wf, err := hostArray(dt, []int{n, k}, roundTo(dt, randn(c.rng, n*k, 1)))
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if w, err = quant.Quantize(wf, bits, gs); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	q := w.Quant()
+	if q == nil || q.Scales == nil || q.Biases == nil || q.Scales.DType() != coreDType(dt) {
+		return nil, nil, nil, nil, fmt.Errorf("quant.Quantize gave no %s scales/biases", dt)
+	}
+	if codes, err = w.Bytes(); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if scales, err = q.Scales.Bytes(); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	biases, err = q.Biases.Bytes()
+	return w, codes, scales, biases, err
 }
 
 func checkAffine(bits int, dt string, mm bool) checkFunc {
 	return func(c *checkCtx, name string) error {
 		for _, qc := range quantCases() {
-			var codes []uint32
-			var scales, biases []float32
-			deq := make([][]float64, qc.n)
-			for j := range qc.n {
-				w := randn(c.rng, qc.k, 1)
-				cw, s, b := affineQuantize(dt, w, bits, qc.gs)
-				codes, scales, biases = append(codes, cw...), append(scales, s...), append(biases, b...)
-				per := 32 / bits
-				deq[j] = make([]float64, qc.k)
-				for k := range qc.k {
-					q := (cw[k/per] >> (uint(k%per) * uint(bits))) & (1<<bits - 1)
-					deq[j][k] = float64(s[k/qc.gs])*float64(q) + float64(b[k/qc.gs])
-				}
+			w, codes, scales, biases, err := c.affineWeight(dt, qc.n, qc.k, bits, qc.gs)
+			if err != nil {
+				return fmt.Errorf("case %+v: quant reference: %w", qc, err)
 			}
 			x := roundTo(dt, randn(c.rng, max(qc.m*(qc.k+qc.xpad), 1), 1))
-			want, mag := quantRef(dt, qc, x, deq)
+			want, mag, err := quantReference(dt, qc, x, w)
+			if err != nil {
+				return fmt.Errorf("case %+v: quant reference: %w", qc, err)
+			}
 			p := metal.QuantParams{M: uint32(qc.m), N: uint32(qc.n), K: uint32(qc.k), GroupSize: uint32(qc.gs),
 				Bits: uint32(bits), XRowStride: uint32(qc.k + qc.xpad)}
 			l := metal.QMVLaunch(&p)
 			if mm {
 				l = metal.QMMLaunch(&p)
 			}
-			out, err := c.dispatch(name, l, []buf{{0, u32bytes(codes)}, {1, encode(dt, scales)}, {2, encode(dt, biases)},
+			out, err := c.dispatch(name, l, []buf{{0, codes}, {1, scales}, {2, biases},
 				{3, encode(dt, x)}, {4, poison(dt, qc.m*qc.n)}, {5, p.Bytes()}})
 			if err != nil {
 				return fmt.Errorf("case %+v: %w", qc, err)
@@ -125,56 +135,48 @@ func checkAffine(bits int, dt string, mm bool) checkFunc {
 	}
 }
 
-// ggmlBlocks draws random GGML Q8_0 (kind 8) or Q4_0 (kind 4) rows and
-// dequantizes them per docs/FORMATS.md section 3.
-func (c *checkCtx) ggmlBlocks(kind, n, k int) ([]byte, [][]float64) {
-	bsz := 34
+// ggmlBlocks draws random GGML Q8_0 (kind 8) or Q4_0 (kind 4) rows: a
+// random f16 scale per block and uniformly random code bytes (so -128 and
+// every nibble occur, which no quantizer guarantees), wrapped by the quant
+// module as a weight of logical shape [n, k].
+func (c *checkCtx) ggmlBlocks(kind, n, k int) ([]byte, *core.Array, error) {
+	scheme := core.SchemeQ8_0
 	if kind == 4 {
-		bsz = 18
+		scheme = core.SchemeQ4_0
 	}
+	bsz := quant.BlockBytes(scheme)
 	nb := k / 32
-	raw := make([]byte, max(n*nb*bsz, 1))
-	deq := make([][]float64, n)
-	for j := range n {
-		deq[j] = make([]float64, k)
-		for b := range nb {
-			blk := raw[(j*nb+b)*bsz:]
-			d := float16.Fromfloat32(float32(c.rng.NormFloat64() * 0.05))
-			binary.LittleEndian.PutUint16(blk, d.Bits())
-			df := float64(d.Float32())
-			for i := 0; i < bsz-2; i++ {
-				blk[2+i] = byte(c.rng.IntN(256))
-			}
-			for i := range 32 {
-				var q int
-				switch {
-				case kind == 8:
-					q = int(int8(blk[2+i]))
-				case i < 16:
-					q = int(blk[2+i]&15) - 8
-				default:
-					q = int(blk[2+i-16]>>4) - 8
-				}
-				deq[j][b*32+i] = df * float64(q)
-			}
+	raw := make([]byte, n*nb*bsz)
+	for blk := 0; blk < n*nb; blk++ {
+		d := float16.Fromfloat32(float32(c.rng.NormFloat64() * 0.05))
+		binary.LittleEndian.PutUint16(raw[blk*bsz:], d.Bits())
+		for i := 2; i < bsz; i++ {
+			raw[blk*bsz+i] = byte(c.rng.IntN(256))
 		}
 	}
-	return raw, deq
+	w, err := quant.FromBlocks(raw, scheme, core.Shape{n, k})
+	return raw, w, err
 }
 
 func checkGGML(kind int, mm bool) checkFunc {
 	return func(c *checkCtx, name string) error {
 		for _, qc := range quantCases() {
-			raw, deq := c.ggmlBlocks(kind, qc.n, qc.k)
+			raw, w, err := c.ggmlBlocks(kind, qc.n, qc.k)
+			if err != nil {
+				return fmt.Errorf("case %+v: quant reference: %w", qc, err)
+			}
 			x := randn(c.rng, max(qc.m*(qc.k+qc.xpad), 1), 1)
-			want, mag := quantRef("f32", qc, x, deq)
+			want, mag, err := quantReference("f32", qc, x, w)
+			if err != nil {
+				return fmt.Errorf("case %+v: quant reference: %w", qc, err)
+			}
 			p := metal.QuantParams{M: uint32(qc.m), N: uint32(qc.n), K: uint32(qc.k), GroupSize: 32,
 				XRowStride: uint32(qc.k + qc.xpad)}
 			l := metal.QMVLaunch(&p)
 			if mm {
 				l = metal.QMMLaunch(&p)
 			}
-			out, err := c.dispatch(name, l, []buf{{0, raw}, {1, encode("f32", x)}, {2, poison("f32", qc.m*qc.n)}, {3, p.Bytes()}})
+			out, err := c.dispatch(name, l, []buf{{0, nonEmpty(raw)}, {1, encode("f32", x)}, {2, poison("f32", qc.m*qc.n)}, {3, p.Bytes()}})
 			if err != nil {
 				return fmt.Errorf("case %+v: %w", qc, err)
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/metal"
 )
 
@@ -20,29 +21,53 @@ func reduceCases() []reduceCase {
 	}
 }
 
-func reduceRef(op string, x []float64) (float64, float64) {
-	sum, abs := 0.0, 0.0
-	m := map[string]float64{"max": math.Inf(-1), "min": math.Inf(1)}[op]
+// reduceMagnitude is the scale of a row reduction's rounding error.
+func reduceMagnitude(op string, x []float64) float64 {
+	abs := 0.0
 	for _, v := range x {
-		if math.IsNaN(v) {
-			return math.NaN(), 0
-		}
-		sum += v
 		abs += math.Abs(v)
-		switch op {
-		case "max":
-			m = math.Max(m, v)
-		case "min":
-			m = math.Min(m, v)
+	}
+	if op == "mean" && len(x) > 0 {
+		abs /= float64(len(x))
+	}
+	return abs
+}
+
+// rowsArray is the [rows, cols] logical input as a contiguous core array.
+func rowsArray(dt string, rows [][]float64, cols int) (*core.Array, error) {
+	v := make([]float32, 0, len(rows)*cols)
+	for _, r := range rows {
+		for _, x := range r {
+			v = append(v, float32(x))
 		}
 	}
-	switch op {
-	case "sum":
-		return sum, abs
-	case "mean":
-		return sum / float64(len(x)), abs / float64(len(x))
+	return hostArray(dt, []int{len(rows), cols}, v)
+}
+
+// reduceReference is core's reduction over the last axis. Core refuses
+// max/min of an empty axis; the kernels write the identities (-inf/+inf)
+// there, and the backend must refuse before dispatching as core does.
+func reduceReference(op, dt string, rows [][]float64, cols int) ([]float64, error) {
+	if cols == 0 && (op == "max" || op == "min") {
+		id := math.Inf(-1)
+		if op == "min" {
+			id = math.Inf(1)
+		}
+		want := make([]float64, len(rows))
+		for i := range want {
+			want[i] = id
+		}
+		return want, nil
 	}
-	return m, math.Abs(m)
+	x, err := rowsArray(dt, rows, cols)
+	if err != nil {
+		return nil, err
+	}
+	r, err := core.ReduceOp(op, x, []int{1}, false)
+	if err != nil {
+		return nil, err
+	}
+	return arrayValues(dt, r)
 }
 
 func (c *checkCtx) rowInputs(dt string, rc reduceCase) ([]float32, [][]float64) {
@@ -64,12 +89,13 @@ func checkReduce(op, dt string) checkFunc {
 	return func(c *checkCtx, name string) error {
 		for _, rc := range reduceCases() {
 			x, rows := c.rowInputs(dt, rc)
-			want := make([]float64, rc.rows)
+			want, err := reduceReference(op, dt, rows, rc.cols)
+			if err != nil {
+				return fmt.Errorf("case %+v: core reference: %w", rc, err)
+			}
 			mag := make([]float64, rc.rows)
 			for r := range rows {
-				want[r], mag[r] = reduceRef(op, rows[r])
-				want[r] = float64(roundTo(dt, []float32{float32(want[r])})[0])
-				mag[r] = max(mag[r], math.Abs(want[r]))
+				mag[r] = max(reduceMagnitude(op, rows[r]), math.Abs(want[r]))
 			}
 			p := metal.ReduceParams{Rows: uint32(rc.rows), Cols: uint32(rc.cols), RowStride: uint32(rc.stride)}
 			out, err := c.dispatch(name, metal.ReduceLaunch(rc.rows, rc.threads),
@@ -92,25 +118,17 @@ func checkSoftmax(dt string) checkFunc {
 	return func(c *checkCtx, name string) error {
 		for _, rc := range reduceCases() {
 			x, rows := c.rowInputs(dt, rc)
-			want := make([]float64, 0, rc.rows*rc.cols)
-			for _, row := range rows {
-				m := math.Inf(-1)
-				nan := false
-				for _, v := range row {
-					m = math.Max(m, v)
-					nan = nan || math.IsNaN(v)
-				}
-				s := 0.0
-				for _, v := range row {
-					s += math.Exp(v - m)
-				}
-				for _, v := range row {
-					w := math.Exp(v-m) / s
-					if nan {
-						w = math.NaN()
-					}
-					want = append(want, float64(roundTo(dt, []float32{float32(w)})[0]))
-				}
+			xa, err := rowsArray(dt, rows, rc.cols)
+			if err != nil {
+				return err
+			}
+			ra, err := core.SoftmaxOp("softmax", xa, 1)
+			if err != nil {
+				return fmt.Errorf("case %+v: core reference: %w", rc, err)
+			}
+			want, err := arrayValues(dt, ra)
+			if err != nil {
+				return err
 			}
 			p := metal.ReduceParams{Rows: uint32(rc.rows), Cols: uint32(rc.cols), RowStride: uint32(rc.stride)}
 			out, err := c.dispatch(name, metal.ReduceLaunch(rc.rows, rc.threads),
