@@ -29,6 +29,9 @@ func (c *checkCtx) dispatch(name string, l metal.Launch, bufs []buf) ([][]byte, 
 	if l.Empty() {
 		return nil, nil
 	}
+	if err := metalLimits(l); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	c.dispatches++
 	return c.em.run(name, l, bufs)
 }
@@ -162,6 +165,22 @@ func runCheck(opts checkOptions) error {
 			b.WriteString("\n  " + strings.ReplaceAll(p.Error(), "\n", "\n    "))
 		}
 		return errors.New("shaderc check failed:" + b.String())
+	}
+	return nil
+}
+
+// metalLimits rejects launches no Apple GPU accepts: more than 1024
+// threads per threadgroup, threadgroup memory over 32 KiB or not a multiple
+// of 16 bytes (setThreadgroupMemoryLength's rule).
+func metalLimits(l metal.Launch) error {
+	t := l.Threads.X * l.Threads.Y * l.Threads.Z
+	switch {
+	case t < 1 || t > 1024:
+		return fmt.Errorf("launch of %d threads per threadgroup (Metal allows 1..1024)", t)
+	case l.ThreadgroupMem < 0 || l.ThreadgroupMem > 32<<10:
+		return fmt.Errorf("threadgroup memory of %d bytes (Metal allows up to 32 KiB)", l.ThreadgroupMem)
+	case l.ThreadgroupMem%16 != 0:
+		return fmt.Errorf("threadgroup memory of %d bytes is not a multiple of 16", l.ThreadgroupMem)
 	}
 	return nil
 }

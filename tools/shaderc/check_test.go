@@ -116,3 +116,17 @@ kernel void k2(device float* o [[buffer(1)]], uint i [[thread_position_in_grid]]
 	_, err = wrapper(ks[0])
 	require.ErrorContains(t, err, "[[stage_in]]")
 }
+
+func TestMetalLimits(t *testing.T) {
+	ok := metal.Launch{Groups: metal.Size{X: 1, Y: 1, Z: 1}, Threads: metal.Size{X: 16, Y: 16, Z: 1}, ThreadgroupMem: 4608}
+	require.NoError(t, metalLimits(ok))
+	big := ok
+	big.Threads = metal.Size{X: 1025, Y: 1, Z: 1}
+	require.ErrorContains(t, metalLimits(big), "1025 threads")
+	odd := ok
+	odd.ThreadgroupMem = 100
+	require.ErrorContains(t, metalLimits(odd), "multiple of 16")
+	huge := ok
+	huge.ThreadgroupMem = 64 << 10
+	require.ErrorContains(t, metalLimits(huge), "32 KiB")
+}
