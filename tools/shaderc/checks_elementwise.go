@@ -62,7 +62,7 @@ func contiguous(shape []int) []int {
 
 // broadcastLayout views a contiguous input of shape in as the output shape
 // out (numpy broadcasting: in aligned right, size-1 dims stride 0).
-func broadcastLayout(in, out []int, offset int) layout {
+func broadcastLayout(in, out []int) layout {
 	st := make([]int, len(out))
 	cs := contiguous(in)
 	for d := range out {
@@ -71,7 +71,7 @@ func broadcastLayout(in, out []int, offset int) layout {
 			st[d] = cs[j]
 		}
 	}
-	return layout{shape: out, strides: st, offset: offset}
+	return layout{shape: out, strides: st}
 }
 
 // elementwiseCase is one input configuration: the output shape and each
@@ -91,7 +91,7 @@ type elementwiseCase struct {
 // drawn from r.
 func elementwiseCases(r *rand.Rand) []elementwiseCase {
 	bc := func(name string, a, b, out []int, threads int) elementwiseCase {
-		return elementwiseCase{name: name, a: broadcastLayout(a, out, 0), b: broadcastLayout(b, out, 0), threads: threads,
+		return elementwiseCase{name: name, a: broadcastLayout(a, out), b: broadcastLayout(b, out), threads: threads,
 			aShape: a, bShape: b, bcast: true}
 	}
 	return []elementwiseCase{
@@ -135,8 +135,8 @@ func randomBroadcast(r *rand.Rand) elementwiseCase {
 		}
 	}
 	threads := 32 * (1 + r.IntN(8))
-	return elementwiseCase{name: fmt.Sprintf("random %v with %v -> %v", a, b, out), a: broadcastLayout(a, out, 0),
-		b: broadcastLayout(b, out, 0), threads: threads, aShape: a, bShape: b, bcast: true}
+	return elementwiseCase{name: fmt.Sprintf("random %v with %v -> %v", a, b, out), a: broadcastLayout(a, out),
+		b: broadcastLayout(b, out), threads: threads, aShape: a, bShape: b, bcast: true}
 }
 
 func unaryParams(l layout) metal.UnaryParams {

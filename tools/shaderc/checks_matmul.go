@@ -18,18 +18,18 @@ type matmulCase struct {
 
 // matmulCases are fixed edge cases plus three random ones drawn from r.
 func matmulCases(r *rand.Rand) []matmulCase {
-	cases := []matmulCase{
+	random := make([]matmulCase, 3)
+	for i := range random {
+		random[i] = matmulCase{m: 1 + r.IntN(70), n: 1 + r.IntN(70), k: r.IntN(50), batch: 1 + r.IntN(2),
+			flags: uint32(r.IntN(4)), pad: r.IntN(3), bcastA: r.IntN(2) == 0}
+	}
+	return append([]matmulCase{
 		{1, 1, 1, 1, 0, 0, false}, {1, 37, 5, 1, 0, 0, false}, {33, 31, 17, 1, 0, 0, false},
 		{33, 31, 17, 1, metal.TransA, 0, false}, {33, 31, 17, 1, metal.TransB, 3, false},
 		{33, 31, 17, 1, metal.TransA | metal.TransB, 1, false}, {64, 64, 32, 1, 0, 0, false},
 		{65, 3, 40, 1, 0, 0, false}, {7, 9, 0, 1, 0, 0, false}, {5, 70, 19, 3, metal.TransB, 2, true},
 		{0, 4, 4, 1, 0, 0, false},
-	}
-	for range 3 {
-		cases = append(cases, matmulCase{m: 1 + r.IntN(70), n: 1 + r.IntN(70), k: r.IntN(50), batch: 1 + r.IntN(2),
-			flags: uint32(r.IntN(4)), pad: r.IntN(3), bcastA: r.IntN(2) == 0})
-	}
-	return cases
+	}, random...)
 }
 
 // denseOperand lays out a rows x cols logical matrix, stored transposed when

@@ -16,15 +16,15 @@ type quantCase struct{ m, n, k, gs, xpad int }
 
 // quantCases are fixed edge cases plus two random ones drawn from r.
 func quantCases(r *rand.Rand) []quantCase {
-	cases := []quantCase{
+	random := make([]quantCase, 2)
+	for i := range random {
+		gs := 32 << r.IntN(3)
+		random[i] = quantCase{m: 1 + r.IntN(40), n: 1 + r.IntN(40), k: gs * (1 + r.IntN(4)), gs: gs, xpad: r.IntN(3)}
+	}
+	return append([]quantCase{
 		{1, 1, 32, 32, 0}, {1, 13, 64, 32, 0}, {3, 17, 128, 64, 5}, {2, 9, 256, 128, 0},
 		{5, 40, 96, 32, 0}, {33, 35, 64, 32, 1}, {0, 3, 32, 32, 0},
-	}
-	for range 2 {
-		gs := 32 << r.IntN(3)
-		cases = append(cases, quantCase{m: 1 + r.IntN(40), n: 1 + r.IntN(40), k: gs * (1 + r.IntN(4)), gs: gs, xpad: r.IntN(3)})
-	}
-	return cases
+	}, random...)
 }
 
 // nonEmpty gives a zero-length buffer one byte, as Metal buffers are never

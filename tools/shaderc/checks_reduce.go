@@ -16,16 +16,16 @@ type reduceCase struct {
 
 // reduceCases are fixed edge cases plus two random ones drawn from r.
 func reduceCases(r *rand.Rand) []reduceCase {
-	cases := []reduceCase{
+	random := make([]reduceCase, 2)
+	for i := range random {
+		cols := r.IntN(600)
+		random[i] = reduceCase{rows: 1 + r.IntN(4), cols: cols, stride: cols + r.IntN(3), threads: 32 * (1 + r.IntN(32))}
+	}
+	return append([]reduceCase{
 		{1, 1, 1, 32, false}, {3, 7, 7, 64, false}, {2, 33, 40, 256, false}, {5, 256, 256, 256, false},
 		{1, 1000, 1000, 96, false}, {2, 1025, 1025, 1024, false}, {4, 0, 0, 64, false}, {3, 50, 50, 128, true},
 		{0, 5, 5, 64, false},
-	}
-	for range 2 {
-		cols := r.IntN(600)
-		cases = append(cases, reduceCase{rows: 1 + r.IntN(4), cols: cols, stride: cols + r.IntN(3), threads: 32 * (1 + r.IntN(32))})
-	}
-	return cases
+	}, random...)
 }
 
 // reduceMagnitude is the scale of a row reduction's rounding error.
