@@ -204,7 +204,15 @@ func buildEmulator(dir string, logf func(string, ...any)) (*emulator, error) {
 	if err := os.MkdirAll(filepath.Dir(exe), 0o750); err != nil {
 		return nil, err
 	}
-	tmp := exe + ".tmp"
+	// Link to a private name and rename, so that concurrent checks never
+	// see a half-written emulator.
+	tf, err := os.CreateTemp(filepath.Dir(exe), "mslemu-*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	tmp := tf.Name()
+	_ = tf.Close()
+	defer func() { _ = os.Remove(tmp) }()
 	if out, err := exec.Command(cxx, append(objs, "-fsanitize=undefined", "-o", tmp)...).CombinedOutput(); err != nil { //nolint:gosec // g++ from PATH on our own files
 		return nil, fmt.Errorf("shaderc check: linking the emulator: %w\n%s", err, out)
 	}
