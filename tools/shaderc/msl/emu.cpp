@@ -15,6 +15,9 @@
 //   response: u32 status (0 ok, 1 error), u32 len, message;
 //             if ok and run: every buffer's bytes, in request order.
 //     list:   u32 count, {u32 len, name}*
+#if defined(__APPLE__) && !defined(_XOPEN_SOURCE)
+#define _XOPEN_SOURCE 600  // macOS hides ucontext without it
+#endif
 #include <signal.h>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -29,6 +32,10 @@
 #include <vector>
 
 #include "emu.h"
+
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0
+#endif
 
 namespace lbrx_emu {
 
