@@ -42,6 +42,9 @@ struct lbrx_bf16 {
 
 // Element index of output element i (row-major over shape) in a strided input.
 static inline int lbrx_strided(uint i, uint rank, constant uint* shape, constant int* strides, uint offset) {
+    if (rank == 1) {  // merged contiguous or simply strided: no division
+        return int(offset) + int(i) * strides[0];
+    }
     int idx = int(offset);
     for (int d = int(rank) - 1; d >= 0; --d) {
         uint s = shape[d];
