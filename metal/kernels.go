@@ -43,7 +43,7 @@ func ElementwiseLaunch(n, threads int) Launch {
 	return Launch{Groups: Size{ceilDiv(n, threads), 1, 1}, Threads: Size{threads, 1, 1}}
 }
 
-// ReduceLaunch dispatches reduce_* and softmax_* over rows rows, one
+// ReduceLaunch dispatches reduce_*, softmax_* and log_softmax_* over rows rows, one
 // threadgroup each, with threads (a multiple of 32 up to 1024; 0:
 // DefaultThreads) per row.
 func ReduceLaunch(rows, threads int) Launch {
@@ -101,8 +101,8 @@ func Kernels() []string {
 				ks = append(ks, "cast_"+dt+"_"+to)
 			}
 		}
-		ks = append(ks, "softmax_"+dt, "matmul_"+dt, "matmul_simd_"+dt)
-		for _, b := range []string{"4", "8"} {
+		ks = append(ks, "softmax_"+dt, "log_softmax_"+dt, "matmul_"+dt, "matmul_simd_"+dt)
+		for _, b := range []string{"2", "4", "8"} {
 			ks = append(ks, "qmv_affine"+b+"_"+dt, "qmm_affine"+b+"_"+dt)
 		}
 	}

@@ -75,7 +75,7 @@ struct MatmulParams {
 
 // Quantized y = x * W^T: x is [M, K] (rows x_row_stride elements apart),
 // W is [N, K] quantized along K, y is [M, N] contiguous.
-// MLX affine: group_size in {32, 64, 128}, bits in {4, 8}; W's codes are
+// MLX affine: group_size in {32, 64, 128}, bits in {2, 4, 8}; W's codes are
 // uint32 words [N, K*bits/32], scales and biases [N, K/group_size].
 // GGML Q8_0/Q4_0: group_size is 32 and bits is ignored; W is N rows of
 // K/32 blocks each.

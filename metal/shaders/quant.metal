@@ -1,4 +1,4 @@
-// Quantized y = x * W^T for MLX affine 4/8-bit and GGML Q8_0/Q4_0 weights
+// Quantized y = x * W^T for MLX affine 2/4/8-bit and GGML Q8_0/Q4_0 weights
 // (docs/FORMATS.md sections 2 and 3). qmv_*: matrix-vector, one simdgroup
 // per 4 rows of W, lanes striding along K, simd_sum per row. qmm_*: the
 // tiled matmul of matmul.metal with B(k, n) = dequantized W(n, k).
@@ -148,6 +148,9 @@ static inline void lbrx_qmv_ggml(device const uchar* w, device const float* x, d
         lbrx_mm_tiled<D>(la, lb, y, p.N, p.M, p.N, p.K, tg, uint2(tgid.x, tgid.y), uint2(tid.x, tid.y)); \
     }
 
+LBRX_QAFFINE(2, f32, lbrx_f32)
+LBRX_QAFFINE(2, f16, lbrx_f16)
+LBRX_QAFFINE(2, bf16, lbrx_bf16)
 LBRX_QAFFINE(4, f32, lbrx_f32)
 LBRX_QAFFINE(4, f16, lbrx_f16)
 LBRX_QAFFINE(4, bf16, lbrx_bf16)

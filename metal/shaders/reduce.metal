@@ -88,8 +88,9 @@ LBRX_REDUCE_ALL(mean)
 LBRX_REDUCE_ALL(max)
 LBRX_REDUCE_ALL(min)
 
-// softmax(x) = exp(x - max) / sum(exp(x - max)), three passes over the row.
-template <typename D>
+// softmax(x) = exp(x - max) / sum(exp(x - max)), three passes over the
+// row; LOG gives log_softmax(x) = x - max - log(sum(exp(x - max))).
+template <typename D, bool LOG>
 static inline void lbrx_softmax(device const typename D::storage* in, device typename D::storage* out,
                                 constant ReduceParams& p, threadgroup float* scratch, uint row, uint tid,
                                 uint nthreads, uint sg, uint lane) {
@@ -114,14 +115,21 @@ static inline void lbrx_softmax(device const typename D::storage* in, device typ
         s += exp(D::load(x[c]) - m);
     }
     s = lbrx_tg_fold<lbrx_red_sum>(s, scratch, sg, lane, nthreads);
+    if (LOG) {
+        float ls = m + log(s);
+        for (uint c = tid; c < p.cols; c += nthreads) {
+            y[c] = D::store(D::load(x[c]) - ls);
+        }
+        return;
+    }
     float inv = 1.0f / s;
     for (uint c = tid; c < p.cols; c += nthreads) {
         y[c] = D::store(exp(D::load(x[c]) - m) * inv);
     }
 }
 
-#define LBRX_SOFTMAX(SFX, D)                                                                        \
-    kernel void softmax_##SFX(device const D::storage* in [[buffer(0)]],                            \
+#define LBRX_SOFTMAX(NAME, LOG, SFX, D)                                                              \
+    kernel void NAME##_##SFX(device const D::storage* in [[buffer(0)]],                            \
                               device D::storage* out [[buffer(1)]],                                 \
                               constant ReduceParams& p [[buffer(2)]],                               \
                               threadgroup float* scratch [[threadgroup(0)]],                        \
@@ -130,9 +138,12 @@ static inline void lbrx_softmax(device const typename D::storage* in, device typ
                               uint nthreads [[threads_per_threadgroup]],                            \
                               uint sg [[simdgroup_index_in_threadgroup]],                           \
                               uint lane [[thread_index_in_simdgroup]]) {                            \
-        lbrx_softmax<D>(in, out, p, scratch, row, tid, nthreads, sg, lane);                         \
+        lbrx_softmax<D, LOG>(in, out, p, scratch, row, tid, nthreads, sg, lane);                    \
     }
 
-LBRX_SOFTMAX(f32, lbrx_f32)
-LBRX_SOFTMAX(f16, lbrx_f16)
-LBRX_SOFTMAX(bf16, lbrx_bf16)
+LBRX_SOFTMAX(softmax, false, f32, lbrx_f32)
+LBRX_SOFTMAX(softmax, false, f16, lbrx_f16)
+LBRX_SOFTMAX(softmax, false, bf16, lbrx_bf16)
+LBRX_SOFTMAX(log_softmax, true, f32, lbrx_f32)
+LBRX_SOFTMAX(log_softmax, true, f16, lbrx_f16)
+LBRX_SOFTMAX(log_softmax, true, bf16, lbrx_bf16)

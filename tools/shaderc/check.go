@@ -66,10 +66,11 @@ func registry() map[string]checkFunc {
 				r["cast_"+dt+"_"+to] = checkCast(dt, to)
 			}
 		}
-		r["softmax_"+dt] = checkSoftmax(dt)
+		r["softmax_"+dt] = checkSoftmax("softmax", dt)
+		r["log_softmax_"+dt] = checkSoftmax("log_softmax", dt)
 		r["matmul_"+dt] = checkMatmul(dt, false)
 		r["matmul_simd_"+dt] = checkMatmul(dt, true)
-		for _, bits := range []int{4, 8} {
+		for _, bits := range []int{2, 4, 8} {
 			b := fmt.Sprint(bits)
 			r["qmv_affine"+b+"_"+dt] = checkAffine(bits, dt, false)
 			r["qmm_affine"+b+"_"+dt] = checkAffine(bits, dt, true)

@@ -121,7 +121,8 @@ func checkReduce(op, dt string) checkFunc {
 	}
 }
 
-func checkSoftmax(dt string) checkFunc {
+// checkSoftmax checks softmax_* or log_softmax_* (op) against core.
+func checkSoftmax(op, dt string) checkFunc {
 	return func(c *checkCtx, name string) error {
 		for _, rc := range reduceCases(c.rng) {
 			x, rows := c.rowInputs(dt, rc)
@@ -129,7 +130,7 @@ func checkSoftmax(dt string) checkFunc {
 			if err != nil {
 				return err
 			}
-			ra, err := core.SoftmaxOp("softmax", xa, 1)
+			ra, err := core.SoftmaxOp(op, xa, 1)
 			if err != nil {
 				return fmt.Errorf("case %+v: core reference: %w", rc, err)
 			}
