@@ -1,0 +1,34 @@
+package quant
+
+// rowDot4 and rowDot8 are set by an assembly file where the CPU has the
+// instructions for them (dot_amd64.go); nil means the portable Go loops
+// run. Each returns Σ_g scales[g] * Σ_{j in g} q_j*x_j for one row of
+// len(scales) groups of group codes. rowDot4 takes x permuted by
+// permute4.
+var rowDot4, rowDot8 func(codes []uint32, x, scales []float32, group int) float32
+
+// permute4 reorders x for rowDot4 (identity where there is no kernel).
+var permute4 = func(dst, x []float32) { copy(dst, x) }
+
+// permute4Blocks transposes every whole block of 64 values of x from
+// [8 words][8 nibbles] to [8 nibbles][8 words] and scales nibble k's
+// values by 16^-k (k < 7), for the assembly kernel's in-place masking. A
+// trailing partial block is copied as is.
+func permute4Blocks(dst, x []float32) {
+	n := len(x) / 64 * 64
+	for b := 0; b < n; b += 64 {
+		s := (*[64]float32)(x[b:])
+		d := (*[64]float32)(dst[b:])
+		scale := float32(1)
+		for k := range 8 {
+			if k == 7 {
+				scale = 1 // nibble 7 is shifted down, not masked in place
+			}
+			for i := range 8 {
+				d[8*k+i] = s[8*i+k] * scale
+			}
+			scale /= 16
+		}
+	}
+	copy(dst[n:len(x)], x[n:])
+}
