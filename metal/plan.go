@@ -27,31 +27,14 @@ type dispatch struct {
 	bufs     []bufArg
 	params   []byte
 	paramIdx int
-	// tgMem is the [[threadgroup(0)]] length in bytes; 0 for none.
-	tgMem int
-	// grid sizes the launch for a pipeline allowing maxThreads threads per
-	// threadgroup with SIMD width simd.
-	grid func(maxThreads, simd int) (Grid, error)
+	// launch sizes the dispatch for a pipeline allowing maxThreads
+	// threads per threadgroup with SIMD width simd (kernels.go's table).
+	launch func(maxThreads, simd int) (Launch, error)
 }
 
-// Threadgroup shapes and memory from metal/shaders/README.md.
-const (
-	elementwiseWidth = 256
-	reduceWidth      = 256
-	reduceTGMem      = 128
-	matmulTile       = 32
-	matmulTGMem      = 4608
-	matmulSimdTGMem  = 9472
-	// maxBatchLoop bounds the dispatches of a batched matmul whose batch
-	// dimensions do not collapse to one stride; beyond it the CPU runs it.
-	maxBatchLoop = 1024
-)
-
-var (
-	binaryOps = []string{"add", "sub", "mul", "div", "maximum", "minimum", "pow"}
-	unaryOps  = []string{"neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu"}
-	reduceOps = []string{"sum", "mean", "max", "min"}
-)
+// maxBatchLoop bounds the dispatches of a batched matmul whose batch
+// dimensions do not collapse to one stride; beyond it the CPU runs it.
+const maxBatchLoop = 1024
 
 // unsupportedf reports an op or geometry without a Metal kernel; the error
 // wraps core.ErrUnsupported so that core runs the op on the CPU.
@@ -78,13 +61,13 @@ func planOp(op *core.Op, simd bool) ([]dispatch, error) {
 		return nil, fmt.Errorf("metal: op without output")
 	}
 	switch {
-	case slices.Contains(binaryOps, op.Name):
+	case slices.Contains(BinaryOps, op.Name):
 		return planBinary(op)
-	case slices.Contains(unaryOps, op.Name):
+	case slices.Contains(UnaryOps, op.Name):
 		return planUnary(op, "unary_"+op.Name)
 	case op.Name == "cast":
 		return planCast(op)
-	case slices.Contains(reduceOps, op.Name):
+	case slices.Contains(ReduceOps, op.Name):
 		return planRows(op, "reduce_"+op.Name)
 	case op.Name == "softmax":
 		return planRows(op, "softmax")
@@ -154,8 +137,8 @@ func newElemGeom(op *core.Op) (*elemGeom, error) {
 		strides[i] = a.Strides()
 	}
 	ms, mst := mergeDims(shape, strides...)
-	if len(ms) > maxRank {
-		return nil, unsupportedf("%s: %d dimensions after merging, kernels take %d", op.Name, len(ms), maxRank)
+	if len(ms) > MaxRank {
+		return nil, unsupportedf("%s: %d dimensions after merging, kernels take %d", op.Name, len(ms), MaxRank)
 	}
 	g := &elemGeom{n: out.NumElements(), shape: ms, strides: mst}
 	if !fitsU32(g.n) || !fitsU32(ms...) {
@@ -175,8 +158,8 @@ func newElemGeom(op *core.Op) (*elemGeom, error) {
 	return g, nil
 }
 
-func linear(n int) func(int, int) (Grid, error) {
-	return func(maxThreads, _ int) (Grid, error) { return linearGrid(n, elementwiseWidth, maxThreads) }
+func linear(n int) func(int, int) (Launch, error) {
+	return func(maxThreads, _ int) (Launch, error) { return ElementwiseLaunch(n, elementThreads(maxThreads)), nil }
 }
 
 func planBinary(op *core.Op) ([]dispatch, error) {
@@ -192,7 +175,7 @@ func planBinary(op *core.Op) ([]dispatch, error) {
 	if err != nil || g.n == 0 {
 		return nil, err
 	}
-	p := binaryParams{N: uint32(g.n), Rank: uint32(len(g.shape)), AOffset: uint32(g.offsets[0]), BOffset: uint32(g.offsets[1])}
+	p := BinaryParams{N: uint32(g.n), Rank: uint32(len(g.shape)), AOffset: uint32(g.offsets[0]), BOffset: uint32(g.offsets[1])}
 	for d, n := range g.shape {
 		p.Shape[d] = uint32(n)
 		p.AStrides[d] = int32(g.strides[0][d])
@@ -209,8 +192,8 @@ func planBinary(op *core.Op) ([]dispatch, error) {
 			{st: b.Storage(), byteOff: g.binds[1], index: 1},
 			o,
 		},
-		params: paramBytes(&p), paramIdx: 3,
-		grid: linear(g.n),
+		params: p.Bytes(), paramIdx: 3,
+		launch: linear(g.n),
 	}}, nil
 }
 
@@ -219,7 +202,7 @@ func planUnaryLike(op *core.Op, kernel string) ([]dispatch, error) {
 	if err != nil || g.n == 0 {
 		return nil, err
 	}
-	p := unaryParams{N: uint32(g.n), Rank: uint32(len(g.shape)), Offset: uint32(g.offsets[0])}
+	p := UnaryParams{N: uint32(g.n), Rank: uint32(len(g.shape)), Offset: uint32(g.offsets[0])}
 	for d, n := range g.shape {
 		p.Shape[d] = uint32(n)
 		p.Strides[d] = int32(g.strides[0][d])
@@ -231,8 +214,8 @@ func planUnaryLike(op *core.Op, kernel string) ([]dispatch, error) {
 	return []dispatch{{
 		kernel: kernel,
 		bufs:   []bufArg{{st: op.Inputs[0].Storage(), byteOff: g.binds[0], index: 0}, o},
-		params: paramBytes(&p), paramIdx: 2,
-		grid: linear(g.n),
+		params: p.Bytes(), paramIdx: 2,
+		launch: linear(g.n),
 	}}, nil
 }
 
@@ -295,7 +278,7 @@ func planRows(op *core.Op, kernel string) ([]dispatch, error) {
 	if !fitsU32(r.rows, r.cols, r.rowStride, hi-lo) {
 		return nil, unsupportedf("%s: %dx%d rows exceed 32-bit indexing", op.Name, r.rows, r.cols)
 	}
-	p := reduceParams{Rows: uint32(r.rows), Cols: uint32(r.cols), RowStride: uint32(r.rowStride)}
+	p := ReduceParams{Rows: uint32(r.rows), Cols: uint32(r.cols), RowStride: uint32(r.rowStride)}
 	o, err := outArg(op, 1)
 	if err != nil {
 		return nil, err
@@ -304,10 +287,10 @@ func planRows(op *core.Op, kernel string) ([]dispatch, error) {
 	return []dispatch{{
 		kernel: kernel + "_" + dt,
 		bufs:   []bufArg{{st: in.Storage(), byteOff: in.Offset() * in.DType().Size(), index: 0}, o},
-		params: paramBytes(&p), paramIdx: 2,
-		tgMem: reduceTGMem,
-		grid: func(maxThreads, simd int) (Grid, error) {
-			return rowGrid(rowsN, cols, reduceWidth, simd, maxThreads)
+		params: p.Bytes(), paramIdx: 2,
+		launch: func(maxThreads, simd int) (Launch, error) {
+			w, err := rowThreads(cols, simd, maxThreads)
+			return ReduceLaunch(rowsN, w), err
 		},
 	}}, nil
 }

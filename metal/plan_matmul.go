@@ -44,27 +44,28 @@ func planMatmul(op *core.Op, simd bool) ([]dispatch, error) {
 	if !c.IsContiguous() {
 		return nil, fmt.Errorf("metal: matmul output %v is not contiguous", c)
 	}
-	p := matmulParams{
+	p := MatmulParams{
 		M: uint32(m), N: uint32(n), K: uint32(k), Batch: uint32(batch),
 		LDA: uint32(la.ld), LDB: uint32(lb.ld), LDC: uint32(n),
 		CBatchStride: uint32(m * n),
 	}
 	if la.trans {
-		p.Flags |= transA
+		p.Flags |= TransA
 	}
 	if lb.trans {
-		p.Flags |= transB
+		p.Flags |= TransB
 	}
 	if !fitsU32(m, n, k, batch, la.ld, lb.ld, m*n) {
 		return nil, unsupportedf("matmul %v x %v exceeds 32-bit indexing", as, bs)
 	}
-	kernel, tg, threads := "matmul_"+dt, matmulTGMem, [3]int{16, 16, 1}
+	kernel := "matmul_" + dt
 	if simd {
-		kernel, tg, threads = "matmul_simd_"+dt, matmulSimdTGMem, [3]int{128, 1, 1}
+		kernel = "matmul_simd_" + dt
 	}
 	es := a.DType().Size()
-	mk := func(aOff, bOff, cOff, nb int, p matmulParams) dispatch {
+	mk := func(aOff, bOff, cOff, nb int, p MatmulParams) dispatch {
 		p.Batch = uint32(nb)
+		l := MatmulLaunch(&p, simd)
 		return dispatch{
 			kernel: kernel,
 			bufs: []bufArg{
@@ -72,8 +73,8 @@ func planMatmul(op *core.Op, simd bool) ([]dispatch, error) {
 				{st: b.Storage(), byteOff: bOff * es, index: 1},
 				{st: c.Storage(), byteOff: cOff * es, index: 2, write: true},
 			},
-			params: paramBytes(&p), paramIdx: 3, tgMem: tg,
-			grid: func(int, int) (Grid, error) { return tileGrid(m, n, nb, matmulTile, threads) },
+			params: p.Bytes(), paramIdx: 3,
+			launch: func(int, int) (Launch, error) { return l, nil },
 		}
 	}
 	sa, okA := batchStride(outBatch, as[:len(as)-2], ast[:len(ast)-2])
