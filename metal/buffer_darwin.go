@@ -121,17 +121,18 @@ func (b *Buffer) Release() {
 
 // release hands a buffer's memory back once no pending GPU work uses it.
 func (c *Context) release(s *bufState) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s.released {
-		return
-	}
-	s.released = true
-	if s.lastUse > c.completed {
-		c.deferred = append(c.deferred, s)
-		return
-	}
-	c.freeLocked(s)
+	_ = c.locked(func() error {
+		if s.released {
+			return nil
+		}
+		s.released = true
+		if s.lastUse > c.completed {
+			c.deferred = append(c.deferred, s)
+			return nil
+		}
+		c.freeLocked(s)
+		return nil
+	})
 }
 
 func (c *Context) freeLocked(s *bufState) {
@@ -171,20 +172,23 @@ func (c *Context) Import(src core.HostStorage) (*Buffer, error) {
 	if base%uintptr(page) != 0 {
 		return nil, fmt.Errorf("metal: host memory at %#x is not page-aligned (%d-byte pages)", base, page)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if wp, ok := c.imports[base]; ok {
-		if b := wp.Value(); b != nil && b.st.n == len(mem) {
-			return b, nil
+	var b *Buffer
+	err := c.locked(func() error {
+		if wp, ok := c.imports[base]; ok {
+			if old := wp.Value(); old != nil && old.st.n == len(mem) {
+				b = old
+				return nil
+			}
 		}
-	}
-	rounded := (len(mem) + page - 1) / page * page
-	buf, err := c.dev.NewBufferNoCopy(unsafe.Pointer(unsafe.SliceData(mem)), uint(rounded))
-	if err != nil {
-		return nil, err
-	}
-	st := &bufState{n: len(mem), imported: buf, mem: mem, host: src, base: base, readOnly: true}
-	b := c.wrap(st)
-	c.imports[base] = weak.Make(b)
-	return b, nil
+		rounded := (len(mem) + page - 1) / page * page
+		buf, err := c.dev.NewBufferNoCopy(unsafe.Pointer(unsafe.SliceData(mem)), uint(rounded))
+		if err != nil {
+			return err
+		}
+		st := &bufState{n: len(mem), imported: buf, mem: mem, host: src, base: base, readOnly: true}
+		b = c.wrap(st)
+		c.imports[base] = weak.Make(b)
+		return nil
+	})
+	return b, err
 }

@@ -65,8 +65,19 @@ func (s *bufState) mtlBuffer() mtl.Buffer {
 
 // encode appends one dispatch to the open command buffer.
 func (c *Context) encode(d *dispatch) error {
+	return c.locked(func() error { return c.encodeLocked(d) })
+}
+
+// locked runs f holding c.mu inside an autorelease pool: Metal may
+// autorelease objects in any call, and Go threads have no pool of their
+// own.
+func (c *Context) locked(f func() error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return mtl.WithPool(f)
+}
+
+func (c *Context) encodeLocked(d *dispatch) error {
 	c.pollLocked()
 	p, err := c.pipelineLocked(d.kernel)
 	if err != nil {
@@ -221,10 +232,10 @@ func (c *Context) takeErrLocked() error {
 // Sync waits for all encoded work and returns the first GPU error since
 // the last Sync or CopyToHost, naming the kernels of the failed batch.
 func (c *Context) Sync() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waitLocked(c.serial)
-	return c.takeErrLocked()
+	return c.locked(func() error {
+		c.waitLocked(c.serial)
+		return c.takeErrLocked()
+	})
 }
 
 // CopyToHost reads len(dst) bytes of src from byte offset off, after the
@@ -234,23 +245,23 @@ func (c *Context) CopyToHost(dst []byte, src core.Storage, off int) error {
 	if !ok || b.ctx != c {
 		return errForeign
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := b.st
-	if s.released {
-		return fmt.Errorf("metal: read from a released buffer")
-	}
-	if off < 0 || off > s.n || len(dst) > s.n-off {
-		return fmt.Errorf("metal: read of %d bytes at %d overruns a %d-byte buffer", len(dst), off, s.n)
-	}
-	if s.lastUse > c.completed {
-		c.waitLocked(s.lastUse)
-	}
-	if err := c.takeErrLocked(); err != nil {
-		return err
-	}
-	copy(dst, s.mem[off:])
-	return nil
+	return c.locked(func() error {
+		s := b.st
+		if s.released {
+			return fmt.Errorf("metal: read from a released buffer")
+		}
+		if off < 0 || off > s.n || len(dst) > s.n-off {
+			return fmt.Errorf("metal: read of %d bytes at %d overruns a %d-byte buffer", len(dst), off, s.n)
+		}
+		if s.lastUse > c.completed {
+			c.waitLocked(s.lastUse)
+		}
+		if err := c.takeErrLocked(); err != nil {
+			return err
+		}
+		copy(dst, s.mem[off:])
+		return nil
+	})
 }
 
 // CopyFromHost writes src into dst at byte offset off, first waiting for
@@ -260,20 +271,20 @@ func (c *Context) CopyFromHost(dst core.Storage, off int, src []byte) error {
 	if !ok || b.ctx != c {
 		return errForeign
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := b.st
-	switch {
-	case s.released:
-		return fmt.Errorf("metal: write to a released buffer")
-	case s.readOnly:
-		return fmt.Errorf("metal: write to read-only imported host memory")
-	case off < 0 || off > s.n || len(src) > s.n-off:
-		return fmt.Errorf("metal: write of %d bytes at %d overruns a %d-byte buffer", len(src), off, s.n)
-	}
-	if s.lastUse > c.completed {
-		c.waitLocked(s.lastUse)
-	}
-	copy(s.mem[off:], src)
-	return nil
+	return c.locked(func() error {
+		s := b.st
+		switch {
+		case s.released:
+			return fmt.Errorf("metal: write to a released buffer")
+		case s.readOnly:
+			return fmt.Errorf("metal: write to read-only imported host memory")
+		case off < 0 || off > s.n || len(src) > s.n-off:
+			return fmt.Errorf("metal: write of %d bytes at %d overruns a %d-byte buffer", len(src), off, s.n)
+		}
+		if s.lastUse > c.completed {
+			c.waitLocked(s.lastUse)
+		}
+		copy(s.mem[off:], src)
+		return nil
+	})
 }

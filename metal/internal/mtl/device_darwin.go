@@ -79,7 +79,8 @@ func (d Device) NewCommandQueue() (CommandQueue, error) {
 }
 
 // NewBuffer allocates n bytes of shared (CPU- and GPU-visible) memory.
-// Metal zero-fills new buffers.
+// Apple documents newBufferWithLength:options: as returning a buffer
+// cleared with zeros.
 func (d Device) NewBuffer(n uint) (Buffer, error) {
 	if n == 0 {
 		return Buffer{}, errors.New("metal: newBufferWithLength: length 0 (Metal returns nil for empty buffers)")
