@@ -24,3 +24,5 @@ func (c *Context) Execute(*core.Op) error { return errNoMetal }
 
 // Sync fails: Metal requires macOS.
 func (c *Context) Sync() error { return errNoMetal }
+
+func (c *Context) executeWith(*core.Op, bool) error { return errNoMetal }

@@ -26,7 +26,16 @@ const maxSetBytes = 4096
 // core.ErrUnsupported when there is no kernel for it (core then runs it on
 // the CPU). The work is encoded, not waited for.
 func (c *Context) Execute(op *core.Op) error {
-	ds, err := planOp(op, c.info.SimdgroupMatrix)
+	return c.executeWith(op, c.info.SimdgroupMatrix)
+}
+
+// executeWith runs op choosing the simdgroup-matrix matmul or not (tests
+// run both kernels on Apple7+ GPUs).
+func (c *Context) executeWith(op *core.Op, simd bool) error {
+	if simd && !c.info.SimdgroupMatrix {
+		return fmt.Errorf("metal: %s has no simdgroup matrix support", c.info.Name)
+	}
+	ds, err := planOp(op, simd)
 	if err != nil {
 		return err
 	}
