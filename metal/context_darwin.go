@@ -46,15 +46,15 @@ type pipeline struct {
 var (
 	defaultOnce sync.Once
 	defaultCtx  *Context
-	defaultErr  error
+	errDefaultCtx  error
 )
 
 // DefaultContext returns the process-wide Context of the system's default
 // GPU, creating it on first use. The registered core device "metal" uses
 // it.
 func DefaultContext() (*Context, error) {
-	defaultOnce.Do(func() { defaultCtx, defaultErr = newContext(registered) })
-	return defaultCtx, defaultErr
+	defaultOnce.Do(func() { defaultCtx, errDefaultCtx = newContext(registered) })
+	return defaultCtx, errDefaultCtx
 }
 
 // NewContext creates a separate Context on the default GPU, with its own

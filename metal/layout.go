@@ -112,9 +112,8 @@ func rowView(shape, strides []int, axes []int) (r rows, ok bool) {
 // matrix is one matmul operand: a [rows, cols] matrix per batch entry,
 // row-major with leading dimension ld, or transposed (column-major).
 type matrix struct {
-	ld          int
-	trans       bool
-	batchStride int
+	ld    int
+	trans bool
 }
 
 // matrixLayout reads a 2-D operand of shape [r, c] with strides (sr, sc):

@@ -121,7 +121,7 @@ func TestPoolReuse(t *testing.T) {
 	assert.Zero(t, st.BytesCached)
 	p.Put(b)
 	p.Put(c)
-	assert.Equal(t, 2, len(f.live), "cached blocks stay allocated")
+	assert.Len(t, f.live, 2, "cached blocks stay allocated")
 	assert.Equal(t, int64(1024+8192), p.Trim(0))
 	assert.Empty(t, f.live)
 	assert.Zero(t, p.Stats().BytesCached)

@@ -3,6 +3,7 @@ package mtl
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"github.com/ebitengine/purego"
 )
@@ -24,15 +25,15 @@ var (
 	msg   msgSendTable
 	cfn   cFuncTable
 	load  sync.Once
-	loadE error
+	errLoad error
 )
 
 // Load opens the frameworks, resolves the C functions, types objc_msgSend
 // and registers the selectors and classes. It runs once; later calls
 // return the first result. Every exported entry point calls it.
 func Load() error {
-	load.Do(func() { loadE = doLoad() })
-	return loadE
+	load.Do(func() { errLoad = doLoad() })
+	return errLoad
 }
 
 func doLoad() error {
@@ -80,4 +81,22 @@ func doLoad() error {
 		return err
 	}
 	return registerClasses()
+}
+
+// cFuncTable holds the C functions (not methods) lbrx calls.
+type cFuncTable struct {
+	// id<MTLDevice> MTLCreateSystemDefaultDevice(void), +1.
+	createSystemDefaultDevice func() uintptr
+	// NSArray<id<MTLDevice>> *MTLCopyAllDevices(void), +1 (macOS only).
+	copyAllDevices func() uintptr
+	// dispatch_data_t dispatch_data_create(const void*, size_t,
+	// dispatch_queue_t, dispatch_block_t); a NULL destructor
+	// (DISPATCH_DATA_DESTRUCTOR_DEFAULT) copies the bytes at once.
+	dispatchDataCreate func(p unsafe.Pointer, n uint, queue, destructor uintptr) uintptr
+	// void dispatch_release(dispatch_object_t).
+	dispatchRelease func(obj uintptr)
+	// void *objc_autoreleasePoolPush(void).
+	poolPush func() uintptr
+	// void objc_autoreleasePoolPop(void *).
+	poolPop func(token uintptr)
 }

@@ -92,21 +92,3 @@ func (t *msgSendTable) register(fn uintptr) {
 	purego.RegisterFunc(&t.voidUintUint, fn)
 	purego.RegisterFunc(&t.voidSizeSize, fn)
 }
-
-// cFuncTable holds the C functions (not methods) lbrx calls.
-type cFuncTable struct {
-	// id<MTLDevice> MTLCreateSystemDefaultDevice(void), +1.
-	createSystemDefaultDevice func() uintptr
-	// NSArray<id<MTLDevice>> *MTLCopyAllDevices(void), +1 (macOS only).
-	copyAllDevices func() uintptr
-	// dispatch_data_t dispatch_data_create(const void*, size_t,
-	// dispatch_queue_t, dispatch_block_t); a NULL destructor
-	// (DISPATCH_DATA_DESTRUCTOR_DEFAULT) copies the bytes at once.
-	dispatchDataCreate func(p unsafe.Pointer, n uint, queue, destructor uintptr) uintptr
-	// void dispatch_release(dispatch_object_t).
-	dispatchRelease func(obj uintptr)
-	// void *objc_autoreleasePoolPush(void).
-	poolPush func() uintptr
-	// void objc_autoreleasePoolPop(void *).
-	poolPop func(token uintptr)
-}

@@ -39,13 +39,6 @@ const (
 	StatusError       = 5
 )
 
-// LanguageVersion values (MTLLanguageVersion): major<<16 | minor.
-const (
-	LanguageVersion2_4 uint = 2<<16 | 4
-	LanguageVersion3_0 uint = 3<<16 | 0
-	LanguageVersion3_1 uint = 3<<16 | 1
-)
-
 // StatusString names a command buffer status for error messages.
 func StatusString(s uint) string {
 	switch s {
