@@ -44,9 +44,9 @@ type pipeline struct {
 }
 
 var (
-	defaultOnce sync.Once
-	defaultCtx  *Context
-	errDefaultCtx  error
+	defaultOnce   sync.Once
+	defaultCtx    *Context
+	errDefaultCtx error
 )
 
 // DefaultContext returns the process-wide Context of the system's default

@@ -22,9 +22,9 @@ const (
 )
 
 var (
-	msg   msgSendTable
-	cfn   cFuncTable
-	load  sync.Once
+	msg     msgSendTable
+	cfn     cFuncTable
+	load    sync.Once
 	errLoad error
 )
 
