@@ -26,3 +26,5 @@ func (c *Context) Execute(*core.Op) error { return errNoMetal }
 func (c *Context) Sync() error { return errNoMetal }
 
 func (c *Context) executeWith(*core.Op, bool) error { return errNoMetal }
+
+func (c *Context) runPlan([]dispatch) error { return errNoMetal }

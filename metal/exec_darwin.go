@@ -39,9 +39,17 @@ func (c *Context) executeWith(op *core.Op, simd bool) error {
 	if err != nil {
 		return err
 	}
+	if err := c.runPlan(ds); err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	return nil
+}
+
+// runPlan encodes planned dispatches in order.
+func (c *Context) runPlan(ds []dispatch) error {
 	for i := range ds {
 		if err := c.encode(&ds[i]); err != nil {
-			return fmt.Errorf("%s: %w", op.Name, err)
+			return err
 		}
 	}
 	return nil
