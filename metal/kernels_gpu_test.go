@@ -212,12 +212,18 @@ func TestKernelsReduceAndSoftmax(t *testing.T) {
 			xs := values(t, in)
 			for _, name := range ReduceOps {
 				got := run(t, c, &core.Op{Name: name, Inputs: []*core.Array{in}, Out: gpuOut(t, c, dt, rows), Axes: []int{1}})
-				want := make([]float64, rows)
+				want, mag := make([]float64, rows), make([]float64, rows)
 				for i := range rows {
 					row := xs[i*cols : (i+1)*cols]
 					want[i] = reduceRef(name, row)
+					for _, x := range row {
+						mag[i] += math.Abs(float64(x)) / float64(max(1, cols)) // mean-sized terms
+					}
+					if name == "sum" {
+						mag[i] *= float64(cols)
+					}
 				}
-				near(t, dt, want, got, fmt.Sprintf("%s %v %dx%d", name, dt, rows, cols))
+				nearAcc(t, dt, want, mag, got, fmt.Sprintf("%s %v %dx%d", name, dt, rows, cols))
 			}
 			got := run(t, c, &core.Op{Name: "softmax", Inputs: []*core.Array{in}, Out: gpuOut(t, c, dt, rows, cols), Axes: []int{1}})
 			want := make([]float64, 0, rows*cols)
@@ -280,9 +286,11 @@ func softmaxRef(row []float32) []float64 {
 	return out
 }
 
-// matmulRef computes [batch] MxK x KxN in float64 from row-major values.
-func matmulRef(a, b []float32, batch, m, k, n int, bBroadcast bool) []float64 {
-	out := make([]float64, batch*m*n)
+// matmulRef computes [batch] MxK x KxN in float64 from row-major values,
+// with the magnitude sums for nearAcc.
+func matmulRef(a, b []float32, batch, m, k, n int, bBroadcast bool) (out, mag []float64) {
+	out = make([]float64, batch*m*n)
+	mag = make([]float64, batch*m*n)
 	for z := range batch {
 		bo := z * k * n
 		if bBroadcast {
@@ -290,15 +298,18 @@ func matmulRef(a, b []float32, batch, m, k, n int, bBroadcast bool) []float64 {
 		}
 		for i := range m {
 			for j := range n {
-				s := 0.0
+				s, g := 0.0, 0.0
 				for p := range k {
-					s += float64(a[z*m*k+i*k+p]) * float64(b[bo+p*n+j])
+					v := float64(a[z*m*k+i*k+p]) * float64(b[bo+p*n+j])
+					s += v
+					g += math.Abs(v)
 				}
 				out[z*m*n+i*n+j] = s
+				mag[z*m*n+i*n+j] = g
 			}
 		}
 	}
-	return out
+	return out, mag
 }
 
 func TestKernelsMatmul(t *testing.T) {
@@ -319,8 +330,8 @@ func TestKernelsMatmul(t *testing.T) {
 					require.NoError(t, c.executeWith(op, simd))
 					require.NoError(t, c.Sync())
 					got := values(t, op.Out)
-					want := matmulRef(values(t, a), values(t, b), 1, m, k, n, false)
-					near(t, dt, want, got, fmt.Sprintf("matmul simd=%v %v %dx%dx%d %s", simd, dt, m, k, n, tr))
+					want, mag := matmulRef(values(t, a), values(t, b), 1, m, k, n, false)
+					nearAcc(t, dt, want, mag, got, fmt.Sprintf("matmul simd=%v %v %dx%dx%d %s", simd, dt, m, k, n, tr))
 				}
 			}
 		}
@@ -366,7 +377,8 @@ func TestMatMulComputeF32(t *testing.T) {
 	require.NoError(t, err)
 	got, err := host.Values()
 	require.NoError(t, err)
-	near(t, core.F32, matmulRef(av, bv, 2, 3, 4, 5, true), got, "ComputeF32")
+	want, mag := matmulRef(av, bv, 2, 3, 4, 5, true)
+	nearAcc(t, core.F32, want, mag, got, "ComputeF32")
 
 	back, err := gb.To(core.CPU())
 	require.NoError(t, err)

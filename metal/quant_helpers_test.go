@@ -2,6 +2,7 @@ package metal
 
 import (
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -31,7 +32,7 @@ func affineWeight(t *testing.T, r *rand.Rand, dt core.DType, n, k, bits, gs int)
 	biases := decodeVals(dt, encodeVals(dt, randVals(r, n*k/gs, -0.5, 0.5)))
 	want := make([]float64, n*k)
 	for i := range want {
-		g := i / k * (k / gs) + i%k/gs
+		g := i/k*(k/gs) + i%k/gs
 		want[i] = float64(scales[g])*float64(q[i]) + float64(biases[g])
 	}
 	cb := make([]byte, 4*len(codes))
@@ -94,17 +95,18 @@ func ggmlWeight(t *testing.T, r *rand.Rand, s core.Scheme, n, k int) (*core.Arra
 	return w, want
 }
 
-// qmatmulRef is x [m,k] times the dequantized W [n,k] transposed.
-func qmatmulRef(x []float32, w []float64, m, n, k int) []float64 {
-	out := make([]float64, m*n)
+// qmatmulRef is x [m,k] times the dequantized W [n,k] transposed, with
+// the magnitude sums for nearAcc.
+func qmatmulRef(x []float32, w []float64, m, n, k int) (out, mag []float64) {
+	out, mag = make([]float64, m*n), make([]float64, m*n)
 	for i := range m {
 		for j := range n {
-			s := 0.0
 			for p := range k {
-				s += float64(x[i*k+p]) * w[j*k+p]
+				v := float64(x[i*k+p]) * w[j*k+p]
+				out[i*n+j] += v
+				mag[i*n+j] += math.Abs(v)
 			}
-			out[i*n+j] = s
 		}
 	}
-	return out
+	return out, mag
 }
