@@ -80,6 +80,11 @@ func (c *Context) alloc(n int) (*Buffer, error) {
 	st := &bufState{n: n}
 	if n > 0 {
 		blk, reused, err := c.pool.Get(n)
+		if err != nil && c.reclaim() {
+			// Released buffers were waiting for the GPU; now they are
+			// back in the pool (and trimmed by Get if need be).
+			blk, reused, err = c.pool.Get(n)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("metal: %w", err)
 		}
@@ -90,6 +95,21 @@ func (c *Context) alloc(n int) (*Buffer, error) {
 		}
 	}
 	return c.wrap(st), nil
+}
+
+// reclaim waits for the GPU when released buffers wait for it, so that
+// their memory can be reused; it reports whether there were any.
+func (c *Context) reclaim() bool {
+	found := false
+	_ = c.locked(func() error {
+		if len(c.deferred) == 0 {
+			return nil
+		}
+		found = true
+		c.waitLocked(c.serial) // a GPU error stays pending for Sync/CopyToHost
+		return nil
+	})
+	return found
 }
 
 func (c *Context) wrap(st *bufState) *Buffer {
