@@ -232,7 +232,7 @@ func satF2I[D int8 | uint8 | int16 | int32 | int64 | uint32](lo, hi D) func(floa
 	flo, fhi := float64(lo), float64(hi)+1
 	return func(f float64) D {
 		switch {
-		case f != f:
+		case math.IsNaN(f):
 			return 0
 		case f < flo:
 			return lo

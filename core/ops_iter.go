@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"math"
 	"unsafe"
 
 	"github.com/x448/float16"
@@ -356,3 +357,6 @@ func computeType(d DType) DType {
 	}
 	return d
 }
+
+// isNaN reports whether x is a NaN; always false for integers.
+func isNaN[C number](x C) bool { return math.IsNaN(float64(x)) }

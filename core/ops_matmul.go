@@ -245,7 +245,7 @@ func matmulSgemm(op *Op) error {
 	}
 	if folded, ok := foldBatch(op); ok {
 		op = folded
-		a, out = op.Inputs[0], op.Out
+		a = op.Inputs[0]
 		m = a.shape[len(a.shape)-2]
 		if cbuf != nil {
 			cbuf = make([]float32, m*n)

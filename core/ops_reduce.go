@@ -311,8 +311,8 @@ func foldFloat[C floatC](op *Op) func(chunks chunksFn[C], count int) C {
 			chunks(func(v []C) {
 				for _, x := range v {
 					switch {
-					case m != m: // NaN already found: it sticks
-					case first || x != x || (isMax && x > m) || (!isMax && x < m):
+					case isNaN(m): // NaN already found: it sticks
+					case first || isNaN(x) || (isMax && x > m) || (!isMax && x < m):
 						m = x
 					}
 					first = false
@@ -410,7 +410,7 @@ func argMaxKernel[C number](op *Op) error {
 			for j := 0; j < n; j += chunkLen {
 				v := rx(base+j*stride, stride, min(chunkLen, n-j), buf)
 				for k, e := range v {
-					if e != e { // NaN wins, first one
+					if isNaN(e) { // NaN wins, first one
 						bi = j + k
 						break scan
 					}

@@ -1,6 +1,6 @@
 module github.com/lbrx/lbrx/metal
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/ebitengine/purego v0.11.3
@@ -9,6 +9,9 @@ require (
 	github.com/x448/float16 v0.8.4
 )
 
-require go.yaml.in/yaml/v3 v3.0.5 // indirect
+require (
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)
 
 replace github.com/lbrx/lbrx/core => ../core

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log"
@@ -21,6 +22,9 @@ import (
 //
 //go:embed shaders
 var shaderFS embed.FS
+
+// shaderRoot is the embedded directory of the shader files.
+const shaderRoot = "shaders"
 
 // Files of the shader directory that the build and the manifest know.
 const (
@@ -70,7 +74,7 @@ type Library struct {
 var (
 	libOnce sync.Once
 	lib     Library
-	libErr  error
+	errLib  error
 )
 
 // Load returns the embedded library, deciding once per process between the
@@ -78,35 +82,42 @@ var (
 // run-time compile is logged once.
 func Load() (Library, error) {
 	libOnce.Do(func() {
-		lib, libErr = chooseLibrary(shaderFS, "shaders")
-		if libErr == nil && lib.Reason != "" {
+		lib, errLib = chooseLibrary(shaderFS)
+		if errLib == nil && lib.Reason != "" {
 			log.Printf("metal: compiling kernels from source at run time: %s", lib.Reason)
 		}
 	})
-	return lib, libErr
+	return lib, errLib
 }
 
-// chooseLibrary decides, from the files under dir of fsys, whether the
+// chooseLibrary decides, from the files under shaders/ of fsys, whether the
 // metallib is current: it is used only when a manifest exists, lists
 // exactly the embedded sources with their SHA-256, and matches the
 // metallib's own SHA-256.
-func chooseLibrary(fsys fs.FS, dir string) (Library, error) {
+func chooseLibrary(fsys fs.FS) (Library, error) {
+	const dir = shaderRoot
 	sources, err := readSources(fsys, dir)
 	if err != nil {
 		return Library{}, err
 	}
-	src, err := combine(sources)
+	src, err := Combine(sources)
 	if err != nil {
 		return Library{}, err
 	}
 	l := Library{Source: src}
 	metallib, err := fs.ReadFile(fsys, path.Join(dir, MetallibFile))
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Library{}, fmt.Errorf("metal: reading the embedded metallib: %w", err)
+	}
+	if metallib == nil {
 		l.Reason = "no metallib embedded (run `go tool mage shaders:build` on a Mac with Xcode)"
 		return l, nil
 	}
 	raw, err := fs.ReadFile(fsys, path.Join(dir, ManifestFile))
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Library{}, fmt.Errorf("metal: reading the embedded %s: %w", ManifestFile, err)
+	}
+	if raw == nil {
 		l.Reason = "metallib has no " + ManifestFile
 		return l, nil
 	}
@@ -171,17 +182,17 @@ func readSources(fsys fs.FS, dir string) (map[string][]byte, error) {
 // Source returns every embedded kernel as one MSL translation unit, as the
 // run-time compile takes it.
 func Source() (string, error) {
-	sources, err := readSources(shaderFS, "shaders")
+	sources, err := readSources(shaderFS, shaderRoot)
 	if err != nil {
 		return "", err
 	}
-	return combine(sources)
+	return Combine(sources)
 }
 
-// combine concatenates the .metal files (sorted by name) with each local
+// Combine concatenates the .metal files (sorted by name) with each local
 // #include "x.h" replaced by x.h's text the first time and dropped after,
 // so that newLibraryWithSource, which cannot open files, gets one unit.
-func combine(sources map[string][]byte) (string, error) {
+func Combine(sources map[string][]byte) (string, error) {
 	var out bytes.Buffer
 	done := map[string]bool{}
 	var include func(name string, stack []string) error

@@ -38,14 +38,14 @@ func shaderDir(t *testing.T, withLib bool, edit func(m *Manifest)) fstest.MapFS 
 }
 
 func TestChooseLibraryMatchingMetallib(t *testing.T) {
-	l, err := chooseLibrary(shaderDir(t, true, nil), "shaders")
+	l, err := chooseLibrary(shaderDir(t, true, nil))
 	require.NoError(t, err)
 	assert.Empty(t, l.Reason)
 	assert.Equal(t, []byte("MTLB fake metallib"), l.Metallib)
 }
 
 func TestChooseLibraryMissingMetallib(t *testing.T) {
-	l, err := chooseLibrary(shaderDir(t, false, nil), "shaders")
+	l, err := chooseLibrary(shaderDir(t, false, nil))
 	require.NoError(t, err)
 	assert.Nil(t, l.Metallib)
 	assert.Contains(t, l.Reason, "no metallib")
@@ -66,7 +66,7 @@ func TestChooseLibraryStaleMetallib(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			l, err := chooseLibrary(shaderDir(t, true, c.edit), "shaders")
+			l, err := chooseLibrary(shaderDir(t, true, c.edit))
 			require.NoError(t, err)
 			assert.Nil(t, l.Metallib)
 			assert.Contains(t, l.Reason, c.want)
@@ -78,18 +78,18 @@ func TestChooseLibraryStaleMetallib(t *testing.T) {
 func TestChooseLibraryBadManifest(t *testing.T) {
 	fsys := shaderDir(t, true, nil)
 	fsys["shaders/"+ManifestFile] = &fstest.MapFile{Data: []byte("{")}
-	l, err := chooseLibrary(fsys, "shaders")
+	l, err := chooseLibrary(fsys)
 	require.NoError(t, err)
 	assert.Nil(t, l.Metallib)
 	assert.Contains(t, l.Reason, "not valid JSON")
 	delete(fsys, "shaders/"+ManifestFile)
-	l, err = chooseLibrary(fsys, "shaders")
+	l, err = chooseLibrary(fsys)
 	require.NoError(t, err)
 	assert.Contains(t, l.Reason, "has no "+ManifestFile)
 }
 
 func TestCombineInlinesHeadersOnce(t *testing.T) {
-	src, err := combine(map[string][]byte{
+	src, err := Combine(map[string][]byte{
 		"a.metal": []byte("#include \"x.h\"\nA\n"),
 		"b.metal": []byte("  #  include \"x.h\"\n#include <metal_stdlib>\nB\n"),
 		"x.h":     []byte("#include \"y.h\"\nX\n"),
@@ -105,9 +105,9 @@ func TestCombineInlinesHeadersOnce(t *testing.T) {
 }
 
 func TestCombineRejectsMissingAndCyclicIncludes(t *testing.T) {
-	_, err := combine(map[string][]byte{"a.metal": []byte("#include \"nope.h\"\n")})
+	_, err := Combine(map[string][]byte{"a.metal": []byte("#include \"nope.h\"\n")})
 	require.ErrorContains(t, err, `a.metal includes "nope.h"`)
-	_, err = combine(map[string][]byte{
+	_, err = Combine(map[string][]byte{
 		"a.metal": []byte("#include \"x.h\"\n"),
 		"x.h":     []byte("#include \"y.h\"\n"),
 		"y.h":     []byte("#include \"x.h\"\n"),

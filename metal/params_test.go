@@ -66,7 +66,7 @@ func TestParamsMatchTheCHeader(t *testing.T) {
 		assert.Equal(t, fmt.Sprint(typ.Size()), got[c+".sizeof"], "sizeof(%s)", c)
 		for i := range typ.NumField() {
 			f := typ.Field(i)
-				if f.Name == "_" {
+			if f.Name == "_" {
 				continue
 			}
 			key := c + "." + cName(f)
