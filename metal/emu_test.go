@@ -269,16 +269,16 @@ func TestPlannerMatchesCoreOnEmulatedDevice(t *testing.T) {
 	sl := with(base, func(a *core.Array) (*core.Array, error) { return a.Slice(1, 1, 6, 2) }) // [4,3,5]
 	bc := with(mk(1, 5), func(a *core.Array) (*core.Array, error) { return a.BroadcastTo(core.Shape{4, 3, 5}) })
 	tT := func(a *core.Array) (*core.Array, error) { return a.T() }
-	unary := func(name string) func([]*core.Array) (*core.Array, error) {
+	unOp := func(name string) func([]*core.Array) (*core.Array, error) {
 		return func(in []*core.Array) (*core.Array, error) { return core.UnaryOp(name, in[0]) }
 	}
-	binary := func(name string) func([]*core.Array) (*core.Array, error) {
+	binOp := func(name string) func([]*core.Array) (*core.Array, error) {
 		return func(in []*core.Array) (*core.Array, error) { return core.BinaryOp(name, in[0], in[1]) }
 	}
-	onBoth(t, "neg transposed", unary("neg"), tr)
-	onBoth(t, "exp sliced", unary("exp"), sl)
-	onBoth(t, "add sliced+broadcast", binary("add"), sl, bc)
-	onBoth(t, "mul broadcast", binary("mul"), mk(3, 1), mk(1, 4))
+	onBoth(t, "neg transposed", unOp("neg"), tr)
+	onBoth(t, "exp sliced", unOp("exp"), sl)
+	onBoth(t, "add sliced+broadcast", binOp("add"), sl, bc)
+	onBoth(t, "mul broadcast", binOp("mul"), mk(3, 1), mk(1, 4))
 	for _, axes := range [][]int{{2}, {1, 2}, {0, 1, 2}} {
 		onBoth(t, fmt.Sprintf("sum %v", axes), func(in []*core.Array) (*core.Array, error) {
 			return core.ReduceOp("sum", in[0], axes, true)
