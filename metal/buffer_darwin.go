@@ -114,7 +114,7 @@ func (c *Context) reclaim() bool {
 
 func (c *Context) wrap(st *bufState) *Buffer {
 	b := &Buffer{ctx: c, st: st}
-	runtime.AddCleanup(b, func(s *bufState) { c.release(s) }, st)
+	runtime.AddCleanup(b, func(s *bufState) { c.release(s, true) }, st)
 	return b
 }
 
@@ -132,17 +132,14 @@ func (b *Buffer) ReadOnly() bool { return b.st.readOnly }
 // has finished. The buffer must not be used afterwards. Imported buffers
 // are shared by every tensor of their host storage and are released by the
 // runtime when the last of them is gone; Release ignores them.
-func (b *Buffer) Release() {
-	if b.st.block == nil {
-		return
-	}
-	b.ctx.release(b.st)
-}
+func (b *Buffer) Release() { b.ctx.release(b.st, false) }
 
 // release hands a buffer's memory back once no pending GPU work uses it.
-func (c *Context) release(s *bufState) {
+// Imported buffers are shared by every view of their host memory, so only
+// the runtime cleanup (last reference gone) releases them.
+func (c *Context) release(s *bufState, cleanup bool) {
 	_ = c.locked(func() error {
-		if s.released {
+		if s.released || (!cleanup && s.imported.Valid()) {
 			return nil
 		}
 		s.released = true
