@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -24,8 +25,10 @@ type checkCtx struct {
 }
 
 // dispatch runs one launch; an empty launch is not dispatched (nil, nil),
-// as the host must not dispatch it either.
-func (c *checkCtx) dispatch(name string, l metal.Launch, bufs []buf) ([][]byte, error) {
+// as the host must not dispatch it either. Every buffer but [[buffer(out)]]
+// must come back unchanged: a kernel that writes to its inputs or its
+// params fails.
+func (c *checkCtx) dispatch(name string, l metal.Launch, bufs []buf, out int) ([][]byte, error) {
 	if l.Empty() {
 		return nil, nil
 	}
@@ -33,7 +36,16 @@ func (c *checkCtx) dispatch(name string, l metal.Launch, bufs []buf) ([][]byte, 
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	c.dispatches++
-	return c.em.run(name, l, bufs)
+	res, err := c.em.run(name, l, bufs)
+	if err != nil {
+		return nil, err
+	}
+	for i, b := range bufs {
+		if b.Index != out && !bytes.Equal(res[i], b.Data) {
+			return nil, fmt.Errorf("the kernel wrote to buffer(%d), which is not its output", b.Index)
+		}
+	}
+	return res, nil
 }
 
 // registry maps every kernel name to its check.

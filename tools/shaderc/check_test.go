@@ -54,6 +54,8 @@ func TestCheckFailsOnCorruptedKernels(t *testing.T) {
 	headers := []string{"lbrx_params.h", "lbrx_common.h", "lbrx_tile.h"}
 	mm := append([]string{"matmul.metal"}, headers...)
 	red := append([]string{"reduce.metal"}, headers...)
+	qu := append([]string{"quant.metal"}, headers...)
+	ew := append([]string{"elementwise.metal"}, headers...)
 	cases := []struct {
 		name, kernel, target, old, repl string
 		files                           []string
@@ -70,6 +72,15 @@ func TestCheckFailsOnCorruptedKernels(t *testing.T) {
 		{"reduction barrier removed", "^reduce_sum_f32$", "reduce.metal",
 			"        scratch[sg] = v;\n    }\n    threadgroup_barrier(mem_flags::mem_threadgroup);",
 			"        scratch[sg] = v;\n    }\n", red, "reduce_sum_f32: case"},
+		{"shift out of range (UBSan)", "^qmm_affine8_f32$", "quant.metal",
+			"(word >> ((k % per) * BITS))", "(word >> ((k % per + 1) * BITS))", qu, "shift exponent 32"},
+		{"writes its input", "^binary_add_f32$", "elementwise.metal",
+			"out[i] = D::store(Op::f(D::load(a[ia]), D::load(b[ib])));",
+			"out[i] = D::store(Op::f(D::load(a[ia]), D::load(b[ib])));\n    ((device typename D::storage*)a)[ia] = out[i];",
+			ew, "wrote to buffer(0)"},
+		{"Q4_0 nibble halves swapped", "^qmv_q4_0_f32$", "quant.metal",
+			"float(int(byte & 15) - 8) * xb[j] + float(int(byte >> 4) - 8) * xb[j + 16]",
+			"float(int(byte >> 4) - 8) * xb[j] + float(int(byte & 15) - 8) * xb[j + 16]", qu, "qmv_q4_0_f32: case"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

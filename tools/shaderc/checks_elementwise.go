@@ -160,7 +160,7 @@ func checkBinary(op, dt string) checkFunc {
 			if err != nil {
 				return fmt.Errorf("case %s: core reference: %w", ec.name, err)
 			}
-			out, err := c.dispatch(name, l, []buf{{0, encode(dt, a)}, {1, encode(dt, b)}, {2, poison(dt, n)}, {3, p.Bytes()}})
+			out, err := c.dispatch(name, l, []buf{{0, encode(dt, a)}, {1, encode(dt, b)}, {2, poison(dt, n)}, {3, p.Bytes()}}, 2)
 			if err != nil {
 				return fmt.Errorf("case %s: %w", ec.name, err)
 			}
@@ -220,7 +220,7 @@ func checkUnary(op, dt string) checkFunc {
 				}
 			}
 			out, err := c.dispatch(name, metal.ElementwiseLaunch(n, ec.threads),
-				[]buf{{0, encode(dt, x)}, {1, poison(dt, n)}, {2, p.Bytes()}})
+				[]buf{{0, encode(dt, x)}, {1, poison(dt, n)}, {2, p.Bytes()}}, 1)
 			if err != nil {
 				return fmt.Errorf("case %s: %w", ec.name, err)
 			}
@@ -267,7 +267,7 @@ func checkCast(from, to string) checkFunc {
 			}
 			ref := decode(to, wb)
 			out, err := c.dispatch(name, metal.ElementwiseLaunch(n, ec.threads),
-				[]buf{{0, encode(from, x)}, {1, poison(to, n)}, {2, p.Bytes()}})
+				[]buf{{0, encode(from, x)}, {1, poison(to, n)}, {2, p.Bytes()}}, 1)
 			if err != nil {
 				return fmt.Errorf("case %s: %w", ec.name, err)
 			}

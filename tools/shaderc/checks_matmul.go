@@ -82,7 +82,7 @@ func checkMatmul(dt string, simd bool) checkFunc {
 				}
 			}
 			out, err := c.dispatch(name, metal.MatmulLaunch(&p, simd),
-				[]buf{{0, encode(dt, a.data)}, {1, encode(dt, b.data)}, {2, poison(dt, nc)}, {3, p.Bytes()}})
+				[]buf{{0, encode(dt, a.data)}, {1, encode(dt, b.data)}, {2, poison(dt, nc)}, {3, p.Bytes()}}, 2)
 			if err != nil {
 				return fmt.Errorf("case %+v: %w", mc, err)
 			}

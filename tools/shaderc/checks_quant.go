@@ -120,7 +120,7 @@ func checkAffine(bits int, dt string, mm bool) checkFunc {
 				l = metal.QMMLaunch(&p)
 			}
 			out, err := c.dispatch(name, l, []buf{{0, codes}, {1, scales}, {2, biases},
-				{3, encode(dt, x)}, {4, poison(dt, qc.m*qc.n)}, {5, p.Bytes()}})
+				{3, encode(dt, x)}, {4, poison(dt, qc.m*qc.n)}, {5, p.Bytes()}}, 4)
 			if err != nil {
 				return fmt.Errorf("case %+v: %w", qc, err)
 			}
@@ -176,7 +176,7 @@ func checkGGML(kind int, mm bool) checkFunc {
 			if mm {
 				l = metal.QMMLaunch(&p)
 			}
-			out, err := c.dispatch(name, l, []buf{{0, nonEmpty(raw)}, {1, encode("f32", x)}, {2, poison("f32", qc.m*qc.n)}, {3, p.Bytes()}})
+			out, err := c.dispatch(name, l, []buf{{0, nonEmpty(raw)}, {1, encode("f32", x)}, {2, poison("f32", qc.m*qc.n)}, {3, p.Bytes()}}, 2)
 			if err != nil {
 				return fmt.Errorf("case %+v: %w", qc, err)
 			}

@@ -99,7 +99,7 @@ func checkReduce(op, dt string) checkFunc {
 			}
 			p := metal.ReduceParams{Rows: uint32(rc.rows), Cols: uint32(rc.cols), RowStride: uint32(rc.stride)}
 			out, err := c.dispatch(name, metal.ReduceLaunch(rc.rows, rc.threads),
-				[]buf{{0, encode(dt, x)}, {1, poison(dt, rc.rows)}, {2, p.Bytes()}})
+				[]buf{{0, encode(dt, x)}, {1, poison(dt, rc.rows)}, {2, p.Bytes()}}, 1)
 			if err != nil {
 				return fmt.Errorf("case %+v: %w", rc, err)
 			}
@@ -132,7 +132,7 @@ func checkSoftmax(dt string) checkFunc {
 			}
 			p := metal.ReduceParams{Rows: uint32(rc.rows), Cols: uint32(rc.cols), RowStride: uint32(rc.stride)}
 			out, err := c.dispatch(name, metal.ReduceLaunch(rc.rows, rc.threads),
-				[]buf{{0, encode(dt, x)}, {1, poison(dt, rc.rows*rc.cols)}, {2, p.Bytes()}})
+				[]buf{{0, encode(dt, x)}, {1, poison(dt, rc.rows*rc.cols)}, {2, p.Bytes()}}, 1)
 			if err != nil {
 				return fmt.Errorf("case %+v: %w", rc, err)
 			}

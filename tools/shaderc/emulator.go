@@ -26,8 +26,12 @@ import (
 var mslFS embed.FS
 
 // cxxFlags compile the kernels as C++ exactly as the check needs: no fast
-// math (as the Metal build), warnings that point at real bugs as errors.
+// math (as the Metal build), warnings that point at real bugs as errors,
+// and UBSan aborting on undefined behaviour (misaligned loads, signed
+// overflow in index arithmetic, out-of-range shifts), which a GPU would
+// not report either.
 var cxxFlags = []string{"-std=c++20", "-O1", "-fno-fast-math", "-ffp-contract=off",
+	"-fsanitize=undefined", "-fno-sanitize-recover=all",
 	"-Wall", "-Wno-unused-parameter", "-Wno-unused-variable", "-Wno-unused-function", "-Werror=return-type"}
 
 var attrStrip = regexp.MustCompile(`\[\[[^\]]*\]\]`)
@@ -37,11 +41,35 @@ type emulator struct {
 	exe     string
 	kernels []kernelFunc
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	out  *bufio.Reader
-	seed uint32
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Reader
+	stderr *tailBuffer
+	seed   uint32
+}
+
+// tailBuffer keeps the last 4 KiB written to it (the emulator's stderr,
+// where UBSan reports).
+type tailBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > 4096 {
+		t.b = t.b[len(t.b)-4096:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.b))
 }
 
 // buildEmulator compiles every .metal file of dir as C++ with the MSL
@@ -177,7 +205,7 @@ func buildEmulator(dir string, logf func(string, ...any)) (*emulator, error) {
 		return nil, err
 	}
 	tmp := exe + ".tmp"
-	if out, err := exec.Command(cxx, append(objs, "-o", tmp)...).CombinedOutput(); err != nil { //nolint:gosec // g++ from PATH on our own files
+	if out, err := exec.Command(cxx, append(objs, "-fsanitize=undefined", "-o", tmp)...).CombinedOutput(); err != nil { //nolint:gosec // g++ from PATH on our own files
 		return nil, fmt.Errorf("shaderc check: linking the emulator: %w\n%s", err, out)
 	}
 	if err := os.Rename(tmp, exe); err != nil {
@@ -235,7 +263,8 @@ func (e *emulator) start() error {
 	if err != nil {
 		return err
 	}
-	cmd.Stderr = os.Stderr
+	e.stderr = &tailBuffer{}
+	cmd.Stderr = e.stderr
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -301,7 +330,11 @@ func (e *emulator) run(name string, l metal.Launch, bufs []buf) ([][]byte, error
 	select {
 	case r := <-done:
 		if r.err != nil {
+			stderr := e.stderr
 			e.stop()
+			if msg := stderr.String(); msg != "" {
+				r.err = fmt.Errorf("%w\n%s", r.err, msg)
+			}
 		}
 		return r.out, r.err
 	case <-time.After(dispatchTimeout):
