@@ -10,11 +10,7 @@ require (
 )
 
 require (
-<<<<<<< HEAD
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-=======
-	github.com/x448/float16 v0.8.4 // indirect
->>>>>>> main
 	golang.org/x/sys v0.50.0 // indirect
 )
 
