@@ -32,7 +32,16 @@ var (
 // and registers the selectors and classes. It runs once; later calls
 // return the first result. Every exported entry point calls it.
 func Load() error {
-	load.Do(func() { errLoad = doLoad() })
+	load.Do(func() {
+		// purego panics on a signature it cannot call; on a Mac that must
+		// surface as "Metal unavailable", not crash the program.
+		defer func() {
+			if r := recover(); r != nil {
+				errLoad = fmt.Errorf("metal: binding Metal failed: %v", r)
+			}
+		}()
+		errLoad = doLoad()
+	})
 	return errLoad
 }
 
