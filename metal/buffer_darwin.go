@@ -102,11 +102,11 @@ func (c *Context) alloc(n int) (*Buffer, error) {
 func (c *Context) reclaim() bool {
 	found := false
 	_ = c.locked(func() error {
-		if len(c.deferred) == 0 {
+		if !c.sched.pendingFrees() {
 			return nil
 		}
 		found = true
-		c.waitLocked(c.serial) // a GPU error stays pending for Sync/CopyToHost
+		c.sched.waitAll() // a GPU error stays pending for Sync/CopyToHost
 		return nil
 	})
 	return found
@@ -143,11 +143,7 @@ func (c *Context) release(s *bufState, cleanup bool) {
 			return nil
 		}
 		s.released = true
-		if s.lastUse > c.completed {
-			c.deferred = append(c.deferred, s)
-			return nil
-		}
-		c.freeLocked(s)
+		c.sched.later(s.lastUse, func() { c.freeLocked(s) })
 		return nil
 	})
 }

@@ -24,16 +24,10 @@ type Context struct {
 	info  Info
 	core  *device // the core.Device its storage reports
 
-	mu        sync.Mutex
-	policy    batchPolicy
-	pipes     map[string]*pipeline
-	cur       *batch
-	inflight  []*batch
-	serial    uint64 // serial of the newest batch
-	completed uint64 // every batch up to this serial has finished
-	deferred  []*bufState
-	gpuErr    error // first GPU failure not yet reported
-	imports   map[uintptr]weak.Pointer[Buffer]
+	mu      sync.Mutex
+	sched   schedule // command buffers: open, in flight, completed
+	pipes   map[string]*pipeline
+	imports map[uintptr]weak.Pointer[Buffer]
 }
 
 // pipeline is a compiled kernel with the limits its dispatches need.
@@ -67,7 +61,8 @@ func newContext(d *device) (*Context, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Context{dev: dev, core: d, policy: defaultBatch, pipes: map[string]*pipeline{}, imports: map[uintptr]weak.Pointer[Buffer]{}}
+	c := &Context{dev: dev, core: d, pipes: map[string]*pipeline{}, imports: map[uintptr]weak.Pointer[Buffer]{}}
+	c.sched = schedule{policy: defaultBatch, open: c.openCmd}
 	c.info = Info{
 		Name:                  dev.Name(),
 		UnifiedMemory:         dev.HasUnifiedMemory(),

@@ -2,22 +2,58 @@ package metal
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 	"unsafe"
 
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/metal/internal/mtl"
 )
 
-// batch is one command buffer: encoded, then committed, then retired.
-type batch struct {
-	serial  uint64
-	cb      mtl.CommandBuffer
-	enc     mtl.ComputeEncoder // open until commit
-	kernels []string
-	bufs    []*bufState // kept reachable until the GPU is done
+// mtlCmd is a Metal command buffer with its open compute encoder.
+type mtlCmd struct {
+	cb  mtl.CommandBuffer
+	enc mtl.ComputeEncoder // valid until Commit
 }
+
+// openCmd starts a command buffer and its compute encoder (serial
+// dispatch: each dispatch sees the writes of the ones before).
+func (c *Context) openCmd() (cmdBuffer, error) {
+	cb, err := c.queue.CommandBuffer()
+	if err != nil {
+		return nil, err
+	}
+	enc, err := cb.ComputeEncoder()
+	if err != nil {
+		cb.Release()
+		return nil, err
+	}
+	return &mtlCmd{cb: cb, enc: enc}, nil
+}
+
+func (m *mtlCmd) Commit() {
+	m.enc.EndEncoding()
+	m.enc.Release()
+	m.enc = mtl.ComputeEncoder{}
+	m.cb.Commit()
+}
+
+func (m *mtlCmd) Done() bool {
+	st := m.cb.Status()
+	return st == mtl.StatusCompleted || st == mtl.StatusError
+}
+
+func (m *mtlCmd) Wait(what string) error {
+	m.cb.WaitUntilCompleted()
+	st := m.cb.Status()
+	if st == mtl.StatusCompleted {
+		return nil
+	}
+	if err := m.cb.Err(what); err != nil {
+		return err
+	}
+	return statusError(what, mtl.StatusString(st))
+}
+
+func (m *mtlCmd) Release() { m.cb.Release() }
 
 // maxSetBytes is Apple's limit for setBytes:length:atIndex: data.
 const maxSetBytes = 4096
@@ -95,7 +131,7 @@ func (c *Context) locked(f func() error) error {
 }
 
 func (c *Context) encodeLocked(d *dispatch) error {
-	c.pollLocked()
+	c.sched.poll()
 	p, err := c.pipelineLocked(d.kernel)
 	if err != nil {
 		return err
@@ -119,139 +155,36 @@ func (c *Context) encodeLocked(d *dispatch) error {
 			return err
 		}
 	}
-	b, err := c.batchLocked()
+	b, err := c.sched.current()
 	if err != nil {
 		return err
 	}
-	b.enc.SetPipeline(p.ps)
+	enc := b.cmd.(*mtlCmd).enc
+	enc.SetPipeline(p.ps)
+	keep := make([]any, len(states))
 	for i, a := range d.bufs {
-		b.enc.SetBuffer(states[i].mtlBuffer(), uint(a.byteOff), uint(a.index))
+		enc.SetBuffer(states[i].mtlBuffer(), uint(a.byteOff), uint(a.index))
 		states[i].lastUse = b.serial
+		keep[i] = states[i]
 	}
-	b.enc.SetBytes(unsafe.Pointer(unsafe.SliceData(d.params)), uint(len(d.params)), uint(d.paramIdx))
+	enc.SetBytes(unsafe.Pointer(unsafe.SliceData(d.params)), uint(len(d.params)), uint(d.paramIdx))
 	if l.ThreadgroupMem > 0 {
-		b.enc.SetThreadgroupMemoryLength(uint(l.ThreadgroupMem), 0)
+		enc.SetThreadgroupMemoryLength(uint(l.ThreadgroupMem), 0)
 	}
-	b.enc.Dispatch(
+	enc.Dispatch(
 		mtl.Size{Width: uint64(l.Groups.X), Height: uint64(l.Groups.Y), Depth: uint64(l.Groups.Z)},
 		mtl.Size{Width: uint64(l.Threads.X), Height: uint64(l.Threads.Y), Depth: uint64(l.Threads.Z)},
 	)
-	b.kernels = append(b.kernels, d.kernel)
-	b.bufs = append(b.bufs, states...)
-	if c.policy.full(len(b.kernels)) {
-		c.commitLocked()
-	}
+	c.sched.dispatched(b, d.kernel, keep...)
 	return nil
-}
-
-// batchLocked returns the open command buffer, starting one if needed.
-func (c *Context) batchLocked() (*batch, error) {
-	if c.cur != nil {
-		return c.cur, nil
-	}
-	cb, err := c.queue.CommandBuffer()
-	if err != nil {
-		return nil, err
-	}
-	enc, err := cb.ComputeEncoder()
-	if err != nil {
-		cb.Release()
-		return nil, err
-	}
-	c.serial++
-	c.cur = &batch{serial: c.serial, cb: cb, enc: enc}
-	return c.cur, nil
-}
-
-// commitLocked closes the open command buffer and submits it.
-func (c *Context) commitLocked() {
-	b := c.cur
-	if b == nil {
-		return
-	}
-	c.cur = nil
-	b.enc.EndEncoding()
-	b.enc.Release()
-	b.enc = mtl.ComputeEncoder{}
-	b.cb.Commit()
-	c.inflight = append(c.inflight, b)
-}
-
-// pollLocked retires command buffers that have already finished, without
-// waiting, so their buffers go back to the pool early.
-func (c *Context) pollLocked() {
-	for len(c.inflight) > 0 {
-		st := c.inflight[0].cb.Status()
-		if st != mtl.StatusCompleted && st != mtl.StatusError {
-			return
-		}
-		c.retireLocked()
-	}
-}
-
-// waitLocked commits and waits for every batch up to serial.
-func (c *Context) waitLocked(serial uint64) {
-	if c.cur != nil && c.cur.serial <= serial {
-		c.commitLocked()
-	}
-	for len(c.inflight) > 0 && c.inflight[0].serial <= serial {
-		c.retireLocked()
-	}
-}
-
-// retireLocked waits for the oldest in-flight batch, records its error,
-// and frees what waited for it.
-func (c *Context) retireLocked() {
-	b := c.inflight[0]
-	c.inflight[0] = nil
-	c.inflight = c.inflight[1:]
-	b.cb.WaitUntilCompleted()
-	if st := b.cb.Status(); st != mtl.StatusCompleted && c.gpuErr == nil {
-		what := "GPU command buffer running kernels " + kernelList(b.kernels)
-		err := b.cb.Err(what)
-		if err == nil {
-			err = fmt.Errorf("metal: %s ended with status %s", what, mtl.StatusString(st))
-		}
-		c.gpuErr = err
-	}
-	b.cb.Release()
-	c.completed = b.serial
-	keep := c.deferred[:0]
-	for _, s := range c.deferred {
-		if s.lastUse <= c.completed {
-			c.freeLocked(s)
-		} else {
-			keep = append(keep, s)
-		}
-	}
-	clear(c.deferred[len(keep):])
-	c.deferred = keep
-}
-
-// kernelList names the distinct kernels of a batch, in order.
-func kernelList(ks []string) string {
-	var u []string
-	for _, k := range ks {
-		if !slices.Contains(u, k) {
-			u = append(u, k)
-		}
-	}
-	return strings.Join(u, ", ")
-}
-
-// takeErrLocked returns and clears the pending GPU error.
-func (c *Context) takeErrLocked() error {
-	err := c.gpuErr
-	c.gpuErr = nil
-	return err
 }
 
 // Sync waits for all encoded work and returns the first GPU error since
 // the last Sync or CopyToHost, naming the kernels of the failed batch.
 func (c *Context) Sync() error {
 	return c.locked(func() error {
-		c.waitLocked(c.serial)
-		return c.takeErrLocked()
+		c.sched.waitAll()
+		return c.sched.takeErr()
 	})
 }
 
@@ -270,10 +203,10 @@ func (c *Context) CopyToHost(dst []byte, src core.Storage, off int) error {
 		if off < 0 || off > s.n || len(dst) > s.n-off {
 			return fmt.Errorf("metal: read of %d bytes at %d overruns a %d-byte buffer", len(dst), off, s.n)
 		}
-		if s.lastUse > c.completed {
-			c.waitLocked(s.lastUse)
+		if c.sched.busy(s.lastUse) {
+			c.sched.wait(s.lastUse)
 		}
-		if err := c.takeErrLocked(); err != nil {
+		if err := c.sched.takeErr(); err != nil {
 			return err
 		}
 		copy(dst, s.mem[off:])
@@ -298,8 +231,8 @@ func (c *Context) CopyFromHost(dst core.Storage, off int, src []byte) error {
 		case off < 0 || off > s.n || len(src) > s.n-off:
 			return fmt.Errorf("metal: write of %d bytes at %d overruns a %d-byte buffer", len(src), off, s.n)
 		}
-		if s.lastUse > c.completed {
-			c.waitLocked(s.lastUse)
+		if c.sched.busy(s.lastUse) {
+			c.sched.wait(s.lastUse)
 		}
 		copy(s.mem[off:], src)
 		return nil

@@ -78,13 +78,13 @@ func TestGPUBatchesCommit(t *testing.T) {
 	a := toGPU(t, c, hostArray(t, core.F32, []float32{1}, 1))
 	out := gpuOut(t, c, core.F32, 1)
 	c.mu.Lock()
-	start := c.serial
+	start := c.sched.serial
 	c.mu.Unlock()
 	for range 3 * defaultBatch.maxDispatches {
 		require.NoError(t, c.Execute(&core.Op{Name: "add", Inputs: []*core.Array{out, a}, Out: out}))
 	}
 	c.mu.Lock()
-	batches := c.serial - start
+	batches := c.sched.serial - start
 	c.mu.Unlock()
 	assert.GreaterOrEqual(t, batches, uint64(3), "command buffers are committed every %d dispatches", defaultBatch.maxDispatches)
 	require.NoError(t, c.Sync())
