@@ -105,7 +105,7 @@ func TestScheduleDeferredFrees(t *testing.T) {
 	s, _, log := newSchedule(2)
 	b, err := s.current()
 	require.NoError(t, err)
-	buf := &bufState{}
+	buf := &struct{ n int }{n: 1}
 	s.dispatched(b, "k", buf)
 	assert.Equal(t, []any{buf}, b.keep, "the batch keeps its buffers reachable")
 	freed := 0
