@@ -143,6 +143,11 @@ func (c *Context) encodeLocked(d *dispatch) error {
 	if l.Empty() {
 		return nil
 	}
+	if t := l.Threads.X * l.Threads.Y * l.Threads.Z; t > p.maxThreads {
+		// A kernel whose compiled pipeline cannot run the threadgroup its
+		// ABI fixes (register pressure on some GPU): the CPU runs the op.
+		return unsupportedf("kernel %s needs %d threads per threadgroup, its pipeline allows %d", d.kernel, t, p.maxThreads)
+	}
 	if err := checkLaunch(l, p.maxThreads); err != nil {
 		return fmt.Errorf("kernel %s: %w", d.kernel, err)
 	}
