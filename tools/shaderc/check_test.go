@@ -85,7 +85,7 @@ func TestCheckFailsOnCorruptedKernels(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := copyShaders(t, c.files, c.target, c.old, c.repl)
-			err := runCheck(checkOptions{dir: dir, filter: regexp.MustCompile(c.kernel), seed: 1})
+			err := runCheck(checkOptions{dir: dir, filter: regexp.MustCompile(c.kernel), seed: 1, opt: "-O0"})
 			// The partial copy lacks most kernels of metal.Kernels(), so
 			// the check always fails; what matters is whether the
 			// selected kernel's check failed.

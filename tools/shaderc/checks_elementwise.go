@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/metal"
@@ -60,7 +62,7 @@ func contiguous(shape []int) []int {
 
 // broadcastLayout views a contiguous input of shape in as the output shape
 // out (numpy broadcasting: in aligned right, size-1 dims stride 0).
-func broadcastLayout(in, out []int, offset int) layout {
+func broadcastLayout(in, out []int) layout {
 	st := make([]int, len(out))
 	cs := contiguous(in)
 	for d := range out {
@@ -69,7 +71,7 @@ func broadcastLayout(in, out []int, offset int) layout {
 			st[d] = cs[j]
 		}
 	}
-	return layout{shape: out, strides: st, offset: offset}
+	return layout{shape: out, strides: st}
 }
 
 // elementwiseCase is one input configuration: the output shape and each
@@ -85,9 +87,11 @@ type elementwiseCase struct {
 	bcast          bool
 }
 
-func elementwiseCases() []elementwiseCase {
+// elementwiseCases are fixed edge cases plus two random broadcast shapes
+// drawn from r.
+func elementwiseCases(r *rand.Rand) []elementwiseCase {
 	bc := func(name string, a, b, out []int, threads int) elementwiseCase {
-		return elementwiseCase{name: name, a: broadcastLayout(a, out, 0), b: broadcastLayout(b, out, 0), threads: threads,
+		return elementwiseCase{name: name, a: broadcastLayout(a, out), b: broadcastLayout(b, out), threads: threads,
 			aShape: a, bShape: b, bcast: true}
 	}
 	return []elementwiseCase{
@@ -101,7 +105,38 @@ func elementwiseCases() []elementwiseCase {
 		{name: "transposed, offset", a: layout{[]int{3, 5}, []int{1, 3}, 2}, b: layout{[]int{3, 5}, []int{7, 1}, 4}, threads: 64},
 		{name: "negative stride", a: layout{[]int{9}, []int{-1}, 8}, b: layout{[]int{9}, []int{2}, 1}, threads: 32},
 		bc("empty", []int{0, 3}, []int{0, 3}, []int{0, 3}, 256),
+		randomBroadcast(r), randomBroadcast(r),
 	}
+}
+
+// randomBroadcast draws an output shape of rank 1..4 (dims 1..9) and input
+// shapes that broadcast to it (leading dims dropped, dims set to 1).
+func randomBroadcast(r *rand.Rand) elementwiseCase {
+	out := make([]int, 1+r.IntN(4))
+	for i := range out {
+		out[i] = 1 + r.IntN(9)
+	}
+	in := func(s []int) []int {
+		s = slices.Clone(s)
+		for i := range s {
+			if r.IntN(3) == 0 {
+				s[i] = 1
+			}
+		}
+		return s
+	}
+	// a has the full rank, b a random suffix; each output dim comes from
+	// at least one of them.
+	a, b := in(out), in(out[r.IntN(len(out)):])
+	for i := range out {
+		j := i - (len(out) - len(b))
+		if a[i] == 1 && (j < 0 || b[j] == 1) {
+			a[i] = out[i]
+		}
+	}
+	threads := 32 * (1 + r.IntN(8))
+	return elementwiseCase{name: fmt.Sprintf("random %v with %v -> %v", a, b, out), a: broadcastLayout(a, out),
+		b: broadcastLayout(b, out), threads: threads, aShape: a, bShape: b, bcast: true}
 }
 
 func unaryParams(l layout) metal.UnaryParams {
@@ -148,7 +183,7 @@ func (c *checkCtx) binaryInputs(op string, na, nb int) ([]float32, []float32) {
 
 func checkBinary(op, dt string) checkFunc {
 	return func(c *checkCtx, name string) error {
-		cases := elementwiseCases()
+		cases := elementwiseCases(c.rng)
 		for i := range cases {
 			ec := &cases[i]
 			n := numel(ec.a.shape)
@@ -194,7 +229,7 @@ func (c *checkCtx) unaryInputs(op string, n int) []float32 {
 
 func checkUnary(op, dt string) checkFunc {
 	return func(c *checkCtx, name string) error {
-		cases := elementwiseCases()
+		cases := elementwiseCases(c.rng)
 		for i := range cases {
 			ec := &cases[i]
 			n := numel(ec.a.shape)
@@ -239,7 +274,7 @@ func checkUnary(op, dt string) checkFunc {
 // even, keep NaN, overflow to infinity, subnormals kept.
 func checkCast(from, to string) checkFunc {
 	return func(c *checkCtx, name string) error {
-		cases := elementwiseCases()
+		cases := elementwiseCases(c.rng)
 		for i := range cases {
 			ec := &cases[i]
 			n := numel(ec.a.shape)

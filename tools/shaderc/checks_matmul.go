@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/metal"
@@ -15,14 +16,20 @@ type matmulCase struct {
 	bcastA         bool // A shared by every batch
 }
 
-func matmulCases() []matmulCase {
-	return []matmulCase{
+// matmulCases are fixed edge cases plus three random ones drawn from r.
+func matmulCases(r *rand.Rand) []matmulCase {
+	random := make([]matmulCase, 3)
+	for i := range random {
+		random[i] = matmulCase{m: 1 + r.IntN(70), n: 1 + r.IntN(70), k: r.IntN(50), batch: 1 + r.IntN(2),
+			flags: uint32(r.IntN(4)), pad: r.IntN(3), bcastA: r.IntN(2) == 0}
+	}
+	return append([]matmulCase{
 		{1, 1, 1, 1, 0, 0, false}, {1, 37, 5, 1, 0, 0, false}, {33, 31, 17, 1, 0, 0, false},
 		{33, 31, 17, 1, metal.TransA, 0, false}, {33, 31, 17, 1, metal.TransB, 3, false},
 		{33, 31, 17, 1, metal.TransA | metal.TransB, 1, false}, {64, 64, 32, 1, 0, 0, false},
 		{65, 3, 40, 1, 0, 0, false}, {7, 9, 0, 1, 0, 0, false}, {5, 70, 19, 3, metal.TransB, 2, true},
 		{0, 4, 4, 1, 0, 0, false},
-	}
+	}, random...)
 }
 
 // denseOperand lays out a rows x cols logical matrix, stored transposed when
@@ -57,7 +64,7 @@ func (c *checkCtx) operand(dt string, rows, cols, batch, pad int, trans, shared 
 
 func checkMatmul(dt string, simd bool) checkFunc {
 	return func(c *checkCtx, name string) error {
-		for _, mc := range matmulCases() {
+		for _, mc := range matmulCases(c.rng) {
 			a := c.operand(dt, mc.m, mc.k, mc.batch, mc.pad, mc.flags&metal.TransA != 0, mc.bcastA)
 			b := c.operand(dt, mc.k, mc.n, mc.batch, mc.pad, mc.flags&metal.TransB != 0, false)
 			p := metal.MatmulParams{M: uint32(mc.m), N: uint32(mc.n), K: uint32(mc.k), Batch: uint32(mc.batch),

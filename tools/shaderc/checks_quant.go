@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/metal"
@@ -13,11 +14,17 @@ import (
 
 type quantCase struct{ m, n, k, gs, xpad int }
 
-func quantCases() []quantCase {
-	return []quantCase{
+// quantCases are fixed edge cases plus two random ones drawn from r.
+func quantCases(r *rand.Rand) []quantCase {
+	random := make([]quantCase, 2)
+	for i := range random {
+		gs := 32 << r.IntN(3)
+		random[i] = quantCase{m: 1 + r.IntN(40), n: 1 + r.IntN(40), k: gs * (1 + r.IntN(4)), gs: gs, xpad: r.IntN(3)}
+	}
+	return append([]quantCase{
 		{1, 1, 32, 32, 0}, {1, 13, 64, 32, 0}, {3, 17, 128, 64, 5}, {2, 9, 256, 128, 0},
 		{5, 40, 96, 32, 0}, {33, 35, 64, 32, 1}, {0, 3, 32, 32, 0},
-	}
+	}, random...)
 }
 
 // nonEmpty gives a zero-length buffer one byte, as Metal buffers are never
@@ -103,7 +110,7 @@ func (c *checkCtx) affineWeight(dt string, n, k, bits, gs int) (w *core.Array, c
 
 func checkAffine(bits int, dt string, mm bool) checkFunc {
 	return func(c *checkCtx, name string) error {
-		for _, qc := range quantCases() {
+		for _, qc := range quantCases(c.rng) {
 			w, codes, scales, biases, err := c.affineWeight(dt, qc.n, qc.k, bits, qc.gs)
 			if err != nil {
 				return fmt.Errorf("case %+v: quant reference: %w", qc, err)
@@ -160,7 +167,7 @@ func (c *checkCtx) ggmlBlocks(kind, n, k int) ([]byte, *core.Array, error) {
 
 func checkGGML(kind int, mm bool) checkFunc {
 	return func(c *checkCtx, name string) error {
-		for _, qc := range quantCases() {
+		for _, qc := range quantCases(c.rng) {
 			raw, w, err := c.ggmlBlocks(kind, qc.n, qc.k)
 			if err != nil {
 				return fmt.Errorf("case %+v: quant reference: %w", qc, err)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/metal"
@@ -13,12 +14,18 @@ type reduceCase struct {
 	nan                         bool
 }
 
-func reduceCases() []reduceCase {
-	return []reduceCase{
+// reduceCases are fixed edge cases plus two random ones drawn from r.
+func reduceCases(r *rand.Rand) []reduceCase {
+	random := make([]reduceCase, 2)
+	for i := range random {
+		cols := r.IntN(600)
+		random[i] = reduceCase{rows: 1 + r.IntN(4), cols: cols, stride: cols + r.IntN(3), threads: 32 * (1 + r.IntN(32))}
+	}
+	return append([]reduceCase{
 		{1, 1, 1, 32, false}, {3, 7, 7, 64, false}, {2, 33, 40, 256, false}, {5, 256, 256, 256, false},
 		{1, 1000, 1000, 96, false}, {2, 1025, 1025, 1024, false}, {4, 0, 0, 64, false}, {3, 50, 50, 128, true},
 		{0, 5, 5, 64, false},
-	}
+	}, random...)
 }
 
 // reduceMagnitude is the scale of a row reduction's rounding error.
@@ -87,7 +94,7 @@ func (c *checkCtx) rowInputs(dt string, rc reduceCase) ([]float32, [][]float64) 
 
 func checkReduce(op, dt string) checkFunc {
 	return func(c *checkCtx, name string) error {
-		for _, rc := range reduceCases() {
+		for _, rc := range reduceCases(c.rng) {
 			x, rows := c.rowInputs(dt, rc)
 			want, err := reduceReference(op, dt, rows, rc.cols)
 			if err != nil {
@@ -116,7 +123,7 @@ func checkReduce(op, dt string) checkFunc {
 
 func checkSoftmax(dt string) checkFunc {
 	return func(c *checkCtx, name string) error {
-		for _, rc := range reduceCases() {
+		for _, rc := range reduceCases(c.rng) {
 			x, rows := c.rowInputs(dt, rc)
 			xa, err := rowsArray(dt, rows, rc.cols)
 			if err != nil {

@@ -75,7 +75,11 @@ func (t *tailBuffer) String() string {
 // buildEmulator compiles every .metal file of dir as C++ with the MSL
 // compatibility header, plus the grid emulator, into one executable
 // (cached under the user cache directory by the hash of all inputs).
-func buildEmulator(dir string, logf func(string, ...any)) (*emulator, error) {
+func buildEmulator(dir, opt string, logf func(string, ...any)) (*emulator, error) {
+	flags := slices.Clone(cxxFlags)
+	if opt != "" {
+		flags[slices.Index(flags, "-O1")] = opt
+	}
 	cxx, err := exec.LookPath("g++")
 	if err != nil {
 		return nil, errors.New("shaderc check: g++ not found; install Debian's g++ package (apt-get install g++)")
@@ -94,7 +98,7 @@ func buildEmulator(dir string, logf func(string, ...any)) (*emulator, error) {
 		}
 	}
 	h := sha256.New()
-	fmt.Fprintln(h, cxx, strings.Join(cxxFlags, " "))
+	fmt.Fprintln(h, cxx, strings.Join(flags, " "))
 	for _, n := range []string{"metal_stdlib", "emu.h", "emu.cpp"} {
 		b, err := mslFS.ReadFile("msl/" + n)
 		if err != nil {
@@ -179,11 +183,15 @@ func buildEmulator(dir string, logf func(string, ...any)) (*emulator, error) {
 		return em, nil
 	}
 	start := time.Now()
+	emuObj, err := emuObject(cxx, flags, cacheRoot, mslDir)
+	if err != nil {
+		return nil, err
+	}
 	objs := make([]string, 0, len(units)+1)
-	errs := make([]error, len(units)+1)
+	errs := make([]error, len(units))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)
-	for i, u := range append(units, filepath.Join(mslDir, "emu.cpp")) {
+	for i, u := range units {
 		obj := strings.TrimSuffix(u, ".cpp") + ".o"
 		objs = append(objs, obj)
 		wg.Add(1)
@@ -191,7 +199,7 @@ func buildEmulator(dir string, logf func(string, ...any)) (*emulator, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			args := append(slices.Clone(cxxFlags), "-I", mslDir, "-I", srcDir, "-c", u, "-o", obj)
+			args := append(slices.Clone(flags), "-I", mslDir, "-I", srcDir, "-c", u, "-o", obj)
 			if out, err := exec.Command(cxx, args...).CombinedOutput(); err != nil { //nolint:gosec // g++ from PATH on our own files
 				errs[i] = fmt.Errorf("compiling %s as C++: %w\n%s", filepath.Base(u), err, out)
 			}
@@ -201,10 +209,19 @@ func buildEmulator(dir string, logf func(string, ...any)) (*emulator, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("shaderc check: %w", err)
 	}
+	objs = append(objs, emuObj)
 	if err := os.MkdirAll(filepath.Dir(exe), 0o750); err != nil {
 		return nil, err
 	}
-	tmp := exe + ".tmp"
+	// Link to a private name and rename, so that concurrent checks never
+	// see a half-written emulator.
+	tf, err := os.CreateTemp(filepath.Dir(exe), "mslemu-*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	tmp := tf.Name()
+	_ = tf.Close()
+	defer func() { _ = os.Remove(tmp) }()
 	if out, err := exec.Command(cxx, append(objs, "-fsanitize=undefined", "-o", tmp)...).CombinedOutput(); err != nil { //nolint:gosec // g++ from PATH on our own files
 		return nil, fmt.Errorf("shaderc check: linking the emulator: %w\n%s", err, out)
 	}
@@ -213,6 +230,40 @@ func buildEmulator(dir string, logf func(string, ...any)) (*emulator, error) {
 	}
 	logf("emulator: compiled %d kernels from %d files in %.1fs", len(em.kernels), len(metals), time.Since(start).Seconds())
 	return em, nil
+}
+
+// emuObject returns the compiled grid emulator runtime (emu.cpp), cached
+// by the hash of its sources and flags: it changes far less often than
+// the kernels.
+func emuObject(cxx string, flags []string, cacheRoot, mslDir string) (string, error) {
+	h := sha256.New()
+	fmt.Fprintln(h, cxx, strings.Join(flags, " "))
+	for _, n := range []string{"emu.h", "emu.cpp"} {
+		b, err := mslFS.ReadFile("msl/" + n)
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
+	}
+	obj := filepath.Join(cacheRoot, "lbrx-shaderc", "emu-"+hex.EncodeToString(h.Sum(nil))[:24]+".o")
+	if _, err := os.Stat(obj); err == nil {
+		return obj, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(obj), 0o750); err != nil {
+		return "", err
+	}
+	tf, err := os.CreateTemp(filepath.Dir(obj), "emu-*.o.tmp")
+	if err != nil {
+		return "", err
+	}
+	tmp := tf.Name()
+	_ = tf.Close()
+	defer func() { _ = os.Remove(tmp) }()
+	args := append(slices.Clone(flags), "-c", filepath.Join(mslDir, "emu.cpp"), "-o", tmp)
+	if out, err := exec.Command(cxx, args...).CombinedOutput(); err != nil { //nolint:gosec // g++ from PATH on our own files
+		return "", fmt.Errorf("shaderc check: compiling the emulator: %w\n%s", err, out)
+	}
+	return obj, os.Rename(tmp, obj)
 }
 
 // syntaxCheck compiles the combined source (what the run-time compile
