@@ -1,54 +1,14 @@
 package core
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// fakeStorage is device memory the CPU cannot address: it exercises every
-// path that must go through CopyToHost/CopyFromHost.
-type fakeStorage struct {
-	dev *fakeDevice
-	mem []byte
-}
-
-func (s *fakeStorage) Device() Device { return s.dev }
-func (s *fakeStorage) Len() int       { return len(s.mem) }
-
-// fakeDevice is a registered device with no kernels: every op falls back.
-type fakeDevice struct {
-	name   string
-	copies int
-}
-
-func (d *fakeDevice) Name() string   { return d.name }
-func (d *fakeDevice) Kind() string   { return "fake" }
-func (d *fakeDevice) Priority() int  { return -1 }
-func (d *fakeDevice) Status() Status { return Status{Available: true} }
-func (d *fakeDevice) Sync() error    { return nil }
-func (d *fakeDevice) Alloc(n int) (Storage, error) {
-	return &fakeStorage{dev: d, mem: make([]byte, n)}, nil
-}
-
-func (d *fakeDevice) CopyFromHost(dst Storage, off int, src []byte) error {
-	d.copies++
-	fs := dst.(*fakeStorage)
-	if off+len(src) > len(fs.mem) {
-		return fmt.Errorf("overrun")
-	}
-	copy(fs.mem[off:], src)
-	return nil
-}
-
-func (d *fakeDevice) CopyToHost(dst []byte, src Storage, off int) error {
-	d.copies++
-	copy(dst, src.(*fakeStorage).mem[off:])
-	return nil
-}
-
+// testDevice is registered so the registry paths see a non-CPU device;
+// fakeDevice (ops_device_test.go) has no kernels, so every op falls back.
 var testDevice = &fakeDevice{name: "fake:0"}
 
 func init() { Register(testDevice) }

@@ -12,9 +12,10 @@ import (
 //
 // The public functions validate everything before building an Op, so a
 // kernel may rely on the conventions below; the names are the contract with
-// the device backends. In every op Out is contiguous, freshly allocated
-// (zero-filled) on the inputs' device, and inputs may be arbitrary strided
-// views (permuted, sliced with a step, offset, broadcast with stride 0).
+// the device backends. In every op Out is contiguous and freshly allocated
+// on the inputs' device (kernels write every element and must not rely on
+// its contents), and inputs may be arbitrary strided views (permuted,
+// sliced with a step, offset, broadcast with stride 0).
 //
 //	Name                    Inputs                        Out                    Axes / Param
 //	add sub mul div         a, b: same dtype, broadcast   that dtype             -

@@ -9,7 +9,7 @@ import "golang.org/x/sys/cpu"
 // Σ_g bias_g*Σx_g is added in Go.
 
 //go:noescape
-func rowDot4AVX2(codes *uint32, xp *float32, scales *float32, groups, chunks int) float32
+func rowDot4AVX2(codes *uint32, xp *float32, scales *float32, blocks, blocksPerGroup int) float32
 
 //go:noescape
 func rowDot8AVX2(codes *uint32, x *float32, scales *float32, groups, chunks int) float32
@@ -21,12 +21,23 @@ func init() {
 		return
 	}
 	rowDot4 = func(codes []uint32, xp, scales []float32, group int) float32 {
-		// A chunk is 8 bytes: 16 codes. xp is x with each 16-value chunk
-		// split into its even then its odd values (see permute4).
-		_ = codes[len(scales)*group/8-1]
-		_ = xp[len(scales)*group-1]
-		return rowDot4AVX2(&codes[0], &xp[0], &scales[0], len(scales), group/16)
+		// Whole 64-value blocks in assembly; with group size 32 an odd
+		// number of groups leaves half a block, done in Go on the
+		// unpermuted tail of xp (see permute4).
+		k := len(scales) * group
+		blocks := k / 64
+		_ = codes[k/8-1]
+		_ = xp[k-1]
+		var sum float32
+		if blocks > 0 {
+			sum = rowDot4AVX2(&codes[0], &xp[0], &scales[0], blocks, group/64)
+		}
+		if t := blocks * 64; t < k {
+			sum += scales[len(scales)-1] * dot4(codes[t/8:k/8], xp[t:k])
+		}
+		return sum
 	}
+	permute4 = permute4Blocks
 	rowDot8 = func(codes []uint32, x, scales []float32, group int) float32 {
 		_ = codes[len(scales)*group/4-1]
 		_ = x[len(scales)*group-1]

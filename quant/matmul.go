@@ -189,7 +189,9 @@ func (w *AffineWeight) MatMul(y, x []float32, m int) error {
 		xk := x[:m*w.K]
 		if w.Bits == 4 {
 			xk = make([]float32, m*w.K)
-			permute4(xk, x[:m*w.K])
+			for r := range m {
+				permute4(xk[r*w.K:(r+1)*w.K], x[r*w.K:(r+1)*w.K])
+			}
 		}
 		parallelRows(w.N, m*w.N*w.K, func(lo, hi int) { w.matMulKernel(y, xk, xs, m, lo, hi) })
 		return nil

@@ -1,6 +1,6 @@
 module github.com/lbrx/lbrx/tools/shaderc
 
-go 1.26
+go 1.26.0
 
 replace github.com/lbrx/lbrx/core => ../../core
 
@@ -15,6 +15,7 @@ require (
 )
 
 require (
+	github.com/ebitengine/purego v0.11.3 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
