@@ -172,7 +172,11 @@ func runCheck(opts checkOptions) error {
 		}
 		ran++
 	}
-	if opts.filter != nil && ran == 0 {
+	match := func(name string) bool { return opts.filter == nil || opts.filter.MatchString(name) }
+	ctx.rng = rand.New(rand.NewPCG(opts.seed, 0x7265706c6179)) //nolint:gosec // reproducible test inputs, not secrets
+	replayProblems := runReplay(ctx, match, logf)
+	problems = append(problems, replayProblems...)
+	if opts.filter != nil && ran == 0 && !hasReplayMatch(match) {
 		problems = append(problems, fmt.Errorf("no kernel matches %q", opts.filter))
 	}
 	fmt.Fprintf(os.Stderr, "shaderc check: %d kernels checked, %d dispatches, %d problems, %.1fs\n",
@@ -201,4 +205,14 @@ func metalLimits(l metal.Launch) error {
 		return fmt.Errorf("threadgroup memory of %d bytes is not a multiple of 16", l.ThreadgroupMem)
 	}
 	return nil
+}
+
+// hasReplayMatch reports whether a filter selects any planner replay case.
+func hasReplayMatch(match func(string) bool) bool {
+	for _, rc := range replayCases() {
+		if match("replay: "+rc.name) || match("replay: "+rc.name+" (simdgroup matrix)") {
+			return true
+		}
+	}
+	return false
 }
