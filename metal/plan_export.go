@@ -36,6 +36,21 @@ func Plan(op *core.Op, simdMatmul bool, maxThreads, simdWidth int) ([]PlannedDis
 	if err != nil {
 		return nil, err
 	}
+	return exportPlan(ds, maxThreads, simdWidth)
+}
+
+// PlanQuantMatMul is Plan for Context.QuantMatMul: y = x * W^T with x, the
+// quantized weight w (and its quantization arrays) and the output y
+// already on the device.
+func PlanQuantMatMul(x, w, y *core.Array, maxThreads, simdWidth int) ([]PlannedDispatch, error) {
+	ds, err := planQuantMatmul(x, w, y)
+	if err != nil {
+		return nil, err
+	}
+	return exportPlan(ds, maxThreads, simdWidth)
+}
+
+func exportPlan(ds []dispatch, maxThreads, simdWidth int) ([]PlannedDispatch, error) {
 	out := make([]PlannedDispatch, 0, len(ds))
 	for i := range ds {
 		d := &ds[i]

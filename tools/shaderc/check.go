@@ -214,5 +214,10 @@ func hasReplayMatch(match func(string) bool) bool {
 			return true
 		}
 	}
+	for _, qc := range quantReplayCases() {
+		if match("replay: " + qc.name) {
+			return true
+		}
+	}
 	return false
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/metal"
+	"github.com/lbrx/lbrx/quant"
 )
 
 // The planner replay runs core's public ops on a device whose Execute
@@ -74,6 +75,12 @@ func (d *replayDevice) Execute(op *core.Op) error {
 	if err != nil {
 		return err
 	}
+	return d.runPlan(plan)
+}
+
+// runPlan dispatches a plan on the emulator and copies written buffers
+// back into their storage.
+func (d *replayDevice) runPlan(plan []metal.PlannedDispatch) error {
 	for i := range plan {
 		pd := &plan[i]
 		var bufs []buf
@@ -215,6 +222,19 @@ func runReplay(c *checkCtx, match func(string) bool, logf func(string, ...any)) 
 			logf("ok   %s", name)
 		}
 	}
+	for _, qc := range quantReplayCases() {
+		name := "replay: " + qc.name
+		if !match(name) {
+			continue
+		}
+		dev.simd, dev.ran = false, nil
+		if err := replayQuant(c, dev, qc); err != nil {
+			problems = append(problems, fmt.Errorf("%s: %w", name, err))
+			logf("FAIL %s", name)
+			continue
+		}
+		logf("ok   %s", name)
+	}
 	return problems
 }
 
@@ -263,19 +283,104 @@ func replayOne(c *checkCtx, dev *replayDevice, rc replayCase, kernel string) err
 	if err != nil {
 		return err
 	}
-	g32 := make([]float32, len(gv))
-	scale := 0.0
-	for i := range gv {
-		g32[i] = float32(gv[i])
-		scale = max(scale, math.Abs(wv[i]))
-	}
-	tol := tolFor(rc.dt)
-	// Each result is off by its dtype's rounding (rel) plus the f32
-	// accumulation error of a few hundred terms, bounded by 1e-4 of the
-	// largest result.
-	tol.abs = max(tol.abs, 1e-4*scale)
-	if err := compare(g32, wv, nil, tol); err != nil {
+	if err := compareScaled(rc.dt, gv, wv); err != nil {
 		return errors.New("result differs from core on the CPU: " + err.Error())
 	}
 	return nil
+}
+
+// compareScaled compares results of dtype dt: each is off by its dtype's
+// rounding (rel) plus the f32 accumulation error of a few hundred terms,
+// bounded by 1e-4 of the largest result.
+func compareScaled(dt string, got, want []float64) error {
+	g32 := make([]float32, len(got))
+	scale := 0.0
+	for i := range got {
+		g32[i] = float32(got[i])
+		scale = max(scale, math.Abs(want[i]))
+	}
+	tol := tolFor(dt)
+	tol.abs = max(tol.abs, 1e-4*scale)
+	return compare(g32, want, nil, tol)
+}
+
+// quantReplayCase is a quantized matmul through Context.QuantMatMul's
+// planner: the weight (with its scales and biases) and x moved to the
+// device as the backend moves them.
+type quantReplayCase struct {
+	name     string
+	dt       string
+	m, n, k  int
+	bits, gs int         // affine; 0 bits for ggml
+	scheme   core.Scheme // ggml scheme when bits == 0
+	kernel   string
+}
+
+func quantReplayCases() []quantReplayCase {
+	return []quantReplayCase{
+		{"qmv affine 4-bit f16", "f16", 1, 37, 128, 4, 64, "", "qmv_affine4_f16"},
+		{"qmm affine 8-bit f32", "f32", 9, 33, 96, 8, 32, "", "qmm_affine8_f32"},
+		{"qmm affine 4-bit bf16", "bf16", 33, 20, 256, 4, 128, "", "qmm_affine4_bf16"},
+		{"qmv q4_0", "f32", 1, 21, 64, 0, 32, core.SchemeQ4_0, "qmv_q4_0_f32"},
+		{"qmm q8_0", "f32", 17, 12, 96, 0, 32, core.SchemeQ8_0, "qmm_q8_0_f32"},
+	}
+}
+
+func replayQuant(c *checkCtx, dev *replayDevice, qc quantReplayCase) error {
+	x, err := randArray(c, qc.dt, qc.m, qc.k)
+	if err != nil {
+		return err
+	}
+	wf, err := randArray(c, qc.dt, qc.n, qc.k)
+	if err != nil {
+		return err
+	}
+	var w *core.Array
+	if qc.bits > 0 {
+		w, err = quant.Quantize(wf, qc.bits, qc.gs)
+	} else {
+		w, err = quant.QuantizeBlocks(wf, qc.scheme)
+	}
+	if err != nil {
+		return fmt.Errorf("quantizing the weight: %w", err)
+	}
+	want, err := quant.MatMul(x, w)
+	if err != nil {
+		return fmt.Errorf("quant on the CPU: %w", err)
+	}
+	gx, err := x.To(dev)
+	if err != nil {
+		return err
+	}
+	gw, err := w.To(dev)
+	if err != nil {
+		return err
+	}
+	y, err := core.Empty(dev, x.DType(), core.Shape{qc.m, qc.n})
+	if err != nil {
+		return err
+	}
+	plan, err := metal.PlanQuantMatMul(gx, gw, y, 1024, 32)
+	if err != nil {
+		return err
+	}
+	if err := dev.runPlan(plan); err != nil {
+		return err
+	}
+	if !slices.Contains(dev.ran, qc.kernel) {
+		return fmt.Errorf("the planner dispatched %v, not %s", dev.ran, qc.kernel)
+	}
+	host, err := y.To(core.CPU())
+	if err != nil {
+		return err
+	}
+	gv, err := arrayValues(qc.dt, host)
+	if err != nil {
+		return err
+	}
+	wv, err := arrayValues("f32", want)
+	if err != nil {
+		return err
+	}
+	return compareScaled(qc.dt, gv, wv)
 }
