@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/metal"
 )
 
@@ -35,4 +36,21 @@ func ExampleLoad() {
 	// always there for the run-time compile.
 	fmt.Println(strings.Contains(lib.Source, "LBRX_MATMUL(f32"), (lib.Metallib != nil) == (lib.Reason == ""))
 	// Output: true true
+}
+
+// Plan shows what the Metal backend dispatches for an op, on any OS.
+func ExamplePlan() {
+	a, _ := core.Zeros[float32](300)
+	b, _ := core.Zeros[float32](300)
+	out, _ := core.Zeros[float32](300)
+	op := &core.Op{Name: "add", Inputs: []*core.Array{a.Array(), b.Array()}, Out: out.Array()}
+	plan, err := metal.Plan(op, false, 1024, 32)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, d := range plan {
+		fmt.Println(d.Kernel, d.Launch.Groups, d.Launch.Threads, len(d.Buffers), d.ParamIndex)
+	}
+	// Output: binary_add_f32 {2 1 1} {256 1 1} 3 3
 }
