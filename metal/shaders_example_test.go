@@ -49,7 +49,8 @@ func ExamplePlan() {
 		fmt.Println(err)
 		return
 	}
-	for _, d := range plan {
+	for i := range plan {
+		d := &plan[i]
 		fmt.Println(d.Kernel, d.Launch.Groups, d.Launch.Threads, len(d.Buffers), d.ParamIndex)
 	}
 	// Output: binary_add_f32 {2 1 1} {256 1 1} 3 3
