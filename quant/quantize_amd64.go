@@ -23,11 +23,9 @@ func init() {
 	}
 	minMaxFast = func(w []float32) (float32, float32) {
 		n := len(w) &^ 7
-		lo, hi := float32(0), float32(0)
+		lo, hi := inf32(1), inf32(-1)
 		if n > 0 {
 			lo, hi = minMaxAVX(&w[0], n)
-		} else {
-			lo, hi = inf32(1), inf32(-1)
 		}
 		for _, v := range w[n:] {
 			hi = cMax(hi, v)
