@@ -177,19 +177,6 @@ func quantizeGroups(codes []uint32, scales, biases, w []float32, bits, groupSize
 	}
 }
 
-// unpackRow decodes n codes of the given width from a row's bit stream.
-func unpackRow(dst []uint32, words []uint32, n, bits int) {
-	mask := uint32(1)<<bits - 1
-	for j := range n {
-		pos := j * bits
-		q := words[pos/32] >> (pos % 32)
-		if pos%32+bits > 32 {
-			q |= words[pos/32+1] << (32 - pos%32)
-		}
-		dst[j] = q & mask
-	}
-}
-
 // Quantize quantizes w (F32, F16 or BF16, at least 2-D, last dimension a
 // multiple of groupSize) exactly as MLX's CPU backend does. The result is
 // a U32 array [..., in*bits/32] of packed codes whose Metadata.Quant holds
