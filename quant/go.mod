@@ -1,6 +1,6 @@
 module github.com/lbrx/lbrx/quant
 
-go 1.26
+go 1.26.0
 
 replace github.com/lbrx/lbrx/core => ../core
 

@@ -147,9 +147,9 @@ func TestWriterRejects(t *testing.T) {
 	w := NewWriter()
 	a := patterned(t, core.F32, 2)
 	require.NoError(t, w.Add("x", a))
-	assert.ErrorContains(t, w.Add("x", a), "twice")
-	assert.ErrorContains(t, w.Add("__metadata__", a), "reserved")
-	assert.ErrorContains(t, w.Add("", a), "empty")
+	require.ErrorContains(t, w.Add("x", a), "twice")
+	require.ErrorContains(t, w.Add("__metadata__", a), "reserved")
+	require.ErrorContains(t, w.Add("", a), "empty")
 	assert.ErrorContains(t, w.Add("n", nil), "nil")
 }
 
