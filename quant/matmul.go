@@ -184,6 +184,10 @@ func (w *AffineWeight) MatMul(y, x []float32, m int) error {
 	if m == 0 || w.N == 0 {
 		return nil
 	}
+	if w.K == 0 { // an empty sum
+		clear(y[:m*w.N])
+		return nil
+	}
 	xs := groupSums(x, m, w.K, w.GroupSize)
 	if w.kernel() != nil {
 		xk := x[:m*w.K]

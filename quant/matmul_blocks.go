@@ -34,6 +34,10 @@ func (w *BlockWeight) MatMul(y, x []float32, m int) error {
 	if m == 0 || w.N == 0 {
 		return nil
 	}
+	if w.K == 0 { // an empty sum
+		clear(y[:m*w.N])
+		return nil
+	}
 	xs := groupSums(x, m, w.K, blockValues)
 	bb := BlockBytes(w.Scheme)
 	nb := w.K / blockValues
