@@ -37,7 +37,7 @@ func TestRowKernelsMatchGo(t *testing.T) {
 								w.Scales[i] = float32(r.NormFloat64())
 								w.Biases[i] = float32(r.NormFloat64())
 							}
-							const m = 3 // the batched path runs the kernel once per input row
+							const m = 5 // batched: one four-row pass plus one single row
 							x := make([]float32, m*k)
 							for i := range x {
 								x[i] = float32(r.NormFloat64())

@@ -120,7 +120,7 @@ func (w *AffineWeight) check(y, x []float32, m int) error {
 	if err := CheckParams(w.Bits, w.GroupSize); err != nil {
 		return err
 	}
-	if w.K%w.GroupSize != 0 || w.N < 0 || m < 0 {
+	if w.K < 0 || w.K%w.GroupSize != 0 || w.N < 0 || m < 0 {
 		return fmt.Errorf("weight [%d %d] with group size %d is malformed", w.N, w.K, w.GroupSize)
 	}
 	ng := w.N * (w.K / w.GroupSize)
@@ -233,7 +233,17 @@ func (w *AffineWeight) matMulKernel(y, x, xs []float32, m, lo, hi int) {
 		codes := w.Codes[n*wpr : (n+1)*wpr]
 		sc := w.Scales[n*gpr : (n+1)*gpr]
 		bs := w.Biases[n*gpr : (n+1)*gpr]
-		for r := range m {
+		r := 0
+		if w.Bits == 4 && rowDot4x4 != nil {
+			var out [4]float32
+			for ; r+4 <= m; r += 4 {
+				rowDot4x4(&out, codes, x[r*w.K:(r+4)*w.K], w.K, sc, w.GroupSize)
+				for i, v := range out {
+					y[(r+i)*w.N+n] = v + dotF32(bs, xs[(r+i)*gpr:(r+i+1)*gpr])
+				}
+			}
+		}
+		for ; r < m; r++ {
 			y[r*w.N+n] = k(codes, x[r*w.K:(r+1)*w.K], sc, w.GroupSize) + dotF32(bs, xs[r*gpr:(r+1)*gpr])
 		}
 	}
