@@ -41,19 +41,20 @@ func init() {
 		return sum
 	}
 	permute4 = permute4Blocks
-	rowDot4x4 = func(out *[4]float32, codes []uint32, xp []float32, k int, scales []float32, group int) {
+	rowDot4x4 = func(out *[4]float32, codes []uint32, xp []float32, k, stride int, scales []float32, group int) {
 		blocks := k / 64
 		_ = codes[k/8-1]
-		_ = xp[3*k+k-1]
+		_ = xp[3*stride+k-1]
+		_ = scales[k/group-1]
 		if blocks > 0 {
-			rowDot4x4AVX2(&codes[0], &xp[0], 4*k, &scales[0], blocks, group/64, &out[0])
+			rowDot4x4AVX2(&codes[0], &xp[0], 4*stride, &scales[0], blocks, group/64, &out[0])
 		} else {
 			*out = [4]float32{}
 		}
 		if t := blocks * 64; t < k {
-			s := scales[len(scales)-1]
+			s := scales[k/group-1]
 			for r := range 4 {
-				out[r] += s * dot4(codes[t/8:k/8], xp[r*k+t:r*k+k])
+				out[r] += s * dot4(codes[t/8:k/8], xp[r*stride+t:r*stride+k])
 			}
 		}
 	}
