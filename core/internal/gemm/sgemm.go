@@ -1,11 +1,109 @@
 package gemm
 
+import (
+	"fmt"
+	"sync"
+)
+
 // Sgemm computes C = op(A) · op(B) for row-major float32 matrices, where
 // op(X) is X or its transpose. C is m×n with row stride ldc and is
 // overwritten. A is m×k (k×m stored when transA) with row stride lda; B is
 // k×n (n×k stored when transB) with row stride ldb.
+//
+// Large problems are split across Threads() goroutines; transposed
+// operands are read in place while packing, never copied first. Slices too
+// short for the shapes and strides given panic with a message naming the
+// operand: the caller (core's matmul) validates user input before this.
 func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	SgemmRef(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k > 0 && (m == 1 || n == 1) {
+		if gemvPath(transA, transB, m, n, k, a, lda, b, ldb, c, ldc) {
+			return
+		}
+	}
+	kern := activeKernel()
+	t := Threads()
+	if t == 1 || m*n*k < parallelMin {
+		gemmSerial(kern, kern.block, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
+	gemmParallel(kern, t, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// parallelMin is the m·n·k below which one goroutine is faster than
+// handing work to several (start-up and duplicated packing dominate).
+const parallelMin = 96 * 96 * 96
+
+// gemmParallel splits C into t stripes along its longer side, each a
+// multiple of the kernel's tile, and runs them concurrently. Stripes share
+// nothing but the read-only inputs, so no synchronisation is needed
+// beyond the final wait.
+func gemmParallel(kern *kernel, t int, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	alongN := n >= m
+	size, unit := m, kern.mr
+	if alongN {
+		size, unit = n, kern.nr
+	}
+	chunk := roundUp((size+t-1)/t, unit)
+	var wg sync.WaitGroup
+	for lo := 0; lo < size; lo += chunk {
+		hi := min(lo+chunk, size)
+		part := func() {
+			if alongN {
+				bo := lo
+				if transB {
+					bo = lo * ldb
+				}
+				gemmSerial(kern, kern.block, transA, transB, m, hi-lo, k, a, lda, b[bo:], ldb, c[lo:], ldc)
+				return
+			}
+			ao := lo * lda
+			if transA {
+				ao = lo
+			}
+			gemmSerial(kern, kern.block, transA, transB, hi-lo, n, k, a[ao:], lda, b, ldb, c[lo*ldc:], ldc)
+		}
+		if hi == size {
+			part()
+			break
+		}
+		wg.Go(part)
+	}
+	wg.Wait()
+}
+
+// checkArgs panics with a precise message when a slice cannot hold the
+// matrix its shape and stride describe.
+func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative size m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	checkMatrix("A", a, ar, ac, lda)
+	checkMatrix("B", b, br, bc, ldb)
+	checkMatrix("C", c, m, n, ldc)
+}
+
+func checkMatrix(name string, s []float32, rows, cols, ld int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if ld < cols {
+		panic(fmt.Sprintf("gemm: %s is %d×%d but its row stride is %d", name, rows, cols, ld))
+	}
+	if need := (rows-1)*ld + cols; len(s) < need {
+		panic(fmt.Sprintf("gemm: %s is %d×%d with row stride %d and needs %d elements, has %d", name, rows, cols, ld, need, len(s)))
+	}
 }
 
 // SgemmRef is the portable reference for Sgemm: a plain triple loop with

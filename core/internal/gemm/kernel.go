@@ -1,0 +1,55 @@
+package gemm
+
+import "unsafe"
+
+// kernel is one register-blocked micro-kernel: it multiplies an mr×kc
+// packed A panel by a kc×nr packed B panel and writes (acc=false) or adds
+// (acc=true) the mr×nr result to C, whose row stride is ldc elements.
+// Packed A holds mr consecutive values per k step, packed B nr. kc >= 1.
+type kernel struct {
+	name string
+	mr   int
+	nr   int
+	run  func(kc int, a, b, c *float32, ldc int, acc bool)
+	// block is the cache blocking tuned for this kernel's tile.
+	block blocking
+}
+
+// goMR and goNR size the portable micro-kernel: 4×8 keeps its 32
+// accumulators in a small local array the compiler can hold in registers
+// partly; it is the fallback, not the fast path.
+const (
+	goMR = 4
+	goNR = 8
+)
+
+// kernelGo is the portable micro-kernel, used when no assembly kernel
+// applies (other architectures, the noasm tag, or a forced "go" path).
+var kernelGo = kernel{name: "go", mr: goMR, nr: goNR, run: microGo, block: blocking{kc: 256, nb: 512, mb: 1024}}
+
+func microGo(kc int, ap, bp, cp *float32, ldc int, acc bool) {
+	a := unsafe.Slice(ap, kc*goMR)
+	b := unsafe.Slice(bp, kc*goNR)
+	var t [goMR][goNR]float32
+	for p := range kc {
+		av := a[p*goMR : p*goMR+goMR : p*goMR+goMR]
+		bv := b[p*goNR : p*goNR+goNR : p*goNR+goNR]
+		for i, x := range av {
+			row := &t[i]
+			for j, y := range bv {
+				row[j] += x * y
+			}
+		}
+	}
+	c := unsafe.Slice(cp, (goMR-1)*ldc+goNR)
+	for i := range goMR {
+		row := c[i*ldc : i*ldc+goNR]
+		if acc {
+			for j := range row {
+				row[j] += t[i][j]
+			}
+		} else {
+			copy(row, t[i][:])
+		}
+	}
+}

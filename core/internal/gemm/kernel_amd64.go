@@ -1,0 +1,55 @@
+//go:build !noasm
+
+package gemm
+
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
+
+// Assembly micro-kernels; see kernel.go for the contract.
+
+//go:noescape
+func microAVX512(kc int, a, b, c *float32, ldc int, acc bool)
+
+//go:noescape
+func microAVX2(kc int, a, b, c *float32, ldc int, acc bool)
+
+//go:noescape
+func packA14AVX512(kc int, src *float32, idx *[16]int32, dst *float32)
+
+var (
+	kernelAVX512 = kernel{name: "avx512", mr: 14, nr: 32, run: microAVX512, block: blocking{kc: 384, nb: 320, mb: 4088}}
+	kernelAVX2   = kernel{name: "avx2", mr: 6, nr: 16, run: microAVX2, block: blocking{kc: 256, nb: 768, mb: 4092}}
+)
+
+// archKernels lists the kernels this CPU can run, fastest first.
+// packAFast packs a full panel of a row-major A with a gather kernel
+// where one exists for the panel height; it reports whether it did.
+func packAFast(kern *kernel, a []float32, lda, row, p0, kc int, dst []float32) bool {
+	if kern != &kernelAVX512 || 13*lda > math.MaxInt32/4 {
+		return false
+	}
+	var idx [16]int32
+	for r := range 14 {
+		idx[r] = int32(r * lda)
+	}
+	// Bounds: the panel's last element is checked so the gathers stay
+	// inside a.
+	_ = a[(row+13)*lda+p0+kc-1]
+	_ = dst[14*kc-1]
+	packA14AVX512(kc, &a[row*lda+p0], &idx, &dst[0])
+	return true
+}
+
+func archKernels() []*kernel {
+	var ks []*kernel
+	if cpu.X86.HasAVX512F {
+		ks = append(ks, &kernelAVX512)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, &kernelAVX2)
+	}
+	return append(ks, &kernelGo)
+}
