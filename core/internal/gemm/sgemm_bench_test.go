@@ -3,6 +3,7 @@ package gemm
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 	"time"
 )
@@ -14,6 +15,17 @@ func benchSgemm(b *testing.B, kern string, n, threads int) {
 		b.Skip(err)
 	}
 	defer func() { _ = UseKernel("") }()
+	// LBRX_GEMM_BLOCK="kc,nb,mb" overrides the kernel's cache blocking,
+	// for tuning sweeps.
+	if v := os.Getenv("LBRX_GEMM_BLOCK"); v != "" {
+		k := activeKernel()
+		old := k.block
+		_, err := fmt.Sscanf(v, "%d,%d,%d", &k.block.kc, &k.block.nb, &k.block.mb)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer func() { k.block = old }()
+	}
 	SetThreads(threads)
 	defer SetThreads(0)
 	r := rand.New(rand.NewPCG(1, 1))

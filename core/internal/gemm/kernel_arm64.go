@@ -1,0 +1,17 @@
+//go:build !noasm
+
+package gemm
+
+// Assembly micro-kernel; see kernel.go for the contract. Every arm64 CPU
+// has NEON (Advanced SIMD), so no run-time check is needed.
+
+//go:noescape
+func microNEON(kc int, a, b, c *float32, ldc int, acc bool)
+
+var kernelNEON = kernel{name: "neon", mr: 6, nr: 16, run: microNEON, block: blocking{kc: 256, nb: 512, mb: 4092}}
+
+// packAFast has no assembly on arm64: the portable packing runs.
+func packAFast(*kernel, []float32, int, int, int, int, []float32) bool { return false }
+
+// archKernels lists the kernels this CPU can run, fastest first.
+func archKernels() []*kernel { return []*kernel{&kernelNEON, &kernelGo} }
