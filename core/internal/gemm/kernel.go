@@ -13,6 +13,16 @@ type kernel struct {
 	run  func(kc int, a, b, c *float32, ldc int, acc bool)
 	// block is the cache blocking tuned for this kernel's tile.
 	block blocking
+	// vw is the vector width (in float32s) of dot and axpy; 0 when this
+	// instruction set has none and the Go loops run alone.
+	vw int
+	// dot returns Σ x[i]·y[i] and axpy does y[i] += alpha·x[i], both over
+	// n elements, n a multiple of vw.
+	dot  func(n int, x, y *float32) float32
+	axpy func(n int, alpha float32, x, y *float32)
+	// dot4, when set, computes four rows' dot products (row stride lda)
+	// with one pass over x; n is a multiple of vw.
+	dot4 func(n int, a *float32, lda int, x *float32, out *[4]float32)
 }
 
 // goMR and goNR size the portable micro-kernel: 4×8 keeps its 32

@@ -20,9 +20,8 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 		return
 	}
 	if k > 0 && (m == 1 || n == 1) {
-		if gemvPath(transA, transB, m, n, k, a, lda, b, ldb, c, ldc) {
-			return
-		}
+		gemvPath(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+		return
 	}
 	kern := activeKernel()
 	t := Threads()

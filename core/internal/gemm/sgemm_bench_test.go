@@ -60,3 +60,35 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSgemv reports the weight bandwidth of y = W·x (W rows×cols,
+// row-major) and its GFLOP/s.
+func BenchmarkSgemv(b *testing.B) {
+	for _, kern := range Kernels() {
+		for _, n := range []int{1024, 4096} {
+			for _, th := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%s/n=%d/threads=%d", kern, n, th), func(b *testing.B) {
+					if err := UseKernel(kern); err != nil {
+						b.Skip(err)
+					}
+					defer func() { _ = UseKernel("") }()
+					SetThreads(th)
+					defer SetThreads(0)
+					r := rand.New(rand.NewPCG(1, 1))
+					w := randMatrix(r, n, n, n)
+					x := randMatrix(r, n, 1, 1)
+					y := make([]float32, n)
+					best := time.Duration(1 << 62)
+					for b.Loop() {
+						t0 := time.Now()
+						Sgemm(false, false, n, 1, n, w, n, x, 1, y, 1)
+						best = min(best, time.Since(t0))
+					}
+					bytes := 4 * float64(n) * float64(n)
+					b.ReportMetric(bytes/best.Seconds()/1e9, "best-GB/s")
+					b.ReportMetric(2*float64(n)*float64(n)/best.Seconds()/1e9, "best-GFLOP/s")
+				})
+			}
+		}
+	}
+}
