@@ -9,9 +9,13 @@ replace github.com/lbrx/lbrx/core => ../../core
 require (
 	github.com/lbrx/lbrx/cuda v0.0.0-00010101000000-000000000000
 	github.com/lbrx/lbrx/metal v0.0.0-00010101000000-000000000000
+	github.com/stretchr/testify v1.12.1
 )
 
-require github.com/x448/float16 v0.8.4 // indirect
+require (
+	github.com/x448/float16 v0.8.4 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)
 
 replace (
 	github.com/lbrx/lbrx/cuda => ../../cuda
