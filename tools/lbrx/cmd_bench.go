@@ -210,7 +210,7 @@ func printBench(w io.Writer, r *benchResult, asJSON bool) error {
 // randomPair makes host arrays A (m×k) and B (k×n) with values uniform in
 // [-1, 1), converted to the element type by conv.
 func randomPair[T core.Element](m, k, n int, conv func(float32) T) (a, b *core.Array, err error) {
-	r := rand.New(rand.NewPCG(1, 2))
+	r := rand.New(rand.NewPCG(1, 2)) //nolint:gosec // benchmark operands, not secrets
 	fill := func(rows, cols int) (*core.Array, error) {
 		d := make([]T, rows*cols)
 		for i := range d {
