@@ -1,9 +1,12 @@
 module github.com/lbrx/lbrx/metal
 
-go 1.26
+go 1.26.0
 
 require github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
 
-require github.com/x448/float16 v0.8.4 // indirect
+require (
+	github.com/x448/float16 v0.8.4 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)
 
 replace github.com/lbrx/lbrx/core => ../core
