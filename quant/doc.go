@@ -1,4 +1,33 @@
 // Package quant converts between float formats (f32, f16, bf16) and
 // quantizes weights: MLX's group-wise affine layout and ggml's Q8_0, Q4_0
-// and Q4_1 blocks, with quantized matrix multiplication on the CPU.
+// and Q4_1 blocks, with quantized matrix multiplication on the CPU and
+// mlx-lm's on-disk layout for quantized models.
+//
+// # Layouts (what GPU backends must read)
+//
+// MLX affine (core.SchemeAffine), produced by Quantize exactly as MLX's
+// CPU backend does: a U32 array [..., K*bits/32] of codes whose
+// Metadata.Quant carries Bits, GroupSize, the logical Shape [..., K] and
+// Scales and Biases [..., K/GroupSize] in the input's dtype. Each row is
+// one continuous bit stream, least significant bit first: code j occupies
+// bits [j*bits, (j+1)*bits) of the row read as little-endian uint32 words
+// (for 3, 5 and 6 bits a code may straddle two words). A group is whole
+// words (GroupSize*bits is a multiple of 32). Value = scale*q + bias;
+// scales are negative for about half the groups.
+//
+// ggml blocks (core.SchemeQ8_0, SchemeQ4_0, SchemeQ4_1): a U8 array
+// [..., K/32*BlockBytes] of raw blocks, exactly as GGUF stores them (see
+// BlockBytes and DecodeBlocks for the nibble order). BlocksToAffine and
+// Prepare repack them losslessly into the affine layout with group size
+// 32.
+//
+// # Quantized matmul
+//
+// MatMul(x, w) computes y = x @ W^T for w of logical shape [N, K] without
+// forming the dequantized W: per group it evaluates
+// scale*Σ(q*x) + bias*Σx, with Σx computed once per input row. Prepare
+// returns a reusable Weight whose MatMul works on plain slices. On amd64
+// with AVX2 and FMA the 4- and 8-bit rows run in assembly (build tag
+// noasm disables it); other widths and CPUs use unrolled Go loops. Large
+// products are split over GOMAXPROCS goroutines by output rows.
 package quant

@@ -1,5 +1,14 @@
 module github.com/lbrx/lbrx/quant
 
-go 1.26
+go 1.26.0
 
 replace github.com/lbrx/lbrx/core => ../core
+
+require (
+	github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
+	github.com/stretchr/testify v1.12.1
+	github.com/x448/float16 v0.8.4
+	golang.org/x/sys v0.50.0
+)
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect

@@ -14,8 +14,13 @@ require (
 )
 
 require (
+	github.com/lbrx/lbrx/quant v0.0.0-00010101000000-000000000000
+	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
+	github.com/rivo/uniseg v0.4.7 // indirect
+	github.com/schollz/progressbar/v3 v3.19.1
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/term v0.44.0 // indirect
 )
 
 replace (

@@ -1,0 +1,98 @@
+package quant
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/lbrx/lbrx/core"
+)
+
+// float32s returns a's values, row-major, as float32 (a copy: callers may
+// write to it). a must be F32, F16 or BF16.
+func float32s(a *core.Array) ([]float32, error) {
+	b, err := a.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	n := a.NumElements()
+	out := make([]float32, n)
+	switch a.DType() {
+	case core.F32:
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(out))), 4*n), b)
+	case core.F16, core.BF16:
+		raw := make([]uint16, n)
+		for i := range raw {
+			raw[i] = binary.LittleEndian.Uint16(b[2*i:])
+		}
+		if a.DType() == core.F16 {
+			F16BitsToF32(out, raw)
+		} else {
+			for i, h := range raw {
+				out[i] = math.Float32frombits(uint32(h) << 16)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("tensor %v: dtype %v is not a float type (need F32, F16 or BF16)", a, a.DType())
+	}
+	return out, nil
+}
+
+// fromFloat32s builds a CPU array of dtype (F32, F16 or BF16) from vals,
+// rounding to nearest even where the dtype is narrower.
+func fromFloat32s(vals []float32, dtype core.DType, shape core.Shape) (*core.Array, error) {
+	switch dtype {
+	case core.F32:
+		t, err := core.FromSlice(vals, shape...)
+		if err != nil {
+			return nil, err
+		}
+		return t.Array(), nil
+	case core.F16:
+		h := make([]core.Float16, len(vals))
+		F32ToF16(h, vals)
+		t, err := core.FromSlice(h, shape...)
+		if err != nil {
+			return nil, err
+		}
+		return t.Array(), nil
+	case core.BF16:
+		h := make([]core.BFloat16, len(vals))
+		F32ToBF16(h, vals)
+		t, err := core.FromSlice(h, shape...)
+		if err != nil {
+			return nil, err
+		}
+		return t.Array(), nil
+	}
+	return nil, fmt.Errorf("dtype %v is not F32, F16 or BF16", dtype)
+}
+
+// roundTo rounds a float32 to the precision of dtype and widens it back,
+// the way a value stored in that dtype reads.
+func roundTo(dtype core.DType, f float32) float32 {
+	switch dtype {
+	case core.F16:
+		return math.Float32frombits(f16Table()[f32ToF16(f)])
+	case core.BF16:
+		return core.BFloat16FromFloat32(f).Float32()
+	}
+	return f
+}
+
+// uint32s returns a's values as uint32 (a copy). a must be U32.
+func uint32s(a *core.Array) ([]uint32, error) {
+	if a.DType() != core.U32 {
+		return nil, fmt.Errorf("tensor %v: codes must be U32, not %v", a, a.DType())
+	}
+	b, err := a.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]uint32, a.NumElements())
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	return out, nil
+}

@@ -1,0 +1,297 @@
+package quant
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/lbrx/lbrx/core"
+)
+
+// Weight is a quantized [N, K] weight prepared for y = x @ W^T on the CPU:
+// its codes and parameters are read once from the array into host slices,
+// and every call decodes groups on the fly; the dequantized W is never
+// materialised.
+type Weight interface {
+	// Dims returns N (outputs) and K (inputs).
+	Dims() (n, k int)
+	// MatMul computes y[m, N] = x[m, K] @ W^T; x and y are row-major.
+	MatMul(y, x []float32, m int) error
+}
+
+// AffineWeight is an MLX affine weight in host memory. Layout (MLX's):
+// row n's codes are Codes[n*K*Bits/32 : (n+1)*K*Bits/32], one continuous
+// LSB-first bit stream of K codes (code j at bits [j*Bits, (j+1)*Bits),
+// words little-endian, codes may straddle words for 3, 5 and 6 bits);
+// Scales and Biases are [N, K/GroupSize], value = scale*q + bias.
+type AffineWeight struct {
+	N, K, Bits, GroupSize int
+	Codes                 []uint32
+	Scales, Biases        []float32
+}
+
+// BlockWeight is a ggml Q8_0, Q4_0 or Q4_1 weight in host memory: row n
+// is K/32 consecutive blocks of BlockBytes(Scheme) bytes.
+type BlockWeight struct {
+	Scheme core.Scheme
+	N, K   int
+	Blocks []byte
+}
+
+// Prepare reads a quantized weight (MLX affine or ggml blocks, logical
+// shape [N, K]) into a Weight. Biases are derived from zero points where
+// the array holds those; ggml Q8_0/Q4_0/Q4_1 blocks come back as an
+// *AffineWeight with group size 32 (an exact repacking).
+func Prepare(w *core.Array) (Weight, error) {
+	qi, err := quantOf(w)
+	if err != nil {
+		return nil, fmt.Errorf("prepare weight: %w", err)
+	}
+	if qi.Scheme == core.SchemeAffine {
+		p, err := affineOf(w)
+		if err != nil {
+			return nil, fmt.Errorf("prepare weight: %w", err)
+		}
+		if len(p.shape) != 2 {
+			return nil, fmt.Errorf("prepare weight %v: logical shape %v is not [N, K]", w, p.shape)
+		}
+		return &AffineWeight{N: p.rows, K: p.k, Bits: p.bits, GroupSize: p.group, Codes: p.codes, Scales: p.scales, Biases: p.biases}, nil
+	}
+	raw, k, shape, err := blocksOf(w)
+	if err != nil {
+		return nil, fmt.Errorf("prepare weight: %w", err)
+	}
+	if len(shape) != 2 {
+		return nil, fmt.Errorf("prepare weight %v: logical shape %v is not [N, K]", w, shape)
+	}
+	// Repacked losslessly into MLX's layout (group size 32, float32 scale
+	// and bias: FORMATS.md section 4) so the same kernels run; the
+	// dequantized W is still never formed. BlockWeight multiplies the raw
+	// blocks in place where a copy is unwanted.
+	codes, scales, biases := repackBlocks(qi.Scheme, raw)
+	return &AffineWeight{N: shape[0], K: k, Bits: schemeBits(qi.Scheme), GroupSize: blockValues, Codes: codes, Scales: scales, Biases: biases}, nil
+}
+
+// MatMul returns y = x @ W^T for a quantized weight w of logical shape
+// [N, K] and x of shape [..., K] (F32, F16 or BF16). y is F32 [..., N].
+// For repeated products with one weight, Prepare it once instead.
+func MatMul(x, w *core.Array) (*core.Array, error) {
+	if x == nil {
+		return nil, errors.New("quantized matmul: nil input")
+	}
+	pw, err := Prepare(w)
+	if err != nil {
+		return nil, fmt.Errorf("quantized matmul: %w", err)
+	}
+	n, k := pw.Dims()
+	xs := x.Shape()
+	if len(xs) < 1 || xs[len(xs)-1] != k {
+		return nil, fmt.Errorf("quantized matmul: x %v does not end in K=%d of weight %v", x, k, w)
+	}
+	xv, err := float32s(x)
+	if err != nil {
+		return nil, fmt.Errorf("quantized matmul: %w", err)
+	}
+	m := 1
+	for _, d := range xs[:len(xs)-1] {
+		m *= d
+	}
+	ys := xs.Clone()
+	ys[len(ys)-1] = n
+	y := make([]float32, ys.NumElements())
+	if err := pw.MatMul(y, xv, m); err != nil {
+		return nil, fmt.Errorf("quantized matmul %v @ %v^T: %w", x, w, err)
+	}
+	t, err := core.FromSlice(y, ys...)
+	if err != nil {
+		return nil, err
+	}
+	return t.Array(), nil
+}
+
+// Dims returns N and K.
+func (w *AffineWeight) Dims() (n, k int) { return w.N, w.K }
+
+// Dims returns N and K.
+func (w *BlockWeight) Dims() (n, k int) { return w.N, w.K }
+
+func (w *AffineWeight) check(y, x []float32, m int) error {
+	if err := CheckParams(w.Bits, w.GroupSize); err != nil {
+		return err
+	}
+	if w.K%w.GroupSize != 0 || w.N < 0 || m < 0 {
+		return fmt.Errorf("weight [%d %d] with group size %d is malformed", w.N, w.K, w.GroupSize)
+	}
+	ng := w.N * (w.K / w.GroupSize)
+	if len(w.Codes) < w.N*w.K*w.Bits/32 || len(w.Scales) < ng || len(w.Biases) < ng {
+		return fmt.Errorf("weight [%d %d]: codes or parameters too short", w.N, w.K)
+	}
+	if len(x) < m*w.K || len(y) < m*w.N {
+		return fmt.Errorf("x holds %d values and y %d, need %d and %d for %d rows", len(x), len(y), m*w.K, m*w.N, m)
+	}
+	return nil
+}
+
+// groupSums returns the sum of x over every group of every row: the bias
+// term of each group is bias*Σx, so it costs one multiply per group.
+func groupSums(x []float32, m, k, group int) []float32 {
+	gpr := k / group
+	s := make([]float32, m*gpr)
+	for r := range m {
+		for g := range gpr {
+			var a0, a1, a2, a3 float32
+			xs := x[r*k+g*group : r*k+(g+1)*group]
+			for i := 0; i+4 <= len(xs); i += 4 {
+				a0 += xs[i]
+				a1 += xs[i+1]
+				a2 += xs[i+2]
+				a3 += xs[i+3]
+			}
+			s[r*gpr+g] = (a0 + a1) + (a2 + a3)
+		}
+	}
+	return s
+}
+
+// parallelRows splits [0, n) into chunks for up to GOMAXPROCS goroutines
+// when the work (n*k multiply-adds per input row) is large enough to pay
+// for them.
+func parallelRows(n, work int, f func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if work < 1<<18 || workers < 2 || n < 2*workers {
+		f(0, n)
+		return
+	}
+	chunk := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(n, lo+chunk)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// MatMul computes y = x @ W^T; see Weight.
+func (w *AffineWeight) MatMul(y, x []float32, m int) error {
+	if err := w.check(y, x, m); err != nil {
+		return fmt.Errorf("affine matmul: %w", err)
+	}
+	if m == 0 || w.N == 0 {
+		return nil
+	}
+	xs := groupSums(x, m, w.K, w.GroupSize)
+	if w.kernel() != nil {
+		xk := x[:m*w.K]
+		if w.Bits == 4 {
+			xk = make([]float32, m*w.K)
+			permute4(xk, x[:m*w.K])
+		}
+		parallelRows(w.N, m*w.N*w.K, func(lo, hi int) { w.matMulKernel(y, xk, xs, m, lo, hi) })
+		return nil
+	}
+	parallelRows(w.N, m*w.N*w.K, func(lo, hi int) {
+		if m == 1 {
+			w.matVec(y, x, xs, lo, hi)
+			return
+		}
+		w.matMat(y, x, xs, m, lo, hi)
+	})
+	return nil
+}
+
+// kernel returns the assembly row kernel for this weight's width, if the
+// CPU has one.
+func (w *AffineWeight) kernel() func(codes []uint32, x, scales []float32, group int) float32 {
+	switch w.Bits {
+	case 4:
+		return rowDot4
+	case 8:
+		return rowDot8
+	}
+	return nil
+}
+
+// matMulKernel runs the assembly row kernel for outputs [lo, hi) of
+// every input row; x is permuted for it already. The outer loop is over
+// weight rows so that a row's codes stay in L1 while the m inputs pass.
+func (w *AffineWeight) matMulKernel(y, x, xs []float32, m, lo, hi int) {
+	k := w.kernel()
+	wpr := w.K * w.Bits / 32
+	gpr := w.K / w.GroupSize
+	for n := lo; n < hi; n++ {
+		codes := w.Codes[n*wpr : (n+1)*wpr]
+		sc := w.Scales[n*gpr : (n+1)*gpr]
+		bs := w.Biases[n*gpr : (n+1)*gpr]
+		for r := range m {
+			y[r*w.N+n] = k(codes, x[r*w.K:(r+1)*w.K], sc, w.GroupSize) + dotF32(bs, xs[r*gpr:(r+1)*gpr])
+		}
+	}
+}
+
+// matVec handles one input row: the LLM decode step, bound by reading
+// the codes once. 4- and 8-bit codes have unrolled loops that keep the
+// partial sums in registers; other widths unpack a group into a small
+// buffer first.
+func (w *AffineWeight) matVec(y, x, xs []float32, lo, hi int) {
+	wpr := w.K * w.Bits / 32
+	gpr := w.K / w.GroupSize
+	gw := w.GroupSize * w.Bits / 32 // words per group
+	var buf []uint32
+	if w.Bits != 4 && w.Bits != 8 {
+		buf = make([]uint32, w.GroupSize)
+	}
+	for n := lo; n < hi; n++ {
+		codes := w.Codes[n*wpr : (n+1)*wpr]
+		sc := w.Scales[n*gpr : (n+1)*gpr]
+		bs := w.Biases[n*gpr : (n+1)*gpr]
+		var acc float32
+		for g := range gpr {
+			cg := codes[g*gw : (g+1)*gw]
+			xg := x[g*w.GroupSize : (g+1)*w.GroupSize]
+			var d float32
+			switch w.Bits {
+			case 4:
+				d = dot4(cg, xg)
+			case 8:
+				d = dot8(cg, xg)
+			default:
+				unpackRow(buf, cg, w.GroupSize, w.Bits)
+				d = dotCodes(buf, xg)
+			}
+			acc += sc[g]*d + bs[g]*xs[g]
+		}
+		y[n] = acc
+	}
+}
+
+// matMat handles m > 1 input rows: each weight row is decoded once into a
+// float buffer of K codes and reused for every input row.
+func (w *AffineWeight) matMat(y, x, xs []float32, m, lo, hi int) {
+	wpr := w.K * w.Bits / 32
+	gpr := w.K / w.GroupSize
+	q := make([]uint32, w.K)
+	qf := make([]float32, w.K)
+	for n := lo; n < hi; n++ {
+		unpackRow(q, w.Codes[n*wpr:(n+1)*wpr], w.K, w.Bits)
+		for i, c := range q {
+			qf[i] = float32(c)
+		}
+		sc := w.Scales[n*gpr : (n+1)*gpr]
+		bs := w.Biases[n*gpr : (n+1)*gpr]
+		for r := range m {
+			xr := x[r*w.K : (r+1)*w.K]
+			xsr := xs[r*gpr : (r+1)*gpr]
+			var acc float32
+			for g := range gpr {
+				d := dotF32(qf[g*w.GroupSize:(g+1)*w.GroupSize], xr[g*w.GroupSize:(g+1)*w.GroupSize])
+				acc += sc[g]*d + bs[g]*xsr[g]
+			}
+			y[r*w.N+n] = acc
+		}
+	}
+}

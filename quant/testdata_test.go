@@ -1,0 +1,60 @@
+package quant
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// sharedTestdata finds ../shared/testdata beside the directory holding
+// go.work (or $LBRX_SHARED/testdata).
+func sharedTestdata(t testing.TB) string {
+	t.Helper()
+	if s := os.Getenv("LBRX_SHARED"); s != "" {
+		return filepath.Join(s, "testdata")
+	}
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return filepath.Join(dir, "..", "shared", "testdata")
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, parent, dir, "no go.work above the test directory")
+		dir = parent
+	}
+}
+
+// readRef reads a file from shared/testdata/gguf/ref.
+func readRef(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(sharedTestdata(t), "gguf", "ref", name))
+	require.NoError(t, err)
+	return b
+}
+
+func readRefF32(t testing.TB, name string) []float32 {
+	t.Helper()
+	b := readRef(t, name)
+	require.Zero(t, len(b)%4, name)
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
+}
+
+func readRefU16(t testing.TB, name string) []uint16 {
+	t.Helper()
+	b := readRef(t, name)
+	require.Zero(t, len(b)%2, name)
+	out := make([]uint16, len(b)/2)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	return out
+}
