@@ -53,6 +53,10 @@ type benchResult struct {
 	Bytes    int64   `json:"bytes"` // bytes read and written by one run
 	FLOPs    float64 `json:"flops"` // floating-point operations of one run
 	MeanSecs float64 `json:"mean_seconds"`
+	// StreamCopyGBPS is a same-run copy of as many bytes as the weight
+	// (qmv only), VsCopy the weight bandwidth relative to it.
+	StreamCopyGBPS float64 `json:"stream_copy_gbps,omitempty"`
+	VsCopy         float64 `json:"vs_copy,omitempty"`
 }
 
 // benchFlags are the flags every benchmark shares.
@@ -202,8 +206,12 @@ func printBench(w io.Writer, r *benchResult, asJSON bool) error {
 	if r.Kernel != "" {
 		kern = " kernel=" + r.Kernel
 	}
-	_, err := fmt.Fprintf(w, "%s %s %s on %s threads=%d%s: best %.3f ms (mean %.3f ms, %d runs)  %.1f GFLOP/s  %.1f GB/s\n",
-		r.Op, shape, r.DType, r.Device, r.Threads, kern, r.Seconds*1e3, r.MeanSecs*1e3, r.Runs, r.GFLOPS, r.GBPS)
+	copyNote := ""
+	if r.StreamCopyGBPS > 0 {
+		copyNote = fmt.Sprintf("  (copy %.1f GB/s, %.2fx)", r.StreamCopyGBPS, r.VsCopy)
+	}
+	_, err := fmt.Fprintf(w, "%s %s %s on %s threads=%d%s: best %.3f ms (mean %.3f ms, %d runs)  %.1f GFLOP/s  %.1f GB/s%s\n",
+		r.Op, shape, r.DType, r.Device, r.Threads, kern, r.Seconds*1e3, r.MeanSecs*1e3, r.Runs, r.GFLOPS, r.GBPS, copyNote)
 	return err
 }
 

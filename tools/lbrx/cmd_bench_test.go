@@ -51,3 +51,34 @@ func TestBenchUsageErrors(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "nosuch")
 }
+
+func TestBenchQMV(t *testing.T) {
+	for _, args := range [][]string{
+		{"--bits", "4", "--group-size", "64"},
+		{"--bits", "8", "--group-size", "32"},
+		{"--scheme", "q4_0"},
+		{"--scheme", "q8_0"},
+	} {
+		full := append([]string{"bench", "qmv", "--rows", "64", "--cols", "256", "--runs", "1", "--min-time", "0", "--json"}, args...)
+		code, stdout, stderr := runLbrx(full...)
+		require.Equal(t, 0, code, "%v: %s", args, stderr)
+		var r map[string]any
+		require.NoError(t, json.Unmarshal([]byte(stdout), &r), stdout)
+		assert.Equal(t, "qmv", r["op"])
+		assert.InDelta(t, 64, r["m"], 0)
+		assert.InDelta(t, 256, r["k"], 0)
+		assert.Positive(t, r["gbps"])
+		assert.Positive(t, r["stream_copy_gbps"])
+	}
+	for _, args := range [][]string{
+		{"--bits", "7"},
+		{"--group-size", "48"},
+		{"--cols", "100"},
+		{"--scheme", "q5_k"},
+		{"--device", "cuda"},
+		{"--rows", "-1"},
+	} {
+		code, _, stderr := runLbrx(append([]string{"bench", "qmv"}, args...)...)
+		assert.Equal(t, 2, code, "%v: %s", args, stderr)
+	}
+}
