@@ -69,7 +69,7 @@ func gemmSerial(kern *kernel, bl blocking, transA, transB bool, m, n, k int, a [
 							kern.run(kc, pa, pb, &c[ci], ldc, acc)
 							continue
 						}
-						kern.run(kc, pa, pb, &s.tile[0], nr, false)
+						kern.edgeRun(h)(kc, pa, pb, &s.tile[0], nr, false)
 						for i := range h {
 							dst := c[ci+i*ldc : ci+i*ldc+w]
 							src := s.tile[i*nr : i*nr+w]

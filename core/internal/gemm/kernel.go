@@ -23,6 +23,27 @@ type kernel struct {
 	// dot4, when set, computes four rows' dot products (row stride lda)
 	// with one pass over x; n is a multiple of vw.
 	dot4 func(n int, a *float32, lda int, x *float32, out *[4]float32)
+	// tails are cheaper kernels for an edge panel with few real rows,
+	// smallest first: each reads the same mr-row packed panel but computes
+	// and writes only its leading rows (always with acc=false, into the
+	// tile buffer).
+	tails []tailKernel
+}
+
+// tailKernel computes only the first rows rows of a micro-tile.
+type tailKernel struct {
+	rows int
+	run  func(kc int, a, b, c *float32, ldc int, acc bool)
+}
+
+// edgeRun returns the cheapest kernel computing at least h rows.
+func (k *kernel) edgeRun(h int) func(kc int, a, b, c *float32, ldc int, acc bool) {
+	for _, t := range k.tails {
+		if h <= t.rows {
+			return t.run
+		}
+	}
+	return k.run
 }
 
 // goMR and goNR size the portable micro-kernel: 4×8 keeps its 32

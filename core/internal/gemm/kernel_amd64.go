@@ -17,6 +17,12 @@ func microAVX512(kc int, a, b, c *float32, ldc int, acc bool)
 func microAVX2(kc int, a, b, c *float32, ldc int, acc bool)
 
 //go:noescape
+func microAVX512x8(kc int, a, b, c *float32, ldc int, acc bool)
+
+//go:noescape
+func microAVX512x4(kc int, a, b, c *float32, ldc int, acc bool)
+
+//go:noescape
 func packA14AVX512(kc int, src *float32, idx *[16]int32, dst *float32)
 
 //go:noescape
@@ -35,8 +41,9 @@ func sdotAVX2(n int, x, y *float32) float32
 func saxpyAVX2(n int, alpha float32, x, y *float32)
 
 var (
-	kernelAVX512 = kernel{name: "avx512", mr: 14, nr: 32, run: microAVX512, block: blocking{kc: 384, nb: 320, mb: 4088}, vw: 16, dot: sdotAVX512, axpy: saxpyAVX512, dot4: sdot4AVX512}
-	kernelAVX2   = kernel{name: "avx2", mr: 6, nr: 16, run: microAVX2, block: blocking{kc: 256, nb: 768, mb: 4092}, vw: 8, dot: sdotAVX2, axpy: saxpyAVX2}
+	kernelAVX512 = kernel{name: "avx512", mr: 14, nr: 32, run: microAVX512, block: blocking{kc: 384, nb: 320, mb: 4088}, vw: 16, dot: sdotAVX512, axpy: saxpyAVX512, dot4: sdot4AVX512,
+		tails: []tailKernel{{4, microAVX512x4}, {8, microAVX512x8}}}
+	kernelAVX2 = kernel{name: "avx2", mr: 6, nr: 16, run: microAVX2, block: blocking{kc: 256, nb: 768, mb: 4092}, vw: 8, dot: sdotAVX2, axpy: saxpyAVX2}
 )
 
 // archKernels lists the kernels this CPU can run, fastest first.
