@@ -29,15 +29,24 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 		gemmSerial(kern, kern.block, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
+	if n >= m && sharedA {
+		gemmSharedA(kern, t, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
 	gemmParallel(kern, t, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 }
+
+// sharedA selects gemmSharedA for wide problems; benchmarks turn it off
+// to compare with independent stripes.
+var sharedA = true
 
 // parallelMin is the m·n·k below which one goroutine is faster than
 // handing work to several (start-up and duplicated packing dominate).
 const parallelMin = 96 * 96 * 96
 
-// gemmParallel splits C into t stripes along its longer side, each a
-// multiple of the kernel's tile, and runs them concurrently. Stripes share
+// gemmParallel splits C into t stripes of rows (each a multiple of the
+// kernel's tile height) and runs them concurrently; used when C is taller
+// than wide, where each goroutine packs only its own rows of A. Stripes share
 // nothing but the read-only inputs, so no synchronisation is needed
 // beyond the final wait.
 func gemmParallel(kern *kernel, t int, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
