@@ -119,6 +119,7 @@ func TestSgemmBlocks(t *testing.T) {
 			check(t, r, problem{m: 1030, n: 97, k: 401, pad: 3})
 			check(t, r, problem{transA: true, transB: true, m: 101, n: 1031, k: 777, pad: 1})
 			check(t, r, problem{transB: true, m: 200, n: 190, k: 1100})
+			check(t, r, problem{transA: true, m: 50, n: 60, k: 400, pad: 2})
 		}
 		SetThreads(0)
 	})
