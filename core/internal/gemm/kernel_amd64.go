@@ -2,11 +2,7 @@
 
 package gemm
 
-import (
-	"math"
-
-	"golang.org/x/sys/cpu"
-)
+import "golang.org/x/sys/cpu"
 
 // Assembly micro-kernels; see kernel.go for the contract.
 
@@ -23,7 +19,7 @@ func microAVX512x8(kc int, a, b, c *float32, ldc int, acc bool)
 func microAVX512x4(kc int, a, b, c *float32, ldc int, acc bool)
 
 //go:noescape
-func packA14AVX512(kc int, src *float32, idx *[16]int32, dst *float32)
+func packA14AVX512(kc int, src *float32, lda int, dst *float32)
 
 //go:noescape
 func sdotAVX512(n int, x, y *float32) float32
@@ -47,21 +43,24 @@ var (
 )
 
 // archKernels lists the kernels this CPU can run, fastest first.
-// packAFast packs a full panel of a row-major A with a gather kernel
-// where one exists for the panel height; it reports whether it did.
+// packAFast packs a full panel of a row-major A with the kernel's
+// transposing packer where one exists for the panel height; it reports
+// whether it did.
 func packAFast(kern *kernel, a []float32, lda, row, p0, kc int, dst []float32) bool {
-	if kern != &kernelAVX512 || 13*lda > math.MaxInt32/4 {
+	if kern != &kernelAVX512 {
 		return false
 	}
-	var idx [16]int32
-	for r := range 14 {
-		idx[r] = int32(r * lda)
+	body := kc &^ 15
+	if body > 0 {
+		// Bounds: the panel's last element is checked so the loads stay
+		// inside a, and dst's so the stores stay inside it.
+		_ = a[(row+13)*lda+p0+kc-1]
+		_ = dst[14*kc-1]
+		packA14AVX512(body, &a[row*lda+p0], lda, &dst[0])
 	}
-	// Bounds: the panel's last element is checked so the gathers stay
-	// inside a.
-	_ = a[(row+13)*lda+p0+kc-1]
-	_ = dst[14*kc-1]
-	packA14AVX512(kc, &a[row*lda+p0], &idx, &dst[0])
+	if body < kc {
+		packA14(a, lda, row, p0+body, kc-body, dst[14*body:])
+	}
 	return true
 }
 
