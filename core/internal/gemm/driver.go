@@ -67,7 +67,7 @@ func sweepB(kern *kernel, s *scratch, ap []float32, i0, rows, p0, kc, j0, j1, nb
 	acc := p0 > 0
 	for jb := j0; jb < j1; jb += nb {
 		cols := min(nb, j1-jb)
-		packB(transB, b, ldb, p0, kc, jb, cols, nr, s.b)
+		packB(kern, transB, b, ldb, p0, kc, jb, cols, s.b)
 		for ir := 0; ir < rows; ir += mr {
 			pa := &ap[ir*kc]
 			h := min(mr, rows-ir)

@@ -13,6 +13,9 @@ func microAVX512(kc int, a, b, c *float32, ldc int, acc bool)
 func microAVX2(kc int, a, b, c *float32, ldc int, acc bool)
 
 //go:noescape
+func transpose16AVX512(src *float32, lds int, dst *float32, ldd int)
+
+//go:noescape
 func microAVX512x8(kc int, a, b, c *float32, ldc int, acc bool)
 
 //go:noescape
@@ -60,6 +63,31 @@ func packAFast(kern *kernel, a []float32, lda, row, p0, kc int, dst []float32) b
 	}
 	if body < kc {
 		packA14(a, lda, row, p0+body, kc-body, dst[14*body:])
+	}
+	return true
+}
+
+// packBTransFast packs a full 32-column panel of a transposed B (stored
+// rows j0..j0+31, k steps p0..p0+kc) with 16×16 register transposes; it
+// reports whether it did.
+func packBTransFast(kern *kernel, b []float32, ldb, j0, p0, kc int, dst []float32) bool {
+	if kern != &kernelAVX512 {
+		return false
+	}
+	body := kc &^ 15
+	if body > 0 {
+		_ = b[(j0+31)*ldb+p0+kc-1]
+		_ = dst[32*kc-1]
+		for p := 0; p < body; p += 16 {
+			transpose16AVX512(&b[j0*ldb+p0+p], ldb, &dst[p*32], 32)
+			transpose16AVX512(&b[(j0+16)*ldb+p0+p], ldb, &dst[p*32+16], 32)
+		}
+	}
+	for p := body; p < kc; p++ {
+		d := (*[32]float32)(dst[p*32 : p*32+32])
+		for jj := range d {
+			d[jj] = b[(j0+jj)*ldb+p0+p]
+		}
 	}
 	return true
 }

@@ -13,5 +13,8 @@ var kernelNEON = kernel{name: "neon", mr: 6, nr: 16, run: microNEON, block: bloc
 // packAFast has no assembly on arm64: the portable packing runs.
 func packAFast(*kernel, []float32, int, int, int, int, []float32) bool { return false }
 
+// packBTransFast has no assembly on arm64: the portable packing runs.
+func packBTransFast(*kernel, []float32, int, int, int, int, []float32) bool { return false }
+
 // archKernels lists the kernels this CPU can run, fastest first.
 func archKernels() []*kernel { return []*kernel{&kernelNEON, &kernelGo} }

@@ -8,3 +8,6 @@ func archKernels() []*kernel { return []*kernel{&kernelGo} }
 
 // packAFast has no assembly here: the portable packing always runs.
 func packAFast(*kernel, []float32, int, int, int, int, []float32) bool { return false }
+
+// packBTransFast has no assembly here: the portable packing always runs.
+func packBTransFast(*kernel, []float32, int, int, int, int, []float32) bool { return false }

@@ -6,19 +6,13 @@ package gemm
 // the micro-kernel always runs full tiles. A transposed A is read in place.
 func packA(kern *kernel, trans bool, a []float32, lda, i0, rows, p0, kc int, dst []float32) {
 	mr := kern.mr
+	if trans {
+		packATrans(mr, a, lda, i0, rows, p0, kc, dst)
+		return
+	}
 	for q := 0; q < rows; q += mr {
 		r := min(mr, rows-q)
 		d := dst[q*kc : q*kc+mr*kc]
-		if trans {
-			// op(A)[i][p] = a[p*lda+i]: each k step is a contiguous run.
-			for p := range kc {
-				src := a[(p0+p)*lda+i0+q:]
-				dp := d[p*mr : p*mr+mr]
-				copy(dp, src[:r])
-				clear(dp[r:])
-			}
-			continue
-		}
 		if r == mr && packAFast(kern, a, lda, i0+q, p0, kc, d) {
 			continue
 		}
@@ -37,10 +31,37 @@ func packA(kern *kernel, trans bool, a []float32, lda, i0, rows, p0, kc int, dst
 	}
 }
 
+// packATrans packs a transposed A (stored k×m, so op(A)[i][p] =
+// a[p*lda+i]), where each k step of a panel is a contiguous run. It goes
+// 16 k steps at a time across all panels so that the 16 stored rows'
+// cache lines, shared by neighbouring panels, are read while in L1.
+func packATrans(mr int, a []float32, lda, i0, rows, p0, kc int, dst []float32) {
+	const step = 16
+	for pb := 0; pb < kc; pb += step {
+		pe := min(pb+step, kc)
+		for q := 0; q < rows; q += mr {
+			r := min(mr, rows-q)
+			d := dst[q*kc : q*kc+mr*kc]
+			for p := pb; p < pe; p++ {
+				src := a[(p0+p)*lda+i0+q:]
+				src = src[:r]
+				dp := d[p*mr : p*mr+mr]
+				for ii, v := range src {
+					dp[ii] = v
+				}
+				for ii := r; ii < mr; ii++ {
+					dp[ii] = 0
+				}
+			}
+		}
+	}
+}
+
 // packB copies rows [p0, p0+kc) and columns [j0, j0+cols) of op(B) into
 // dst as consecutive nr-column panels, each holding nr values per k step;
 // columns past the matrix are zero. A transposed B is read in place.
-func packB(trans bool, b []float32, ldb, p0, kc, j0, cols, nr int, dst []float32) {
+func packB(kern *kernel, trans bool, b []float32, ldb, p0, kc, j0, cols int, dst []float32) {
+	nr := kern.nr
 	for q := 0; q < cols; q += nr {
 		w := min(nr, cols-q)
 		d := dst[q*kc : q*kc+nr*kc]
@@ -54,6 +75,9 @@ func packB(trans bool, b []float32, ldb, p0, kc, j0, cols, nr int, dst []float32
 			continue
 		}
 		// op(B)[p][j] = b[j*ldb+p]: walk each stored row once.
+		if w == nr && packBTransFast(kern, b, ldb, j0+q, p0, kc, d) {
+			continue
+		}
 		for jj := range w {
 			src := b[(j0+q+jj)*ldb+p0:]
 			src = src[:kc]

@@ -140,3 +140,114 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func transpose16AVX512(src *float32, lds int, dst *float32, ldd int)
+//
+// Writes the transpose of the 16×16 block at src (row stride lds
+// elements) to dst (row stride ldd): the same register transpose as
+// packA14AVX512 with all 16 rows real. packB uses it for transposed B.
+TEXT ·transpose16AVX512(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ lds+8(FP), DX
+	SHLQ $2, DX
+	MOVQ dst+16(FP), DI
+	MOVQ ldd+24(FP), BX
+	SHLQ $2, BX
+	LEAQ (DX)(DX*2), R10
+	LEAQ (SI)(DX*4), R11
+	LEAQ (R11)(DX*4), R12
+	LEAQ (R12)(DX*4), R13
+	VMOVUPS (SI), Z0
+	VMOVUPS (SI)(DX*1), Z1
+	VMOVUPS (SI)(DX*2), Z2
+	VMOVUPS (SI)(R10*1), Z3
+	VMOVUPS (R11), Z4
+	VMOVUPS (R11)(DX*1), Z5
+	VMOVUPS (R11)(DX*2), Z6
+	VMOVUPS (R11)(R10*1), Z7
+	VMOVUPS (R12), Z8
+	VMOVUPS (R12)(DX*1), Z9
+	VMOVUPS (R12)(DX*2), Z10
+	VMOVUPS (R12)(R10*1), Z11
+	VMOVUPS (R13), Z12
+	VMOVUPS (R13)(DX*1), Z13
+	VMOVUPS (R13)(DX*2), Z14
+	VMOVUPS (R13)(R10*1), Z15
+
+	UNPK(Z0, Z1, Z16, Z17)
+	UNPK(Z2, Z3, Z18, Z19)
+	UNPK(Z4, Z5, Z20, Z21)
+	UNPK(Z6, Z7, Z22, Z23)
+	UNPK(Z8, Z9, Z24, Z25)
+	UNPK(Z10, Z11, Z26, Z27)
+	UNPK(Z12, Z13, Z28, Z29)
+	UNPK(Z14, Z15, Z30, Z31)
+
+	// u[4g+j] holds rows 4g..4g+3 at k = j, j+4, j+8, j+12 (one per lane).
+	UNPKD(Z16, Z18, Z0, Z1)
+	UNPKD(Z17, Z19, Z2, Z3)
+	UNPKD(Z20, Z22, Z4, Z5)
+	UNPKD(Z21, Z23, Z6, Z7)
+	UNPKD(Z24, Z26, Z8, Z9)
+	UNPKD(Z25, Z27, Z10, Z11)
+	UNPKD(Z28, Z30, Z12, Z13)
+	UNPKD(Z29, Z31, Z14, Z15)
+
+	// Stage 3: for each j, lanes 0-1 and 2-3 of groups (0,1) and (2,3).
+	VSHUFF32X4 $0x44, Z4, Z0, Z16
+	VSHUFF32X4 $0xee, Z4, Z0, Z17
+	VSHUFF32X4 $0x44, Z12, Z8, Z18
+	VSHUFF32X4 $0xee, Z12, Z8, Z19
+	VSHUFF32X4 $0x44, Z5, Z1, Z20
+	VSHUFF32X4 $0xee, Z5, Z1, Z21
+	VSHUFF32X4 $0x44, Z13, Z9, Z22
+	VSHUFF32X4 $0xee, Z13, Z9, Z23
+	VSHUFF32X4 $0x44, Z6, Z2, Z24
+	VSHUFF32X4 $0xee, Z6, Z2, Z25
+	VSHUFF32X4 $0x44, Z14, Z10, Z26
+	VSHUFF32X4 $0xee, Z14, Z10, Z27
+	VSHUFF32X4 $0x44, Z7, Z3, Z28
+	VSHUFF32X4 $0xee, Z7, Z3, Z29
+	VSHUFF32X4 $0x44, Z15, Z11, Z30
+	VSHUFF32X4 $0xee, Z15, Z11, Z31
+
+	// Stage 4: k step j+4L gathers lane L of the four groups.
+	VSHUFF32X4 $0x88, Z18, Z16, Z0  // k 0
+	VSHUFF32X4 $0xdd, Z18, Z16, Z4  // k 4
+	VSHUFF32X4 $0x88, Z19, Z17, Z8  // k 8
+	VSHUFF32X4 $0xdd, Z19, Z17, Z12 // k 12
+	VSHUFF32X4 $0x88, Z22, Z20, Z1  // k 1
+	VSHUFF32X4 $0xdd, Z22, Z20, Z5  // k 5
+	VSHUFF32X4 $0x88, Z23, Z21, Z9  // k 9
+	VSHUFF32X4 $0xdd, Z23, Z21, Z13 // k 13
+	VSHUFF32X4 $0x88, Z26, Z24, Z2  // k 2
+	VSHUFF32X4 $0xdd, Z26, Z24, Z6  // k 6
+	VSHUFF32X4 $0x88, Z27, Z25, Z10 // k 10
+	VSHUFF32X4 $0xdd, Z27, Z25, Z14 // k 14
+	VSHUFF32X4 $0x88, Z30, Z28, Z3  // k 3
+	VSHUFF32X4 $0xdd, Z30, Z28, Z7  // k 7
+	VSHUFF32X4 $0x88, Z31, Z29, Z11 // k 11
+	VSHUFF32X4 $0xdd, Z31, Z29, Z15 // k 15
+
+	LEAQ    (BX)(BX*2), R10
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, (DI)(BX*1)
+	VMOVUPS Z2, (DI)(BX*2)
+	VMOVUPS Z3, (DI)(R10*1)
+	LEAQ    (DI)(BX*4), DI
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, (DI)(BX*1)
+	VMOVUPS Z6, (DI)(BX*2)
+	VMOVUPS Z7, (DI)(R10*1)
+	LEAQ    (DI)(BX*4), DI
+	VMOVUPS Z8, (DI)
+	VMOVUPS Z9, (DI)(BX*1)
+	VMOVUPS Z10, (DI)(BX*2)
+	VMOVUPS Z11, (DI)(R10*1)
+	LEAQ    (DI)(BX*4), DI
+	VMOVUPS Z12, (DI)
+	VMOVUPS Z13, (DI)(BX*1)
+	VMOVUPS Z14, (DI)(BX*2)
+	VMOVUPS Z15, (DI)(R10*1)
+	VZEROUPPER
+	RET
