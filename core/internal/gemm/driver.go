@@ -115,8 +115,12 @@ func gemmSharedA(kern *kernel, t int, transA, transB bool, m, n, k int, a []floa
 		ss[w] = scratchPool.Get().(*scratch)
 		ss[w].b = grow(ss[w].b, nb*kcMax)
 		ss[w].tile = grow(ss[w].tile, mr*nr)
-		defer scratchPool.Put(ss[w])
 	}
+	defer func() {
+		for _, s := range ss {
+			scratchPool.Put(s)
+		}
+	}()
 	var wg sync.WaitGroup
 	for i0 := 0; i0 < m; i0 += mb {
 		rows := min(mb, m-i0)

@@ -43,15 +43,9 @@ func packATrans(mr int, a []float32, lda, i0, rows, p0, kc int, dst []float32) {
 			r := min(mr, rows-q)
 			d := dst[q*kc : q*kc+mr*kc]
 			for p := pb; p < pe; p++ {
-				src := a[(p0+p)*lda+i0+q:]
-				src = src[:r]
 				dp := d[p*mr : p*mr+mr]
-				for ii, v := range src {
-					dp[ii] = v
-				}
-				for ii := r; ii < mr; ii++ {
-					dp[ii] = 0
-				}
+				copy(dp, a[(p0+p)*lda+i0+q:][:r])
+				clear(dp[r:])
 			}
 		}
 	}
