@@ -54,7 +54,8 @@ func Bench() error {
 	if !haveNumpy {
 		fmt.Println("OpenBLAS column skipped: /usr/bin/python3 cannot import numpy (apt-get install python3-numpy libopenblas0-pthread)")
 	}
-	fmt.Printf("machine: %s, %d CPUs; load average at start: %s\n", cpuModel(), runtime.NumCPU(), loadAvg())
+	startLoad := loadAvg()
+	fmt.Printf("machine: %s, %d CPUs; load average at start: %s\n", cpuModel(), runtime.NumCPU(), startLoad)
 
 	best := map[string]float64{} // impl/threads/size -> GFLOP/s
 	var lines []map[string]any
@@ -77,7 +78,7 @@ func Bench() error {
 			for range benchRounds {
 				ns := strconv.Itoa(n)
 				out, err := exec.Command(lbrx, "bench", "matmul", "--m", ns, "--n", ns, "--k", ns,
-					"--threads", strconv.Itoa(t), "--runs", "3", "--min-time", "300ms", "--json").Output()
+					"--threads", strconv.Itoa(t), "--runs", "3", "--min-time", "1s", "--json").Output()
 				if err != nil {
 					return fmt.Errorf("lbrx bench matmul %d on %d threads: %w", n, t, err)
 				}
@@ -85,7 +86,7 @@ func Bench() error {
 					return err
 				}
 				if haveNumpy {
-					c := exec.Command("/usr/bin/python3", "bench/openblas_sgemm.py", ns, "3", "0.3")
+					c := exec.Command("/usr/bin/python3", "bench/openblas_sgemm.py", ns, "3", "1")
 					c.Env = append(withoutEnv("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"), "OPENBLAS_NUM_THREADS="+strconv.Itoa(t))
 					out, err := c.Output()
 					if err != nil {
@@ -128,7 +129,7 @@ func Bench() error {
 	if err := os.WriteFile("docs/bench.jsonl", buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	title := fmt.Sprintf("float32 n×n×n matmul, %s, %s", cpuModel(), time.Now().UTC().Format("2006-01-02"))
+	title := fmt.Sprintf("float32 n×n×n matmul, %s, %d CPUs, load %s, %s", cpuModel(), runtime.NumCPU(), startLoad, time.Now().UTC().Format("2006-01-02"))
 	return inDir("bench", map[string]string{"GOWORK": "off"}, "go", "run", "./cmd/chart", "-in", data, "-out", "../docs/bench.png", "-title", title)
 }
 

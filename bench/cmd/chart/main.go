@@ -26,6 +26,13 @@ type point struct {
 	GFLOPS  float64 `json:"gflops"`
 }
 
+// line is one implementation at one thread count.
+type line struct {
+	impl    string
+	threads int
+	best    map[int]float64 // size -> best GFLOP/s
+}
+
 func main() {
 	in := flag.String("in", "", "JSON lines of results")
 	out := flag.String("out", "docs/bench.png", "PNG to write")
@@ -43,21 +50,21 @@ func run(in, out, title string) error {
 		return err
 	}
 	defer f.Close()
-	series := map[string]map[int]float64{} // "impl, T threads" -> size -> best GFLOP/s
+	series := map[string]*line{} // "impl, T threads" -> best GFLOP/s per size
 	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
+	for n := 1; sc.Scan(); n++ {
 		var p point
 		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
-			return fmt.Errorf("%s line %d: %w", in, line, err)
+			return fmt.Errorf("%s line %d: %w", in, n, err)
 		}
 		name := fmt.Sprintf("%s, %d thread", p.Impl, p.Threads)
 		if p.Threads != 1 {
 			name += "s"
 		}
 		if series[name] == nil {
-			series[name] = map[int]float64{}
+			series[name] = &line{impl: p.Impl, threads: p.Threads, best: map[int]float64{}}
 		}
-		series[name][p.M] = max(series[name][p.M], p.GFLOPS)
+		series[name].best[p.M] = max(series[name].best[p.M], p.GFLOPS)
 	}
 	if err := sc.Err(); err != nil {
 		return err
@@ -70,35 +77,59 @@ func run(in, out, title string) error {
 	p.X.Label.Text = "n (log scale)"
 	p.Y.Label.Text = "GFLOP/s"
 	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Legend.Top = true
 	p.Legend.Left = true
+	p.Legend.Padding = vg.Points(2)
 	p.Add(plotter.NewGrid())
 	names := make([]string, 0, len(series))
 	for n := range series {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	palette := []color.RGBA{{0xd6, 0x27, 0x28, 255}, {0x1f, 0x77, 0xb4, 255}, {0x2c, 0xa0, 0x2c, 255}, {0xff, 0x7f, 0x0e, 255}, {0x94, 0x67, 0xbd, 255}, {0x8c, 0x56, 0x4b, 255}}
-	for i, name := range names {
-		sizes := make([]int, 0, len(series[name]))
-		for s := range series[name] {
+	// One colour per implementation; one thread dashed, more solid.
+	colours := map[string]color.RGBA{
+		"lbrx":     {0xd6, 0x27, 0x28, 255},
+		"openblas": {0x1f, 0x77, 0xb4, 255},
+		"gonum":    {0x2c, 0xa0, 0x2c, 255},
+	}
+	var ticks []plot.Tick
+	seen := map[int]bool{}
+	for _, name := range names {
+		sizes := make([]int, 0, len(series[name].best))
+		for s := range series[name].best {
 			sizes = append(sizes, s)
 		}
 		sort.Ints(sizes)
 		xy := make(plotter.XYs, len(sizes))
 		for j, s := range sizes {
-			xy[j] = plotter.XY{X: float64(s), Y: series[name][s]}
+			xy[j] = plotter.XY{X: float64(s), Y: series[name].best[s]}
 		}
 		l, pts, err := plotter.NewLinePoints(xy)
 		if err != nil {
 			return err
 		}
-		c := palette[i%len(palette)]
+		impl := series[name].impl
+		c, ok := colours[impl]
+		if !ok {
+			c = color.RGBA{0x80, 0x80, 0x80, 255}
+		}
 		l.Color, pts.Color = c, c
 		l.Width = vg.Points(1.5)
+		if series[name].threads == 1 {
+			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		}
+		for _, sz := range sizes {
+			if !seen[sz] {
+				seen[sz] = true
+				ticks = append(ticks, plot.Tick{Value: float64(sz), Label: fmt.Sprint(sz)})
+			}
+		}
 		p.Add(l, pts)
 		p.Legend.Add(name, l, pts)
 	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	// Head room above the highest point keeps the legend off the data.
+	p.Y.Min = 0
+	p.Y.Max *= 1.45
 	return p.Save(8*vg.Inch, 5*vg.Inch, out)
 }
