@@ -46,12 +46,13 @@ func (k *kernel) edgeRun(h int) func(kc int, a, b, c *float32, ldc int, acc bool
 	return k.run
 }
 
-// goMR and goNR size the portable micro-kernel: 4×8 keeps its 32
-// accumulators in a small local array the compiler can hold in registers
-// partly; it is the fallback, not the fast path.
+// goMR and goNR size the portable micro-kernel: a 4×4 tile keeps its 16
+// accumulators in local variables, which the compiler holds in registers
+// (on arm64 all of them, on amd64 most); it is the fallback, not the fast
+// path.
 const (
 	goMR = 4
-	goNR = 8
+	goNR = 4
 )
 
 // kernelGo is the portable micro-kernel, used when no assembly kernel
@@ -61,26 +62,40 @@ var kernelGo = kernel{name: "go", mr: goMR, nr: goNR, run: microGo, block: block
 func microGo(kc int, ap, bp, cp *float32, ldc int, acc bool) {
 	a := unsafe.Slice(ap, kc*goMR)
 	b := unsafe.Slice(bp, kc*goNR)
-	var t [goMR][goNR]float32
+	var c00, c01, c02, c03, c10, c11, c12, c13 float32
+	var c20, c21, c22, c23, c30, c31, c32, c33 float32
 	for p := range kc {
-		av := a[p*goMR : p*goMR+goMR : p*goMR+goMR]
-		bv := b[p*goNR : p*goNR+goNR : p*goNR+goNR]
-		for i, x := range av {
-			row := &t[i]
-			for j, y := range bv {
-				row[j] += x * y
-			}
-		}
+		av := (*[goMR]float32)(a[p*goMR:])
+		bv := (*[goNR]float32)(b[p*goNR:])
+		b0, b1, b2, b3 := bv[0], bv[1], bv[2], bv[3]
+		a0, a1, a2, a3 := av[0], av[1], av[2], av[3]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
 	}
+	t := [goMR][goNR]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
 	c := unsafe.Slice(cp, (goMR-1)*ldc+goNR)
 	for i := range goMR {
-		row := c[i*ldc : i*ldc+goNR]
+		row := (*[goNR]float32)(c[i*ldc:])
 		if acc {
 			for j := range row {
 				row[j] += t[i][j]
 			}
 		} else {
-			copy(row, t[i][:])
+			*row = t[i]
 		}
 	}
 }
