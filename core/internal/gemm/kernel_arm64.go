@@ -8,7 +8,21 @@ package gemm
 //go:noescape
 func microNEON(kc int, a, b, c *float32, ldc int, acc bool)
 
-var kernelNEON = kernel{name: "neon", mr: 6, nr: 16, run: microNEON, block: blocking{kc: 256, nb: 512, mb: 4092}}
+//go:noescape
+func sdotNEON(n int, x, y *float32, out *[4]float32)
+
+//go:noescape
+func saxpyNEON(n int, alpha float32, x, y *float32)
+
+// dotNEON sums the four lanes sdotNEON leaves.
+func dotNEON(n int, x, y *float32) float32 {
+	var o [4]float32
+	sdotNEON(n, x, y, &o)
+	return (o[0] + o[1]) + (o[2] + o[3])
+}
+
+var kernelNEON = kernel{name: "neon", mr: 6, nr: 16, run: microNEON, block: blocking{kc: 256, nb: 512, mb: 4092},
+	vw: 16, dot: dotNEON, axpy: saxpyNEON}
 
 // packAFast has no assembly on arm64: the portable packing runs.
 func packAFast(*kernel, []float32, int, int, int, int, []float32) bool { return false }
