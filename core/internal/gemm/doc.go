@@ -1,7 +1,9 @@
 // Package gemm holds lbrx's float32 matrix-multiply kernels for the CPU.
 //
 // Sgemm is the entry point; SgemmRef is the portable reference every
-// optimised path is tested against.
+// optimised path is tested against. SgemmHalf takes float16 or bfloat16
+// inputs and widens each block just before packing it (as fast as
+// float32: packing is a small part of the work).
 //
 // The algorithm is the classic packed, cache-blocked one. A is packed kc
 // k steps at a time into panels of mr rows (mr values per k step), B into

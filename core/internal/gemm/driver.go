@@ -15,6 +15,7 @@ type blocking struct {
 type scratch struct {
 	a, b []float32
 	tile []float32
+	conv []float32 // a 16-bit operand's block widened to float32
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -30,7 +31,7 @@ func roundUp(x, to int) int { return (x + to - 1) / to * to }
 
 // gemmSerial runs the blocked algorithm on one goroutine for the
 // sub-problem C[0:m, 0:n] with kern.
-func gemmSerial(kern *kernel, bl blocking, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func gemmSerial(kern *kernel, bl blocking, m, n, k int, a, b operand, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -53,8 +54,8 @@ func gemmSerial(kern *kernel, bl blocking, transA, transB bool, m, n, k int, a [
 		rows := min(mb, m-i0)
 		for p0 := 0; p0 < k; p0 += kcMax {
 			kc := min(kcMax, k-p0)
-			packA(kern, transA, a, lda, i0, rows, p0, kc, s.a)
-			sweepB(kern, s, s.a, i0, rows, p0, kc, 0, n, nb, transB, b, ldb, c, ldc)
+			a.packA(kern, i0, rows, p0, kc, s.a, &s.conv)
+			sweepB(kern, s, s.a, i0, rows, p0, kc, 0, n, nb, b, c, ldc)
 		}
 	}
 }
@@ -62,12 +63,12 @@ func gemmSerial(kern *kernel, bl blocking, transA, transB bool, m, n, k int, a [
 // sweepB multiplies the packed A block (rows [i0, i0+rows), k steps
 // [p0, p0+kc)) by op(B)'s columns [j0, j1), packing B nb columns at a
 // time into s.b, and writes (p0 == 0) or adds the result into C.
-func sweepB(kern *kernel, s *scratch, ap []float32, i0, rows, p0, kc, j0, j1, nb int, transB bool, b []float32, ldb int, c []float32, ldc int) {
+func sweepB(kern *kernel, s *scratch, ap []float32, i0, rows, p0, kc, j0, j1, nb int, b operand, c []float32, ldc int) {
 	mr, nr := kern.mr, kern.nr
 	acc := p0 > 0
 	for jb := j0; jb < j1; jb += nb {
 		cols := min(nb, j1-jb)
-		packB(kern, transB, b, ldb, p0, kc, jb, cols, s.b)
+		b.packB(kern, p0, kc, jb, cols, s.b, &s.conv)
 		for ir := 0; ir < rows; ir += mr {
 			pa := &ap[ir*kc]
 			h := min(mr, rows-ir)
@@ -100,7 +101,7 @@ func sweepB(kern *kernel, s *scratch, ap []float32, i0, rows, p0, kc, j0, j1, nb
 // packed A block: they pack its panels together, then each sweeps its own
 // stripe of C's columns with its own packed B (kept in its core's L2).
 // Compared with independent stripes this packs A once, not t times.
-func gemmSharedA(kern *kernel, t int, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func gemmSharedA(kern *kernel, t int, m, n, k int, a, b operand, c []float32, ldc int) {
 	bl := kern.block
 	mr, nr := kern.mr, kern.nr
 	kcMax := min(bl.kc, k)
@@ -131,7 +132,8 @@ func gemmSharedA(kern *kernel, t int, transA, transB bool, m, n, k int, a []floa
 			for q0 := 0; q0 < panels; q0 += per {
 				r0 := q0 * mr
 				r1 := min((q0+per)*mr, rows)
-				wg.Go(func() { packA(kern, transA, a, lda, i0+r0, r1-r0, p0, kc, shared.a[r0*kc:]) })
+				w := q0 / per // packing goroutine w widens into its own buffer
+				wg.Go(func() { a.packA(kern, i0+r0, r1-r0, p0, kc, shared.a[r0*kc:], &ss[w].conv) })
 			}
 			wg.Wait()
 			for w := range t {
@@ -140,7 +142,7 @@ func gemmSharedA(kern *kernel, t int, transA, transB bool, m, n, k int, a []floa
 					break
 				}
 				wg.Go(func() {
-					sweepB(kern, ss[w], shared.a, i0, rows, p0, kc, j0, j1, nb, transB, b, ldb, c, ldc)
+					sweepB(kern, ss[w], shared.a, i0, rows, p0, kc, j0, j1, nb, b, c, ldc)
 				})
 			}
 			wg.Wait()

@@ -23,17 +23,23 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 		gemvPath(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
+	gemmBlocked(m, n, k, operand{f: a, ld: lda, trans: transA}, operand{f: b, ld: ldb, trans: transB}, c, ldc)
+}
+
+// gemmBlocked picks the serial or a parallel driver for the blocked
+// algorithm.
+func gemmBlocked(m, n, k int, a, b operand, c []float32, ldc int) {
 	kern := activeKernel()
 	t := Threads()
 	if t == 1 || m*n*k < parallelMin {
-		gemmSerial(kern, kern.block, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+		gemmSerial(kern, kern.block, m, n, k, a, b, c, ldc)
 		return
 	}
 	if n >= m && sharedA {
-		gemmSharedA(kern, t, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+		gemmSharedA(kern, t, m, n, k, a, b, c, ldc)
 		return
 	}
-	gemmParallel(kern, t, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	gemmParallel(kern, t, m, n, k, a, b, c, ldc)
 }
 
 // sharedA selects gemmSharedA for wide problems; benchmarks turn it off
@@ -49,7 +55,7 @@ const parallelMin = 96 * 96 * 96
 // than wide, where each goroutine packs only its own rows of A. Stripes share
 // nothing but the read-only inputs, so no synchronisation is needed
 // beyond the final wait.
-func gemmParallel(kern *kernel, t int, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func gemmParallel(kern *kernel, t int, m, n, k int, a, b operand, c []float32, ldc int) {
 	alongN := n >= m
 	size, unit := m, kern.mr
 	if alongN {
@@ -61,18 +67,10 @@ func gemmParallel(kern *kernel, t int, transA, transB bool, m, n, k int, a []flo
 		hi := min(lo+chunk, size)
 		part := func() {
 			if alongN {
-				bo := lo
-				if transB {
-					bo = lo * ldb
-				}
-				gemmSerial(kern, kern.block, transA, transB, m, hi-lo, k, a, lda, b[bo:], ldb, c[lo:], ldc)
+				gemmSerial(kern, kern.block, m, hi-lo, k, a, b.fromCol(lo), c[lo:], ldc)
 				return
 			}
-			ao := lo * lda
-			if transA {
-				ao = lo
-			}
-			gemmSerial(kern, kern.block, transA, transB, hi-lo, n, k, a[ao:], lda, b, ldb, c[lo*ldc:], ldc)
+			gemmSerial(kern, kern.block, hi-lo, n, k, a.fromRow(lo), b, c[lo*ldc:], ldc)
 		}
 		if hi == size {
 			part()
@@ -83,9 +81,25 @@ func gemmParallel(kern *kernel, t int, transA, transB bool, m, n, k int, a []flo
 	wg.Wait()
 }
 
+// SgemmHalf is Sgemm for float16 or bfloat16 inputs (bit patterns, as
+// core stores them) and a float32 C. Each block of A and B is widened to
+// float32 just before it is packed, so neither matrix is ever converted
+// whole; products and sums are float32, exactly as Sgemm on the widened
+// values.
+func SgemmHalf(h Half, transA, transB bool, m, n, k int, a []uint16, lda int, b []uint16, ldb int, c []float32, ldc int) {
+	if h != F16 && h != BF16 {
+		panic(fmt.Sprintf("gemm: unknown 16-bit format %d", h))
+	}
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	gemmBlocked(m, n, k, operand{h: a, half: h, ld: lda, trans: transA}, operand{h: b, half: h, ld: ldb, trans: transB}, c, ldc)
+}
+
 // checkArgs panics with a precise message when a slice cannot hold the
 // matrix its shape and stride describe.
-func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func checkArgs[T float32 | uint16](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: negative size m=%d n=%d k=%d", m, n, k))
 	}
@@ -97,20 +111,20 @@ func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	if transB {
 		br, bc = n, k
 	}
-	checkMatrix("A", a, ar, ac, lda)
-	checkMatrix("B", b, br, bc, ldb)
-	checkMatrix("C", c, m, n, ldc)
+	checkMatrix("A", len(a), ar, ac, lda)
+	checkMatrix("B", len(b), br, bc, ldb)
+	checkMatrix("C", len(c), m, n, ldc)
 }
 
-func checkMatrix(name string, s []float32, rows, cols, ld int) {
+func checkMatrix(name string, length, rows, cols, ld int) {
 	if rows == 0 || cols == 0 {
 		return
 	}
 	if ld < cols {
 		panic(fmt.Sprintf("gemm: %s is %d×%d but its row stride is %d", name, rows, cols, ld))
 	}
-	if need := (rows-1)*ld + cols; len(s) < need {
-		panic(fmt.Sprintf("gemm: %s is %d×%d with row stride %d and needs %d elements, has %d", name, rows, cols, ld, need, len(s)))
+	if need := (rows-1)*ld + cols; length < need {
+		panic(fmt.Sprintf("gemm: %s is %d×%d with row stride %d and needs %d elements, has %d", name, rows, cols, ld, need, length))
 	}
 }
 

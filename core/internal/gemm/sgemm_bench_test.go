@@ -129,3 +129,32 @@ func BenchmarkSgemmTrans(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSgemmHalf times f16 and bf16 inputs, widened block by block
+// while packing, against the float32 figures of BenchmarkSgemm.
+func BenchmarkSgemmHalf(b *testing.B) {
+	const n = 1024
+	r := rand.New(rand.NewPCG(1, 1))
+	x16 := make([]uint16, n*n)
+	y16 := make([]uint16, n*n)
+	for i := range x16 {
+		x16[i] = uint16(r.Uint32()&0x03ff | 0x3800) // f16 / bf16 values of moderate size
+		y16[i] = uint16(r.Uint32()&0x03ff | 0x3800)
+	}
+	z := make([]float32, n*n)
+	for _, h := range []Half{F16, BF16} {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("h=%d/n=%d/threads=%d", h, n, th), func(b *testing.B) {
+				SetThreads(th)
+				defer SetThreads(0)
+				best := time.Duration(1 << 62)
+				for b.Loop() {
+					t0 := time.Now()
+					SgemmHalf(h, false, false, n, n, n, x16, n, y16, n, z, n)
+					best = min(best, time.Since(t0))
+				}
+				b.ReportMetric(2*float64(n*n*n)/best.Seconds()/1e9, "best-GFLOP/s")
+			})
+		}
+	}
+}

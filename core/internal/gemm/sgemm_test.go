@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/lbrx/lbrx/core/internal/vec"
 	"github.com/stretchr/testify/require"
 )
 
@@ -140,4 +141,61 @@ func TestUseKernel(t *testing.T) {
 	require.NoError(t, UseKernel(""))
 	require.Equal(t, Kernels()[0], KernelName())
 	require.Contains(t, Kernels(), "go")
+}
+
+// TestSgemmHalf checks the 16-bit path against SgemmRef on the widened
+// inputs: widening is exact, so only summation order differs.
+func TestSgemmHalf(t *testing.T) {
+	widen := map[Half]func([]float32, []uint16){F16: vec.F16ToF32Ref, BF16: vec.BF16ToF32Ref}
+	narrow := map[Half]func([]uint16, []float32){F16: vec.F32ToF16Ref, BF16: vec.F32ToBF16Ref}
+	shapes := []problem{
+		{m: 1, n: 1, k: 1}, {m: 15, n: 33, k: 17, pad: 3}, {transA: true, m: 17, n: 31, k: 65, pad: 1},
+		{transB: true, m: 33, n: 65, k: 7, pad: 2}, {transA: true, transB: true, m: 63, n: 15, k: 33},
+		{m: 0, n: 5, k: 3}, {m: 4, n: 4, k: 0}, {m: 1, n: 40, k: 50}, {m: 40, n: 1, k: 50, transA: true},
+	}
+	big := []problem{{m: 200, n: 210, k: 450, pad: 1}, {transA: true, transB: true, m: 230, n: 100, k: 400}}
+	forEachKernel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(9, 9))
+		for _, h := range []Half{F16, BF16} {
+			for _, threads := range []int{1, 2} {
+				SetThreads(threads)
+				list := shapes
+				if !testing.Short() {
+					list = append(list, big...)
+				}
+				for _, p := range list {
+					ar, ac, br, bc := p.m, p.k, p.k, p.n
+					if p.transA {
+						ar, ac = ac, ar
+					}
+					if p.transB {
+						br, bc = bc, br
+					}
+					lda, ldb, ldc := ac+p.pad, bc+p.pad, p.n+p.pad
+					af, bf := randMatrix(r, ar, ac, lda), randMatrix(r, br, bc, ldb)
+					a16, b16 := make([]uint16, len(af)), make([]uint16, len(bf))
+					narrow[h](a16, af)
+					narrow[h](b16, bf)
+					a := make([]float32, len(a16))
+					b := make([]float32, len(b16))
+					widen[h](a, a16)
+					widen[h](b, b16)
+					c := make([]float32, p.m*ldc)
+					want := make([]float32, p.m*ldc)
+					for i := range c {
+						c[i] = float32(math.NaN())
+					}
+					SgemmHalf(h, p.transA, p.transB, p.m, p.n, p.k, a16, lda, b16, ldb, c, ldc)
+					SgemmRef(p.transA, p.transB, p.m, p.n, p.k, a, lda, b, ldb, want, ldc)
+					for i := range p.m {
+						for j := range p.n {
+							require.InDelta(t, want[i*ldc+j], c[i*ldc+j], 1e-6*float64(p.k)+1e-6, "h=%d %v (%d,%d)", h, p, i, j)
+						}
+					}
+				}
+			}
+			SetThreads(0)
+		}
+	})
+	require.Panics(t, func() { SgemmHalf(Half(9), false, false, 1, 1, 1, []uint16{0}, 1, []uint16{0}, 1, []float32{0}, 1) })
 }
