@@ -153,3 +153,77 @@ func axpy(kern *kernel, alpha float32, x, y []float32) {
 		y[i] += alpha * x[i]
 	}
 }
+
+// smallMMax is the largest m that smallM handles: up to here reading the
+// matrix once and reusing its rows from cache beats packing it for the
+// blocked kernel (the batched LLM decode step: a few activations times a
+// weight far larger than cache).
+const smallMMax = 8
+
+// smallM computes C = op(A)·op(B) for 2 <= m <= smallMMax and a float32
+// op(B) whose matrix is read once: with B stored transposed (n×k, the
+// x·Wᵀ layout) each stored row is dotted with every row of A while in
+// cache; otherwise each row of B is added, scaled, into every row of C.
+func smallM(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	kern := activeKernel()
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	// Rows of op(A), contiguous.
+	rows := make([][]float32, m)
+	if transA {
+		// op(A)[i][p] = a[p*lda+i]: gather the few rows once.
+		s.a = grow(s.a, m*k)
+		for i := range m {
+			row := s.a[i*k : (i+1)*k]
+			for p := range row {
+				row[p] = a[p*lda+i]
+			}
+			rows[i] = row
+		}
+	} else {
+		for i := range m {
+			rows[i] = a[i*lda : i*lda+k]
+		}
+	}
+	if transB {
+		parallelFor(n, n*k >= gemvMin, func(lo, hi int) {
+			j := lo
+			if kern.dot4 != nil && k >= kern.vw {
+				body := k &^ (kern.vw - 1)
+				var d [4]float32
+				for ; j+4 <= hi; j += 4 {
+					_ = b[(j+3)*ldb+k-1] // the four rows lie inside b
+					for i, x := range rows {
+						kern.dot4(body, &b[j*ldb], ldb, &x[0], &d)
+						for r := range 4 {
+							v := d[r]
+							br := b[(j+r)*ldb : (j+r)*ldb+k]
+							for p := body; p < k; p++ {
+								v += br[p] * x[p]
+							}
+							c[i*ldc+j+r] = v
+						}
+					}
+				}
+			}
+			for ; j < hi; j++ {
+				br := b[j*ldb : j*ldb+k]
+				for i, x := range rows {
+					c[i*ldc+j] = dot(kern, br, x)
+				}
+			}
+		})
+		return
+	}
+	parallelFor(n, n*k >= gemvMin && n >= 256, func(lo, hi int) {
+		for i := range m {
+			clear(c[i*ldc+lo : i*ldc+hi])
+		}
+		for p := range k {
+			br := b[p*ldb+lo : p*ldb+hi]
+			for i, x := range rows {
+				axpy(kern, x[p], br, c[i*ldc+lo:i*ldc+hi])
+			}
+		}
+	})
+}

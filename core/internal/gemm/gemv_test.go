@@ -26,3 +26,21 @@ func TestGemvShapes(t *testing.T) {
 		}
 	})
 }
+
+// TestSmallM covers the read-once path for 2..8 rows of A against a large
+// op(B), in all four layouts, with B row counts and k not multiples of
+// the vector width or of four, serially and split.
+func TestSmallM(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(7, 8))
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			for _, th := range []int{1, 2} {
+				SetThreads(th)
+				check(t, r, problem{transA: tr[0], transB: tr[1], m: 2, n: 1030, k: 1021, pad: 1})
+				check(t, r, problem{transA: tr[0], transB: tr[1], m: 7, n: 1026, k: 1024})
+				check(t, r, problem{transA: tr[0], transB: tr[1], m: 8, n: 4097, k: 257, pad: 3})
+			}
+			SetThreads(0)
+		}
+	})
+}

@@ -23,6 +23,10 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 		gemvPath(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
+	if k > 0 && m <= smallMMax && n*k >= smallMMin {
+		smallM(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
 	gemmBlocked(m, n, k, operand{f: a, ld: lda, trans: transA}, operand{f: b, ld: ldb, trans: transB}, c, ldc)
 }
 
@@ -45,6 +49,11 @@ func gemmBlocked(m, n, k int, a, b operand, c []float32, ldc int) {
 // sharedA selects gemmSharedA for wide problems; benchmarks turn it off
 // to compare with independent stripes.
 var sharedA = true
+
+// smallMMin is the size of op(B) (elements) from which few-row products
+// take the read-once path: below it B fits in cache and packing it costs
+// little.
+const smallMMin = 1 << 20
 
 // parallelMin is the m·n·k below which one goroutine is faster than
 // handing work to several (start-up and duplicated packing dominate).

@@ -158,3 +158,28 @@ func BenchmarkSgemmHalf(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSmallM times x·Wᵀ with a few rows of x (batched decode) and a
+// 4096×4096 weight, reporting the weight bandwidth.
+func BenchmarkSmallM(b *testing.B) {
+	const n, k = 4096, 4096
+	r := rand.New(rand.NewPCG(1, 1))
+	w := randMatrix(r, n, k, k)
+	for _, m := range []int{1, 2, 4, 8} {
+		x := randMatrix(r, m, k, k)
+		y := make([]float32, m*n)
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("m=%d/threads=%d", m, th), func(b *testing.B) {
+				SetThreads(th)
+				defer SetThreads(0)
+				best := time.Duration(1 << 62)
+				for b.Loop() {
+					t0 := time.Now()
+					Sgemm(false, true, m, n, k, x, k, w, k, y, n)
+					best = min(best, time.Since(t0))
+				}
+				b.ReportMetric(4*float64(n*k)/best.Seconds()/1e9, "best-GB/s")
+			})
+		}
+	}
+}
