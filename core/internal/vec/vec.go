@@ -16,20 +16,37 @@ func checkLen(op string, dst, src int) {
 	}
 }
 
+// impl is one instruction set's assembly bodies; each handles n
+// elements, n a multiple of width.
+type impl struct {
+	name              string
+	width             int
+	exp, silu, gelu   func(n int, dst, src *float32)
+	expSubSum         func(n int, dst, src *float32, m float32) float32
+	max               func(n int, src *float32) float32
+	scale             func(n int, dst *float32, s float32)
+	add, mul          func(n int, dst, a, b *float32)
+	toF16, toBF16     func(n int, dst *uint16, src *float32)
+	fromF16, fromBF16 func(n int, dst *float32, src *uint16)
+}
+
+// active is the assembly in use, nil for the Go references alone.
+var active = bestImpl()
+
 // body returns how many leading elements of an n-element call the
-// assembly handles (a multiple of 16), 0 without AVX-512 or assembly.
+// assembly handles (a multiple of its width), 0 without assembly.
 func body(n int) int {
-	if !useAsm {
+	if active == nil {
 		return 0
 	}
-	return n &^ 15
+	return n &^ (active.width - 1)
 }
 
 // Exp sets dst[i] = e^src[i] (within 2 ulp of ExpRef).
 func Exp(dst, src []float32) {
 	checkLen("Exp", len(dst), len(src))
 	if n := body(len(src)); n > 0 {
-		expAVX512(n, &dst[0], &src[0])
+		active.exp(n, &dst[0], &src[0])
 		dst, src = dst[n:], src[n:]
 	}
 	ExpRef(dst, src)
@@ -39,7 +56,7 @@ func Exp(dst, src []float32) {
 func SiLU(dst, src []float32) {
 	checkLen("SiLU", len(dst), len(src))
 	if n := body(len(src)); n > 0 {
-		siluAVX512(n, &dst[0], &src[0])
+		active.silu(n, &dst[0], &src[0])
 		dst, src = dst[n:], src[n:]
 	}
 	SiLURef(dst, src)
@@ -49,7 +66,7 @@ func SiLU(dst, src []float32) {
 func GELU(dst, src []float32) {
 	checkLen("GELU", len(dst), len(src))
 	if n := body(len(src)); n > 0 {
-		geluAVX512(n, &dst[0], &src[0])
+		active.gelu(n, &dst[0], &src[0])
 		dst, src = dst[n:], src[n:]
 	}
 	GELURef(dst, src)
@@ -64,20 +81,20 @@ func Softmax(dst, src []float32) {
 		SoftmaxRef(dst, src)
 		return
 	}
-	m := maxAVX512(n, &src[0])
+	m := active.max(n, &src[0])
 	for _, x := range src[n:] {
 		if x > m {
 			m = x
 		}
 	}
-	sum := expSubSumAVX512(n, &dst[0], &src[0], m)
+	sum := active.expSubSum(n, &dst[0], &src[0], m)
 	for i := n; i < len(src); i++ {
 		e := expScalar(src[i] - m)
 		dst[i] = e
 		sum += e
 	}
 	inv := 1 / sum
-	scaleAVX512(n, &dst[0], inv)
+	active.scale(n, &dst[0], inv)
 	for i := n; i < len(src); i++ {
 		dst[i] *= inv
 	}
@@ -88,7 +105,7 @@ func Add(dst, a, b []float32) {
 	checkLen("Add", len(dst), len(a))
 	checkLen("Add", len(b), len(a))
 	if n := body(len(a)); n > 0 {
-		addAVX512(n, &dst[0], &a[0], &b[0])
+		active.add(n, &dst[0], &a[0], &b[0])
 		dst, a, b = dst[n:], a[n:], b[n:]
 	}
 	AddRef(dst, a, b)
@@ -99,7 +116,7 @@ func Mul(dst, a, b []float32) {
 	checkLen("Mul", len(dst), len(a))
 	checkLen("Mul", len(b), len(a))
 	if n := body(len(a)); n > 0 {
-		mulAVX512(n, &dst[0], &a[0], &b[0])
+		active.mul(n, &dst[0], &a[0], &b[0])
 		dst, a, b = dst[n:], a[n:], b[n:]
 	}
 	MulRef(dst, a, b)
@@ -110,7 +127,7 @@ func Mul(dst, a, b []float32) {
 func F32ToF16(dst []uint16, src []float32) {
 	checkLen("F32ToF16", len(dst), len(src))
 	if n := body(len(src)); n > 0 {
-		f32ToF16AVX512(n, &dst[0], &src[0])
+		active.toF16(n, &dst[0], &src[0])
 		dst, src = dst[n:], src[n:]
 	}
 	F32ToF16Ref(dst, src)
@@ -120,7 +137,7 @@ func F32ToF16(dst []uint16, src []float32) {
 func F16ToF32(dst []float32, src []uint16) {
 	checkLen("F16ToF32", len(dst), len(src))
 	if n := body(len(src)); n > 0 {
-		f16ToF32AVX512(n, &dst[0], &src[0])
+		active.fromF16(n, &dst[0], &src[0])
 		dst, src = dst[n:], src[n:]
 	}
 	F16ToF32Ref(dst, src)
@@ -131,7 +148,7 @@ func F16ToF32(dst []float32, src []uint16) {
 func F32ToBF16(dst []uint16, src []float32) {
 	checkLen("F32ToBF16", len(dst), len(src))
 	if n := body(len(src)); n > 0 {
-		f32ToBF16AVX512(n, &dst[0], &src[0])
+		active.toBF16(n, &dst[0], &src[0])
 		dst, src = dst[n:], src[n:]
 	}
 	F32ToBF16Ref(dst, src)
@@ -141,7 +158,7 @@ func F32ToBF16(dst []uint16, src []float32) {
 func BF16ToF32(dst []float32, src []uint16) {
 	checkLen("BF16ToF32", len(dst), len(src))
 	if n := body(len(src)); n > 0 {
-		bf16ToF32AVX512(n, &dst[0], &src[0])
+		active.fromBF16(n, &dst[0], &src[0])
 		dst, src = dst[n:], src[n:]
 	}
 	BF16ToF32Ref(dst, src)

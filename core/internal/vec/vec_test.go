@@ -60,20 +60,19 @@ func closeTo(want, got float32, maxUlps int64, abs float64) bool {
 	return want == got || ulps(want, got) <= maxUlps || math.Abs(float64(want-got)) <= abs
 }
 
-// paths runs fn with the assembly bodies on (where available) and off.
+// paths runs fn with each instruction set's assembly this CPU has, then
+// with the Go references alone.
 func paths(t *testing.T, fn func(t *testing.T)) {
 	t.Helper()
-	saved := useAsm
-	defer func() { useAsm = saved }()
-	names := map[bool]string{true: "asm", false: "go"}
-	for _, on := range []bool{saved, false} {
-		if on != saved || !on {
-			useAsm = on
+	saved := active
+	defer func() { active = saved }()
+	for _, im := range append(impls(), nil) {
+		active = im
+		name := "go"
+		if im != nil {
+			name = im.name
 		}
-		t.Run(names[on], fn)
-		if !saved {
-			break
-		}
+		t.Run(name, fn)
 	}
 }
 
@@ -232,11 +231,15 @@ func BenchmarkVec(b *testing.B) {
 		{"F32ToBF16", func() { F32ToBF16(h, src) }},
 		{"F16ToF32", func() { F16ToF32(dst, h) }},
 	} {
-		for _, asm := range []bool{true, false} {
-			b.Run(fmt.Sprintf("%s/asm=%v", c.name, asm && useAsm), func(b *testing.B) {
-				saved := useAsm
-				useAsm = asm && saved
-				defer func() { useAsm = saved }()
+		for _, im := range append(impls(), nil) {
+			name := "go"
+			if im != nil {
+				name = im.name
+			}
+			b.Run(fmt.Sprintf("%s/%s", c.name, name), func(b *testing.B) {
+				saved := active
+				active = im
+				defer func() { active = saved }()
 				for b.Loop() {
 					c.f()
 				}
