@@ -23,6 +23,9 @@ type kernel struct {
 	// dot4, when set, computes four rows' dot products (row stride lda)
 	// with one pass over x; n is a multiple of vw.
 	dot4 func(n int, a *float32, lda int, x *float32, out *[4]float32)
+	// dot4Half is dot4 over float16 (index F16) or bfloat16 (BF16) rows,
+	// widened in registers; nil entries fall back to widening in memory.
+	dot4Half [3]func(n int, a *uint16, lda int, x *float32, out *[4]float32)
 	// tails are cheaper kernels for an edge panel with few real rows,
 	// smallest first: each reads the same mr-row packed panel but computes
 	// and writes only its leading rows (always with acc=false, into the

@@ -34,6 +34,12 @@ func saxpyAVX512(n int, alpha float32, x, y *float32)
 func sdot4AVX512(n int, a *float32, lda int, x *float32, out *[4]float32)
 
 //go:noescape
+func sdot4F16AVX512(n int, a *uint16, lda int, x *float32, out *[4]float32)
+
+//go:noescape
+func sdot4BF16AVX512(n int, a *uint16, lda int, x *float32, out *[4]float32)
+
+//go:noescape
 func sdotAVX2(n int, x, y *float32) float32
 
 //go:noescape
@@ -41,7 +47,8 @@ func saxpyAVX2(n int, alpha float32, x, y *float32)
 
 var (
 	kernelAVX512 = kernel{name: "avx512", mr: 14, nr: 32, run: microAVX512, block: blocking{kc: 384, nb: 320, mb: 4088}, vw: 16, dot: sdotAVX512, axpy: saxpyAVX512, dot4: sdot4AVX512,
-		tails: []tailKernel{{4, microAVX512x4}, {8, microAVX512x8}}}
+		dot4Half: [3]func(int, *uint16, int, *float32, *[4]float32){F16: sdot4F16AVX512, BF16: sdot4BF16AVX512},
+		tails:    []tailKernel{{4, microAVX512x4}, {8, microAVX512x8}}}
 	kernelAVX2 = kernel{name: "avx2", mr: 6, nr: 16, run: microAVX2, block: blocking{kc: 256, nb: 768, mb: 4092}, vw: 8, dot: sdotAVX2, axpy: saxpyAVX2}
 )
 

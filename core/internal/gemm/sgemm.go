@@ -103,6 +103,10 @@ func SgemmHalf(h Half, transA, transB bool, m, n, k int, a []uint16, lda int, b 
 	if m == 0 || n == 0 {
 		return
 	}
+	if k > 0 && (m == 1 || n == 1) {
+		gemvHalf(h, transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
 	gemmBlocked(m, n, k, operand{h: a, half: h, ld: lda, trans: transA}, operand{h: b, half: h, ld: ldb, trans: transB}, c, ldc)
 }
 

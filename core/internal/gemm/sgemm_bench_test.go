@@ -183,3 +183,34 @@ func BenchmarkSmallM(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGemvHalf times the decode step x·Wᵀ with a 4096×4096 f16 or
+// bf16 weight, reporting the weight bandwidth (2 bytes per element).
+func BenchmarkGemvHalf(b *testing.B) {
+	const n, k = 4096, 4096
+	r := rand.New(rand.NewPCG(1, 1))
+	w := make([]uint16, n*k)
+	x := make([]uint16, k)
+	for i := range w {
+		w[i] = uint16(r.Uint32()&0x03ff | 0x3800)
+	}
+	for i := range x {
+		x[i] = uint16(r.Uint32()&0x03ff | 0x3800)
+	}
+	y := make([]float32, n)
+	for _, h := range []Half{F16, BF16} {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("h=%d/threads=%d", h, th), func(b *testing.B) {
+				SetThreads(th)
+				defer SetThreads(0)
+				best := time.Duration(1 << 62)
+				for b.Loop() {
+					t0 := time.Now()
+					SgemmHalf(h, false, true, 1, n, k, x, k, w, k, y, n)
+					best = min(best, time.Since(t0))
+				}
+				b.ReportMetric(2*float64(n*k)/best.Seconds()/1e9, "best-GB/s")
+			})
+		}
+	}
+}

@@ -153,6 +153,16 @@ func TestSgemmHalf(t *testing.T) {
 		{transB: true, m: 33, n: 65, k: 7, pad: 2}, {transA: true, transB: true, m: 63, n: 15, k: 33},
 		{m: 0, n: 5, k: 3}, {m: 4, n: 4, k: 0}, {m: 1, n: 40, k: 50}, {m: 40, n: 1, k: 50, transA: true},
 	}
+	// The matrix-vector path: every layout, lengths off the vector width,
+	// and sizes that split across goroutines.
+	for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+		shapes = append(shapes,
+			problem{transA: tr[0], transB: tr[1], m: 1, n: 37, k: 65, pad: 1},
+			problem{transA: tr[0], transB: tr[1], m: 37, n: 1, k: 65, pad: 2},
+			problem{transA: tr[0], transB: tr[1], m: 1, n: 1, k: 17},
+			problem{transA: tr[0], transB: tr[1], m: 1, n: 1030, k: 300},
+			problem{transA: tr[0], transB: tr[1], m: 1031, n: 1, k: 299, pad: 1})
+	}
 	big := []problem{{m: 200, n: 210, k: 450, pad: 1}, {transA: true, transB: true, m: 230, n: 100, k: 400}}
 	forEachKernel(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(9, 9))

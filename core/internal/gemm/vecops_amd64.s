@@ -246,3 +246,187 @@ d4reduce:
 	VMOVUPS       X0, (AX)
 	VZEROUPPER
 	RET
+
+// func sdot4F16AVX512(n int, a *uint16, lda int, x *float32, out *[4]float32)
+// sdot4AVX512 over float16 rows, widened in registers as they are
+// loaded, so the matrix is read once at two bytes per element.
+TEXT ·sdot4F16AVX512(SB), NOSPLIT, $0-40
+	MOVQ   n+0(FP), CX
+	MOVQ   a+8(FP), SI
+	MOVQ   lda+16(FP), DX
+	SHLQ   $1, DX
+	MOVQ   x+24(FP), DI
+	LEAQ   (SI)(DX*1), R8
+	LEAQ   (SI)(DX*2), R9
+	LEAQ   (R8)(DX*2), R10
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	XORQ   AX, AX
+	CMPQ   CX, $32
+	JLT    d4x16X512
+
+d4x32X512:
+	VMOVUPS     (DI)(AX*4), Z8
+	VMOVUPS     64(DI)(AX*4), Z9
+	VCVTPH2PS (SI)(AX*2), Z10
+	VFMADD231PS Z10, Z8, Z0
+	VCVTPH2PS 32(SI)(AX*2), Z10
+	VFMADD231PS Z10, Z9, Z4
+	VCVTPH2PS (R8)(AX*2), Z10
+	VFMADD231PS Z10, Z8, Z1
+	VCVTPH2PS 32(R8)(AX*2), Z10
+	VFMADD231PS Z10, Z9, Z5
+	VCVTPH2PS (R9)(AX*2), Z10
+	VFMADD231PS Z10, Z8, Z2
+	VCVTPH2PS 32(R9)(AX*2), Z10
+	VFMADD231PS Z10, Z9, Z6
+	VCVTPH2PS (R10)(AX*2), Z10
+	VFMADD231PS Z10, Z8, Z3
+	VCVTPH2PS 32(R10)(AX*2), Z10
+	VFMADD231PS Z10, Z9, Z7
+	ADDQ        $32, AX
+	SUBQ        $32, CX
+	CMPQ        CX, $32
+	JGE         d4x32X512
+
+d4x16X512:
+	TESTQ       CX, CX
+	JZ          d4reduceX512
+	VMOVUPS     (DI)(AX*4), Z8
+	VCVTPH2PS (SI)(AX*2), Z10
+	VFMADD231PS Z10, Z8, Z0
+	VCVTPH2PS (R8)(AX*2), Z10
+	VFMADD231PS Z10, Z8, Z1
+	VCVTPH2PS (R9)(AX*2), Z10
+	VFMADD231PS Z10, Z8, Z2
+	VCVTPH2PS (R10)(AX*2), Z10
+	VFMADD231PS Z10, Z8, Z3
+
+d4reduceX512:
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z7, Z3, Z3
+	// Reduce the four accumulators together: fold halves and interleave
+	// until lane r of X0 holds row r's sum.
+	VEXTRACTF32X8 $1, Z0, Y8
+	VADDPS        Y8, Y0, Y0
+	VEXTRACTF32X8 $1, Z1, Y8
+	VADDPS        Y8, Y1, Y1
+	VEXTRACTF32X8 $1, Z2, Y8
+	VADDPS        Y8, Y2, Y2
+	VEXTRACTF32X8 $1, Z3, Y8
+	VADDPS        Y8, Y3, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	MOVQ          out+32(FP), AX
+	VMOVUPS       X0, (AX)
+	VZEROUPPER
+	RET
+
+// func sdot4BF16AVX512(n int, a *uint16, lda int, x *float32, out *[4]float32)
+// sdot4AVX512 over bfloat16 rows, widened in registers as they are
+// loaded, so the matrix is read once at two bytes per element.
+TEXT ·sdot4BF16AVX512(SB), NOSPLIT, $0-40
+	MOVQ   n+0(FP), CX
+	MOVQ   a+8(FP), SI
+	MOVQ   lda+16(FP), DX
+	SHLQ   $1, DX
+	MOVQ   x+24(FP), DI
+	LEAQ   (SI)(DX*1), R8
+	LEAQ   (SI)(DX*2), R9
+	LEAQ   (R8)(DX*2), R10
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	XORQ   AX, AX
+	CMPQ   CX, $32
+	JLT    d4x16X512
+
+d4x32X512:
+	VMOVUPS     (DI)(AX*4), Z8
+	VMOVUPS     64(DI)(AX*4), Z9
+	VPMOVZXWD (SI)(AX*2), Z10
+	VPSLLD    $16, Z10, Z10
+	VFMADD231PS Z10, Z8, Z0
+	VPMOVZXWD 32(SI)(AX*2), Z10
+	VPSLLD    $16, Z10, Z10
+	VFMADD231PS Z10, Z9, Z4
+	VPMOVZXWD (R8)(AX*2), Z10
+	VPSLLD    $16, Z10, Z10
+	VFMADD231PS Z10, Z8, Z1
+	VPMOVZXWD 32(R8)(AX*2), Z10
+	VPSLLD    $16, Z10, Z10
+	VFMADD231PS Z10, Z9, Z5
+	VPMOVZXWD (R9)(AX*2), Z10
+	VPSLLD    $16, Z10, Z10
+	VFMADD231PS Z10, Z8, Z2
+	VPMOVZXWD 32(R9)(AX*2), Z10
+	VPSLLD    $16, Z10, Z10
+	VFMADD231PS Z10, Z9, Z6
+	VPMOVZXWD (R10)(AX*2), Z10
+	VPSLLD    $16, Z10, Z10
+	VFMADD231PS Z10, Z8, Z3
+	VPMOVZXWD 32(R10)(AX*2), Z10
+	VPSLLD    $16, Z10, Z10
+	VFMADD231PS Z10, Z9, Z7
+	ADDQ        $32, AX
+	SUBQ        $32, CX
+	CMPQ        CX, $32
+	JGE         d4x32X512
+
+d4x16X512:
+	TESTQ       CX, CX
+	JZ          d4reduceX512
+	VMOVUPS     (DI)(AX*4), Z8
+	VPMOVZXWD (SI)(AX*2), Z10
+	VPSLLD    $16, Z10, Z10
+	VFMADD231PS Z10, Z8, Z0
+	VPMOVZXWD (R8)(AX*2), Z10
+	VPSLLD    $16, Z10, Z10
+	VFMADD231PS Z10, Z8, Z1
+	VPMOVZXWD (R9)(AX*2), Z10
+	VPSLLD    $16, Z10, Z10
+	VFMADD231PS Z10, Z8, Z2
+	VPMOVZXWD (R10)(AX*2), Z10
+	VPSLLD    $16, Z10, Z10
+	VFMADD231PS Z10, Z8, Z3
+
+d4reduceX512:
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z7, Z3, Z3
+	// Reduce the four accumulators together: fold halves and interleave
+	// until lane r of X0 holds row r's sum.
+	VEXTRACTF32X8 $1, Z0, Y8
+	VADDPS        Y8, Y0, Y0
+	VEXTRACTF32X8 $1, Z1, Y8
+	VADDPS        Y8, Y1, Y1
+	VEXTRACTF32X8 $1, Z2, Y8
+	VADDPS        Y8, Y2, Y2
+	VEXTRACTF32X8 $1, Z3, Y8
+	VADDPS        Y8, Y3, Y3
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	MOVQ          out+32(FP), AX
+	VMOVUPS       X0, (AX)
+	VZEROUPPER
+	RET
