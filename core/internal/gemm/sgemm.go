@@ -39,16 +39,23 @@ func gemmBlocked(m, n, k int, a, b operand, c []float32, ldc int) {
 		gemmSerial(kern, kern.block, m, n, k, a, b, c, ldc)
 		return
 	}
-	if n >= m && sharedA {
+	if n >= m && (sharedA || m*n*k < sharedAMax) {
 		gemmSharedA(kern, t, m, n, k, a, b, c, ldc)
 		return
 	}
 	gemmParallel(kern, t, m, n, k, a, b, c, ldc)
 }
 
-// sharedA selects gemmSharedA for wide problems; benchmarks turn it off
-// to compare with independent stripes.
-var sharedA = true
+// sharedAMax is the m·n·k up to which wide problems share packed A
+// blocks between goroutines: there packing A t times would cost more than
+// the barriers between blocks; above it independent stripes (no
+// barriers) measure faster (BenchmarkSgemmParallel on Zen 5: 256³ 180 vs
+// 130-155 GFLOP/s shared, 1024³ 192-196 vs 198-208 independent).
+const sharedAMax = 1 << 28
+
+// sharedA forces gemmSharedA for every wide problem; benchmarks turn it
+// off to compare with independent stripes.
+var sharedA = false
 
 // smallMMin is the size of op(B) (elements) from which few-row products
 // take the read-once path: below it B fits in cache and packing it costs

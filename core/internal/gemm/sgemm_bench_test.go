@@ -100,7 +100,7 @@ func BenchmarkSgemmParallel(b *testing.B) {
 		for _, shared := range []bool{true, false} {
 			b.Run(fmt.Sprintf("n=%d/sharedA=%v", n, shared), func(b *testing.B) {
 				sharedA = shared
-				defer func() { sharedA = true }()
+				defer func() { sharedA = false }()
 				benchSgemm(b, "", n, 2)
 			})
 		}
