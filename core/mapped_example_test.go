@@ -3,7 +3,6 @@ package core_test
 import (
 	"encoding/binary"
 	"fmt"
-	"log"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,7 +15,8 @@ import (
 func ExampleOpenFileSource() {
 	dir, err := os.MkdirTemp("", "src")
 	if err != nil {
-		log.Fatal(err)
+		fmt.Println(err)
+		return
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "weights.bin")
@@ -25,17 +25,20 @@ func ExampleOpenFileSource() {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
-		log.Fatal(err)
+		fmt.Println(err)
+		return
 	}
 
 	src, err := core.OpenFileSource(path, core.LoadAuto)
 	if err != nil {
-		log.Fatal(err)
+		fmt.Println(err)
+		return
 	}
 	defer src.Close()
 	a, err := src.Array(core.F32, core.Shape{2, 2}, 0)
 	if err != nil {
-		log.Fatal(err)
+		fmt.Println(err)
+		return
 	}
 	t, _ := core.As[float32](a)
 	v, _ := t.Values()

@@ -8,5 +8,5 @@ func physicalMemory() uint64 {
 	if err := unix.Sysinfo(&si); err != nil {
 		return 0
 	}
-	return uint64(si.Totalram) * uint64(si.Unit)
+	return uint64(si.Totalram) * uint64(si.Unit) //nolint:unconvert // Totalram is uint32 on 32-bit Linux
 }

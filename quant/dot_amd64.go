@@ -12,6 +12,9 @@ import "golang.org/x/sys/cpu"
 func rowDot4AVX2(codes *uint32, xp *float32, scales *float32, blocks, blocksPerGroup int) float32
 
 //go:noescape
+func rowDot4x4AVX2(codes *uint32, xp *float32, stride int, scales *float32, blocks, blocksPerGroup int, out *float32)
+
+//go:noescape
 func rowDot8AVX2(codes *uint32, x *float32, scales *float32, groups, chunks int) float32
 
 var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
@@ -38,6 +41,23 @@ func init() {
 		return sum
 	}
 	permute4 = permute4Blocks
+	rowDot4x4 = func(out *[4]float32, codes []uint32, xp []float32, k, stride int, scales []float32, group int) {
+		blocks := k / 64
+		_ = codes[k/8-1]
+		_ = xp[3*stride+k-1]
+		_ = scales[k/group-1]
+		if blocks > 0 {
+			rowDot4x4AVX2(&codes[0], &xp[0], 4*stride, &scales[0], blocks, group/64, &out[0])
+		} else {
+			*out = [4]float32{}
+		}
+		if t := blocks * 64; t < k {
+			s := scales[k/group-1]
+			for r := range 4 {
+				out[r] += s * dot4(codes[t/8:k/8], xp[r*stride+t:r*stride+k])
+			}
+		}
+	}
 	rowDot8 = func(codes []uint32, x, scales []float32, group int) float32 {
 		_ = codes[len(scales)*group/4-1]
 		_ = x[len(scales)*group-1]

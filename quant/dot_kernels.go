@@ -7,6 +7,10 @@ package quant
 // permute4.
 var rowDot4, rowDot8 func(codes []uint32, x, scales []float32, group int) float32
 
+// rowDot4x4 is rowDot4 over k values for four permuted input rows that
+// start stride values apart at x[0], sharing each block's decoding.
+var rowDot4x4 func(out *[4]float32, codes []uint32, x []float32, k, stride int, scales []float32, group int)
+
 // permute4 reorders x for rowDot4 (identity where there is no kernel).
 var permute4 = func(dst, x []float32) { copy(dst, x) }
 

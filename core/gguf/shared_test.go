@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -174,6 +175,10 @@ func TestLlamaCppExample(t *testing.T) {
 		assert.Zero(t, ti.Offset%32, ti.Name)
 		x, err := Tensor[float32](f, ti.Name)
 		require.NoError(t, err)
+		if runtime.GOOS == "linux" || runtime.GOOS == "darwin" {
+			_, mapped := x.Array().Storage().(*core.Mapped)
+			assert.True(t, mapped, "%s: an aligned F32 tensor is a view of the mapped file", ti.Name)
+		}
 		v, err := x.Values()
 		require.NoError(t, err)
 		assert.Len(t, v, int(ti.NumElements))

@@ -2,7 +2,6 @@ package safetensors_test
 
 import (
 	"fmt"
-	"log"
 	"os"
 	"path/filepath"
 
@@ -15,7 +14,8 @@ import (
 func Example() {
 	dir, err := os.MkdirTemp("", "st")
 	if err != nil {
-		log.Fatal(err)
+		fmt.Println(err)
+		return
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "model.safetensors")
@@ -24,19 +24,23 @@ func Example() {
 	weight, _ := core.FromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
 	bias, _ := core.FromSlice([]core.BFloat16{core.BFloat16FromFloat32(0.5)}, 1)
 	if err := w.Add("layer.weight", weight.Array()); err != nil {
-		log.Fatal(err)
+		fmt.Println(err)
+		return
 	}
 	if err := w.Add("layer.bias", bias.Array()); err != nil {
-		log.Fatal(err)
+		fmt.Println(err)
+		return
 	}
 	w.SetMetadata(map[string]string{"format": "pt"})
 	if err := w.WriteFile(path); err != nil {
-		log.Fatal(err)
+		fmt.Println(err)
+		return
 	}
 
 	f, err := safetensors.Open(path)
 	if err != nil {
-		log.Fatal(err)
+		fmt.Println(err)
+		return
 	}
 	defer f.Close()
 	for _, name := range f.Names() {
@@ -45,7 +49,8 @@ func Example() {
 	}
 	t, err := safetensors.Tensor[float32](f, "layer.weight")
 	if err != nil {
-		log.Fatal(err)
+		fmt.Println(err)
+		return
 	}
 	row, _ := t.Index(0, 1)
 	v, _ := row.Values()

@@ -102,7 +102,7 @@ func demoPipeline(x, w, b *core.Tensor[float32]) (y, act, sm *core.Tensor[float3
 
 func demo(dev core.Device, n, reps int) (demoResult, error) {
 	var res demoResult
-	rng := rand.New(rand.NewPCG(1, 2))
+	rng := rand.New(rand.NewPCG(1, 2)) //nolint:gosec // G404: reproducible demo data, not a secret
 	randTensor := func(shape ...int) (*core.Tensor[float32], error) {
 		v := make([]float32, core.Shape(shape).NumElements())
 		for i := range v {

@@ -10,16 +10,15 @@ require (
 	github.com/lbrx/lbrx/cuda v0.0.0-00010101000000-000000000000
 	github.com/lbrx/lbrx/metal v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
+	github.com/x448/float16 v0.8.4
 )
 
-require github.com/ebitengine/purego v0.11.3 // indirect
-
 require (
+	github.com/ebitengine/purego v0.11.3 // indirect
 	github.com/lbrx/lbrx/quant v0.0.0-00010101000000-000000000000
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/schollz/progressbar/v3 v3.19.1
-	github.com/x448/float16 v0.8.4 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/term v0.44.0 // indirect
