@@ -12,6 +12,7 @@ import (
 	"github.com/lbrx/lbrx/core"
 	_ "github.com/lbrx/lbrx/cuda"  // registers the CUDA devices
 	_ "github.com/lbrx/lbrx/metal" // registers the Metal device
+	"github.com/lbrx/lbrx/quant"   // also registers the CPU quantized matmul
 )
 
 // parityCase is one op run on the CPU and on a device with the same inputs.
@@ -137,6 +138,33 @@ func parityCases() []parityCase {
 			op:     func(in []*core.Array) (*core.Array, error) { return core.ConcatOp(1, in[0], in[1]) },
 		},
 	)
+	for _, q := range []struct {
+		name     string
+		quantize func(w *core.Array) (*core.Array, error)
+	}{
+		{"affine4-g64", func(w *core.Array) (*core.Array, error) { return quant.Quantize(w, 4, 64) }},
+		{"affine8-g32", func(w *core.Array) (*core.Array, error) { return quant.Quantize(w, 8, 32) }},
+		{"q8_0", func(w *core.Array) (*core.Array, error) { return quant.QuantizeBlocks(w, core.SchemeQ8_0) }},
+		{"q4_0", func(w *core.Array) (*core.Array, error) { return quant.QuantizeBlocks(w, core.SchemeQ4_0) }},
+	} {
+		for _, m := range []int{1, 5} {
+			cases = append(cases, parityCase{
+				name: fmt.Sprintf("quantized_matmul/%s/m%d", q.name, m), tol: 1e-4,
+				inputs: func(r *rand.Rand) ([]*core.Array, error) {
+					in, err := inputsOf(core.F32, []int{m, 256}, []int{67, 256})(r)
+					if err != nil {
+						return nil, err
+					}
+					w, err := q.quantize(in[1])
+					if err != nil {
+						return nil, err
+					}
+					return []*core.Array{in[0], w}, nil
+				},
+				op: func(in []*core.Array) (*core.Array, error) { return core.QuantizedMatMulOp(in[0], in[1]) },
+			})
+		}
+	}
 	return cases
 }
 

@@ -73,6 +73,11 @@ func planOp(op *core.Op, simd bool) ([]dispatch, error) {
 		return planRows(op, "softmax")
 	case op.Name == "matmul":
 		return planMatmul(op, simd)
+	case op.Name == "quantized_matmul":
+		if err := checkInputs(op, 2); err != nil {
+			return nil, err
+		}
+		return planQuantMatmul(op.Inputs[0], op.Inputs[1], op.Out)
 	}
 	return nil, unsupportedf("no kernel for op %s", op.Name)
 }

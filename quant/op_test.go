@@ -1,0 +1,51 @@
+package quant
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lbrx/lbrx/core"
+)
+
+// core.QuantizedMatMulOp runs this module's kernel on the CPU, keeps x's
+// dtype and batch shape, and matches MatMul.
+func TestCoreQuantizedMatMulOpUsesThisKernel(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	wv := make([]float32, 48*64)
+	for i := range wv {
+		wv[i] = r.Float32()*2 - 1
+	}
+	wt, err := core.FromSlice(wv, 48, 64)
+	require.NoError(t, err)
+	w, err := Quantize(wt.Array(), 4, 32)
+	require.NoError(t, err)
+	xv := make([]float32, 2*3*64)
+	for i := range xv {
+		xv[i] = r.Float32()*2 - 1
+	}
+	x, err := core.FromSlice(xv, 2, 3, 64)
+	require.NoError(t, err)
+
+	y, err := core.QuantizedMatMulOp(x.Array(), w)
+	require.NoError(t, err)
+	assert.Equal(t, core.Shape{2, 3, 48}, y.Shape())
+	want, err := MatMul(x.Array(), w)
+	require.NoError(t, err)
+	yb, err := y.Bytes()
+	require.NoError(t, err)
+	wb, err := want.Bytes()
+	require.NoError(t, err)
+	assert.Equal(t, wb, yb)
+
+	xh, err := core.CastOp(x.Array(), core.BF16)
+	require.NoError(t, err)
+	yh, err := core.QuantizedMatMulOp(xh, w)
+	require.NoError(t, err)
+	assert.Equal(t, core.BF16, yh.DType())
+
+	_, err = core.QuantizedMatMulOp(wt.Array(), wt.Array())
+	require.ErrorContains(t, err, "no quantization info")
+}
