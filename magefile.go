@@ -59,8 +59,8 @@ func inDir(dir string, env map[string]string, cmd string, args ...string) error 
 	return c.Run()
 }
 
-// Test runs every module's tests (core also under the race detector, which
-// enables checkptr).
+// Test runs every module's tests, core and quant again with the noasm tag,
+// and core under the race detector (which enables checkptr).
 func Test() error {
 	mods, err := modules()
 	if err != nil {
@@ -72,6 +72,13 @@ func Test() error {
 		}
 		if err := inDir(m, nil, "go", "test", "-count=1", "./..."); err != nil {
 			return fmt.Errorf("tests of %s: %w", m, err)
+		}
+	}
+	// The portable Go kernels behind the assembly, exactly as a build with
+	// the noasm tag (or an unsupported GOARCH) gets them.
+	for _, m := range []string{"core", "quant"} {
+		if err := inDir(m, nil, "go", "test", "-count=1", "-tags", "noasm", "./..."); err != nil {
+			return fmt.Errorf("noasm tests of %s: %w", m, err)
 		}
 	}
 	return inDir("core", map[string]string{"CGO_ENABLED": "1"}, "go", "test", "-count=1", "-race", "-short", "./...")

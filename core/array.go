@@ -42,7 +42,11 @@ func Empty(dev Device, dtype DType, shape Shape) (*Array, error) {
 	if !dtype.Valid() {
 		return nil, fmt.Errorf("empty: invalid dtype %v", dtype)
 	}
-	st, err := dev.Alloc(shape.NumElements() * dtype.Size())
+	size, err := byteSize(dtype, shape)
+	if err != nil {
+		return nil, fmt.Errorf("empty: %w", err)
+	}
+	st, err := dev.Alloc(size)
 	if err != nil {
 		return nil, fmt.Errorf("allocate %v %v on %s: %w", dtype, shape, dev.Name(), err)
 	}

@@ -30,6 +30,9 @@ func (cpuDevice) Alloc(n int) (Storage, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("cpu: negative allocation %d", n)
 	}
+	if err := checkHostAlloc(n); err != nil {
+		return nil, fmt.Errorf("cpu: %w", err)
+	}
 	return NewHeap(n), nil
 }
 

@@ -21,6 +21,19 @@
 // An op a device has no kernel for runs on the CPU through core and is
 // counted (Fallbacks).
 //
+// # Ops
+//
+// Typed generic functions (Add, MatMul, Softmax, Sum, Cast, ...) validate
+// their operands (one dtype, one device, shapes that broadcast, axes in
+// range), allocate the result on the operands' device and hand an Op to
+// Run, which executes the device's kernel or falls back to the portable
+// CPU kernel. Type-erased counterparts on *Array (BinaryOp, UnaryOp,
+// WhereOp, ReduceOp, VarianceOp, ArgMaxOp, SoftmaxOp, MatMulOp, ConcatOp,
+// GatherOp, CastOp) serve tools and backends. The Op type documents the
+// contract each kernel relies on. Integer division by zero gives 0 rather
+// than an error or a panic; ops without meaning for a dtype (exp of an
+// integer, arithmetic on bool) are errors naming the op and the dtype.
+//
 // # Errors
 //
 // Everything fed by the outside world (files, user-given shapes and axes,

@@ -18,7 +18,7 @@ type FileReader struct {
 
 // OpenFileReader opens path for positioned reads.
 func OpenFileReader(path string) (*FileReader, error) {
-	f, err := os.Open(path)
+	f, err := os.Open(path) //nolint:gosec // opening the caller's model file is the point
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (r *FileReader) Array(dtype DType, shape Shape, off int64) (*Array, error) 
 		return nil, err
 	}
 	h := NewHeap(n)
-	if _, err := r.f.ReadAt(h.Bytes(), off); err != nil && !(err == io.EOF && n == 0) {
+	if _, err := r.f.ReadAt(h.Bytes(), off); err != nil && (err != io.EOF || n != 0) {
 		return nil, fmt.Errorf("read %d bytes at %d of %s: %w", n, off, r.Path(), err)
 	}
 	return NewArray(dtype, shape, h, 0)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"unsafe"
 )
 
@@ -97,6 +98,7 @@ func ArrayAt(st HostStorage, dtype DType, shape Shape, byteOff int) (*Array, err
 	}
 	h := NewHeap(n)
 	copy(h.Bytes(), b[byteOff:byteOff+n])
+	runtime.KeepAlive(st) // b may point into a mapping st owns
 	return NewArray(dtype, shape, h, 0)
 }
 

@@ -46,7 +46,7 @@ type mapRegion struct {
 // data. On systems without mmap it returns an error wrapping
 // ErrMmapUnsupported.
 func MapFile(path string) (*Mapped, error) {
-	f, err := os.Open(path)
+	f, err := os.Open(path) //nolint:gosec // mapping the caller's model file is the point
 	if err != nil {
 		return nil, err
 	}
@@ -64,11 +64,17 @@ func MapFile(path string) (*Mapped, error) {
 		return nil, fmt.Errorf("map %s: %w", path, err)
 	}
 	m := &Mapped{path: path, size: int(size), region: &mapRegion{data: data}}
-	runtime.AddCleanup(m, func(r *mapRegion) { _ = r.unmap() }, m.region)
+	runtime.AddCleanup(m, func(r *mapRegion) {
+		_ = r.unmap()
+		unmapped.Add(1)
+	}, m.region)
 	return m, nil
 }
 
 const maxInt = int(^uint(0) >> 1)
+
+// unmapped counts mappings released by the cleanup (tests watch it).
+var unmapped atomic.Int64
 
 // Device returns the CPU: mapped memory is host memory.
 func (m *Mapped) Device() Device { return CPU() }

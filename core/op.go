@@ -9,9 +9,47 @@ import (
 // contiguous output on the same device, and the op's parameters. It is the
 // small interface between core's public functions and the kernels of every
 // backend, the CPU included.
+//
+// The public functions validate everything before building an Op, so a
+// kernel may rely on the conventions below; the names are the contract with
+// the device backends. In every op Out is contiguous and freshly allocated
+// on the inputs' device (kernels write every element and must not rely on
+// its contents), and inputs may be arbitrary strided views (permuted,
+// sliced with a step, offset, broadcast with stride 0).
+//
+//	Name                    Inputs                        Out                    Axes / Param
+//	add sub mul div         a, b: same dtype, broadcast   that dtype             -
+//	maximum minimum pow       to Out's shape
+//	neg abs exp log sqrt    x                             x's shape and dtype    -
+//	rsqrt sin cos tanh
+//	sigmoid relu gelu
+//	gelu_tanh silu
+//	eq ne lt le gt ge       a, b: same dtype, broadcast   BOOL                   -
+//	where                   cond (BOOL), a, b: broadcast  a's dtype              -
+//	sum mean max min        x                             keepdims shape:        Axes: reduced axes,
+//	                                                      reduced axes size 1     sorted, normalised
+//	var                     x                             keepdims shape         Axes as above; Param = ddof
+//	argmax                  x                             keepdims shape, I64    Axes: exactly one axis
+//	softmax log_softmax     x (float)                     x's shape and dtype    Axes: exactly one axis
+//	matmul                  a [..., M, K], b [..., K, N]  [..., M, N]            -
+//	                          batch axes broadcast to Out's
+//	concat                  x1..xn: same dtype, equal     the concatenation      Axes: the one axis
+//	                          except along the axis
+//	gather                  x, idx (I32 or I64)           x.shape[:ax] +         Axes: the one axis ax;
+//	                                                      idx.shape +            the kernel checks every
+//	                                                      x.shape[ax+1:]         index is in [0, n)
+//	cast                    x                             x's shape, target      -
+//	                                                      dtype
+//	copy                    x                             x's shape and dtype    -
+//
+// Integer semantics shared by all backends: add/sub/mul/sum/matmul wrap;
+// div truncates toward zero and x/0 = 0; integer pow with a negative
+// exponent is 0 unless |x| = 1. f16/bf16 compute in float32 and round once.
+// The per-family files (ops_binary.go, ops_reduce.go, ops_cast.go, ...)
+// document the remaining edge cases (NaN handling, empty reductions, cast
+// saturation).
 type Op struct {
-	// Name identifies the kernel: "add", "exp", "sum", "matmul", "copy", ...
-	// (see the OpName constants).
+	// Name identifies the kernel; see the table above.
 	Name string
 	// Inputs are the operands, already broadcast to a common shape where
 	// the op broadcasts (strides 0 on broadcast dimensions).

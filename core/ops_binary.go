@@ -171,7 +171,7 @@ func binaryFloat[C floatC](name string) func(o, a, b []C) {
 		return func(o, a, b []C) {
 			for i := range o {
 				x, y := a[i], b[i]
-				if x > y || x != x {
+				if x > y || isNaN(x) {
 					o[i] = x
 				} else {
 					o[i] = y
@@ -182,7 +182,7 @@ func binaryFloat[C floatC](name string) func(o, a, b []C) {
 		return func(o, a, b []C) {
 			for i := range o {
 				x, y := a[i], b[i]
-				if x < y || x != x {
+				if x < y || isNaN(x) {
 					o[i] = x
 				} else {
 					o[i] = y

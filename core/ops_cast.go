@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/x448/float16"
 )
@@ -155,6 +156,29 @@ func f32RoundOdd(f float64) float32 {
 	return math.Float32frombits(math.Float32bits(r) | 1)
 }
 
+// i64RoundOdd is f32RoundOdd for integers: beyond 2^53 a float64 detour
+// would round once already, so the 24 leading bits are taken directly and
+// every dropped bit folds into the lowest one.
+func i64RoundOdd(v int64) float32 {
+	u := uint64(v)
+	if v < 0 {
+		u = -u // two's complement magnitude; MinInt64 stays 2^63 as unsigned
+	}
+	shift := bits.Len64(u) - 24
+	if shift <= 0 {
+		return float32(v) // fits in 24 bits: exact
+	}
+	mant := u >> shift
+	if u&(1<<shift-1) != 0 {
+		mant |= 1
+	}
+	f := float32(math.Ldexp(float64(mant), shift))
+	if v < 0 {
+		f = -f
+	}
+	return f
+}
+
 type floatLoad func(off, stride int, v []float64)
 
 func loadFloats(x *Array) (floatLoad, error) {
@@ -232,7 +256,7 @@ func satF2I[D int8 | uint8 | int16 | int32 | int64 | uint32](lo, hi D) func(floa
 	flo, fhi := float64(lo), float64(hi)+1
 	return func(f float64) D {
 		switch {
-		case f != f:
+		case math.IsNaN(f):
 			return 0
 		case f < flo:
 			return lo
@@ -282,9 +306,9 @@ func storeInts(out *Array) (intStore, error) {
 	case F64:
 		return storeVia(out, func(v int64) float64 { return float64(v) })
 	case F16:
-		return storeVia(out, func(v int64) Float16 { return float16.Fromfloat32(f32RoundOdd(float64(v))) })
+		return storeVia(out, func(v int64) Float16 { return float16.Fromfloat32(i64RoundOdd(v)) })
 	case BF16:
-		return storeVia(out, func(v int64) BFloat16 { return BFloat16FromFloat32(f32RoundOdd(float64(v))) })
+		return storeVia(out, func(v int64) BFloat16 { return BFloat16FromFloat32(i64RoundOdd(v)) })
 	case I8:
 		return storeVia(out, func(v int64) int8 { return int8(v) })
 	case U8:

@@ -210,7 +210,7 @@ func refUnary(name string, x float64) float64 {
 	case "gelu":
 		return x * 0.5 * math.Erfc(-x/math.Sqrt2)
 	case "gelu_tanh":
-		return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*math.Pow(x, 3))))
+		return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
 	case "silu":
 		return x * sig(x)
 	}

@@ -37,7 +37,7 @@ func GatherOp(x *Array, axis int, idx *Array) (*Array, error) {
 		return nil, err
 	}
 	shape := slices.Concat(x.shape[:ax], idx.shape, x.shape[ax+1:])
-	if err := Shape(shape).Validate(); err != nil {
+	if err := shape.Validate(); err != nil {
 		return nil, fmt.Errorf("gather: %w", err)
 	}
 	out, err := Empty(dev, x.dtype, shape)

@@ -170,7 +170,7 @@ func makeView[T Element](t *testing.T, vals []T, shape Shape, kind string) *Tens
 		big[0]++
 		row := n / max(shape[0], 1)
 		if shape[0] == 0 {
-			row = Shape(shape[1:]).NumElements()
+			row = shape[1:].NumElements()
 		}
 		base := make([]T, big.NumElements())
 		copy(base[row:], vals)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"math"
 	"unsafe"
 
 	"github.com/x448/float16"
@@ -100,6 +101,10 @@ func alignedOp(op *Op) (*Op, error) {
 type geom struct {
 	dims    []int   // outer..inner sizes after merging; len >= 1
 	strides [][]int // per operand, aligned with dims
+	// scratch for each, reused so that a reduction walking one block per
+	// output element does not allocate per element; each is therefore
+	// not reentrant for one geom.
+	offs, run, st, idx []int
 }
 
 func newGeom(shape Shape, strides ...[]int) *geom {
@@ -154,17 +159,20 @@ func (g *geom) each(base []int, f func(offs []int, n int, st []int)) {
 	k := len(g.strides)
 	last := len(g.dims) - 1
 	n := g.dims[last]
-	st := make([]int, k)
+	if g.st == nil {
+		g.offs, g.run, g.st, g.idx = make([]int, k), make([]int, k), make([]int, k), make([]int, last)
+	}
+	st, offs, run, idx := g.st, g.offs, g.run, g.idx
 	for i := range k {
 		st[i] = g.strides[i][last]
 	}
-	offs := append([]int(nil), base...)
+	copy(offs, base)
+	clear(idx)
 	if last == 0 {
-		f(offs, n, st)
+		copy(run, offs)
+		f(run, n, st)
 		return
 	}
-	run := make([]int, k)
-	idx := make([]int, last)
 	for {
 		copy(run, offs)
 		f(run, n, st)
@@ -356,3 +364,6 @@ func computeType(d DType) DType {
 	}
 	return d
 }
+
+// isNaN reports whether x is a NaN; always false for integers.
+func isNaN[C number](x C) bool { return math.IsNaN(float64(x)) }

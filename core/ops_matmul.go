@@ -97,6 +97,10 @@ func MatMul[T Numeric](a, b *Tensor[T]) (*Tensor[T], error) {
 // calling Sgemm; tests use it to prove that transposed views go in place.
 var sgemmPacks atomic.Int64
 
+// sgemmCalls counts Sgemm invocations; tests use it to check that a batch
+// sharing one right-hand matrix is folded into a single call.
+var sgemmCalls atomic.Int64
+
 // matView is one matrix of a batch: element (i, j) is at off+i*rs+j*cs.
 type matView struct {
 	off, rows, cols, rs, cs int
@@ -245,7 +249,7 @@ func matmulSgemm(op *Op) error {
 	}
 	if folded, ok := foldBatch(op); ok {
 		op = folded
-		a, out = op.Inputs[0], op.Out
+		a = op.Inputs[0]
 		m = a.shape[len(a.shape)-2]
 		if cbuf != nil {
 			cbuf = make([]float32, m*n)
@@ -265,6 +269,7 @@ func matmulSgemm(op *Op) error {
 		}
 		as, ta, lda := gemmOperand(am, da, ra, packA)
 		bs, tb, ldb := gemmOperand(bm, db, rb, packB)
+		sgemmCalls.Add(1)
 		if dout != nil {
 			gemm.Sgemm(ta, tb, m, n, k, as, lda, bs, ldb, dout[oo:], n)
 			return

@@ -241,3 +241,46 @@ func TestMatMulErrors(t *testing.T) {
 	_, err = MatMulOp(a.Array(), e.Array())
 	require.ErrorContains(t, err, "dtypes differ")
 }
+
+func TestMatMulFoldsSharedWeightBatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 12))
+	av := randValues[float32](r, 2*3*4, -1, 1)
+	bv := randValues[float32](r, 4*5, -1, 1)
+	a, err := FromSlice(av, 2, 3, 4)
+	require.NoError(t, err)
+	b, err := FromSlice(bv, 4, 5)
+	require.NoError(t, err)
+	calls := sgemmCalls.Load()
+	got, err := MatMul(a, b)
+	require.NoError(t, err)
+	assert.Equal(t, calls+1, sgemmCalls.Load(), "[2,3,4] x [4,5] is one [6,4] x [4,5] product")
+	want, _, _ := refMatMul(f64s(av), f64s(bv), Shape{2, 3, 4}, Shape{4, 5})
+	assertClose(t, want, valuesF64(t, got), 1e-5, "folded batch")
+
+	// The other way round the batch cannot fold: one call per entry.
+	bb, err := FromSlice(randValues[float32](r, 2*4*5, -1, 1), 2, 4, 5)
+	require.NoError(t, err)
+	a2, err := FromSlice(av[:12], 3, 4)
+	require.NoError(t, err)
+	calls = sgemmCalls.Load()
+	_, err = MatMul(a2, bb)
+	require.NoError(t, err)
+	assert.Equal(t, calls+2, sgemmCalls.Load())
+}
+
+func TestMatMulBroadcastRowsInsideMatrix(t *testing.T) {
+	// b's rows are one row repeated (stride 0): BLAS cannot take a zero
+	// leading dimension, so the kernel packs it.
+	row, err := FromSlice([]float32{1, 2, 3}, 1, 3)
+	require.NoError(t, err)
+	b, err := row.BroadcastTo(4, 3)
+	require.NoError(t, err)
+	a, err := FromSlice(arange(8), 2, 4)
+	require.NoError(t, err)
+	got, err := MatMul(a, b)
+	require.NoError(t, err)
+	v, err := got.Values()
+	require.NoError(t, err)
+	// row sums of a are 6 and 22
+	assert.Equal(t, []float32{6, 12, 18, 22, 44, 66}, v)
+}

@@ -212,31 +212,120 @@ func cpuReduce(op *Op) error {
 	}
 	switch computeType(d) {
 	case F32:
-		return reduceKernel(op, foldFloat[float32](op))
+		return reduceKernel[float32](op)
 	case F64:
-		return reduceKernel(op, foldFloat[float64](op))
+		return reduceKernel[float64](op)
 	case I8:
-		return reduceKernel(op, foldInt[int8](op.Name))
+		return reduceKernel[int8](op)
 	case U8:
-		return reduceKernel(op, foldInt[uint8](op.Name))
+		return reduceKernel[uint8](op)
 	case I16:
-		return reduceKernel(op, foldInt[int16](op.Name))
+		return reduceKernel[int16](op)
 	case I32:
-		return reduceKernel(op, foldInt[int32](op.Name))
+		return reduceKernel[int32](op)
 	case I64:
-		return reduceKernel(op, foldInt[int64](op.Name))
+		return reduceKernel[int64](op)
 	case U32:
-		return reduceKernel(op, foldInt[uint32](op.Name))
+		return reduceKernel[uint32](op)
 	}
 	return unsupported(op.Name, d)
 }
 
-// chunksFn feeds every value of one reduced block to f, in contiguous
-// chunks, in row-major order.
-type chunksFn[C number] func(f func([]C))
+// reducer accumulates one reduced block, chunk by chunk. Its state lives
+// in a struct rather than in closures so that reducing many small blocks
+// does not allocate per output element.
+type reducer[C number] struct {
+	name    string
+	isFloat bool
+	ddof    float64
+	pass    int     // var reads each block twice: mean, then squares
+	fsum    float64 // float sums (and the squares of var's second pass)
+	isum    C       // integer sums, wrapping like the type
+	mean    float64
+	m       C // max/min so far
+	first   bool
+}
 
-// reduceKernel computes fold over each reduced block and stores it in Out.
-func reduceKernel[C number](op *Op, fold func(chunks chunksFn[C], count int) C) error {
+func (r *reducer[C]) reset() {
+	r.pass, r.fsum, r.isum, r.first = 0, 0, 0, true
+}
+
+func (r *reducer[C]) add(v []C) {
+	switch r.name {
+	case "sum", "mean":
+		if r.isFloat {
+			for _, x := range v {
+				r.fsum += float64(x)
+			}
+			return
+		}
+		for _, x := range v {
+			r.isum += x
+		}
+	case "var":
+		if r.pass == 0 {
+			for _, x := range v {
+				r.fsum += float64(x)
+			}
+			return
+		}
+		for _, x := range v {
+			d := float64(x) - r.mean
+			r.fsum += d * d
+		}
+	case "max":
+		for _, x := range v {
+			switch {
+			case isNaN(r.m) && !r.first: // a NaN found earlier sticks
+			case r.first || isNaN(x) || x > r.m:
+				r.m = x
+			}
+			r.first = false
+		}
+	case "min":
+		for _, x := range v {
+			switch {
+			case isNaN(r.m) && !r.first:
+			case r.first || isNaN(x) || x < r.m:
+				r.m = x
+			}
+			r.first = false
+		}
+	}
+}
+
+// needsPass reports whether another pass over the block is needed, and
+// prepares it.
+func (r *reducer[C]) needsPass(count int) bool {
+	if r.name != "var" || r.pass > 0 {
+		return false
+	}
+	r.mean = r.fsum / float64(count)
+	r.pass, r.fsum = 1, 0
+	return float64(count)-r.ddof > 0
+}
+
+func (r *reducer[C]) result(count int) C {
+	switch r.name {
+	case "sum":
+		if r.isFloat {
+			return C(r.fsum)
+		}
+		return r.isum
+	case "mean":
+		return C(r.fsum / float64(count))
+	case "var":
+		den := float64(count) - r.ddof
+		if den <= 0 {
+			return C(math.NaN())
+		}
+		return C(r.fsum / den)
+	}
+	return r.m
+}
+
+// reduceKernel reduces each block of Inputs[0] into one element of Out.
+func reduceKernel[C number](op *Op) error {
 	x := op.Inputs[0]
 	rx, err := reader[C](x)
 	if err != nil {
@@ -250,108 +339,28 @@ func reduceKernel[C number](op *Op, fold func(chunks chunksFn[C], count int) C) 
 	if count == 0 && op.Out.NumElements() > 0 && (op.Name == "max" || op.Name == "min") {
 		return fmt.Errorf("%s %v: reduction of an empty axis has no result", op.Name, x.shape)
 	}
+	r := &reducer[C]{name: op.Name, isFloat: x.dtype.IsFloat(), ddof: op.Param}
 	buf, one := make([]C, chunkLen), make([]C, 1)
 	base := []int{0}
-	chunks := func(f func([]C)) {
-		inner.each(base, func(io []int, m int, ist []int) {
-			for j := 0; j < m; j += chunkLen {
-				f(rx(io[0]+j*ist[0], ist[0], min(chunkLen, m-j), buf))
-			}
-		})
+	feed := func(io []int, m int, ist []int) {
+		for j := 0; j < m; j += chunkLen {
+			r.add(rx(io[0]+j*ist[0], ist[0], min(chunkLen, m-j), buf))
+		}
 	}
 	outer.each([]int{op.Out.offset, x.offset}, func(offs []int, n int, st []int) {
 		for t := range n {
 			base[0] = offs[1] + t*st[1]
+			r.reset()
+			inner.each(base, feed)
+			if r.needsPass(count) {
+				inner.each(base, feed)
+			}
 			o := offs[0] + t*st[0]
 			dst := get(o, 1, 1, one)
-			dst[0] = fold(chunks, count)
+			dst[0] = r.result(count)
 			put(o, 1, dst)
 		}
 	})
-	return nil
-}
-
-func foldFloat[C floatC](op *Op) func(chunks chunksFn[C], count int) C {
-	sum := func(chunks chunksFn[C]) float64 {
-		var s float64
-		chunks(func(v []C) {
-			for _, x := range v {
-				s += float64(x)
-			}
-		})
-		return s
-	}
-	switch op.Name {
-	case "sum":
-		return func(chunks chunksFn[C], _ int) C { return C(sum(chunks)) }
-	case "mean":
-		return func(chunks chunksFn[C], count int) C { return C(sum(chunks) / float64(count)) }
-	case "var":
-		ddof := op.Param
-		return func(chunks chunksFn[C], count int) C {
-			den := float64(count) - ddof
-			if den <= 0 {
-				return C(math.NaN())
-			}
-			mean := sum(chunks) / float64(count)
-			var ss float64
-			chunks(func(v []C) {
-				for _, x := range v {
-					d := float64(x) - mean
-					ss += d * d
-				}
-			})
-			return C(ss / den)
-		}
-	case "max", "min":
-		isMax := op.Name == "max"
-		return func(chunks chunksFn[C], _ int) C {
-			var m C
-			first := true
-			chunks(func(v []C) {
-				for _, x := range v {
-					switch {
-					case m != m: // NaN already found: it sticks
-					case first || x != x || (isMax && x > m) || (!isMax && x < m):
-						m = x
-					}
-					first = false
-				}
-			})
-			return m
-		}
-	}
-	return nil
-}
-
-func foldInt[C intC](name string) func(chunks chunksFn[C], count int) C {
-	switch name {
-	case "sum":
-		return func(chunks chunksFn[C], _ int) C {
-			var s C
-			chunks(func(v []C) {
-				for _, x := range v {
-					s += x
-				}
-			})
-			return s
-		}
-	case "max", "min":
-		isMax := name == "max"
-		return func(chunks chunksFn[C], _ int) C {
-			var m C
-			first := true
-			chunks(func(v []C) {
-				for _, x := range v {
-					if first || (isMax && x > m) || (!isMax && x < m) {
-						m = x
-					}
-					first = false
-				}
-			})
-			return m
-		}
-	}
 	return nil
 }
 
@@ -410,7 +419,7 @@ func argMaxKernel[C number](op *Op) error {
 			for j := 0; j < n; j += chunkLen {
 				v := rx(base+j*stride, stride, min(chunkLen, n-j), buf)
 				for k, e := range v {
-					if e != e { // NaN wins, first one
+					if isNaN(e) { // NaN wins, first one
 						bi = j + k
 						break scan
 					}

@@ -89,7 +89,7 @@ func softmaxKernel[C floatC](op *Op) error {
 	rowShape := x.shape.Clone()
 	rowShape[ax] = 1
 	outer := newGeom(rowShape, out.strides, x.strides)
-	ibuf, obuf := make([]C, n), make([]C, n)
+	ibuf, obuf, ebuf := make([]C, n), make([]C, n), make([]float64, n)
 	logForm := op.Name == "log_softmax"
 	outer.each([]int{out.offset, x.offset}, func(offs []int, m int, st []int) {
 		for t := range m {
@@ -104,8 +104,10 @@ func softmaxKernel[C floatC](op *Op) error {
 				mx = math.Max(mx, float64(v)) // NaN propagates
 			}
 			var sum float64
-			for _, v := range row {
-				sum += math.Exp(float64(v) - mx)
+			for i, v := range row {
+				e := math.Exp(float64(v) - mx)
+				ebuf[i] = e
+				sum += e
 			}
 			if logForm {
 				lse := mx + math.Log(sum)
@@ -113,8 +115,9 @@ func softmaxKernel[C floatC](op *Op) error {
 					dst[i] = C(float64(v) - lse)
 				}
 			} else {
-				for i, v := range row {
-					dst[i] = C(math.Exp(float64(v)-mx) / sum)
+				inv := 1 / sum
+				for i, e := range ebuf {
+					dst[i] = C(e * inv)
 				}
 			}
 			put(oo, os, dst)

@@ -7,9 +7,10 @@ import (
 
 // Elementwise unary ops. Float kernels evaluate the math in float64 and
 // round once to the output type, so the CPU results are the accurate
-// reference other backends are compared with. Integers support neg (signed
-// types only; the most negative value wraps to itself), abs (likewise) and
-// relu; every other unary op is float-only and reports the dtype.
+// reference other backends are compared with. Signed integers support
+// neg, abs (for both, the most negative value wraps to itself) and relu;
+// unsigned integers abs and relu (both the identity); every other unary op
+// is float-only and an integer dtype is an error naming op and dtype.
 
 var unaryNames = []string{"neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu"}
 

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"runtime"
 )
 
 // Tensor is an n-dimensional array of T: a shape, strides and an offset
@@ -116,6 +117,7 @@ func (t *Tensor[T]) Values() ([]T, error) {
 	}
 	out := make([]T, t.a.NumElements())
 	copy(bytesOf(out), b)
+	runtime.KeepAlive(t.a) // b may point into a file mapping t.a keeps alive
 	return out, nil
 }
 

@@ -1,6 +1,6 @@
 module github.com/lbrx/lbrx/integration
 
-go 1.26
+go 1.26.0
 
 replace github.com/lbrx/lbrx/core => ../core
 
@@ -8,4 +8,18 @@ replace (
 	github.com/lbrx/lbrx/cuda => ../cuda
 	github.com/lbrx/lbrx/metal => ../metal
 	github.com/lbrx/lbrx/quant => ../quant
+)
+
+require (
+	github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
+	github.com/lbrx/lbrx/cuda v0.0.0-00010101000000-000000000000
+	github.com/lbrx/lbrx/metal v0.0.0-00010101000000-000000000000
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	github.com/ebitengine/purego v0.11.3 // indirect
+	github.com/x448/float16 v0.8.4 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )

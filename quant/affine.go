@@ -62,12 +62,27 @@ func rint32(f float32) float32 { return float32(math.RoundToEven(float64(f))) }
 // affineGroup computes MLX's CPU scale and bias for one group, in float32
 // (mlx/backend/cpu/quantized.cpp; FORMATS.md section 2).
 func affineGroup(w []float32, nBins float32) (scale, bias float32) {
-	const eps = float32(1e-7)
-	wMin, wMax := float32(math.Inf(1)), float32(math.Inf(-1))
+	wMin, wMax := minMax(w)
+	return affineParams(wMin, wMax, nBins)
+}
+
+// minMax is MLX's scan: w_max = std::max(w_max, v), w_min =
+// std::min(w_min, v) from ±Inf, so NaN values are skipped.
+func minMax(w []float32) (wMin, wMax float32) {
+	if minMaxFast != nil {
+		return minMaxFast(w)
+	}
+	wMin, wMax = float32(math.Inf(1)), float32(math.Inf(-1))
 	for _, v := range w {
 		wMax = cMax(wMax, v)
 		wMin = cMin(wMin, v)
 	}
+	return wMin, wMax
+}
+
+// affineParams turns a group's range into MLX's scale and bias.
+func affineParams(wMin, wMax, nBins float32) (scale, bias float32) {
+	const eps = float32(1e-7)
 	mask := abs32(wMin) > abs32(wMax)
 	scale = cMax((wMax-wMin)/nBins, eps)
 	edge := wMin
@@ -82,6 +97,14 @@ func affineGroup(w []float32, nBins float32) (scale, bias float32) {
 	}
 	return scale, bias
 }
+
+// minMaxFast and codesFast are set where the CPU has vector kernels for
+// them (quantize_amd64.go). codesFast writes affineCode of every value
+// into dst; len(w) is a multiple of 8.
+var (
+	minMaxFast func(w []float32) (wMin, wMax float32)
+	codesFast  func(dst []uint32, w []float32, scale, bias, nBins float32)
+)
 
 // affineCode is MLX's clamp(rint((w-bias)/scale), 0, nBins). NaN (which
 // C++ leaves to an undefined cast) becomes 0.
@@ -127,6 +150,10 @@ func QuantizeRows(codes []uint32, scales, biases, w []float32, k, bits, groupSiz
 // quantizeGroups quantizes groups [lo, hi) of w.
 func quantizeGroups(codes []uint32, scales, biases, w []float32, bits, groupSize, lo, hi int) {
 	nBins := float32(int(1)<<bits - 1)
+	var buf []uint32
+	if codesFast != nil {
+		buf = make([]uint32, groupSize)
+	}
 	for g := lo; g < hi; g++ {
 		grp := w[g*groupSize : (g+1)*groupSize]
 		scale, bias := affineGroup(grp, nBins)
@@ -134,6 +161,11 @@ func quantizeGroups(codes []uint32, scales, biases, w []float32, bits, groupSize
 		// Groups are whole words (groupSize*bits is a multiple of 32), so
 		// a group's bit stream starts at word g*groupSize*bits/32.
 		out := codes[g*groupSize*bits/32 : (g+1)*groupSize*bits/32]
+		if buf != nil {
+			codesFast(buf, grp, scale, bias, nBins)
+			packRow(out, buf, bits)
+			continue
+		}
 		for j, v := range grp {
 			q := affineCode(v, scale, bias, nBins)
 			pos := j * bits
@@ -142,19 +174,6 @@ func quantizeGroups(codes []uint32, scales, biases, w []float32, bits, groupSize
 				out[pos/32+1] |= q >> (32 - pos%32)
 			}
 		}
-	}
-}
-
-// unpackRow decodes n codes of the given width from a row's bit stream.
-func unpackRow(dst []uint32, words []uint32, n, bits int) {
-	mask := uint32(1)<<bits - 1
-	for j := range n {
-		pos := j * bits
-		q := words[pos/32] >> (pos % 32)
-		if pos%32+bits > 32 {
-			q |= words[pos/32+1] << (32 - pos%32)
-		}
-		dst[j] = q & mask
 	}
 }
 
@@ -232,3 +251,5 @@ func buildAffine(shape core.Shape, meta core.Metadata, codes []uint32, scales, b
 	}
 	return ct.Array().WithMetadata(meta)
 }
+
+func inf32(sign int) float32 { return float32(math.Inf(sign)) }

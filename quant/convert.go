@@ -38,8 +38,10 @@ func f16Table() *[1 << 16]uint32 {
 // hardware instructions where the CPU has them (convert_amd64.go) and
 // return how many values they did; nil means none.
 var (
-	f32ToF16Fast func(dst []core.Float16, src []float32) int
-	f16ToF32Fast func(dst []float32, src []core.Float16) int
+	f32ToF16Fast  func(dst []core.Float16, src []float32) int
+	f16ToF32Fast  func(dst []float32, src []core.Float16) int
+	f32ToBF16Fast func(dst []core.BFloat16, src []float32) int
+	bf16ToF32Fast func(dst []float32, src []core.BFloat16) int
 )
 
 // F16ToF32 widens src into dst (exact). dst must be at least as long as src.
@@ -96,6 +98,10 @@ func F32ToF16Bits(dst []uint16, src []float32) {
 // BF16ToF32 widens src into dst (exact: bf16 is the top half of an f32).
 func BF16ToF32(dst []float32, src []core.BFloat16) {
 	dst = dst[:len(src)]
+	if bf16ToF32Fast != nil {
+		n := bf16ToF32Fast(dst, src)
+		dst, src = dst[n:], src[n:]
+	}
 	for i, h := range src {
 		dst[i] = math.Float32frombits(uint32(h) << 16)
 	}
@@ -106,6 +112,10 @@ func BF16ToF32(dst []float32, src []core.BFloat16) {
 // payload kept).
 func F32ToBF16(dst []core.BFloat16, src []float32) {
 	dst = dst[:len(src)]
+	if f32ToBF16Fast != nil {
+		n := f32ToBF16Fast(dst, src)
+		dst, src = dst[n:], src[n:]
+	}
 	for i, f := range src {
 		dst[i] = core.BFloat16FromFloat32(f)
 	}

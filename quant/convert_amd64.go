@@ -20,7 +20,29 @@ func f32ToF16F16C(dst *uint16, src *float32, n int)
 //go:noescape
 func f16ToF32F16C(dst *float32, src *uint16, n int)
 
+//go:noescape
+func f32ToBF16AVX2(dst *uint16, src *float32, n int)
+
+//go:noescape
+func bf16ToF32AVX2(dst *float32, src *uint16, n int)
+
 func init() {
+	if cpu.X86.HasAVX2 {
+		f32ToBF16Fast = func(dst []core.BFloat16, src []float32) int {
+			n := len(src) &^ 7
+			if n > 0 {
+				f32ToBF16AVX2((*uint16)(unsafe.Pointer(&dst[:n][0])), &src[0], n)
+			}
+			return n
+		}
+		bf16ToF32Fast = func(dst []float32, src []core.BFloat16) int {
+			n := len(src) &^ 7
+			if n > 0 {
+				bf16ToF32AVX2(&dst[:n][0], (*uint16)(unsafe.Pointer(&src[0])), n)
+			}
+			return n
+		}
+	}
 	if !cpu.X86.HasF16C || !cpu.X86.HasAVX {
 		return
 	}

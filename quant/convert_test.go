@@ -160,3 +160,32 @@ func TestConvertTails(t *testing.T) {
 		}
 	}
 }
+
+// TestBF16RandomBitsAndTails checks rounding (the exhaustive test only
+// meets exact values) on random f32 patterns, NaN payloads included, at
+// lengths around the vector width.
+func TestBF16RandomBitsAndTails(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 1 << 18} {
+		src := make([]float32, n)
+		for i := range src {
+			src[i] = math.Float32frombits(r.Uint32())
+			if i%5 == 0 { // ties and near-ties: low 16 bits 0x8000 +-1
+				src[i] = math.Float32frombits(r.Uint32()&^0xffff | 0x7fff + uint32(i%3))
+			}
+		}
+		dst := make([]core.BFloat16, n+1)
+		dst[n] = 0x1234
+		F32ToBF16(dst[:n], src)
+		require.Equal(t, core.BFloat16(0x1234), dst[n])
+		back := make([]float32, n+1)
+		back[n] = 42
+		BF16ToF32(back[:n], dst[:n])
+		require.Equal(t, float32(42), back[n])
+		for i, f := range src {
+			want := core.BFloat16FromFloat32(f)
+			require.Equalf(t, want, dst[i], "n=%d i=%d %#08x", n, i, math.Float32bits(f))
+			require.Equalf(t, uint32(want)<<16, math.Float32bits(back[i]), "n=%d i=%d", n, i)
+		}
+	}
+}

@@ -28,6 +28,11 @@
 // scale*Σ(q*x) + bias*Σx, with Σx computed once per input row. Prepare
 // returns a reusable Weight whose MatMul works on plain slices. On amd64
 // with AVX2 and FMA the 4- and 8-bit rows run in assembly (build tag
-// noasm disables it); other widths and CPUs use unrolled Go loops. Large
+// noasm disables it), and batches of four input rows share each 4-bit
+// block's decoding; other widths and CPUs use unrolled Go loops. Large
 // products are split over GOMAXPROCS goroutines by output rows.
+//
+// Quantize and the f16/bf16 slice conversions also have amd64 vector
+// paths (AVX, F16C, AVX2) that are tested bit for bit against the scalar
+// code.
 package quant

@@ -7,16 +7,32 @@ package quant
 // permute4.
 var rowDot4, rowDot8 func(codes []uint32, x, scales []float32, group int) float32
 
-// permute4 reorders x for rowDot4: within every 16 values, the 8 at even
-// positions (the low nibbles of 8 code bytes) come first, then the 8 at
-// odd positions (the high nibbles).
-func permute4(dst, x []float32) {
-	for c := 0; c+16 <= len(x); c += 16 {
-		s := (*[16]float32)(x[c:])
-		d := (*[16]float32)(dst[c:])
-		for i := range 8 {
-			d[i] = s[2*i]
-			d[8+i] = s[2*i+1]
+// rowDot4x4 is rowDot4 over k values for four permuted input rows that
+// start stride values apart at x[0], sharing each block's decoding.
+var rowDot4x4 func(out *[4]float32, codes []uint32, x []float32, k, stride int, scales []float32, group int)
+
+// permute4 reorders x for rowDot4 (identity where there is no kernel).
+var permute4 = func(dst, x []float32) { copy(dst, x) }
+
+// permute4Blocks transposes every whole block of 64 values of x from
+// [8 words][8 nibbles] to [8 nibbles][8 words] and scales nibble k's
+// values by 16^-k (k < 7), for the assembly kernel's in-place masking. A
+// trailing partial block is copied as is.
+func permute4Blocks(dst, x []float32) {
+	n := len(x) / 64 * 64
+	for b := 0; b < n; b += 64 {
+		s := (*[64]float32)(x[b:])
+		d := (*[64]float32)(dst[b:])
+		scale := float32(1)
+		for k := range 8 {
+			if k == 7 {
+				scale = 1 // nibble 7 is shifted down, not masked in place
+			}
+			for i := range 8 {
+				d[8*k+i] = s[8*i+k] * scale
+			}
+			scale /= 16
 		}
 	}
+	copy(dst[n:len(x)], x[n:])
 }

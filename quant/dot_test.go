@@ -20,7 +20,9 @@ func TestRowKernelsMatchGo(t *testing.T) {
 	for _, bits := range []int{4, 8} {
 		for _, g := range GroupSizes {
 			for _, n := range []int{1, 2, 7} {
-				for _, k := range []int{g, 2 * g, 3 * g, 4096} {
+				// 33*128 spans several K chunks of the batched kernel and,
+				// for group 32, ends in half a 64-value block.
+				for _, k := range []int{g, 2 * g, 3 * g, 4096, 33 * g} {
 					for _, fill := range []string{"random", "zero", "max"} {
 						t.Run(fmt.Sprintf("b%d/g%d/%dx%d/%s", bits, g, n, k, fill), func(t *testing.T) {
 							w := &AffineWeight{N: n, K: k, Bits: bits, GroupSize: g,
@@ -37,7 +39,7 @@ func TestRowKernelsMatchGo(t *testing.T) {
 								w.Scales[i] = float32(r.NormFloat64())
 								w.Biases[i] = float32(r.NormFloat64())
 							}
-							const m = 3 // the batched path runs the kernel once per input row
+							const m = 5 // batched: one four-row pass plus one single row
 							x := make([]float32, m*k)
 							for i := range x {
 								x[i] = float32(r.NormFloat64())

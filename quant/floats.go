@@ -9,6 +9,10 @@ import (
 	"github.com/lbrx/lbrx/core"
 )
 
+// littleEndian reports whether stored (little-endian) 16-bit values can be
+// read in place.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
 // float32s returns a's values, row-major, as float32 (a copy: callers may
 // write to it). a must be F32, F16 or BF16.
 func float32s(a *core.Array) ([]float32, error) {
@@ -22,16 +26,19 @@ func float32s(a *core.Array) ([]float32, error) {
 	case core.F32:
 		copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(out))), 4*n), b)
 	case core.F16, core.BF16:
-		raw := make([]uint16, n)
-		for i := range raw {
-			raw[i] = binary.LittleEndian.Uint16(b[2*i:])
+		var raw []uint16
+		if n > 0 && littleEndian && uintptr(unsafe.Pointer(unsafe.SliceData(b)))%2 == 0 {
+			raw = unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(b))), n)
+		} else {
+			raw = make([]uint16, n)
+			for i := range raw {
+				raw[i] = binary.LittleEndian.Uint16(b[2*i:])
+			}
 		}
 		if a.DType() == core.F16 {
 			F16BitsToF32(out, raw)
 		} else {
-			for i, h := range raw {
-				out[i] = math.Float32frombits(uint32(h) << 16)
-			}
+			BF16ToF32(out, unsafe.Slice((*core.BFloat16)(unsafe.SliceData(raw)), n))
 		}
 	default:
 		return nil, fmt.Errorf("tensor %v: dtype %v is not a float type (need F32, F16 or BF16)", a, a.DType())

@@ -120,7 +120,7 @@ func (w *AffineWeight) check(y, x []float32, m int) error {
 	if err := CheckParams(w.Bits, w.GroupSize); err != nil {
 		return err
 	}
-	if w.K%w.GroupSize != 0 || w.N < 0 || m < 0 {
+	if w.K < 0 || w.K%w.GroupSize != 0 || w.N < 0 || m < 0 {
 		return fmt.Errorf("weight [%d %d] with group size %d is malformed", w.N, w.K, w.GroupSize)
 	}
 	ng := w.N * (w.K / w.GroupSize)
@@ -184,12 +184,18 @@ func (w *AffineWeight) MatMul(y, x []float32, m int) error {
 	if m == 0 || w.N == 0 {
 		return nil
 	}
+	if w.K == 0 { // an empty sum
+		clear(y[:m*w.N])
+		return nil
+	}
 	xs := groupSums(x, m, w.K, w.GroupSize)
 	if w.kernel() != nil {
 		xk := x[:m*w.K]
 		if w.Bits == 4 {
 			xk = make([]float32, m*w.K)
-			permute4(xk, x[:m*w.K])
+			for r := range m {
+				permute4(xk[r*w.K:(r+1)*w.K], x[r*w.K:(r+1)*w.K])
+			}
 		}
 		parallelRows(w.N, m*w.N*w.K, func(lo, hi int) { w.matMulKernel(y, xk, xs, m, lo, hi) })
 		return nil
@@ -223,12 +229,50 @@ func (w *AffineWeight) matMulKernel(y, x, xs []float32, m, lo, hi int) {
 	k := w.kernel()
 	wpr := w.K * w.Bits / 32
 	gpr := w.K / w.GroupSize
+	if w.Bits == 4 && rowDot4x4 != nil && m >= 4 {
+		w.matMul4x4(y, x, xs, m&^3, lo, hi)
+	}
 	for n := lo; n < hi; n++ {
 		codes := w.Codes[n*wpr : (n+1)*wpr]
 		sc := w.Scales[n*gpr : (n+1)*gpr]
 		bs := w.Biases[n*gpr : (n+1)*gpr]
-		for r := range m {
+		r := 0
+		if w.Bits == 4 && rowDot4x4 != nil {
+			r = m &^ 3 // done by matMul4x4 below
+		}
+		for ; r < m; r++ {
 			y[r*w.N+n] = k(codes, x[r*w.K:(r+1)*w.K], sc, w.GroupSize) + dotF32(bs, xs[r*gpr:(r+1)*gpr])
+		}
+	}
+}
+
+// kChunk is the slice of K that matMul4x4 keeps hot: four input rows of
+// it (16 KiB) stay in L1 while every weight row's codes for it pass.
+const kChunk = 1024
+
+// matMul4x4 runs the four-row kernel over input rows [0, m4) (a multiple
+// of 4) and outputs [lo, hi), K chunk by K chunk so the inputs are read
+// from L1 rather than once per weight row from L2.
+func (w *AffineWeight) matMul4x4(y, x, xs []float32, m4, lo, hi int) {
+	wpr := w.K / 8
+	gpr := w.K / w.GroupSize
+	for r := range m4 {
+		for n := lo; n < hi; n++ {
+			y[r*w.N+n] = dotF32(w.Biases[n*gpr:(n+1)*gpr], xs[r*gpr:(r+1)*gpr])
+		}
+	}
+	var out [4]float32
+	for k0 := 0; k0 < w.K; k0 += kChunk {
+		k1 := min(w.K, k0+kChunk)
+		for n := lo; n < hi; n++ {
+			codes := w.Codes[n*wpr+k0/8 : n*wpr+k1/8]
+			sc := w.Scales[n*gpr+k0/w.GroupSize : n*gpr+k1/w.GroupSize]
+			for r := 0; r < m4; r += 4 {
+				rowDot4x4(&out, codes, x[r*w.K+k0:], k1-k0, w.K, sc, w.GroupSize)
+				for i, v := range out {
+					y[(r+i)*w.N+n] += v
+				}
+			}
 		}
 	}
 }

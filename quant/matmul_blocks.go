@@ -13,7 +13,7 @@ func (w *BlockWeight) check(y, x []float32, m int) error {
 	if bb == 0 {
 		return fmt.Errorf("scheme %q is not a ggml block scheme", w.Scheme)
 	}
-	if w.K%blockValues != 0 || w.N < 0 || m < 0 {
+	if w.K < 0 || w.K%blockValues != 0 || w.N < 0 || m < 0 {
 		return fmt.Errorf("%s weight [%d %d]: K must be a multiple of %d", w.Scheme, w.N, w.K, blockValues)
 	}
 	if len(w.Blocks) < w.N*w.K/blockValues*bb {
@@ -32,6 +32,10 @@ func (w *BlockWeight) MatMul(y, x []float32, m int) error {
 		return fmt.Errorf("block matmul: %w", err)
 	}
 	if m == 0 || w.N == 0 {
+		return nil
+	}
+	if w.K == 0 { // an empty sum
+		clear(y[:m*w.N])
 		return nil
 	}
 	xs := groupSums(x, m, w.K, blockValues)

@@ -86,7 +86,7 @@ func TestAffineMatMulAgainstDequantized(t *testing.T) {
 					require.NoError(t, err)
 					q, err := Quantize(wa, bits, g)
 					require.NoError(t, err)
-					for _, m := range []int{1, 3} {
+					for _, m := range []int{1, 3, 6} {
 						t.Run(fmt.Sprintf("b%d/g%d/%dx%d/%v/m%d", bits, g, sh.n, sh.k, dt, m), func(t *testing.T) {
 							checkMatMul(t, q, m, sh.k, r)
 						})

@@ -117,15 +117,3 @@ func PositiveScales(q *core.Array) (*core.Array, error) {
 	m.Quant.ZeroPoints, m.Quant.Biases = za.Array(), nil
 	return out.WithMetadata(m)
 }
-
-// packRow writes codes as one LSB-first bit stream (the inverse of
-// unpackRow); words must be zeroed.
-func packRow(words, q []uint32, bits int) {
-	for j, c := range q {
-		pos := j * bits
-		words[pos/32] |= c << (pos % 32)
-		if pos%32+bits > 32 {
-			words[pos/32+1] |= c >> (32 - pos%32)
-		}
-	}
-}

@@ -1,10 +1,8 @@
 package safetensors
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -117,9 +115,9 @@ func parseHeader(path string, buf []byte, fileSize int64) (*header, error) {
 	return h, nil
 }
 
-// parseJSON walks the JSON header token by token, so that duplicate keys
-// are seen (encoding/json would silently keep the last one) and field names
-// match exactly, as serde's do.
+// parseJSON parses the header with a strict hand-written JSON reader that
+// sees duplicate keys (encoding/json would silently keep the last one) and
+// matches field names exactly, as serde does.
 func parseJSON(path string, buf []byte) ([]rawInfo, map[string]string, error) {
 	if !utf8.Valid(buf) {
 		return nil, nil, formatErr(path, "", "InvalidHeader: header is not valid UTF-8")
@@ -127,47 +125,46 @@ func parseJSON(path string, buf []byte) ([]rawInfo, map[string]string, error) {
 	bad := func(tensor string, err error) error {
 		return formatErr(path, tensor, "InvalidHeaderDeserialization: %v", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(buf))
-	dec.UseNumber()
-	if err := expectDelim(dec, '{', "the header to be a JSON object"); err != nil {
-		return nil, nil, bad("", err)
-	}
+	p := &jsonParser{b: buf}
 	var meta map[string]string
 	seen := map[string]bool{}
 	var raws []rawInfo
-	for dec.More() {
-		key, err := stringToken(dec)
-		if err != nil {
-			return nil, nil, bad("", err)
-		}
+	var tensorErr string
+	err := p.object("the header", func(key string) error {
 		if seen[key] {
 			if key == metadataKey {
-				return nil, nil, formatErr(path, "", "duplicate %s key", metadataKey)
+				return formatErr(path, "", "duplicate %s key", metadataKey)
 			}
-			return nil, nil, formatErr(path, key, "duplicate tensor name (the format disallows it; the reference reader would silently keep the last entry)")
+			return formatErr(path, key, "duplicate tensor name (the format disallows it; the reference reader would silently keep the last entry)")
 		}
 		seen[key] = true
 		if key == metadataKey {
-			if meta, err = parseMetadata(dec); err != nil {
-				return nil, nil, bad("", err)
-			}
-			continue
+			var err error
+			meta, err = parseMetadata(p)
+			return err
 		}
-		ri, err := parseInfo(dec)
+		tensorErr = key
+		ri, err := parseInfo(p)
 		if err != nil {
-			return nil, nil, bad(key, err)
+			return err
 		}
 		if _, ok := dtypes[ri.dtype]; !ok {
-			return nil, nil, bad(key, errors.New("unknown dtype "+strconv.Quote(ri.dtype)))
+			return errors.New("unknown dtype " + strconv.Quote(ri.dtype))
 		}
+		tensorErr = ""
 		ri.name = key
 		raws = append(raws, ri)
+		return nil
+	})
+	if err == nil && p.peek() != 0 {
+		err = errors.New("unexpected data after the header object (only JSON whitespace may pad it)")
 	}
-	if err := expectDelim(dec, '}', "the end of the header object"); err != nil {
-		return nil, nil, bad("", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, bad("", errors.New("unexpected data after the header object (only JSON whitespace may pad it)"))
+	if err != nil {
+		var fe *FormatError
+		if errors.As(err, &fe) {
+			return nil, nil, err
+		}
+		return nil, nil, bad(tensorErr, err)
 	}
 	return raws, meta, nil
 }
@@ -210,76 +207,35 @@ func validate(path string, raws []rawInfo) (uint64, error) {
 	return start, nil
 }
 
-func expectDelim(dec *json.Decoder, d json.Delim, what string) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if got, ok := tok.(json.Delim); !ok || got != d {
-		return errors.New("expected " + what)
-	}
-	return nil
-}
-
-func stringToken(dec *json.Decoder) (string, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", err
-	}
-	s, ok := tok.(string)
-	if !ok {
-		return "", errors.New("expected a string")
-	}
-	return s, nil
-}
-
 // parseMetadata reads __metadata__: null, or an object of strings.
-func parseMetadata(dec *json.Decoder) (map[string]string, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
+func parseMetadata(p *jsonParser) (map[string]string, error) {
+	if p.peek() == 'n' {
+		return nil, p.literal("null")
 	}
-	if tok == nil {
-		return nil, nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	if p.peek() != '{' {
 		return nil, errors.New(metadataKey + " must be an object of strings")
 	}
 	m := map[string]string{}
-	for dec.More() {
-		k, err := stringToken(dec)
-		if err != nil {
-			return nil, err
-		}
+	err := p.object(metadataKey, func(k string) error {
 		if _, dup := m[k]; dup {
-			return nil, errors.New(metadataKey + ": duplicate key " + strconv.Quote(k))
+			return errors.New(metadataKey + ": duplicate key " + strconv.Quote(k))
 		}
-		v, err := dec.Token()
-		if err != nil {
-			return nil, err
+		if p.peek() != '"' {
+			return errors.New(metadataKey + ": value of " + strconv.Quote(k) + " is not a string")
 		}
-		s, ok := v.(string)
-		if !ok {
-			return nil, errors.New(metadataKey + ": value of " + strconv.Quote(k) + " is not a string")
-		}
-		m[k] = s
-	}
-	return m, expectDelim(dec, '}', "the end of "+metadataKey)
+		v, err := p.str()
+		m[k] = v
+		return err
+	})
+	return m, err
 }
 
 // parseInfo reads {"dtype": ..., "shape": [...], "data_offsets": [b, e]};
 // other fields are ignored, as serde does.
-func parseInfo(dec *json.Decoder) (rawInfo, error) {
+func parseInfo(p *jsonParser) (rawInfo, error) {
 	var r rawInfo
-	if err := expectDelim(dec, '{', "a tensor info object"); err != nil {
-		return r, err
-	}
 	var haveD, haveS, haveO bool
-	for dec.More() {
-		k, err := stringToken(dec)
-		if err != nil {
-			return r, err
-		}
+	err := p.object("a tensor info", func(k string) error {
 		dup := func(have *bool) error {
 			if *have {
 				return errors.New("duplicate field " + strconv.Quote(k))
@@ -287,38 +243,38 @@ func parseInfo(dec *json.Decoder) (rawInfo, error) {
 			*have = true
 			return nil
 		}
+		var err error
 		switch k {
 		case "dtype":
 			if err := dup(&haveD); err != nil {
-				return r, err
+				return err
 			}
-			if r.dtype, err = stringToken(dec); err != nil {
-				return r, errors.New("dtype must be a string")
+			if p.peek() != '"' {
+				return errors.New("dtype must be a string")
 			}
+			r.dtype, err = p.str()
 		case "shape":
 			if err := dup(&haveS); err != nil {
-				return r, err
+				return err
 			}
-			if r.shape, err = uintArray(dec, -1); err != nil {
-				return r, errors.New("shape: " + err.Error())
+			if r.shape, err = p.uintArray(-1); err != nil {
+				return errors.New("shape: " + err.Error())
 			}
 		case "data_offsets":
 			if err := dup(&haveO); err != nil {
-				return r, err
+				return err
 			}
-			o, err := uintArray(dec, 2)
+			o, err := p.uintArray(2)
 			if err != nil {
-				return r, errors.New("data_offsets: " + err.Error())
+				return errors.New("data_offsets: " + err.Error())
 			}
 			r.offsets = [2]uint64{o[0], o[1]}
 		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return r, err
-			}
+			err = p.skip(2)
 		}
-	}
-	if err := expectDelim(dec, '}', "the end of the tensor info"); err != nil {
+		return err
+	})
+	if err != nil {
 		return r, err
 	}
 	switch {
@@ -330,37 +286,4 @@ func parseInfo(dec *json.Decoder) (rawInfo, error) {
 		return r, errors.New("missing field \"data_offsets\"")
 	}
 	return r, nil
-}
-
-// uintArray reads an array of unsigned integers; want >= 0 fixes its length.
-func uintArray(dec *json.Decoder, want int) ([]uint64, error) {
-	if err := expectDelim(dec, '[', "an array of unsigned integers"); err != nil {
-		return nil, err
-	}
-	var out []uint64
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		num, ok := tok.(json.Number)
-		if !ok {
-			return nil, errors.New("expected an unsigned integer")
-		}
-		v, err := strconv.ParseUint(string(num), 10, 64)
-		if err != nil {
-			return nil, errors.New(string(num) + " is not an unsigned 64-bit integer")
-		}
-		if want >= 0 && len(out) == want {
-			return nil, errors.New("expected exactly " + strconv.Itoa(want) + " values")
-		}
-		out = append(out, v)
-	}
-	if want >= 0 && len(out) != want {
-		return nil, errors.New("expected exactly " + strconv.Itoa(want) + " values")
-	}
-	if out == nil {
-		out = []uint64{}
-	}
-	return out, expectDelim(dec, ']', "the end of the array")
 }

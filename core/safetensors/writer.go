@@ -82,8 +82,23 @@ func (w *Writer) sorted() []entry {
 	return es
 }
 
+// hdrEntry is one tensor as the header describes it.
+type hdrEntry struct {
+	name, dtype string
+	shape       []int
+	size        int64
+}
+
+func headerEntries(es []entry) []hdrEntry {
+	out := make([]hdrEntry, len(es))
+	for i, e := range es {
+		out[i] = hdrEntry{e.name, e.a.DType().String(), e.a.Shape(), e.size}
+	}
+	return out
+}
+
 // buildHeader returns the 8-byte size and the space-padded JSON header.
-func buildHeader(es []entry, meta map[string]string) ([]byte, error) {
+func buildHeader(es []hdrEntry, meta map[string]string) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -118,8 +133,8 @@ func buildHeader(es []entry, meta map[string]string) ([]byte, error) {
 		}
 		first = false
 		str(e.name)
-		b.WriteString(`:{"dtype":"` + e.a.DType().String() + `","shape":[`)
-		for i, d := range e.a.Shape() {
+		b.WriteString(`:{"dtype":"` + e.dtype + `","shape":[`)
+		for i, d := range e.shape {
 			if i > 0 {
 				b.WriteByte(',')
 			}
@@ -146,7 +161,7 @@ func (w *Writer) WriteTo(dst io.Writer) (int64, error) {
 }
 
 func writeEntries(dst io.Writer, es []entry, meta map[string]string) (int64, error) {
-	hdr, err := buildHeader(es, meta)
+	hdr, err := buildHeader(headerEntries(es), meta)
 	if err != nil {
 		return 0, err
 	}
@@ -198,13 +213,13 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	if err = bw.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
+	if err = tmp.Chmod(0o644); err == nil {
+		err = tmp.Close()
 	}
-	if err = tmp.Close(); err != nil {
-		return err
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
 	}
-	return os.Rename(tmp.Name(), path)
+	return err
 }
 
 // WriteSharded writes the tensors into dir as model-0000N-of-0000M.safetensors
@@ -215,7 +230,7 @@ func (w *Writer) WriteSharded(dir string, maxShardBytes int64) error {
 	if maxShardBytes <= 0 {
 		return fmt.Errorf("safetensors writer: shard size %d must be positive", maxShardBytes)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	var shards [][]entry

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -147,9 +148,9 @@ func TestWriterRejects(t *testing.T) {
 	w := NewWriter()
 	a := patterned(t, core.F32, 2)
 	require.NoError(t, w.Add("x", a))
-	assert.ErrorContains(t, w.Add("x", a), "twice")
-	assert.ErrorContains(t, w.Add("__metadata__", a), "reserved")
-	assert.ErrorContains(t, w.Add("", a), "empty")
+	require.ErrorContains(t, w.Add("x", a), "twice")
+	require.ErrorContains(t, w.Add("__metadata__", a), "reserved")
+	require.ErrorContains(t, w.Add("", a), "empty")
 	assert.ErrorContains(t, w.Add("n", nil), "nil")
 }
 
@@ -188,4 +189,34 @@ func TestWriteSharded(t *testing.T) {
 		got, _ := a.Bytes()
 		assert.Equal(t, wb, got, n)
 	}
+}
+
+// TestWriterStreams writes a 32 MiB tensor and checks that writing it
+// allocates far less than its size: the bytes go from the tensor's
+// storage to the file without a second copy of the model.
+func TestWriterStreams(t *testing.T) {
+	big, err := core.Empty(core.CPU(), core.F32, core.Shape{8 << 20})
+	require.NoError(t, err)
+	w := NewWriter()
+	require.NoError(t, w.Add("big", big))
+	p := filepath.Join(t.TempDir(), "big.safetensors")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	require.NoError(t, w.WriteFile(p))
+	runtime.ReadMemStats(&after)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4<<20), "bytes allocated while writing 32 MiB")
+	st, err := os.Stat(p)
+	require.NoError(t, err)
+	assert.Equal(t, int64(32<<20), st.Size()-int64(8+binary.LittleEndian.Uint64(mustRead(t, p, 8))))
+}
+
+func mustRead(t *testing.T, p string, n int) []byte {
+	t.Helper()
+	f, err := os.Open(p)
+	require.NoError(t, err)
+	defer f.Close()
+	b := make([]byte, n)
+	_, err = f.Read(b)
+	require.NoError(t, err)
+	return b
 }

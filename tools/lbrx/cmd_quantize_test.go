@@ -164,3 +164,33 @@ func TestQuantizeLeavesNothingOnFailure(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, ents, "no DST and no temporary directory left behind")
 }
+
+func TestQuantizeSingleFile(t *testing.T) {
+	src := filepath.Join(copyTinyLlama(t), "model.safetensors")
+	dst := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := runLbrx("quantize", "--bits=8", "--group-size=64", src, dst)
+	require.Equal(t, 0, code, stderr)
+	// The model directory's config.json sits beside the file and is used.
+	cfg, err := quant.ReadConfig(filepath.Join(dst, "config.json"))
+	require.NoError(t, err)
+	assert.Equal(t, "llama", cfg["model_type"])
+	m, err := quant.LoadModel(dst)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, m.Close()) }()
+	q := m.Tensors["model.layers.0.self_attn.q_proj.weight"]
+	require.NotNil(t, q.Quant())
+	assert.Equal(t, 8, q.Quant().Bits)
+
+	// A lone file without a config gets one holding just the quantization.
+	lone := filepath.Join(t.TempDir(), "lone.safetensors")
+	require.NoError(t, copyFile(src, lone))
+	dst2 := filepath.Join(t.TempDir(), "out2")
+	code, _, stderr = runLbrx("quantize", lone, dst2, "--bits", "2", "--group-size", "32")
+	require.Equal(t, 0, code, stderr)
+	cfg, err = quant.ReadConfig(filepath.Join(dst2, "config.json"))
+	require.NoError(t, err)
+	assert.Len(t, cfg, 2) // quantization and quantization_config
+	m2, err := quant.LoadModel(dst2)
+	require.NoError(t, err)
+	require.NoError(t, m2.Close())
+}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/lbrx/lbrx/core"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func runLbrx(args ...string) (code int, stdout, stderr string) {
@@ -33,4 +35,27 @@ func TestDevicesListsEveryBackendWithReasons(t *testing.T) {
 	assert.Contains(t, stdout, "metal")
 	assert.Contains(t, stdout, "cuda")
 	assert.Contains(t, stdout, "(default)")
+}
+
+func TestDemoPassesOnCPU(t *testing.T) {
+	code, stdout, stderr := runLbrx("demo", "--size", "33", "--device", "cpu", "--reps", "1")
+	assert.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "device:    cpu")
+	assert.Contains(t, stdout, "parity:    ok")
+	assert.Contains(t, stdout, "GFLOP/s")
+}
+
+func TestDemoRejectsBadArguments(t *testing.T) {
+	code, _, stderr := runLbrx("demo", "--size", "0")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "usage")
+	code, _, _ = runLbrx("demo", "--device", "tpu")
+	assert.Equal(t, 2, code)
+	metal, err := core.Lookup("metal")
+	require.NoError(t, err)
+	if !metal.Status().Available {
+		code, _, stderr = runLbrx("demo", "--device", "metal")
+		assert.Equal(t, 1, code)
+		assert.Contains(t, stderr, "lbrx: device metal is unavailable")
+	}
 }

@@ -1,5 +1,23 @@
 module github.com/lbrx/lbrx/tools/shaderc
 
-go 1.26
+go 1.26.0
 
 replace github.com/lbrx/lbrx/core => ../../core
+
+replace github.com/lbrx/lbrx/metal => ../../metal
+
+require (
+	github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
+	github.com/lbrx/lbrx/metal v0.0.0-00010101000000-000000000000
+	github.com/lbrx/lbrx/quant v0.0.0-00010101000000-000000000000
+	github.com/stretchr/testify v1.12.1
+	github.com/x448/float16 v0.8.4
+)
+
+require (
+	github.com/ebitengine/purego v0.11.3 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)
+
+replace github.com/lbrx/lbrx/quant => ../../quant

@@ -16,7 +16,7 @@ import (
 func Dir(t testing.TB) string {
 	t.Helper()
 	if s := os.Getenv("LBRX_SHARED"); s != "" {
-		if _, err := os.Stat(filepath.Join(s, "testdata")); err == nil {
+		if _, err := os.Stat(filepath.Join(s, "testdata")); err == nil { //nolint:gosec // a test-data path the developer chose
 			return filepath.Join(s, "testdata")
 		}
 		return s // LBRX_SHARED named the testdata directory itself

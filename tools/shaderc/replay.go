@@ -1,0 +1,386 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/metal"
+	"github.com/lbrx/lbrx/quant"
+)
+
+// The planner replay runs core's public ops on a device whose Execute
+// plans them with metal.Plan (the Metal backend's own planner) and
+// dispatches the plan on the MSL emulator: the real kernels, bound and
+// sized exactly as the backend would on a GPU, compared with core on the
+// CPU. It checks the planner (kernel choice, strides, offsets, leading
+// dimensions, batching, launch sizes) together with the kernels.
+
+// replayDevice is a core device backed by Go memory whose ops run on the
+// emulator.
+type replayDevice struct {
+	mu   sync.Mutex
+	c    *checkCtx
+	simd bool     // plan matmuls for simdgroup matrices (Apple7+)
+	ran  []string // kernels dispatched since the last reset
+}
+
+type replayStorage struct {
+	dev *replayDevice
+	b   []byte
+}
+
+func (s *replayStorage) Device() core.Device { return s.dev }
+func (s *replayStorage) Len() int            { return len(s.b) }
+
+func (d *replayDevice) Name() string        { return "msl-replay" }
+func (d *replayDevice) Kind() string        { return "msl-replay" }
+func (d *replayDevice) Priority() int       { return -100 }
+func (d *replayDevice) Status() core.Status { return core.Status{Available: true} }
+func (d *replayDevice) Sync() error         { return nil }
+
+func (d *replayDevice) Alloc(n int) (core.Storage, error) {
+	return &replayStorage{dev: d, b: make([]byte, n)}, nil
+}
+
+func (d *replayDevice) CopyFromHost(dst core.Storage, off int, src []byte) error {
+	s, ok := dst.(*replayStorage)
+	if !ok || off < 0 || off+len(src) > len(s.b) {
+		return fmt.Errorf("msl-replay: copy of %d bytes at %d out of range", len(src), off)
+	}
+	copy(s.b[off:], src)
+	return nil
+}
+
+func (d *replayDevice) CopyToHost(dst []byte, src core.Storage, off int) error {
+	s, ok := src.(*replayStorage)
+	if !ok || off < 0 || off+len(dst) > len(s.b) {
+		return fmt.Errorf("msl-replay: read of %d bytes at %d out of range", len(dst), off)
+	}
+	copy(dst, s.b[off:])
+	return nil
+}
+
+// Execute plans op and runs every dispatch on the emulator; written
+// buffers are copied back into their storage.
+func (d *replayDevice) Execute(op *core.Op) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	plan, err := metal.Plan(op, d.simd, 1024, 32)
+	if err != nil {
+		return err
+	}
+	return d.runPlan(plan)
+}
+
+// runPlan dispatches a plan on the emulator and copies written buffers
+// back into their storage.
+func (d *replayDevice) runPlan(plan []metal.PlannedDispatch) error {
+	for i := range plan {
+		pd := &plan[i]
+		var bufs []buf
+		var stores []*replayStorage
+		out := -1
+		for _, b := range pd.Buffers {
+			s, ok := b.Storage.(*replayStorage)
+			if !ok {
+				return fmt.Errorf("msl-replay: %s: buffer(%d) is not on this device", pd.Kernel, b.Index)
+			}
+			if b.Written {
+				out = b.Index
+			}
+			bufs = append(bufs, buf{b.Index, nonEmpty(bytes.Clone(s.b[b.ByteOffset:]))})
+			stores = append(stores, s)
+		}
+		bufs = append(bufs, buf{pd.ParamIndex, pd.Params})
+		res, err := d.c.dispatch(pd.Kernel, pd.Launch, bufs, out)
+		if err != nil {
+			return fmt.Errorf("%s: %w", pd.Kernel, err)
+		}
+		d.ran = append(d.ran, pd.Kernel)
+		if res == nil {
+			continue
+		}
+		for i, b := range pd.Buffers {
+			if b.Written {
+				copy(stores[i].b[b.ByteOffset:], res[i])
+			}
+		}
+	}
+	return nil
+}
+
+// replayCase is one core op on CPU inputs; views builds the operands
+// (possibly as views) on the given device from host arrays.
+type replayCase struct {
+	name   string
+	inputs func(c *checkCtx) ([]*core.Array, error)
+	views  func(in []*core.Array) ([]*core.Array, error)
+	op     func(in []*core.Array) (*core.Array, error)
+	dt     string
+	kernel string // the kernel the planner must pick
+}
+
+func randArray(c *checkCtx, dt string, shape ...int) (*core.Array, error) {
+	return hostArray(dt, shape, roundTo(dt, uniform(c.rng, numel(shape), -1, 1)))
+}
+
+func same(in []*core.Array) ([]*core.Array, error) { return in, nil }
+
+func replayCases() []replayCase {
+	two := func(dt string, a, b []int) func(c *checkCtx) ([]*core.Array, error) {
+		return func(c *checkCtx) ([]*core.Array, error) {
+			x, err := randArray(c, dt, a...)
+			if err != nil {
+				return nil, err
+			}
+			y, err := randArray(c, dt, b...)
+			return []*core.Array{x, y}, err
+		}
+	}
+	one := func(dt string, a ...int) func(c *checkCtx) ([]*core.Array, error) {
+		return func(c *checkCtx) ([]*core.Array, error) {
+			x, err := randArray(c, dt, a...)
+			return []*core.Array{x}, err
+		}
+	}
+	binary := func(name string) func(in []*core.Array) (*core.Array, error) {
+		return func(in []*core.Array) (*core.Array, error) { return core.BinaryOp(name, in[0], in[1]) }
+	}
+	unary := func(name string) func(in []*core.Array) (*core.Array, error) {
+		return func(in []*core.Array) (*core.Array, error) { return core.UnaryOp(name, in[0]) }
+	}
+	reduce := func(name string, axes ...int) func(in []*core.Array) (*core.Array, error) {
+		return func(in []*core.Array) (*core.Array, error) { return core.ReduceOp(name, in[0], axes, false) }
+	}
+	matmul := func(in []*core.Array) (*core.Array, error) { return core.MatMulOp(in[0], in[1]) }
+	transposeFirst := func(in []*core.Array) ([]*core.Array, error) {
+		t, err := in[0].T()
+		return append([]*core.Array{t}, in[1:]...), err
+	}
+	transposeSecond := func(in []*core.Array) ([]*core.Array, error) {
+		t, err := in[1].Transpose(in[1].Rank()-2, in[1].Rank()-1)
+		return []*core.Array{in[0], t}, err
+	}
+	return []replayCase{
+		{"add, broadcast", two("f32", []int{3, 1, 5}, []int{4, 5}), same, binary("add"), "f32", "binary_add_f32"},
+		{"mul, transposed view", two("f16", []int{5, 6}, []int{6, 5}), transposeFirst, binary("mul"), "f16", "binary_mul_f16"},
+		{"exp, strided slice", one("f32", 41), func(in []*core.Array) ([]*core.Array, error) {
+			s, err := in[0].Slice(0, 1, 41, 3)
+			return []*core.Array{s}, err
+		}, unary("exp"), "f32", "unary_exp_f32"},
+		{"gelu", one("bf16", 3, 257), same, unary("gelu"), "bf16", "unary_gelu_bf16"},
+		{"cast f32 to bf16", one("f32", 7, 9), same, func(in []*core.Array) (*core.Array, error) {
+			return core.CastOp(in[0], core.BF16)
+		}, "bf16", "cast_f32_bf16"},
+		{"sum, last axis", one("f32", 7, 333), same, reduce("sum", 1), "f32", "reduce_sum_f32"},
+		{"max, trailing axes", one("f16", 3, 4, 5), same, reduce("max", 1, 2), "f16", "reduce_max_f16"},
+		{"mean, all axes", one("f32", 10, 10), same, reduce("mean"), "f32", "reduce_mean_f32"},
+		{"softmax, last axis", one("f32", 5, 70), same, func(in []*core.Array) (*core.Array, error) {
+			return core.SoftmaxOp("softmax", in[0], 1)
+		}, "f32", "softmax_f32"},
+		{"matmul, broadcast batch", two("f32", []int{2, 33, 17}, []int{17, 31}), same, matmul, "f32", "matmul_f32"},
+		{"matmul, transposed B", two("f16", []int{9, 40}, []int{35, 40}), transposeSecond, matmul, "f16", "matmul_f16"},
+		{"matmul, batched transposed A", two("bf16", []int{3, 20, 12}, []int{3, 20, 7}), func(in []*core.Array) ([]*core.Array, error) {
+			t, err := in[0].Transpose(1, 2)
+			return []*core.Array{t, in[1]}, err
+		}, matmul, "bf16", "matmul_bf16"},
+	}
+}
+
+// runReplay runs every replay case (matching filter) with the tiled and,
+// for matmuls, the simdgroup-matrix kernels, and reports each mismatch.
+func runReplay(c *checkCtx, match func(string) bool, logf func(string, ...any)) []error {
+	dev := &replayDevice{c: c}
+	var problems []error
+	for _, rc := range replayCases() {
+		simds := []bool{false}
+		if strings.HasPrefix(rc.kernel, "matmul") {
+			simds = append(simds, true)
+		}
+		for _, simd := range simds {
+			name := "replay: " + rc.name
+			kernel := rc.kernel
+			if simd {
+				name += " (simdgroup matrix)"
+				kernel = "matmul_simd" + rc.kernel[len("matmul"):]
+			}
+			if !match(name) {
+				continue
+			}
+			dev.simd, dev.ran = simd, nil
+			if err := replayOne(c, dev, rc, kernel); err != nil {
+				problems = append(problems, fmt.Errorf("%s: %w", name, err))
+				logf("FAIL %s", name)
+				continue
+			}
+			logf("ok   %s", name)
+		}
+	}
+	for _, qc := range quantReplayCases() {
+		name := "replay: " + qc.name
+		if !match(name) {
+			continue
+		}
+		dev.simd, dev.ran = false, nil
+		if err := replayQuant(c, dev, qc); err != nil {
+			problems = append(problems, fmt.Errorf("%s: %w", name, err))
+			logf("FAIL %s", name)
+			continue
+		}
+		logf("ok   %s", name)
+	}
+	return problems
+}
+
+func replayOne(c *checkCtx, dev *replayDevice, rc replayCase, kernel string) error {
+	in, err := rc.inputs(c)
+	if err != nil {
+		return err
+	}
+	hostIn, err := rc.views(in)
+	if err != nil {
+		return err
+	}
+	want, err := rc.op(hostIn)
+	if err != nil {
+		return fmt.Errorf("core on the CPU: %w", err)
+	}
+	onDev := make([]*core.Array, len(in))
+	for i, a := range in {
+		if onDev[i], err = a.To(dev); err != nil {
+			return err
+		}
+	}
+	devIn, err := rc.views(onDev)
+	if err != nil {
+		return err
+	}
+	got, err := rc.op(devIn)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(dev.ran, kernel) {
+		return fmt.Errorf("the planner dispatched %v, not %s (an op the backend should run fell back to the CPU?)", dev.ran, kernel)
+	}
+	host, err := got.To(core.CPU())
+	if err != nil {
+		return err
+	}
+	if !host.Shape().Equal(want.Shape()) || host.DType() != want.DType() {
+		return fmt.Errorf("got %v %v, core gives %v %v", host.DType(), host.Shape(), want.DType(), want.Shape())
+	}
+	gv, err := arrayValues(rc.dt, host)
+	if err != nil {
+		return err
+	}
+	wv, err := arrayValues(rc.dt, want)
+	if err != nil {
+		return err
+	}
+	if err := compareScaled(rc.dt, gv, wv); err != nil {
+		return errors.New("result differs from core on the CPU: " + err.Error())
+	}
+	return nil
+}
+
+// compareScaled compares results of dtype dt: each is off by its dtype's
+// rounding (rel) plus the f32 accumulation error of a few hundred terms,
+// bounded by 1e-4 of the largest result.
+func compareScaled(dt string, got, want []float64) error {
+	g32 := make([]float32, len(got))
+	scale := 0.0
+	for i := range got {
+		g32[i] = float32(got[i])
+		scale = max(scale, math.Abs(want[i]))
+	}
+	tol := tolFor(dt)
+	tol.abs = max(tol.abs, 1e-4*scale)
+	return compare(g32, want, nil, tol)
+}
+
+// quantReplayCase is a quantized matmul through Context.QuantMatMul's
+// planner: the weight (with its scales and biases) and x moved to the
+// device as the backend moves them.
+type quantReplayCase struct {
+	name     string
+	dt       string
+	m, n, k  int
+	bits, gs int         // affine; 0 bits for ggml
+	scheme   core.Scheme // ggml scheme when bits == 0
+	kernel   string
+}
+
+func quantReplayCases() []quantReplayCase {
+	return []quantReplayCase{
+		{"qmv affine 4-bit f16", "f16", 1, 37, 128, 4, 64, "", "qmv_affine4_f16"},
+		{"qmm affine 8-bit f32", "f32", 9, 33, 96, 8, 32, "", "qmm_affine8_f32"},
+		{"qmm affine 4-bit bf16", "bf16", 33, 20, 256, 4, 128, "", "qmm_affine4_bf16"},
+		{"qmv q4_0", "f32", 1, 21, 64, 0, 32, core.SchemeQ4_0, "qmv_q4_0_f32"},
+		{"qmm q8_0", "f32", 17, 12, 96, 0, 32, core.SchemeQ8_0, "qmm_q8_0_f32"},
+	}
+}
+
+func replayQuant(c *checkCtx, dev *replayDevice, qc quantReplayCase) error {
+	x, err := randArray(c, qc.dt, qc.m, qc.k)
+	if err != nil {
+		return err
+	}
+	wf, err := randArray(c, qc.dt, qc.n, qc.k)
+	if err != nil {
+		return err
+	}
+	var w *core.Array
+	if qc.bits > 0 {
+		w, err = quant.Quantize(wf, qc.bits, qc.gs)
+	} else {
+		w, err = quant.QuantizeBlocks(wf, qc.scheme)
+	}
+	if err != nil {
+		return fmt.Errorf("quantizing the weight: %w", err)
+	}
+	want, err := quant.MatMul(x, w)
+	if err != nil {
+		return fmt.Errorf("quant on the CPU: %w", err)
+	}
+	gx, err := x.To(dev)
+	if err != nil {
+		return err
+	}
+	gw, err := w.To(dev)
+	if err != nil {
+		return err
+	}
+	y, err := core.Empty(dev, x.DType(), core.Shape{qc.m, qc.n})
+	if err != nil {
+		return err
+	}
+	plan, err := metal.PlanQuantMatMul(gx, gw, y, 1024, 32)
+	if err != nil {
+		return err
+	}
+	if err := dev.runPlan(plan); err != nil {
+		return err
+	}
+	if !slices.Contains(dev.ran, qc.kernel) {
+		return fmt.Errorf("the planner dispatched %v, not %s", dev.ran, qc.kernel)
+	}
+	host, err := y.To(core.CPU())
+	if err != nil {
+		return err
+	}
+	gv, err := arrayValues(qc.dt, host)
+	if err != nil {
+		return err
+	}
+	wv, err := arrayValues("f32", want)
+	if err != nil {
+		return err
+	}
+	return compareScaled(qc.dt, gv, wv)
+}
