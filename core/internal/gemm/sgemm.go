@@ -23,7 +23,8 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 		gemvPath(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
-	if k > 0 && m <= smallMMax && n*k >= smallMMin {
+	// The axpy form needs long rows of B to pay for its per-row calls.
+	if k > 0 && m <= smallMMax && n*k >= smallMMin && (transB || n >= 256) {
 		smallM(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
