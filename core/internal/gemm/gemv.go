@@ -160,6 +160,11 @@ func axpy(kern *kernel, alpha float32, x, y []float32) {
 // weight far larger than cache).
 const smallMMax = 8
 
+// smallMChunk is the k extent smallM dots at a time: four rows of it
+// (16 KiB) stay in L1 while every row of A passes over them. A multiple
+// of every vector width.
+const smallMChunk = 1024
+
 // smallM computes C = op(A)·op(B) for 2 <= m <= smallMMax and a float32
 // op(B) whose matrix is read once: with B stored transposed (n×k, the
 // x·Wᵀ layout) each stored row is dotted with every row of A while in
@@ -191,12 +196,24 @@ func smallM(transA, transB bool, m, n, k int, a []float32, lda int, b []float32,
 			if kern.dot4 != nil && k >= kern.vw {
 				body := k &^ (kern.vw - 1)
 				var d [4]float32
+				sums := make([][4]float32, m)
 				for ; j+4 <= hi; j += 4 {
 					_ = b[(j+3)*ldb+k-1] // the four rows lie inside b
+					clear(sums)
+					// k in L1-sized chunks: the four rows' chunk is read
+					// from memory once and from L1 by every row of A.
+					for p0 := 0; p0 < body; p0 += smallMChunk {
+						pn := min(smallMChunk, body-p0)
+						for i, x := range rows {
+							kern.dot4(pn, &b[j*ldb+p0], ldb, &x[p0], &d)
+							for r := range 4 {
+								sums[i][r] += d[r]
+							}
+						}
+					}
 					for i, x := range rows {
-						kern.dot4(body, &b[j*ldb], ldb, &x[0], &d)
 						for r := range 4 {
-							v := d[r]
+							v := sums[i][r]
 							br := b[(j+r)*ldb : (j+r)*ldb+k]
 							for p := body; p < k; p++ {
 								v += br[p] * x[p]

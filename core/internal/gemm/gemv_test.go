@@ -39,6 +39,7 @@ func TestSmallM(t *testing.T) {
 				check(t, r, problem{transA: tr[0], transB: tr[1], m: 2, n: 1030, k: 1021, pad: 1})
 				check(t, r, problem{transA: tr[0], transB: tr[1], m: 7, n: 1026, k: 1024})
 				check(t, r, problem{transA: tr[0], transB: tr[1], m: 8, n: 4097, k: 257, pad: 3})
+				check(t, r, problem{transA: tr[0], transB: tr[1], m: 3, n: 450, k: 2500, pad: 1}) // several k chunks
 			}
 			SetThreads(0)
 		}

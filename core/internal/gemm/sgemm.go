@@ -23,7 +23,8 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 		gemvPath(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
-	if k > 0 && m <= smallMMax && n*k >= smallMMin {
+	// The axpy form needs long rows of B to pay for its per-row calls.
+	if k > 0 && m <= smallMMax && n*k >= smallMMin && (transB || n >= 256) {
 		smallM(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
@@ -39,23 +40,22 @@ func gemmBlocked(m, n, k int, a, b operand, c []float32, ldc int) {
 		gemmSerial(kern, kern.block, m, n, k, a, b, c, ldc)
 		return
 	}
-	if n >= m && (sharedA || m*n*k < sharedAMax) {
+	if n >= m && sharedMode >= 0 {
 		gemmSharedA(kern, t, m, n, k, a, b, c, ldc)
 		return
 	}
 	gemmParallel(kern, t, m, n, k, a, b, c, ldc)
 }
 
-// sharedAMax is the m·n·k up to which wide problems share packed A
-// blocks between goroutines: there packing A t times would cost more than
-// the barriers between blocks; above it independent stripes (no
-// barriers) measure faster (BenchmarkSgemmParallel on Zen 5: 256³ 180 vs
-// 130-155 GFLOP/s shared, 1024³ 192-196 vs 198-208 independent).
-const sharedAMax = 1 << 28
-
-// sharedA forces gemmSharedA for every wide problem; benchmarks turn it
-// off to compare with independent stripes.
-var sharedA = false
+// Wide problems share packed A blocks between goroutines: measured on
+// Zen 5 with 2 goroutines (BenchmarkSgemmParallel) that is faster at 256³
+// (180 vs 130-155 GFLOP/s) and 512³ (201-203 vs 195-196) and equal at
+// 1024³ and 2048³ (~190-203) to independent stripes that each pack all
+// of A, and it holds one packed A instead of t.
+//
+// sharedMode is -1 in tests and benchmarks that exercise independent
+// stripes for wide problems; 0 (shared A) otherwise.
+var sharedMode = 0
 
 // smallMMin is the size of op(B) (elements) from which few-row products
 // take the read-once path: below it B fits in cache and packing it costs

@@ -96,11 +96,14 @@ func BenchmarkSgemv(b *testing.B) {
 // BenchmarkSgemmParallel compares the shared-A parallel driver with
 // independent stripes (each packing all of A) on 2 goroutines.
 func BenchmarkSgemmParallel(b *testing.B) {
-	for _, n := range []int{256, 512, 1024} {
+	for _, n := range []int{256, 512, 1024, 2048} {
 		for _, shared := range []bool{true, false} {
 			b.Run(fmt.Sprintf("n=%d/sharedA=%v", n, shared), func(b *testing.B) {
-				sharedA = shared
-				defer func() { sharedA = false }()
+				sharedMode = -1
+				if shared {
+					sharedMode = 1
+				}
+				defer func() { sharedMode = 0 }()
 				benchSgemm(b, "", n, 2)
 			})
 		}

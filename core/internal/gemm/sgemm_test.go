@@ -117,6 +117,12 @@ func TestSgemmBlocks(t *testing.T) {
 		r := rand.New(rand.NewPCG(3, 4))
 		for _, threads := range []int{1, 2, 3} {
 			SetThreads(threads)
+			// Wide problems with independent stripes (what sizes above
+			// sharedAMax use) as well as with shared A blocks.
+			sharedMode = -1
+			check(t, r, problem{transB: true, m: 101, n: 1031, k: 777, pad: 1})
+			check(t, r, problem{transA: true, m: 50, n: 60, k: 400, pad: 2})
+			sharedMode = 0
 			check(t, r, problem{m: 1030, n: 97, k: 401, pad: 3})
 			check(t, r, problem{transA: true, transB: true, m: 101, n: 1031, k: 777, pad: 1})
 			check(t, r, problem{transB: true, m: 200, n: 190, k: 1100})
