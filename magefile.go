@@ -133,12 +133,14 @@ func Build() error {
 		if m == "." {
 			continue
 		}
-		if err := inDir(m, nil, "go", "build", "./..."); err != nil {
+		// -o DevNull: build only; a bare go build would drop a binary into
+		// tools/lbrx and tools/shaderc.
+		if err := inDir(m, nil, "go", "build", "-o", os.DevNull, "./..."); err != nil {
 			return err
 		}
 		for _, arch := range []string{"arm64", "amd64"} {
 			env := map[string]string{"GOOS": "darwin", "GOARCH": arch, "CGO_ENABLED": "0"}
-			if err := inDir(m, env, "go", "build", "./..."); err != nil {
+			if err := inDir(m, env, "go", "build", "-o", os.DevNull, "./..."); err != nil {
 				return fmt.Errorf("darwin/%s build of %s: %w", arch, m, err)
 			}
 			if err := inDir(m, env, "go", "vet", "./..."); err != nil {
