@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/lbrx/lbrx/core/internal/gemm"
 )
@@ -255,8 +256,20 @@ func matmulSgemm(op *Op) error {
 			cbuf = make([]float32, m*n)
 		}
 	}
+	ha, hb, half := halfOperands(a, b)
 	batchWalk(op, func(oo, ao, bo int) {
 		am, bm := matDims(op, ao, bo)
+		if ha != nil {
+			ta, lda, okA := am.gemmLayout()
+			tb, ldb, okB := bm.gemmLayout()
+			if okA && okB {
+				// f16/bf16 read in place: Sgemm widens panel by panel.
+				sgemmCalls.Add(1)
+				gemm.SgemmHalf(half, ta, tb, m, n, k, ha[am.off:], lda, hb[bm.off:], ldb, cbuf, n)
+				put(oo, 1, cbuf)
+				return
+			}
+		}
 		if da == nil || !layoutOK(am) {
 			if packA == nil {
 				packA = make([]float32, m*k)
@@ -278,6 +291,29 @@ func matmulSgemm(op *Op) error {
 		put(oo, 1, cbuf)
 	})
 	return nil
+}
+
+// halfOperands returns the raw 16-bit storage of two f16 or bf16 operands
+// for gemm.SgemmHalf, or nils when they are not both host-resident and
+// aligned in one of those dtypes.
+func halfOperands(a, b *Array) (ha, hb []uint16, h gemm.Half) {
+	switch {
+	case a.dtype == F16 && b.dtype == F16:
+		h = gemm.F16
+	case a.dtype == BF16 && b.dtype == BF16:
+		h = gemm.BF16
+	default:
+		return nil, nil, 0
+	}
+	sa, err := hostSlice[BFloat16](a) // any 16-bit element type: only the bits are read
+	if err != nil {
+		return nil, nil, 0
+	}
+	sb, err := hostSlice[BFloat16](b)
+	if err != nil || len(sa) == 0 || len(sb) == 0 {
+		return nil, nil, 0
+	}
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&sa[0])), len(sa)), unsafe.Slice((*uint16)(unsafe.Pointer(&sb[0])), len(sb)), h
 }
 
 func layoutOK(v matView) bool {

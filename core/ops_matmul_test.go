@@ -284,3 +284,40 @@ func TestMatMulBroadcastRowsInsideMatrix(t *testing.T) {
 	// row sums of a are 6 and 22
 	assert.Equal(t, []float32{6, 12, 18, 22, 44, 66}, v)
 }
+
+// f16/bf16 operands in a gemm layout (including transposed views) are read
+// in place by gemm.SgemmHalf: nothing is packed, and the result matches the
+// product of the same values in f32 rounded once.
+func TestMatMulHalfReadsInPlace(t *testing.T) {
+	for _, dt := range []DType{F16, BF16} {
+		x, err := FromSlice(arange(5*7), 5, 7)
+		require.NoError(t, err)
+		y, err := FromSlice(arange(3*7), 3, 7)
+		require.NoError(t, err)
+		xh, err := CastOp(x.Array(), dt)
+		require.NoError(t, err)
+		yh, err := CastOp(y.Array(), dt)
+		require.NoError(t, err)
+		yt, err := yh.T() // [7, 3], column-contiguous
+		require.NoError(t, err)
+
+		packs := sgemmPacks.Load()
+		got, err := MatMulOp(xh, yt)
+		require.NoError(t, err)
+		assert.Equal(t, packs, sgemmPacks.Load(), "%v operands were packed", dt)
+
+		x32, err := CastOp(xh, F32)
+		require.NoError(t, err)
+		y32, err := CastOp(yt, F32)
+		require.NoError(t, err)
+		want32, err := MatMulOp(x32, y32)
+		require.NoError(t, err)
+		want, err := CastOp(want32, dt)
+		require.NoError(t, err)
+		gb, err := got.Bytes()
+		require.NoError(t, err)
+		wb, err := want.Bytes()
+		require.NoError(t, err)
+		assert.Equal(t, wb, gb, "%v", dt)
+	}
+}

@@ -3,11 +3,15 @@ package core
 import (
 	"fmt"
 	"math"
+
+	"github.com/lbrx/lbrx/core/internal/vec"
 )
 
 // Elementwise unary ops. Float kernels evaluate the math in float64 and
 // round once to the output type, so the CPU results are the accurate
-// reference other backends are compared with. Signed integers support
+// reference other backends are compared with; the exceptions are the hot
+// activations exp, silu and gelu_tanh on f32/f16/bf16, which run the SIMD
+// kernels of core/internal/vec (within 2 ulp in float32). Signed integers support
 // neg, abs (for both, the most negative value wraps to itself) and relu;
 // unsigned integers abs and relu (both the identity); every other unary op
 // is float-only and an integer dtype is an error naming op and dtype.
@@ -117,6 +121,9 @@ func cpuUnary(op *Op) error {
 	}
 	switch computeType(d) {
 	case F32:
+		if f := vecUnary[op.Name]; f != nil {
+			return unaryKernel(op, f)
+		}
 		return unaryKernel(op, unaryFloat[float32](op.Name))
 	case F64:
 		return unaryKernel(op, unaryFloat[float64](op.Name))
@@ -134,6 +141,16 @@ func cpuUnary(op *Op) error {
 		return unaryKernel(op, unaryInt[uint32](op.Name))
 	}
 	return unsupported(op.Name, d)
+}
+
+// vecUnary holds the SIMD float32 kernels (core/internal/vec: AVX-512 or
+// AVX2 on amd64, Go elsewhere) for the hot activations; they are within 2
+// ulp of the float64-evaluated reference the other ops use. f16 and bf16
+// compute in float32 and go through them too.
+var vecUnary = map[string]func(o, a []float32){
+	"exp":       vec.Exp,
+	"silu":      vec.SiLU,
+	"gelu_tanh": vec.GELU,
 }
 
 func unaryKernel[C number](op *Op, f func(o, a []C)) error {
