@@ -36,3 +36,9 @@ func permute4Blocks(dst, x []float32) {
 	}
 	copy(dst[n:len(x)], x[n:])
 }
+
+// rows4Dot4 and rows4Dot8 compute what rowDot4 and rowDot8 do for four
+// consecutive weight rows at once (codes[r*wpr:], scales[r*gpr:] for row
+// r < 4), sharing each read of x; nil where the CPU has no kernel for
+// them (dot512_amd64.go). rows4Dot4 takes x permuted by permute4.
+var rows4Dot4, rows4Dot8 func(out *[4]float32, codes []uint32, wpr int, x, scales []float32, gpr, group int)

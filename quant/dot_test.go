@@ -19,7 +19,7 @@ func TestRowKernelsMatchGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	for _, bits := range []int{4, 8} {
 		for _, g := range GroupSizes {
-			for _, n := range []int{1, 2, 7} {
+			for _, n := range []int{1, 2, 3, 5, 7, 17} {
 				// 33*128 spans several K chunks of the batched kernel and,
 				// for group 32, ends in half a 64-value block.
 				for _, k := range []int{g, 2 * g, 3 * g, 4096, 33 * g} {
@@ -44,13 +44,24 @@ func TestRowKernelsMatchGo(t *testing.T) {
 							for i := range x {
 								x[i] = float32(r.NormFloat64())
 							}
+							// Every kernel tier this CPU has: AVX-512 four-row
+							// kernels (where present), then AVX2 alone.
 							fast := make([]float32, m*n)
 							require.NoError(t, w.MatMul(fast, x, m))
 							require.NoError(t, w.MatMul(fast[:n], x[:k], 1))
+							saved44, saved48 := rows4Dot4, rows4Dot8
+							rows4Dot4, rows4Dot8 = nil, nil
+							avx2 := make([]float32, m*n)
+							err := w.MatMul(avx2, x, m)
+							if err == nil {
+								err = w.MatMul(avx2[:n], x[:k], 1)
+							}
+							rows4Dot4, rows4Dot8 = saved44, saved48
+							require.NoError(t, err)
 							saved4, saved8 := rowDot4, rowDot8
 							rowDot4, rowDot8 = nil, nil
 							slow := make([]float32, m*n)
-							err := w.MatMul(slow, x, m)
+							err = w.MatMul(slow, x, m)
 							rowDot4, rowDot8 = saved4, saved8
 							require.NoError(t, err)
 							// Same sums in another order: bound by K units of
@@ -63,7 +74,9 @@ func TestRowKernelsMatchGo(t *testing.T) {
 										gi := i*k/g + j/g
 										mag += (math.Abs(float64(w.Scales[gi]))*nb + math.Abs(float64(w.Biases[gi]))) * math.Abs(float64(x[b*k+j]))
 									}
-									require.InDeltaf(t, slow[b*n+i], fast[b*n+i], float64(2*k+16)*0x1p-24*mag, "input %d row %d", b, i)
+									tol := float64(2*k+16) * 0x1p-24 * mag
+									require.InDeltaf(t, slow[b*n+i], fast[b*n+i], tol, "input %d row %d", b, i)
+									require.InDeltaf(t, slow[b*n+i], avx2[b*n+i], tol, "AVX2 only: input %d row %d", b, i)
 								}
 							}
 						})
@@ -73,3 +86,4 @@ func TestRowKernelsMatchGo(t *testing.T) {
 		}
 	}
 }
+

@@ -222,6 +222,18 @@ func (w *AffineWeight) kernel() func(codes []uint32, x, scales []float32, group 
 	return nil
 }
 
+// rows4 returns the four-row kernel for this weight's width, if the CPU
+// has one.
+func (w *AffineWeight) rows4() func(out *[4]float32, codes []uint32, wpr int, x, scales []float32, gpr, group int) {
+	switch w.Bits {
+	case 4:
+		return rows4Dot4
+	case 8:
+		return rows4Dot8
+	}
+	return nil
+}
+
 // matMulKernel runs the assembly row kernel for outputs [lo, hi) of
 // every input row; x is permuted for it already. The outer loop is over
 // weight rows so that a row's codes stay in L1 while the m inputs pass.
@@ -232,15 +244,31 @@ func (w *AffineWeight) matMulKernel(y, x, xs []float32, m, lo, hi int) {
 	if w.Bits == 4 && rowDot4x4 != nil && m >= 4 {
 		w.matMul4x4(y, x, xs, m&^3, lo, hi)
 	}
-	for n := lo; n < hi; n++ {
+	r0 := 0
+	if w.Bits == 4 && rowDot4x4 != nil {
+		r0 = m &^ 3 // done by matMul4x4 above
+	}
+	n := lo
+	if rows4 := w.rows4(); rows4 != nil {
+		// Four weight rows per call for the remaining input rows.
+		var out [4]float32
+		for ; n+4 <= hi; n += 4 {
+			codes := w.Codes[n*wpr : (n+4)*wpr]
+			sc := w.Scales[n*gpr : (n+4)*gpr]
+			for r := r0; r < m; r++ {
+				rows4(&out, codes, wpr, x[r*w.K:(r+1)*w.K], sc, gpr, w.GroupSize)
+				xsr := xs[r*gpr : (r+1)*gpr]
+				for i, v := range out {
+					y[r*w.N+n+i] = v + dotF32(w.Biases[(n+i)*gpr:(n+i+1)*gpr], xsr)
+				}
+			}
+		}
+	}
+	for ; n < hi; n++ {
 		codes := w.Codes[n*wpr : (n+1)*wpr]
 		sc := w.Scales[n*gpr : (n+1)*gpr]
 		bs := w.Biases[n*gpr : (n+1)*gpr]
-		r := 0
-		if w.Bits == 4 && rowDot4x4 != nil {
-			r = m &^ 3 // done by matMul4x4 below
-		}
-		for ; r < m; r++ {
+		for r := r0; r < m; r++ {
 			y[r*w.N+n] = k(codes, x[r*w.K:(r+1)*w.K], sc, w.GroupSize) + dotF32(bs, xs[r*gpr:(r+1)*gpr])
 		}
 	}
