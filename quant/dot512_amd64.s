@@ -7,30 +7,6 @@
 // converted with VCVTDQ2PS and multiplied in zmm; each group's scale is
 // applied once per block (4-bit) or group (8-bit) to a partial sum.
 
-// Index vectors for VPERMPS spreading per-half scales over the lanes.
-// idx32: lanes 0-3, 4-7, 8-11, 12-15 take scales 0, 1, 2, 3 (group size
-// 32: two groups per 64-value block, two rows per zmm). idx64: lanes 0-7
-// take scale 0 and lanes 8-15 scale 1 (one group per block and row).
-DATA idx32<>+0(SB)/8, $0x0000000000000000
-DATA idx32<>+8(SB)/8, $0x0000000000000000
-DATA idx32<>+16(SB)/8, $0x0000000100000001
-DATA idx32<>+24(SB)/8, $0x0000000100000001
-DATA idx32<>+32(SB)/8, $0x0000000200000002
-DATA idx32<>+40(SB)/8, $0x0000000200000002
-DATA idx32<>+48(SB)/8, $0x0000000300000003
-DATA idx32<>+56(SB)/8, $0x0000000300000003
-GLOBL idx32<>(SB), RODATA|NOPTR, $64
-
-DATA idx64<>+0(SB)/8, $0x0000000000000000
-DATA idx64<>+8(SB)/8, $0x0000000000000000
-DATA idx64<>+16(SB)/8, $0x0000000000000000
-DATA idx64<>+24(SB)/8, $0x0000000000000000
-DATA idx64<>+32(SB)/8, $0x0000000100000001
-DATA idx64<>+40(SB)/8, $0x0000000100000001
-DATA idx64<>+48(SB)/8, $0x0000000100000001
-DATA idx64<>+56(SB)/8, $0x0000000100000001
-GLOBL idx64<>(SB), RODATA|NOPTR, $64
-
 // PLANE multiplies nibble plane k (mask M, x offset O) of both row pairs
 // (Z0: rows 0|1, Z1: rows 2|3) with the eight x values of that plane,
 // broadcast to both halves, into the partial sums TA (rows 0|1) and TB.
@@ -78,12 +54,14 @@ TEXT ·rows4Dot4AVX512(SB), NOSPLIT, $0-64
 	VPSLLD     $4, Z23, Z24
 	VPSLLD     $4, Z24, Z25
 	VPSLLD     $4, Z25, Z26         // 0x0f000000
-	VMOVDQU32  idx64<>(SB), Z27
-	TESTQ      DX, DX
-	JNZ        wide
-	VMOVDQU32  idx32<>(SB), Z27
-
-wide:
+	MOVL       $0xff00, R11
+	KMOVW      R11, K1
+	MOVL       $0x00f0, R11
+	KMOVW      R11, K2
+	MOVL       $0x0f00, R11
+	KMOVW      R11, K3
+	MOVL       $0xf000, R11
+	KMOVW      R11, K4
 	VPXORD Z12, Z12, Z12
 	VPXORD Z13, Z13, Z13
 	TESTQ  CX, CX
@@ -127,25 +105,27 @@ block4:
 	VADDPS        Z7, Z5, Z5
 	VADDPS        Z8, Z6, Z6
 
-	// Scales of this block: rows 0|1 into Z10, rows 2|3 into Z11.
+	// Scales of this block: rows 0|1 into Z10, rows 2|3 into Z11, by
+	// merge-masked broadcasts (K1: lanes 8-15; K2-K4: lanes 4-7, 8-11,
+	// 12-15 for group size 32).
 	TESTQ         DX, DX
 	JNZ           wscale
-	VMOVSD        (R8), X10
-	VMOVHPS       (R8)(R12*1), X10, X10
-	VMOVSD        (R8)(R12*2), X11
-	VMOVHPS       (R8)(R13*1), X11, X11
-	VPERMPS       Z10, Z27, Z10
-	VPERMPS       Z11, Z27, Z11
+	VBROADCASTSS  (R8), Z10
+	VBROADCASTSS  4(R8), K2, Z10
+	VBROADCASTSS  (R8)(R12*1), K3, Z10
+	VBROADCASTSS  4(R8)(R12*1), K4, Z10
+	VBROADCASTSS  (R8)(R12*2), Z11
+	VBROADCASTSS  4(R8)(R12*2), K2, Z11
+	VBROADCASTSS  (R8)(R13*1), K3, Z11
+	VBROADCASTSS  4(R8)(R13*1), K4, Z11
 	ADDQ          $8, R8
 	JMP           scaled
 
 wscale:
-	VMOVSS        (R8), X10
-	VINSERTPS     $0x10, (R8)(R12*1), X10, X10
-	VMOVSS        (R8)(R12*2), X11
-	VINSERTPS     $0x10, (R8)(R13*1), X11, X11
-	VPERMPS       Z10, Z27, Z10
-	VPERMPS       Z11, Z27, Z11
+	VBROADCASTSS  (R8), Z10
+	VBROADCASTSS  (R8)(R12*1), K1, Z10
+	VBROADCASTSS  (R8)(R12*2), Z11
+	VBROADCASTSS  (R8)(R13*1), K1, Z11
 	DECQ          BX
 	JNZ           scaled
 	ADDQ          $4, R8

@@ -86,4 +86,3 @@ func TestRowKernelsMatchGo(t *testing.T) {
 		}
 	}
 }
-
