@@ -7,13 +7,13 @@ import "golang.org/x/sys/cpu"
 // AVX-512 kernels for the 4- and 8-bit affine matrix-vector product, four
 // weight rows per call so that each load of x serves four rows and the
 // rows' sums form independent dependency chains. Each returns, per row,
-// Σ_g scale_g * Σ_j q_j*x_j; the bias term is added in Go.
+// Σ_g scale_g * Σ_j q_j*x_j + bias_g * Σ_j x_j (see rows4Dot4).
 
 //go:noescape
-func rows4Dot4AVX512(codes *uint32, stride int, xp *float32, scales *float32, sstride int, blocks, blocksPerGroup int, out *float32)
+func rows4Dot4AVX512(codes *uint32, stride int, xp *float32, scales, biases *float32, sstride int, xs *float32, blocks, blocksPerGroup int, out *float32)
 
 //go:noescape
-func rows4Dot8AVX512(codes *uint32, stride int, x *float32, scales *float32, sstride int, groups, pairs int, out *float32)
+func rows4Dot8AVX512(codes *uint32, stride int, x *float32, scales, biases *float32, sstride int, xs *float32, groups, pairs int, out *float32)
 
 // hasAVX512 needs F (zmm, masks) and DQ (VINSERTI32X8, VBROADCASTF32X8).
 var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
@@ -22,14 +22,17 @@ func init() {
 	if !hasAVX512 || !hasAVX2FMA {
 		return
 	}
-	rows4Dot4 = func(out *[4]float32, codes []uint32, wpr int, xp, scales []float32, gpr, group int) {
+	rows4Dot4 = func(out *[4]float32, codes []uint32, wpr int, xp, scales, biases, xs, xsk []float32, group int) {
+		gpr := len(xs)
 		k := gpr * group
 		blocks := k / 64
 		_ = codes[3*wpr+k/8-1]
 		_ = xp[k-1]
 		_ = scales[3*gpr+gpr-1]
+		_ = biases[3*gpr+gpr-1]
+		_ = xsk[gpr-1]
 		if blocks > 0 {
-			rows4Dot4AVX512(&codes[0], 4*wpr, &xp[0], &scales[0], 4*gpr, blocks, group/64, &out[0])
+			rows4Dot4AVX512(&codes[0], 4*wpr, &xp[0], &scales[0], &biases[0], 4*gpr, &xsk[0], blocks, group/64, &out[0])
 		} else {
 			*out = [4]float32{}
 		}
@@ -37,14 +40,18 @@ func init() {
 		// block: done in Go on the unpermuted tail of xp.
 		if t := blocks * 64; t < k {
 			for r := range 4 {
-				out[r] += scales[r*gpr+gpr-1] * dot4(codes[r*wpr+t/8:r*wpr+k/8], xp[t:k])
+				g := r*gpr + gpr - 1
+				out[r] += scales[g]*dot4(codes[r*wpr+t/8:r*wpr+k/8], xp[t:k]) + biases[g]*xs[gpr-1]
 			}
 		}
 	}
-	rows4Dot8 = func(out *[4]float32, codes []uint32, wpr int, x, scales []float32, gpr, group int) {
+	rows4Dot8 = func(out *[4]float32, codes []uint32, wpr int, x, scales, biases, xs, xsk []float32, group int) {
+		gpr := len(xs)
 		_ = codes[3*wpr+gpr*group/4-1]
 		_ = x[gpr*group-1]
 		_ = scales[3*gpr+gpr-1]
-		rows4Dot8AVX512(&codes[0], 4*wpr, &x[0], &scales[0], 4*gpr, gpr, group/32, &out[0])
+		_ = biases[3*gpr+gpr-1]
+		_ = xsk[gpr-1]
+		rows4Dot8AVX512(&codes[0], 4*wpr, &x[0], &scales[0], &biases[0], 4*gpr, &xsk[0], gpr, group/32, &out[0])
 	}
 }

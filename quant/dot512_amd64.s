@@ -26,25 +26,27 @@
 	VHADDPS      X, X, X;   \
 	VHADDPS      X, X, X
 
-// func rows4Dot4AVX512(codes *uint32, stride int, xp *float32, scales *float32, sstride int, blocks, blocksPerGroup int, out *float32)
+// func rows4Dot4AVX512(codes *uint32, stride int, xp *float32, scales, biases *float32, sstride int, xs *float32, blocks, blocksPerGroup int, out *float32)
 //
-// Four rows of 4-bit codes (stride bytes apart; scales sstride bytes
-// apart) against x permuted by permute4Blocks. A 64-value block of a row
-// is 8 words; rows 0 and 1 share one zmm (lanes 0-7 and 8-15), rows 2
-// and 3 another, so x's 8-value plane is broadcast to both halves. As in
-// rowDot4AVX2, plane k is masked in place and x carries the 16^-k.
-TEXT ·rows4Dot4AVX512(SB), NOSPLIT, $0-64
+// Four rows of 4-bit codes (stride bytes apart; scales and biases
+// sstride bytes apart) against x permuted by permute4Blocks. A 64-value
+// block of a row is 8 words; rows 0 and 1 share one zmm (lanes 0-7 and
+// 8-15), rows 2 and 3 another, so x's 8-value plane is broadcast to both
+// halves. As in rowDot4AVX2, plane k is masked in place and x carries
+// the 16^-k. The bias term bias_g*Σx_g is spread over the lanes holding
+// group g: xs holds Σx_g*8/group, one share per lane and block.
+TEXT ·rows4Dot4AVX512(SB), NOSPLIT, $0-80
 	MOVQ codes+0(FP), SI
 	MOVQ stride+8(FP), R9
 	MOVQ xp+16(FP), DI
 	MOVQ scales+24(FP), R8
-	MOVQ sstride+32(FP), R12
-	MOVQ blocks+40(FP), CX
-	MOVQ blocksPerGroup+48(FP), DX
-	MOVQ out+56(FP), AX
+	MOVQ biases+32(FP), R11
+	MOVQ sstride+40(FP), R12
+	MOVQ xs+48(FP), AX
+	MOVQ blocks+56(FP), CX
+	MOVQ blocksPerGroup+64(FP), DX
 	LEAQ (R9)(R9*2), R10
 	LEAQ (R12)(R12*2), R13
-	MOVQ DX, BX
 
 	VPTERNLOGD $0xff, Z20, Z20, Z20
 	VPSRLD     $28, Z20, Z20        // 0x0000000f
@@ -54,14 +56,17 @@ TEXT ·rows4Dot4AVX512(SB), NOSPLIT, $0-64
 	VPSLLD     $4, Z23, Z24
 	VPSLLD     $4, Z24, Z25
 	VPSLLD     $4, Z25, Z26         // 0x0f000000
-	MOVL       $0xff00, R11
-	KMOVW      R11, K1
-	MOVL       $0x00f0, R11
-	KMOVW      R11, K2
-	MOVL       $0x0f00, R11
-	KMOVW      R11, K3
-	MOVL       $0xf000, R11
-	KMOVW      R11, K4
+	MOVL       $0xff00, BX
+	KMOVW      BX, K1
+	MOVL       $0x00f0, BX
+	KMOVW      BX, K2
+	MOVL       $0x0f00, BX
+	KMOVW      BX, K3
+	MOVL       $0xf000, BX
+	KMOVW      BX, K4
+	MOVL       $0xf0f0, BX
+	KMOVW      BX, K5
+	MOVQ       DX, BX
 	VPXORD Z12, Z12, Z12
 	VPXORD Z13, Z13, Z13
 	TESTQ  CX, CX
@@ -105,9 +110,10 @@ block4:
 	VADDPS        Z7, Z5, Z5
 	VADDPS        Z8, Z6, Z6
 
-	// Scales of this block: rows 0|1 into Z10, rows 2|3 into Z11, by
-	// merge-masked broadcasts (K1: lanes 8-15; K2-K4: lanes 4-7, 8-11,
-	// 12-15 for group size 32).
+	// Scales and biases of this block: rows 0|1 into Z10 and Z16, rows
+	// 2|3 into Z11 and Z17, by merge-masked broadcasts (K1: lanes 8-15;
+	// for group size 32 K2-K4: lanes 4-7, 8-11, 12-15); the lanes' shares
+	// of Σx into Z18 (K5: lanes 4-7 and 12-15).
 	TESTQ         DX, DX
 	JNZ           wscale
 	VBROADCASTSS  (R8), Z10
@@ -118,7 +124,19 @@ block4:
 	VBROADCASTSS  4(R8)(R12*2), K2, Z11
 	VBROADCASTSS  (R8)(R13*1), K3, Z11
 	VBROADCASTSS  4(R8)(R13*1), K4, Z11
+	VBROADCASTSS  (R11), Z16
+	VBROADCASTSS  4(R11), K2, Z16
+	VBROADCASTSS  (R11)(R12*1), K3, Z16
+	VBROADCASTSS  4(R11)(R12*1), K4, Z16
+	VBROADCASTSS  (R11)(R12*2), Z17
+	VBROADCASTSS  4(R11)(R12*2), K2, Z17
+	VBROADCASTSS  (R11)(R13*1), K3, Z17
+	VBROADCASTSS  4(R11)(R13*1), K4, Z17
+	VBROADCASTSS  (AX), Z18
+	VBROADCASTSS  4(AX), K5, Z18
 	ADDQ          $8, R8
+	ADDQ          $8, R11
+	ADDQ          $8, AX
 	JMP           scaled
 
 wscale:
@@ -126,14 +144,23 @@ wscale:
 	VBROADCASTSS  (R8)(R12*1), K1, Z10
 	VBROADCASTSS  (R8)(R12*2), Z11
 	VBROADCASTSS  (R8)(R13*1), K1, Z11
+	VBROADCASTSS  (R11), Z16
+	VBROADCASTSS  (R11)(R12*1), K1, Z16
+	VBROADCASTSS  (R11)(R12*2), Z17
+	VBROADCASTSS  (R11)(R13*1), K1, Z17
+	VBROADCASTSS  (AX), Z18
 	DECQ          BX
 	JNZ           scaled
 	ADDQ          $4, R8
+	ADDQ          $4, R11
+	ADDQ          $4, AX
 	MOVQ          DX, BX
 
 scaled:
 	VFMADD231PS   Z5, Z10, Z12
 	VFMADD231PS   Z6, Z11, Z13
+	VFMADD231PS   Z18, Z16, Z12
+	VFMADD231PS   Z18, Z17, Z13
 	ADDQ          $32, SI
 	ADDQ          $256, DI
 	DECQ          CX
@@ -146,6 +173,7 @@ done4:
 	HSUM8(Y14, X14, X0)
 	HSUM8(Y13, X13, X0)
 	HSUM8(Y15, X15, X0)
+	MOVQ  out+72(FP), AX
 	MOVSS X12, (AX)
 	MOVSS X14, 4(AX)
 	MOVSS X13, 8(AX)
@@ -175,21 +203,23 @@ done4:
 	VFMADD231PS Z0, Z3, T2;        \
 	VFMADD231PS Z0, Z4, T3
 
-// func rows4Dot8AVX512(codes *uint32, stride int, x *float32, scales *float32, sstride int, groups, pairs int, out *float32)
+// func rows4Dot8AVX512(codes *uint32, stride int, x *float32, scales, biases *float32, sstride int, xs *float32, groups, pairs int, out *float32)
 //
 // Four rows of 8-bit codes: per group, pairs of 16-value chunks go into
 // two partial sums per row (Z5-Z8 and Z9-Z12) so that the FMAs of a row
 // do not wait on each other; the group's scale, broadcast from memory,
-// then multiplies the partial sum into the row's total (Z13-Z16).
-TEXT ·rows4Dot8AVX512(SB), NOSPLIT, $0-64
+// then multiplies the partial sum into the row's total (Z13-Z16), and
+// its bias multiplies the lanes' shares of Σx (xs holds Σx_g/16).
+TEXT ·rows4Dot8AVX512(SB), NOSPLIT, $0-80
 	MOVQ codes+0(FP), SI
 	MOVQ stride+8(FP), R9
 	MOVQ x+16(FP), DI
 	MOVQ scales+24(FP), R8
-	MOVQ sstride+32(FP), R12
-	MOVQ groups+40(FP), CX
-	MOVQ pairs+48(FP), DX
-	MOVQ out+56(FP), AX
+	MOVQ biases+32(FP), R11
+	MOVQ sstride+40(FP), R12
+	MOVQ xs+48(FP), AX
+	MOVQ groups+56(FP), CX
+	MOVQ pairs+64(FP), DX
 	LEAQ (R9)(R9*2), R10
 	LEAQ (R12)(R12*2), R13
 	VPXORD Z13, Z13, Z13
@@ -232,7 +262,14 @@ pair8:
 	VFMADD231PS.BCST (R8)(R12*1), Z6, Z14
 	VFMADD231PS.BCST (R8)(R12*2), Z7, Z15
 	VFMADD231PS.BCST (R8)(R13*1), Z8, Z16
+	VBROADCASTSS     (AX), Z17
+	VFMADD231PS.BCST (R11), Z17, Z13
+	VFMADD231PS.BCST (R11)(R12*1), Z17, Z14
+	VFMADD231PS.BCST (R11)(R12*2), Z17, Z15
+	VFMADD231PS.BCST (R11)(R13*1), Z17, Z16
 	ADDQ        $4, R8
+	ADDQ        $4, R11
+	ADDQ        $4, AX
 	DECQ        CX
 	JNZ         group8
 
@@ -242,6 +279,7 @@ done8:
 	HSUM16(Z15, Y15, X15, Y0, X1)
 	VMOVAPS Z16, Z5 // VEX forms below reach only X0-X15
 	HSUM16(Z5, Y5, X5, Y0, X1)
+	MOVQ  out+72(FP), AX
 	MOVSS X13, (AX)
 	MOVSS X14, 4(AX)
 	MOVSS X15, 8(AX)

@@ -37,8 +37,23 @@ func permute4Blocks(dst, x []float32) {
 	copy(dst[n:len(x)], x[n:])
 }
 
-// rows4Dot4 and rows4Dot8 compute what rowDot4 and rowDot8 do for four
-// consecutive weight rows at once (codes[r*wpr:], scales[r*gpr:] for row
-// r < 4), sharing each read of x; nil where the CPU has no kernel for
-// them (dot512_amd64.go). rows4Dot4 takes x permuted by permute4.
-var rows4Dot4, rows4Dot8 func(out *[4]float32, codes []uint32, wpr int, x, scales []float32, gpr, group int)
+// rows4Dot4 and rows4Dot8 compute the whole product y[n] for four
+// consecutive weight rows at once, Σ_g scale_g*Σ_{j in g} q_j*x_j +
+// bias_g*xs[g] (codes[r*wpr:], scales[r*gpr:], biases[r*gpr:] for row r
+// < 4, gpr = len(xs)), sharing each read of x; nil where the CPU has no
+// kernel for them (dot512_amd64.go). xs holds the group sums of x and xsk
+// the same scaled by rows4Share: the kernels spread a group's
+// bias term over the vector lanes that hold the group. rows4Dot4 takes x
+// permuted by permute4.
+var rows4Dot4, rows4Dot8 func(out *[4]float32, codes []uint32, wpr int, x, scales, biases, xs, xsk []float32, group int)
+
+// rows4Share returns the share of a group's Σx that each vector lane
+// holding the group gets in the four-row kernels (see rows4Dot4): 4-bit
+// codes give each row 8 lanes per 64-value block, 8-bit codes 16 lanes
+// per group. A power of two, so the scaling is exact.
+func rows4Share(bits, group int) float32 {
+	if bits == 4 {
+		return 8 / float32(group)
+	}
+	return 1.0 / 16
+}

@@ -224,7 +224,7 @@ func (w *AffineWeight) kernel() func(codes []uint32, x, scales []float32, group 
 
 // rows4 returns the four-row kernel for this weight's width, if the CPU
 // has one.
-func (w *AffineWeight) rows4() func(out *[4]float32, codes []uint32, wpr int, x, scales []float32, gpr, group int) {
+func (w *AffineWeight) rows4() func(out *[4]float32, codes []uint32, wpr int, x, scales, biases, xs, xsk []float32, group int) {
 	switch w.Bits {
 	case 4:
 		return rows4Dot4
@@ -249,18 +249,21 @@ func (w *AffineWeight) matMulKernel(y, x, xs []float32, m, lo, hi int) {
 		r0 = m &^ 3 // done by matMul4x4 above
 	}
 	n := lo
-	if rows4 := w.rows4(); rows4 != nil {
+	if rows4 := w.rows4(); rows4 != nil && r0 < m {
 		// Four weight rows per call for the remaining input rows.
 		var out [4]float32
+		xsk := make([]float32, (m-r0)*gpr)
+		f := rows4Share(w.Bits, w.GroupSize)
+		for i := range xsk {
+			xsk[i] = xs[r0*gpr+i] * f
+		}
 		for ; n+4 <= hi; n += 4 {
 			codes := w.Codes[n*wpr : (n+4)*wpr]
 			sc := w.Scales[n*gpr : (n+4)*gpr]
+			bs := w.Biases[n*gpr : (n+4)*gpr]
 			for r := r0; r < m; r++ {
-				rows4(&out, codes, wpr, x[r*w.K:(r+1)*w.K], sc, gpr, w.GroupSize)
-				xsr := xs[r*gpr : (r+1)*gpr]
-				for i, v := range out {
-					y[r*w.N+n+i] = v + dotF32(w.Biases[(n+i)*gpr:(n+i+1)*gpr], xsr)
-				}
+				rows4(&out, codes, wpr, x[r*w.K:(r+1)*w.K], sc, bs, xs[r*gpr:(r+1)*gpr], xsk[(r-r0)*gpr:(r-r0+1)*gpr], w.GroupSize)
+				copy(y[r*w.N+n:r*w.N+n+4], out[:])
 			}
 		}
 	}
