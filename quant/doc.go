@@ -29,7 +29,9 @@
 // returns a reusable Weight whose MatMul works on plain slices. On amd64
 // with AVX2 and FMA the 4- and 8-bit rows run in assembly (build tag
 // noasm disables it), and batches of four input rows share each 4-bit
-// block's decoding; other widths and CPUs use unrolled Go loops. Large
+// block's decoding; with AVX-512 (F and DQ) the matrix-vector product
+// takes four weight rows per call, sharing each load of x and folding the
+// bias term into the kernel; other widths and CPUs use unrolled Go loops. Large
 // products are split over GOMAXPROCS goroutines by output rows.
 //
 // Quantize and the f16/bf16 slice conversions also have amd64 vector
