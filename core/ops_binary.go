@@ -3,6 +3,8 @@ package core
 import (
 	"fmt"
 	"math"
+
+	"github.com/lbrx/lbrx/core/internal/vec"
 )
 
 // Elementwise binary arithmetic with numpy broadcasting.
@@ -90,6 +92,12 @@ func cpuBinary(op *Op) error {
 	}
 	switch d := op.Inputs[0].dtype; computeType(d) {
 	case F32:
+		switch op.Name {
+		case "add": // the SIMD kernels of core/internal/vec, exact as IEEE add/mul
+			return binaryKernel(op, vec.Add)
+		case "mul":
+			return binaryKernel(op, vec.Mul)
+		}
 		return binaryKernel(op, binaryFloat[float32](op.Name))
 	case F64:
 		return binaryKernel(op, binaryFloat[float64](op.Name))
@@ -141,7 +149,9 @@ func binaryKernel[C number](op *Op, f func(o, a, b []C)) error {
 	return nil
 }
 
-func binaryFloat[C floatC](name string) func(o, a, b []C) {
+// arith returns the kernels every numeric type shares: add, sub and mul
+// (wrapping for integers, IEEE for floats); nil for any other op.
+func arith[C number](name string) func(o, a, b []C) {
 	switch name {
 	case "add":
 		return func(o, a, b []C) {
@@ -161,6 +171,15 @@ func binaryFloat[C floatC](name string) func(o, a, b []C) {
 				o[i] = a[i] * b[i]
 			}
 		}
+	}
+	return nil
+}
+
+func binaryFloat[C floatC](name string) func(o, a, b []C) {
+	if f := arith[C](name); f != nil {
+		return f
+	}
+	switch name {
 	case "div":
 		return func(o, a, b []C) {
 			for i := range o {
@@ -200,25 +219,10 @@ func binaryFloat[C floatC](name string) func(o, a, b []C) {
 }
 
 func binaryInt[C intC](name string) func(o, a, b []C) {
+	if f := arith[C](name); f != nil {
+		return f
+	}
 	switch name {
-	case "add":
-		return func(o, a, b []C) {
-			for i := range o {
-				o[i] = a[i] + b[i]
-			}
-		}
-	case "sub":
-		return func(o, a, b []C) {
-			for i := range o {
-				o[i] = a[i] - b[i]
-			}
-		}
-	case "mul":
-		return func(o, a, b []C) {
-			for i := range o {
-				o[i] = a[i] * b[i]
-			}
-		}
 	case "maximum":
 		return func(o, a, b []C) {
 			for i := range o {

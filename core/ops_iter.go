@@ -239,35 +239,14 @@ func reader[C number](a *Array) (readFn[C], error) {
 		}
 		return any(readSame(s)).(readFn[C]), nil
 	}
-	if a.dtype != dtypeOfNumber[C]() {
-		return nil, fmt.Errorf("%v: cannot read as %v", a, dtypeOfNumber[C]())
+	if a.dtype != DTypeOf[C]() {
+		return nil, fmt.Errorf("%v: cannot read as %v", a, DTypeOf[C]())
 	}
 	s, err := hostSlice[C](a)
 	if err != nil {
 		return nil, err
 	}
 	return readSame(s), nil
-}
-
-func dtypeOfNumber[C number]() DType {
-	var z C
-	switch any(z).(type) {
-	case float32:
-		return F32
-	case float64:
-		return F64
-	case int8:
-		return I8
-	case uint8:
-		return U8
-	case int16:
-		return I16
-	case int32:
-		return I32
-	case int64:
-		return I64
-	}
-	return U32
 }
 
 func readSame[C number](s []C) readFn[C] {
@@ -331,8 +310,8 @@ func writer[C number](a *Array) (get func(off, stride, n int, buf []C) []C, put 
 		}
 		return func(_, _, n int, buf []C) []C { return buf[:n] }, any(p).(writeFn[C]), nil
 	}
-	if a.dtype != dtypeOfNumber[C]() {
-		return nil, nil, fmt.Errorf("%v: cannot write as %v", a, dtypeOfNumber[C]())
+	if a.dtype != DTypeOf[C]() {
+		return nil, nil, fmt.Errorf("%v: cannot write as %v", a, DTypeOf[C]())
 	}
 	s, err := hostSlice[C](a)
 	if err != nil {

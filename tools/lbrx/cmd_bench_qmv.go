@@ -37,14 +37,14 @@ func benchQMV(args []string, stdout io.Writer) error {
 	if bf.runs < 1 {
 		return usagef("--runs must be at least 1")
 	}
-	if bf.device != "cpu" {
-		return usagef("--device %s: the quantized matrix-vector kernels run on the CPU only", bf.device)
-	}
 	const maxElems = 1 << 34
 	if *rows**cols > maxElems {
 		return usagef("weight of %d×%d exceeds %d elements", *rows, *cols, maxElems)
 	}
 	r := rand.New(rand.NewPCG(3, 4)) //nolint:gosec // benchmark operands, not secrets
+	if bf.device != "cpu" {
+		return benchQMVDevice(stdout, &bf, r, *scheme, *rows, *cols, *bits, *group)
+	}
 	w, wbytes, err := randomQuantWeight(r, *scheme, *rows, *cols, bits, group)
 	if err != nil {
 		return err
@@ -170,4 +170,83 @@ func streamCopy(n, runs int, minTime time.Duration) float64 {
 		return nil
 	})
 	return 2 * float64(n) / best.Seconds() / 1e9
+}
+
+// benchQMVDevice times core.QuantizedMatMulOp on a device (one activation
+// row, f32), synchronising after each product. The weight is quantized
+// from random floats on the CPU and moved to the device once.
+func benchQMVDevice(stdout io.Writer, bf *benchFlags, r *rand.Rand, scheme string, rows, cols, bits, group int) error {
+	dev, err := pickDevice(bf.device)
+	if err != nil {
+		return err
+	}
+	f := make([]float32, rows*cols)
+	for i := range f {
+		f[i] = r.Float32()*2 - 1
+	}
+	wt, err := core.FromSlice(f, rows, cols)
+	if err != nil {
+		return err
+	}
+	var q *core.Array
+	switch scheme {
+	case "affine":
+		q, err = quant.Quantize(wt.Array(), bits, group)
+	case "q8_0":
+		q, err = quant.QuantizeBlocks(wt.Array(), core.SchemeQ8_0)
+	case "q4_0":
+		q, err = quant.QuantizeBlocks(wt.Array(), core.SchemeQ4_0)
+	default:
+		return usagef("--scheme %q on %s: one of affine, q8_0, q4_0", scheme, dev.Name())
+	}
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if scheme != "affine" {
+		bits, group = map[string]int{"q8_0": 8, "q4_0": 4}[scheme], 32
+	}
+	wbytes := int64(len(mustBytes(q)))
+	for _, a := range []*core.Array{q.Quant().Scales, q.Quant().Biases} {
+		if a != nil {
+			wbytes += int64(a.NumElements() * a.DType().Size())
+		}
+	}
+	gw, err := q.To(dev)
+	if err != nil {
+		return err
+	}
+	xt, err := core.FromSlice(f[:cols], 1, cols)
+	if err != nil {
+		return err
+	}
+	gx, err := xt.Array().To(dev)
+	if err != nil {
+		return err
+	}
+	best, mean, runs, err := timeRuns(bf.runs, bf.minTime, func() error {
+		if _, err := core.QuantizedMatMulOp(gx, gw); err != nil {
+			return err
+		}
+		return dev.Sync()
+	})
+	if err != nil {
+		return fmt.Errorf("qmv %d×%d %s on %s: %w", rows, cols, scheme, dev.Name(), err)
+	}
+	res := benchResult{
+		Op: "qmv", M: rows, N: 1, K: cols, DType: scheme, Device: dev.Name(), Threads: runtime.GOMAXPROCS(0),
+		Runs: runs, Seconds: best.Seconds(), MeanSecs: mean.Seconds(), Bits: bits, Group: group,
+		FLOPs: 2 * float64(rows) * float64(cols), Bytes: wbytes,
+	}
+	res.GFLOPS = res.FLOPs / best.Seconds() / 1e9
+	res.GBPS = float64(wbytes) / best.Seconds() / 1e9
+	return printBench(stdout, &res, bf.json)
+}
+
+// mustBytes returns the host bytes of a freshly built CPU array.
+func mustBytes(a *core.Array) []byte {
+	b, err := a.Bytes()
+	if err != nil {
+		return nil
+	}
+	return b
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/lbrx/lbrx/core"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -75,10 +77,30 @@ func TestBenchQMV(t *testing.T) {
 		{"--group-size", "48"},
 		{"--cols", "100"},
 		{"--scheme", "q5_k"},
-		{"--device", "cuda"},
+		{"--device", "nosuch"},
 		{"--rows", "-1"},
 	} {
 		code, _, stderr := runLbrx(append([]string{"bench", "qmv"}, args...)...)
 		assert.Equal(t, 2, code, "%v: %s", args, stderr)
+	}
+	if d, err := core.Lookup("cuda"); err == nil && !d.Status().Available {
+		code, _, stderr := runLbrx("bench", "qmv", "--device", "cuda")
+		assert.Equal(t, 1, code)
+		assert.Contains(t, stderr, "unavailable")
+	}
+}
+
+// bench qmv on a device goes through core.QuantizedMatMulOp (here the
+// fake device's counted CPU fallback).
+func TestBenchQMVOnADevice(t *testing.T) {
+	for _, scheme := range []string{"affine", "q4_0", "q8_0"} {
+		before := core.Fallbacks()["fake:0/quantized_matmul"]
+		code, stdout, stderr := runLbrx("bench", "qmv", "--device", "fake:0", "--scheme", scheme, "--rows", "32", "--cols", "128", "--runs", "1", "--min-time", "0", "--json")
+		require.Equal(t, 0, code, stderr)
+		var r map[string]any
+		require.NoError(t, json.Unmarshal([]byte(stdout), &r), stdout)
+		assert.Equal(t, "fake:0", r["device"])
+		assert.Positive(t, r["gbps"])
+		assert.Greater(t, core.Fallbacks()["fake:0/quantized_matmul"], before)
 	}
 }
