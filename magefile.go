@@ -25,7 +25,9 @@ import (
 // proxy when it is not on PATH at that version.
 const golangciLint = "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0"
 
-// modules lists every module directory of the workspace, relative to the root.
+// modules lists the library and tool module directories of the workspace,
+// relative to the root. The root module itself holds only build scripts and
+// is left out.
 func modules() ([]string, error) {
 	out, err := sh.Output("go", "list", "-m", "-f", "{{.Dir}}")
 	if err != nil {
@@ -41,7 +43,9 @@ func modules() ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		mods = append(mods, rel)
+		if rel != "." {
+			mods = append(mods, rel)
+		}
 	}
 	return mods, nil
 }
@@ -67,9 +71,6 @@ func Test() error {
 		return err
 	}
 	for _, m := range mods {
-		if m == "." {
-			continue
-		}
 		if err := inDir(m, nil, "go", "test", "-count=1", "./..."); err != nil {
 			return fmt.Errorf("tests of %s: %w", m, err)
 		}
@@ -105,9 +106,6 @@ func Lint() error {
 		}
 	}
 	for _, m := range mods {
-		if m == "." {
-			continue // the root module holds only build scripts
-		}
 		if err := inDir(m, nil, "go", "vet", "./..."); err != nil {
 			return err
 		}
@@ -121,9 +119,6 @@ func Lint() error {
 
 // relRoot returns the path from module dir m back to the repository root.
 func relRoot(m string) string {
-	if m == "." {
-		return "."
-	}
 	return strings.Repeat("../", strings.Count(filepath.ToSlash(m), "/")+1)
 }
 
@@ -136,9 +131,6 @@ func Build() error {
 		return err
 	}
 	for _, m := range mods {
-		if m == "." {
-			continue
-		}
 		// -o DevNull: build only; a bare go build would drop a binary into
 		// tools/lbrx and tools/shaderc.
 		if err := inDir(m, nil, "go", "build", "-o", os.DevNull, "./..."); err != nil {

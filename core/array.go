@@ -133,14 +133,18 @@ func (a *Array) Bytes() ([]byte, error) {
 		b := hs.Bytes()
 		return b[a.offset*es : (a.offset+a.NumElements())*es], nil
 	}
-	c, err := a.Contiguous()
+	// Device memory: To brings the touched span over and gathers it on the
+	// host, so a strided view is not first made contiguous on the device.
+	c := a
+	var err error
+	if _, ok := a.storage.(HostStorage); ok {
+		c, err = a.Contiguous()
+	}
+	if err == nil && c.Device() != CPU() {
+		c, err = c.To(CPU())
+	}
 	if err != nil {
 		return nil, err
-	}
-	if c.Device() != CPU() {
-		if c, err = c.To(CPU()); err != nil {
-			return nil, err
-		}
 	}
 	hs := c.storage.(HostStorage)
 	return hs.Bytes()[c.offset*es : (c.offset+c.NumElements())*es], nil

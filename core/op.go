@@ -77,10 +77,7 @@ func registerCPU(name string, k func(*Op) error) {
 func runCPU(op *Op) error {
 	k, ok := cpuKernels[op.Name]
 	if !ok {
-		if op.Name == "quantized_matmul" {
-			return fmt.Errorf("op %s: no CPU kernel (import github.com/lbrx/lbrx/quant to register it)", op.Name)
-		}
-		return fmt.Errorf("op %s: no CPU kernel", op.Name)
+		return fmt.Errorf("op %s: %w", op.Name, errNoCPUKernel)
 	}
 	return k(op)
 }

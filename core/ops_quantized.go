@@ -63,6 +63,9 @@ func QuantizedMatMulOp(x, w *Array) (*Array, error) {
 		return nil, fmt.Errorf("quantized matmul: %w", err)
 	}
 	if err := Run(&Op{Name: "quantized_matmul", Inputs: []*Array{x2, w}, Out: out}); err != nil {
+		if errors.Is(err, errNoCPUKernel) {
+			err = fmt.Errorf("%w (import github.com/lbrx/lbrx/quant to register it)", err)
+		}
 		return nil, fmt.Errorf("quantized matmul %v @ %v^T: %w", x, q.Shape, err)
 	}
 	ys := xs.Clone()

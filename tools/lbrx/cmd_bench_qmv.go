@@ -194,19 +194,20 @@ func benchQMVDevice(stdout io.Writer, bf *benchFlags, r *rand.Rand, scheme strin
 		q, err = quant.Quantize(wt.Array(), bits, group)
 	case "q8_0":
 		q, err = quant.QuantizeBlocks(wt.Array(), core.SchemeQ8_0)
+		bits, group = 8, 32
 	case "q4_0":
 		q, err = quant.QuantizeBlocks(wt.Array(), core.SchemeQ4_0)
+		bits, group = 4, 32
 	default:
 		return usagef("--scheme %q on %s: one of affine, q8_0, q4_0", scheme, dev.Name())
 	}
 	if err != nil {
 		return usagef("%v", err)
 	}
-	if scheme != "affine" {
-		bits, group = map[string]int{"q8_0": 8, "q4_0": 4}[scheme], 32
-	}
-	wbytes := int64(len(mustBytes(q)))
-	for _, a := range []*core.Array{q.Quant().Scales, q.Quant().Biases} {
+	// Bytes one product reads: the codes (ggml blocks carry their scales)
+	// plus the affine scales and biases.
+	var wbytes int64
+	for _, a := range []*core.Array{q, q.Quant().Scales, q.Quant().Biases} {
 		if a != nil {
 			wbytes += int64(a.NumElements() * a.DType().Size())
 		}
@@ -240,13 +241,4 @@ func benchQMVDevice(stdout io.Writer, bf *benchFlags, r *rand.Rand, scheme strin
 	res.GFLOPS = res.FLOPs / best.Seconds() / 1e9
 	res.GBPS = float64(wbytes) / best.Seconds() / 1e9
 	return printBench(stdout, &res, bf.json)
-}
-
-// mustBytes returns the host bytes of a freshly built CPU array.
-func mustBytes(a *core.Array) []byte {
-	b, err := a.Bytes()
-	if err != nil {
-		return nil
-	}
-	return b
 }
