@@ -41,6 +41,11 @@ import (
 //	cast                    x                             x's shape, target      -
 //	                                                      dtype
 //	copy                    x                             x's shape and dtype    -
+//	rms_norm                x [..., D], w [D]; contiguous x's shape and dtype    Param = eps
+//	rope                    x [..., T, H, D]; cos, sin    x's shape and dtype    -
+//	                          [T, D/2] F32; contiguous
+//	causal_attention        q [..., Tq, Hq, D], k, v      q's shape and dtype    Param = scale
+//	                          [..., Tk, Hkv, D]; contiguous
 //
 // Integer semantics shared by all backends: add/sub/mul/sum/matmul wrap;
 // div truncates toward zero and x/0 = 0; integer pow with a negative

@@ -1,0 +1,195 @@
+package core
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+)
+
+// causal_attention: scaled dot-product attention with a causal mask and
+// grouped-query heads, the attention of decoder-only transformers. With
+// Tq queries that are the last Tq of Tk positions (Tk - Tq earlier
+// positions sit in a key/value cache), query i sees keys 0..i+Tk-Tq:
+//
+//	out[i, h] = softmax_j(scale * q[i, h] · k[j, g]) · v[j, g],  g = h / (Hq/Hkv)
+//
+// Query head h reads key/value head h/(Hq/Hkv), as Hugging Face's
+// repeat_kv lays the heads out. Dot products and the softmax accumulate
+// in float64; f16/bf16 compute in float32 and round once.
+//
+// Op convention: Inputs are q [..., Tq, Hq, D], k and v [..., Tk, Hkv, D]
+// (one float dtype, equal leading axes, Tk >= Tq, Hkv divides Hq), all
+// contiguous; Param is the scale; Out is [..., Tq, Hq, D] in q's dtype.
+
+func init() { registerCPU("causal_attention", cpuCausalAttention) }
+
+// CausalAttentionOp attends queries q [..., Tq, Hq, D] to keys k and
+// values v [..., Tk, Hkv, D] with a causal mask, the queries being the
+// last Tq of the Tk positions. scale multiplies the dot products (usually
+// 1/sqrt(D)).
+func CausalAttentionOp(q, k, v *Array, scale float64) (*Array, error) {
+	if q == nil || k == nil || v == nil {
+		return nil, fmt.Errorf("causal_attention: nil operand")
+	}
+	if !q.dtype.IsFloat() {
+		return nil, unsupported("causal_attention", q.dtype)
+	}
+	if err := sameDType("causal_attention", q, k); err != nil {
+		return nil, err
+	}
+	if err := sameDType("causal_attention", q, v); err != nil {
+		return nil, err
+	}
+	r := q.Rank()
+	if r < 3 || k.Rank() != r || !k.shape.Equal(v.shape) {
+		return nil, fmt.Errorf("causal_attention: q %v, k %v and v %v must be [..., T, H, D] with k and v alike", q.shape, k.shape, v.shape)
+	}
+	tq, hq, d := q.shape[r-3], q.shape[r-2], q.shape[r-1]
+	tk, hkv := k.shape[r-3], k.shape[r-2]
+	switch {
+	case !q.shape[:r-3].Equal(k.shape[:r-3]):
+		return nil, fmt.Errorf("causal_attention: leading axes of q %v and k %v differ", q.shape, k.shape)
+	case k.shape[r-1] != d:
+		return nil, fmt.Errorf("causal_attention: head size of q %v and k %v differ", q.shape, k.shape)
+	case tk < tq:
+		return nil, fmt.Errorf("causal_attention: %d keys for %d queries; queries must be the last of the key positions", tk, tq)
+	case hkv == 0 && hq != 0, hkv != 0 && hq%hkv != 0:
+		return nil, fmt.Errorf("causal_attention: %d key/value heads do not divide %d query heads", hkv, hq)
+	case math.IsNaN(scale) || math.IsInf(scale, 0):
+		return nil, fmt.Errorf("causal_attention: scale %v is not finite", scale)
+	}
+	if _, err := sameDevice("causal_attention", q, k, v); err != nil {
+		return nil, err
+	}
+	ins, err := contiguousAll(q, k, v)
+	if err != nil {
+		return nil, fmt.Errorf("causal_attention: %w", err)
+	}
+	out, err := Empty(q.Device(), q.dtype, q.shape)
+	if err != nil {
+		return nil, fmt.Errorf("causal_attention: %w", err)
+	}
+	return runOp(&Op{Name: "causal_attention", Inputs: ins, Out: out, Param: scale})
+}
+
+// CausalAttention is the typed form of CausalAttentionOp.
+func CausalAttention[T Float](q, k, v *Tensor[T], scale float64) (*Tensor[T], error) {
+	ins, err := arrays("causal_attention", q, k, v)
+	if err != nil {
+		return nil, err
+	}
+	return wrapTensor[T](CausalAttentionOp(ins[0], ins[1], ins[2], scale))
+}
+
+func cpuCausalAttention(op *Op) error {
+	op, err := alignedOp(op)
+	if err != nil {
+		return err
+	}
+	switch d := op.Inputs[0].dtype; computeType(d) {
+	case F32:
+		return attentionKernel[float32](op)
+	case F64:
+		return attentionKernel[float64](op)
+	default:
+		return unsupported(op.Name, d)
+	}
+}
+
+// attentionKernel converts the operands to the compute type once (the
+// keys and values are read by every query head of their group), then
+// runs (batch, query head) pairs in parallel when there is enough work.
+func attentionKernel[C floatC](op *Op) error {
+	q, k, v, out := op.Inputs[0], op.Inputs[1], op.Inputs[2], op.Out
+	r := q.Rank()
+	tq, hq, d := q.shape[r-3], q.shape[r-2], q.shape[r-1]
+	tk, hkv := k.shape[r-3], k.shape[r-2]
+	if q.NumElements() == 0 {
+		return nil
+	}
+	load := func(a *Array) ([]C, error) {
+		rd, err := reader[C](a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op.Name, err)
+		}
+		n := a.NumElements()
+		return slices.Clone(rd(a.offset, 1, n, make([]C, n))), nil
+	}
+	qs, err := load(q)
+	if err != nil {
+		return err
+	}
+	ks, err := load(k)
+	if err != nil {
+		return err
+	}
+	vs, err := load(v)
+	if err != nil {
+		return err
+	}
+	get, put, err := writer[C](out)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	n := q.NumElements()
+	os := get(out.offset, 1, n, make([]C, n))
+	batches := n / (tq * hq * d)
+	rep := hq / hkv
+	pairs := batches * hq
+	work := func(p0, p1 int) {
+		w := make([]float64, tk)
+		acc := make([]float64, d)
+		for p := p0; p < p1; p++ {
+			b, h := p/hq, p%hq
+			g := h / rep
+			kb := ks[b*tk*hkv*d:]
+			vb := vs[b*tk*hkv*d:]
+			for i := range tq {
+				qv := qs[((b*tq+i)*hq+h)*d:][:d]
+				last := i + tk - tq
+				mx := math.Inf(-1)
+				for j := 0; j <= last; j++ {
+					kv := kb[(j*hkv+g)*d:][:d]
+					var s float64
+					for e, x := range qv {
+						s += float64(x) * float64(kv[e])
+					}
+					s *= op.Param
+					w[j] = s
+					mx = math.Max(mx, s)
+				}
+				var sum float64
+				for j := 0; j <= last; j++ {
+					w[j] = math.Exp(w[j] - mx)
+					sum += w[j]
+				}
+				clear(acc)
+				for j := 0; j <= last; j++ {
+					p := w[j] / sum
+					vv := vb[(j*hkv+g)*d:][:d]
+					for e, x := range vv {
+						acc[e] += p * float64(x)
+					}
+				}
+				o := os[((b*tq+i)*hq+h)*d:][:d]
+				for e, a := range acc {
+					o[e] = C(a)
+				}
+			}
+		}
+	}
+	threads := CPUThreads()
+	if threads < 2 || pairs < 2 || tq*tk*d*pairs < 1<<18 {
+		work(0, pairs)
+	} else {
+		var wg sync.WaitGroup
+		chunk := (pairs + threads - 1) / threads
+		for p0 := 0; p0 < pairs; p0 += chunk {
+			wg.Go(func() { work(p0, min(pairs, p0+chunk)) })
+		}
+		wg.Wait()
+	}
+	put(out.offset, 1, os)
+	return nil
+}

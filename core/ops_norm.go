@@ -1,0 +1,127 @@
+package core
+
+import (
+	"fmt"
+	"math"
+)
+
+// rms_norm: root-mean-square layer normalisation over the last axis, as
+// Llama-family models use it (Hugging Face's LlamaRMSNorm):
+//
+//	y = x / sqrt(mean(x², last axis) + eps) * w
+//
+// The mean of squares accumulates in float64 and each output rounds once
+// to x's dtype; f16/bf16 compute in float32 like every other op.
+//
+// Op convention: Inputs are x [..., D] and w [D], both contiguous and of
+// one float dtype; Param is eps; Out has x's shape and dtype.
+
+func init() { registerCPU("rms_norm", cpuRMSNorm) }
+
+// RMSNormOp normalises x over its last axis by its root mean square and
+// scales it by w, whose one dimension is that axis.
+func RMSNormOp(x, w *Array, eps float64) (*Array, error) {
+	if x == nil || w == nil {
+		return nil, fmt.Errorf("rms_norm: nil operand")
+	}
+	if !x.dtype.IsFloat() {
+		return nil, unsupported("rms_norm", x.dtype)
+	}
+	if err := sameDType("rms_norm", x, w); err != nil {
+		return nil, err
+	}
+	if x.Rank() < 1 || w.Rank() != 1 || w.shape[0] != x.shape[x.Rank()-1] {
+		return nil, fmt.Errorf("rms_norm: weight %v does not match the last axis of x %v", w.shape, x.shape)
+	}
+	if eps < 0 || math.IsNaN(eps) {
+		return nil, fmt.Errorf("rms_norm: eps %v must be a non-negative number", eps)
+	}
+	if _, err := sameDevice("rms_norm", x, w); err != nil {
+		return nil, err
+	}
+	ins, err := contiguousAll(x, w)
+	if err != nil {
+		return nil, fmt.Errorf("rms_norm: %w", err)
+	}
+	out, err := Empty(x.Device(), x.dtype, x.shape)
+	if err != nil {
+		return nil, fmt.Errorf("rms_norm: %w", err)
+	}
+	return runOp(&Op{Name: "rms_norm", Inputs: ins, Out: out, Param: eps})
+}
+
+// RMSNorm is the typed form of RMSNormOp.
+func RMSNorm[T Float](x, w *Tensor[T], eps float64) (*Tensor[T], error) {
+	ins, err := arrays("rms_norm", x, w)
+	if err != nil {
+		return nil, err
+	}
+	return wrapTensor[T](RMSNormOp(ins[0], ins[1], eps))
+}
+
+// contiguousAll returns each array made contiguous (itself when it is).
+func contiguousAll(in ...*Array) ([]*Array, error) {
+	out := make([]*Array, len(in))
+	for i, a := range in {
+		c, err := a.Contiguous()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+func cpuRMSNorm(op *Op) error {
+	op, err := alignedOp(op)
+	if err != nil {
+		return err
+	}
+	switch d := op.Inputs[0].dtype; computeType(d) {
+	case F32:
+		return rmsNormKernel[float32](op)
+	case F64:
+		return rmsNormKernel[float64](op)
+	default:
+		return unsupported(op.Name, d)
+	}
+}
+
+func rmsNormKernel[C floatC](op *Op) error {
+	x, w, out := op.Inputs[0], op.Inputs[1], op.Out
+	rx, err := reader[C](x)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	rw, err := reader[C](w)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	get, put, err := writer[C](out)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	d := w.shape[0]
+	if d == 0 {
+		return nil
+	}
+	rows := x.NumElements() / d
+	xbuf, obuf := make([]C, d), make([]C, d)
+	wv := append([]C(nil), rw(w.offset, 1, d, make([]C, d))...)
+	for r := range rows {
+		row := rx(x.offset+r*d, 1, d, xbuf)
+		var ss float64
+		for _, v := range row {
+			ss += float64(v) * float64(v)
+		}
+		// Hugging Face rounds the inverse root to the compute type before
+		// scaling; doing the same keeps float32 results bit-close.
+		inv := C(1 / math.Sqrt(ss/float64(d)+op.Param))
+		dst := get(out.offset+r*d, 1, d, obuf)
+		for i, v := range row {
+			dst[i] = v * inv * wv[i]
+		}
+		put(out.offset+r*d, 1, dst)
+	}
+	return nil
+}
