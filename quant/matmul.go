@@ -84,14 +84,23 @@ func MatMul(x, w *core.Array) (*core.Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quantized matmul: %w", err)
 	}
+	y, err := matMulPrepared(x, pw)
+	if err != nil {
+		return nil, fmt.Errorf("quantized matmul %v @ %v^T: %w", x, w, err)
+	}
+	return y, nil
+}
+
+// matMulPrepared is MatMul with the weight prepared already.
+func matMulPrepared(x *core.Array, pw Weight) (*core.Array, error) {
 	n, k := pw.Dims()
 	xs := x.Shape()
 	if len(xs) < 1 || xs[len(xs)-1] != k {
-		return nil, fmt.Errorf("quantized matmul: x %v does not end in K=%d of weight %v", x, k, w)
+		return nil, fmt.Errorf("x %v does not end in K=%d of the weight", x, k)
 	}
 	xv, err := float32s(x)
 	if err != nil {
-		return nil, fmt.Errorf("quantized matmul: %w", err)
+		return nil, err
 	}
 	m := 1
 	for _, d := range xs[:len(xs)-1] {
@@ -101,7 +110,7 @@ func MatMul(x, w *core.Array) (*core.Array, error) {
 	ys[len(ys)-1] = n
 	y := make([]float32, ys.NumElements())
 	if err := pw.MatMul(y, xv, m); err != nil {
-		return nil, fmt.Errorf("quantized matmul %v @ %v^T: %w", x, w, err)
+		return nil, err
 	}
 	t, err := core.FromSlice(y, ys...)
 	if err != nil {

@@ -2,6 +2,9 @@ package quant
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
+	"weak"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -16,9 +19,13 @@ func cpuQuantizedMatMul(op *core.Op) error {
 	if len(op.Inputs) != 2 {
 		return fmt.Errorf("quantized_matmul takes 2 inputs, got %d", len(op.Inputs))
 	}
-	y, err := MatMul(op.Inputs[0], op.Inputs[1])
+	w, err := preparedWeight(op.Inputs[1])
 	if err != nil {
-		return err
+		return fmt.Errorf("quantized matmul: %w", err)
+	}
+	y, err := matMulPrepared(op.Inputs[0], w)
+	if err != nil {
+		return fmt.Errorf("quantized matmul %v @ %v^T: %w", op.Inputs[0], op.Inputs[1], err)
 	}
 	if y, err = core.CastOp(y, op.Out.DType()); err != nil {
 		return err
@@ -28,4 +35,26 @@ func cpuQuantizedMatMul(op *core.Op) error {
 		return err
 	}
 	return core.CPU().CopyFromHost(op.Out.Storage(), op.Out.Offset()*op.Out.DType().Size(), b)
+}
+
+// prepared caches Prepare's result per weight array, so that a model
+// multiplying by the same weight once per token reads its scales and
+// biases (converted to float32) once, not on every call. Keys are weak:
+// an entry goes when its array is collected. Quantized weights are
+// treated as immutable; rewriting one's storage in place is not seen.
+var prepared sync.Map // weak.Pointer[core.Array] -> Weight
+
+func preparedWeight(a *core.Array) (Weight, error) {
+	key := weak.Make(a)
+	if w, ok := prepared.Load(key); ok {
+		return w.(Weight), nil
+	}
+	w, err := Prepare(a)
+	if err != nil {
+		return nil, err
+	}
+	if _, loaded := prepared.LoadOrStore(key, w); !loaded {
+		runtime.AddCleanup(a, func(k weak.Pointer[core.Array]) { prepared.Delete(k) }, key)
+	}
+	return w, nil
 }

@@ -49,3 +49,25 @@ func TestCoreQuantizedMatMulOpUsesThisKernel(t *testing.T) {
 	_, err = core.QuantizedMatMulOp(wt.Array(), wt.Array())
 	require.ErrorContains(t, err, "no quantization info")
 }
+
+// The CPU kernel prepares a weight once and reuses it while the array
+// lives; a different array (even a view of the same codes) gets its own
+// entry, so a sliced weight never reuses its parent's.
+func TestPreparedWeightIsCachedPerArray(t *testing.T) {
+	wt, err := core.FromSlice(make([]float32, 8*64), 8, 64)
+	require.NoError(t, err)
+	w, err := Quantize(wt.Array(), 8, 64)
+	require.NoError(t, err)
+	a, err := preparedWeight(w)
+	require.NoError(t, err)
+	b, err := preparedWeight(w)
+	require.NoError(t, err)
+	assert.Same(t, a, b)
+	half, err := SliceRows(w, 0, 4)
+	require.NoError(t, err)
+	c, err := preparedWeight(half)
+	require.NoError(t, err)
+	assert.NotSame(t, a, c)
+	n, _ := c.Dims()
+	assert.Equal(t, 4, n)
+}
