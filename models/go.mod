@@ -1,0 +1,18 @@
+module github.com/lbrx/lbrx/models
+
+go 1.26.0
+
+replace (
+	github.com/lbrx/lbrx/core => ../core
+	github.com/lbrx/lbrx/quant => ../quant
+)
+
+require (
+	github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
+	github.com/lbrx/lbrx/quant v0.0.0-00010101000000-000000000000
+)
+
+require (
+	github.com/x448/float16 v0.8.4 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)

@@ -1,0 +1,44 @@
+// Package llama runs Llama-architecture language models (Llama 2 and 3,
+// TinyLlama, SmolLM, Mistral-style grouped-query models without sliding
+// windows) on any lbrx device.
+//
+// # Loading
+//
+// Load reads a Hugging Face model directory: config.json and one or more
+// .safetensors files (float32, float16 or bfloat16), or the MLX-layout
+// quantized directory that `lbrx quantize` and mlx-lm write (a layer is
+// ".weight" codes with ".scales" and ".biases", and config.json carries
+// "quantization"). Weights stay views of the mapped files on the CPU;
+// quantized layers multiply through core.QuantizedMatMulOp and are never
+// dequantized in full.
+//
+// # Forward pass
+//
+// The network is Hugging Face's LlamaForCausalLM for one sequence:
+//
+//	h = embed(ids)
+//	for each layer:
+//	    x = rms_norm(h);  q, k, v = x Wq, x Wk, x Wv  (rope on q and k)
+//	    h = h + causal_attention(q, cache(k), cache(v)) Wo
+//	    x = rms_norm(h);  h = h + (silu(x Wgate) * x Wup) Wdown
+//	logits = rms_norm(h) Wlm_head   (the embedding when tied)
+//
+// Every step is a core op (gather, rms_norm, rope, causal_attention,
+// matmul or quantized_matmul, silu, mul, add, concat), so a device runs
+// the kernels it has and falls back to the CPU per op for the rest.
+// Activations keep the model's dtype (that of its norm weights) unless
+// Options.DType says otherwise.
+//
+// # Rotary embeddings
+//
+// Frequencies follow transformers' rope_init_fn for the types "default",
+// "linear" and "llama3", read from config.json's "rope_parameters" (v5)
+// or "rope_theta" + "rope_scaling" (v4). Other types are refused at load.
+//
+// # Generation
+//
+// A Cache holds each layer's keys and values; Forward appends to it, so a
+// prompt is prefilled in one call and each new token costs one more.
+// Generate samples greedily (temperature 0) or with temperature and
+// top-p from a seeded generator, so a seed reproduces a run.
+package llama

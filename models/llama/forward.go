@@ -1,0 +1,187 @@
+package llama
+
+import (
+	"fmt"
+
+	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/quant"
+)
+
+// Forward runs token ids at positions [c.Len(), c.Len()+len(ids)),
+// appends their keys and values to c and returns the logits
+// [len(ids), VocabSize] in the model's dtype on its device. A nil cache
+// runs the ids as a whole prompt from position 0.
+func (m *Model) Forward(ids []int, c *Cache) (*core.Array, error) {
+	return m.forward(ids, c, false)
+}
+
+// forward is Forward; lastOnly computes the logits of the last position
+// alone (the only ones generation reads).
+func (m *Model) forward(ids []int, c *Cache, lastOnly bool) (*core.Array, error) {
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("llama: no token ids")
+	}
+	if c == nil {
+		c = m.NewCache()
+	}
+	if len(c.k) != len(m.layers) {
+		return nil, fmt.Errorf("llama: cache has %d layers, the model %d", len(c.k), len(m.layers))
+	}
+	h, err := m.embedding(ids)
+	if err != nil {
+		return nil, err
+	}
+	cos, sin, err := tables(m.invFreq, c.n, len(ids), m.dev)
+	if err != nil {
+		return nil, err
+	}
+	for i := range m.layers {
+		if h, err = m.block(i, h, c, cos, sin); err != nil {
+			return nil, fmt.Errorf("llama: layer %d: %w", i, err)
+		}
+	}
+	c.n += len(ids)
+	if lastOnly && len(ids) > 1 {
+		if h, err = h.Slice(0, len(ids)-1, len(ids), 1); err != nil {
+			return nil, err
+		}
+	}
+	if h, err = core.RMSNormOp(h, m.norm, m.Config.RMSNormEps); err != nil {
+		return nil, fmt.Errorf("llama: final norm: %w", err)
+	}
+	logits, err := m.lmHead.apply(h)
+	if err != nil {
+		return nil, fmt.Errorf("llama: lm_head: %w", err)
+	}
+	return logits, nil
+}
+
+// embedding looks the ids up: a gather on the device, or for a quantized
+// table a dequantization of just the rows named.
+func (m *Model) embedding(ids []int) (*core.Array, error) {
+	for i, id := range ids {
+		if id < 0 || id >= m.Config.VocabSize {
+			return nil, fmt.Errorf("llama: token id %d (position %d) is outside the vocabulary [0, %d)", id, i, m.Config.VocabSize)
+		}
+	}
+	if m.embedHost == nil {
+		idx := make([]int32, len(ids))
+		for i, id := range ids {
+			idx[i] = int32(id) //nolint:gosec // checked against the vocabulary size above
+		}
+		it, err := core.FromSlice(idx, len(ids))
+		if err != nil {
+			return nil, err
+		}
+		ia, err := it.Array().To(m.dev)
+		if err != nil {
+			return nil, err
+		}
+		return core.GatherOp(m.embed, 0, ia)
+	}
+	h := m.Config.HiddenSize
+	rows := make([]float32, 0, len(ids)*h)
+	for _, id := range ids {
+		r, err := quant.SliceRows(m.embedHost, id, id+1)
+		if err != nil {
+			return nil, err
+		}
+		d, err := quant.DequantizeFloat32(r)
+		if err != nil {
+			return nil, fmt.Errorf("llama: embedding row %d: %w", id, err)
+		}
+		v, err := d.Data()
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, v...)
+	}
+	t, err := core.FromSlice(rows, len(ids), h)
+	if err != nil {
+		return nil, err
+	}
+	a, err := core.CastOp(t.Array(), m.dtype)
+	if err != nil {
+		return nil, err
+	}
+	return a.To(m.dev)
+}
+
+// block runs decoder layer i on h [T, hidden].
+func (m *Model) block(i int, h *core.Array, c *Cache, cos, sin *core.Array) (*core.Array, error) {
+	b := &m.layers[i]
+	cfg := m.Config
+	t := h.Shape()[0]
+	x, err := core.RMSNormOp(h, b.inNorm, cfg.RMSNormEps)
+	if err != nil {
+		return nil, err
+	}
+	proj := func(l linear, heads int, rotate bool) (*core.Array, error) {
+		y, err := l.apply(x)
+		if err != nil {
+			return nil, err
+		}
+		if y, err = y.Reshape(t, heads, cfg.HeadDim); err != nil {
+			return nil, err
+		}
+		if rotate {
+			return core.RoPEOp(y, cos, sin)
+		}
+		return y, nil
+	}
+	q, err := proj(b.q, cfg.NumHeads, true)
+	if err != nil {
+		return nil, err
+	}
+	k, err := proj(b.k, cfg.NumKVHeads, true)
+	if err != nil {
+		return nil, err
+	}
+	v, err := proj(b.v, cfg.NumKVHeads, false)
+	if err != nil {
+		return nil, err
+	}
+	if c.k[i] != nil {
+		if k, err = core.ConcatOp(0, c.k[i], k); err != nil {
+			return nil, err
+		}
+		if v, err = core.ConcatOp(0, c.v[i], v); err != nil {
+			return nil, err
+		}
+	}
+	c.k[i], c.v[i] = k, v
+	a, err := core.CausalAttentionOp(q, k, v, m.scale())
+	if err != nil {
+		return nil, err
+	}
+	if a, err = a.Reshape(t, cfg.NumHeads*cfg.HeadDim); err != nil {
+		return nil, err
+	}
+	if a, err = b.o.apply(a); err != nil {
+		return nil, err
+	}
+	if h, err = core.BinaryOp("add", h, a); err != nil {
+		return nil, err
+	}
+	if x, err = core.RMSNormOp(h, b.postNorm, cfg.RMSNormEps); err != nil {
+		return nil, err
+	}
+	g, err := b.gate.apply(x)
+	if err != nil {
+		return nil, err
+	}
+	u, err := b.up.apply(x)
+	if err != nil {
+		return nil, err
+	}
+	if g, err = core.UnaryOp("silu", g); err != nil {
+		return nil, err
+	}
+	if g, err = core.BinaryOp("mul", g, u); err != nil {
+		return nil, err
+	}
+	if g, err = b.down.apply(g); err != nil {
+		return nil, err
+	}
+	return core.BinaryOp("add", h, g)
+}

@@ -1,0 +1,243 @@
+package llama
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/quant"
+)
+
+// Options choose where and in which precision a model runs.
+type Options struct {
+	// Device runs the model; nil means core.DefaultDevice().
+	Device core.Device
+	// DType is the activation dtype (F32, F16 or BF16); Invalid means the
+	// dtype of the model's norm weights. Unquantized weights of another
+	// dtype are cast once at load time, which copies them.
+	DType core.DType
+}
+
+// Model is a loaded Llama network on one device.
+type Model struct {
+	Config Config
+	dev    core.Device
+	dtype  core.DType
+	// embed is the token embedding on the device; embedHost is the same
+	// table on the host when it is quantized (rows are dequantized there,
+	// one per token, since no device kernel reads quantized rows).
+	embed, embedHost *core.Array
+	layers           []block
+	norm             *core.Array
+	lmHead           linear
+	invFreq          []float32
+	closer           func() error
+}
+
+// block is one decoder layer.
+type block struct {
+	inNorm, postNorm   *core.Array
+	q, k, v, o         linear
+	gate, up, down     linear
+}
+
+// linear is y = x W^T (+ b) with W [out, in], quantized or not.
+type linear struct {
+	w, wT, b *core.Array
+}
+
+func (l linear) apply(x *core.Array) (*core.Array, error) {
+	var y *core.Array
+	var err error
+	if l.w.Quant() != nil {
+		y, err = core.QuantizedMatMulOp(x, l.w)
+	} else {
+		y, err = core.MatMulOp(x, l.wT)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.w.Name(), err)
+	}
+	if l.b != nil {
+		if y, err = core.BinaryOp("add", y, l.b); err != nil {
+			return nil, fmt.Errorf("%s bias: %w", l.w.Name(), err)
+		}
+	}
+	return y, nil
+}
+
+// Load opens a model directory (config.json beside its .safetensors
+// files) or one .safetensors file with config.json beside it.
+func Load(path string, opts Options) (*Model, error) {
+	dir := path
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !st.IsDir() {
+		dir = filepath.Dir(path)
+	}
+	cfgPath := filepath.Join(dir, "config.json")
+	cfg, err := ReadConfig(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	qm, err := quant.LoadModel(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := New(cfg, qm.Tensors, opts)
+	if err != nil {
+		_ = qm.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m.closer = qm.Close
+	return m, nil
+}
+
+// New builds a model from its config and tensors named as in Hugging
+// Face checkpoints ("model.layers.0.self_attn.q_proj.weight", ...);
+// quantized weights carry core.QuantizationInfo (quant.LoadModel's form).
+// Tensors it does not use are ignored.
+func New(cfg Config, tensors map[string]*core.Array, opts Options) (*Model, error) {
+	dev := opts.Device
+	if dev == nil {
+		var err error
+		if dev, err = core.DefaultDevice(); err != nil {
+			return nil, err
+		}
+	}
+	m := &Model{Config: cfg, dev: dev, invFreq: cfg.Rope.invFreq(cfg.HeadDim)}
+	norm, ok := tensors["model.norm.weight"]
+	if !ok {
+		return nil, errors.New(`tensor "model.norm.weight" is missing`)
+	}
+	m.dtype = opts.DType
+	if m.dtype == core.Invalid {
+		m.dtype = norm.DType()
+	}
+	if m.dtype != core.F32 && m.dtype != core.F16 && m.dtype != core.BF16 {
+		return nil, fmt.Errorf("activation dtype %v is not F32, F16 or BF16", m.dtype)
+	}
+	l := loader{m: m, tensors: tensors}
+	h, kv := cfg.HiddenSize, cfg.NumKVHeads*cfg.HeadDim
+	m.embed = l.table("model.embed_tokens.weight", cfg.VocabSize, h)
+	if m.embed != nil && m.embed.Quant() != nil {
+		m.embedHost = tensors["model.embed_tokens.weight"]
+	}
+	m.norm = l.vector("model.norm.weight", h)
+	if cfg.TieWordEmbeddings {
+		m.lmHead = l.linear("model.embed_tokens", cfg.VocabSize, h, false)
+	} else {
+		m.lmHead = l.linear("lm_head", cfg.VocabSize, h, false)
+	}
+	m.layers = make([]block, cfg.NumLayers)
+	for i := range m.layers {
+		p := fmt.Sprintf("model.layers.%d.", i)
+		b := &m.layers[i]
+		b.inNorm = l.vector(p+"input_layernorm.weight", h)
+		b.postNorm = l.vector(p+"post_attention_layernorm.weight", h)
+		b.q = l.linear(p+"self_attn.q_proj", cfg.NumHeads*cfg.HeadDim, h, cfg.AttentionBias)
+		b.k = l.linear(p+"self_attn.k_proj", kv, h, cfg.AttentionBias)
+		b.v = l.linear(p+"self_attn.v_proj", kv, h, cfg.AttentionBias)
+		b.o = l.linear(p+"self_attn.o_proj", h, cfg.NumHeads*cfg.HeadDim, cfg.AttentionBias)
+		b.gate = l.linear(p+"mlp.gate_proj", cfg.IntermediateSize, h, cfg.MLPBias)
+		b.up = l.linear(p+"mlp.up_proj", cfg.IntermediateSize, h, cfg.MLPBias)
+		b.down = l.linear(p+"mlp.down_proj", h, cfg.IntermediateSize, cfg.MLPBias)
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	return m, nil
+}
+
+// Close releases the files a loaded model maps; the model must not be
+// used afterwards.
+func (m *Model) Close() error {
+	if m.closer == nil {
+		return nil
+	}
+	return m.closer()
+}
+
+// Device returns the device the model runs on.
+func (m *Model) Device() core.Device { return m.dev }
+
+// DType returns the activation dtype.
+func (m *Model) DType() core.DType { return m.dtype }
+
+// loader fetches, checks and places tensors, keeping the first error.
+type loader struct {
+	m       *Model
+	tensors map[string]*core.Array
+	err     error
+}
+
+func (l *loader) get(name string, shape core.Shape) *core.Array {
+	if l.err != nil {
+		return nil
+	}
+	a, ok := l.tensors[name]
+	if !ok {
+		l.err = fmt.Errorf("tensor %q is missing", name)
+		return nil
+	}
+	got := a.Shape()
+	if q := a.Quant(); q != nil {
+		got = q.Shape
+	}
+	if !got.Equal(shape) {
+		l.err = fmt.Errorf("tensor %q has shape %v, config.json implies %v", name, got, shape)
+		return nil
+	}
+	if a.Quant() == nil {
+		if !a.DType().IsFloat() {
+			l.err = fmt.Errorf("tensor %q is %v, want a float dtype", name, a.DType())
+			return nil
+		}
+		if a.DType() != l.m.dtype {
+			if a, l.err = core.CastOp(a, l.m.dtype); l.err != nil {
+				l.err = fmt.Errorf("tensor %q: %w", name, l.err)
+				return nil
+			}
+		}
+	} else if len(a.Quant().Shape) != 2 {
+		l.err = fmt.Errorf("quantized tensor %q has logical shape %v, want 2-D", name, a.Quant().Shape)
+		return nil
+	}
+	moved, err := a.To(l.m.dev)
+	if err != nil {
+		l.err = fmt.Errorf("tensor %q to %s: %w", name, l.m.dev.Name(), err)
+		return nil
+	}
+	if moved.Name() == "" {
+		meta := moved.Metadata()
+		meta.Name = name
+		if moved, err = moved.WithMetadata(meta); err != nil {
+			l.err = err
+			return nil
+		}
+	}
+	return moved
+}
+
+func (l *loader) vector(name string, n int) *core.Array { return l.get(name, core.Shape{n}) }
+
+func (l *loader) table(name string, rows, cols int) *core.Array {
+	return l.get(name, core.Shape{rows, cols})
+}
+
+func (l *loader) linear(prefix string, out, in int, bias bool) linear {
+	var ln linear
+	ln.w = l.get(prefix+".weight", core.Shape{out, in})
+	if ln.w != nil && ln.w.Quant() == nil {
+		ln.wT, l.err = ln.w.T()
+	}
+	if bias {
+		ln.b = l.get(prefix+".bias", core.Shape{out})
+	}
+	return ln
+}
+
+// scale is the attention's 1/sqrt(head_dim).
+func (m *Model) scale() float64 { return 1 / math.Sqrt(float64(m.Config.HeadDim)) }
