@@ -39,9 +39,9 @@ type Model struct {
 
 // block is one decoder layer.
 type block struct {
-	inNorm, postNorm   *core.Array
-	q, k, v, o         linear
-	gate, up, down     linear
+	inNorm, postNorm *core.Array
+	q, k, v, o       linear
+	gate, up, down   linear
 }
 
 // linear is y = x W^T (+ b) with W [out, in], quantized or not.

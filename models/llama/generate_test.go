@@ -1,0 +1,94 @@
+package llama
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Greedy generation through the cache picks, at every step, the argmax
+// of a fresh full-sequence forward pass over the prompt plus what it
+// generated so far.
+func TestGreedyGenerationIsConsistentWithFullForward(t *testing.T) {
+	m := load(t, shared(t, "safetensors", "tiny-llama"), Options{})
+	var got []int
+	st, err := m.Generate(refIDs, GenerateOptions{MaxTokens: 6, IgnoreEOS: true}, func(id int) bool {
+		got = append(got, id)
+		return true
+	})
+	require.NoError(t, err)
+	require.Len(t, got, 6)
+	assert.Equal(t, len(refIDs), st.PromptTokens)
+	assert.Equal(t, 6, st.Generated)
+	seq := append(append([]int{}, refIDs...), got...)
+	logits, err := m.Forward(seq, nil)
+	require.NoError(t, err)
+	rows := argmaxRows(f32Values(t, logits), m.Config.VocabSize)
+	for i, id := range got {
+		assert.Equal(t, rows[len(refIDs)-1+i], id, "token %d", i)
+	}
+}
+
+func TestGenerateStopsWhenYieldSaysSo(t *testing.T) {
+	m := load(t, shared(t, "safetensors", "tiny-llama"), Options{})
+	n := 0
+	st, err := m.Generate(refIDs[:2], GenerateOptions{MaxTokens: 10, IgnoreEOS: true}, func(int) bool { n++; return n < 3 })
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	assert.Equal(t, 3, st.Generated)
+	_, err = m.Generate(refIDs, GenerateOptions{MaxTokens: -1}, func(int) bool { return true })
+	require.ErrorContains(t, err, "negative")
+}
+
+func TestSamplingIsSeededAndFollowsTheDistribution(t *testing.T) {
+	logits := []float32{0, float32(math.Log(2)), -50}
+	draw := func(s Sampling, n int) []int {
+		sm, err := NewSampler(s)
+		require.NoError(t, err)
+		out := make([]int, n)
+		for i := range out {
+			out[i], err = sm.Next(logits)
+			require.NoError(t, err)
+		}
+		return out
+	}
+	a := draw(Sampling{Temperature: 1, Seed: 7}, 3000)
+	assert.Equal(t, a, draw(Sampling{Temperature: 1, Seed: 7}, 3000), "same seed, same draws")
+	assert.NotEqual(t, a, draw(Sampling{Temperature: 1, Seed: 8}, 3000))
+	var ones int
+	for _, id := range a {
+		require.NotEqual(t, 2, id, "a token of probability e^-50 was drawn")
+		if id == 1 {
+			ones++
+		}
+	}
+	// p(1) = 2/3; 3000 draws put the count within 5 sigma (±129).
+	assert.InDelta(t, 2000, ones, 129)
+	// top-p 0.5 keeps only the most likely token.
+	for _, id := range draw(Sampling{Temperature: 1, TopP: 0.5, Seed: 1}, 200) {
+		require.Equal(t, 1, id)
+	}
+	// Greedy ignores the seed.
+	for _, id := range draw(Sampling{Seed: 3}, 10) {
+		require.Equal(t, 1, id)
+	}
+	// A high temperature flattens: token 2 (logit -50) is drawn sometimes
+	// at T = 1000.
+	hot := draw(Sampling{Temperature: 1000, Seed: 5}, 300)
+	assert.Contains(t, hot, 2)
+}
+
+func TestSamplerErrors(t *testing.T) {
+	_, err := NewSampler(Sampling{TopP: 1.5})
+	require.ErrorContains(t, err, "top-p")
+	_, err = NewSampler(Sampling{Temperature: math.Inf(1)})
+	require.ErrorContains(t, err, "temperature")
+	s, err := NewSampler(Sampling{})
+	require.NoError(t, err)
+	_, err = s.Next(nil)
+	require.Error(t, err)
+	_, err = s.Next([]float32{1, float32(math.NaN())})
+	require.ErrorContains(t, err, "NaN")
+}
