@@ -10,9 +10,11 @@ replace (
 require (
 	github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
 	github.com/lbrx/lbrx/quant v0.0.0-00010101000000-000000000000
+	github.com/stretchr/testify v1.12.1
 )
 
 require (
 	github.com/x448/float16 v0.8.4 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )

@@ -34,20 +34,8 @@ func quantizeArgs(args []string) (src, dst string, bits, group int, err error) {
 	fs.SetOutput(io.Discard)
 	fs.IntVar(&bits, "bits", 4, "bits per weight")
 	fs.IntVar(&group, "group-size", 64, "values per scale and bias")
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if strings.HasPrefix(a, "-") && a != "-" {
-			flags = append(flags, a)
-			if !strings.Contains(a, "=") && i+1 < len(args) {
-				flags = append(flags, args[i+1])
-				i++
-			}
-			continue
-		}
-		pos = append(pos, a)
-	}
-	if err := fs.Parse(flags); err != nil {
+	pos, err := parseMixed(fs, args)
+	if err != nil {
 		return "", "", 0, 0, usagef("%v (usage: lbrx quantize SRC DST --bits B --group-size G)", err)
 	}
 	if len(pos) != 2 {

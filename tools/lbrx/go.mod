@@ -15,6 +15,7 @@ require (
 
 require (
 	github.com/ebitengine/purego v0.11.3 // indirect
+	github.com/lbrx/lbrx/models v0.0.0-00010101000000-000000000000
 	github.com/lbrx/lbrx/quant v0.0.0-00010101000000-000000000000
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
@@ -29,3 +30,5 @@ replace (
 	github.com/lbrx/lbrx/metal => ../../metal
 	github.com/lbrx/lbrx/quant => ../../quant
 )
+
+replace github.com/lbrx/lbrx/models => ../../models

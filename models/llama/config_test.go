@@ -1,0 +1,120 @@
+package llama
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lbrx/lbrx/core"
+)
+
+func TestReadTinyLlamaConfig(t *testing.T) {
+	c, err := ReadConfig(shared(t, "safetensors", "tiny-llama", "config.json"))
+	require.NoError(t, err)
+	assert.Equal(t, Config{
+		HiddenSize: 64, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 16,
+		IntermediateSize: 160, VocabSize: 256, RMSNormEps: 1e-5,
+		Rope:         Rope{Theta: 10000, Type: "default", Factor: 1},
+		MaxPositions: 128, BOS: 1, EOS: []int{2}, DType: core.F32,
+	}, c)
+}
+
+// A transformers 4 Llama 3.1 config: rope_theta and rope_scaling apart,
+// a list of EOS ids, torch_dtype, no head_dim.
+const llama31 = `{
+  "model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,
+  "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336,
+  "vocab_size": 128256, "rms_norm_eps": 1e-05, "rope_theta": 500000.0,
+  "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+    "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+  "bos_token_id": 128000, "eos_token_id": [128001, 128008, 128009],
+  "torch_dtype": "bfloat16", "tie_word_embeddings": false, "max_position_embeddings": 131072
+}`
+
+func TestParseLlama31Config(t *testing.T) {
+	c, err := ParseConfig([]byte(llama31))
+	require.NoError(t, err)
+	assert.Equal(t, 128, c.HeadDim)
+	assert.Equal(t, 8, c.NumKVHeads)
+	assert.Equal(t, Rope{Theta: 500000, Type: "llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositions: 8192}, c.Rope)
+	assert.Equal(t, []int{128001, 128008, 128009}, c.EOS)
+	assert.Equal(t, core.BF16, c.DType)
+}
+
+// Llama 3's scaling divides long wavelengths (beyond the original 8192
+// context) by the factor, keeps short ones (below 8192/4), and blends in
+// between; each band is checked against the formula in float64.
+func TestLlama3InverseFrequencies(t *testing.T) {
+	c, err := ParseConfig([]byte(llama31))
+	require.NoError(t, err)
+	base := Rope{Theta: 500000, Type: "default", Factor: 1}.invFreq(128)
+	inv := c.Rope.invFreq(128)
+	var low, mid, high int
+	for i, f := range base {
+		wave := 2 * math.Pi / float64(f)
+		var want float64
+		switch {
+		case wave < 8192/4.0:
+			want, high = float64(f), high+1
+		case wave > 8192:
+			want, low = float64(f)/8, low+1
+		default:
+			s := (8192/wave - 1) / (4 - 1)
+			want, mid = (1-s)*float64(f)/8+s*float64(f), mid+1
+		}
+		assert.InEpsilon(t, want, float64(inv[i]), 1e-6, "frequency %d", i)
+	}
+	assert.Positive(t, low)
+	assert.Positive(t, mid)
+	assert.Positive(t, high)
+	// Default frequencies: theta^(-2i/d).
+	for i, f := range base {
+		assert.InEpsilon(t, math.Pow(500000, -float64(2*i)/128), float64(f), 1e-6)
+	}
+	lin := Rope{Theta: 10000, Type: "linear", Factor: 4}.invFreq(8)
+	def := Rope{Theta: 10000, Type: "default", Factor: 1}.invFreq(8)
+	for i := range lin {
+		assert.InEpsilon(t, float64(def[i])/4, float64(lin[i]), 1e-6)
+	}
+}
+
+func TestParseRopeParametersV5(t *testing.T) {
+	c, err := ParseConfig([]byte(`{"hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2,
+		"intermediate_size": 4, "vocab_size": 10, "head_dim": 6,
+		"rope_parameters": {"rope_theta": 1000.0, "rope_type": "linear", "factor": 2.0}, "eos_token_id": null}`))
+	require.NoError(t, err)
+	assert.Equal(t, Rope{Theta: 1000, Type: "linear", Factor: 2}, c.Rope)
+	assert.Equal(t, 6, c.HeadDim)
+	assert.Equal(t, 2, c.NumKVHeads, "defaults to the query heads")
+	assert.Nil(t, c.EOS)
+	assert.Equal(t, -1, c.BOS)
+	assert.Equal(t, core.Invalid, c.DType)
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	ok := `"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 8, "vocab_size": 10`
+	for cfg, want := range map[string]string{
+		`{`:                                      "not valid JSON",
+		`{"num_hidden_layers": 1}`:               "hidden_size is missing",
+		`{` + ok + `, "model_type": "gpt2"}`:     "not a Llama architecture",
+		`{` + ok + `, "hidden_act": "gelu"}`:     "silu only",
+		`{` + ok + `, "num_key_value_heads": 3}`: "must divide",
+		`{` + ok + `, "head_dim": 7}`:            "must be even",
+		`{` + ok + `, "rms_norm_eps": -1}`:       "non-negative",
+		`{` + ok + `, "rope_theta": 0}`:          "rope_theta",
+		`{` + ok + `, "rope_scaling": {"rope_type": "yarn", "factor": 4}}`:                                                "not supported",
+		`{` + ok + `, "rope_scaling": {"rope_type": "llama3", "factor": 8, "low_freq_factor": 4, "high_freq_factor": 1}}`: "inconsistent",
+		`{` + ok + `, "rope_scaling": {"rope_type": "linear", "factor": "x"}}`:                                            "not a number",
+		`{` + ok + `, "eos_token_id": "x"}`:                                                                               "eos_token_id",
+		`{` + ok + `, "dtype": "int8"}`:                                                                                   "dtype",
+		`{"hidden_size": 0, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 8, "vocab_size": 10}`:  "hidden_size = 0",
+		`{"hidden_size": 63, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 8, "vocab_size": 10}`: "not a multiple",
+	} {
+		_, err := ParseConfig([]byte(cfg))
+		require.ErrorContains(t, err, want, cfg)
+	}
+	_, err := ReadConfig("/nonexistent/config.json")
+	require.Error(t, err)
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/models/llama"
+)
+
+// modelFlags are the flags shared by the commands that run a model.
+type modelFlags struct {
+	ids    *string
+	device *string
+	dtype  *string
+}
+
+func addModelFlags(fs *flag.FlagSet) modelFlags {
+	return modelFlags{
+		ids:    fs.String("ids", "", "prompt token ids, comma-separated (e.g. 1,17,42)"),
+		device: fs.String("device", "", "device to run on (default: the best available, or LBRX_DEVICE)"),
+		dtype:  fs.String("dtype", "", "activation dtype f32, f16 or bf16 (default: the model's)"),
+	}
+}
+
+// parseIDs reads "1,17,42".
+func parseIDs(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, usagef("--ids is required (e.g. --ids 1,17,42)")
+	}
+	var ids []int
+	for f := range strings.SplitSeq(s, ",") {
+		id, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || id < 0 {
+			return nil, usagef("--ids: %q is not a non-negative token id", f)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// open resolves the flags and loads the model at path.
+func (f modelFlags) open(path string) (*llama.Model, []int, error) {
+	ids, err := parseIDs(*f.ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	var dt core.DType
+	switch *f.dtype {
+	case "":
+	case "f32", "float32":
+		dt = core.F32
+	case "f16", "float16":
+		dt = core.F16
+	case "bf16", "bfloat16":
+		dt = core.BF16
+	default:
+		return nil, nil, usagef("--dtype %q is not f32, f16 or bf16", *f.dtype)
+	}
+	dev, err := pickDevice(*f.device)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := llama.Load(path, llama.Options{Device: dev, DType: dt})
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, ids, nil
+}
+
+// onePath checks a command got exactly the model path.
+func onePath(cmd string, pos []string) (string, error) {
+	if len(pos) != 1 {
+		return "", usagef("need exactly one MODEL path, got %d arguments (run 'lbrx help')", len(pos))
+	}
+	_ = cmd
+	return pos[0], nil
+}
+
+// fallbackNote reports the ops a device ran on the CPU, if any.
+func fallbackNote() string {
+	if fb := core.Fallbacks(); len(fb) > 0 {
+		return fmt.Sprintf("CPU fallbacks: %v", fb)
+	}
+	return ""
+}
