@@ -19,7 +19,11 @@ require (
 
 require (
 	github.com/ebitengine/purego v0.11.3 // indirect
+	github.com/lbrx/lbrx/models v0.0.0-00010101000000-000000000000
+	github.com/lbrx/lbrx/quant v0.0.0-00010101000000-000000000000
 	github.com/x448/float16 v0.8.4 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
+
+replace github.com/lbrx/lbrx/models => ../models

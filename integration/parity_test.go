@@ -68,6 +68,34 @@ func parityCases() []parityCase {
 				op:     func(in []*core.Array) (*core.Array, error) { return core.BinaryOp(op, in[0], in[1]) },
 			})
 		}
+		cases = append(cases, parityCase{
+			name: fmt.Sprintf("rms_norm/%v", dt), tol: tol,
+			inputs: inputsOf(dt, []int{5, 3, 96}, []int{96}),
+			op:     func(in []*core.Array) (*core.Array, error) { return core.RMSNormOp(in[0], in[1], 1e-5) },
+		}, parityCase{
+			name: fmt.Sprintf("rope/%v", dt), tol: tol,
+			inputs: func(r *rand.Rand) ([]*core.Array, error) {
+				x, err := randArray(r, dt, 6, 4, 34)
+				if err != nil {
+					return nil, err
+				}
+				c, err := randArray(r, core.F32, 6, 17)
+				if err != nil {
+					return nil, err
+				}
+				sn, err := randArray(r, core.F32, 6, 17)
+				return []*core.Array{x, c, sn}, err
+			},
+			op: func(in []*core.Array) (*core.Array, error) { return core.RoPEOp(in[0], in[1], in[2]) },
+		}, parityCase{
+			name: fmt.Sprintf("causal_attention/%v/prefill", dt), tol: max(tol, 1e-4),
+			inputs: inputsOf(dt, []int{9, 8, 64}, []int{9, 2, 64}, []int{9, 2, 64}),
+			op:     func(in []*core.Array) (*core.Array, error) { return core.CausalAttentionOp(in[0], in[1], in[2], 0.125) },
+		}, parityCase{
+			name: fmt.Sprintf("causal_attention/%v/decode", dt), tol: max(tol, 1e-4),
+			inputs: inputsOf(dt, []int{1, 6, 40}, []int{37, 3, 40}, []int{37, 3, 40}),
+			op:     func(in []*core.Array) (*core.Array, error) { return core.CausalAttentionOp(in[0], in[1], in[2], 0.2) },
+		})
 		for _, op := range []string{"neg", "abs", "exp", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu"} {
 			cases = append(cases, parityCase{
 				name: fmt.Sprintf("%s/%v", op, dt), tol: tol,
