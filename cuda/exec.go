@@ -8,7 +8,8 @@ import (
 )
 
 // Op names this backend runs on the GPU, with core's conventions (the table
-// in core/op.go); every other op (concat, gather) and every dtype a kernel
+// in core/op.go), plus rms_norm, rope and causal_attention
+// (transformer.go) and concat (concat.go); every other op (gather) and every dtype a kernel
 // lacks is answered with core.ErrUnsupported and runs on the CPU.
 var (
 	binaryOps  = set("add", "sub", "mul", "div", "maximum", "minimum", "pow")
@@ -122,6 +123,10 @@ func (d *Device) execute(op *core.Op) error {
 		return d.matmul(op)
 	case op.Name == "quantized_matmul":
 		return d.quantizedMatmul(op)
+	case op.Name == "concat":
+		return d.concat(op)
+	case op.Name == "rms_norm" || op.Name == "rope" || op.Name == "causal_attention":
+		return d.transformer(op)
 	}
 	return unsupported(op, "no CUDA kernel")
 }

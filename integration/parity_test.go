@@ -165,6 +165,26 @@ func parityCases() []parityCase {
 			inputs: inputsOf(core.F32, []int{4, 3}, []int{4, 5}),
 			op:     func(in []*core.Array) (*core.Array, error) { return core.ConcatOp(1, in[0], in[1]) },
 		},
+		parityCase{
+			name: "concat/axis0/kv-cache", tol: 0,
+			inputs: inputsOf(core.BF16, []int{7, 2, 16}, []int{1, 2, 16}),
+			op:     func(in []*core.Array) (*core.Array, error) { return core.ConcatOp(0, in[0], in[1]) },
+		},
+		parityCase{
+			name: "concat/axis2/strided", tol: 0,
+			inputs: inputsOf(core.F32, []int{3, 4, 5}, []int{3, 4, 4}),
+			op: func(in []*core.Array) (*core.Array, error) {
+				p, err := in[0].Permute(0, 1, 2)
+				if err != nil {
+					return nil, err
+				}
+				s, err := in[1].Slice(2, 0, 4, 2) // every other column
+				if err != nil {
+					return nil, err
+				}
+				return core.ConcatOp(2, p, s)
+			},
+		},
 	)
 	for _, q := range []struct {
 		name     string

@@ -48,7 +48,7 @@ func randomQuantized(r *rand.Rand, n, k, bits, group int) (*core.Array, int) {
 // the model and the weight bytes one decode step reads (every layer's
 // codes, scales and biases and the lm_head; one embedding row and the
 // norms are left out as negligible).
-func randomModel(cfg Config, bits, group int) (*Model, int) {
+func randomModel(cfg Config, bits, group int, dev core.Device) (*Model, int) {
 	r := rand.New(rand.NewPCG(1, 2))
 	t := map[string]*core.Array{}
 	var perToken int
@@ -82,7 +82,7 @@ func randomModel(cfg Config, bits, group int) (*Model, int) {
 		add(p+"mlp.up_proj.weight", cfg.IntermediateSize, h)
 		add(p+"mlp.down_proj.weight", h, cfg.IntermediateSize)
 	}
-	m, err := New(cfg, t, Options{Device: core.CPU()})
+	m, err := New(cfg, t, Options{Device: dev})
 	if err != nil {
 		panic(err)
 	}
@@ -94,10 +94,25 @@ func randomModel(cfg Config, bits, group int) (*Model, int) {
 // thread counts). The context is kept between 16 and 256 positions by
 // starting a new sequence when it fills. Reported: tok/s, the weight
 // bytes a token reads (MB/tok) and the bandwidth that implies (GB/s).
-func BenchmarkDecode(b *testing.B) {
+func BenchmarkDecode(b *testing.B) { benchDecode(b, core.CPU()) }
+
+// BenchmarkDecodeDevice is BenchmarkDecode on the default device (set
+// LBRX_DEVICE to choose); it skips when that is the CPU.
+func BenchmarkDecodeDevice(b *testing.B) {
+	dev, err := core.DefaultDevice()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if dev == core.CPU() {
+		b.Skip("no accelerator: the default device is the CPU (BenchmarkDecode covers it)")
+	}
+	benchDecode(b, dev)
+}
+
+func benchDecode(b *testing.B, dev core.Device) {
 	for _, bits := range []int{4, 8} {
 		b.Run(fmt.Sprintf("%dbit-g64", bits), func(b *testing.B) {
-			m, perToken := randomModel(benchConfig, bits, 64)
+			m, perToken := randomModel(benchConfig, bits, 64, dev)
 			prompt := make([]int, 16)
 			for i := range prompt {
 				prompt[i] = i * 7
@@ -120,7 +135,13 @@ func BenchmarkDecode(b *testing.B) {
 					b.StartTimer()
 					paused += time.Since(p)
 				}
-				if _, err := m.forward([]int{(i * 31) % benchConfig.VocabSize}, c, true); err != nil {
+				logits, err := m.forward([]int{(i * 31) % benchConfig.VocabSize}, c, true)
+				if err != nil {
+					b.Fatal(err)
+				}
+				// Read the logits back, as sampling does, so that a
+				// device's queued work is inside the timing.
+				if _, err := hostF32(logits); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,0 +1,141 @@
+// Transformer kernels: rms_norm, rope and causal_attention, with core's op
+// conventions (core/ops_norm.go, ops_rope.go, ops_attention.go). Inputs are
+// contiguous; compute is in CT<T> (float for f16/bf16), rounding once on
+// store. Kernel names: <op>_<dtype>.
+
+__device__ __forceinline__ float neg_inf(float) { return __int_as_float(0xff800000); }
+__device__ __forceinline__ double neg_inf(double) { return __longlong_as_double(0xfff0000000000000ULL); }
+
+// Block-wide sum (warp shuffles, then one value per warp in shared memory).
+template <class C>
+__device__ __forceinline__ C block_sum(C v) {
+    __shared__ C sh[32];
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    if (lane == 0) sh[w] = v;
+    __syncthreads();
+    v = 0;
+    for (int i = 0; i < nw; ++i) v += sh[i];
+    __syncthreads();
+    return v;
+}
+
+template <class C>
+__device__ __forceinline__ C block_max(C v) {
+    __shared__ C sh[32];
+    for (int o = 16; o > 0; o >>= 1) { C u = __shfl_xor_sync(0xffffffffu, v, o); v = u > v ? u : v; }
+    const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    if (lane == 0) sh[w] = v;
+    __syncthreads();
+    v = sh[0];
+    for (int i = 1; i < nw; ++i) v = sh[i] > v ? sh[i] : v;
+    __syncthreads();
+    return v;
+}
+
+// One block per row of d values: y = x / sqrt(mean(x^2) + eps) * w.
+template <class T>
+__device__ __forceinline__ void rms_norm(const T* x, const T* w, T* out, i64 d, double eps) {
+    typedef typename CT<T>::type C;
+    const T* row = x + (i64)blockIdx.x * d;
+    T* orow = out + (i64)blockIdx.x * d;
+    C ss = 0;
+    for (i64 j = threadIdx.x; j < d; j += blockDim.x) { C v = ld(row, j); ss += v * v; }
+    ss = block_sum(ss);
+    const C inv = (C)(1.0 / sqrt((double)ss / (double)d + eps));
+    for (i64 j = threadIdx.x; j < d; j += blockDim.x) st(orow, j, (C)ld(row, j) * inv * (C)ld(w, j));
+}
+
+// Grid-stride over pairs: vector i (of n, each [half*2]) at position
+// (i / heads) % t rotates pair (j, j+half) by the table's angle.
+template <class T>
+__device__ __forceinline__ void rope(const T* x, const float* cs, const float* sn, T* out, i64 n, i64 t, i64 heads, i64 half) {
+    typedef typename CT<T>::type C;
+    const i64 total = n * half;
+    for (i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (i64)gridDim.x * blockDim.x) {
+        const i64 i = e / half, j = e % half, pos = (i / heads) % t;
+        const C c = cs[pos * half + j], s = sn[pos * half + j];
+        const i64 b = i * 2 * half;
+        const C x1 = ld(x, b + j), x2 = ld(x, b + j + half);
+        st(out, b + j, x1 * c - x2 * s);
+        st(out, b + j + half, x2 * c + x1 * s);
+    }
+}
+
+// One block per query row (batch, position, head), blockDim 128, head size
+// d <= 512. Keys are visited in chunks of ATT_CHUNK whose scores sit in
+// shared memory, with the running maximum and sum rescaled between chunks
+// (online softmax); thread t accumulates output dims t, t+128, ...
+#define ATT_CHUNK 1024
+#define ATT_DIMS 4
+template <class T>
+__device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq, i64 tk,
+                                          i64 hkv, i64 d, double scale) {
+    typedef typename CT<T>::type C;
+    __shared__ C qs[128 * ATT_DIMS];
+    __shared__ C sc[ATT_CHUNK];
+    const i64 row = blockIdx.x;             // ((b*tq)+i)*hq + h
+    const i64 h = row % hq, bi = row / hq;  // bi = b*tq + i
+    const i64 i = bi % tq, b = bi / tq;
+    const i64 g = h / (hq / hkv);
+    const i64 last = i + tk - tq;           // keys 0..last are visible
+    const T* qrow = q + row * d;
+    for (i64 e = threadIdx.x; e < d; e += blockDim.x) qs[e] = ld(qrow, e);
+    __syncthreads();
+    C acc[ATT_DIMS];
+    for (int a = 0; a < ATT_DIMS; ++a) acc[a] = 0;
+    C m = neg_inf((C)0), l = 0;
+    const T* kb = k + b * tk * hkv * d;
+    const T* vb = v + b * tk * hkv * d;
+    for (i64 j0 = 0; j0 <= last; j0 += ATT_CHUNK) {
+        const i64 n = min((i64)ATT_CHUNK, last + 1 - j0);
+        C cm = neg_inf((C)0);
+        for (i64 j = threadIdx.x; j < n; j += blockDim.x) {
+            const T* kr = kb + ((j0 + j) * hkv + g) * d;
+            C s = 0;
+            for (i64 e = 0; e < d; ++e) s += qs[e] * (C)ld(kr, e);
+            s *= (C)scale;
+            sc[j] = s;
+            cm = s > cm ? s : cm;
+        }
+        cm = block_max(cm);  // also a barrier: sc is complete
+        const C nm = cm > m ? cm : m;
+        const C alpha = m_exp(m - nm);  // exp(-inf) = 0 on the first chunk
+        C ps = 0;
+        for (i64 j = threadIdx.x; j < n; j += blockDim.x) { C p = m_exp(sc[j] - nm); sc[j] = p; ps += p; }
+        ps = block_sum(ps);  // barrier: sc holds probabilities
+        l = l * alpha + ps;
+        for (int a = 0; a < ATT_DIMS; ++a) {
+            const i64 e = threadIdx.x + (i64)a * blockDim.x;
+            if (e >= d) break;
+            C s = acc[a] * alpha;
+            for (i64 j = 0; j < n; ++j) s += sc[j] * (C)ld(vb + ((j0 + j) * hkv + g) * d, e);
+            acc[a] = s;
+        }
+        m = nm;
+        __syncthreads();  // sc is rewritten by the next chunk
+    }
+    T* orow = out + row * d;
+    for (int a = 0; a < ATT_DIMS; ++a) {
+        const i64 e = threadIdx.x + (i64)a * blockDim.x;
+        if (e < d) st(orow, e, acc[a] / l);
+    }
+}
+
+#define TRANSFORMER(T) LBRX_IF(T, TRANSFORMER_(T))
+#define TRANSFORMER_(T)                                                                                               \
+    extern "C" __global__ void rms_norm_##T(const T* x, const T* w, T* out, i64 d, double eps) {                    \
+        rms_norm(x, w, out, d, eps);                                                                                  \
+    }                                                                                                                 \
+    extern "C" __global__ void rope_##T(const T* x, const float* c, const float* s, T* out, i64 n, i64 t, i64 heads, \
+                                        i64 half) {                                                                   \
+        rope(x, c, s, out, n, t, heads, half);                                                                        \
+    }                                                                                                                 \
+    extern "C" __global__ void causal_attention_##T(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq,      \
+                                                    i64 tk, i64 hkv, i64 d, double scale) {                           \
+        attention(q, k, v, out, tq, hq, tk, hkv, d, scale);                                                           \
+    }
+TRANSFORMER(f32)
+TRANSFORMER(f64)
+TRANSFORMER(f16)
+TRANSFORMER(bf16)

@@ -1,0 +1,77 @@
+package cuda
+
+import (
+	"fmt"
+
+	"github.com/lbrx/lbrx/core"
+)
+
+// The transformer ops (kernels/transformer.cu). core hands them contiguous
+// inputs; anything else, and head sizes beyond the attention kernel's 512,
+// runs on the CPU.
+
+const (
+	attentionBlock   = 128
+	attentionMaxHead = attentionBlock * 4 // ATT_DIMS accumulators per thread
+)
+
+func (d *Device) transformer(op *core.Op) error {
+	in, out := op.Inputs, op.Out
+	for _, a := range in {
+		if !a.IsContiguous() {
+			return unsupported(op, "input %v is not contiguous", a)
+		}
+	}
+	dt := out.DType()
+	if !dt.IsFloat() {
+		return unsupported(op, "dtype %v", dt)
+	}
+	name := op.Name + "_" + suffix(dt)
+	switch op.Name {
+	case "rms_norm":
+		if len(in) != 2 || in[0].DType() != dt || in[1].DType() != dt || in[1].Rank() != 1 {
+			return fmt.Errorf("cuda: rms_norm wants x and a 1-D weight of dtype %v", dt)
+		}
+		dim := in[1].Shape()[0]
+		if dim == 0 {
+			return nil
+		}
+		rows := in[0].NumElements() / dim
+		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(out)).i64(dim).f64(op.Param)
+		return d.launch("transformer", dt, name, rows, blockFor(dim), args)
+	case "rope":
+		if len(in) != 3 || in[0].Rank() < 3 || in[1].DType() != core.F32 || in[2].DType() != core.F32 {
+			return fmt.Errorf("cuda: rope wants x [..., T, H, D] and F32 tables")
+		}
+		s := in[0].Shape()
+		r := len(s)
+		t, h, half := s[r-3], s[r-2], s[r-1]/2
+		if half == 0 || in[0].NumElements() == 0 {
+			return nil
+		}
+		n := in[0].NumElements() / (2 * half)
+		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(out)).
+			i64(n).i64(t).i64(h).i64(half)
+		const block = 256
+		return d.launch("transformer", dt, name, d.gridFor(int64(n*half), block), block, args)
+	case "causal_attention":
+		if len(in) != 3 {
+			return fmt.Errorf("cuda: causal_attention takes q, k and v")
+		}
+		qs, ks := in[0].Shape(), in[1].Shape()
+		r := len(qs)
+		tq, hq, hd := qs[r-3], qs[r-2], qs[r-1]
+		tk, hkv := ks[r-3], ks[r-2]
+		if hd > attentionMaxHead {
+			return unsupported(op, "head size %d > %d", hd, attentionMaxHead)
+		}
+		if in[0].NumElements() == 0 {
+			return nil
+		}
+		rows := in[0].NumElements() / hd
+		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(out)).
+			i64(tq).i64(hq).i64(tk).i64(hkv).i64(hd).f64(op.Param)
+		return d.launch("transformer", dt, name, rows, attentionBlock, args)
+	}
+	return unsupported(op, "no CUDA kernel")
+}
