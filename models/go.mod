@@ -13,8 +13,16 @@ require (
 	github.com/stretchr/testify v1.12.1
 )
 
+require github.com/ebitengine/purego v0.11.3 // indirect
+
 require (
+	github.com/lbrx/lbrx/cuda v0.0.0-00010101000000-000000000000
+	github.com/lbrx/lbrx/metal v0.0.0-00010101000000-000000000000
 	github.com/x448/float16 v0.8.4 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
+
+replace github.com/lbrx/lbrx/cuda => ../cuda
+
+replace github.com/lbrx/lbrx/metal => ../metal

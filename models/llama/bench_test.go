@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/lbrx/lbrx/core"
+	_ "github.com/lbrx/lbrx/cuda"  // registers the CUDA devices for BenchmarkDecodeDevice
+	_ "github.com/lbrx/lbrx/metal" // registers the Metal device
 )
 
 // benchConfig is a realistic small-LLM shape: Llama 3.2 1B's layers

@@ -23,9 +23,11 @@
 //	    x = rms_norm(h);  h = h + (silu(x Wgate) * x Wup) Wdown
 //	logits = rms_norm(h) Wlm_head   (the embedding when tied)
 //
-// Every step is a core op (gather, rms_norm, rope, causal_attention,
-// matmul or quantized_matmul, silu, mul, add, concat), so a device runs
-// the kernels it has and falls back to the CPU per op for the rest.
+// Every step is a core op (rms_norm, rope, causal_attention, matmul or
+// quantized_matmul, silu, mul, add, concat), so a device runs the kernels
+// it has and falls back to the CPU per op for the rest. The embedding
+// lookup alone always runs on the host, from the mapped table, so that
+// only the prompt's rows travel to the device.
 // Activations keep the model's dtype (that of its norm weights) unless
 // Options.DType says otherwise.
 //

@@ -56,15 +56,17 @@ func (m *Model) forward(ids []int, c *Cache, lastOnly bool) (*core.Array, error)
 	return logits, nil
 }
 
-// embedding looks the ids up: a gather on the device, or for a quantized
-// table a dequantization of just the rows named.
+// embedding looks the ids up in the host table (a gather, or for a
+// quantized table a dequantization of just the rows named) and moves the
+// rows [T, hidden] to the device.
 func (m *Model) embedding(ids []int) (*core.Array, error) {
 	for i, id := range ids {
 		if id < 0 || id >= m.Config.VocabSize {
 			return nil, fmt.Errorf("llama: token id %d (position %d) is outside the vocabulary [0, %d)", id, i, m.Config.VocabSize)
 		}
 	}
-	if m.embedHost == nil {
+	var rows *core.Array
+	if m.embed.Quant() == nil {
 		idx := make([]int32, len(ids))
 		for i, id := range ids {
 			idx[i] = int32(id) //nolint:gosec // checked against the vocabulary size above
@@ -73,38 +75,36 @@ func (m *Model) embedding(ids []int) (*core.Array, error) {
 		if err != nil {
 			return nil, err
 		}
-		ia, err := it.Array().To(m.dev)
+		if rows, err = core.GatherOp(m.embed, 0, it.Array()); err != nil {
+			return nil, err
+		}
+	} else {
+		h := m.Config.HiddenSize
+		v := make([]float32, 0, len(ids)*h)
+		for _, id := range ids {
+			r, err := quant.SliceRows(m.embed, id, id+1)
+			if err != nil {
+				return nil, err
+			}
+			d, err := quant.DequantizeFloat32(r)
+			if err != nil {
+				return nil, fmt.Errorf("llama: embedding row %d: %w", id, err)
+			}
+			dv, err := d.Data()
+			if err != nil {
+				return nil, err
+			}
+			v = append(v, dv...)
+		}
+		t, err := core.FromSlice(v, len(ids), h)
 		if err != nil {
 			return nil, err
 		}
-		return core.GatherOp(m.embed, 0, ia)
-	}
-	h := m.Config.HiddenSize
-	rows := make([]float32, 0, len(ids)*h)
-	for _, id := range ids {
-		r, err := quant.SliceRows(m.embedHost, id, id+1)
-		if err != nil {
+		if rows, err = core.CastOp(t.Array(), m.dtype); err != nil {
 			return nil, err
 		}
-		d, err := quant.DequantizeFloat32(r)
-		if err != nil {
-			return nil, fmt.Errorf("llama: embedding row %d: %w", id, err)
-		}
-		v, err := d.Data()
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, v...)
 	}
-	t, err := core.FromSlice(rows, len(ids), h)
-	if err != nil {
-		return nil, err
-	}
-	a, err := core.CastOp(t.Array(), m.dtype)
-	if err != nil {
-		return nil, err
-	}
-	return a.To(m.dev)
+	return rows.To(m.dev)
 }
 
 // block runs decoder layer i on h [T, hidden].

@@ -26,10 +26,11 @@ type Model struct {
 	Config Config
 	dev    core.Device
 	dtype  core.DType
-	// embed is the token embedding on the device; embedHost is the same
-	// table on the host when it is quantized (rows are dequantized there,
-	// one per token, since no device kernel reads quantized rows).
-	embed, embedHost *core.Array
+	// embed is the token embedding table on the host, whatever the
+	// device: a token's row is picked (or dequantized) there and only
+	// the rows travel, so a device needs neither a gather kernel nor the
+	// table in its memory (unless the lm_head is tied to it).
+	embed *core.Array
 	layers           []block
 	norm             *core.Array
 	lmHead           linear
@@ -121,10 +122,7 @@ func New(cfg Config, tensors map[string]*core.Array, opts Options) (*Model, erro
 	}
 	l := loader{m: m, tensors: tensors}
 	h, kv := cfg.HiddenSize, cfg.NumKVHeads*cfg.HeadDim
-	m.embed = l.table("model.embed_tokens.weight", cfg.VocabSize, h)
-	if m.embed != nil && m.embed.Quant() != nil {
-		m.embedHost = tensors["model.embed_tokens.weight"]
-	}
+	m.embed = l.getOn("model.embed_tokens.weight", core.Shape{cfg.VocabSize, h}, core.CPU())
 	m.norm = l.vector("model.norm.weight", h)
 	if cfg.TieWordEmbeddings {
 		m.lmHead = l.linear("model.embed_tokens", cfg.VocabSize, h, false)
@@ -174,6 +172,12 @@ type loader struct {
 }
 
 func (l *loader) get(name string, shape core.Shape) *core.Array {
+	return l.getOn(name, shape, l.m.dev)
+}
+
+// getOn returns tensor name, checked against shape, in the activation
+// dtype unless quantized, on dev.
+func (l *loader) getOn(name string, shape core.Shape, dev core.Device) *core.Array {
 	if l.err != nil {
 		return nil
 	}
@@ -205,9 +209,9 @@ func (l *loader) get(name string, shape core.Shape) *core.Array {
 		l.err = fmt.Errorf("quantized tensor %q has logical shape %v, want 2-D", name, a.Quant().Shape)
 		return nil
 	}
-	moved, err := a.To(l.m.dev)
+	moved, err := a.To(dev)
 	if err != nil {
-		l.err = fmt.Errorf("tensor %q to %s: %w", name, l.m.dev.Name(), err)
+		l.err = fmt.Errorf("tensor %q to %s: %w", name, dev.Name(), err)
 		return nil
 	}
 	if moved.Name() == "" {
@@ -222,10 +226,6 @@ func (l *loader) get(name string, shape core.Shape) *core.Array {
 }
 
 func (l *loader) vector(name string, n int) *core.Array { return l.get(name, core.Shape{n}) }
-
-func (l *loader) table(name string, rows, cols int) *core.Array {
-	return l.get(name, core.Shape{rows, cols})
-}
 
 func (l *loader) linear(prefix string, out, in int, bias bool) linear {
 	var ln linear
