@@ -9,6 +9,7 @@ import (
 
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/core/npy"
+	"github.com/lbrx/lbrx/quant"
 )
 
 // The prompt transformers' reference logits were computed for.
@@ -132,4 +133,44 @@ func TestForwardErrors(t *testing.T) {
 	require.ErrorContains(t, err, "no token ids")
 	_, err = m.Forward([]int{-1}, nil)
 	require.ErrorContains(t, err, "outside the vocabulary")
+}
+
+// float16 weights: the f32 checkpoint cast in memory runs with f16
+// activations and keeps the reference's top-1 tokens.
+func TestFloat16Weights(t *testing.T) {
+	dir := shared(t, "safetensors", "tiny-llama")
+	cfg, err := ReadConfig(dir + "/config.json")
+	require.NoError(t, err)
+	qm, err := quant.LoadModel(dir)
+	require.NoError(t, err)
+	defer func() { _ = qm.Close() }()
+	half := map[string]*core.Array{}
+	for name, a := range qm.Tensors {
+		half[name], err = core.CastOp(a, core.F16)
+		require.NoError(t, err)
+	}
+	m, err := New(cfg, half, Options{Device: core.CPU()})
+	require.NoError(t, err)
+	require.Equal(t, core.F16, m.DType())
+	logits, err := m.Forward(refIDs, nil)
+	require.NoError(t, err)
+	got, want := f32Values(t, logits), reference(t)
+	t.Logf("float16 logits: max |lbrx - transformers f32| = %.3g", maxAbsDiff(got, want))
+	assert.Equal(t, argmaxRows(want, 256), argmaxRows(got, 256))
+}
+
+// On the CPU, weights in the activation dtype are the file's own memory:
+// New neither copies nor converts them.
+func TestWeightsAreNotCopied(t *testing.T) {
+	dir := shared(t, "safetensors", "tiny-llama")
+	cfg, err := ReadConfig(dir + "/config.json")
+	require.NoError(t, err)
+	qm, err := quant.LoadModel(dir)
+	require.NoError(t, err)
+	defer func() { _ = qm.Close() }()
+	m, err := New(cfg, qm.Tensors, Options{Device: core.CPU()})
+	require.NoError(t, err)
+	assert.Same(t, qm.Tensors["model.layers.1.mlp.down_proj.weight"].Storage(), m.layers[1].down.w.Storage())
+	assert.Same(t, qm.Tensors["model.embed_tokens.weight"].Storage(), m.embed.Storage())
+	assert.Same(t, qm.Tensors["lm_head.weight"].Storage(), m.lmHead.w.Storage())
 }
