@@ -162,6 +162,19 @@ func replayCases() []replayCase {
 	attention := func(in []*core.Array) (*core.Array, error) {
 		return core.CausalAttentionOp(in[0], in[1], in[2], 1/math.Sqrt(float64(in[0].Shape()[in[0].Rank()-1])))
 	}
+	// decodeStep appends one position to the key and value caches and
+	// attends the new query to all of them, as a Llama decode step does.
+	decodeStep := func(in []*core.Array) (*core.Array, error) {
+		k, err := core.ConcatOp(0, in[1], in[3])
+		if err != nil {
+			return nil, err
+		}
+		v, err := core.ConcatOp(0, in[2], in[4])
+		if err != nil {
+			return nil, err
+		}
+		return core.CausalAttentionOp(in[0], k, v, 0.25)
+	}
 	concat := func(axis int) func(in []*core.Array) (*core.Array, error) {
 		return func(in []*core.Array) (*core.Array, error) { return core.ConcatOp(axis, in...) }
 	}
@@ -200,6 +213,8 @@ func replayCases() []replayCase {
 		}, "bf16", "rope_bf16"},
 		{"causal_attention, GQA decode", attentionInputs("f16", []int{1, 1, 4, 16}, []int{1, 37, 2, 16}), same, attention, "f16", "causal_attention_f16"},
 		{"causal_attention, prefill", attentionInputs("f32", []int{2, 6, 4, 24}, []int{2, 6, 2, 24}), same, attention, "f32", "causal_attention_f32"},
+		{"decode step: KV caches grown by concat, then attention", attentionInputs("bf16", []int{1, 8, 16}, []int{20, 2, 16}, []int{1, 2, 16}, []int{1, 2, 16}),
+			same, decodeStep, "bf16", "causal_attention_bf16"},
 		{"concat, KV cache along axis 0", two("f16", []int{7, 2, 8}, []int{1, 2, 8}), same, concat(0), "f16", "concat_x16"},
 		{"concat, transposed view along axis 1", two("f32", []int{4, 3}, []int{3, 2}), transposeFirst, concat(1), "f32", "concat_x32"},
 		{"matmul, broadcast batch", two("f32", []int{2, 33, 17}, []int{17, 31}), same, matmul, "f32", "matmul_f32"},
@@ -233,11 +248,12 @@ func ropeInputs(dt string, xs []int) func(c *checkCtx) ([]*core.Array, error) {
 	}
 }
 
-// attentionInputs draws q of shape qs and k, v of shape ks.
-func attentionInputs(dt string, qs, ks []int) func(c *checkCtx) ([]*core.Array, error) {
+// attentionInputs draws q of shape qs, k and v of shape ks, then one array
+// per shape in more (new cache positions to append).
+func attentionInputs(dt string, qs, ks []int, more ...[]int) func(c *checkCtx) ([]*core.Array, error) {
 	return func(c *checkCtx) ([]*core.Array, error) {
 		var out []*core.Array
-		for _, s := range [][]int{qs, ks, ks} {
+		for _, s := range append([][]int{qs, ks, ks}, more...) {
 			a, err := randArray(c, dt, s...)
 			if err != nil {
 				return nil, err
