@@ -13,6 +13,7 @@ type Fuzz mg.Namespace
 var fuzzTargets = [][2]string{
 	{"./safetensors", "FuzzReadHeader"},
 	{"./gguf", "FuzzParse"},
+	{"./npy", "FuzzRead"},
 }
 
 // fuzzTime bounds each target's run in CI.

@@ -36,6 +36,16 @@ func NewArray(dtype DType, shape Shape, storage Storage, offset int) (*Array, er
 
 // Empty allocates a zero-filled contiguous Array on dev.
 func Empty(dev Device, dtype DType, shape Shape) (*Array, error) {
+	return alloc(dev, dtype, shape, false)
+}
+
+// emptyOutput is Empty for an op's output, which its kernel overwrites
+// entirely: a device that can skip clearing memory (OutputAllocator) does.
+func emptyOutput(dev Device, dtype DType, shape Shape) (*Array, error) {
+	return alloc(dev, dtype, shape, true)
+}
+
+func alloc(dev Device, dtype DType, shape Shape, output bool) (*Array, error) {
 	if err := shape.Validate(); err != nil {
 		return nil, err
 	}
@@ -46,7 +56,12 @@ func Empty(dev Device, dtype DType, shape Shape) (*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("empty: %w", err)
 	}
-	st, err := dev.Alloc(size)
+	var st Storage
+	if oa, ok := dev.(OutputAllocator); ok && output {
+		st, err = oa.AllocOutput(size)
+	} else {
+		st, err = dev.Alloc(size)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("allocate %v %v on %s: %w", dtype, shape, dev.Name(), err)
 	}

@@ -48,6 +48,15 @@ type Device interface {
 
 // Executor is implemented by devices that run ops on their own storage.
 // Execute returns an error wrapping ErrUnsupported for ops or dtypes it has
+// OutputAllocator is implemented by devices that can hand out storage
+// without clearing it. Core allocates op outputs through it, since every
+// kernel writes its whole output: on a GPU that saves a memset per op.
+type OutputAllocator interface {
+	// AllocOutput returns storage of n bytes whose contents are
+	// undefined.
+	AllocOutput(n int) (Storage, error)
+}
+
 // no kernel for; core then runs the op on the CPU.
 type Executor interface {
 	Execute(op *Op) error

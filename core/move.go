@@ -9,7 +9,7 @@ func (a *Array) Contiguous() (*Array, error) {
 	if a.IsContiguous() {
 		return a, nil
 	}
-	out, err := Empty(a.Device(), a.dtype, a.shape)
+	out, err := emptyOutput(a.Device(), a.dtype, a.shape)
 	if err != nil {
 		return nil, err
 	}

@@ -66,7 +66,7 @@ func CausalAttentionOp(q, k, v *Array, scale float64) (*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("causal_attention: %w", err)
 	}
-	out, err := Empty(q.Device(), q.dtype, q.shape)
+	out, err := emptyOutput(q.Device(), q.dtype, q.shape)
 	if err != nil {
 		return nil, fmt.Errorf("causal_attention: %w", err)
 	}

@@ -34,7 +34,7 @@ func CastOp(x *Array, dt DType) (*Array, error) {
 	if x.dtype == dt {
 		return x, nil
 	}
-	out, err := Empty(x.Device(), dt, x.shape)
+	out, err := emptyOutput(x.Device(), dt, x.shape)
 	if err != nil {
 		return nil, fmt.Errorf("cast: %w", err)
 	}

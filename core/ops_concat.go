@@ -50,7 +50,7 @@ func ConcatOp(axis int, xs ...*Array) (*Array, error) {
 	if err := shape.Validate(); err != nil {
 		return nil, fmt.Errorf("concat: %w", err)
 	}
-	out, err := Empty(dev, first.dtype, shape)
+	out, err := emptyOutput(dev, first.dtype, shape)
 	if err != nil {
 		return nil, fmt.Errorf("concat: %w", err)
 	}

@@ -12,7 +12,13 @@ import (
 // fakeDevice holds bytes the CPU must not address directly (its storage
 // is not HostStorage) and has no Executor, so every op on it goes through
 // core's CPU fallback: the path a new backend starts from.
-type fakeDevice struct{ name string }
+//
+// Op outputs come from AllocOutput filled with garbage, so a fallback
+// that left any byte unwritten would show in the results.
+type fakeDevice struct {
+	name    string
+	outputs int
+}
 
 type fakeStorage struct {
 	dev *fakeDevice
@@ -29,6 +35,15 @@ func (d *fakeDevice) Status() Status { return Status{Available: true} }
 func (d *fakeDevice) Sync() error    { return nil }
 func (d *fakeDevice) Alloc(n int) (Storage, error) {
 	return &fakeStorage{dev: d, b: make([]byte, n)}, nil
+}
+
+func (d *fakeDevice) AllocOutput(n int) (Storage, error) {
+	d.outputs++
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = 0xa5
+	}
+	return &fakeStorage{dev: d, b: b}, nil
 }
 
 func (d *fakeDevice) CopyFromHost(dst Storage, off int, src []byte) error {
@@ -96,6 +111,7 @@ func TestOpsOnDeviceFallBackToCPU(t *testing.T) {
 	fb := Fallbacks()
 	assert.Positive(t, fb["fake-ops/matmul"])
 	assert.Positive(t, fb["fake-ops/sum"])
+	assert.Positive(t, dev.outputs, "op outputs come from AllocOutput")
 }
 
 func mustT[T Element](t *testing.T, x *Tensor[T]) *Tensor[T] {

@@ -40,7 +40,7 @@ func GatherOp(x *Array, axis int, idx *Array) (*Array, error) {
 	if err := shape.Validate(); err != nil {
 		return nil, fmt.Errorf("gather: %w", err)
 	}
-	out, err := Empty(dev, x.dtype, shape)
+	out, err := emptyOutput(dev, x.dtype, shape)
 	if err != nil {
 		return nil, fmt.Errorf("gather: %w", err)
 	}

@@ -64,7 +64,7 @@ func MatMulOp(a, b *Array) (*Array, error) {
 	if b, err = b.BroadcastTo(append(batch.Clone(), k, n)); err != nil {
 		return nil, fmt.Errorf("matmul: %w", err)
 	}
-	out, err := Empty(dev, a.dtype, append(batch.Clone(), m, n))
+	out, err := emptyOutput(dev, a.dtype, append(batch.Clone(), m, n))
 	if err != nil {
 		return nil, fmt.Errorf("matmul: %w", err)
 	}

@@ -43,7 +43,7 @@ func RMSNormOp(x, w *Array, eps float64) (*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rms_norm: %w", err)
 	}
-	out, err := Empty(x.Device(), x.dtype, x.shape)
+	out, err := emptyOutput(x.Device(), x.dtype, x.shape)
 	if err != nil {
 		return nil, fmt.Errorf("rms_norm: %w", err)
 	}

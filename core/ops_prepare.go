@@ -34,7 +34,7 @@ func broadcastOp(name string, outDT DType, ins ...*Array) (*Op, error) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	if op.Out, err = Empty(dev, outDT, shape); err != nil {
+	if op.Out, err = emptyOutput(dev, outDT, shape); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return op, nil

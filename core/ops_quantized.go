@@ -58,7 +58,7 @@ func QuantizedMatMulOp(x, w *Array) (*Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := Empty(dev, x.dtype, Shape{m, n})
+	out, err := emptyOutput(dev, x.dtype, Shape{m, n})
 	if err != nil {
 		return nil, fmt.Errorf("quantized matmul: %w", err)
 	}

@@ -55,7 +55,7 @@ func reduceOp(name string, x *Array, axes []int, param float64) (*Array, error) 
 	if name == "argmax" {
 		outDT = I64
 	}
-	out, err := Empty(x.Device(), outDT, outShape)
+	out, err := emptyOutput(x.Device(), outDT, outShape)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -47,7 +47,7 @@ func RoPEOp(x, cos, sin *Array) (*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rope: %w", err)
 	}
-	out, err := Empty(x.Device(), x.dtype, x.shape)
+	out, err := emptyOutput(x.Device(), x.dtype, x.shape)
 	if err != nil {
 		return nil, fmt.Errorf("rope: %w", err)
 	}

@@ -33,7 +33,7 @@ func SoftmaxOp(name string, x *Array, axis int) (*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s %v: %w", name, x.shape, err)
 	}
-	out, err := Empty(x.Device(), x.dtype, x.shape)
+	out, err := emptyOutput(x.Device(), x.dtype, x.shape)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -86,16 +86,30 @@ func BenchmarkQMV(b *testing.B) {
 		bits   int
 		n, k   int
 		kernel string
+		dt     core.DType // activations, scales and biases (BF16 when unset)
 	}{
-		{core.SchemeAffine, 4, 8192, 8192, "1r8"},
-		{core.SchemeAffine, 4, 16384, 16384, "1r4"},
-		{core.SchemeAffine, 4, 16384, 16384, "1r8"},
-		{core.SchemeAffine, 8, 16384, 16384, "1r4"},
-		{core.SchemeAffine, 8, 16384, 16384, "1r8"},
-		{core.SchemeQ4_0, 0, 16384, 16384, ""},
-		{core.SchemeQ8_0, 0, 16384, 16384, ""},
+		{core.SchemeAffine, 4, 8192, 8192, "1r8", 0},
+		{core.SchemeAffine, 4, 16384, 16384, "1r4", 0},
+		{core.SchemeAffine, 4, 16384, 16384, "1r8", 0},
+		{core.SchemeAffine, 8, 16384, 16384, "1r4", 0},
+		{core.SchemeAffine, 8, 16384, 16384, "1r8", 0},
+		{core.SchemeQ4_0, 0, 16384, 16384, "", 0},
+		{core.SchemeQ8_0, 0, 16384, 16384, "", 0},
+		// The decode shapes of a 1B-parameter Llama (models/llama's
+		// BenchmarkDecode), with float32 activations and parameters.
+		{core.SchemeAffine, 4, 512, 2048, "", core.F32},
+		{core.SchemeAffine, 4, 2048, 2048, "", core.F32},
+		{core.SchemeAffine, 4, 8192, 2048, "", core.F32},
+		{core.SchemeAffine, 4, 2048, 8192, "", core.F32},
+		{core.SchemeAffine, 8, 2048, 2048, "", core.F32},
+		{core.SchemeAffine, 8, 8192, 2048, "", core.F32},
+		{core.SchemeAffine, 8, 2048, 8192, "", core.F32},
+		{core.SchemeAffine, 4, 8192, 2048, "", core.BF16},
 	} {
-		b.Run(fmt.Sprintf("%s%d/%dx%d/%s", c.scheme, c.bits, c.n, c.k, c.kernel), func(b *testing.B) {
+		if c.dt == core.Invalid {
+			c.dt = core.BF16
+		}
+		b.Run(fmt.Sprintf("%s%d/%dx%d/%s/%v", c.scheme, c.bits, c.n, c.k, c.kernel, c.dt), func(b *testing.B) {
 			if c.kernel != "" {
 				defer func(v map[int]string) { qmvVariant = v }(qmvVariant)
 				qmvVariant = map[int]string{c.bits: c.kernel}
@@ -106,9 +120,9 @@ func BenchmarkQMV(b *testing.B) {
 			var bytes int
 			if c.scheme == core.SchemeAffine {
 				w = filled(b, dev, core.U32, core.Shape{c.n, c.k * c.bits / 32}, 0, 1<<32-1, true)
-				q.Scales = filled(b, dev, core.BF16, core.Shape{c.n, c.k / gs}, -0.1, 0.1, false)
-				q.Biases = filled(b, dev, core.BF16, core.Shape{c.n, c.k / gs}, -1, 1, false)
-				bytes = c.n*c.k*c.bits/8 + 2*2*c.n*c.k/gs
+				q.Scales = filled(b, dev, c.dt, core.Shape{c.n, c.k / gs}, -0.1, 0.1, false)
+				q.Biases = filled(b, dev, c.dt, core.Shape{c.n, c.k / gs}, -1, 1, false)
+				bytes = c.n*c.k*c.bits/8 + 2*c.dt.Size()*c.n*c.k/gs
 			} else {
 				bs := 34
 				if c.scheme == core.SchemeQ4_0 {
@@ -120,8 +134,8 @@ func BenchmarkQMV(b *testing.B) {
 			}
 			w, err := w.WithMetadata(core.Metadata{Quant: q})
 			require.NoError(b, err)
-			x := filled(b, dev, core.BF16, core.Shape{1, c.k}, -1, 1, false)
-			out, err := core.Empty(dev, core.BF16, core.Shape{1, c.n})
+			x := filled(b, dev, c.dt, core.Shape{1, c.k}, -1, 1, false)
+			out, err := core.Empty(dev, c.dt, core.Shape{1, c.n})
 			require.NoError(b, err)
 			timeOp(b, dev, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
 			b.ReportMetric(float64(bytes)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")

@@ -135,6 +135,22 @@ func (d *Device) Alloc(n int) (core.Storage, error) {
 	return s, err
 }
 
+// AllocOutput returns storage of n bytes without clearing it (core's
+// OutputAllocator): op outputs are overwritten by their kernel, so the
+// memset Alloc queues would be wasted GPU work and a driver call per op.
+func (d *Device) AllocOutput(n int) (core.Storage, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("%s: negative allocation %d", d.name, n)
+	}
+	var s *Storage
+	err := d.run(func() error {
+		var err error
+		s, err = d.alloc(n, false)
+		return err
+	})
+	return s, err
+}
+
 // alloc takes a buffer from the pool; on the worker thread.
 func (d *Device) alloc(n int, zero bool) (*Storage, error) {
 	ptr, class, err := d.pool.get(n)

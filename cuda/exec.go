@@ -151,7 +151,6 @@ func (d *Device) elementwise(module, kernel string, out *core.Array, in ...*core
 		a.ptr(basePtr(x))
 	}
 	a.ptr(dataPtr(out)).layout(l)
-	const block = 256
 	// The module part is chosen by the first data input's dtype (where's
 	// a, after the condition), which every kernel name here ends with or,
 	// for casts, starts from.
@@ -159,7 +158,7 @@ func (d *Device) elementwise(module, kernel string, out *core.Array, in ...*core
 	if strings.HasPrefix(kernel, "where_") {
 		dt = in[1].DType()
 	}
-	return d.launch(module, dt, kernel, d.gridFor(l.n, block), block, a)
+	return d.launch(module, dt, kernel, d.gridFor(l.n), gridBlock, a)
 }
 
 // copyTo gathers src (any strides) into the contiguous dst.

@@ -178,10 +178,14 @@ func (d *Device) launch(module string, dt core.DType, name string, grid, block i
 	return check("cuLaunchKernel "+name, drv.launchKernel(f, uint32(grid), 1, 1, uint32(block), 1, 1, 0, d.stream, params, nil))
 }
 
-// gridFor returns a grid of block-sized blocks covering n elements with a
-// grid-stride loop, capped at a few waves of the GPU.
-func (d *Device) gridFor(n int64, block int) int {
-	g := (n + int64(block) - 1) / int64(block)
+// gridBlock is the block size of the grid-stride kernels (elementwise,
+// cast, quantized row decoding, rope).
+const gridBlock = 256
+
+// gridFor returns a grid of gridBlock-sized blocks covering n elements
+// with a grid-stride loop, capped at a few waves of the GPU.
+func (d *Device) gridFor(n int64) int {
+	g := (n + gridBlock - 1) / gridBlock
 	if c := int64(d.sms) * 32; g > c {
 		g = c
 	}

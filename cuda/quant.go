@@ -201,14 +201,13 @@ func schemeKernel(s core.Scheme) string {
 // dequantize writes W [N, K] in dtype xt to dst.
 func (d *Device) dequantize(q *core.QuantizationInfo, w *core.Array, dst devicePtr, xt core.DType, n, k int) error {
 	total := int64(n) * int64(k)
-	const block = 256
 	a := (&kargs{}).ptr(dataPtr(w))
 	if q.Scheme == core.SchemeAffine {
 		a.ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(dst).i32(n).i32(k).i32(q.GroupSize).i32(q.Bits)
 		name := fmt.Sprintf("dequant_affine_%s_%s", suffix(q.Scales.DType()), suffix(xt))
-		return d.launch("quant", xt, name, d.gridFor(total, block), block, a)
+		return d.launch("quant", xt, name, d.gridFor(total), gridBlock, a)
 	}
 	a.ptr(dst).i32(n).i32(k)
 	name := fmt.Sprintf("dequant_%s_%s", schemeKernel(q.Scheme), suffix(xt))
-	return d.launch("quant", xt, name, d.gridFor(total, block), block, a)
+	return d.launch("quant", xt, name, d.gridFor(total), gridBlock, a)
 }

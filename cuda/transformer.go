@@ -52,8 +52,7 @@ func (d *Device) transformer(op *core.Op) error {
 		n := in[0].NumElements() / (2 * half)
 		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(out)).
 			i64(n).i64(t).i64(h).i64(half)
-		const block = 256
-		return d.launch("transformer", dt, name, d.gridFor(int64(n*half), block), block, args)
+		return d.launch("transformer", dt, name, d.gridFor(int64(n*half)), gridBlock, args)
 	case "causal_attention":
 		if len(in) != 3 {
 			return fmt.Errorf("cuda: causal_attention takes q, k and v")

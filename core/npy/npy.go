@@ -150,7 +150,7 @@ func Read(r io.Reader, size int64) (*core.Array, error) {
 	if !ok {
 		return nil, fmt.Errorf("npy: element type %q is not supported (little-endian numbers and bool only)", m[1])
 	}
-	if f := reFortran.FindStringSubmatch(h); f == nil || f[1] != "False" {
+	if f := reFortran.FindStringSubmatch(h); len(f) < 2 || f[1] != "False" {
 		return nil, fmt.Errorf("npy: header %q: only C order ('fortran_order': False) is supported", h)
 	}
 	sm := reShape.FindStringSubmatch(h)

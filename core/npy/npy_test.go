@@ -83,3 +83,20 @@ func TestReadRejectsBadFiles(t *testing.T) {
 	_, err := ReadFile(p)
 	require.ErrorContains(t, err, p)
 }
+
+// FuzzRead feeds arbitrary bytes to the reader: it must return an array
+// or an error, never panic, and allocate no more than the input's size
+// justifies (the data length is checked against the shape first).
+func FuzzRead(f *testing.F) {
+	x, _ := core.FromSlice([]float32{1, 2, 3}, 3)
+	var buf bytes.Buffer
+	_ = Write(&buf, x.Array())
+	f.Add(buf.Bytes())
+	f.Add([]byte(magic + "\x02\x00\x10\x00\x00\x00{'descr': '<i8'}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := Read(bytes.NewReader(b), int64(len(b)))
+		if err == nil {
+			require.LessOrEqual(t, a.NumElements()*a.DType().Size(), len(b))
+		}
+	})
+}

@@ -69,7 +69,7 @@ func (m *Model) embedding(ids []int) (*core.Array, error) {
 	if m.embed.Quant() == nil {
 		idx := make([]int32, len(ids))
 		for i, id := range ids {
-			idx[i] = int32(id) //nolint:gosec // checked against the vocabulary size above
+			idx[i] = int32(id)
 		}
 		it, err := core.FromSlice(idx, len(ids))
 		if err != nil {

@@ -41,7 +41,8 @@ func NewSampler(s Sampling) (*Sampler, error) {
 	if math.IsNaN(s.TopP) || s.TopP < 0 || s.TopP > 1 {
 		return nil, fmt.Errorf("top-p %v is not in [0, 1]", s.TopP)
 	}
-	return &Sampler{s: s, rng: rand.New(rand.NewPCG(s.Seed, s.Seed^0x9e3779b97f4a7c15))}, nil
+	// A seeded PCG, not crypto/rand: runs must be reproducible from the seed.
+	return &Sampler{s: s, rng: rand.New(rand.NewPCG(s.Seed, s.Seed^0x9e3779b97f4a7c15))}, nil //nolint:gosec // reproducible sampling, not secrets
 }
 
 // Next returns the token drawn from logits (one row, any float dtype,
@@ -50,20 +51,20 @@ func (s *Sampler) Next(logits []float32) (int, error) {
 	if len(logits) == 0 {
 		return 0, errors.New("sample: no logits")
 	}
-	best := 0
+	best, top := 0, logits[0]
 	for i, v := range logits {
 		if math.IsNaN(float64(v)) {
 			return 0, fmt.Errorf("sample: logit %d is NaN", i)
 		}
-		if v > logits[best] {
-			best = i
+		if v > top {
+			best, top = i, v
 		}
 	}
 	if s.s.Temperature <= 0 {
 		return best, nil
 	}
 	// Softmax of logits/T in float64, the maximum subtracted first.
-	mx := float64(logits[best])
+	mx := float64(top)
 	s.p = s.p[:0]
 	var sum float64
 	for _, v := range logits {

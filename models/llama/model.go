@@ -30,12 +30,12 @@ type Model struct {
 	// device: a token's row is picked (or dequantized) there and only
 	// the rows travel, so a device needs neither a gather kernel nor the
 	// table in its memory (unless the lm_head is tied to it).
-	embed *core.Array
-	layers           []block
-	norm             *core.Array
-	lmHead           linear
-	invFreq          []float32
-	closer           func() error
+	embed   *core.Array
+	layers  []block
+	norm    *core.Array
+	lmHead  linear
+	invFreq []float32
+	closer  func() error
 }
 
 // block is one decoder layer.

@@ -81,7 +81,7 @@ func runQuantize(args []string, _, stderr io.Writer) error {
 	done := false
 	defer func() {
 		if !done {
-			_ = os.RemoveAll(tmp)
+			_ = os.RemoveAll(tmp) //nolint:gosec // our own temporary directory beside DST
 		}
 	}()
 
@@ -136,7 +136,7 @@ func runQuantize(args []string, _, stderr io.Writer) error {
 		return err
 	}
 	_ = bar.Finish()
-	if err := os.Rename(tmp, dst); err != nil {
+	if err := os.Rename(tmp, dst); err != nil { //nolint:gosec // the user names DST; tmp is ours
 		return fmt.Errorf("quantize: %w", err)
 	}
 	done = true
@@ -146,7 +146,7 @@ func runQuantize(args []string, _, stderr io.Writer) error {
 
 // srcDir is the directory of a model given as a directory or a file.
 func srcDir(src string) string {
-	if st, err := os.Stat(src); err == nil && st.IsDir() {
+	if st, err := os.Stat(src); err == nil && st.IsDir() { //nolint:gosec // the user names the model to read
 		return src
 	}
 	return filepath.Dir(src)
@@ -165,7 +165,7 @@ func writeQuantizedConfig(src, dir string, bits, group int) error {
 }
 
 func fileExists(p string) bool {
-	st, err := os.Stat(p)
+	st, err := os.Stat(p) //nolint:gosec // paths inside the model the user names
 	return err == nil && st.Mode().IsRegular()
 }
 
@@ -173,7 +173,7 @@ func fileExists(p string) bool {
 // generation config, ...) so that DST is a usable model; weights and
 // config.json were written already.
 func copySideFiles(src, dir string) error {
-	st, err := os.Stat(src)
+	st, err := os.Stat(src) //nolint:gosec // the user names the model to read
 	if err != nil || !st.IsDir() {
 		return err
 	}
