@@ -27,24 +27,28 @@ const (
 	MatmulThreadgroupMem     = 4608
 	MatmulSimdThreadgroupMem = 9472
 	QMMThreadgroupMem        = 4608
-	// AttentionThreadgroupMem holds the query row (AttentionMaxHead
-	// floats), a chunk of AttentionChunk scores and 32 floats of fold
-	// scratch.
-	AttentionThreadgroupMem = (AttentionMaxHead + AttentionChunk + 32) * 4
 )
 
 // The causal_attention kernels' limits (shaders/transformer.metal): head
-// sizes up to AttentionMaxHead, at most AttentionDims output dimensions per
-// thread, keys visited AttentionChunk at a time.
+// sizes up to AttentionMaxHead (16 output dimensions per lane), keys
+// visited AttentionChunk at a time.
 const (
 	AttentionMaxHead = 512
 	AttentionChunk   = 1024
-	AttentionDims    = 4
 	// AttentionThreads is the threadgroup width causal_attention_* is
-	// launched with (4 simdgroups: 4 keys scored at once, 4*128 = 512
-	// head dimensions accumulated).
+	// launched with: 4 simdgroups, each scoring and summing every fourth
+	// key of a chunk.
 	AttentionThreads = 128
 )
+
+// AttentionThreadgroupMem is the threadgroup memory of causal_attention_*
+// for head size d and threads per threadgroup: the query row (d floats), a
+// chunk of AttentionChunk scores, 32 floats of fold scratch and one partial
+// output row (d floats) per simdgroup, rounded up to 16 bytes.
+func AttentionThreadgroupMem(d, threads int) int {
+	floats := d + AttentionChunk + 32 + ceilDiv(threads, 32)*d
+	return ceilDiv(floats*4, 16) * 16
+}
 
 // DefaultThreads is the threadgroup width of elementwise and row kernels.
 const DefaultThreads = 256
@@ -97,14 +101,15 @@ func RMSNormLaunch(rows, threads int) Launch { return ReduceLaunch(rows, threads
 // RoPELaunch dispatches rope_* over pairs rotation pairs, one thread each.
 func RoPELaunch(pairs, threads int) Launch { return ElementwiseLaunch(pairs, threads) }
 
-// AttentionLaunch dispatches causal_attention_* over rows query rows, one
-// threadgroup each, with threads (a multiple of 32 up to 1024, at least
-// d/AttentionDims for head size d; 0: AttentionThreads) per row.
-func AttentionLaunch(rows, threads int) Launch {
+// AttentionLaunch dispatches causal_attention_* with head size d over rows
+// query rows, one threadgroup each, with threads (a multiple of 32 up to
+// 1024, few enough that AttentionThreadgroupMem stays within 32 KiB; 0:
+// AttentionThreads) per row.
+func AttentionLaunch(rows, d, threads int) Launch {
 	if threads <= 0 {
 		threads = AttentionThreads
 	}
-	return Launch{Groups: Size{rows, 1, 1}, Threads: Size{threads, 1, 1}, ThreadgroupMem: AttentionThreadgroupMem}
+	return Launch{Groups: Size{rows, 1, 1}, Threads: Size{threads, 1, 1}, ThreadgroupMem: AttentionThreadgroupMem(d, threads)}
 }
 
 // ConcatLaunch dispatches concat_* over the n elements of one input.

@@ -183,24 +183,28 @@ func planAttention(op *core.Op) ([]dispatch, error) {
 		bufs:   []bufArg{bindAt(q, 0), bindAt(k, 1), bindAt(v, 2), o},
 		params: p.Bytes(), paramIdx: 4,
 		launch: func(maxThreads, simd int) (Launch, error) {
-			return AttentionLaunch(rows, attentionThreads(d, simd, maxThreads)), nil
+			t, err := attentionThreads(simd, maxThreads)
+			return AttentionLaunch(rows, d, t), err
 		},
 	}}, nil
 }
 
-// attentionThreads is AttentionThreads, or for a pipeline allowing fewer
-// the widest whole number of simdgroups it runs, if that still covers the
-// head size d (AttentionDims dimensions per thread). Otherwise it stays
-// AttentionThreads, which the executor turns into a CPU fallback.
-func attentionThreads(d, simd, pipelineMax int) int {
-	if pipelineMax <= 0 || pipelineMax >= AttentionThreads || simd <= 0 {
-		return AttentionThreads
+// attentionThreads is AttentionThreads, narrowed to the widest whole
+// number of simdgroups a pipeline allowing fewer threads runs. The kernel
+// is written for Apple GPUs' 32-wide simdgroups; any other width runs on
+// the CPU.
+func attentionThreads(simd, pipelineMax int) (int, error) {
+	if simd != 32 {
+		return 0, unsupportedf("causal_attention: kernels need 32-wide simdgroups, the pipeline has %d", simd)
 	}
-	w := pipelineMax / simd * simd
-	if w < simd || w*AttentionDims < d {
-		return AttentionThreads
+	w := AttentionThreads
+	if pipelineMax > 0 {
+		w = min(w, pipelineMax/simd*simd)
 	}
-	return w
+	if w < simd {
+		return 0, unsupportedf("causal_attention: the pipeline allows %d threads per threadgroup, less than a simdgroup", pipelineMax)
+	}
+	return w, nil
 }
 
 // concatWidth names the concat kernel copying elements of size bytes.

@@ -77,7 +77,8 @@ func TestPlanCausalAttention(t *testing.T) {
 	assert.Equal(t, AttentionParams{Rows: 8, Tq: 1, Hq: 8, Tk: 40, Hkv: 2, D: 64, Scale: 0.125}, decode[AttentionParams](t, ds[0].params))
 	l, err := ds[0].launch(1024, 32)
 	require.NoError(t, err)
-	assert.Equal(t, Launch{Groups: Size{8, 1, 1}, Threads: Size{AttentionThreads, 1, 1}, ThreadgroupMem: AttentionThreadgroupMem}, l)
+	// Threadgroup memory: q (64) + scores (1024) + scratch (32) + 4 partial rows (256) floats.
+	assert.Equal(t, Launch{Groups: Size{8, 1, 1}, Threads: Size{AttentionThreads, 1, 1}, ThreadgroupMem: 1376 * 4}, l)
 	require.NoError(t, checkLaunch(l, 1024))
 
 	// Head sizes beyond the kernel's accumulators run on the CPU.
@@ -97,12 +98,23 @@ func TestPlanCausalAttention(t *testing.T) {
 }
 
 func TestAttentionThreads(t *testing.T) {
-	assert.Equal(t, AttentionThreads, attentionThreads(512, 32, 1024))
-	assert.Equal(t, AttentionThreads, attentionThreads(64, 32, 0))
-	// A pipeline limited to 96 threads still covers head size 384.
-	assert.Equal(t, 96, attentionThreads(384, 32, 100))
-	// ... but not 512: the launch keeps its width and the executor falls back.
-	assert.Equal(t, AttentionThreads, attentionThreads(512, 32, 100))
+	w, err := attentionThreads(32, 1024)
+	require.NoError(t, err)
+	assert.Equal(t, AttentionThreads, w)
+	w, err = attentionThreads(32, 0)
+	require.NoError(t, err)
+	assert.Equal(t, AttentionThreads, w)
+	// A pipeline limited to 100 threads runs 3 simdgroups.
+	w, err = attentionThreads(32, 100)
+	require.NoError(t, err)
+	assert.Equal(t, 96, w)
+	_, err = attentionThreads(32, 16)
+	require.ErrorIs(t, err, core.ErrUnsupported)
+	_, err = attentionThreads(64, 1024)
+	require.ErrorIs(t, err, core.ErrUnsupported)
+	// The largest head at the default width fits Metal's 32 KiB.
+	assert.LessOrEqual(t, AttentionThreadgroupMem(AttentionMaxHead, AttentionThreads), 32<<10)
+	assert.Zero(t, AttentionThreadgroupMem(33, 96)%16)
 }
 
 func TestPlanConcat(t *testing.T) {

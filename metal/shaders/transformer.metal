@@ -88,13 +88,18 @@ LBRX_ROPE(bf16, lbrx_bf16)
 // The query row is staged in threadgroup memory; keys are visited in
 // chunks of LBRX_ATT_CHUNK whose scores sit in threadgroup memory, with
 // the running maximum m and denominator l rescaled between chunks (online
-// softmax), so any number of cached keys fits. A score is one simdgroup's
-// dot product (lanes over the head dimensions, coalesced key reads); the
-// weighted sum of values gives thread t the output dimensions t,
-// t + nthreads, ... (at most LBRX_ATT_DIMS of them: d <= 4*nthreads).
+// softmax), so any number of cached keys fits. Simdgroup s takes keys s,
+// s + nsg, ... of a chunk: each score is its dot product with lanes over
+// the head dimensions (coalesced key reads, one simd_sum), and its lanes
+// accumulate those keys' weighted values, lane i owning dimensions i,
+// i + 32, ... (at most LBRX_ATT_LANE_DIMS). The simdgroups' partial sums
+// meet in threadgroup memory at the end.
+//
+// Threadgroup memory (floats): q [d] | scores [LBRX_ATT_CHUNK] | fold
+// scratch [32] | partial outputs [nsg * d].
 #define LBRX_ATT_MAX_HEAD 512
 #define LBRX_ATT_CHUNK 1024
-#define LBRX_ATT_DIMS 4
+#define LBRX_ATT_LANE_DIMS 16  // LBRX_ATT_MAX_HEAD / 32
 
 template <typename D>
 static inline void lbrx_attention(device const typename D::storage* q, device const typename D::storage* k,
@@ -104,10 +109,11 @@ static inline void lbrx_attention(device const typename D::storage* q, device co
     if (row >= p.rows) {
         return;  // the whole threadgroup
     }
-    threadgroup float* qs = tg;
-    threadgroup float* sc = tg + LBRX_ATT_MAX_HEAD;
-    threadgroup float* scratch = sc + LBRX_ATT_CHUNK;
     uint d = p.d;
+    threadgroup float* qs = tg;
+    threadgroup float* sc = qs + d;
+    threadgroup float* scratch = sc + LBRX_ATT_CHUNK;
+    threadgroup float* part = scratch + 32;
     uint h = row % p.hq;
     uint bi = row / p.hq;  // batch*tq + query index
     uint i = bi % p.tq;
@@ -123,7 +129,10 @@ static inline void lbrx_attention(device const typename D::storage* q, device co
     }
     threadgroup_barrier(mem_flags::mem_threadgroup);
     uint nsg = (nthreads + 31) / 32;
-    float acc[LBRX_ATT_DIMS] = {0.0f, 0.0f, 0.0f, 0.0f};
+    float acc[LBRX_ATT_LANE_DIMS];
+    for (uint a = 0; a < LBRX_ATT_LANE_DIMS; a++) {
+        acc[a] = 0.0f;
+    }
     float m = -INFINITY;
     float l = 0.0f;
     for (uint j0 = 0; j0 <= last; j0 += LBRX_ATT_CHUNK) {
@@ -156,27 +165,38 @@ static inline void lbrx_attention(device const typename D::storage* q, device co
         // The fold's barriers also publish the probabilities in sc.
         ps = lbrx_tg_fold<lbrx_red_sum>(ps, scratch, sg, lane, nthreads);
         l = l * alpha + ps;
-        device const typename D::storage* vc = vb + j0 * pos;
-        for (uint a = 0; a < LBRX_ATT_DIMS; a++) {
-            uint e = tid + a * nthreads;
-            if (e >= d) {
-                break;
+        for (uint a = 0; a < LBRX_ATT_LANE_DIMS; a++) {
+            acc[a] *= alpha;
+        }
+        for (uint j = sg; j < n; j += nsg) {
+            float pj = sc[j];
+            device const typename D::storage* vr = vb + (j0 + j) * pos;
+            for (uint a = 0; a < LBRX_ATT_LANE_DIMS; a++) {
+                uint e = lane + 32 * a;
+                if (e >= d) {
+                    break;
+                }
+                acc[a] += pj * D::load(vr[e]);
             }
-            float s = acc[a] * alpha;
-            for (uint j = 0; j < n; j++) {
-                s += sc[j] * D::load(vc[j * pos + e]);
-            }
-            acc[a] = s;
         }
         m = nm;
         threadgroup_barrier(mem_flags::mem_threadgroup);  // sc is rewritten by the next chunk
     }
-    device typename D::storage* o = out + row * d;
-    for (uint a = 0; a < LBRX_ATT_DIMS; a++) {
-        uint e = tid + a * nthreads;
-        if (e < d) {
-            o[e] = D::store(acc[a] / l);
+    for (uint a = 0; a < LBRX_ATT_LANE_DIMS; a++) {
+        uint e = lane + 32 * a;
+        if (e >= d) {
+            break;
         }
+        part[sg * d + e] = acc[a];
+    }
+    threadgroup_barrier(mem_flags::mem_threadgroup);
+    device typename D::storage* o = out + row * d;
+    for (uint e = tid; e < d; e += nthreads) {
+        float s = 0.0f;
+        for (uint r = 0; r < nsg; r++) {
+            s += part[r * d + e];
+        }
+        o[e] = D::store(s / l);
     }
 }
 

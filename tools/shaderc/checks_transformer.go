@@ -162,6 +162,8 @@ func attentionCases(r *rand.Rand) []attentionCase {
 		{"head size 512", 1, 2, 2, 2, 1, 512, 128},
 		{"head 100 on one simdgroup", 1, 2, 3, 3, 3, 100, 32},
 		{"head 96, 256 threads, MHA", 3, 2, 2, 6, 2, 96, 256},
+		{"head 512 on 12 simdgroups", 1, 2, 2, 40, 1, 512, 384},
+		{"1024 threads, fewer keys than simdgroups", 1, 2, 2, 9, 2, 8, 1024},
 		{"decode, 2100 cached keys (3 chunks), GQA 2", 1, 1, 4, 2100, 2, 16, 128},
 		{"decode, keys fill one chunk exactly", 1, 1, 1, 1024, 1, 8, 64},
 		{"decode, one key past a chunk", 1, 1, 2, 1025, 1, 8, 64},
@@ -233,7 +235,7 @@ func checkAttention(dt string) checkFunc {
 			}
 			p := metal.AttentionParams{Rows: uint32(rows), Tq: uint32(ac.tq), Hq: uint32(ac.hq), Tk: uint32(ac.tk),
 				Hkv: uint32(ac.hkv), D: uint32(ac.d), Scale: float32(scale)}
-			out, err := c.dispatch(name, metal.AttentionLaunch(rows, ac.thr),
+			out, err := c.dispatch(name, metal.AttentionLaunch(rows, ac.d, ac.thr),
 				[]buf{{0, encode(dt, q)}, {1, encode(dt, k)}, {2, encode(dt, v)}, {3, poison(dt, nq)}, {4, p.Bytes()}}, 3)
 			if err != nil {
 				return fmt.Errorf("case %s: %w", ac.name, err)
