@@ -61,6 +61,7 @@ func (d *emuDevice) CopyToHost(dst []byte, src core.Storage, off int) error {
 var emuKernels = map[string]bool{
 	"binary_add_f32": true, "binary_mul_f32": true, "unary_neg_f32": true, "unary_exp_f32": true,
 	"reduce_sum_f32": true, "reduce_max_f32": true, "softmax_f32": true, "matmul_f32": true,
+	"rms_norm_f32": true, "rope_f32": true, "causal_attention_f32": true, "concat_x32": true,
 }
 
 func (d *emuDevice) Execute(op *core.Op) error {
@@ -190,6 +191,14 @@ func emuRun(d *dispatch) error {
 				}
 			}
 		}
+	case d.kernel == "rms_norm_f32":
+		emuRMSNorm(decodeP[RMSNormParams](d.params), bufs[0], bufs[1], bufs[2])
+	case d.kernel == "rope_f32":
+		emuRoPE(decodeP[RoPEParams](d.params), bufs[0], bufs[1], bufs[2], bufs[3])
+	case d.kernel == "causal_attention_f32":
+		emuAttention(decodeP[AttentionParams](d.params), bufs[0], bufs[1], bufs[2], bufs[3])
+	case d.kernel == "concat_x32":
+		emuConcat(decodeP[ConcatParams](d.params), bufs[0], bufs[1])
 	default:
 		return fmt.Errorf("emulator: %s", d.kernel)
 	}

@@ -29,6 +29,27 @@ const (
 	QMMThreadgroupMem        = 4608
 )
 
+// The causal_attention kernels' limits (shaders/transformer.metal): head
+// sizes up to AttentionMaxHead (16 output dimensions per lane), keys
+// visited AttentionChunk at a time.
+const (
+	AttentionMaxHead = 512
+	AttentionChunk   = 1024
+	// AttentionThreads is the threadgroup width causal_attention_* is
+	// launched with: 4 simdgroups, each scoring and summing every fourth
+	// key of a chunk.
+	AttentionThreads = 128
+)
+
+// AttentionThreadgroupMem is the threadgroup memory of causal_attention_*
+// for head size d and threads per threadgroup: the query row (d floats), a
+// chunk of AttentionChunk scores, 32 floats of fold scratch and one partial
+// output row (d floats) per simdgroup, rounded up to 16 bytes.
+func AttentionThreadgroupMem(d, threads int) int {
+	floats := d + AttentionChunk + 32 + ceilDiv(threads, 32)*d
+	return ceilDiv(floats*4, 16) * 16
+}
+
 // DefaultThreads is the threadgroup width of elementwise and row kernels.
 const DefaultThreads = 256
 
@@ -73,6 +94,27 @@ func QMMLaunch(p *QuantParams) Launch {
 		ThreadgroupMem: QMMThreadgroupMem}
 }
 
+// RMSNormLaunch dispatches rms_norm_* over rows rows, one threadgroup each
+// (as ReduceLaunch).
+func RMSNormLaunch(rows, threads int) Launch { return ReduceLaunch(rows, threads) }
+
+// RoPELaunch dispatches rope_* over pairs rotation pairs, one thread each.
+func RoPELaunch(pairs, threads int) Launch { return ElementwiseLaunch(pairs, threads) }
+
+// AttentionLaunch dispatches causal_attention_* with head size d over rows
+// query rows, one threadgroup each, with threads (a multiple of 32 up to
+// 1024, few enough that AttentionThreadgroupMem stays within 32 KiB; 0:
+// AttentionThreads) per row.
+func AttentionLaunch(rows, d, threads int) Launch {
+	if threads <= 0 {
+		threads = AttentionThreads
+	}
+	return Launch{Groups: Size{rows, 1, 1}, Threads: Size{threads, 1, 1}, ThreadgroupMem: AttentionThreadgroupMem(d, threads)}
+}
+
+// ConcatLaunch dispatches concat_* over the n elements of one input.
+func ConcatLaunch(n, threads int) Launch { return ElementwiseLaunch(n, threads) }
+
 // Kernel op names, as they appear in kernel function names.
 var (
 	BinaryOps = []string{"add", "sub", "mul", "div", "maximum", "minimum", "pow"}
@@ -80,6 +122,11 @@ var (
 		"relu", "gelu", "gelu_tanh", "silu"}
 	ReduceOps   = []string{"sum", "max", "min", "mean"}
 	FloatDTypes = []string{"f32", "f16", "bf16"}
+	// TransformerOps have one kernel <op>_<dt> per float dtype.
+	TransformerOps = []string{"rms_norm", "rope", "causal_attention"}
+	// ConcatWidths name the concat_* kernels by element size in bits:
+	// concat copies bits, so one kernel serves every dtype of a size.
+	ConcatWidths = []string{"x8", "x16", "x32", "x64"}
 )
 
 // Kernels lists every kernel function the shaders define (the MSL check
@@ -101,12 +148,18 @@ func Kernels() []string {
 				ks = append(ks, "cast_"+dt+"_"+to)
 			}
 		}
+		for _, op := range TransformerOps {
+			ks = append(ks, op+"_"+dt)
+		}
 		ks = append(ks, "softmax_"+dt, "log_softmax_"+dt, "matmul_"+dt, "matmul_simd_"+dt)
 		for _, b := range []string{"2", "4", "8"} {
 			ks = append(ks, "qmv_affine"+b+"_"+dt, "qmm_affine"+b+"_"+dt)
 		}
 	}
 	ks = append(ks, "qmv_q8_0_f32", "qmm_q8_0_f32", "qmv_q4_0_f32", "qmm_q4_0_f32")
+	for _, w := range ConcatWidths {
+		ks = append(ks, "concat_"+w)
+	}
 	return ks
 }
 

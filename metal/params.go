@@ -75,6 +75,50 @@ type QuantParams struct {
 	_, _       uint32
 }
 
+// RMSNormParams describes the [Rows, Cols] input of rms_norm_*.
+type RMSNormParams struct {
+	Rows uint32  `c:"rows"`
+	Cols uint32  `c:"cols"`
+	Eps  float32 `c:"eps"`
+	_    uint32
+}
+
+// RoPEParams describes the rotation pairs of rope_*.
+type RoPEParams struct {
+	Pairs     uint32 `c:"pairs"`     // head vectors x HalfDim
+	HalfDim   uint32 `c:"half_dim"`  // half the head size
+	Heads     uint32 `c:"heads"`     // head vectors per position
+	Positions uint32 `c:"positions"` // rows of the cos/sin tables
+}
+
+// AttentionParams describes causal_attention_*: q [batch, Tq, Hq, D], k and
+// v [batch, Tk, Hkv, D], Rows = batch*Tq*Hq query rows.
+type AttentionParams struct {
+	Rows  uint32  `c:"rows"`
+	Tq    uint32  `c:"tq"`
+	Hq    uint32  `c:"hq"`
+	Tk    uint32  `c:"tk"`
+	Hkv   uint32  `c:"hkv"`
+	D     uint32  `c:"d"`
+	Scale float32 `c:"scale"`
+	_     uint32
+}
+
+// ConcatParams describes one input of concat_*: N elements of a strided
+// view (as UnaryParams) copied to output blocks of Block elements,
+// DstStride apart from DstOffset on.
+type ConcatParams struct {
+	N         uint32 `c:"n"`
+	Rank      uint32 `c:"rank"`
+	Offset    uint32 `c:"offset"`
+	Block     uint32 `c:"block"`
+	DstOffset uint32 `c:"dst_offset"`
+	DstStride uint32 `c:"dst_stride"`
+	_, _      uint32
+	Shape     [MaxRank]uint32 `c:"shape"`
+	Strides   [MaxRank]int32  `c:"strides"`
+}
+
 // Bytes returns p as the kernel reads it (little-endian, as every Apple GPU is).
 func (p *UnaryParams) Bytes() []byte { return paramBytes(p) }
 
@@ -89,6 +133,18 @@ func (p *MatmulParams) Bytes() []byte { return paramBytes(p) }
 
 // Bytes returns p as the kernel reads it.
 func (p *QuantParams) Bytes() []byte { return paramBytes(p) }
+
+// Bytes returns p as the kernel reads it.
+func (p *RMSNormParams) Bytes() []byte { return paramBytes(p) }
+
+// Bytes returns p as the kernel reads it.
+func (p *RoPEParams) Bytes() []byte { return paramBytes(p) }
+
+// Bytes returns p as the kernel reads it.
+func (p *AttentionParams) Bytes() []byte { return paramBytes(p) }
+
+// Bytes returns p as the kernel reads it.
+func (p *ConcatParams) Bytes() []byte { return paramBytes(p) }
 
 func paramBytes(p any) []byte {
 	b, err := binary.Append(nil, binary.LittleEndian, p)

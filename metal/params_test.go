@@ -41,11 +41,15 @@ func TestParamsMatchTheCHeader(t *testing.T) {
 		t.Skip("g++ not found (Debian package g++): cannot compare the params layout with lbrx_params.h")
 	}
 	structs := map[string]reflect.Type{
-		"UnaryParams":  reflect.TypeFor[UnaryParams](),
-		"BinaryParams": reflect.TypeFor[BinaryParams](),
-		"ReduceParams": reflect.TypeFor[ReduceParams](),
-		"MatmulParams": reflect.TypeFor[MatmulParams](),
-		"QuantParams":  reflect.TypeFor[QuantParams](),
+		"UnaryParams":     reflect.TypeFor[UnaryParams](),
+		"BinaryParams":    reflect.TypeFor[BinaryParams](),
+		"ReduceParams":    reflect.TypeFor[ReduceParams](),
+		"MatmulParams":    reflect.TypeFor[MatmulParams](),
+		"QuantParams":     reflect.TypeFor[QuantParams](),
+		"RMSNormParams":   reflect.TypeFor[RMSNormParams](),
+		"RoPEParams":      reflect.TypeFor[RoPEParams](),
+		"AttentionParams": reflect.TypeFor[AttentionParams](),
+		"ConcatParams":    reflect.TypeFor[ConcatParams](),
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "layout.cpp")

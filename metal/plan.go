@@ -73,6 +73,14 @@ func planOp(op *core.Op, simd bool) ([]dispatch, error) {
 		return planRows(op, "softmax")
 	case op.Name == "matmul":
 		return planMatmul(op, simd)
+	case op.Name == "rms_norm":
+		return planRMSNorm(op)
+	case op.Name == "rope":
+		return planRoPE(op)
+	case op.Name == "causal_attention":
+		return planAttention(op)
+	case op.Name == "concat":
+		return planConcat(op)
 	case op.Name == "quantized_matmul":
 		if err := checkInputs(op, 2); err != nil {
 			return nil, err

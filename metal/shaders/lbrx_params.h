@@ -90,4 +90,57 @@ struct QuantParams {
     uint pad1;
 };
 
+// rms_norm over rows rows of cols contiguous elements (row r starts at
+// r*cols, as does its output row): y = x / sqrt(mean(x^2) + eps) * w.
+struct RMSNormParams {
+    uint rows;
+    uint cols;
+    float eps;
+    uint pad0;
+};
+
+// rope over pairs = n*half_dim rotation pairs: head vector i (of n, each
+// 2*half_dim contiguous elements) sits at position (i / heads) % positions
+// and rotates its pair (j, j + half_dim) by row position, column j of the
+// [positions, half_dim] f32 cos/sin tables.
+struct RoPEParams {
+    uint pairs;
+    uint half_dim;
+    uint heads;
+    uint positions;
+};
+
+// causal_attention: rows = batch*tq*hq query rows of d elements; q is
+// [batch, tq, hq, d], k and v [batch, tk, hkv, d], out like q, all
+// contiguous. Query i of a batch sees keys 0..i+tk-tq; query head h reads
+// key/value head h/(hq/hkv). scale multiplies the dot products.
+struct AttentionParams {
+    uint rows;
+    uint tq;
+    uint hq;
+    uint tk;
+    uint hkv;
+    uint d;
+    float scale;
+    uint pad0;
+};
+
+// concat_*: copies one input into its place in the output. Input element i
+// (row-major over shape[0..rank), at in[offset + sum(c[d]*strides[d])] as
+// in UnaryParams) goes to out[dst_offset + (i / block)*dst_stride + i % block]:
+// the input is outer blocks of block elements, dst_stride apart in the
+// output.
+struct ConcatParams {
+    uint n;
+    uint rank;
+    uint offset;
+    uint block;
+    uint dst_offset;
+    uint dst_stride;
+    uint pad0;
+    uint pad1;
+    uint shape[LBRX_MAX_RANK];
+    int strides[LBRX_MAX_RANK];
+};
+
 #endif

@@ -66,6 +66,9 @@ func registry() map[string]checkFunc {
 				r["cast_"+dt+"_"+to] = checkCast(dt, to)
 			}
 		}
+		r["rms_norm_"+dt] = checkRMSNorm(dt)
+		r["rope_"+dt] = checkRoPE(dt)
+		r["causal_attention_"+dt] = checkAttention(dt)
 		r["softmax_"+dt] = checkSoftmax("softmax", dt)
 		r["log_softmax_"+dt] = checkSoftmax("log_softmax", dt)
 		r["matmul_"+dt] = checkMatmul(dt, false)
@@ -80,6 +83,9 @@ func registry() map[string]checkFunc {
 	r["qmm_q8_0_f32"] = checkGGML(8, true)
 	r["qmv_q4_0_f32"] = checkGGML(4, false)
 	r["qmm_q4_0_f32"] = checkGGML(4, true)
+	for _, w := range metal.ConcatWidths {
+		r["concat_"+w] = checkConcat(w)
+	}
 	return r
 }
 

@@ -55,11 +55,12 @@ func TestCheckFailsOnCorruptedKernels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles the kernels several times; skipped with -short")
 	}
-	headers := []string{"lbrx_params.h", "lbrx_common.h", "lbrx_tile.h"}
+	headers := []string{"lbrx_params.h", "lbrx_common.h", "lbrx_tile.h", "lbrx_reduce.h"}
 	mm := append([]string{"matmul.metal"}, headers...)
 	red := append([]string{"reduce.metal"}, headers...)
 	qu := append([]string{"quant.metal"}, headers...)
 	ew := append([]string{"elementwise.metal"}, headers...)
+	tr := append([]string{"transformer.metal"}, headers...)
 	cases := []struct {
 		name, kernel, target, old, repl string
 		files                           []string
@@ -73,9 +74,26 @@ func TestCheckFailsOnCorruptedKernels(t *testing.T) {
 			"if (r1 < M && c1 < N) c[r1 * ldc + c1]", "if (r1 < M && c1 <= N) c[r1 * ldc + c1]", mm, "matmul_f32: case"},
 		{"simdgroup tile index", "^matmul_simd_f32$", "lbrx_tile.h",
 			"bs + kk * LBRX_LD + sc * 16 + i * 8", "bs + kk * LBRX_LD + sc * 16 + i * 4", mm, "matmul_simd_f32: case"},
-		{"reduction barrier removed", "^reduce_sum_f32$", "reduce.metal",
+		{"reduction barrier removed", "^reduce_sum_f32$", "lbrx_reduce.h",
 			"        scratch[sg] = v;\n    }\n    threadgroup_barrier(mem_flags::mem_threadgroup);",
 			"        scratch[sg] = v;\n    }\n", red, "reduce_sum_f32: case"},
+		{"attention: no rescale between key chunks", "^causal_attention_f32$", "transformer.metal",
+			"acc[a] *= alpha;", "acc[a] *= 1.0f;", tr, "causal_attention_f32: case"},
+		{"attention: partial outputs summed over one simdgroup too few", "^causal_attention_f32$", "transformer.metal",
+			"for (uint r = 0; r < nsg; r++)", "for (uint r = 0; r + 1 < nsg; r++)", tr, "causal_attention_f32: case"},
+		{"attention: barrier before combining the partial outputs removed", "^causal_attention_bf16$", "transformer.metal",
+			"    threadgroup_barrier(mem_flags::mem_threadgroup);\n    device typename D::storage* o", "    device typename D::storage* o",
+			tr, "causal_attention_bf16: case"},
+		{"attention: barrier after staging the query removed", "^causal_attention_f16$", "transformer.metal",
+			"    threadgroup_barrier(mem_flags::mem_threadgroup);\n    uint nsg", "    uint nsg", tr, "causal_attention_f16: case"},
+		{"attention: GQA heads interleaved, not grouped", "^causal_attention_bf16$", "transformer.metal",
+			"uint g = h / (p.hq / p.hkv);", "uint g = h % p.hkv;", tr, "causal_attention_bf16: case"},
+		{"rms_norm: eps dropped", "^rms_norm_f32$", "transformer.metal",
+			"sqrt(ss / float(p.cols) + p.eps)", "sqrt(ss / float(p.cols))", tr, "rms_norm_f32: case"},
+		{"rope: position from the wrong axis", "^rope_f16$", "transformer.metal",
+			"uint t = (vec / p.heads) % p.positions * hd + j;", "uint t = vec % p.positions * hd + j;", tr, "rope_f16: case"},
+		{"concat: block stride ignored", "^concat_x16$", "transformer.metal",
+			"(i / p.block) * p.dst_stride", "(i / p.block) * p.block", tr, "concat_x16: case"},
 		{"shift out of range (UBSan)", "^qmm_affine8_f32$", "quant.metal",
 			"(word >> ((k % per) * BITS))", "(word >> ((k % per + 1) * BITS))", qu, "shift exponent 32"},
 		{"planner replay: transposed B read untransposed", "^replay: matmul, transposed B$", "lbrx_tile.h",

@@ -159,6 +159,25 @@ func replayCases() []replayCase {
 		return func(in []*core.Array) (*core.Array, error) { return core.ReduceOp(name, in[0], axes, false) }
 	}
 	matmul := func(in []*core.Array) (*core.Array, error) { return core.MatMulOp(in[0], in[1]) }
+	attention := func(in []*core.Array) (*core.Array, error) {
+		return core.CausalAttentionOp(in[0], in[1], in[2], 1/math.Sqrt(float64(in[0].Shape()[in[0].Rank()-1])))
+	}
+	// decodeStep appends one position to the key and value caches and
+	// attends the new query to all of them, as a Llama decode step does.
+	decodeStep := func(in []*core.Array) (*core.Array, error) {
+		k, err := core.ConcatOp(0, in[1], in[3])
+		if err != nil {
+			return nil, err
+		}
+		v, err := core.ConcatOp(0, in[2], in[4])
+		if err != nil {
+			return nil, err
+		}
+		return core.CausalAttentionOp(in[0], k, v, 0.25)
+	}
+	concat := func(axis int) func(in []*core.Array) (*core.Array, error) {
+		return func(in []*core.Array) (*core.Array, error) { return core.ConcatOp(axis, in...) }
+	}
 	transposeFirst := func(in []*core.Array) ([]*core.Array, error) {
 		t, err := in[0].T()
 		return append([]*core.Array{t}, in[1:]...), err
@@ -184,12 +203,64 @@ func replayCases() []replayCase {
 		{"softmax, last axis", one("f32", 5, 70), same, func(in []*core.Array) (*core.Array, error) {
 			return core.SoftmaxOp("softmax", in[0], 1)
 		}, "f32", "softmax_f32"},
+		{"rms_norm", two("f32", []int{3, 4, 70}, []int{70}), same, func(in []*core.Array) (*core.Array, error) {
+			return core.RMSNormOp(in[0], in[1], 1e-5)
+		}, "f32", "rms_norm_f32"},
+		{"rms_norm of a transposed view (made contiguous first)", two("bf16", []int{40, 3}, []int{40}), transposeFirst,
+			func(in []*core.Array) (*core.Array, error) { return core.RMSNormOp(in[0], in[1], 1e-6) }, "bf16", "rms_norm_bf16"},
+		{"rope", ropeInputs("bf16", []int{2, 5, 3, 8}), same, func(in []*core.Array) (*core.Array, error) {
+			return core.RoPEOp(in[0], in[1], in[2])
+		}, "bf16", "rope_bf16"},
+		{"causal_attention, GQA decode", attentionInputs("f16", []int{1, 1, 4, 16}, []int{1, 37, 2, 16}), same, attention, "f16", "causal_attention_f16"},
+		{"causal_attention, prefill", attentionInputs("f32", []int{2, 6, 4, 24}, []int{2, 6, 2, 24}), same, attention, "f32", "causal_attention_f32"},
+		{"decode step: KV caches grown by concat, then attention", attentionInputs("bf16", []int{1, 8, 16}, []int{20, 2, 16}, []int{1, 2, 16}, []int{1, 2, 16}),
+			same, decodeStep, "bf16", "causal_attention_bf16"},
+		{"concat, KV cache along axis 0", two("f16", []int{7, 2, 8}, []int{1, 2, 8}), same, concat(0), "f16", "concat_x16"},
+		{"concat, transposed view along axis 1", two("f32", []int{4, 3}, []int{3, 2}), transposeFirst, concat(1), "f32", "concat_x32"},
 		{"matmul, broadcast batch", two("f32", []int{2, 33, 17}, []int{17, 31}), same, matmul, "f32", "matmul_f32"},
 		{"matmul, transposed B", two("f16", []int{9, 40}, []int{35, 40}), transposeSecond, matmul, "f16", "matmul_f16"},
 		{"matmul, batched transposed A", two("bf16", []int{3, 20, 12}, []int{3, 20, 7}), func(in []*core.Array) ([]*core.Array, error) {
 			t, err := in[0].Transpose(1, 2)
 			return []*core.Array{t, in[1]}, err
 		}, matmul, "bf16", "matmul_bf16"},
+	}
+}
+
+// ropeInputs draws x of shape xs (dtype dt) and its F32 cos/sin tables.
+func ropeInputs(dt string, xs []int) func(c *checkCtx) ([]*core.Array, error) {
+	return func(c *checkCtx) ([]*core.Array, error) {
+		x, err := randArray(c, dt, xs...)
+		if err != nil {
+			return nil, err
+		}
+		t, half := xs[len(xs)-3], xs[len(xs)-1]/2
+		cs, sn := make([]float32, t*half), make([]float32, t*half)
+		for i := range cs {
+			a := c.rng.Float64() * 20
+			cs[i], sn[i] = float32(math.Cos(a)), float32(math.Sin(a))
+		}
+		ca, err := hostArray("f32", []int{t, half}, cs)
+		if err != nil {
+			return nil, err
+		}
+		sa, err := hostArray("f32", []int{t, half}, sn)
+		return []*core.Array{x, ca, sa}, err
+	}
+}
+
+// attentionInputs draws q of shape qs, k and v of shape ks, then one array
+// per shape in more (new cache positions to append).
+func attentionInputs(dt string, qs, ks []int, more ...[]int) func(c *checkCtx) ([]*core.Array, error) {
+	return func(c *checkCtx) ([]*core.Array, error) {
+		var out []*core.Array
+		for _, s := range append([][]int{qs, ks, ks}, more...) {
+			a, err := randArray(c, dt, s...)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, a)
+		}
+		return out, nil
 	}
 }
 
