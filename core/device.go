@@ -46,8 +46,6 @@ type Device interface {
 	Sync() error
 }
 
-// Executor is implemented by devices that run ops on their own storage.
-// Execute returns an error wrapping ErrUnsupported for ops or dtypes it has
 // OutputAllocator is implemented by devices that can hand out storage
 // without clearing it. Core allocates op outputs through it, since every
 // kernel writes its whole output: on a GPU that saves a memset per op.
@@ -57,6 +55,8 @@ type OutputAllocator interface {
 	AllocOutput(n int) (Storage, error)
 }
 
+// Executor is implemented by devices that run ops on their own storage.
+// Execute returns an error wrapping ErrUnsupported for ops or dtypes it has
 // no kernel for; core then runs the op on the CPU.
 type Executor interface {
 	Execute(op *Op) error
