@@ -22,17 +22,17 @@ func init() {
 	if !hasAVX512 || !hasAVX2FMA {
 		return
 	}
-	rows4Dot4 = func(out *[4]float32, codes []uint32, wpr int, xp, scales, biases, xs, xsk []float32, group int) {
+	rows4Dot4 = func(out *[4]float32, codes []uint32, cs int, xp, scales, biases []float32, ss int, xs, xsk []float32, group int) {
 		gpr := len(xs)
 		k := gpr * group
 		blocks := k / 64
-		_ = codes[3*wpr+k/8-1]
+		_ = codes[3*cs+k/8-1]
 		_ = xp[k-1]
-		_ = scales[3*gpr+gpr-1]
-		_ = biases[3*gpr+gpr-1]
+		_ = scales[3*ss+gpr-1]
+		_ = biases[3*ss+gpr-1]
 		_ = xsk[gpr-1]
 		if blocks > 0 {
-			rows4Dot4AVX512(&codes[0], 4*wpr, &xp[0], &scales[0], &biases[0], 4*gpr, &xsk[0], blocks, group/64, &out[0])
+			rows4Dot4AVX512(&codes[0], 4*cs, &xp[0], &scales[0], &biases[0], 4*ss, &xsk[0], blocks, group/64, &out[0])
 		} else {
 			*out = [4]float32{}
 		}
@@ -40,18 +40,18 @@ func init() {
 		// block: done in Go on the unpermuted tail of xp.
 		if t := blocks * 64; t < k {
 			for r := range 4 {
-				g := r*gpr + gpr - 1
-				out[r] += scales[g]*dot4(codes[r*wpr+t/8:r*wpr+k/8], xp[t:k]) + biases[g]*xs[gpr-1]
+				g := r*ss + gpr - 1
+				out[r] += scales[g]*dot4(codes[r*cs+t/8:r*cs+k/8], xp[t:k]) + biases[g]*xs[gpr-1]
 			}
 		}
 	}
-	rows4Dot8 = func(out *[4]float32, codes []uint32, wpr int, x, scales, biases, xs, xsk []float32, group int) {
+	rows4Dot8 = func(out *[4]float32, codes []uint32, cs int, x, scales, biases []float32, ss int, xs, xsk []float32, group int) {
 		gpr := len(xs)
-		_ = codes[3*wpr+gpr*group/4-1]
+		_ = codes[3*cs+gpr*group/4-1]
 		_ = x[gpr*group-1]
-		_ = scales[3*gpr+gpr-1]
-		_ = biases[3*gpr+gpr-1]
+		_ = scales[3*ss+gpr-1]
+		_ = biases[3*ss+gpr-1]
 		_ = xsk[gpr-1]
-		rows4Dot8AVX512(&codes[0], 4*wpr, &x[0], &scales[0], &biases[0], 4*gpr, &xsk[0], gpr, group/32, &out[0])
+		rows4Dot8AVX512(&codes[0], 4*cs, &x[0], &scales[0], &biases[0], 4*ss, &xsk[0], gpr, group/32, &out[0])
 	}
 }

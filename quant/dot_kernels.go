@@ -37,15 +37,17 @@ func permute4Blocks(dst, x []float32) {
 	copy(dst[n:len(x)], x[n:])
 }
 
-// rows4Dot4 and rows4Dot8 compute the whole product y[n] for four
-// consecutive weight rows at once, Σ_g scale_g*Σ_{j in g} q_j*x_j +
-// bias_g*xs[g] (codes[r*wpr:], scales[r*gpr:], biases[r*gpr:] for row r
-// < 4, gpr = len(xs)), sharing each read of x; nil where the CPU has no
-// kernel for them (dot512_amd64.go). xs holds the group sums of x and xsk
-// the same scaled by rows4Share: the kernels spread a group's
-// bias term over the vector lanes that hold the group. rows4Dot4 takes x
-// permuted by permute4.
-var rows4Dot4, rows4Dot8 func(out *[4]float32, codes []uint32, wpr int, x, scales, biases, xs, xsk []float32, group int)
+// rows4Dot4 and rows4Dot8 compute the whole product y[n] for four weight
+// rows at once, Σ_g scale_g*Σ_{j in g} q_j*x_j + bias_g*xs[g] (row r < 4
+// at codes[r*cstride:], scales[r*sstride:], biases[r*sstride:], gpr =
+// len(xs) groups), sharing each read of x; nil where the CPU has no kernel
+// for them (dot512_amd64.go). The rows need not be adjacent: matMulKernel
+// passes rows a quarter of its range apart so that the four code streams
+// each run on through memory instead of restarting every four rows. xs
+// holds the group sums of x and xsk the same scaled by rows4Share: the
+// kernels spread a group's bias term over the vector lanes that hold the
+// group. rows4Dot4 takes x permuted by permute4.
+var rows4Dot4, rows4Dot8 func(out *[4]float32, codes []uint32, cstride int, x, scales, biases []float32, sstride int, xs, xsk []float32, group int)
 
 // rows4Share returns the share of a group's Σx that each vector lane
 // holding the group gets in the four-row kernels (see rows4Dot4): 4-bit

@@ -1,0 +1,105 @@
+package quant
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// BenchmarkQMVvsCopy times the affine matrix-vector product and a STREAM
+// copy of 256 MiB (bytes read plus written) alternately in the same run,
+// b.N rounds each, and reports the best of each and their ratio: on a
+// shared, noisy machine two separate benchmarks can see different loads.
+// Threads follow -cpu (GOMAXPROCS). Run with e.g. -benchtime 10x -cpu 1,2.
+func BenchmarkQMVvsCopy(b *testing.B) {
+	for _, size := range []int{16384, 4096} {
+		for _, bits := range []int{4, 8} {
+			b.Run(fmt.Sprintf("%dx%d/%dbit", size, size, bits), func(b *testing.B) {
+				w, nb := randomAffineWeight(size, size, bits, 64)
+				x := benchWeights(w.K)
+				y := make([]float32, w.N)
+				cp := newStreamCopier(256 << 20)
+				best, bestCopy := time.Duration(1<<62), time.Duration(1<<62)
+				for b.Loop() {
+					t0 := time.Now()
+					if err := w.MatMul(y, x, 1); err != nil {
+						b.Fatal(err)
+					}
+					best = min(best, time.Since(t0))
+					bestCopy = min(bestCopy, cp.run())
+				}
+				gbps := float64(nb) / best.Seconds() / 1e9
+				copyGBPS := float64(2*len(cp.src)) / bestCopy.Seconds() / 1e9
+				b.ReportMetric(gbps, "GB/s")
+				b.ReportMetric(copyGBPS, "copyGB/s")
+				b.ReportMetric(gbps/copyGBPS, "ratio")
+			})
+		}
+	}
+}
+
+// randomAffineWeight returns an n×k weight with random codes and
+// parameters and the bytes one product reads from it (codes plus float32
+// scales and biases).
+func randomAffineWeight(n, k, bits, g int) (*AffineWeight, int64) {
+	r := rand.New(rand.NewPCG(5, 6))
+	w := &AffineWeight{N: n, K: k, Bits: bits, GroupSize: g,
+		Codes: make([]uint32, n*k*bits/32), Scales: make([]float32, n*k/g), Biases: make([]float32, n*k/g)}
+	for i := range w.Codes {
+		w.Codes[i] = r.Uint32()
+	}
+	for i := range w.Scales {
+		w.Scales[i] = r.Float32() * 0.01
+		w.Biases[i] = -r.Float32() * 0.1
+	}
+	return w, int64(4*len(w.Codes) + 4*len(w.Scales) + 4*len(w.Biases))
+}
+
+// streamCopier copies src to dst with GOMAXPROCS goroutines.
+type streamCopier struct{ src, dst []byte }
+
+func newStreamCopier(n int) *streamCopier {
+	c := &streamCopier{make([]byte, n), make([]byte, n)}
+	for i := range c.src {
+		c.src[i] = byte(i)
+	}
+	copy(c.dst, c.src) // fault the pages in before timing
+	return c
+}
+
+func (c *streamCopier) run() time.Duration {
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (len(c.src) + workers - 1) / workers
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(c.src); lo += chunk {
+		hi := min(lo+chunk, len(c.src))
+		wg.Go(func() { copy(c.dst[lo:hi], c.src[lo:hi]) })
+	}
+	wg.Wait()
+	return time.Since(t0)
+}
+
+// readBytes sums b eight bytes at a time with eight independent
+// accumulators: a streaming read with next to no arithmetic, the ceiling
+// for any kernel that reads its weights once.
+func readBytes(b []byte) uint64 {
+	p := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8)
+	var s0, s1, s2, s3, s4, s5, s6, s7 uint64
+	for i := 0; i+8 <= len(p); i += 8 {
+		q := (*[8]uint64)(p[i:])
+		s0 += q[0]
+		s1 += q[1]
+		s2 += q[2]
+		s3 += q[3]
+		s4 += q[4]
+		s5 += q[5]
+		s6 += q[6]
+		s7 += q[7]
+	}
+	return s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7
+}
