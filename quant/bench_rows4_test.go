@@ -19,7 +19,7 @@ func benchRows4(b *testing.B, bits int) {
 	x := benchWeights(k)
 	xs := groupSums(x, 1, k, g)
 	xp := make([]float32, k)
-	permute4(xp, x)
+	permute4x128(xp, x)
 	if bits == 8 {
 		copy(xp, x)
 	}

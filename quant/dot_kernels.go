@@ -37,6 +37,30 @@ func permute4Blocks(dst, x []float32) {
 	copy(dst[n:len(x)], x[n:])
 }
 
+// permute4x128 reorders x for rows4Dot4: every whole chunk of 128 values
+// goes from [16 words][8 nibbles] to [8 nibbles][16 words], nibble k's
+// values scaled by 16^-k for 0 < k < 7 (exact: a power of two), for the
+// kernel's in-place masking (plane 0 is looked up, plane 7 shifted down).
+// A trailing partial chunk is copied as is.
+func permute4x128(dst, x []float32) {
+	n := len(x) / 128 * 128
+	for c := 0; c < n; c += 128 {
+		s := (*[128]float32)(x[c:])
+		d := (*[128]float32)(dst[c:])
+		scale := float32(1)
+		for k := range 8 {
+			if k == 7 {
+				scale = 1 // nibble 7 is shifted down, not masked in place
+			}
+			for i := range 16 {
+				d[16*k+i] = s[8*i+k] * scale
+			}
+			scale /= 16
+		}
+	}
+	copy(dst[n:len(x)], x[n:])
+}
+
 // rows4Dot4 and rows4Dot8 compute the whole product y[n] for four weight
 // rows at once, Σ_g scale_g*Σ_{j in g} q_j*x_j + bias_g*xs[g] (row r < 4
 // at codes[r*cstride:], scales[r*sstride:], biases[r*sstride:], gpr =
@@ -46,7 +70,7 @@ func permute4Blocks(dst, x []float32) {
 // each run on through memory instead of restarting every four rows. xs
 // holds the group sums of x and xsk the same scaled by rows4Share: the
 // kernels spread a group's bias term over the vector lanes that hold the
-// group. rows4Dot4 takes x permuted by permute4.
+// group. rows4Dot4 takes x permuted by permute4x128 and ignores xsk.
 var rows4Dot4, rows4Dot8 func(out *[4]float32, codes []uint32, cstride int, x, scales, biases []float32, sstride int, xs, xsk []float32, group int)
 
 // rows4Share returns the share of a group's Σx that each vector lane

@@ -190,14 +190,20 @@ func (w *AffineWeight) MatMul(y, x []float32, m int) error {
 	}
 	xs := groupSums(x, m, w.K, w.GroupSize)
 	if w.kernel() != nil {
-		xk := x[:m*w.K]
+		xk, xq := x[:m*w.K], x[:m*w.K]
 		if w.Bits == 4 {
 			xk = make([]float32, m*w.K)
 			for r := range m {
 				permute4(xk[r*w.K:(r+1)*w.K], x[r*w.K:(r+1)*w.K])
 			}
+			if rows4Dot4 != nil {
+				xq = make([]float32, m*w.K)
+				for r := range m {
+					permute4x128(xq[r*w.K:(r+1)*w.K], x[r*w.K:(r+1)*w.K])
+				}
+			}
 		}
-		parallelRows(w.N, m*w.N*w.K, func(lo, hi int) { w.matMulKernel(y, xk, xs, m, lo, hi) })
+		parallelRows(w.N, m*w.N*w.K, func(lo, hi int) { w.matMulKernel(y, xk, xq, xs, m, lo, hi) })
 		return nil
 	}
 	parallelRows(w.N, m*w.N*w.K, func(lo, hi int) {
@@ -235,9 +241,10 @@ func (w *AffineWeight) rows4() func(out *[4]float32, codes []uint32, cstride int
 }
 
 // matMulKernel runs the assembly row kernel for outputs [lo, hi) of
-// every input row; x is permuted for it already. The outer loop is over
-// weight rows so that a row's codes stay in L1 while the m inputs pass.
-func (w *AffineWeight) matMulKernel(y, x, xs []float32, m, lo, hi int) {
+// every input row; x is permuted for the row kernels already, xq for the
+// four-row kernels. The outer loop is over weight rows so that a row's
+// codes stay in L1 while the m inputs pass.
+func (w *AffineWeight) matMulKernel(y, x, xq, xs []float32, m, lo, hi int) {
 	k := w.kernel()
 	wpr := w.K * w.Bits / 32
 	gpr := w.K / w.GroupSize
@@ -267,7 +274,7 @@ func (w *AffineWeight) matMulKernel(y, x, xs []float32, m, lo, hi int) {
 			sc := w.Scales[n*gpr : (n+3*q+1)*gpr]
 			bs := w.Biases[n*gpr : (n+3*q+1)*gpr]
 			for r := r0; r < m; r++ {
-				rows4(&out, codes, q*wpr, x[r*w.K:(r+1)*w.K], sc, bs, q*gpr, xs[r*gpr:(r+1)*gpr], xsk[(r-r0)*gpr:(r-r0+1)*gpr], w.GroupSize)
+				rows4(&out, codes, q*wpr, xq[r*w.K:(r+1)*w.K], sc, bs, q*gpr, xs[r*gpr:(r+1)*gpr], xsk[(r-r0)*gpr:(r-r0+1)*gpr], w.GroupSize)
 				for i, v := range out {
 					y[r*w.N+n+i*q] = v
 				}
