@@ -26,7 +26,7 @@ func benchRows4(b *testing.B, bits int) {
 	var out [4]float32
 	b.SetBytes(int64(4 * (4*wpr + 2*4*gpr)))
 	for b.Loop() {
-		kern(&out, w.Codes[:4*wpr], wpr, xp, w.Scales[:4*gpr], w.Biases[:4*gpr], gpr, xs, xs, g)
+		kern(&out, w.Codes[:4*wpr], wpr, xp, w.Scales[:4*gpr], w.Biases[:4*gpr], gpr, xs, g)
 	}
 }
 

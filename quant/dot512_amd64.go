@@ -17,7 +17,7 @@ import (
 func rows4Dot4AVX512(codes *uint32, cstride int, xp *float32, scales, biases *float32, sstride int, xs *float32, chunks, groups, gshift int, out *float32)
 
 //go:noescape
-func rows4Dot8AVX512(codes *uint32, stride int, x *float32, scales, biases *float32, sstride int, xs *float32, groups, pairs int, out *float32)
+func rows4Dot8AVX512(codes *uint32, cstride int, x *float32, scales, biases *float32, sstride int, xs *float32, groups, chunks int, out *float32)
 
 // hasAVX512 needs F (zmm, masks) and DQ (VINSERTI32X8, VBROADCASTF32X8).
 var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
@@ -26,7 +26,7 @@ func init() {
 	if !hasAVX512 || !hasAVX2FMA {
 		return
 	}
-	rows4Dot4 = func(out *[4]float32, codes []uint32, cs int, xp, scales, biases []float32, ss int, xs, _ []float32, group int) {
+	rows4Dot4 = func(out *[4]float32, codes []uint32, cs int, xp, scales, biases []float32, ss int, xs []float32, group int) {
 		gpr := len(xs)
 		k := gpr * group
 		chunks := k / 128
@@ -49,13 +49,16 @@ func init() {
 			}
 		}
 	}
-	rows4Dot8 = func(out *[4]float32, codes []uint32, cs int, x, scales, biases []float32, ss int, xs, xsk []float32, group int) {
+	rows4Dot8 = func(out *[4]float32, codes []uint32, cs int, x, scales, biases []float32, ss int, xs []float32, group int) {
 		gpr := len(xs)
+		if gpr == 0 {
+			*out = [4]float32{}
+			return
+		}
 		_ = codes[3*cs+gpr*group/4-1]
 		_ = x[gpr*group-1]
 		_ = scales[3*ss+gpr-1]
 		_ = biases[3*ss+gpr-1]
-		_ = xsk[gpr-1]
-		rows4Dot8AVX512(&codes[0], 4*cs, &x[0], &scales[0], &biases[0], 4*ss, &xsk[0], gpr, group/32, &out[0])
+		rows4Dot8AVX512(&codes[0], 4*cs, &x[0], &scales[0], &biases[0], 4*ss, &xs[0], gpr, group/16, &out[0])
 	}
 }

@@ -227,98 +227,89 @@ bias4:
 	VZEROUPPER
 	RET
 
-// CHUNK8 multiplies 16 codes of each of the four rows at offset O with
-// the 16 x values in Z0 into partial sums T0..T3.
-#define CHUNK8(O, T0, T1, T2, T3) \
-	VPMOVZXBD   O(SI), Z1;         \
-	VPMOVZXBD   O(SI)(R9*1), Z2;   \
-	VPMOVZXBD   O(SI)(R9*2), Z3;   \
-	VPMOVZXBD   O(SI)(R10*1), Z4;  \
-	VCVTDQ2PS   Z1, Z1;            \
-	VCVTDQ2PS   Z2, Z2;            \
-	VCVTDQ2PS   Z3, Z3;            \
-	VCVTDQ2PS   Z4, Z4;            \
-	VFMADD231PS Z0, Z1, T0;        \
-	VFMADD231PS Z0, Z2, T1;        \
-	VFMADD231PS Z0, Z3, T2;        \
-	VFMADD231PS Z0, Z4, T3
+// CHUNK8 converts 16 codes of each of the four rows (bytes at SI, row
+// stride R9, R10 = 3*R9) and multiplies them with the 16 x values at DI
+// into the rows' group sums Z12-Z15 with OP (VMULPS starts a group,
+// VFMADD231PS adds to it).
+#define CHUNK8(OP) \
+	VMOVUPS     (DI), Z4;          \
+	VPMOVZXBD   (SI), Z8;          \
+	VPMOVZXBD   (SI)(R9*1), Z9;    \
+	VPMOVZXBD   (SI)(R9*2), Z10;   \
+	VPMOVZXBD   (SI)(R10*1), Z11;  \
+	VCVTDQ2PS   Z8, Z8;            \
+	VCVTDQ2PS   Z9, Z9;            \
+	VCVTDQ2PS   Z10, Z10;          \
+	VCVTDQ2PS   Z11, Z11;          \
+	OP          Z4, Z8, Z12;       \
+	OP          Z4, Z9, Z13;       \
+	OP          Z4, Z10, Z14;      \
+	OP          Z4, Z11, Z15;      \
+	ADDQ        $16, SI;           \
+	ADDQ        $64, DI
 
-// func rows4Dot8AVX512(codes *uint32, stride int, x *float32, scales, biases *float32, sstride int, xs *float32, groups, pairs int, out *float32)
+// func rows4Dot8AVX512(codes *uint32, cstride int, x *float32, scales, biases *float32, sstride int, xs *float32, groups, chunks int, out *float32)
 //
-// Four rows of 8-bit codes: per group, pairs of 16-value chunks go into
-// two partial sums per row (Z5-Z8 and Z9-Z12) so that the FMAs of a row
-// do not wait on each other; the group's scale, broadcast from memory,
-// then multiplies the partial sum into the row's total (Z13-Z16), and
-// its bias multiplies the lanes' shares of Σx (xs holds Σx_g/16).
+// Four rows of 8-bit codes (cstride bytes apart; scales and biases
+// sstride bytes apart): per group, chunks of 16 values are zero-extended,
+// converted and multiplied into one group sum per row (the four rows are
+// the independent chains; the next group's sums start with a multiply,
+// so groups overlap); the group's scale, broadcast from memory, then
+// multiplies the group sum into the row's total. The bias term
+// Σ_g bias_g*xs_g is a separate dot after the codes (xs: the group sums
+// of x).
 TEXT ·rows4Dot8AVX512(SB), NOSPLIT, $0-80
 	MOVQ codes+0(FP), SI
-	MOVQ stride+8(FP), R9
+	MOVQ cstride+8(FP), R9
 	MOVQ x+16(FP), DI
 	MOVQ scales+24(FP), R8
 	MOVQ biases+32(FP), R11
 	MOVQ sstride+40(FP), R12
 	MOVQ xs+48(FP), AX
 	MOVQ groups+56(FP), CX
-	MOVQ pairs+64(FP), DX
+	MOVQ chunks+64(FP), DX
+	DECQ DX                          // chunks after the first
 	LEAQ (R9)(R9*2), R10
 	LEAQ (R12)(R12*2), R13
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
 	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
 	TESTQ  CX, CX
-	JZ     done8
+	JZ     bias8
 
 group8:
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
+	CHUNK8(VMULPS)
 	MOVQ   DX, BX
 
-pair8:
-	VMOVUPS     (DI), Z0
-	CHUNK8(0, Z5, Z6, Z7, Z8)
-	VMOVUPS     64(DI), Z0
-	CHUNK8(16, Z9, Z10, Z11, Z12)
-	ADDQ        $32, SI
-	ADDQ        $128, DI
-	DECQ        BX
-	JNZ         pair8
+chunk8:
+	CHUNK8(VFMADD231PS)
+	DECQ   BX
+	JNZ    chunk8
 
-	VADDPS      Z9, Z5, Z5
-	VADDPS      Z10, Z6, Z6
-	VADDPS      Z11, Z7, Z7
-	VADDPS      Z12, Z8, Z8
-	VFMADD231PS.BCST (R8), Z5, Z13
-	VFMADD231PS.BCST (R8)(R12*1), Z6, Z14
-	VFMADD231PS.BCST (R8)(R12*2), Z7, Z15
-	VFMADD231PS.BCST (R8)(R13*1), Z8, Z16
-	VBROADCASTSS     (AX), Z17
-	VFMADD231PS.BCST (R11), Z17, Z13
-	VFMADD231PS.BCST (R11)(R12*1), Z17, Z14
-	VFMADD231PS.BCST (R11)(R12*2), Z17, Z15
-	VFMADD231PS.BCST (R11)(R13*1), Z17, Z16
-	ADDQ        $4, R8
-	ADDQ        $4, R11
-	ADDQ        $4, AX
-	DECQ        CX
-	JNZ         group8
+	VFMADD231PS.BCST (R8), Z12, Z16
+	VFMADD231PS.BCST (R8)(R12*1), Z13, Z17
+	VFMADD231PS.BCST (R8)(R12*2), Z14, Z18
+	VFMADD231PS.BCST (R8)(R13*1), Z15, Z19
+	ADDQ   $4, R8
+	DECQ   CX
+	JNZ    group8
 
-done8:
-	HSUM16(Z13, Y13, X13, Y0, X1)
-	HSUM16(Z14, Y14, X14, Y0, X1)
-	HSUM16(Z15, Y15, X15, Y0, X1)
-	VMOVAPS Z16, Z5 // VEX forms below reach only X0-X15
-	HSUM16(Z5, Y5, X5, Y0, X1)
+bias8:
+	MOVQ groups+56(FP), BX
+	BIAS4(bias8loop, bias8tail, bias8done)
+	VMOVAPS Z16, Z0
+	VMOVAPS Z17, Z1
+	VMOVAPS Z18, Z2
+	VMOVAPS Z19, Z3
+	HSUM16(Z0, Y0, X0, Y4, X5)
+	HSUM16(Z1, Y1, X1, Y4, X5)
+	HSUM16(Z2, Y2, X2, Y4, X5)
+	HSUM16(Z3, Y3, X3, Y4, X5)
 	MOVQ  out+72(FP), AX
-	MOVSS X13, (AX)
-	MOVSS X14, 4(AX)
-	MOVSS X15, 8(AX)
-	MOVSS X5, 12(AX)
+	MOVSS X0, (AX)
+	MOVSS X1, 4(AX)
+	MOVSS X2, 8(AX)
+	MOVSS X3, 12(AX)
 	VZEROUPPER
 	RET

@@ -68,18 +68,5 @@ func permute4x128(dst, x []float32) {
 // for them (dot512_amd64.go). The rows need not be adjacent: matMulKernel
 // passes rows a quarter of its range apart so that the four code streams
 // each run on through memory instead of restarting every four rows. xs
-// holds the group sums of x and xsk the same scaled by rows4Share: the
-// kernels spread a group's bias term over the vector lanes that hold the
-// group. rows4Dot4 takes x permuted by permute4x128 and ignores xsk.
-var rows4Dot4, rows4Dot8 func(out *[4]float32, codes []uint32, cstride int, x, scales, biases []float32, sstride int, xs, xsk []float32, group int)
-
-// rows4Share returns the share of a group's Σx that each vector lane
-// holding the group gets in the four-row kernels (see rows4Dot4): 4-bit
-// codes give each row 8 lanes per 64-value block, 8-bit codes 16 lanes
-// per group. A power of two, so the scaling is exact.
-func rows4Share(bits, group int) float32 {
-	if bits == 4 {
-		return 8 / float32(group)
-	}
-	return 1.0 / 16
-}
+// holds the group sums of x. rows4Dot4 takes x permuted by permute4x128.
+var rows4Dot4, rows4Dot8 func(out *[4]float32, codes []uint32, cstride int, x, scales, biases []float32, sstride int, xs []float32, group int)

@@ -230,7 +230,7 @@ func (w *AffineWeight) kernel() func(codes []uint32, x, scales []float32, group 
 
 // rows4 returns the four-row kernel for this weight's width, if the CPU
 // has one.
-func (w *AffineWeight) rows4() func(out *[4]float32, codes []uint32, cstride int, x, scales, biases []float32, sstride int, xs, xsk []float32, group int) {
+func (w *AffineWeight) rows4() func(out *[4]float32, codes []uint32, cstride int, x, scales, biases []float32, sstride int, xs []float32, group int) {
 	switch w.Bits {
 	case 4:
 		return rows4Dot4
@@ -263,18 +263,13 @@ func (w *AffineWeight) matMulKernel(y, x, xq, xs []float32, m, lo, hi int) {
 		// the next (adjacent rows would restart four streams every call,
 		// which measured ~15% slower reading beyond the cache).
 		var out [4]float32
-		xsk := make([]float32, (m-r0)*gpr)
-		f := rows4Share(w.Bits, w.GroupSize)
-		for i := range xsk {
-			xsk[i] = xs[r0*gpr+i] * f
-		}
 		q := (hi - lo) / 4
 		for ; n < lo+q; n++ {
 			codes := w.Codes[n*wpr : (n+3*q+1)*wpr]
 			sc := w.Scales[n*gpr : (n+3*q+1)*gpr]
 			bs := w.Biases[n*gpr : (n+3*q+1)*gpr]
 			for r := r0; r < m; r++ {
-				rows4(&out, codes, q*wpr, xq[r*w.K:(r+1)*w.K], sc, bs, q*gpr, xs[r*gpr:(r+1)*gpr], xsk[(r-r0)*gpr:(r-r0+1)*gpr], w.GroupSize)
+				rows4(&out, codes, q*wpr, xq[r*w.K:(r+1)*w.K], sc, bs, q*gpr, xs[r*gpr:(r+1)*gpr], w.GroupSize)
 				for i, v := range out {
 					y[r*w.N+n+i*q] = v
 				}
