@@ -18,36 +18,46 @@ import (
 // benchmarks can see different loads. The read is the ceiling for a
 // kernel that streams its weights once; on the 2-core Zen 5 VM it reaches
 // only ~0.65-0.75x of the copy figure, which counts every byte twice.
-// Threads follow -cpu (GOMAXPROCS). Run with e.g. -benchtime 10x -cpu 1,2.
+// The thread count is set inside each sub-benchmark (GOMAXPROCS, restored
+// after) rather than with -cpu: with b.Loop, -cpu 1,2 measured both
+// entries at one GOMAXPROCS here (Go 1.26), which looked like two threads
+// not helping. Run with e.g. -benchtime 10x.
 func BenchmarkQMVvsCopy(b *testing.B) {
 	for _, size := range []int{16384, 4096} {
 		for _, bits := range []int{4, 8} {
-			b.Run(fmt.Sprintf("%dx%d/%dbit", size, size, bits), func(b *testing.B) {
-				w, nb := randomAffineWeight(size, size, bits, 64)
-				x := benchWeights(w.K)
-				y := make([]float32, w.N)
-				cp := newStreamCopier(256 << 20)
-				best, bestCopy, bestRead := time.Duration(1<<62), time.Duration(1<<62), time.Duration(1<<62)
-				for b.Loop() {
-					t0 := time.Now()
-					if err := w.MatMul(y, x, 1); err != nil {
-						b.Fatal(err)
-					}
-					best = min(best, time.Since(t0))
-					bestCopy = min(bestCopy, cp.run())
-					bestRead = min(bestRead, cp.read())
-				}
-				gbps := float64(nb) / best.Seconds() / 1e9
-				copyGBPS := float64(2*len(cp.src)) / bestCopy.Seconds() / 1e9
-				readGBPS := float64(len(cp.src)) / bestRead.Seconds() / 1e9
-				b.ReportMetric(gbps, "GB/s")
-				b.ReportMetric(copyGBPS, "copyGB/s")
-				b.ReportMetric(readGBPS, "readGB/s")
-				b.ReportMetric(gbps/copyGBPS, "vsCopy")
-				b.ReportMetric(gbps/readGBPS, "vsRead")
-			})
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%dx%d/%dbit/threads=%d", size, size, bits, threads), func(b *testing.B) {
+					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+					benchQMVvsCopy(b, size, bits)
+				})
+			}
 		}
 	}
+}
+
+func benchQMVvsCopy(b *testing.B, size, bits int) {
+	w, nb := randomAffineWeight(size, size, bits, 64)
+	x := benchWeights(w.K)
+	y := make([]float32, w.N)
+	cp := newStreamCopier(256 << 20)
+	best, bestCopy, bestRead := time.Duration(1<<62), time.Duration(1<<62), time.Duration(1<<62)
+	for b.Loop() {
+		t0 := time.Now()
+		if err := w.MatMul(y, x, 1); err != nil {
+			b.Fatal(err)
+		}
+		best = min(best, time.Since(t0))
+		bestCopy = min(bestCopy, cp.run())
+		bestRead = min(bestRead, cp.read())
+	}
+	gbps := float64(nb) / best.Seconds() / 1e9
+	copyGBPS := float64(2*len(cp.src)) / bestCopy.Seconds() / 1e9
+	readGBPS := float64(len(cp.src)) / bestRead.Seconds() / 1e9
+	b.ReportMetric(gbps, "GB/s")
+	b.ReportMetric(copyGBPS, "copyGB/s")
+	b.ReportMetric(readGBPS, "readGB/s")
+	b.ReportMetric(gbps/copyGBPS, "vsCopy")
+	b.ReportMetric(gbps/readGBPS, "vsRead")
 }
 
 // randomAffineWeight returns an n×k weight with random codes and

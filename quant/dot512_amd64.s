@@ -2,13 +2,15 @@
 
 #include "textflag.h"
 
-// AVX-512 matrix-vector kernels for four weight rows at once. The x
-// vector is read once per block and shared by the four rows; codes are
-// converted with VCVTDQ2PS and multiplied in zmm; each group's scale is
-// applied once per block (4-bit) or group (8-bit) to a partial sum. No
-// software prefetch: the hardware prefetchers follow the four row streams,
-// and PREFETCHT0 at 512-2048 bytes ahead measured no faster (8-bit
-// slightly slower) on 16384x16384 weights.
+// AVX-512 matrix-vector kernels for four weight rows at once. Each load
+// of x is shared by the four rows; codes are converted with VCVTDQ2PS (or
+// looked up, 4-bit plane 0) and multiplied in zmm; each group's scale is
+// applied once per chunk (4-bit) or group (8-bit) to a partial sum, and
+// the bias term is a separate dot at the end. Each of the four code
+// streams is prefetched (PREFETCHT0) 512 bytes ahead, one line per
+// stream per step: on 16384x16384 weights this measured 5-30% faster
+// than the hardware prefetchers alone (256-2048 bytes all helped, 512
+// most often best; 4096 no better than none).
 
 // HSUM8 adds the eight lanes of Y into the low lane of X (clobbers XT).
 #define HSUM8(Y, X, XT) \
@@ -142,6 +144,7 @@ TEXT ·rows4Dot4AVX512(SB), NOSPLIT, $0-88
 	DECL       DX
 	KMOVW      DX, K7               // the chunk's scales
 	MOVQ       chunks+56(FP), CX
+	LEAQ       512(SI), DX          // prefetch pointer
 	VPXORD     Z16, Z16, Z16
 	VPXORD     Z17, Z17, Z17
 	VPXORD     Z18, Z18, Z18
@@ -150,6 +153,11 @@ TEXT ·rows4Dot4AVX512(SB), NOSPLIT, $0-88
 	JZ         bias4
 
 chunk4:
+	PREFETCHT0  (DX)
+	PREFETCHT0  (DX)(R9*1)
+	PREFETCHT0  (DX)(R9*2)
+	PREFETCHT0  (DX)(R10*1)
+	ADDQ        $64, DX
 	VMOVDQU32   (SI), Z0
 	VMOVDQU32   (SI)(R9*1), Z1
 	VMOVDQU32   (SI)(R9*2), Z2
@@ -269,6 +277,7 @@ TEXT ·rows4Dot8AVX512(SB), NOSPLIT, $0-80
 	MOVQ groups+56(FP), CX
 	MOVQ chunks+64(FP), DX
 	DECQ DX                          // chunks after the first
+	LEAQ 512(SI), R14                // prefetch pointer
 	LEAQ (R9)(R9*2), R10
 	LEAQ (R12)(R12*2), R13
 	VPXORD Z16, Z16, Z16
@@ -279,6 +288,10 @@ TEXT ·rows4Dot8AVX512(SB), NOSPLIT, $0-80
 	JZ     bias8
 
 group8:
+	PREFETCHT0 (R14)
+	PREFETCHT0 (R14)(R9*1)
+	PREFETCHT0 (R14)(R9*2)
+	PREFETCHT0 (R14)(R10*1)
 	CHUNK8(VMULPS)
 	MOVQ   DX, BX
 
@@ -292,6 +305,8 @@ chunk8:
 	VFMADD231PS.BCST (R8)(R12*2), Z14, Z18
 	VFMADD231PS.BCST (R8)(R13*1), Z15, Z19
 	ADDQ   $4, R8
+	LEAQ   16(R14)(DX*8), R14        // the group's bytes: 16 per chunk
+	LEAQ   (R14)(DX*8), R14
 	DECQ   CX
 	JNZ    group8
 
