@@ -15,13 +15,17 @@ import (
 // of 256 MiB (bytes read plus written) and a plain read of the same 256
 // MiB alternately in the same run, b.N rounds each, and reports the best
 // of each and the ratios: on a shared, noisy machine two separate
-// benchmarks can see different loads. The read is the ceiling for a
+// benchmarks can see different loads. A weight that fits the L3 cache
+// (4096x4096) is timed warm, on a second product. The read is the ceiling for a
 // kernel that streams its weights once; on the 2-core Zen 5 VM it reaches
 // only ~0.65-0.75x of the copy figure, which counts every byte twice.
 // The thread count is set inside each sub-benchmark (GOMAXPROCS, restored
 // after) rather than with -cpu: with b.Loop, -cpu 1,2 measured both
 // entries at one GOMAXPROCS here (Go 1.26), which looked like two threads
-// not helping. Run with e.g. -benchtime 10x.
+// not helping. The "cores" metric is how many cores' worth of a pure
+// compute loop the threads got in the same run (best round): on the
+// shared VM the second core is often busy with other work, and then two
+// threads cannot help. Run with e.g. -benchtime 10x.
 func BenchmarkQMVvsCopy(b *testing.B) {
 	for _, size := range []int{16384, 4096} {
 		for _, bits := range []int{4, 8} {
@@ -41,7 +45,16 @@ func benchQMVvsCopy(b *testing.B, size, bits int) {
 	y := make([]float32, w.N)
 	cp := newStreamCopier(256 << 20)
 	best, bestCopy, bestRead := time.Duration(1<<62), time.Duration(1<<62), time.Duration(1<<62)
+	cores := 0.0
 	for b.Loop() {
+		cores = max(cores, coresFree())
+		if nb <= 24<<20 {
+			// Fits the 32 MiB L3: time it warm, after the copy and
+			// read have flushed it.
+			if err := w.MatMul(y, x, 1); err != nil {
+				b.Fatal(err)
+			}
+		}
 		t0 := time.Now()
 		if err := w.MatMul(y, x, 1); err != nil {
 			b.Fatal(err)
@@ -58,6 +71,36 @@ func benchQMVvsCopy(b *testing.B, size, bits int) {
 	b.ReportMetric(readGBPS, "readGB/s")
 	b.ReportMetric(gbps/copyGBPS, "vsCopy")
 	b.ReportMetric(gbps/readGBPS, "vsRead")
+	b.ReportMetric(cores, "cores")
+}
+
+// coresFree times a fixed compute loop on one goroutine and then on
+// GOMAXPROCS goroutines at once and returns the speed-up: about
+// GOMAXPROCS when every core is free to this process.
+func coresFree() float64 {
+	const n = 1 << 21
+	t0 := time.Now()
+	sink.Add(spin(n))
+	one := time.Since(t0)
+	workers := runtime.GOMAXPROCS(0)
+	t0 = time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() { sink.Add(spin(n)) })
+	}
+	wg.Wait()
+	return float64(workers) * one.Seconds() / time.Since(t0).Seconds()
+}
+
+// spin runs n steps of a xorshift generator: register-only work.
+func spin(n int) uint64 {
+	x := uint64(88172645463325252)
+	for range n {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return x
 }
 
 // randomAffineWeight returns an n×k weight with random codes and
