@@ -21,7 +21,7 @@ func benchRows4(b *testing.B, bits int) {
 	xp := make([]float32, k)
 	permute4x128(xp, x)
 	if bits == 8 {
-		copy(xp, x)
+		permute8x64(xp, x)
 	}
 	var out [4]float32
 	b.SetBytes(int64(4 * (4*wpr + 2*4*gpr)))

@@ -17,7 +17,7 @@ import (
 func rows4Dot4AVX512(codes *uint32, cstride int, xp *float32, scales, biases *float32, sstride int, xs *float32, chunks, groups, gshift int, out *float32)
 
 //go:noescape
-func rows4Dot8AVX512(codes *uint32, cstride int, x *float32, scales, biases *float32, sstride int, xs *float32, groups, chunks int, out *float32)
+func rows4Dot8AVX512(codes *uint32, cstride int, xp *float32, scales, biases *float32, sstride int, xs *float32, groups, chunks int, out *float32)
 
 // hasAVX512 needs F (zmm, masks) and DQ (VINSERTI32X8, VBROADCASTF32X8).
 var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
@@ -49,16 +49,25 @@ func init() {
 			}
 		}
 	}
-	rows4Dot8 = func(out *[4]float32, codes []uint32, cs int, x, scales, biases []float32, ss int, xs []float32, group int) {
+	rows4Dot8 = func(out *[4]float32, codes []uint32, cs int, xp, scales, biases []float32, ss int, xs []float32, group int) {
 		gpr := len(xs)
+		k := gpr * group
 		if gpr == 0 {
 			*out = [4]float32{}
 			return
 		}
-		_ = codes[3*cs+gpr*group/4-1]
-		_ = x[gpr*group-1]
+		_ = codes[3*cs+k/4-1]
+		_ = xp[k-1]
 		_ = scales[3*ss+gpr-1]
 		_ = biases[3*ss+gpr-1]
-		rows4Dot8AVX512(&codes[0], 4*cs, &x[0], &scales[0], &biases[0], 4*ss, &xs[0], gpr, group/16, &out[0])
+		rows4Dot8AVX512(&codes[0], 4*cs, &xp[0], &scales[0], &biases[0], 4*ss, &xs[0], gpr, group/64, &out[0])
+		// Group size 32 with an odd number of groups leaves half a
+		// chunk, done in Go on the unpermuted tail of xp (permute8x64).
+		if t := k / 64 * 64; t < k {
+			g := gpr - 1
+			for r := range 4 {
+				out[r] += scales[r*ss+g] * dot8(codes[r*cs+t/4:r*cs+k/4], xp[t:k])
+			}
+		}
 	}
 }

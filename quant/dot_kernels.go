@@ -61,6 +61,30 @@ func permute4x128(dst, x []float32) {
 	copy(dst[n:len(x)], x[n:])
 }
 
+// permute8x64 reorders x for rows4Dot8: every whole chunk of 64 values
+// goes from [16 words][4 bytes] to [4 bytes][16 words], byte k's values
+// scaled by 256^-k for k < 3 (exact: a power of two), for the kernel's
+// in-place masking (byte 3 is shifted down). A trailing partial chunk is
+// copied as is.
+func permute8x64(dst, x []float32) {
+	n := len(x) / 64 * 64
+	for c := 0; c < n; c += 64 {
+		s := (*[64]float32)(x[c:])
+		d := (*[64]float32)(dst[c:])
+		scale := float32(1)
+		for k := range 4 {
+			if k == 3 {
+				scale = 1
+			}
+			for i := range 16 {
+				d[16*k+i] = s[4*i+k] * scale
+			}
+			scale /= 256
+		}
+	}
+	copy(dst[n:len(x)], x[n:])
+}
+
 // rows4Dot4 and rows4Dot8 compute the whole product y[n] for four weight
 // rows at once, Σ_g scale_g*Σ_{j in g} q_j*x_j + bias_g*xs[g] (row r < 4
 // at codes[r*cstride:], scales[r*sstride:], biases[r*sstride:], gpr =
@@ -68,5 +92,6 @@ func permute4x128(dst, x []float32) {
 // for them (dot512_amd64.go). The rows need not be adjacent: matMulKernel
 // passes rows a quarter of its range apart so that the four code streams
 // each run on through memory instead of restarting every four rows. xs
-// holds the group sums of x. rows4Dot4 takes x permuted by permute4x128.
+// holds the group sums of x. rows4Dot4 takes x permuted by permute4x128,
+// rows4Dot8 by permute8x64.
 var rows4Dot4, rows4Dot8 func(out *[4]float32, codes []uint32, cstride int, x, scales, biases []float32, sstride int, xs []float32, group int)

@@ -203,6 +203,12 @@ func (w *AffineWeight) MatMul(y, x []float32, m int) error {
 				}
 			}
 		}
+		if w.Bits == 8 && rows4Dot8 != nil {
+			xq = make([]float32, m*w.K)
+			for r := range m {
+				permute8x64(xq[r*w.K:(r+1)*w.K], x[r*w.K:(r+1)*w.K])
+			}
+		}
 		parallelRows(w.N, m*w.N*w.K, func(lo, hi int) { w.matMulKernel(y, xk, xq, xs, m, lo, hi) })
 		return nil
 	}
