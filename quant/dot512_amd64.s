@@ -63,6 +63,23 @@ GLOBL nibbleTable<>(SB), RODATA|NOPTR, $64
 	VFMADD231PS Z4, Z10, Z14; \
 	VFMADD231PS Z4, Z11, Z15
 
+// PFBIAS prefetches the four rows' biases (R11, stride R12, R13 = 3*R12)
+// into L2 at the start of a call, so the bias dot at its end finds them
+// instead of reading them in a burst after the codes (one thread,
+// 16384x16384: 4-bit +3.5%, 8-bit +1-2%). G is the group count (at
+// least 1). Clobbers BX and CX.
+#define PFBIAS(L, G) \
+	MOVQ        G, BX;                \
+	MOVQ        R11, CX;              \
+L:                                    \
+	PREFETCHT1  (CX);                 \
+	PREFETCHT1  (CX)(R12*1);          \
+	PREFETCHT1  (CX)(R12*2);          \
+	PREFETCHT1  (CX)(R13*1);          \
+	ADDQ        $64, CX;              \
+	SUBQ        $16, BX;              \
+	JG          L
+
 // BIAS4 adds Σ_g bias_g*xs_g of the four rows (biases at R11, sstride
 // R12, R13 = 3*R12; xs at AX; BX groups) into Z16-Z19, 16 groups per step
 // and a masked step for the rest. Clobbers Z4-Z7, BX, CX, DX, K1.
@@ -145,6 +162,7 @@ TEXT ·rows4Dot4AVX512(SB), NOSPLIT, $0-88
 	SHLL       CX, DX
 	DECL       DX
 	KMOVW      DX, K7               // the chunk's scales
+	PFBIAS(pfb4, groups+64(FP))
 	MOVQ       chunks+56(FP), CX
 	LEAQ       512(SI), DX          // prefetch pointer
 	VPXORD     Z16, Z16, Z16
@@ -319,6 +337,8 @@ TEXT ·rows4Dot8AVX512(SB), NOSPLIT, $0-80
 	LEAQ (R9)(R9*2), R10
 	LEAQ (R12)(R12*2), R13
 	LEAQ 512(SI), R14                // prefetch pointer
+	PFBIAS(pfb8, groups+56(FP))
+	MOVQ groups+56(FP), CX
 	VPTERNLOGD $0xff, Z21, Z21, Z21
 	VPSRLD     $24, Z21, Z21         // 0x000000ff
 	VPSLLD     $8, Z21, Z22
