@@ -19,7 +19,7 @@ func rows4Dot4AVX512(codes *uint32, cstride int, xp *float32, scales, biases *fl
 //go:noescape
 func rows4Dot8AVX512(codes *uint32, cstride int, xp *float32, scales, biases *float32, sstride int, xs *float32, groups, chunks int, out *float32)
 
-// hasAVX512 needs F (zmm, masks) and DQ (VINSERTI32X8, VBROADCASTF32X8).
+// hasAVX512 needs F (zmm, masks) and DQ (VEXTRACTF32X8 in the sums).
 var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
 
 func init() {
