@@ -9,8 +9,10 @@ import (
 // Matrix-vector products with weights far larger than the L3 cache
 // (16384x16384: 160 MiB at 4 bits, 288 MiB at 8 bits with float32 scales
 // and biases), next to BenchmarkStreamCopy so that one run gives the
-// ratio of weight bandwidth to copy bandwidth. Run with -cpu 1,2 for one
-// and two threads.
+// ratio of weight bandwidth to copy bandwidth. BenchmarkQMVvsCopy times
+// them alternately in one run at one and two threads; with these b.Loop
+// benchmarks -cpu 1,2 measured both entries at one GOMAXPROCS (Go 1.26),
+// so use GOMAXPROCS=1 or =2 in the environment for a thread count here.
 
 // BenchmarkStreamCopy copies 512 MiB into another 512 MiB with
 // GOMAXPROCS goroutines, counting bytes read plus written as STREAM does.

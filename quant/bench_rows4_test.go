@@ -19,14 +19,14 @@ func benchRows4(b *testing.B, bits int) {
 	x := benchWeights(k)
 	xs := groupSums(x, 1, k, g)
 	xp := make([]float32, k)
-	permute4(xp, x)
+	permute4x128(xp, x)
 	if bits == 8 {
-		copy(xp, x)
+		permute8x64(xp, x)
 	}
 	var out [4]float32
 	b.SetBytes(int64(4 * (4*wpr + 2*4*gpr)))
 	for b.Loop() {
-		kern(&out, w.Codes[:4*wpr], wpr, xp, w.Scales[:4*gpr], w.Biases[:4*gpr], xs, xs, g)
+		kern(&out, w.Codes[:4*wpr], wpr, xp, w.Scales[:4*gpr], w.Biases[:4*gpr], gpr, xs, g)
 	}
 }
 

@@ -30,9 +30,11 @@
 // with AVX2 and FMA the 4- and 8-bit rows run in assembly (build tag
 // noasm disables it), and batches of four input rows share each 4-bit
 // block's decoding; with AVX-512 (F and DQ) the matrix-vector product
-// takes four weight rows per call, sharing each load of x and folding the
-// bias term into the kernel; other widths and CPUs use unrolled Go loops. Large
-// products are split over GOMAXPROCS goroutines by output rows.
+// takes four weight rows per call (a quarter of the row range apart, so
+// the four code streams run on through memory), sharing each load of x,
+// with the bias term as a separate dot per row; other widths and CPUs use
+// unrolled Go loops. Large products are split over GOMAXPROCS goroutines
+// by output rows.
 //
 // Quantize and the f16/bf16 slice conversions also have amd64 vector
 // paths (AVX, F16C, AVX2) that are tested bit for bit against the scalar

@@ -2,7 +2,11 @@
 
 package quant
 
-import "golang.org/x/sys/cpu"
+import (
+	"math/bits"
+
+	"golang.org/x/sys/cpu"
+)
 
 // AVX-512 kernels for the 4- and 8-bit affine matrix-vector product, four
 // weight rows per call so that each load of x serves four rows and the
@@ -10,48 +14,60 @@ import "golang.org/x/sys/cpu"
 // Σ_g scale_g * Σ_j q_j*x_j + bias_g * Σ_j x_j (see rows4Dot4).
 
 //go:noescape
-func rows4Dot4AVX512(codes *uint32, stride int, xp *float32, scales, biases *float32, sstride int, xs *float32, blocks, blocksPerGroup int, out *float32)
+func rows4Dot4AVX512(codes *uint32, cstride int, xp *float32, scales, biases *float32, sstride int, xs *float32, chunks, groups, gshift int, out *float32)
 
 //go:noescape
-func rows4Dot8AVX512(codes *uint32, stride int, x *float32, scales, biases *float32, sstride int, xs *float32, groups, pairs int, out *float32)
+func rows4Dot8AVX512(codes *uint32, cstride int, xp *float32, scales, biases *float32, sstride int, xs *float32, groups, chunks int, out *float32)
 
-// hasAVX512 needs F (zmm, masks) and DQ (VINSERTI32X8, VBROADCASTF32X8).
+// hasAVX512 needs F (zmm, masks) and DQ (VEXTRACTF32X8 in the sums).
 var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
 
 func init() {
 	if !hasAVX512 || !hasAVX2FMA {
 		return
 	}
-	rows4Dot4 = func(out *[4]float32, codes []uint32, wpr int, xp, scales, biases, xs, xsk []float32, group int) {
+	rows4Dot4 = func(out *[4]float32, codes []uint32, cs int, xp, scales, biases []float32, ss int, xs []float32, group int) {
 		gpr := len(xs)
 		k := gpr * group
-		blocks := k / 64
-		_ = codes[3*wpr+k/8-1]
-		_ = xp[k-1]
-		_ = scales[3*gpr+gpr-1]
-		_ = biases[3*gpr+gpr-1]
-		_ = xsk[gpr-1]
-		if blocks > 0 {
-			rows4Dot4AVX512(&codes[0], 4*wpr, &xp[0], &scales[0], &biases[0], 4*gpr, &xsk[0], blocks, group/64, &out[0])
-		} else {
+		chunks := k / 128
+		if gpr == 0 {
 			*out = [4]float32{}
+			return
 		}
-		// With group size 32 an odd number of groups leaves half a
-		// block: done in Go on the unpermuted tail of xp.
-		if t := blocks * 64; t < k {
+		_ = codes[3*cs+k/8-1]
+		_ = xp[k-1]
+		_ = scales[3*ss+gpr-1]
+		_ = biases[3*ss+gpr-1]
+		gshift := bits.TrailingZeros(uint(group / 8)) // 8 values per lane
+		rows4Dot4AVX512(&codes[0], 4*cs, &xp[0], &scales[0], &biases[0], 4*ss, &xs[0], chunks, gpr, gshift, &out[0])
+		// K short of a whole chunk of 128 leaves up to three groups,
+		// done in Go on the unpermuted tail of xp (see permute4x128).
+		for g := chunks * 128 / group; g < gpr; g++ {
 			for r := range 4 {
-				g := r*gpr + gpr - 1
-				out[r] += scales[g]*dot4(codes[r*wpr+t/8:r*wpr+k/8], xp[t:k]) + biases[g]*xs[gpr-1]
+				c := codes[r*cs+g*group/8 : r*cs+(g+1)*group/8]
+				out[r] += scales[r*ss+g] * dot4(c, xp[g*group:(g+1)*group])
 			}
 		}
 	}
-	rows4Dot8 = func(out *[4]float32, codes []uint32, wpr int, x, scales, biases, xs, xsk []float32, group int) {
+	rows4Dot8 = func(out *[4]float32, codes []uint32, cs int, xp, scales, biases []float32, ss int, xs []float32, group int) {
 		gpr := len(xs)
-		_ = codes[3*wpr+gpr*group/4-1]
-		_ = x[gpr*group-1]
-		_ = scales[3*gpr+gpr-1]
-		_ = biases[3*gpr+gpr-1]
-		_ = xsk[gpr-1]
-		rows4Dot8AVX512(&codes[0], 4*wpr, &x[0], &scales[0], &biases[0], 4*gpr, &xsk[0], gpr, group/32, &out[0])
+		k := gpr * group
+		if gpr == 0 {
+			*out = [4]float32{}
+			return
+		}
+		_ = codes[3*cs+k/4-1]
+		_ = xp[k-1]
+		_ = scales[3*ss+gpr-1]
+		_ = biases[3*ss+gpr-1]
+		rows4Dot8AVX512(&codes[0], 4*cs, &xp[0], &scales[0], &biases[0], 4*ss, &xs[0], gpr, group/64, &out[0])
+		// Group size 32 with an odd number of groups leaves half a
+		// chunk, done in Go on the unpermuted tail of xp (permute8x64).
+		if t := k / 64 * 64; t < k {
+			g := gpr - 1
+			for r := range 4 {
+				out[r] += scales[r*ss+g] * dot8(codes[r*cs+t/4:r*cs+k/4], xp[t:k])
+			}
+		}
 	}
 }

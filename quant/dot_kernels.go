@@ -37,23 +37,61 @@ func permute4Blocks(dst, x []float32) {
 	copy(dst[n:len(x)], x[n:])
 }
 
-// rows4Dot4 and rows4Dot8 compute the whole product y[n] for four
-// consecutive weight rows at once, Σ_g scale_g*Σ_{j in g} q_j*x_j +
-// bias_g*xs[g] (codes[r*wpr:], scales[r*gpr:], biases[r*gpr:] for row r
-// < 4, gpr = len(xs)), sharing each read of x; nil where the CPU has no
-// kernel for them (dot512_amd64.go). xs holds the group sums of x and xsk
-// the same scaled by rows4Share: the kernels spread a group's
-// bias term over the vector lanes that hold the group. rows4Dot4 takes x
-// permuted by permute4.
-var rows4Dot4, rows4Dot8 func(out *[4]float32, codes []uint32, wpr int, x, scales, biases, xs, xsk []float32, group int)
-
-// rows4Share returns the share of a group's Σx that each vector lane
-// holding the group gets in the four-row kernels (see rows4Dot4): 4-bit
-// codes give each row 8 lanes per 64-value block, 8-bit codes 16 lanes
-// per group. A power of two, so the scaling is exact.
-func rows4Share(bits, group int) float32 {
-	if bits == 4 {
-		return 8 / float32(group)
+// permute4x128 reorders x for rows4Dot4: every whole chunk of 128 values
+// goes from [16 words][8 nibbles] to [8 nibbles][16 words], nibble k's
+// values scaled by 16^-k for 0 < k < 7 (exact: a power of two), for the
+// kernel's in-place masking (plane 0 is looked up, plane 7 shifted down).
+// A trailing partial chunk is copied as is.
+func permute4x128(dst, x []float32) {
+	n := len(x) / 128 * 128
+	for c := 0; c < n; c += 128 {
+		s := (*[128]float32)(x[c:])
+		d := (*[128]float32)(dst[c:])
+		scale := float32(1)
+		for k := range 8 {
+			if k == 7 {
+				scale = 1 // nibble 7 is shifted down, not masked in place
+			}
+			for i := range 16 {
+				d[16*k+i] = s[8*i+k] * scale
+			}
+			scale /= 16
+		}
 	}
-	return 1.0 / 16
+	copy(dst[n:len(x)], x[n:])
 }
+
+// permute8x64 reorders x for rows4Dot8: every whole chunk of 64 values
+// goes from [16 words][4 bytes] to [4 bytes][16 words], byte k's values
+// scaled by 256^-k for k < 3 (exact: a power of two), for the kernel's
+// in-place masking (byte 3 is shifted down). A trailing partial chunk is
+// copied as is.
+func permute8x64(dst, x []float32) {
+	n := len(x) / 64 * 64
+	for c := 0; c < n; c += 64 {
+		s := (*[64]float32)(x[c:])
+		d := (*[64]float32)(dst[c:])
+		scale := float32(1)
+		for k := range 4 {
+			if k == 3 {
+				scale = 1
+			}
+			for i := range 16 {
+				d[16*k+i] = s[4*i+k] * scale
+			}
+			scale /= 256
+		}
+	}
+	copy(dst[n:len(x)], x[n:])
+}
+
+// rows4Dot4 and rows4Dot8 compute the whole product y[n] for four weight
+// rows at once, Σ_g scale_g*Σ_{j in g} q_j*x_j + bias_g*xs[g] (row r < 4
+// at codes[r*cstride:], scales[r*sstride:], biases[r*sstride:], gpr =
+// len(xs) groups), sharing each read of x; nil where the CPU has no kernel
+// for them (dot512_amd64.go). The rows need not be adjacent: matMulKernel
+// passes rows a quarter of its range apart so that the four code streams
+// each run on through memory instead of restarting every four rows. xs
+// holds the group sums of x. rows4Dot4 takes x permuted by permute4x128,
+// rows4Dot8 by permute8x64.
+var rows4Dot4, rows4Dot8 func(out *[4]float32, codes []uint32, cstride int, x, scales, biases []float32, sstride int, xs []float32, group int)

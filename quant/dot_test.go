@@ -19,7 +19,9 @@ func TestRowKernelsMatchGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	for _, bits := range []int{4, 8} {
 		for _, g := range GroupSizes {
-			for _, n := range []int{1, 2, 3, 5, 7, 17} {
+			// 67 rows split over two goroutines (with GOMAXPROCS >= 2)
+			// give each a spread four-row range plus a tail.
+			for _, n := range []int{1, 2, 3, 5, 7, 17, 67} {
 				// 33*128 spans several K chunks of the batched kernel and,
 				// for group 32, ends in half a 64-value block.
 				for _, k := range []int{g, 2 * g, 3 * g, 4096, 33 * g} {

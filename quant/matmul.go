@@ -199,14 +199,26 @@ func (w *AffineWeight) MatMul(y, x []float32, m int) error {
 	}
 	xs := groupSums(x, m, w.K, w.GroupSize)
 	if w.kernel() != nil {
-		xk := x[:m*w.K]
+		xk, xq := x[:m*w.K], x[:m*w.K]
 		if w.Bits == 4 {
 			xk = make([]float32, m*w.K)
 			for r := range m {
 				permute4(xk[r*w.K:(r+1)*w.K], x[r*w.K:(r+1)*w.K])
 			}
+			if rows4Dot4 != nil {
+				xq = make([]float32, m*w.K)
+				for r := range m {
+					permute4x128(xq[r*w.K:(r+1)*w.K], x[r*w.K:(r+1)*w.K])
+				}
+			}
 		}
-		parallelRows(w.N, m*w.N*w.K, func(lo, hi int) { w.matMulKernel(y, xk, xs, m, lo, hi) })
+		if w.Bits == 8 && rows4Dot8 != nil {
+			xq = make([]float32, m*w.K)
+			for r := range m {
+				permute8x64(xq[r*w.K:(r+1)*w.K], x[r*w.K:(r+1)*w.K])
+			}
+		}
+		parallelRows(w.N, m*w.N*w.K, func(lo, hi int) { w.matMulKernel(y, xk, xq, xs, m, lo, hi) })
 		return nil
 	}
 	parallelRows(w.N, m*w.N*w.K, func(lo, hi int) {
@@ -233,7 +245,7 @@ func (w *AffineWeight) kernel() func(codes []uint32, x, scales []float32, group 
 
 // rows4 returns the four-row kernel for this weight's width, if the CPU
 // has one.
-func (w *AffineWeight) rows4() func(out *[4]float32, codes []uint32, wpr int, x, scales, biases, xs, xsk []float32, group int) {
+func (w *AffineWeight) rows4() func(out *[4]float32, codes []uint32, cstride int, x, scales, biases []float32, sstride int, xs []float32, group int) {
 	switch w.Bits {
 	case 4:
 		return rows4Dot4
@@ -244,9 +256,10 @@ func (w *AffineWeight) rows4() func(out *[4]float32, codes []uint32, wpr int, x,
 }
 
 // matMulKernel runs the assembly row kernel for outputs [lo, hi) of
-// every input row; x is permuted for it already. The outer loop is over
-// weight rows so that a row's codes stay in L1 while the m inputs pass.
-func (w *AffineWeight) matMulKernel(y, x, xs []float32, m, lo, hi int) {
+// every input row; x is permuted for the row kernels already, xq for the
+// four-row kernels. The outer loop is over weight rows so that a row's
+// codes stay in L1 while the m inputs pass.
+func (w *AffineWeight) matMulKernel(y, x, xq, xs []float32, m, lo, hi int) {
 	k := w.kernel()
 	wpr := w.K * w.Bits / 32
 	gpr := w.K / w.GroupSize
@@ -258,23 +271,26 @@ func (w *AffineWeight) matMulKernel(y, x, xs []float32, m, lo, hi int) {
 		r0 = m &^ 3 // done by matMul4x4 above
 	}
 	n := lo
-	if rows4 := w.rows4(); rows4 != nil && r0 < m {
-		// Four weight rows per call for the remaining input rows.
+	if rows4 := w.rows4(); rows4 != nil && r0 < m && hi-lo >= 4 {
+		// Four weight rows per call for the remaining input rows: rows
+		// n, n+q, n+2q, n+3q with q a quarter of the range, so each of
+		// the four code streams runs on through memory from one call to
+		// the next (adjacent rows would restart four streams every call,
+		// which measured ~15% slower reading beyond the cache).
 		var out [4]float32
-		xsk := make([]float32, (m-r0)*gpr)
-		f := rows4Share(w.Bits, w.GroupSize)
-		for i := range xsk {
-			xsk[i] = xs[r0*gpr+i] * f
-		}
-		for ; n+4 <= hi; n += 4 {
-			codes := w.Codes[n*wpr : (n+4)*wpr]
-			sc := w.Scales[n*gpr : (n+4)*gpr]
-			bs := w.Biases[n*gpr : (n+4)*gpr]
+		q := (hi - lo) / 4
+		for ; n < lo+q; n++ {
+			codes := w.Codes[n*wpr : (n+3*q+1)*wpr]
+			sc := w.Scales[n*gpr : (n+3*q+1)*gpr]
+			bs := w.Biases[n*gpr : (n+3*q+1)*gpr]
 			for r := r0; r < m; r++ {
-				rows4(&out, codes, wpr, x[r*w.K:(r+1)*w.K], sc, bs, xs[r*gpr:(r+1)*gpr], xsk[(r-r0)*gpr:(r-r0+1)*gpr], w.GroupSize)
-				copy(y[r*w.N+n:r*w.N+n+4], out[:])
+				rows4(&out, codes, q*wpr, xq[r*w.K:(r+1)*w.K], sc, bs, q*gpr, xs[r*gpr:(r+1)*gpr], w.GroupSize)
+				for i, v := range out {
+					y[r*w.N+n+i*q] = v
+				}
 			}
 		}
+		n = lo + 4*q
 	}
 	for ; n < hi; n++ {
 		codes := w.Codes[n*wpr : (n+1)*wpr]
