@@ -88,7 +88,9 @@ func roundTo(dtype core.DType, f float32) float32 {
 	return f
 }
 
-// uint32s returns a's values as uint32 (a copy). a must be U32.
+// uint32s returns a's values as uint32: the storage itself when it is a
+// contiguous, 4-byte aligned host array (callers must not write to it),
+// else a copy. a must be U32.
 func uint32s(a *core.Array) ([]uint32, error) {
 	if a.DType() != core.U32 {
 		return nil, fmt.Errorf("tensor %v: codes must be U32, not %v", a, a.DType())
@@ -97,7 +99,13 @@ func uint32s(a *core.Array) ([]uint32, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]uint32, a.NumElements())
+	n := a.NumElements()
+	if n > 0 && littleEndian && uintptr(unsafe.Pointer(unsafe.SliceData(b)))%4 == 0 {
+		// The codes are read in place (a mapped file's pages included):
+		// a model's weights are not copied to be multiplied.
+		return unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(b))), n), nil
+	}
+	out := make([]uint32, n)
 	for i := range out {
 		out[i] = binary.LittleEndian.Uint32(b[4*i:])
 	}

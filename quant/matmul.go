@@ -25,6 +25,8 @@ type Weight interface {
 // LSB-first bit stream of K codes (code j at bits [j*Bits, (j+1)*Bits),
 // words little-endian, codes may straddle words for 3, 5 and 6 bits);
 // Scales and Biases are [N, K/GroupSize], value = scale*q + bias.
+// Prepare leaves Codes aliasing the array's storage where it can (a
+// mapped model file's read-only pages included): do not write to them.
 type AffineWeight struct {
 	N, K, Bits, GroupSize int
 	Codes                 []uint32

@@ -3,6 +3,7 @@ package quant
 import (
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -70,4 +71,20 @@ func TestPreparedWeightIsCachedPerArray(t *testing.T) {
 	assert.NotSame(t, a, c)
 	n, _ := c.Dims()
 	assert.Equal(t, 4, n)
+}
+
+// Prepare reads aligned host codes in place: a quantized model is not
+// copied to be multiplied.
+func TestPrepareAliasesCodes(t *testing.T) {
+	wt, err := core.FromSlice(make([]float32, 8*64), 8, 64)
+	require.NoError(t, err)
+	w, err := Quantize(wt.Array(), 4, 64)
+	require.NoError(t, err)
+	pw, err := Prepare(w)
+	require.NoError(t, err)
+	b, err := w.Bytes()
+	require.NoError(t, err)
+	aw, ok := pw.(*AffineWeight)
+	require.True(t, ok)
+	assert.Equal(t, unsafe.Pointer(&b[0]), unsafe.Pointer(&aw.Codes[0]))
 }
