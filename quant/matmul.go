@@ -265,12 +265,13 @@ func (w *AffineWeight) matMulKernel(y, x, xq, xs []float32, m, lo, hi int) {
 	k := w.kernel()
 	wpr := w.K * w.Bits / 32
 	gpr := w.K / w.GroupSize
-	if w.Bits == 4 && rowDot4x4 != nil && m >= 4 {
-		w.matMul4x4(y, x, xs, m&^3, lo, hi)
-	}
+	// The AVX2 four-input kernel serves batches only where the AVX-512
+	// four-row kernel is missing: running that one once per input row
+	// measured 1.46x faster at m = 8 (4096², 4-bit, one thread).
 	r0 := 0
-	if w.Bits == 4 && rowDot4x4 != nil {
-		r0 = m &^ 3 // done by matMul4x4 above
+	if w.Bits == 4 && rowDot4x4 != nil && m >= 4 && rows4Dot4 == nil {
+		w.matMul4x4(y, x, xs, m&^3, lo, hi)
+		r0 = m &^ 3
 	}
 	n := lo
 	if rows4 := w.rows4(); rows4 != nil && r0 < m && hi-lo >= 4 {

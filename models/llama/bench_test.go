@@ -154,3 +154,20 @@ func benchDecode(b *testing.B, dev core.Device) {
 		})
 	}
 }
+
+// BenchmarkPrefill runs a 64-token prompt through the same 4-bit model on
+// the CPU, reporting prompt tokens/s.
+func BenchmarkPrefill(b *testing.B) {
+	m, _ := randomModel(benchConfig, 4, 64, core.CPU())
+	prompt := make([]int, 64)
+	for i := range prompt {
+		prompt[i] = (i * 131) % benchConfig.VocabSize
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := m.forward(prompt, m.NewCache(), true); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(prompt)*b.N)/b.Elapsed().Seconds(), "tok/s")
+}
