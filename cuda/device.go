@@ -142,6 +142,15 @@ func (d *Device) AllocOutput(n int) (core.Storage, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("%s: negative allocation %d", d.name, n)
 	}
+	// A cached buffer needs no driver call, so it is taken on the
+	// caller's goroutine without a round trip to the worker thread. Its
+	// last user's kernels are ahead of any new one on the one stream.
+	if err := d.start(); err != nil {
+		return nil, err
+	}
+	if ptr, c, ok := d.pool.cached(n); ok {
+		return newStorage(d, ptr, n, c), nil
+	}
 	var s *Storage
 	err := d.run(func() error {
 		var err error

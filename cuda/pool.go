@@ -61,22 +61,34 @@ func sizeClass(n int) int {
 
 var errPoolNegative = errors.New("negative allocation size")
 
+// cached returns a cached buffer of at least n bytes (n >= 0) and its
+// class size, or ok false when the cache has none; it never calls the
+// driver, so any goroutine may use it.
+func (p *pool) cached(n int) (ptr devicePtr, c int, ok bool) {
+	c = sizeClass(n)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l := p.free[c]; len(l) > 0 {
+		ptr = l[len(l)-1]
+		p.free[c] = l[:len(l)-1]
+		p.st.Hits++
+		p.st.BytesCached -= int64(c)
+		p.inUse(int64(c))
+		return ptr, c, true
+	}
+	return 0, c, false
+}
+
 // get returns a buffer of at least n bytes and its class size.
 func (p *pool) get(n int) (devicePtr, int, error) {
 	if n < 0 {
 		return 0, 0, errPoolNegative
 	}
-	c := sizeClass(n)
-	p.mu.Lock()
-	if l := p.free[c]; len(l) > 0 {
-		ptr := l[len(l)-1]
-		p.free[c] = l[:len(l)-1]
-		p.st.Hits++
-		p.st.BytesCached -= int64(c)
-		p.inUse(int64(c))
-		p.mu.Unlock()
+	ptr, c, ok := p.cached(n)
+	if ok {
 		return ptr, c, nil
 	}
+	p.mu.Lock()
 	p.st.Misses++
 	p.mu.Unlock()
 	ptr, err := p.a.alloc(c)

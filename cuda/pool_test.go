@@ -131,3 +131,22 @@ func TestPoolTrimsOnOutOfMemory(t *testing.T) {
 	_, _, err = p.get(-1)
 	require.Error(t, err)
 }
+
+// cached serves only what the cache holds and never reaches the driver.
+func TestPoolCachedNeverAllocates(t *testing.T) {
+	f := newFake()
+	p := newPool(f, 1<<30)
+	_, _, ok := p.cached(1000)
+	require.False(t, ok)
+	require.Empty(t, f.live, "a miss allocates nothing")
+	ptr, c, err := p.get(1000)
+	require.NoError(t, err)
+	require.NoError(t, p.put(ptr, c))
+	got, gc, ok := p.cached(900) // same size class
+	require.True(t, ok)
+	require.Equal(t, ptr, got)
+	require.Equal(t, c, gc)
+	st := p.stats()
+	require.Equal(t, int64(1), st.Hits)
+	require.Equal(t, int64(1), st.Misses)
+}
