@@ -10,7 +10,8 @@ import (
 // Forward runs token ids at positions [c.Len(), c.Len()+len(ids)),
 // appends their keys and values to c and returns the logits
 // [len(ids), VocabSize] in the model's dtype on its device. A nil cache
-// runs the ids as a whole prompt from position 0.
+// runs the ids as a whole prompt from position 0. On error the cache is
+// left as it was.
 func (m *Model) Forward(ids []int, c *Cache) (*core.Array, error) {
 	return m.forward(ids, c, false)
 }
@@ -35,11 +36,15 @@ func (m *Model) forward(ids []int, c *Cache, lastOnly bool) (*core.Array, error)
 	if err != nil {
 		return nil, err
 	}
+	// The cache takes the new keys and values only once every layer ran,
+	// so a failed call leaves it as it was.
+	ks, vs := make([]*core.Array, len(m.layers)), make([]*core.Array, len(m.layers))
 	for i := range m.layers {
-		if h, err = m.block(i, h, c, cos, sin); err != nil {
+		if h, ks[i], vs[i], err = m.block(i, h, c.k[i], c.v[i], cos, sin); err != nil {
 			return nil, fmt.Errorf("llama: layer %d: %w", i, err)
 		}
 	}
+	c.k, c.v = ks, vs
 	c.n += len(ids)
 	if lastOnly && len(ids) > 1 {
 		if h, err = h.Slice(0, len(ids)-1, len(ids), 1); err != nil {
@@ -107,14 +112,16 @@ func (m *Model) embedding(ids []int) (*core.Array, error) {
 	return rows.To(m.dev)
 }
 
-// block runs decoder layer i on h [T, hidden].
-func (m *Model) block(i int, h *core.Array, c *Cache, cos, sin *core.Array) (*core.Array, error) {
+// block runs decoder layer i on h [T, hidden] after the cached keys and
+// values pk, pv (nil for none) and returns the new h and the keys and
+// values including the new positions.
+func (m *Model) block(i int, h, pk, pv, cos, sin *core.Array) (out, k, v *core.Array, err error) {
 	b := &m.layers[i]
 	cfg := m.Config
 	t := h.Shape()[0]
 	x, err := core.RMSNormOp(h, b.inNorm, cfg.RMSNormEps)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	proj := func(l linear, heads int, rotate bool) (*core.Array, error) {
 		y, err := l.apply(x)
@@ -131,57 +138,57 @@ func (m *Model) block(i int, h *core.Array, c *Cache, cos, sin *core.Array) (*co
 	}
 	q, err := proj(b.q, cfg.NumHeads, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	k, err := proj(b.k, cfg.NumKVHeads, true)
-	if err != nil {
-		return nil, err
+	if k, err = proj(b.k, cfg.NumKVHeads, true); err != nil {
+		return nil, nil, nil, err
 	}
-	v, err := proj(b.v, cfg.NumKVHeads, false)
-	if err != nil {
-		return nil, err
+	if v, err = proj(b.v, cfg.NumKVHeads, false); err != nil {
+		return nil, nil, nil, err
 	}
-	if c.k[i] != nil {
-		if k, err = core.ConcatOp(0, c.k[i], k); err != nil {
-			return nil, err
+	if pk != nil {
+		if k, err = core.ConcatOp(0, pk, k); err != nil {
+			return nil, nil, nil, err
 		}
-		if v, err = core.ConcatOp(0, c.v[i], v); err != nil {
-			return nil, err
+		if v, err = core.ConcatOp(0, pv, v); err != nil {
+			return nil, nil, nil, err
 		}
 	}
-	c.k[i], c.v[i] = k, v
 	a, err := core.CausalAttentionOp(q, k, v, m.scale())
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if a, err = a.Reshape(t, cfg.NumHeads*cfg.HeadDim); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if a, err = b.o.apply(a); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if h, err = core.BinaryOp("add", h, a); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if x, err = core.RMSNormOp(h, b.postNorm, cfg.RMSNormEps); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	g, err := b.gate.apply(x)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	u, err := b.up.apply(x)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if g, err = core.UnaryOp("silu", g); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if g, err = core.BinaryOp("mul", g, u); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if g, err = b.down.apply(g); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	return core.BinaryOp("add", h, g)
+	if out, err = core.BinaryOp("add", h, g); err != nil {
+		return nil, nil, nil, err
+	}
+	return out, k, v, nil
 }

@@ -174,3 +174,20 @@ func TestWeightsAreNotCopied(t *testing.T) {
 	assert.Same(t, qm.Tensors["model.embed_tokens.weight"].Storage(), m.embed.Storage())
 	assert.Same(t, qm.Tensors["lm_head.weight"].Storage(), m.lmHead.w.Storage())
 }
+
+// A call that fails (here: an id outside the vocabulary) leaves the cache
+// as it was, so decoding can go on.
+func TestFailedForwardKeepsTheCache(t *testing.T) {
+	m := load(t, shared(t, "safetensors", "tiny-llama"), Options{})
+	full, err := m.Forward(refIDs[:4], nil)
+	require.NoError(t, err)
+	c := m.NewCache()
+	_, err = m.Forward(refIDs[:3], c)
+	require.NoError(t, err)
+	_, err = m.Forward([]int{999}, c)
+	require.Error(t, err)
+	require.Equal(t, 3, c.Len())
+	step, err := m.Forward(refIDs[3:4], c)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, f32Values(t, full)[3*256:], f32Values(t, step), 1e-5)
+}

@@ -34,7 +34,7 @@ func runGenerate(args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return usagef("%v (%s)", err, generateUsage)
 	}
-	path, err := onePath("generate", pos)
+	path, err := onePath(pos)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func runLogits(args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return usagef("%v (%s)", err, logitsUsage)
 	}
-	path, err := onePath("logits", pos)
+	path, err := onePath(pos)
 	if err != nil {
 		return err
 	}

@@ -71,11 +71,10 @@ func (f modelFlags) open(path string) (*llama.Model, []int, error) {
 }
 
 // onePath checks a command got exactly the model path.
-func onePath(cmd string, pos []string) (string, error) {
+func onePath(pos []string) (string, error) {
 	if len(pos) != 1 {
 		return "", usagef("need exactly one MODEL path, got %d arguments (run 'lbrx help')", len(pos))
 	}
-	_ = cmd
 	return pos[0], nil
 }
 
