@@ -83,18 +83,7 @@ func CausalAttention[T Float](q, k, v *Tensor[T], scale float64) (*Tensor[T], er
 }
 
 func cpuCausalAttention(op *Op) error {
-	op, err := alignedOp(op)
-	if err != nil {
-		return err
-	}
-	switch d := op.Inputs[0].dtype; computeType(d) {
-	case F32:
-		return attentionKernel[float32](op)
-	case F64:
-		return attentionKernel[float64](op)
-	default:
-		return unsupported(op.Name, d)
-	}
+	return floatKernel(op, attentionKernel[float32], attentionKernel[float64])
 }
 
 // attentionKernel converts the operands to the compute type once (the

@@ -335,6 +335,24 @@ func writer[C number](a *Array) (get func(off, stride, n int, buf []C) []C, put 
 	return get, put, nil
 }
 
+// floatKernel runs a float-only CPU kernel: inputs made typed-accessible
+// (alignedOp), then the float32 instantiation for F32/F16/BF16 inputs or
+// the float64 one for F64.
+func floatKernel(op *Op, f32, f64 func(*Op) error) error {
+	op, err := alignedOp(op)
+	if err != nil {
+		return err
+	}
+	switch d := op.Inputs[0].dtype; computeType(d) {
+	case F32:
+		return f32(op)
+	case F64:
+		return f64(op)
+	default:
+		return unsupported(op.Name, d)
+	}
+}
+
 // computeType names the compute type a kernel uses for dtype d, for
 // dispatch switches: f16/bf16 compute in f32.
 func computeType(d DType) DType {

@@ -72,20 +72,7 @@ func contiguousAll(in ...*Array) ([]*Array, error) {
 	return out, nil
 }
 
-func cpuRMSNorm(op *Op) error {
-	op, err := alignedOp(op)
-	if err != nil {
-		return err
-	}
-	switch d := op.Inputs[0].dtype; computeType(d) {
-	case F32:
-		return rmsNormKernel[float32](op)
-	case F64:
-		return rmsNormKernel[float64](op)
-	default:
-		return unsupported(op.Name, d)
-	}
-}
+func cpuRMSNorm(op *Op) error { return floatKernel(op, rmsNormKernel[float32], rmsNormKernel[float64]) }
 
 func rmsNormKernel[C floatC](op *Op) error {
 	x, w, out := op.Inputs[0], op.Inputs[1], op.Out

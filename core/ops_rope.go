@@ -62,20 +62,7 @@ func RoPE[T Float](x *Tensor[T], cos, sin *Tensor[float32]) (*Tensor[T], error) 
 	return wrapTensor[T](RoPEOp(x.a, cos.a, sin.a))
 }
 
-func cpuRoPE(op *Op) error {
-	op, err := alignedOp(op)
-	if err != nil {
-		return err
-	}
-	switch d := op.Inputs[0].dtype; computeType(d) {
-	case F32:
-		return ropeKernel[float32](op)
-	case F64:
-		return ropeKernel[float64](op)
-	default:
-		return unsupported(op.Name, d)
-	}
-}
+func cpuRoPE(op *Op) error { return floatKernel(op, ropeKernel[float32], ropeKernel[float64]) }
 
 func ropeKernel[C floatC](op *Op) error {
 	x, ct, st, out := op.Inputs[0], op.Inputs[1], op.Inputs[2], op.Out

@@ -56,20 +56,7 @@ func LogSoftmax[T Float](x *Tensor[T], axis int) (*Tensor[T], error) {
 	return wrapTensor[T](SoftmaxOp("log_softmax", x.a, axis))
 }
 
-func cpuSoftmax(op *Op) error {
-	op, err := alignedOp(op)
-	if err != nil {
-		return err
-	}
-	switch d := op.Inputs[0].dtype; computeType(d) {
-	case F32:
-		return softmaxKernel[float32](op)
-	case F64:
-		return softmaxKernel[float64](op)
-	default:
-		return unsupported(op.Name, d)
-	}
-}
+func cpuSoftmax(op *Op) error { return floatKernel(op, softmaxKernel[float32], softmaxKernel[float64]) }
 
 func softmaxKernel[C floatC](op *Op) error {
 	if len(op.Axes) != 1 {
