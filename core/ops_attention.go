@@ -3,7 +3,6 @@ package core
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sync"
 )
 
@@ -86,8 +85,9 @@ func cpuCausalAttention(op *Op) error {
 	return floatKernel(op, attentionKernel[float32], attentionKernel[float64])
 }
 
-// attentionKernel converts the operands to the compute type once (the
-// keys and values are read by every query head of their group), then
+// attentionKernel reads the operands in the compute type once (the
+// storage itself where no conversion is needed, else one converted copy:
+// the keys and values are read by every query head of their group), then
 // runs (batch, query head) pairs in parallel when there is enough work.
 func attentionKernel[C floatC](op *Op) error {
 	q, k, v, out := op.Inputs[0], op.Inputs[1], op.Inputs[2], op.Out
@@ -103,7 +103,7 @@ func attentionKernel[C floatC](op *Op) error {
 			return nil, fmt.Errorf("%s: %w", op.Name, err)
 		}
 		n := a.NumElements()
-		return slices.Clone(rd(a.offset, 1, n, make([]C, n))), nil
+		return rd(a.offset, 1, n, make([]C, n)), nil
 	}
 	qs, err := load(q)
 	if err != nil {

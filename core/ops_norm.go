@@ -94,7 +94,7 @@ func rmsNormKernel[C floatC](op *Op) error {
 	}
 	rows := x.NumElements() / d
 	xbuf, obuf := make([]C, d), make([]C, d)
-	wv := append([]C(nil), rw(w.offset, 1, d, make([]C, d))...)
+	wv := rw(w.offset, 1, d, make([]C, d)) // its own buffer: xbuf is reused per row
 	for r := range rows {
 		row := rx(x.offset+r*d, 1, d, xbuf)
 		var ss float64
