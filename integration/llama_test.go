@@ -2,7 +2,6 @@ package integration
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,31 +11,12 @@ import (
 
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/core/npy"
+	"github.com/lbrx/lbrx/core/testfiles"
 	"github.com/lbrx/lbrx/models/llama"
 	"github.com/lbrx/lbrx/quant"
 )
 
 var tinyIDs = []int{1, 17, 42, 99, 3, 250, 7, 128}
-
-// tinyLlama returns the path of a shared tiny-llama directory.
-func tinyLlama(t *testing.T, name string) string {
-	t.Helper()
-	if s := os.Getenv("LBRX_SHARED"); s != "" {
-		if _, err := os.Stat(filepath.Join(s, "testdata")); err == nil {
-			s = filepath.Join(s, "testdata")
-		}
-		return filepath.Join(s, "safetensors", name)
-	}
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return filepath.Join(dir, "..", "shared", "testdata", "safetensors", name)
-		}
-		require.NotEqual(t, dir, filepath.Dir(dir), "no go.work above the test (set LBRX_SHARED)")
-		dir = filepath.Dir(dir)
-	}
-}
 
 func logitsF32(t *testing.T, a *core.Array) []float32 {
 	t.Helper()
@@ -68,7 +48,7 @@ func argmax(v []float32, vocab int) []int {
 // through the cache against the full prompt, bf16 and 4-bit top-1 tokens.
 // Ops a device lacks run on the CPU and are reported.
 func TestTinyLlamaOnEveryDevice(t *testing.T) {
-	ref, err := npy.ReadFile(filepath.Join(tinyLlama(t, "tiny-llama"), "reference", "logits_f32.npy"))
+	ref, err := npy.ReadFile(filepath.Join(testfiles.Path(t, "safetensors", "tiny-llama"), "reference", "logits_f32.npy"))
 	require.NoError(t, err)
 	want := logitsF32(t, ref)
 	for _, dev := range core.Devices() {
@@ -77,7 +57,7 @@ func TestTinyLlamaOnEveryDevice(t *testing.T) {
 				t.Skipf("device %s unavailable: %s", dev.Name(), st.Reason)
 			}
 			before := core.Fallbacks()
-			m, err := llama.Load(tinyLlama(t, "tiny-llama"), llama.Options{Device: dev})
+			m, err := llama.Load(testfiles.Path(t, "safetensors", "tiny-llama"), llama.Options{Device: dev})
 			require.NoError(t, err)
 			defer func() { _ = m.Close() }()
 			full, err := m.Forward(tinyIDs, nil)
@@ -101,14 +81,14 @@ func TestTinyLlamaOnEveryDevice(t *testing.T) {
 				assert.InDeltaSlice(t, got[row:row+256], logitsF32(t, step), 1e-4, "cached step %d", 5+i)
 			}
 
-			b, err := llama.Load(tinyLlama(t, "tiny-llama-bf16"), llama.Options{Device: dev})
+			b, err := llama.Load(testfiles.Path(t, "safetensors", "tiny-llama-bf16"), llama.Options{Device: dev})
 			require.NoError(t, err)
 			defer func() { _ = b.Close() }()
 			bl, err := b.Forward(tinyIDs, nil)
 			require.NoError(t, err)
 			assert.Equal(t, argmax(want, 256), argmax(logitsF32(t, bl), 256), "bf16 top-1")
 
-			qm, err := quant.LoadModel(tinyLlama(t, "tiny-llama"))
+			qm, err := quant.LoadModel(testfiles.Path(t, "safetensors", "tiny-llama"))
 			require.NoError(t, err)
 			defer func() { _ = qm.Close() }()
 			for name, a := range qm.Tensors {
@@ -117,7 +97,7 @@ func TestTinyLlamaOnEveryDevice(t *testing.T) {
 					require.NoError(t, err)
 				}
 			}
-			cfg, err := llama.ReadConfig(filepath.Join(tinyLlama(t, "tiny-llama"), "config.json"))
+			cfg, err := llama.ReadConfig(filepath.Join(testfiles.Path(t, "safetensors", "tiny-llama"), "config.json"))
 			require.NoError(t, err)
 			q, err := llama.New(cfg, qm.Tensors, llama.Options{Device: dev})
 			require.NoError(t, err)

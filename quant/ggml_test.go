@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/lbrx/lbrx/core"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/core/testfiles"
 )
 
 type refTensor struct {
@@ -22,7 +24,7 @@ type refTensor struct {
 // blockFixtures lists every q8_0/q4_0/q4_1 tensor of the shared manifest.
 func blockFixtures(t *testing.T) []refTensor {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sharedTestdata(t), "gguf", "ref", "manifest.json"))
+	b, err := os.ReadFile(filepath.Join(testfiles.Dir(t), "gguf", "ref", "manifest.json"))
 	require.NoError(t, err)
 	var m struct {
 		Files []struct {

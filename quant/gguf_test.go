@@ -5,16 +5,18 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/core/gguf"
-	"github.com/stretchr/testify/require"
+	"github.com/lbrx/lbrx/core/testfiles"
 )
 
 // TestGGUFBlocksInterop takes Q8_0/Q4_0/Q4_1 tensors as core/gguf loads
 // them from ggml's own file (raw blocks with QuantizationInfo) through
 // Dequantize, BlocksToAffine and MatMul.
 func TestGGUFBlocksInterop(t *testing.T) {
-	dir := filepath.Join(sharedTestdata(t), "gguf")
+	dir := filepath.Join(testfiles.Dir(t), "gguf")
 	for _, file := range []string{"ggml_reference.gguf", "ggml_reference_align64.gguf"} {
 		f, err := gguf.Open(filepath.Join(dir, file))
 		require.NoError(t, err)

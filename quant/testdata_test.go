@@ -8,31 +8,14 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-)
 
-// sharedTestdata finds ../shared/testdata beside the directory holding
-// go.work (or $LBRX_SHARED/testdata).
-func sharedTestdata(t testing.TB) string {
-	t.Helper()
-	if s := os.Getenv("LBRX_SHARED"); s != "" {
-		return filepath.Join(s, "testdata")
-	}
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return filepath.Join(dir, "..", "shared", "testdata")
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "no go.work above the test directory")
-		dir = parent
-	}
-}
+	"github.com/lbrx/lbrx/core/testfiles"
+)
 
 // readRef reads a file from shared/testdata/gguf/ref.
 func readRef(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sharedTestdata(t), "gguf", "ref", name))
+	b, err := os.ReadFile(filepath.Join(testfiles.Dir(t), "gguf", "ref", name))
 	require.NoError(t, err)
 	return b
 }

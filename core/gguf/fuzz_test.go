@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/lbrx/lbrx/core/internal/testfiles"
+	"github.com/lbrx/lbrx/core/testfiles"
 )
 
 // FuzzParse feeds arbitrary bytes to the header parser and, when a file

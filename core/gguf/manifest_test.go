@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/lbrx/lbrx/core/internal/testfiles"
+	"github.com/lbrx/lbrx/core/testfiles"
 )
 
 // manifest is ref/manifest.json, written with the reference files by a

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lbrx/lbrx/core"
-	"github.com/lbrx/lbrx/core/internal/testfiles"
+	"github.com/lbrx/lbrx/core/testfiles"
 )
 
 // TestSharedFiles opens both ggml-written files and checks the header

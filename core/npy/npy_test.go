@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lbrx/lbrx/core"
-	"github.com/lbrx/lbrx/core/internal/testfiles"
+	"github.com/lbrx/lbrx/core/testfiles"
 )
 
 func TestReadTransformersReference(t *testing.T) {

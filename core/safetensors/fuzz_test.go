@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/lbrx/lbrx/core/internal/testfiles"
+	"github.com/lbrx/lbrx/core/testfiles"
 )
 
 // FuzzReadHeader feeds arbitrary bytes to the header reader and checks

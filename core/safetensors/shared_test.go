@@ -9,7 +9,7 @@ import (
 	"github.com/x448/float16"
 
 	"github.com/lbrx/lbrx/core"
-	"github.com/lbrx/lbrx/core/internal/testfiles"
+	"github.com/lbrx/lbrx/core/testfiles"
 )
 
 func values[T core.Element](t *testing.T, f *File, name string) []T {

@@ -8,10 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/core/testfiles"
 )
 
 func TestReadTinyLlamaConfig(t *testing.T) {
-	c, err := ReadConfig(shared(t, "safetensors", "tiny-llama", "config.json"))
+	c, err := ReadConfig(testfiles.Path(t, "safetensors", "tiny-llama", "config.json"))
 	require.NoError(t, err)
 	assert.Equal(t, Config{
 		HiddenSize: 64, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 16,

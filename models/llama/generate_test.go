@@ -6,13 +6,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lbrx/lbrx/core/testfiles"
 )
 
 // Greedy generation through the cache picks, at every step, the argmax
 // of a fresh full-sequence forward pass over the prompt plus what it
 // generated so far.
 func TestGreedyGenerationIsConsistentWithFullForward(t *testing.T) {
-	m := load(t, shared(t, "safetensors", "tiny-llama"), Options{})
+	m := load(t, testfiles.Path(t, "safetensors", "tiny-llama"), Options{})
 	var got []int
 	st, err := m.Generate(refIDs, GenerateOptions{MaxTokens: 6, IgnoreEOS: true}, func(id int) bool {
 		got = append(got, id)
@@ -32,7 +34,7 @@ func TestGreedyGenerationIsConsistentWithFullForward(t *testing.T) {
 }
 
 func TestGenerateStopsWhenYieldSaysSo(t *testing.T) {
-	m := load(t, shared(t, "safetensors", "tiny-llama"), Options{})
+	m := load(t, testfiles.Path(t, "safetensors", "tiny-llama"), Options{})
 	n := 0
 	st, err := m.Generate(refIDs[:2], GenerateOptions{MaxTokens: 10, IgnoreEOS: true}, func(int) bool { n++; return n < 3 })
 	require.NoError(t, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/core/npy"
+	"github.com/lbrx/lbrx/core/testfiles"
 	"github.com/lbrx/lbrx/quant"
 )
 
@@ -39,7 +40,7 @@ func f32Values(t *testing.T, a *core.Array) []float32 {
 
 func reference(t *testing.T) []float32 {
 	t.Helper()
-	ref, err := npy.ReadFile(shared(t, "safetensors", "tiny-llama", "reference", "logits_f32.npy"))
+	ref, err := npy.ReadFile(testfiles.Path(t, "safetensors", "tiny-llama", "reference", "logits_f32.npy"))
 	require.NoError(t, err)
 	require.Equal(t, core.Shape{8, 256}, ref.Shape())
 	return f32Values(t, ref)
@@ -68,7 +69,7 @@ func maxAbsDiff(a, b []float32) float64 {
 }
 
 func TestTinyLlamaMatchesTransformers(t *testing.T) {
-	m := load(t, shared(t, "safetensors", "tiny-llama"), Options{})
+	m := load(t, testfiles.Path(t, "safetensors", "tiny-llama"), Options{})
 	logits, err := m.Forward(refIDs, nil)
 	require.NoError(t, err)
 	require.Equal(t, core.Shape{8, 256}, logits.Shape())
@@ -79,7 +80,7 @@ func TestTinyLlamaMatchesTransformers(t *testing.T) {
 }
 
 func TestTinyLlamaBF16TopTokensAgree(t *testing.T) {
-	m := load(t, shared(t, "safetensors", "tiny-llama-bf16"), Options{})
+	m := load(t, testfiles.Path(t, "safetensors", "tiny-llama-bf16"), Options{})
 	require.Equal(t, core.BF16, m.DType())
 	logits, err := m.Forward(refIDs, nil)
 	require.NoError(t, err)
@@ -90,7 +91,7 @@ func TestTinyLlamaBF16TopTokensAgree(t *testing.T) {
 }
 
 func TestCachedDecodeEqualsFullPrompt(t *testing.T) {
-	m := load(t, shared(t, "safetensors", "tiny-llama"), Options{})
+	m := load(t, testfiles.Path(t, "safetensors", "tiny-llama"), Options{})
 	full, err := m.Forward(refIDs, nil)
 	require.NoError(t, err)
 	want := f32Values(t, full)
@@ -116,7 +117,7 @@ func TestCachedDecodeEqualsFullPrompt(t *testing.T) {
 func TestActivationDTypeOverride(t *testing.T) {
 	// The bf16 checkpoint computed in float32 (weights cast once) is
 	// closer to the float32 reference than bf16 activations are.
-	m := load(t, shared(t, "safetensors", "tiny-llama-bf16"), Options{DType: core.F32})
+	m := load(t, testfiles.Path(t, "safetensors", "tiny-llama-bf16"), Options{DType: core.F32})
 	require.Equal(t, core.F32, m.DType())
 	logits, err := m.Forward(refIDs, nil)
 	require.NoError(t, err)
@@ -126,7 +127,7 @@ func TestActivationDTypeOverride(t *testing.T) {
 }
 
 func TestForwardErrors(t *testing.T) {
-	m := load(t, shared(t, "safetensors", "tiny-llama"), Options{})
+	m := load(t, testfiles.Path(t, "safetensors", "tiny-llama"), Options{})
 	_, err := m.Forward([]int{1, 256}, nil)
 	require.ErrorContains(t, err, "token id 256 (position 1) is outside the vocabulary [0, 256)")
 	_, err = m.Forward(nil, nil)
@@ -138,7 +139,7 @@ func TestForwardErrors(t *testing.T) {
 // float16 weights: the f32 checkpoint cast in memory runs with f16
 // activations and keeps the reference's top-1 tokens.
 func TestFloat16Weights(t *testing.T) {
-	dir := shared(t, "safetensors", "tiny-llama")
+	dir := testfiles.Path(t, "safetensors", "tiny-llama")
 	cfg, err := ReadConfig(dir + "/config.json")
 	require.NoError(t, err)
 	qm, err := quant.LoadModel(dir)
@@ -162,7 +163,7 @@ func TestFloat16Weights(t *testing.T) {
 // On the CPU, weights in the activation dtype are the file's own memory:
 // New neither copies nor converts them.
 func TestWeightsAreNotCopied(t *testing.T) {
-	dir := shared(t, "safetensors", "tiny-llama")
+	dir := testfiles.Path(t, "safetensors", "tiny-llama")
 	cfg, err := ReadConfig(dir + "/config.json")
 	require.NoError(t, err)
 	qm, err := quant.LoadModel(dir)
@@ -178,7 +179,7 @@ func TestWeightsAreNotCopied(t *testing.T) {
 // A call that fails (here: an id outside the vocabulary) leaves the cache
 // as it was, so decoding can go on.
 func TestFailedForwardKeepsTheCache(t *testing.T) {
-	m := load(t, shared(t, "safetensors", "tiny-llama"), Options{})
+	m := load(t, testfiles.Path(t, "safetensors", "tiny-llama"), Options{})
 	full, err := m.Forward(refIDs[:4], nil)
 	require.NoError(t, err)
 	c := m.NewCache()

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/core/testfiles"
 	"github.com/lbrx/lbrx/quant"
 )
 
@@ -16,7 +17,7 @@ import (
 // on disk (with group 64 the down projections, K = 160, stay float).
 func quantizedTinyLlama(t *testing.T, bits, group int) (Config, map[string]*core.Array) {
 	t.Helper()
-	dir := shared(t, "safetensors", "tiny-llama")
+	dir := testfiles.Path(t, "safetensors", "tiny-llama")
 	cfg, err := ReadConfig(dir + "/config.json")
 	require.NoError(t, err)
 	qm, err := quant.LoadModel(dir)
@@ -35,7 +36,7 @@ func quantizedTinyLlama(t *testing.T, bits, group int) (Config, map[string]*core
 }
 
 func TestQuantizedTinyLlamaAgreesWithFloat32(t *testing.T) {
-	f := load(t, shared(t, "safetensors", "tiny-llama"), Options{})
+	f := load(t, testfiles.Path(t, "safetensors", "tiny-llama"), Options{})
 	fl, err := f.Forward(refIDs, nil)
 	require.NoError(t, err)
 	want := argmaxRows(f32Values(t, fl), 256)

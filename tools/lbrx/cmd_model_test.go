@@ -13,6 +13,7 @@ import (
 
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/core/npy"
+	"github.com/lbrx/lbrx/core/testfiles"
 )
 
 const tinyIDs = "1,17,42,99,3,250,7,128"
@@ -43,11 +44,11 @@ func top1(v []float32, vocab int) []int {
 
 func TestLogitsMatchTransformers(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "logits.npy")
-	code, stdout, stderr := runCmd("logits", shared(t, "safetensors", "tiny-llama"), "--ids", tinyIDs, "--npy", out, "--device", "cpu")
+	code, stdout, stderr := runCmd("logits", testfiles.Path(t, "safetensors", "tiny-llama"), "--ids", tinyIDs, "--npy", out, "--device", "cpu")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "float32 logits [8 256] from cpu")
 	got := readLogits(t, out)
-	want := readLogits(t, shared(t, "safetensors", "tiny-llama", "reference", "logits_f32.npy"))
+	want := readLogits(t, testfiles.Path(t, "safetensors", "tiny-llama", "reference", "logits_f32.npy"))
 	var d float64
 	for i := range want {
 		d = math.Max(d, math.Abs(float64(got[i]-want[i])))
@@ -59,13 +60,13 @@ func TestLogitsMatchTransformers(t *testing.T) {
 // quantized model's top-1 tokens agree with the float32 model's on most
 // positions.
 func TestQuantizedModelLogits(t *testing.T) {
-	want := top1(readLogits(t, shared(t, "safetensors", "tiny-llama", "reference", "logits_f32.npy")), 256)
+	want := top1(readLogits(t, testfiles.Path(t, "safetensors", "tiny-llama", "reference", "logits_f32.npy")), 256)
 	// Group 64 (the default) leaves the down projections (K = 160) in
 	// float32; group 32 quantizes every linear layer and the embedding.
 	for _, c := range []struct{ group, atLeast int }{{64, 6}, {32, 5}} {
 		dir := t.TempDir()
 		q := filepath.Join(dir, "q4")
-		code, _, stderr := runCmd("quantize", shared(t, "safetensors", "tiny-llama"), q, "--bits", "4", "--group-size", strconv.Itoa(c.group))
+		code, _, stderr := runCmd("quantize", testfiles.Path(t, "safetensors", "tiny-llama"), q, "--bits", "4", "--group-size", strconv.Itoa(c.group))
 		require.Equal(t, 0, code, stderr)
 		out := filepath.Join(dir, "q4.npy")
 		code, _, stderr = runCmd("logits", q, "--ids", tinyIDs, "--npy", out)
@@ -86,14 +87,14 @@ func TestQuantizedModelLogits(t *testing.T) {
 // runs with bf16 activations.
 func TestQuantizedBF16ModelLogits(t *testing.T) {
 	q := filepath.Join(t.TempDir(), "q8")
-	code, _, stderr := runCmd("quantize", shared(t, "safetensors", "tiny-llama-bf16"), q, "--bits", "8", "--group-size", "32")
+	code, _, stderr := runCmd("quantize", testfiles.Path(t, "safetensors", "tiny-llama-bf16"), q, "--bits", "8", "--group-size", "32")
 	require.Equal(t, 0, code, stderr)
 	out := filepath.Join(t.TempDir(), "q8.npy")
 	code, stdout, stderr := runCmd("logits", q, "--ids", tinyIDs, "--npy", out)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "BF16 activations")
 	got := top1(readLogits(t, out), 256)
-	want := top1(readLogits(t, shared(t, "safetensors", "tiny-llama", "reference", "logits_f32.npy")), 256)
+	want := top1(readLogits(t, testfiles.Path(t, "safetensors", "tiny-llama", "reference", "logits_f32.npy")), 256)
 	agree := 0
 	for i := range want {
 		if got[i] == want[i] {
@@ -105,7 +106,7 @@ func TestQuantizedBF16ModelLogits(t *testing.T) {
 }
 
 func TestGenerateCommand(t *testing.T) {
-	model := shared(t, "safetensors", "tiny-llama")
+	model := testfiles.Path(t, "safetensors", "tiny-llama")
 	code, stdout, stderr := runCmd("generate", model, "--ids", "1,17,42", "--max-tokens", "5", "--ignore-eos")
 	require.Equal(t, 0, code, stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
@@ -133,7 +134,7 @@ func TestGenerateCommand(t *testing.T) {
 }
 
 func TestModelCommandErrors(t *testing.T) {
-	model := shared(t, "safetensors", "tiny-llama")
+	model := testfiles.Path(t, "safetensors", "tiny-llama")
 	for _, c := range []struct {
 		args []string
 		code int

@@ -8,36 +8,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lbrx/lbrx/core"
-	"github.com/lbrx/lbrx/core/safetensors"
-	"github.com/lbrx/lbrx/quant"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-// quantizeTestdata finds ../shared/testdata beside the go.work directory
-// (or $LBRX_SHARED/testdata).
-func quantizeTestdata(t *testing.T) string {
-	t.Helper()
-	if s := os.Getenv("LBRX_SHARED"); s != "" {
-		return filepath.Join(s, "testdata")
-	}
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return filepath.Join(dir, "..", "shared", "testdata")
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "no go.work above the test directory")
-		dir = parent
-	}
-}
+	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/core/safetensors"
+	"github.com/lbrx/lbrx/core/testfiles"
+	"github.com/lbrx/lbrx/quant"
+)
 
 // copyTinyLlama copies the shared tiny Llama into a temp dir.
 func copyTinyLlama(t *testing.T) string {
 	t.Helper()
-	from := filepath.Join(quantizeTestdata(t), "safetensors", "tiny-llama")
+	from := filepath.Join(testfiles.Dir(t), "safetensors", "tiny-llama")
 	to := filepath.Join(t.TempDir(), "tiny-llama")
 	require.NoError(t, os.Mkdir(to, 0o755))
 	ents, err := os.ReadDir(from)
@@ -154,7 +137,7 @@ func TestQuantizeRefusesBadArguments(t *testing.T) {
 func TestQuantizeLeavesNothingOnFailure(t *testing.T) {
 	// dtypes.safetensors holds F8 tensors lbrx cannot load: the command
 	// fails after it has started writing, and must clean up.
-	src := filepath.Join(quantizeTestdata(t), "safetensors", "dtypes.safetensors")
+	src := filepath.Join(testfiles.Dir(t), "safetensors", "dtypes.safetensors")
 	parent := t.TempDir()
 	dst := filepath.Join(parent, "out")
 	code, _, stderr := runLbrx("quantize", src, dst, "--bits", "4", "--group-size", "32")

@@ -12,31 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-// shared returns a path in the shared test data: $LBRX_SHARED/testdata, or
-// ../shared/testdata beside the directory holding go.work.
-func shared(t *testing.T, elem ...string) string {
-	t.Helper()
-	var dir string
-	if s := os.Getenv("LBRX_SHARED"); s != "" {
-		dir = filepath.Join(s, "testdata")
-		if _, err := os.Stat(dir); err != nil {
-			dir = s
-		}
-	} else {
-		wd, err := os.Getwd()
-		require.NoError(t, err)
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.work")); err == nil {
-				dir = filepath.Join(filepath.Dir(d), "shared", "testdata")
-				break
-			}
-			require.NotEqual(t, d, filepath.Dir(d), "no go.work above %s (set LBRX_SHARED)", wd)
-		}
-	}
-	return filepath.Join(append([]string{dir}, elem...)...)
-}
+	"github.com/lbrx/lbrx/core/testfiles"
+)
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer
@@ -45,7 +23,7 @@ func runCmd(args ...string) (code int, stdout, stderr string) {
 }
 
 func TestInspectGGUF(t *testing.T) {
-	code, out, errs := runCmd("inspect", shared(t, "gguf", "ggml_reference.gguf"))
+	code, out, errs := runCmd("inspect", testfiles.Path(t, "gguf", "ggml_reference.gguf"))
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "GGUF v3, alignment 32, data at byte 2080")
 	assert.Contains(t, out, "tensors: 28")
@@ -53,7 +31,7 @@ func TestInspectGGUF(t *testing.T) {
 	assert.Regexp(t, `q4_k\s+Q4_K\s+\[2 256\]\s+5728\s+288`, out)
 	assert.Regexp(t, `test\.arr_str\s+arr\[str\]`, out)
 
-	code, out, errs = runCmd("inspect", "--json", shared(t, "gguf", "ggml_reference.gguf"))
+	code, out, errs = runCmd("inspect", "--json", testfiles.Path(t, "gguf", "ggml_reference.gguf"))
 	require.Equal(t, 0, code, errs)
 	var info modelInfo
 	require.NoError(t, json.Unmarshal([]byte(out), &info))
@@ -64,13 +42,13 @@ func TestInspectGGUF(t *testing.T) {
 }
 
 func TestInspectSafetensors(t *testing.T) {
-	code, out, errs := runCmd("inspect", shared(t, "safetensors", "dtypes.safetensors"))
+	code, out, errs := runCmd("inspect", testfiles.Path(t, "safetensors", "dtypes.safetensors"))
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, `producer  str  "safetensors-python"`)
 	assert.Regexp(t, `f8_e4m3\s+F8_E4M3\s+\[8\]`, out)
 	assert.Regexp(t, `scalar\s+F32\s+\[\]\s+1104\s+4`, out)
 
-	code, out, errs = runCmd("inspect", "--json", shared(t, "safetensors", "tiny-llama"))
+	code, out, errs = runCmd("inspect", "--json", testfiles.Path(t, "safetensors", "tiny-llama"))
 	require.Equal(t, 0, code, errs)
 	var info modelInfo
 	require.NoError(t, json.Unmarshal([]byte(out), &info))
@@ -121,32 +99,32 @@ func floats(t *testing.T, b []byte) []uint32 {
 // TestDumpGGUF: dump's output is ggml's own dequantization, byte for byte.
 func TestDumpGGUF(t *testing.T) {
 	for _, name := range []string{"q4_k", "q6_k", "f16_special", "q8_0_3d", "i64_1d"} {
-		code, out, errs := runCmd("dump", shared(t, "gguf", "ggml_reference.gguf"), name)
+		code, out, errs := runCmd("dump", testfiles.Path(t, "gguf", "ggml_reference.gguf"), name)
 		require.Equal(t, 0, code, errs)
-		want, err := os.ReadFile(shared(t, "gguf", "ref", name+".f32"))
+		want, err := os.ReadFile(testfiles.Path(t, "gguf", "ref", name+".f32"))
 		require.NoError(t, err)
 		assert.Equal(t, want, []byte(out), name)
 	}
 }
 
 func TestDumpSafetensors(t *testing.T) {
-	code, out, errs := runCmd("dump", shared(t, "safetensors", "dtypes.safetensors"), "f32")
+	code, out, errs := runCmd("dump", testfiles.Path(t, "safetensors", "dtypes.safetensors"), "f32")
 	require.Equal(t, 0, code, errs)
 	got := floats(t, []byte(out))
 	require.Len(t, got, 24)
 	for i, v := range got {
 		assert.Equal(t, float32(i)*0.5-3, math.Float32frombits(v))
 	}
-	code, out, errs = runCmd("dump", shared(t, "safetensors", "dtypes.safetensors"), "i8")
+	code, out, errs = runCmd("dump", testfiles.Path(t, "safetensors", "dtypes.safetensors"), "i8")
 	require.Equal(t, 0, code, errs)
 	assert.Equal(t, math.Float32bits(-4), floats(t, []byte(out))[0])
 
-	code, out, errs = runCmd("dump", shared(t, "safetensors", "dtypes.safetensors"), "f8_e4m3")
+	code, out, errs = runCmd("dump", testfiles.Path(t, "safetensors", "dtypes.safetensors"), "f8_e4m3")
 	require.Equal(t, 0, code, errs)
 	for i, v := range floats(t, []byte(out)) {
 		assert.Equal(t, float32(i)*0.5, math.Float32frombits(v))
 	}
-	code, _, errs = runCmd("dump", shared(t, "safetensors", "dtypes.safetensors"), "nope")
+	code, _, errs = runCmd("dump", testfiles.Path(t, "safetensors", "dtypes.safetensors"), "nope")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errs, `no tensor "nope"`)
 	code, _, _ = runCmd("dump", "x")

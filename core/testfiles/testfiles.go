@@ -1,5 +1,7 @@
 // Package testfiles locates the shared test data (files written by
-// third-party tools) for lbrx's tests.
+// third-party tools) for lbrx's tests in every module (quant, models,
+// integration and tools import it, so it cannot be internal to core). It
+// is a test helper, not part of lbrx's API.
 package testfiles
 
 import (
