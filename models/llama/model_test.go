@@ -29,11 +29,7 @@ func load(t *testing.T, dir string, opts Options) *Model {
 
 func f32Values(t *testing.T, a *core.Array) []float32 {
 	t.Helper()
-	c, err := core.CastOp(a, core.F32)
-	require.NoError(t, err)
-	tt, err := core.As[float32](c)
-	require.NoError(t, err)
-	v, err := tt.Values()
+	v, err := hostF32(a)
 	require.NoError(t, err)
 	return v
 }
