@@ -194,11 +194,11 @@ func TestMatMulTransposedViewsAreNotCopied(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before, sgemmPacks.Load(), "transposed and row-strided views must reach Sgemm without packing")
 
-	want, _, _ := refMatMul(f64s(av), f64s(bv), Shape{m, k}, Shape{k, n})
+	want, _, _ := refMatMul(asF64(av), asF64(bv), Shape{m, k}, Shape{k, n})
 	assertClose(t, want, valuesF64(t, got), 1e-5, "A^T-view x B^T-view")
 	bsv, err := bs.Values()
 	require.NoError(t, err)
-	want2, _, _ := refMatMul(f64s(av), f64s(bsv), Shape{m, k}, Shape{k, n})
+	want2, _, _ := refMatMul(asF64(av), asF64(bsv), Shape{m, k}, Shape{k, n})
 	assertClose(t, want2, valuesF64(t, got2), 1e-5, "A^T-view x row-strided B")
 
 	// A stepped column view cannot be described to BLAS and is packed.
@@ -207,14 +207,6 @@ func TestMatMulTransposedViewsAreNotCopied(t *testing.T) {
 	_, err = MatMul(at, st)
 	require.NoError(t, err)
 	assert.Equal(t, before+1, sgemmPacks.Load())
-}
-
-func f64s(v []float32) []float64 {
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = float64(x)
-	}
-	return out
 }
 
 func TestMatMulErrors(t *testing.T) {
@@ -254,7 +246,7 @@ func TestMatMulFoldsSharedWeightBatch(t *testing.T) {
 	got, err := MatMul(a, b)
 	require.NoError(t, err)
 	assert.Equal(t, calls+1, sgemmCalls.Load(), "[2,3,4] x [4,5] is one [6,4] x [4,5] product")
-	want, _, _ := refMatMul(f64s(av), f64s(bv), Shape{2, 3, 4}, Shape{4, 5})
+	want, _, _ := refMatMul(asF64(av), asF64(bv), Shape{2, 3, 4}, Shape{4, 5})
 	assertClose(t, want, valuesF64(t, got), 1e-5, "folded batch")
 
 	// The other way round the batch cannot fold: one call per entry.

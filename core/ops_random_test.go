@@ -209,7 +209,7 @@ func TestRandomGeometryMatMulAndConcat(t *testing.T) {
 		b, bv := randomViewOf[float32](t, r, sb, -2, 2)
 		got, err := MatMul(a, b)
 		require.NoError(t, err)
-		want, scale, shape := refMatMul(f64s(av), f64s(bv), sa, sb)
+		want, scale, shape := refMatMul(asF64(av), asF64(bv), sa, sb)
 		require.True(t, shape.Equal(got.Shape()))
 		gv := valuesF64(t, got)
 		for i := range want {

@@ -13,6 +13,7 @@ import (
 // shapes with empty, one-element and odd axes, on contiguous and strided
 // inputs (the ops make strided ones contiguous first).
 
+// asF64 widens values of any element type to float64.
 func asF64[T Element](v []T) []float64 {
 	out := make([]float64, len(v))
 	for i, e := range v {
