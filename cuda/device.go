@@ -122,18 +122,7 @@ func (d *Device) run(f func() error) error {
 }
 
 // Alloc returns n zeroed bytes of device memory from the pool.
-func (d *Device) Alloc(n int) (core.Storage, error) {
-	if n < 0 {
-		return nil, fmt.Errorf("%s: negative allocation %d", d.name, n)
-	}
-	var s *Storage
-	err := d.run(func() error {
-		var err error
-		s, err = d.alloc(n, true)
-		return err
-	})
-	return s, err
-}
+func (d *Device) Alloc(n int) (core.Storage, error) { return d.allocOnWorker(n, true) }
 
 // AllocOutput returns storage of n bytes without clearing it (core's
 // OutputAllocator): op outputs are overwritten by their kernel, so the
@@ -151,13 +140,26 @@ func (d *Device) AllocOutput(n int) (core.Storage, error) {
 	if ptr, c, ok := d.pool.cached(n); ok {
 		return newStorage(d, ptr, n, c), nil
 	}
+	return d.allocOnWorker(n, false)
+}
+
+// allocOnWorker runs alloc on the worker thread (a pool miss calls the
+// driver). It returns an interface so that a failure is a nil Storage,
+// not a typed nil.
+func (d *Device) allocOnWorker(n int, zero bool) (core.Storage, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("%s: negative allocation %d", d.name, n)
+	}
 	var s *Storage
 	err := d.run(func() error {
 		var err error
-		s, err = d.alloc(n, false)
+		s, err = d.alloc(n, zero)
 		return err
 	})
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // alloc takes a buffer from the pool; on the worker thread.
