@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -21,20 +20,15 @@ func init() {
 const generateUsage = "usage: lbrx generate MODEL --ids 1,17,42 --max-tokens N [--temperature T] [--top-p P] [--seed S] [--device D] [--dtype f32|f16|bf16] [--ignore-eos] [--json]"
 
 func runGenerate(args []string, stdout, _ io.Writer) error {
-	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	mf := addModelFlags(fs)
+	mf := newModelFlags("generate", generateUsage)
+	fs := mf.fs
 	maxTokens := fs.Int("max-tokens", 32, "most tokens to generate")
 	temp := fs.Float64("temperature", 0, "sampling temperature (0: greedy)")
 	topP := fs.Float64("top-p", 1, "nucleus sampling probability mass in (0, 1]")
 	seed := fs.Uint64("seed", 0, "random seed for sampling")
 	ignoreEOS := fs.Bool("ignore-eos", false, "keep generating after an end-of-sequence token")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	pos, err := parseMixed(fs, args)
-	if err != nil {
-		return usagef("%v (%s)", err, generateUsage)
-	}
-	path, err := onePath(pos)
+	path, err := mf.parse(args)
 	if err != nil {
 		return err
 	}

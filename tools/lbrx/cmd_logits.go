@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -20,15 +19,9 @@ func init() {
 const logitsUsage = "usage: lbrx logits MODEL --ids 1,17,42 --npy OUT.npy [--device D] [--dtype f32|f16|bf16]"
 
 func runLogits(args []string, stdout, _ io.Writer) error {
-	fs := flag.NewFlagSet("logits", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	mf := addModelFlags(fs)
-	out := fs.String("npy", "", "where to write the float32 logits [len(ids), vocab]")
-	pos, err := parseMixed(fs, args)
-	if err != nil {
-		return usagef("%v (%s)", err, logitsUsage)
-	}
-	path, err := onePath(pos)
+	mf := newModelFlags("logits", logitsUsage)
+	out := mf.fs.String("npy", "", "where to write the float32 logits [len(ids), vocab]")
+	path, err := mf.parse(args)
 	if err != nil {
 		return err
 	}

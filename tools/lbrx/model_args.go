@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -10,19 +11,41 @@ import (
 	"github.com/lbrx/lbrx/models/llama"
 )
 
-// modelFlags are the flags shared by the commands that run a model.
+// modelFlags are the flags shared by the commands that run a model, on
+// the command's flag set.
 type modelFlags struct {
+	fs     *flag.FlagSet
+	usage  string
 	ids    *string
 	device *string
 	dtype  *string
 }
 
-func addModelFlags(fs *flag.FlagSet) modelFlags {
+// newModelFlags starts the flag set of a model command; the command adds
+// its own flags to fs before parse.
+func newModelFlags(name, usage string) modelFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
 	return modelFlags{
+		fs:     fs,
+		usage:  usage,
 		ids:    fs.String("ids", "", "prompt token ids, comma-separated (e.g. 1,17,42)"),
 		device: fs.String("device", "", "device to run on (default: the best available, or LBRX_DEVICE)"),
 		dtype:  fs.String("dtype", "", "activation dtype f32, f16 or bf16 (default: the model's)"),
 	}
+}
+
+// parse parses args (flags and the MODEL path in any order) and returns
+// the path.
+func (f modelFlags) parse(args []string) (string, error) {
+	pos, err := parseMixed(f.fs, args)
+	if err != nil {
+		return "", usagef("%v (%s)", err, f.usage)
+	}
+	if len(pos) != 1 {
+		return "", usagef("need exactly one MODEL path, got %d arguments (%s)", len(pos), f.usage)
+	}
+	return pos[0], nil
 }
 
 // parseIDs reads "1,17,42".
@@ -68,14 +91,6 @@ func (f modelFlags) open(path string) (*llama.Model, []int, error) {
 		return nil, nil, err
 	}
 	return m, ids, nil
-}
-
-// onePath checks a command got exactly the model path.
-func onePath(pos []string) (string, error) {
-	if len(pos) != 1 {
-		return "", usagef("need exactly one MODEL path, got %d arguments (run 'lbrx help')", len(pos))
-	}
-	return pos[0], nil
 }
 
 // fallbackNote reports the ops a device ran on the CPU, if any.
