@@ -34,6 +34,17 @@ const (
 	SchemeQ8_0 Scheme = "ggml_q8_0"
 	SchemeQ4_0 Scheme = "ggml_q4_0"
 	SchemeQ4_1 Scheme = "ggml_q4_1"
+	// The other ggml block types lbrx runs in place (GGUF models). Q5_0,
+	// Q5_1 and IQ4_NL have 32-value blocks; the K-quants (Q2_K..Q6_K) have
+	// 256-value super-blocks. Layouts: ggml-common.h, FORMATS.md section 4.
+	SchemeQ5_0   Scheme = "ggml_q5_0"
+	SchemeQ5_1   Scheme = "ggml_q5_1"
+	SchemeQ2_K   Scheme = "ggml_q2_k"
+	SchemeQ3_K   Scheme = "ggml_q3_k"
+	SchemeQ4_K   Scheme = "ggml_q4_k"
+	SchemeQ5_K   Scheme = "ggml_q5_k"
+	SchemeQ6_K   Scheme = "ggml_q6_k"
+	SchemeIQ4_NL Scheme = "ggml_iq4_nl"
 )
 
 // QuantizationInfo describes how a tensor's stored codes map to values. It
