@@ -1,0 +1,3 @@
+module github.com/lbrx/lbrx/text
+
+go 1.26.0
