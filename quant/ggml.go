@@ -105,6 +105,13 @@ var encoders = map[core.Scheme]func(blk []byte, x []float32){
 	core.SchemeQ8_0: encodeQ80,
 	core.SchemeQ4_0: encodeQ40,
 	core.SchemeQ4_1: encodeQ41,
+	core.SchemeQ5_0: encodeQ50,
+	core.SchemeQ5_1: encodeQ51,
+	core.SchemeQ2_K: encodeQ2K,
+	core.SchemeQ3_K: encodeQ3K,
+	core.SchemeQ4_K: encodeQ4K,
+	core.SchemeQ5_K: encodeQ5K,
+	core.SchemeQ6_K: encodeQ6K,
 }
 
 func encodeQ80(blk []byte, x []float32) {
