@@ -74,8 +74,8 @@ func truncInt8(f float32) int {
 
 // EncodeBlocks quantizes src (a whole number of blocks) into dst, block
 // by block, bit for bit as ggml's reference quantizers do
-// (quantize_row_<type>_ref in ggml-quants.c, which is what llama-quantize
-// runs without an importance matrix). Explicit float32 conversions keep
+// (quantize_row_<type>_ref in ggml-quants.c, and quantize_iq4_nl, which
+// is what llama-quantize runs without an importance matrix). Explicit float32 conversions keep
 // Go from fusing a multiply and an add, which the reference does not do
 // either. Schemes without an encoder give an error naming them.
 func EncodeBlocks(s core.Scheme, dst []byte, src []float32) error {
@@ -102,16 +102,17 @@ func EncodeBlocks(s core.Scheme, dst []byte, src []float32) error {
 
 // encoders quantize one block each.
 var encoders = map[core.Scheme]func(blk []byte, x []float32){
-	core.SchemeQ8_0: encodeQ80,
-	core.SchemeQ4_0: encodeQ40,
-	core.SchemeQ4_1: encodeQ41,
-	core.SchemeQ5_0: encodeQ50,
-	core.SchemeQ5_1: encodeQ51,
-	core.SchemeQ2_K: encodeQ2K,
-	core.SchemeQ3_K: encodeQ3K,
-	core.SchemeQ4_K: encodeQ4K,
-	core.SchemeQ5_K: encodeQ5K,
-	core.SchemeQ6_K: encodeQ6K,
+	core.SchemeQ8_0:   encodeQ80,
+	core.SchemeQ4_0:   encodeQ40,
+	core.SchemeQ4_1:   encodeQ41,
+	core.SchemeQ5_0:   encodeQ50,
+	core.SchemeQ5_1:   encodeQ51,
+	core.SchemeQ2_K:   encodeQ2K,
+	core.SchemeQ3_K:   encodeQ3K,
+	core.SchemeQ4_K:   encodeQ4K,
+	core.SchemeQ5_K:   encodeQ5K,
+	core.SchemeQ6_K:   encodeQ6K,
+	core.SchemeIQ4_NL: encodeIQ4NL,
 }
 
 func encodeQ80(blk []byte, x []float32) {

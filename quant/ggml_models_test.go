@@ -48,7 +48,7 @@ func TestEncodersMatchLlamaQuantize(t *testing.T) {
 		}
 		require.NoError(t, f.Close())
 	}
-	for _, typ := range []string{"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"} {
+	for _, typ := range []string{"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL"} {
 		require.NotZerof(t, seen[typ], "no %s tensor compared", typ)
 	}
 	t.Logf("tensors compared per type: %v", seen)
