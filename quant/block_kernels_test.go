@@ -16,6 +16,7 @@ func absAll(v []float32) []float32 {
 	}
 	return out
 }
+
 // TestRowKernelsMatchGoReference holds every assembly row kernel to the
 // portable Go loop on 1, 2, 3, 5 and 17 blocks and on an empty row, for
 // random codes and scales; they differ only in summation order, so the
