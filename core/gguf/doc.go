@@ -12,8 +12,9 @@
 // with ne = [4096, 32000] has Shape [32000, 4096].
 //
 // Tensor types: F32, F16, BF16, F64, I8, I16, I32 and I64 load as core
-// arrays without copying (Array). Q8_0, Q4_0 and Q4_1 load as their raw
-// blocks (U8, with core.QuantizationInfo attached). Every type Dequantize
+// arrays without copying (Array). The block types core names a scheme for
+// (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K, IQ4_NL) load as their raw
+// blocks, also without copying (U8, with core.QuantizationInfo attached). Every type Dequantize
 // supports (the plain types, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K,
 // Q8_K, IQ4_NL, MXFP4) also loads as float32 values (Float32). Other ggml
 // types (the IQ2/IQ3/IQ1 families, TQ*) are listed with their sizes, and
