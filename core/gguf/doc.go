@@ -24,6 +24,10 @@
 // rejects before letters (Q4K is GGML_TYPE_Q4_K, IQ4NL is
 // GGML_TYPE_IQ4_NL); Type.String returns ggml's spelling.
 //
+// Writer writes GGUF v3 files as ggml's writer lays them out (it
+// rewrites ggml's own reference files byte for byte), streaming each
+// tensor's bytes from a callback so a model need not sit in memory.
+//
 // The block decoders are exported for reuse: Dequantize(t, src, dst)
 // decodes whole blocks of any supported type, bit-exact with ggml's
 // to_float; Type.BlockSize and Type.BlockBytes give the layout.
