@@ -34,6 +34,12 @@ type Config struct {
 	// DType is the config's "dtype" ("torch_dtype" before transformers 5);
 	// Invalid when absent.
 	DType core.DType
+	// GGMLRopeOrder says the Q and K projections' rows are in the order
+	// llama.cpp's converter writes for ggml's adjacent-pair rope (per head,
+	// row 2i+j holds Hugging Face row j*HeadDim/2+i). Forward puts each
+	// head's outputs back in Hugging Face order before the rope, a copy of
+	// the activations only (see LoadGGUF).
+	GGMLRopeOrder bool
 }
 
 // Rope is a rotary embedding's parameters.
@@ -46,6 +52,10 @@ type Rope struct {
 	// LowFreqFactor, HighFreqFactor and OriginalMaxPositions are llama3's.
 	LowFreqFactor, HighFreqFactor float64
 	OriginalMaxPositions          int
+	// FreqFactors, when set, divide each pair's frequency (HeadDim/2
+	// values: GGUF's rope_freqs tensor, llama.cpp's form of Llama 3.1
+	// scaling).
+	FreqFactors []float32
 }
 
 // rawConfig mirrors config.json with the fields' JSON spellings.

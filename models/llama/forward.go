@@ -132,6 +132,11 @@ func (m *Model) block(i int, h, pk, pv, cos, sin *core.Array) (out, k, v *core.A
 			return nil, err
 		}
 		if rotate {
+			if cfg.GGMLRopeOrder {
+				if y, err = fromGGMLOrder(y); err != nil {
+					return nil, err
+				}
+			}
 			return core.RoPEOp(y, cos, sin)
 		}
 		return y, nil

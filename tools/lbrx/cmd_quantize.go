@@ -19,7 +19,7 @@ import (
 
 func init() {
 	commands["quantize"] = command{
-		summary: "quantize a model to MLX's affine layout: quantize SRC DST --bits B --group-size G",
+		summary: "quantize a model to MLX's affine layout (quantize SRC DST --bits B --group-size G) or to GGUF (quantize SRC DST.gguf --type q4_0|...|q6_k)",
 		run:     runQuantize,
 	}
 }
@@ -63,6 +63,9 @@ func quantizable(name string, info safetensors.TensorInfo, group int) bool {
 }
 
 func runQuantize(args []string, _, stderr io.Writer) error {
+	if wantsGGUF(args) {
+		return runQuantizeGGUF(args, stderr)
+	}
 	src, dst, bits, group, err := quantizeArgs(args)
 	if err != nil {
 		return err
