@@ -19,7 +19,7 @@ import (
 // The architectures of ../shared/testdata/archs: tiny random models saved
 // by transformers 5.17 with the float32 logits it computes (eager
 // attention) for ids.json, which is longer than the sliding windows.
-var testArchs = []string{"qwen2", "mistral"}
+var testArchs = []string{"qwen2", "mistral", "qwen3"}
 
 // archReference returns an architecture's model directory, prompt and
 // reference logits [len(ids), 256].
@@ -111,6 +111,7 @@ func TestArchitectureFeaturesMatter(t *testing.T) {
 	}{
 		{"mistral", "sliding window", func(c *Config) { c.Sliding = nil }},
 		{"qwen2", "q/k/v biases", func(c *Config) { c.QKVBias = false }},
+		{"qwen3", "q/k norms", func(c *Config) { c.QKNorm = false }},
 	} {
 		t.Run(c.arch+"/"+c.what, func(t *testing.T) {
 			dir, ids, want := archReference(t, c.arch)

@@ -107,6 +107,7 @@ func TestParseConfigErrors(t *testing.T) {
 		// without them (a Mistral config read as a Llama, say).
 		`{` + ok + `, "model_type": "llama", "sliding_window": 4096}`:                                                     "sliding_window is set, but lbrx's llama architecture does not implement it",
 		`{` + ok + `, "model_type": "mistral", "sliding_window": 4, "attn_logit_softcapping": 5}`:                         "attn_logit_softcapping is set, but lbrx's mistral",
+		`{` + ok + `, "model_type": "qwen3", "final_logit_softcapping": 30}`:                                              "final_logit_softcapping is set, but lbrx's qwen3",
 		`{` + ok + `, "model_type": "llama", "query_pre_attn_scalar": 64}`:                                                "query_pre_attn_scalar is set",
 		`{` + ok + `, "model_type": "llama", "partial_rotary_factor": 0.5}`:                                               "partial_rotary_factor is set",
 		`{` + ok + `, "model_type": "qwen2", "attention_bias": true}`:                                                     "attention_bias is set, but lbrx's qwen2",
@@ -171,8 +172,15 @@ func TestParseQwen2Config(t *testing.T) {
 	assert.Zero(t, c.SlidingWindow)
 }
 
+func TestParseQwen3Config(t *testing.T) {
+	c := readArchConfig(t, "qwen3")
+	assert.True(t, c.QKNorm)
+	assert.False(t, c.QKVBias)
+	assert.True(t, c.TieWordEmbeddings)
+}
+
 func TestArchitectureRegistry(t *testing.T) {
-	assert.Equal(t, []string{"llama", "mistral", "qwen2"}, Architectures())
+	assert.Equal(t, []string{"llama", "mistral", "qwen2", "qwen3"}, Architectures())
 	assert.Equal(t, "qwen2", ArchOfGGUF("qwen2").Name)
 	assert.Equal(t, "llama", ArchOfGGUF("llama").Name)
 	assert.Nil(t, ArchOfGGUF("gpt2"))
