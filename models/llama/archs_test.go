@@ -19,7 +19,7 @@ import (
 // The architectures of ../shared/testdata/archs: tiny random models saved
 // by transformers 5.17 with the float32 logits it computes (eager
 // attention) for ids.json, which is longer than the sliding windows.
-var testArchs = []string{"qwen2", "mistral", "qwen3"}
+var testArchs = []string{"qwen2", "mistral", "qwen3", "phi3"}
 
 // archReference returns an architecture's model directory, prompt and
 // reference logits [len(ids), 256].

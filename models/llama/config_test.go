@@ -116,6 +116,8 @@ func TestParseConfigErrors(t *testing.T) {
 		`{` + ok + `, "model_type": "mistral", "sliding_window": 4, "layer_types": ["full_attention", "chunked"]}`:        `layer_types[1] = "chunked"`,
 		`{` + ok + `, "model_type": "qwen2", "architectures": ["Qwen2MoeForCausalLM"]}`:                                   "not a qwen2 causal language model",
 		`{` + ok + `, "architectures": ["GPT2LMHeadModel"]}`:                                                              "not supported and model_type is absent",
+		`{` + ok + `, "model_type": "phi3", "rope_parameters": {"rope_type": "longrope", "rope_theta": 10000}}`:           `rope_type "longrope" is not supported`,
+		`{` + ok + `, "model_type": "phi3", "rope_parameters": {"rope_theta": 1e4, "partial_rotary_factor": 0.1}}`:        "partial_rotary_factor = 0.1",
 		`{` + ok + `, "num_key_value_heads": 3}`:                                                                          "must divide",
 		`{` + ok + `, "head_dim": 7}`:                                                                                     "must be even",
 		`{` + ok + `, "rms_norm_eps": -1}`:                                                                                "non-negative",
@@ -179,8 +181,18 @@ func TestParseQwen3Config(t *testing.T) {
 	assert.True(t, c.TieWordEmbeddings)
 }
 
+func TestParsePhi3Config(t *testing.T) {
+	c := readArchConfig(t, "phi3")
+	assert.True(t, c.FusedQKV && c.FusedGateUp)
+	assert.Equal(t, 16, c.RotaryDim)
+	assert.Nil(t, c.Sliding, "sliding_window: null")
+	c, err := ParseConfig([]byte(`{` + sevenLayers + `, "model_type": "phi3", "partial_rotary_factor": 0.75, "head_dim": 16}`))
+	require.NoError(t, err)
+	assert.Equal(t, 12, c.RotaryDim)
+}
+
 func TestArchitectureRegistry(t *testing.T) {
-	assert.Equal(t, []string{"llama", "mistral", "qwen2", "qwen3"}, Architectures())
+	assert.Equal(t, []string{"llama", "mistral", "phi3", "qwen2", "qwen3"}, Architectures())
 	assert.Equal(t, "qwen2", ArchOfGGUF("qwen2").Name)
 	assert.Equal(t, "llama", ArchOfGGUF("llama").Name)
 	assert.Nil(t, ArchOfGGUF("gpt2"))
