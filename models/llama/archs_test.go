@@ -19,7 +19,7 @@ import (
 // The architectures of ../shared/testdata/archs: tiny random models saved
 // by transformers 5.17 with the float32 logits it computes (eager
 // attention) for ids.json, which is longer than the sliding windows.
-var testArchs = []string{"qwen2", "mistral", "qwen3", "phi3"}
+var testArchs = []string{"qwen2", "mistral", "qwen3", "phi3", "gemma2"}
 
 // archReference returns an architecture's model directory, prompt and
 // reference logits [len(ids), 256].
@@ -112,6 +112,15 @@ func TestArchitectureFeaturesMatter(t *testing.T) {
 		{"mistral", "sliding window", func(c *Config) { c.Sliding = nil }},
 		{"qwen2", "q/k/v biases", func(c *Config) { c.QKVBias = false }},
 		{"qwen3", "q/k norms", func(c *Config) { c.QKNorm = false }},
+		// The reference's cap of 50 hardly bites (its scores are far
+		// below 50: removing it moves the logits by 4e-6), so this only
+		// shows the cap reaches the kernel; core's attention tests check
+		// its arithmetic.
+		{"gemma2", "attention soft cap of 50 (0.5 instead)", func(c *Config) { c.AttnSoftCap = 0.5 }},
+		{"gemma2", "final soft cap", func(c *Config) { c.FinalSoftCap = 0 }},
+		{"gemma2", "embedding scale", func(c *Config) { c.EmbedScale = 0 }},
+		{"gemma2", "sliding layers", func(c *Config) { c.Sliding = nil }},
+		{"gemma2", "GELU-tanh", func(c *Config) { c.HiddenAct = "silu" }},
 	} {
 		t.Run(c.arch+"/"+c.what, func(t *testing.T) {
 			dir, ids, want := archReference(t, c.arch)

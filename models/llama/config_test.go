@@ -111,6 +111,7 @@ func TestParseConfigErrors(t *testing.T) {
 		`{` + ok + `, "model_type": "llama", "query_pre_attn_scalar": 64}`:                                                "query_pre_attn_scalar is set",
 		`{` + ok + `, "model_type": "llama", "partial_rotary_factor": 0.5}`:                                               "partial_rotary_factor is set",
 		`{` + ok + `, "model_type": "qwen2", "attention_bias": true}`:                                                     "attention_bias is set, but lbrx's qwen2",
+		`{` + ok + `, "model_type": "gemma2", "rope_local_base_freq": 10000}`:                                             "rope_local_base_freq is set, but lbrx's gemma2",
 		`{` + ok + `, "model_type": "mistral", "sliding_window": 0}`:                                                      "sliding_window = 0",
 		`{` + ok + `, "model_type": "mistral", "sliding_window": 4, "layer_types": ["full_attention"]}`:                   "layer_types lists 1 layers",
 		`{` + ok + `, "model_type": "mistral", "sliding_window": 4, "layer_types": ["full_attention", "chunked"]}`:        `layer_types[1] = "chunked"`,
@@ -118,6 +119,7 @@ func TestParseConfigErrors(t *testing.T) {
 		`{` + ok + `, "architectures": ["GPT2LMHeadModel"]}`:                                                              "not supported and model_type is absent",
 		`{` + ok + `, "model_type": "phi3", "rope_parameters": {"rope_type": "longrope", "rope_theta": 10000}}`:           `rope_type "longrope" is not supported`,
 		`{` + ok + `, "model_type": "phi3", "rope_parameters": {"rope_theta": 1e4, "partial_rotary_factor": 0.1}}`:        "partial_rotary_factor = 0.1",
+		`{` + ok + `, "model_type": "gemma2", "hidden_activation": "relu"}`:                                               `hidden_activation "relu"`,
 		`{` + ok + `, "num_key_value_heads": 3}`:                                                                          "must divide",
 		`{` + ok + `, "head_dim": 7}`:                                                                                     "must be even",
 		`{` + ok + `, "rms_norm_eps": -1}`:                                                                                "non-negative",
@@ -191,8 +193,24 @@ func TestParsePhi3Config(t *testing.T) {
 	assert.Equal(t, 12, c.RotaryDim)
 }
 
+func TestParseGemma2Config(t *testing.T) {
+	c := readArchConfig(t, "gemma2")
+	assert.Equal(t, "gelu_tanh", c.HiddenAct)
+	assert.True(t, c.NormPlusOne && c.SandwichNorm)
+	assert.Equal(t, []bool{true, false}, c.Sliding)
+	assert.Equal(t, 4, c.SlidingWindow)
+	assert.InDelta(t, 8, c.EmbedScale, 0)
+	assert.InDelta(t, 0.25, c.AttnScale, 0)
+	assert.InDelta(t, 50, c.AttnSoftCap, 0)
+	assert.InDelta(t, 30, c.FinalSoftCap, 0)
+	// Without layer_types every other layer slides, the first included.
+	c, err := ParseConfig([]byte(`{` + sevenLayers + `, "model_type": "gemma2", "sliding_window": 16}`))
+	require.NoError(t, err)
+	assert.Equal(t, []bool{true, false, true, false, true, false, true}, c.Sliding)
+}
+
 func TestArchitectureRegistry(t *testing.T) {
-	assert.Equal(t, []string{"llama", "mistral", "phi3", "qwen2", "qwen3"}, Architectures())
+	assert.Equal(t, []string{"gemma2", "llama", "mistral", "phi3", "qwen2", "qwen3"}, Architectures())
 	assert.Equal(t, "qwen2", ArchOfGGUF("qwen2").Name)
 	assert.Equal(t, "llama", ArchOfGGUF("llama").Name)
 	assert.Nil(t, ArchOfGGUF("gpt2"))
