@@ -31,7 +31,7 @@ func TestArchitecturesOnEveryDevice(t *testing.T) {
 			if st := dev.Status(); !st.Available {
 				t.Skipf("device %s unavailable: %s", dev.Name(), st.Reason)
 			}
-			for _, arch := range []string{"qwen2", "mistral", "qwen3", "phi3", "gemma2"} {
+			for _, arch := range []string{"qwen2", "mistral", "qwen3", "phi3", "gemma2", "gemma3"} {
 				t.Run(arch, func(t *testing.T) { runArchitecture(t, dev, arch) })
 			}
 		})

@@ -19,7 +19,7 @@ import (
 // The architectures of ../shared/testdata/archs: tiny random models saved
 // by transformers 5.17 with the float32 logits it computes (eager
 // attention) for ids.json, which is longer than the sliding windows.
-var testArchs = []string{"qwen2", "mistral", "qwen3", "phi3", "gemma2"}
+var testArchs = []string{"qwen2", "mistral", "qwen3", "phi3", "gemma2", "gemma3"}
 
 // archReference returns an architecture's model directory, prompt and
 // reference logits [len(ids), 256].
@@ -121,6 +121,8 @@ func TestArchitectureFeaturesMatter(t *testing.T) {
 		{"gemma2", "embedding scale", func(c *Config) { c.EmbedScale = 0 }},
 		{"gemma2", "sliding layers", func(c *Config) { c.Sliding = nil }},
 		{"gemma2", "GELU-tanh", func(c *Config) { c.HiddenAct = "silu" }},
+		{"gemma3", "local rope base", func(c *Config) { c.LocalRope = nil }},
+		{"gemma3", "sliding layers", func(c *Config) { c.Sliding = nil }},
 	} {
 		t.Run(c.arch+"/"+c.what, func(t *testing.T) {
 			dir, ids, want := archReference(t, c.arch)

@@ -115,6 +115,8 @@ func TestParseConfigErrors(t *testing.T) {
 		`{` + ok + `, "model_type": "mistral", "sliding_window": 0}`:                                                      "sliding_window = 0",
 		`{` + ok + `, "model_type": "mistral", "sliding_window": 4, "layer_types": ["full_attention"]}`:                   "layer_types lists 1 layers",
 		`{` + ok + `, "model_type": "mistral", "sliding_window": 4, "layer_types": ["full_attention", "chunked"]}`:        `layer_types[1] = "chunked"`,
+		`{` + ok + `, "model_type": "gemma3_text", "layer_types": ["full_attention", "sliding_attention"]}`:               "sliding_window is not set",
+		`{` + ok + `, "model_type": "gemma3_text", "use_bidirectional_attention": true}`:                                  "use_bidirectional_attention",
 		`{` + ok + `, "model_type": "qwen2", "architectures": ["Qwen2MoeForCausalLM"]}`:                                   "not a qwen2 causal language model",
 		`{` + ok + `, "architectures": ["GPT2LMHeadModel"]}`:                                                              "not supported and model_type is absent",
 		`{` + ok + `, "model_type": "phi3", "rope_parameters": {"rope_type": "longrope", "rope_theta": 10000}}`:           `rope_type "longrope" is not supported`,
@@ -209,8 +211,24 @@ func TestParseGemma2Config(t *testing.T) {
 	assert.Equal(t, []bool{true, false, true, false, true, false, true}, c.Sliding)
 }
 
+func TestParseGemma3Config(t *testing.T) {
+	c := readArchConfig(t, "gemma3")
+	assert.True(t, c.QKNorm && c.NormPlusOne && c.SandwichNorm)
+	assert.InDelta(t, 1e6, c.Rope.Theta, 0)
+	require.NotNil(t, c.LocalRope)
+	assert.InDelta(t, 1e4, c.LocalRope.Theta, 0)
+	assert.Zero(t, c.AttnSoftCap)
+	// transformers 4: no layer_types (five local layers to one global),
+	// rope_local_base_freq beside rope_theta and rope_scaling.
+	c, err := ParseConfig([]byte(`{` + sevenLayers + `, "model_type": "gemma3_text", "sliding_window": 512, "rope_theta": 1000000, "rope_local_base_freq": 10000, "rope_scaling": {"rope_type": "linear", "factor": 8}}`))
+	require.NoError(t, err)
+	assert.Equal(t, []bool{true, true, true, true, true, false, true}, c.Sliding)
+	assert.Equal(t, Rope{Theta: 1e6, Type: "linear", Factor: 8}, c.Rope)
+	assert.Equal(t, &Rope{Theta: 1e4, Type: "default", Factor: 1}, c.LocalRope)
+}
+
 func TestArchitectureRegistry(t *testing.T) {
-	assert.Equal(t, []string{"gemma2", "llama", "mistral", "phi3", "qwen2", "qwen3"}, Architectures())
+	assert.Equal(t, []string{"gemma2", "gemma3_text", "llama", "mistral", "phi3", "qwen2", "qwen3"}, Architectures())
 	assert.Equal(t, "qwen2", ArchOfGGUF("qwen2").Name)
 	assert.Equal(t, "llama", ArchOfGGUF("llama").Name)
 	assert.Nil(t, ArchOfGGUF("gpt2"))
