@@ -15,8 +15,8 @@ type model interface {
 type Tokenizer struct {
 	source string // the file it was loaded from, for error messages
 
-	norm  normalizer    // nil: none
-	pre   preTokenizer  // nil: the segment is one word
+	norm  normalizer   // nil: none
+	pre   preTokenizer // nil: the segment is one word
 	model model
 	post  postProcessor // nil: adds nothing
 	dec   decoder       // nil: tokens joined with spaces
@@ -25,7 +25,7 @@ type Tokenizer struct {
 	addedNorm *addedMatcher // matched in the normalized text
 	// the same without special tokens (EncodeOptions.SplitSpecial)
 	addedPlain, addedNormPlain *addedMatcher
-	addedByID map[int]AddedToken
+	addedByID                  map[int]AddedToken
 
 	idToTok []string
 	tokToID map[string]int

@@ -19,6 +19,9 @@ const (
 	patternGPT2   = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
 	patternLlama3 = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 	patternQwen2  = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	// llama.cpp spells the case-insensitive contractions out.
+	patternLlama3Cased = `(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	patternQwen2Cased  = `(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 )
 
 // knownSplitter returns the hand-written matcher for a pattern it
@@ -29,9 +32,9 @@ func knownSplitter(pattern string) matcher {
 		// Without the final \s+ the lone whitespace rune it would match is
 		// left unmatched, which an isolating split emits as the same piece.
 		return &wordSplitter{}
-	case patternLlama3:
+	case patternLlama3, patternLlama3Cased:
 		return &wordSplitter{llama3: true, foldCase: true, maxDigits: 3}
-	case patternQwen2:
+	case patternQwen2, patternQwen2Cased:
 		return &wordSplitter{llama3: true, foldCase: true, maxDigits: 1}
 	}
 	return nil

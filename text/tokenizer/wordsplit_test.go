@@ -29,7 +29,7 @@ func TestWordSplitterMatchesRegexp(t *testing.T) {
 		inputs = append(inputs, b.String())
 	}
 	inputs = append(inputs, "\xff\xfe ab\xc3", "a\x80 b", "'S'Ll'VE", "x  \n  y", "   ", "\n\n \n")
-	for _, pat := range []string{patternGPT2, patternLlama3, patternQwen2} {
+	for _, pat := range []string{patternGPT2, patternLlama3, patternQwen2, patternLlama3Cased, patternQwen2Cased} {
 		hand := knownSplitter(pat)
 		re, err := compileRegexp(pat)
 		if err != nil {
