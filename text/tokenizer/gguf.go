@@ -96,6 +96,7 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 			seq = append(seq, &splitPre{m: m, behavior: isolated})
 		}
 		t.pre = seq
+		t.words = singleWordSplit(seq)
 		if p.escapeSpace {
 			t.norm = replace{lit: " ", content: "▁"}
 		}

@@ -111,6 +111,7 @@ func parseHF(name string, data []byte) (*Tokenizer, error) {
 			return fail("pre_tokenizer", err)
 		}
 	}
+	t.words = singleWordSplit(t.pre)
 	if !isNull(f.Decoder) {
 		if t.dec, err = parseDecoder(f.Decoder); err != nil {
 			return fail("decoder", err)
@@ -168,6 +169,7 @@ func parseHF(name string, data []byte) (*Tokenizer, error) {
 		return fail("model.merges", err)
 	}
 	b.setBytes()
+	b.setMeta()
 	t.model = b
 
 	added := make([]AddedToken, 0, len(f.AddedTokens))
