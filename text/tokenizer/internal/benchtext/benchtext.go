@@ -164,4 +164,3 @@ func mixedText(corpus []string) string {
 		return b.String()
 	})
 }
-
