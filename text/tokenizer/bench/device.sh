@@ -9,16 +9,16 @@ dir=$1
 out=$2
 toks=""
 hf=""
-for t in "$dir"/tok/*/; do
+cd "$dir"
+for t in tok/*/; do
 	n=$(basename "$t")
 	toks="$toks -tok $n=$t"
 	hf="$hf $n=$t"
 done
-cd "$dir"
 python3 -c 'import tokenizers, platform; print("tokenizers", tokenizers.__version__, "python", platform.python_version())' >"$out/versions.txt"
 grep -m1 'model name' /proc/cpuinfo >>"$out/versions.txt" || true
 # shellcheck disable=SC2086
-GOMAXPROCS=1 ./tokbench run -data data -rounds 5 $toks >"$out/lbrx.jsonl"
+GOMAXPROCS=1 ./tokbench run -data data -rounds 3 $toks >"$out/lbrx.jsonl"
 # shellcheck disable=SC2086
-RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false python3 bench_hf.py data $hf --rounds 5 >"$out/hf.jsonl"
+RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false python3 bench_hf.py data $hf --rounds 3 >"$out/hf.jsonl"
 ./tokbench compare "$out/lbrx.jsonl" "$out/hf.jsonl" | tee "$out/table.md"
