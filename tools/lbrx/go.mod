@@ -32,3 +32,12 @@ replace (
 )
 
 replace github.com/lbrx/lbrx/models => ../../models
+
+require github.com/lbrx/lbrx/text v0.0.0-00010101000000-000000000000
+
+require (
+	github.com/dlclark/regexp2/v2 v2.13.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+)
+
+replace github.com/lbrx/lbrx/text => ../../text
