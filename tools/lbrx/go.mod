@@ -38,4 +38,9 @@ replace (
 
 replace github.com/lbrx/lbrx/models => ../../models
 
+require (
+	github.com/dlclark/regexp2/v2 v2.13.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+)
+
 replace github.com/lbrx/lbrx/text => ../../text
