@@ -7,13 +7,14 @@
 
 #include "textflag.h"
 
-// func dotQ80AVX2(row *byte, x *float32, scales *float32, nb int) float32
+// func dotQ80AVX2(row *byte, x *float32, xs *float32, nb int) float32
 //
-// Q8_0: 34-byte blocks {f16 d; int8 qs[32]}; d comes from scales.
+// Q8_0: 34-byte blocks {f16 d; int8 qs[32]}; returns Σ d*Σq*x (xs is
+// unused).
 TEXT ·dotQ80AVX2(SB), NOSPLIT, $0-36
 	MOVQ row+0(FP), SI
 	MOVQ x+8(FP), DI
-	MOVQ scales+16(FP), R8
+	MOVQ xs+16(FP), R8
 	MOVQ nb+24(FP), CX
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
@@ -33,11 +34,11 @@ q80loop:
 	VFMADD231PS 64(DI), Y2, Y0
 	VFMADD231PS 96(DI), Y3, Y1
 	VADDPS      Y1, Y0, Y0
-	VBROADCASTSS (R8), Y5
+	VPBROADCASTW (SI), X5
+	VCVTPH2PS   X5, Y5
 	VFMADD231PS Y0, Y5, Y6
 	ADDQ $34, SI
 	ADDQ $128, DI
-	ADDQ $4, R8
 	DECQ CX
 	JNZ  q80loop
 q80done:
@@ -50,19 +51,22 @@ q80done:
 	MOVSS       X0, ret+32(FP)
 	RET
 
-// func dotQ40AVX2(row *byte, x *float32, scales *float32, nb int) float32
+// func dotQ40AVX2(row *byte, x *float32, xs *float32, nb int) float32
 //
 // Q4_0: 18-byte blocks {f16 d; u8 qs[16]}: the low nibble of qs[j] is
-// value j, the high nibble value j+16.
+// value j, the high nibble value j+16; returns Σ d*Σ(q-8)*x (xs is
+// unused).
 TEXT ·dotQ40AVX2(SB), NOSPLIT, $0-36
 	MOVQ row+0(FP), SI
 	MOVQ x+8(FP), DI
-	MOVQ scales+16(FP), R8
+	MOVQ xs+16(FP), R8
 	MOVQ nb+24(FP), CX
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	VPCMPEQD Y8, Y8, Y8
 	VPSRLD   $28, Y8, Y8
+	VPSRLD   $3, Y8, Y9        // 1
+	VPSLLD   $3, Y9, Y9        // 8
 	TESTQ CX, CX
 	JZ    q40done
 q40loop:
@@ -72,6 +76,10 @@ q40loop:
 	VPAND       Y8, Y1, Y3
 	VPSRLD      $4, Y0, Y0
 	VPSRLD      $4, Y1, Y1
+	VPSUBD      Y9, Y2, Y2
+	VPSUBD      Y9, Y3, Y3
+	VPSUBD      Y9, Y0, Y0
+	VPSUBD      Y9, Y1, Y1
 	VCVTDQ2PS   Y2, Y2
 	VCVTDQ2PS   Y3, Y3
 	VCVTDQ2PS   Y0, Y0
@@ -81,11 +89,11 @@ q40loop:
 	VFMADD231PS 64(DI), Y0, Y2
 	VFMADD231PS 96(DI), Y1, Y3
 	VADDPS      Y3, Y2, Y2
-	VBROADCASTSS (R8), Y5
+	VPBROADCASTW (SI), X5
+	VCVTPH2PS   X5, Y5
 	VFMADD231PS Y2, Y5, Y6
 	ADDQ $18, SI
 	ADDQ $128, DI
-	ADDQ $4, R8
 	DECQ CX
 	JNZ  q40loop
 q40done:
@@ -98,23 +106,66 @@ q40done:
 	MOVSS       X0, ret+32(FP)
 	RET
 
-// func dotQ4KAVX2(row *byte, x *float32, scales *float32, nb int) float32
+// func dotQ4KAVX2(row *byte, x *float32, xs *float32, nb int) float32
 //
 // Q4_K: 144-byte super-blocks {f16 d, dmin; u8 scales[12]; u8 qs[128]}:
 // byte l of 32-byte group i holds value 64i+l (low nibble, sub-block 2i)
-// and 64i+32+l (high nibble, sub-block 2i+1); scales has 8 per block.
-TEXT ·dotQ4KAVX2(SB), NOSPLIT, $0-36
+// and 64i+32+l (high nibble, sub-block 2i+1). Returns
+// Σ_j d*sc_j*Σq*x - dmin*m_j*xs_j, xs the sums of x over the 32-value
+// sub-blocks. The 6-bit scales and mins are unpacked with 32-bit masks
+// into 8 bytes each, widened, converted and scaled in one go.
+TEXT ·dotQ4KAVX2(SB), NOSPLIT, $32-36
 	MOVQ row+0(FP), SI
 	MOVQ x+8(FP), DI
-	MOVQ scales+16(FP), R8
+	MOVQ xs+16(FP), R8
 	MOVQ nb+24(FP), CX
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
+	VXORPS Y9, Y9, Y9
 	VPCMPEQD Y8, Y8, Y8
 	VPSRLD   $28, Y8, Y8
 	TESTQ CX, CX
 	JZ    q4kdone
 q4kloop:
+	MOVL  4(SI), AX
+	MOVL  8(SI), BX
+	MOVL  12(SI), DX
+	MOVL  DX, R9
+	SHRL  $4, R9
+	ANDL  $0x0f0f0f0f, R9
+	MOVL  BX, R10
+	SHRL  $6, R10
+	ANDL  $0x03030303, R10
+	SHLL  $4, R10
+	ORL   R10, R9             // mins 4-7
+	MOVL  BX, R11
+	ANDL  $0x3f3f3f3f, R11    // mins 0-3
+	MOVL  DX, R12
+	ANDL  $0x0f0f0f0f, R12
+	MOVL  AX, R13
+	SHRL  $6, R13
+	ANDL  $0x03030303, R13
+	SHLL  $4, R13
+	ORL   R13, R12            // scales 4-7
+	ANDL  $0x3f3f3f3f, AX     // scales 0-3
+	SHLQ  $32, R12
+	ORQ   AX, R12
+	SHLQ  $32, R9
+	ORQ   R11, R9
+	MOVQ  R12, X2
+	VPMOVZXBD X2, Y2
+	VCVTDQ2PS Y2, Y2
+	VPBROADCASTW (SI), X3
+	VCVTPH2PS X3, Y3
+	VMULPS Y3, Y2, Y2
+	VMOVUPS Y2, 0(SP)
+	MOVQ  R9, X2
+	VPMOVZXBD X2, Y2
+	VCVTDQ2PS Y2, Y2
+	VPBROADCASTW 2(SI), X3
+	VCVTPH2PS X3, Y3
+	VMULPS Y3, Y2, Y2
+	VFMADD231PS (R8), Y2, Y7
 	VPMOVZXBD   16(SI), Y0
 	VPMOVZXBD   24(SI), Y1
 	VPMOVZXBD   32(SI), Y2
@@ -143,10 +194,10 @@ q4kloop:
 	VPSRLD      $4, Y3, Y3
 	VCVTDQ2PS   Y3, Y3
 	VFMADD231PS 224(DI), Y3, Y11
-	VBROADCASTSS 0(R8), Y5
+	VBROADCASTSS 0(SP), Y5
 	VFMADD231PS Y10, Y5, Y6
-	VBROADCASTSS 4(R8), Y5
-	VFMADD231PS Y11, Y5, Y7
+	VBROADCASTSS 4(SP), Y5
+	VFMADD231PS Y11, Y5, Y9
 	VPMOVZXBD   48(SI), Y0
 	VPMOVZXBD   56(SI), Y1
 	VPMOVZXBD   64(SI), Y2
@@ -175,10 +226,10 @@ q4kloop:
 	VPSRLD      $4, Y3, Y3
 	VCVTDQ2PS   Y3, Y3
 	VFMADD231PS 480(DI), Y3, Y11
-	VBROADCASTSS 8(R8), Y5
+	VBROADCASTSS 8(SP), Y5
 	VFMADD231PS Y10, Y5, Y6
-	VBROADCASTSS 12(R8), Y5
-	VFMADD231PS Y11, Y5, Y7
+	VBROADCASTSS 12(SP), Y5
+	VFMADD231PS Y11, Y5, Y9
 	VPMOVZXBD   80(SI), Y0
 	VPMOVZXBD   88(SI), Y1
 	VPMOVZXBD   96(SI), Y2
@@ -207,10 +258,10 @@ q4kloop:
 	VPSRLD      $4, Y3, Y3
 	VCVTDQ2PS   Y3, Y3
 	VFMADD231PS 736(DI), Y3, Y11
-	VBROADCASTSS 16(R8), Y5
+	VBROADCASTSS 16(SP), Y5
 	VFMADD231PS Y10, Y5, Y6
-	VBROADCASTSS 20(R8), Y5
-	VFMADD231PS Y11, Y5, Y7
+	VBROADCASTSS 20(SP), Y5
+	VFMADD231PS Y11, Y5, Y9
 	VPMOVZXBD   112(SI), Y0
 	VPMOVZXBD   120(SI), Y1
 	VPMOVZXBD   128(SI), Y2
@@ -239,38 +290,44 @@ q4kloop:
 	VPSRLD      $4, Y3, Y3
 	VCVTDQ2PS   Y3, Y3
 	VFMADD231PS 992(DI), Y3, Y11
-	VBROADCASTSS 24(R8), Y5
+	VBROADCASTSS 24(SP), Y5
 	VFMADD231PS Y10, Y5, Y6
-	VBROADCASTSS 28(R8), Y5
-	VFMADD231PS Y11, Y5, Y7
+	VBROADCASTSS 28(SP), Y5
+	VFMADD231PS Y11, Y5, Y9
 	ADDQ $144, SI
 	ADDQ $1024, DI
 	ADDQ $32, R8
 	DECQ CX
 	JNZ  q4kloop
 q4kdone:
-	VADDPS      Y7, Y6, Y6
+	VADDPS      Y9, Y6, Y6
 	VEXTRACTF128 $1, Y6, X1
 	VADDPS      X1, X6, X0
 	VHADDPS     X0, X0, X0
 	VHADDPS     X0, X0, X0
+	VEXTRACTF128 $1, Y7, X1
+	VADDPS      X1, X7, X1
+	VHADDPS     X1, X1, X1
+	VHADDPS     X1, X1, X1
+	VSUBSS      X1, X0, X0
 	VZEROUPPER
 	MOVSS       X0, ret+32(FP)
 	RET
 
-// func dotQ5KAVX2(row *byte, x *float32, scales *float32, nb int) float32
+// func dotQ5KAVX2(row *byte, x *float32, xs *float32, nb int) float32
 //
 // Q5_K: 176-byte super-blocks {f16 d, dmin; u8 scales[12]; u8 qh[32];
-// u8 qs[128]}: nibbles as Q4_K, plus 16 where bit 2i (low) or 2i+1 (high)
-// of qh[l] is set. qh is widened and shifted left by 4 once per block, so
-// bit k sits at bit k+4 and (h >> k) & 16 is the fifth bit.
-TEXT ·dotQ5KAVX2(SB), NOSPLIT, $0-36
+// u8 qs[128]}: nibbles and scales as Q4_K, plus 16 where bit 2i (low) or
+// 2i+1 (high) of qh[l] is set. qh is widened and shifted left by 4 once
+// per block, so bit k sits at bit k+4 and (h >> k) & 16 is the fifth bit.
+TEXT ·dotQ5KAVX2(SB), NOSPLIT, $32-36
 	MOVQ row+0(FP), SI
 	MOVQ x+8(FP), DI
-	MOVQ scales+16(FP), R8
+	MOVQ xs+16(FP), R8
 	MOVQ nb+24(FP), CX
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
+	VXORPS Y4, Y4, Y4
 	VPCMPEQD Y8, Y8, Y8
 	VPSRLD   $28, Y8, Y8
 	VPCMPEQD Y9, Y9, Y9
@@ -279,6 +336,45 @@ TEXT ·dotQ5KAVX2(SB), NOSPLIT, $0-36
 	TESTQ CX, CX
 	JZ    q5kdone
 q5kloop:
+	MOVL  4(SI), AX
+	MOVL  8(SI), BX
+	MOVL  12(SI), DX
+	MOVL  DX, R9
+	SHRL  $4, R9
+	ANDL  $0x0f0f0f0f, R9
+	MOVL  BX, R10
+	SHRL  $6, R10
+	ANDL  $0x03030303, R10
+	SHLL  $4, R10
+	ORL   R10, R9             // mins 4-7
+	MOVL  BX, R11
+	ANDL  $0x3f3f3f3f, R11    // mins 0-3
+	MOVL  DX, R12
+	ANDL  $0x0f0f0f0f, R12
+	MOVL  AX, R13
+	SHRL  $6, R13
+	ANDL  $0x03030303, R13
+	SHLL  $4, R13
+	ORL   R13, R12            // scales 4-7
+	ANDL  $0x3f3f3f3f, AX     // scales 0-3
+	SHLQ  $32, R12
+	ORQ   AX, R12
+	SHLQ  $32, R9
+	ORQ   R11, R9
+	MOVQ  R12, X2
+	VPMOVZXBD X2, Y2
+	VCVTDQ2PS Y2, Y2
+	VPBROADCASTW (SI), X3
+	VCVTPH2PS X3, Y3
+	VMULPS Y3, Y2, Y2
+	VMOVUPS Y2, 0(SP)
+	MOVQ  R9, X2
+	VPMOVZXBD X2, Y2
+	VCVTDQ2PS Y2, Y2
+	VPBROADCASTW 2(SI), X3
+	VCVTPH2PS X3, Y3
+	VMULPS Y3, Y2, Y2
+	VFMADD231PS (R8), Y2, Y7
 	VPMOVZXBD   16(SI), Y12
 	VPSLLD      $4, Y12, Y12
 	VPMOVZXBD   24(SI), Y13
@@ -339,10 +435,10 @@ q5kloop:
 	VPOR        Y1, Y0, Y0
 	VCVTDQ2PS   Y0, Y0
 	VFMADD231PS 224(DI), Y0, Y11
-	VBROADCASTSS 0(R8), Y5
+	VBROADCASTSS 0(SP), Y5
 	VFMADD231PS Y10, Y5, Y6
-	VBROADCASTSS 4(R8), Y5
-	VFMADD231PS Y11, Y5, Y7
+	VBROADCASTSS 4(SP), Y5
+	VFMADD231PS Y11, Y5, Y4
 	VPMOVZXBD   80(SI), Y0
 	VPAND       Y8, Y0, Y0
 	VPSRLD      $2, Y12, Y1
@@ -399,10 +495,10 @@ q5kloop:
 	VPOR        Y1, Y0, Y0
 	VCVTDQ2PS   Y0, Y0
 	VFMADD231PS 480(DI), Y0, Y11
-	VBROADCASTSS 8(R8), Y5
+	VBROADCASTSS 8(SP), Y5
 	VFMADD231PS Y10, Y5, Y6
-	VBROADCASTSS 12(R8), Y5
-	VFMADD231PS Y11, Y5, Y7
+	VBROADCASTSS 12(SP), Y5
+	VFMADD231PS Y11, Y5, Y4
 	VPMOVZXBD   112(SI), Y0
 	VPAND       Y8, Y0, Y0
 	VPSRLD      $4, Y12, Y1
@@ -459,10 +555,10 @@ q5kloop:
 	VPOR        Y1, Y0, Y0
 	VCVTDQ2PS   Y0, Y0
 	VFMADD231PS 736(DI), Y0, Y11
-	VBROADCASTSS 16(R8), Y5
+	VBROADCASTSS 16(SP), Y5
 	VFMADD231PS Y10, Y5, Y6
-	VBROADCASTSS 20(R8), Y5
-	VFMADD231PS Y11, Y5, Y7
+	VBROADCASTSS 20(SP), Y5
+	VFMADD231PS Y11, Y5, Y4
 	VPMOVZXBD   144(SI), Y0
 	VPAND       Y8, Y0, Y0
 	VPSRLD      $6, Y12, Y1
@@ -519,40 +615,47 @@ q5kloop:
 	VPOR        Y1, Y0, Y0
 	VCVTDQ2PS   Y0, Y0
 	VFMADD231PS 992(DI), Y0, Y11
-	VBROADCASTSS 24(R8), Y5
+	VBROADCASTSS 24(SP), Y5
 	VFMADD231PS Y10, Y5, Y6
-	VBROADCASTSS 28(R8), Y5
-	VFMADD231PS Y11, Y5, Y7
+	VBROADCASTSS 28(SP), Y5
+	VFMADD231PS Y11, Y5, Y4
 	ADDQ $176, SI
 	ADDQ $1024, DI
 	ADDQ $32, R8
 	DECQ CX
 	JNZ  q5kloop
 q5kdone:
-	VADDPS      Y7, Y6, Y6
+	VADDPS      Y4, Y6, Y6
 	VEXTRACTF128 $1, Y6, X1
 	VADDPS      X1, X6, X0
 	VHADDPS     X0, X0, X0
 	VHADDPS     X0, X0, X0
+	VEXTRACTF128 $1, Y7, X1
+	VADDPS      X1, X7, X1
+	VHADDPS     X1, X1, X1
+	VHADDPS     X1, X1, X1
+	VSUBSS      X1, X0, X0
 	VZEROUPPER
 	MOVSS       X0, ret+32(FP)
 	RET
 
-// func dotQ6KAVX2(row *byte, x *float32, scales *float32, nb int) float32
+// func dotQ6KAVX2(row *byte, x *float32, xs *float32, nb int) float32
 //
 // Q6_K: 210-byte super-blocks {u8 ql[128]; u8 qh[64]; int8 scales[16];
 // f16 d}, two halves of 128 values: for l < 32, a = ql[64h+l], b =
 // ql[64h+32+l], c = qh[32h+l], the codes of values 128h+l, +32, +64, +96
 // are a&15 | (c&3)<<4, b&15 | (c>>2&3)<<4, a>>4 | (c>>4&3)<<4 and
 // b>>4 | (c>>6)<<4: (c<<4)&48, (c<<2)&48, c&48 and (c>>2)&48 give the
-// high parts. Sub-blocks are 16 values; scales has 16 per block.
-TEXT ·dotQ6KAVX2(SB), NOSPLIT, $0-36
+// high parts. Returns Σ_j d*sc_j*(Σq*x - 32*xs_j) over the 16-value
+// sub-blocks, xs their sums of x.
+TEXT ·dotQ6KAVX2(SB), NOSPLIT, $64-36
 	MOVQ row+0(FP), SI
 	MOVQ x+8(FP), DI
-	MOVQ scales+16(FP), R8
+	MOVQ xs+16(FP), R8
 	MOVQ nb+24(FP), CX
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
+	VXORPS Y14, Y14, Y14
 	VPCMPEQD Y8, Y8, Y8
 	VPSRLD   $28, Y8, Y8
 	VPCMPEQD Y9, Y9, Y9
@@ -561,6 +664,18 @@ TEXT ·dotQ6KAVX2(SB), NOSPLIT, $0-36
 	TESTQ CX, CX
 	JZ    q6kdone
 q6kloop:
+	VPMOVSXBD   192(SI), Y0
+	VPMOVSXBD   200(SI), Y1
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VPBROADCASTW 208(SI), X2
+	VCVTPH2PS   X2, Y2
+	VMULPS      Y2, Y0, Y0
+	VMULPS      Y2, Y1, Y1
+	VMOVUPS     Y0, 0(SP)
+	VMOVUPS     Y1, 32(SP)
+	VFMADD231PS (R8), Y0, Y7
+	VFMADD231PS 32(R8), Y1, Y7
 	VPMOVZXBD   0(SI), Y0
 	VPMOVZXBD   32(SI), Y1
 	VPMOVZXBD   128(SI), Y2
@@ -613,14 +728,14 @@ q6kloop:
 	VPOR        Y4, Y3, Y3
 	VCVTDQ2PS   Y3, Y3
 	VFMADD231PS 416(DI), Y3, Y13
-	VBROADCASTSS 0(R8), Y5
+	VBROADCASTSS 0(SP), Y5
 	VFMADD231PS Y10, Y5, Y6
-	VBROADCASTSS 8(R8), Y5
-	VFMADD231PS Y11, Y5, Y7
-	VBROADCASTSS 16(R8), Y5
+	VBROADCASTSS 8(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 16(SP), Y5
 	VFMADD231PS Y12, Y5, Y6
-	VBROADCASTSS 24(R8), Y5
-	VFMADD231PS Y13, Y5, Y7
+	VBROADCASTSS 24(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
 	VPMOVZXBD   16(SI), Y0
 	VPMOVZXBD   48(SI), Y1
 	VPMOVZXBD   144(SI), Y2
@@ -673,14 +788,14 @@ q6kloop:
 	VPOR        Y4, Y3, Y3
 	VCVTDQ2PS   Y3, Y3
 	VFMADD231PS 480(DI), Y3, Y13
-	VBROADCASTSS 4(R8), Y5
+	VBROADCASTSS 4(SP), Y5
 	VFMADD231PS Y10, Y5, Y6
-	VBROADCASTSS 12(R8), Y5
-	VFMADD231PS Y11, Y5, Y7
-	VBROADCASTSS 20(R8), Y5
+	VBROADCASTSS 12(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 20(SP), Y5
 	VFMADD231PS Y12, Y5, Y6
-	VBROADCASTSS 28(R8), Y5
-	VFMADD231PS Y13, Y5, Y7
+	VBROADCASTSS 28(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
 	VPMOVZXBD   64(SI), Y0
 	VPMOVZXBD   96(SI), Y1
 	VPMOVZXBD   160(SI), Y2
@@ -733,14 +848,14 @@ q6kloop:
 	VPOR        Y4, Y3, Y3
 	VCVTDQ2PS   Y3, Y3
 	VFMADD231PS 928(DI), Y3, Y13
-	VBROADCASTSS 32(R8), Y5
+	VBROADCASTSS 32(SP), Y5
 	VFMADD231PS Y10, Y5, Y6
-	VBROADCASTSS 40(R8), Y5
-	VFMADD231PS Y11, Y5, Y7
-	VBROADCASTSS 48(R8), Y5
+	VBROADCASTSS 40(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 48(SP), Y5
 	VFMADD231PS Y12, Y5, Y6
-	VBROADCASTSS 56(R8), Y5
-	VFMADD231PS Y13, Y5, Y7
+	VBROADCASTSS 56(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
 	VPMOVZXBD   80(SI), Y0
 	VPMOVZXBD   112(SI), Y1
 	VPMOVZXBD   176(SI), Y2
@@ -793,25 +908,33 @@ q6kloop:
 	VPOR        Y4, Y3, Y3
 	VCVTDQ2PS   Y3, Y3
 	VFMADD231PS 992(DI), Y3, Y13
-	VBROADCASTSS 36(R8), Y5
+	VBROADCASTSS 36(SP), Y5
 	VFMADD231PS Y10, Y5, Y6
-	VBROADCASTSS 44(R8), Y5
-	VFMADD231PS Y11, Y5, Y7
-	VBROADCASTSS 52(R8), Y5
+	VBROADCASTSS 44(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 52(SP), Y5
 	VFMADD231PS Y12, Y5, Y6
-	VBROADCASTSS 60(R8), Y5
-	VFMADD231PS Y13, Y5, Y7
+	VBROADCASTSS 60(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
 	ADDQ $210, SI
 	ADDQ $1024, DI
 	ADDQ $64, R8
 	DECQ CX
 	JNZ  q6kloop
 q6kdone:
-	VADDPS      Y7, Y6, Y6
+	VADDPS      Y14, Y6, Y6
 	VEXTRACTF128 $1, Y6, X1
 	VADDPS      X1, X6, X0
 	VHADDPS     X0, X0, X0
 	VHADDPS     X0, X0, X0
+	VEXTRACTF128 $1, Y7, X1
+	VADDPS      X1, X7, X1
+	VHADDPS     X1, X1, X1
+	VHADDPS     X1, X1, X1
+	MOVL        $0x42000000, AX  // 32.0
+	VMOVD       AX, X2
+	VMULSS      X2, X1, X1
+	VSUBSS      X1, X0, X0
 	VZEROUPPER
 	MOVSS       X0, ret+32(FP)
 	RET
