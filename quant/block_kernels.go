@@ -24,14 +24,21 @@ type rowKernel struct {
 	goDot func(row []byte, x, xs []float32) float32
 }
 
-// rowKernels lists the schemes with a fused row kernel; the others run
-// the tile kernel (tiles.go).
+// rowKernels lists the fused row kernel of every scheme (block_kernels.go
+// and block_kernels_small.go); batches of tileRows or more input rows run
+// the tile kernel (tiles.go) instead.
 var rowKernels = map[core.Scheme]*rowKernel{
-	core.SchemeQ8_0: {dot: dotQ80},
-	core.SchemeQ4_0: {dot: dotQ40},
-	core.SchemeQ4_K: {sub: 32, dot: dotK4(144)},
-	core.SchemeQ5_K: {sub: 32, dot: dotK4(176)},
-	core.SchemeQ6_K: {sub: 16, dot: dotQ6K},
+	core.SchemeQ8_0:   {dot: dotQ80},
+	core.SchemeQ4_0:   {dot: dotQ40},
+	core.SchemeQ4_K:   {sub: 32, dot: dotK4(144)},
+	core.SchemeQ5_K:   {sub: 32, dot: dotK4(176)},
+	core.SchemeQ6_K:   {sub: 16, dot: dotQ6K},
+	core.SchemeQ4_1:   {sub: 32, dot: dotQ41},
+	core.SchemeQ5_0:   {sub: 32, dot: dotQ50},
+	core.SchemeQ5_1:   {sub: 32, dot: dotQ51},
+	core.SchemeIQ4_NL: {dot: dotIQ4NL},
+	core.SchemeQ2_K:   {sub: 16, dot: dotQ2K},
+	core.SchemeQ3_K:   {sub: 16, dot: dotQ3K},
 }
 
 func f16Bits(b []byte) float32 {

@@ -4,8 +4,8 @@ package quant
 
 import "github.com/lbrx/lbrx/core"
 
-// AVX2+FMA row kernels for the ggml schemes real models use most (Q8_0,
-// Q4_0, Q4_K, Q5_K, Q6_K) and the 4-row tile dot of the batched product.
+// AVX2+FMA row kernels for every ggml scheme but Q2_K and Q3_K (which
+// run the Go loops) and the 4-row tile dot of the batched product.
 // Each row kernel returns the whole Σ w*x over nb blocks (see rowKernel):
 // f16 scales are converted with F16C (every AVX2 CPU has it), K-quant
 // sub-block scales unpacked in registers. Go slices are checked here so
@@ -25,6 +25,18 @@ func dotQ5KAVX2(row *byte, x *float32, xs *float32, nb int) float32
 
 //go:noescape
 func dotQ6KAVX2(row *byte, x *float32, xs *float32, nb int) float32
+
+//go:noescape
+func dotQ41AVX2(row *byte, x *float32, xs *float32, nb int) float32
+
+//go:noescape
+func dotQ50AVX2(row *byte, x *float32, xs *float32, nb int) float32
+
+//go:noescape
+func dotQ51AVX2(row *byte, x *float32, xs *float32, nb int) float32
+
+//go:noescape
+func dotIQ4NLAVX2(row *byte, x *float32, xs *float32, nb int) float32
 
 //go:noescape
 func dotRows4AVX2(t *float32, x *float32, stride int, n int, out *float32)
@@ -51,11 +63,15 @@ func init() {
 		return
 	}
 	asm := map[core.Scheme]func(row []byte, x, xs []float32) float32{
-		core.SchemeQ8_0: asmRowDot(dotQ80AVX2, 34, 32, 0),
-		core.SchemeQ4_0: asmRowDot(dotQ40AVX2, 18, 32, 0),
-		core.SchemeQ4_K: asmRowDot(dotQ4KAVX2, 144, 256, 8),
-		core.SchemeQ5_K: asmRowDot(dotQ5KAVX2, 176, 256, 8),
-		core.SchemeQ6_K: asmRowDot(dotQ6KAVX2, 210, 256, 16),
+		core.SchemeQ8_0:   asmRowDot(dotQ80AVX2, 34, 32, 0),
+		core.SchemeQ4_0:   asmRowDot(dotQ40AVX2, 18, 32, 0),
+		core.SchemeQ4_K:   asmRowDot(dotQ4KAVX2, 144, 256, 8),
+		core.SchemeQ5_K:   asmRowDot(dotQ5KAVX2, 176, 256, 8),
+		core.SchemeQ6_K:   asmRowDot(dotQ6KAVX2, 210, 256, 16),
+		core.SchemeQ4_1:   asmRowDot(dotQ41AVX2, 20, 32, 1),
+		core.SchemeQ5_0:   asmRowDot(dotQ50AVX2, 22, 32, 0),
+		core.SchemeQ5_1:   asmRowDot(dotQ51AVX2, 24, 32, 1),
+		core.SchemeIQ4_NL: asmRowDot(dotIQ4NLAVX2, 18, 32, 0),
 	}
 	for s, f := range asm {
 		rk := *rowKernels[s]

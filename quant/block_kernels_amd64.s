@@ -939,6 +939,317 @@ q6kdone:
 	MOVSS       X0, ret+32(FP)
 	RET
 
+// func dotQ41AVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// Q4_1: 20-byte blocks {f16 d, m; u8 qs[16]}: Σ d*Σq*x + m*xs_b, xs the
+// block sums of x.
+TEXT ·dotQ41AVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	VXORPS   X7, X7, X7
+	TESTQ CX, CX
+	JZ    dotQ41AVX2done
+dotQ41AVX2loop:
+	VPMOVZXBD   4(SI), Y0
+	VPMOVZXBD   12(SI), Y1
+	VPAND       Y8, Y0, Y2
+	VPAND       Y8, Y1, Y3
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $4, Y1, Y1
+	VCVTDQ2PS   Y2, Y2
+	VCVTDQ2PS   Y3, Y3
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      (DI), Y2, Y2
+	VMULPS      32(DI), Y3, Y3
+	VFMADD231PS 64(DI), Y0, Y2
+	VFMADD231PS 96(DI), Y1, Y3
+	VADDPS      Y3, Y2, Y2
+	VPBROADCASTW (SI), X5
+	VCVTPH2PS   X5, Y5
+	VFMADD231PS Y2, Y5, Y6
+	VPBROADCASTW 2(SI), X5
+	VCVTPH2PS   X5, X5
+	VFMADD231SS (R8), X5, X7
+	ADDQ $4, R8
+	ADDQ $20, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  dotQ41AVX2loop
+dotQ41AVX2done:
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VADDSS      X7, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ50AVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// Q5_0: 22-byte blocks {f16 d; u32 qh; u8 qs[16]}: code j is its nibble
+// (as Q4_0) | bit j of qh << 4, value d*(code-16); qh is broadcast and
+// each lane shifted by its value index (VPSRLVD). xs is unused.
+TEXT ·dotQ50AVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	VPCMPEQD Y9, Y9, Y9
+	VPSRLD   $31, Y9, Y9
+	VPSLLD   $4, Y9, Y9    // 16
+	VPCMPEQD Y10, Y10, Y10
+	VPSRLD   $31, Y10, Y10      // 1
+	TESTQ CX, CX
+	JZ    dotQ50AVX2done
+dotQ50AVX2loop:
+	VPMOVZXBD   6(SI), Y0
+	VPMOVZXBD   14(SI), Y1
+	VPAND       Y8, Y0, Y2
+	VPAND       Y8, Y1, Y3
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $4, Y1, Y1
+	VPBROADCASTD 2(SI), Y4
+	VPSRLVD     q5shifts<>+0(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y2, Y2
+	VPSRLVD     q5shifts<>+32(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y3, Y3
+	VPSRLVD     q5shifts<>+64(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y0, Y0
+	VPSRLVD     q5shifts<>+96(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y1, Y1
+	VPSUBD      Y9, Y2, Y2
+	VPSUBD      Y9, Y3, Y3
+	VPSUBD      Y9, Y0, Y0
+	VPSUBD      Y9, Y1, Y1
+	VCVTDQ2PS   Y2, Y2
+	VCVTDQ2PS   Y3, Y3
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      (DI), Y2, Y2
+	VMULPS      32(DI), Y3, Y3
+	VFMADD231PS 64(DI), Y0, Y2
+	VFMADD231PS 96(DI), Y1, Y3
+	VADDPS      Y3, Y2, Y2
+	VPBROADCASTW (SI), X5
+	VCVTPH2PS   X5, Y5
+	VFMADD231PS Y2, Y5, Y6
+	ADDQ $22, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  dotQ50AVX2loop
+dotQ50AVX2done:
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ51AVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// Q5_1: 24-byte blocks {f16 d, m; u32 qh; u8 qs[16]}: codes as Q5_0,
+// value d*code + m; Σ d*Σq*x + m*xs_b.
+TEXT ·dotQ51AVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	VPCMPEQD Y10, Y10, Y10
+	VPSRLD   $31, Y10, Y10      // 1
+	VXORPS   X7, X7, X7
+	TESTQ CX, CX
+	JZ    dotQ51AVX2done
+dotQ51AVX2loop:
+	VPMOVZXBD   8(SI), Y0
+	VPMOVZXBD   16(SI), Y1
+	VPAND       Y8, Y0, Y2
+	VPAND       Y8, Y1, Y3
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $4, Y1, Y1
+	VPBROADCASTD 4(SI), Y4
+	VPSRLVD     q5shifts<>+0(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y2, Y2
+	VPSRLVD     q5shifts<>+32(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y3, Y3
+	VPSRLVD     q5shifts<>+64(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y0, Y0
+	VPSRLVD     q5shifts<>+96(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y1, Y1
+	VCVTDQ2PS   Y2, Y2
+	VCVTDQ2PS   Y3, Y3
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      (DI), Y2, Y2
+	VMULPS      32(DI), Y3, Y3
+	VFMADD231PS 64(DI), Y0, Y2
+	VFMADD231PS 96(DI), Y1, Y3
+	VADDPS      Y3, Y2, Y2
+	VPBROADCASTW (SI), X5
+	VCVTPH2PS   X5, Y5
+	VFMADD231PS Y2, Y5, Y6
+	VPBROADCASTW 2(SI), X5
+	VCVTPH2PS   X5, X5
+	VFMADD231SS (R8), X5, X7
+	ADDQ $4, R8
+	ADDQ $24, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  dotQ51AVX2loop
+dotQ51AVX2done:
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VADDSS      X7, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotIQ4NLAVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// IQ4_NL: 18-byte blocks {f16 d; u8 qs[16]}, nibbles as Q4_0 indexing a
+// 16-entry int8 codebook, looked up with VPSHUFB. xs is unused.
+TEXT ·dotIQ4NLAVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	VMOVDQU  iq4nlValues<>(SB), X11
+	VPCMPEQB X12, X12, X12
+	VPSRLW   $12, X12, X12      // 0x000f words
+	VPACKUSWB X12, X12, X12     // 0x0f bytes
+	TESTQ CX, CX
+	JZ    dotIQ4NLAVX2done
+dotIQ4NLAVX2loop:
+	VMOVDQU     2(SI), X0
+	VPSRLW      $4, X0, X1
+	VPAND       X12, X0, X0
+	VPAND       X12, X1, X1
+	VPSHUFB     X0, X11, X0     // values 0-15 as int8
+	VPSHUFB     X1, X11, X1     // values 16-31
+	VPMOVSXBD   X0, Y2
+	VPSRLDQ     $8, X0, X0
+	VPMOVSXBD   X0, Y3
+	VPMOVSXBD   X1, Y0
+	VPSRLDQ     $8, X1, X1
+	VPMOVSXBD   X1, Y1
+	VCVTDQ2PS   Y2, Y2
+	VCVTDQ2PS   Y3, Y3
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      (DI), Y2, Y2
+	VMULPS      32(DI), Y3, Y3
+	VFMADD231PS 64(DI), Y0, Y2
+	VFMADD231PS 96(DI), Y1, Y3
+	VADDPS      Y3, Y2, Y2
+	VPBROADCASTW (SI), X5
+	VCVTPH2PS   X5, Y5
+	VFMADD231PS Y2, Y5, Y6
+	ADDQ $18, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  dotIQ4NLAVX2loop
+dotIQ4NLAVX2done:
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// Per-lane shift counts for Q5_0/Q5_1: lane i of part k reads bit 8k+i
+// (parts: values 0-7, 8-15, 16-23, 24-31).
+DATA q5shifts<>+0(SB)/4, $0
+DATA q5shifts<>+4(SB)/4, $1
+DATA q5shifts<>+8(SB)/4, $2
+DATA q5shifts<>+12(SB)/4, $3
+DATA q5shifts<>+16(SB)/4, $4
+DATA q5shifts<>+20(SB)/4, $5
+DATA q5shifts<>+24(SB)/4, $6
+DATA q5shifts<>+28(SB)/4, $7
+DATA q5shifts<>+32(SB)/4, $8
+DATA q5shifts<>+36(SB)/4, $9
+DATA q5shifts<>+40(SB)/4, $10
+DATA q5shifts<>+44(SB)/4, $11
+DATA q5shifts<>+48(SB)/4, $12
+DATA q5shifts<>+52(SB)/4, $13
+DATA q5shifts<>+56(SB)/4, $14
+DATA q5shifts<>+60(SB)/4, $15
+DATA q5shifts<>+64(SB)/4, $16
+DATA q5shifts<>+68(SB)/4, $17
+DATA q5shifts<>+72(SB)/4, $18
+DATA q5shifts<>+76(SB)/4, $19
+DATA q5shifts<>+80(SB)/4, $20
+DATA q5shifts<>+84(SB)/4, $21
+DATA q5shifts<>+88(SB)/4, $22
+DATA q5shifts<>+92(SB)/4, $23
+DATA q5shifts<>+96(SB)/4, $24
+DATA q5shifts<>+100(SB)/4, $25
+DATA q5shifts<>+104(SB)/4, $26
+DATA q5shifts<>+108(SB)/4, $27
+DATA q5shifts<>+112(SB)/4, $28
+DATA q5shifts<>+116(SB)/4, $29
+DATA q5shifts<>+120(SB)/4, $30
+DATA q5shifts<>+124(SB)/4, $31
+GLOBL q5shifts<>(SB), RODATA|NOPTR, $128
+
+// kvalues_iq4nl, ggml's IQ4_NL codebook.
+DATA iq4nlValues<>+0(SB)/1, $129
+DATA iq4nlValues<>+1(SB)/1, $152
+DATA iq4nlValues<>+2(SB)/1, $173
+DATA iq4nlValues<>+3(SB)/1, $191
+DATA iq4nlValues<>+4(SB)/1, $207
+DATA iq4nlValues<>+5(SB)/1, $221
+DATA iq4nlValues<>+6(SB)/1, $234
+DATA iq4nlValues<>+7(SB)/1, $246
+DATA iq4nlValues<>+8(SB)/1, $1
+DATA iq4nlValues<>+9(SB)/1, $13
+DATA iq4nlValues<>+10(SB)/1, $25
+DATA iq4nlValues<>+11(SB)/1, $38
+DATA iq4nlValues<>+12(SB)/1, $53
+DATA iq4nlValues<>+13(SB)/1, $69
+DATA iq4nlValues<>+14(SB)/1, $89
+DATA iq4nlValues<>+15(SB)/1, $113
+GLOBL iq4nlValues<>(SB), RODATA|NOPTR, $16
+
 // func dotRows4AVX2(t *float32, x *float32, stride int, n int, out *float32)
 //
 // out[r] = Σ_{i<n} t[i]*x[r*stride+i] for r < 4; n a multiple of 8: one
