@@ -21,8 +21,9 @@ func (w *BlockWeight) check(y, x []float32, m int) error {
 
 // MatMul computes y = x @ W^T; see Weight. Fewer than tileRows input
 // rows run the fused row kernels (block_kernels.go: scales unpacked in
-// registers, the blocks never written out as floats), larger batches the
-// tile kernel (tiles.go), which decodes each block once for all rows.
+// registers, the blocks never written out as floats), batches up to
+// panelMinRows the tile kernel (tiles.go), larger ones the panel kernel
+// (panels.go); both decode each block once for all rows.
 func (w *BlockWeight) MatMul(y, x []float32, m int) error {
 	if err := w.check(y, x, m); err != nil {
 		return fmt.Errorf("block matmul: %w", err)
@@ -36,6 +37,12 @@ func (w *BlockWeight) MatMul(y, x []float32, m int) error {
 	}
 	if rk := rowKernels[w.Scheme]; rk != nil && m < tileRows {
 		w.matMulRows(y, x, m, rk)
+		return nil
+	}
+	if m >= panelMinRows {
+		if err := w.matMulPanels(y, x, m); err != nil {
+			return fmt.Errorf("block matmul: %w", err)
+		}
 		return nil
 	}
 	w.matMulTiles(y, x, m)
