@@ -22,6 +22,15 @@ type rowKernel struct {
 	// goDot is the portable dot where dot is an assembly kernel (for the
 	// tests that compare them); nil otherwise.
 	goDot func(row []byte, x, xs []float32) float32
+	// variants are all the assembly kernels this CPU can run for the
+	// scheme (the tests check each against goDot).
+	variants []namedDot
+}
+
+// namedDot is one assembly row kernel and its instruction set.
+type namedDot struct {
+	name string
+	dot  func(row []byte, x, xs []float32) float32
 }
 
 // rowKernels lists the fused row kernel of every scheme (block_kernels.go

@@ -58,6 +58,21 @@ func asmRowDot(f func(row *byte, x *float32, xs *float32, nb int) float32, bb, b
 	}
 }
 
+// installAsm makes the given kernels the schemes' row dots (the last
+// install wins), keeping the portable one as goDot and every assembly
+// variant for the tests.
+func installAsm(name string, asm map[core.Scheme]func(row []byte, x, xs []float32) float32) {
+	for s, f := range asm {
+		rk := *rowKernels[s]
+		if rk.goDot == nil {
+			rk.goDot = rk.dot
+		}
+		rk.dot = f
+		rk.variants = append(append([]namedDot(nil), rk.variants...), namedDot{name, f})
+		rowKernels[s] = &rk
+	}
+}
+
 func init() {
 	if !hasAVX2FMA {
 		return
@@ -73,10 +88,9 @@ func init() {
 		core.SchemeQ5_1:   asmRowDot(dotQ51AVX2, 24, 32, 1),
 		core.SchemeIQ4_NL: asmRowDot(dotIQ4NLAVX2, 18, 32, 0),
 	}
-	for s, f := range asm {
-		rk := *rowKernels[s]
-		rk.goDot, rk.dot = rk.dot, f
-		rowKernels[s] = &rk
+	installAsm("avx2", asm)
+	if hasAVX512 {
+		installAsm("avx512", avx512RowKernels())
 	}
 	dotRows4 = func(out *[4]float32, t, x []float32, stride int) {
 		n := len(t)

@@ -21,4 +21,9 @@ func TestRowKernelsInstalled(t *testing.T) {
 		require.NotNil(t, rowKernels[s].goDot, "%s has no assembly kernel", s)
 	}
 	require.NotNil(t, dotRows4)
+	if hasAVX512 {
+		for _, s := range []core.Scheme{core.SchemeQ8_0, core.SchemeQ4_0, core.SchemeQ4_K, core.SchemeQ5_K, core.SchemeQ6_K} {
+			require.Len(t, rowKernels[s].variants, 2, "%s: expected AVX2 and AVX-512 kernels", s)
+		}
+	}
 }
