@@ -12,7 +12,7 @@ import (
 var (
 	benchOnce             sync.Once
 	benchEnglish, benchMx string
-	benchErr              error
+	errBenchTexts         error
 )
 
 // benchTexts generates the 1 MiB texts from the repository holding go.work.
@@ -21,22 +21,22 @@ func benchTexts(b *testing.B) (english, mixed string) {
 	benchOnce.Do(func() {
 		wd, err := os.Getwd()
 		if err != nil {
-			benchErr = err
+			errBenchTexts = err
 			return
 		}
 		for d := wd; ; d = filepath.Dir(d) {
 			if _, err := os.Stat(filepath.Join(d, "go.work")); err == nil {
-				benchEnglish, benchMx, benchErr = benchtext.Generate(d)
+				benchEnglish, benchMx, errBenchTexts = benchtext.Generate(d)
 				return
 			}
 			if filepath.Dir(d) == d {
-				benchErr = os.ErrNotExist
+				errBenchTexts = os.ErrNotExist
 				return
 			}
 		}
 	})
-	if benchErr != nil {
-		b.Fatalf("generating the benchmark texts: %v", benchErr)
+	if errBenchTexts != nil {
+		b.Fatalf("generating the benchmark texts: %v", errBenchTexts)
 	}
 	return benchEnglish, benchMx
 }

@@ -60,7 +60,7 @@ func TestPreTokenizers(t *testing.T) {
 		{"whitespace", whitespacePre(), "Hey friend!  How are_you?", []string{"Hey", "friend", "!", "How", "are_you", "?"}},
 		{"whitespace split", whitespaceSplitPre(), "Hey friend!  How", []string{"Hey", "friend!", "How"}},
 		{"punctuation", punctuationPre(isolated), "Hey, you!", []string{"Hey", ",", " you", "!"}},
-		{"metaspace always", &metaspacePre{repl: "▁", scheme: "always", split_: true}, "Hey my friend", []string{"▁Hey", "▁my", "▁friend"}},
+		{"metaspace always", &metaspacePre{repl: "▁", scheme: "always", splitOn: true}, "Hey my friend", []string{"▁Hey", "▁my", "▁friend"}},
 		{"metaspace never, no split", &metaspacePre{repl: "▁", scheme: "never"}, "Hey my", []string{"Hey▁my"}},
 		{"byte-level prefix space", &byteLevelPre{addPrefixSpace: true, regex: &splitPre{m: knownSplitter(patternGPT2)}}, "Hello  world", []string{" Hello", " ", " world"}},
 	}
@@ -70,7 +70,7 @@ func TestPreTokenizers(t *testing.T) {
 		}
 	}
 	// Metaspace "first" prepends only to the piece at the start of the input.
-	p := &metaspacePre{repl: "▁", scheme: "first", split_: true}
+	p := &metaspacePre{repl: "▁", scheme: "first", splitOn: true}
 	out, err := p.split([]piece{{s: "a b", start: true}, {s: "c", start: false}}, nil)
 	if err != nil {
 		t.Fatal(err)
