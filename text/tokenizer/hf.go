@@ -130,15 +130,18 @@ func parseHF(name string, data []byte) (*Tokenizer, error) {
 	}
 	b := &bpe{vocab: make(map[string]int, len(m.Vocab)), merges: map[uint64]merge{}, byteLevel: byteLevel, unk: -1,
 		fuseUnk: m.FuseUnk, byteFallback: m.ByteFallback, ignoreMerges: m.IgnoreMerges}
+	// Ids are dense in real files; bounding them by the number of entries
+	// keeps a small file from asking for a huge id table.
+	limit := len(m.Vocab) + len(f.AddedTokens)
 	n := 0
 	for tok, id := range m.Vocab {
-		if id < 0 || id > 1<<24 {
+		if id < 0 || id >= limit {
 			return fail("model.vocab", fmt.Errorf("token %q has id %d", tok, id))
 		}
 		n = max(n, id+1)
 	}
 	for _, a := range f.AddedTokens {
-		if a.ID < 0 || a.ID > 1<<24 {
+		if a.ID < 0 || a.ID >= limit {
 			return fail("added_tokens", fmt.Errorf("token %q has id %d", a.Content, a.ID))
 		}
 		n = max(n, a.ID+1)
@@ -177,7 +180,7 @@ func parseHF(name string, data []byte) (*Tokenizer, error) {
 		t.idToTok[a.ID] = a.Content
 		t.tokToID[a.Content] = a.ID
 		at := AddedToken{ID: a.ID, Content: a.Content, Special: a.Special, LStrip: a.LStrip, RStrip: a.RStrip,
-			SingleWord: a.SingleWord, Normalized: a.Normalized && !a.Special}
+			SingleWord: a.SingleWord, Normalized: a.Normalized}
 		if at.Normalized && t.norm != nil {
 			if at.Content, err = t.norm.normalize(at.Content); err != nil {
 				return fail("added_tokens", err)
@@ -188,7 +191,7 @@ func parseHF(name string, data []byte) (*Tokenizer, error) {
 	t.setAdded(added)
 
 	if !isNull(f.PostProcessor) {
-		if t.post, err = parsePost(f.PostProcessor, t.tokToID); err != nil {
+		if t.post, err = parsePost(f.PostProcessor, t.tokToID, len(t.idToTok)); err != nil {
 			return fail("post_processor", err)
 		}
 	}
@@ -426,7 +429,7 @@ func parseDecoder(raw json.RawMessage) (decoder, error) {
 	return nil, fmt.Errorf("decoder %q is not supported", c.Type)
 }
 
-func parsePost(raw json.RawMessage, tokToID map[string]int) (postProcessor, error) {
+func parsePost(raw json.RawMessage, tokToID map[string]int, n int) (postProcessor, error) {
 	var c component
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, err
@@ -435,7 +438,7 @@ func parsePost(raw json.RawMessage, tokToID map[string]int) (postProcessor, erro
 	case "Sequence":
 		var q postSequence
 		for i, r := range c.Processors {
-			p, err := parsePost(r, tokToID)
+			p, err := parsePost(r, tokToID, n)
 			if err != nil {
 				return nil, fmt.Errorf("member %d of the sequence: %w", i, err)
 			}
@@ -459,6 +462,11 @@ func parsePost(raw json.RawMessage, tokToID map[string]int) (postProcessor, erro
 				if !ok {
 					return nil, fmt.Errorf("TemplateProcessing: special token %q is not in special_tokens", it.SpecialToken.ID)
 				}
+				for _, id := range st.IDs {
+					if id < 0 || id >= n {
+						return nil, fmt.Errorf("TemplateProcessing: special token %q has id %d outside the vocabulary", it.SpecialToken.ID, id)
+					}
+				}
 				if seen {
 					t.after = append(t.after, st.IDs...)
 				} else {
@@ -468,8 +476,6 @@ func parsePost(raw json.RawMessage, tokToID map[string]int) (postProcessor, erro
 		}
 		return t, nil
 	case "RobertaProcessing", "BertProcessing":
-		var cls, sep struct{}
-		_, _ = cls, sep
 		var clsTok, sepTok string
 		if len(c.Cls) > 0 {
 			_ = json.Unmarshal(c.Cls[0], &clsTok)
