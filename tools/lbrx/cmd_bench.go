@@ -105,7 +105,9 @@ func benchMatMulSetup(fs *flag.FlagSet) runFunc {
 	k := fs.Int("k", 1024, "columns of A, rows of B")
 	dtype := fs.String("dtype", "f32", "element type: f32, f16 or bf16")
 	tf32 := fs.Bool("tf32", false, "let float32 matmuls use TF32 tensor cores (CUDA devices only)")
-	return func(_ []string, stdout, _ io.Writer) error { return benchMatMul(&bf, *m, *n, *k, *dtype, *tf32, stdout) }
+	return func(_ []string, stdout, _ io.Writer) error {
+		return benchMatMul(&bf, *m, *n, *k, *dtype, *tf32, stdout)
+	}
 }
 
 // tf32Setter is the CUDA device's TF32 switch.
