@@ -29,10 +29,10 @@ func init() {
 // maxShardBytes matches mlx-lm's shard size.
 const maxShardBytes = 5 << 30
 
-func quantizeSetup(fs *flag.FlagSet) runFunc {
-	bits := fs.Int("bits", 4, "bits per weight (2, 3, 4, 5, 6, 8)")
-	group := fs.Int("group-size", 64, "values per scale and bias (32, 64, 128)")
-	force := fs.Bool("force", false, "replace an existing DST directory (never SRC or one inside it)")
+func quantizeSetup(flags *flag.FlagSet) runFunc {
+	bits := flags.Int("bits", 4, "bits per weight (2, 3, 4, 5, 6, 8)")
+	group := flags.Int("group-size", 64, "values per scale and bias (32, 64, 128)")
+	force := flags.Bool("force", false, "replace an existing DST directory (never SRC or one inside it)")
 	return func(pos []string, _, stderr io.Writer) error {
 		if err := quant.CheckParams(*bits, *group); err != nil {
 			return usagef("%v", err)
@@ -60,7 +60,7 @@ func checkQuantizeDST(src, dst string, force bool) error {
 	if rel, err := filepath.Rel(absSrc, absDst); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
 		return fmt.Errorf("DST %s is SRC or inside it: refusing to write into the input", dst)
 	}
-	st, err := os.Lstat(dst)
+	st, err := os.Lstat(dst) //nolint:gosec // the user names DST
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		parent := filepath.Dir(filepath.Clean(dst))
