@@ -125,7 +125,7 @@ func FromGGUF(f *gguf.File) (Config, map[string]*core.Array, error) {
 }
 
 func ggufArchNames() []string {
-	var out []string
+	out := make([]string, 0, len(ggufArchs))
 	for n := range ggufArchs {
 		out = append(out, n)
 	}

@@ -121,7 +121,7 @@ func WriteGGUF(path string, cfg Config, tensors map[string]*core.Array, opts GGU
 // Llama, in its order.
 func setGGUFMetadata(w *gguf.Writer, cfg Config, opts GGUFWriteOptions) error {
 	const arch = "llama"
-	u32 := func(k string, v int) gguf.KV { return gguf.KV{Key: k, Type: gguf.Uint32, Value: uint32(v)} } //nolint:gosec // config sizes are bounded by ParseConfig
+	u32 := func(k string, v int) gguf.KV { return gguf.KV{Key: k, Type: gguf.Uint32, Value: uint32(v)} }
 	f32 := func(k string, v float64) gguf.KV { return gguf.KV{Key: k, Type: gguf.Float32, Value: float32(v)} }
 	name := opts.Name
 	if name == "" {
@@ -242,7 +242,8 @@ func ggufOutputs(cfg Config, tensors map[string]*core.Array, typ gguf.Type) ([]g
 	}
 	var extra []string
 	for n := range tensors {
-		if !used[n] && !strings.HasSuffix(n, "rotary_emb.inv_freq") && !(cfg.TieWordEmbeddings && n == "lm_head.weight") {
+		tiedHead := cfg.TieWordEmbeddings && n == "lm_head.weight"
+		if !used[n] && !strings.HasSuffix(n, "rotary_emb.inv_freq") && !tiedHead {
 			extra = append(extra, n)
 		}
 	}
