@@ -39,7 +39,11 @@ func (w *BlockWeight) MatMul(y, x []float32, m int) error {
 		clear(y[:m*w.N])
 		return nil
 	}
-	if !repackable(w.Scheme) {
+	if rk := rowKernels[w.Scheme]; rk != nil && m < tileRows {
+		w.matMulRows(y, x, m, rk)
+		return nil
+	}
+	if !repackable(w.Scheme) || m >= tileRows {
 		w.matMulTiles(y, x, m)
 		return nil
 	}
