@@ -1,6 +1,7 @@
-// Package llama runs Llama-architecture language models (Llama 2 and 3,
-// TinyLlama, SmolLM, Mistral-style grouped-query models without sliding
-// windows) on any lbrx device.
+// Package llama runs decoder-only language models of the Llama family and
+// its relatives on any lbrx device: Llama 2 and 3, TinyLlama, SmolLM, and
+// the architectures registered beside them (Architectures lists them; see
+// Architectures below).
 //
 // # Loading
 //
@@ -58,6 +59,14 @@
 //	    x = rms_norm(h);  h = h + (silu(x Wgate) * x Wup) Wdown
 //	logits = rms_norm(h) Wlm_head   (the embedding when tied)
 //
+// with the variations a Config switches on: biases on q, k, v (and o),
+// per-head q/k RMSNorm before rope, sliding-window layers (attention and
+// cache), soft-capped attention scores and logits, (1 + w) RMSNorm
+// weights, norms after attention and around the MLP, GELU-tanh instead of
+// SiLU, an embedding scale, a score scale other than 1/sqrt(head_dim),
+// a separate rope base for sliding layers, partial rotary embeddings,
+// fused qkv and gate_up weights (split into views at load).
+//
 // Every step is a core op (rms_norm, rope, causal_attention, matmul or
 // quantized_matmul, silu, mul, add, concat), so a device runs the kernels
 // it has and falls back to the CPU per op for the rest. The embedding
@@ -71,6 +80,17 @@
 // Frequencies follow transformers' rope_init_fn for the types "default",
 // "linear" and "llama3", read from config.json's "rope_parameters" (v5)
 // or "rope_theta" + "rope_scaling" (v4). Other types are refused at load.
+//
+// # Architectures
+//
+// An architecture is one arch_<name>.go file registering an Arch: the
+// model_type and transformers class that name it in config.json, its
+// name in GGUF files, the optional config.json keys it implements and a
+// Setup that sets the Config features it always has. The forward pass
+// reads only the Config, so a GGUF reader (or any other) builds a Config
+// and hands New tensors under Hugging Face's names. A config key that
+// changes the computation and that the architecture does not implement
+// (sliding_window for a Llama, say) is an error naming it.
 //
 // # Generation
 //

@@ -69,6 +69,12 @@ func FromGGUF(f *gguf.File) (Config, map[string]*core.Array, error) {
 		return Config{}, nil, err
 	}
 	cfg.GGMLRopeOrder = arch.permutedQK
+	// The architecture registry (arch.go) supplies what config.json would
+	// have said implicitly: the name, the MLP activation, full rotary.
+	if a := ArchOfGGUF(archName); a != nil {
+		cfg.Arch, cfg.HiddenAct = a.Name, a.Act
+	}
+	cfg.RotaryDim = cfg.HeadDim
 	if cfg.Rope.FreqFactors, err = ropeFreqs(f, cfg.HeadDim); err != nil {
 		return Config{}, nil, err
 	}
