@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +12,13 @@ import (
 )
 
 func init() {
-	commands["chat-template"] = command{summary: "render a chat template: JSON requests on stdin, {\"text\": ...} lines on stdout", run: runChatTemplate}
+	commands["chat-template"] = &command{
+		summary: "render a chat template: JSON requests on stdin, {\"text\": ...} lines on stdout",
+		args:    []string{"PATH"},
+		setup: func(*flag.FlagSet) runFunc {
+			return func(pos []string, stdout, _ io.Writer) error { return runChatTemplate(pos[0], stdout) }
+		},
+	}
 }
 
 const chatTemplateUsage = "usage: lbrx chat-template PATH < requests.jsonl (PATH: tokenizer_config.json[.gz], a model directory, a .jinja or a .gguf; each stdin line {\"messages\": [...], \"add_generation_prompt\": bool, ...})"
@@ -19,11 +26,11 @@ const chatTemplateUsage = "usage: lbrx chat-template PATH < requests.jsonl (PATH
 // maxRequestLine bounds one stdin line (a conversation with tool schemas).
 const maxRequestLine = 64 << 20
 
-func runChatTemplate(args []string, stdout, _ io.Writer) error {
-	if len(args) != 1 || args[0] == "" || args[0][0] == '-' {
+func runChatTemplate(path string, stdout io.Writer) error {
+	if path == "" {
 		return usagef("need exactly one PATH (%s)", chatTemplateUsage)
 	}
-	tmpl, err := chat.Load(args[0])
+	tmpl, err := chat.Load(path)
 	if err != nil {
 		return err
 	}

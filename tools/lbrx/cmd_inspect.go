@@ -2,10 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,7 +16,11 @@ import (
 )
 
 func init() {
-	commands["inspect"] = command{summary: "list the tensors and metadata of a .safetensors file, sharded model directory or .gguf file", run: runInspect}
+	commands["inspect"] = &command{
+		summary: "list the tensors and metadata of a .safetensors file, sharded model directory or .gguf file",
+		args:    []string{"PATH"},
+		setup:   inspectSetup,
+	}
 }
 
 // modelInfo is what inspect prints, and its --json form.
@@ -49,48 +53,27 @@ type tensorInfo struct {
 	File   string  `json:"file,omitempty"`
 }
 
-func runInspect(args []string, stdout, _ io.Writer) error {
-	asJSON := false
-	var paths []string
-	for _, a := range args {
-		switch {
-		case a == "--json" || a == "-json":
-			asJSON = true
-		case strings.HasPrefix(a, "-") && len(a) > 1:
-			return usagef("unknown flag %s (usage: lbrx inspect [--json] PATH)", a)
-		default:
-			paths = append(paths, a)
+func inspectSetup(fs *flag.FlagSet) runFunc {
+	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	return func(pos []string, stdout, _ io.Writer) error {
+		info, err := inspect(pos[0])
+		if err != nil {
+			return err
 		}
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(info)
+		}
+		return printInfo(stdout, info)
 	}
-	if len(paths) != 1 {
-		return usagef("usage: lbrx inspect [--json] PATH")
-	}
-	info, err := inspect(paths[0])
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(info)
-	}
-	return printInfo(stdout, info)
-}
-
-// isGGUF tells GGUF files by their magic.
-func isGGUF(path string) bool {
-	f, err := os.Open(path) //nolint:gosec // the user names the file to read
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var m [4]byte
-	_, err = io.ReadFull(f, m[:])
-	return err == nil && string(m[:]) == gguf.Magic
 }
 
 func inspect(path string) (*modelInfo, error) {
-	if st, err := os.Stat(path); err == nil && !st.IsDir() && isGGUF(path) { //nolint:gosec // the user names the file to read
+	if err := checkInput(path, inputTensors); err != nil {
+		return nil, err
+	}
+	if format, err := sniff(path); err == nil && format == formatGGUF {
 		return inspectGGUF(path)
 	}
 	return inspectSafetensors(path)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,56 +21,37 @@ var ggufTypes = map[string]gguf.Type{
 	"q4_k": gguf.Q4K, "q5_k": gguf.Q5K, "q6_k": gguf.Q6K,
 }
 
-// wantsGGUF reports a quantize command line that writes GGUF: a
-// positional argument ending in .gguf, or --type.
-func wantsGGUF(args []string) bool {
-	for _, a := range args {
-		if strings.HasSuffix(strings.ToLower(a), ".gguf") || a == "--type" || a == "-type" || strings.HasPrefix(a, "--type=") || strings.HasPrefix(a, "-type=") {
-			return true
-		}
-	}
-	return false
+// ggufQuantizeArgs are quantize's flags for a GGUF destination.
+type ggufQuantizeArgs struct {
+	src, dst, typ, vocab, name string
+	force                      bool
 }
 
-// runQuantizeGGUF converts a Hugging Face Llama (config.json and
-// safetensors) into one GGUF file of the chosen type.
-func runQuantizeGGUF(args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("quantize", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	typ := fs.String("type", "", "ggml type of every 2-D weight")
-	vocab := fs.String("vocab", "", "GGUF file whose tokenizer.* metadata to copy (llama.cpp needs a vocabulary)")
-	name := fs.String("name", "", "general.name (default: SRC's directory name)")
-	pos, err := parseMixed(fs, args)
-	if err != nil {
-		return usagef("%v (%s)", err, quantizeGGUFUsage)
-	}
-	if len(pos) != 2 {
-		return usagef("need SRC and DST, got %d arguments (%s)", len(pos), quantizeGGUFUsage)
-	}
-	src, dst := pos[0], pos[1]
-	t, ok := ggufTypes[strings.ToLower(*typ)]
+func runQuantizeGGUF(a ggufQuantizeArgs, stderr io.Writer) error {
+	src, dst := a.src, a.dst
+	t, ok := ggufTypes[strings.ToLower(a.typ)]
 	if !ok {
-		return usagef("--type %q is not one of q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k (%s)", *typ, quantizeGGUFUsage)
+		return usagef("--type %q is not one of q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k (%s)", a.typ, quantizeGGUFUsage)
 	}
 	if !strings.HasSuffix(strings.ToLower(dst), ".gguf") {
 		return usagef("DST %s must end in .gguf (%s)", dst, quantizeGGUFUsage)
 	}
-	if _, err := os.Stat(src); err != nil { //nolint:gosec // the user names the model to read
-		return usagef("SRC %s: %v", src, errors.Unwrap(err))
+	if err := checkInput(src, inputModel); err != nil {
+		return err
 	}
-	if _, err := os.Stat(dst); err == nil { //nolint:gosec // the user names the file to create
-		return usagef("DST %s already exists", dst)
+	if err := checkOutput("DST", dst, a.force, src); err != nil {
+		return err
 	}
 	cfg, err := llama.ReadConfig(filepath.Join(srcDir(src), "config.json"))
 	if err != nil {
 		return err
 	}
-	opts := llama.GGUFWriteOptions{Type: t, Name: *name}
+	opts := llama.GGUFWriteOptions{Type: t, Name: a.name}
 	if opts.Name == "" {
 		opts.Name = filepath.Base(filepath.Clean(srcDir(src)))
 	}
-	if *vocab != "" {
-		if opts.Vocabulary, err = ggufVocabulary(*vocab); err != nil {
+	if a.vocab != "" {
+		if opts.Vocabulary, err = ggufVocabulary(a.vocab); err != nil {
 			return err
 		}
 	}

@@ -47,8 +47,8 @@ func TestQuantizeGGUFErrors(t *testing.T) {
 		{[]string{"quantize", hf, filepath.Join(t.TempDir(), "o.gguf")}, 2, `--type ""`},
 		{[]string{"quantize", hf, filepath.Join(t.TempDir(), "o.gguf"), "--type", "q3_k_m"}, 2, `--type "q3_k_m"`},
 		{[]string{"quantize", hf, filepath.Join(t.TempDir(), "o.bin"), "--type", "q4_0"}, 2, "must end in .gguf"},
-		{[]string{"quantize", hf, exists, "--type", "q4_0"}, 2, "already exists"},
-		{[]string{"quantize", filepath.Join(t.TempDir(), "none"), filepath.Join(t.TempDir(), "o.gguf"), "--type", "q4_0"}, 2, "SRC"},
+		{[]string{"quantize", hf, exists, "--type", "q4_0"}, 1, "already exists"},
+		{[]string{"quantize", filepath.Join(t.TempDir(), "none"), filepath.Join(t.TempDir(), "o.gguf"), "--type", "q4_0"}, 1, "no such file or directory"},
 		{[]string{"quantize", hf, filepath.Join(t.TempDir(), "o.gguf"), "--type", "q4_0", "--vocab", hf + "/config.json"}, 1, "not a GGUF file"},
 	} {
 		code, _, stderr := runCmd(tc.args...)
