@@ -165,8 +165,9 @@ func llamacppBin(t *testing.T) string {
 	return dir
 }
 
-// TestWriteGGUFMatchesPure compares every tensor with `llama-quantize
-// --pure small-llama-f16.gguf OUT TYPE`, then runs llama.cpp's logits
+// TestWriteGGUFMatchesPure compares every tensor, the metadata and then
+// the whole file with `llama-quantize --pure small-llama-f16.gguf OUT
+// TYPE`, then runs llama.cpp's logits
 // tool on lbrx's file: it loads, and its logits agree with lbrx's on the
 // same file within max(1e-3, 2 max|llamacpp - exact|) of the shared mix.
 func TestWriteGGUFMatchesPure(t *testing.T) {
@@ -197,6 +198,12 @@ func TestWriteGGUFMatchesPure(t *testing.T) {
 				sameTensor(t, got, ref, n)
 			}
 			assert.Equal(t, ref.KVs(), got.KVs(), "metadata")
+			// Same tensors, order, metadata and alignment: the same file.
+			pb, err := os.ReadFile(pure)
+			require.NoError(t, err)
+			gb, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.True(t, bytes.Equal(pb, gb), "lbrx's file differs from llama-quantize --pure's (%d vs %d bytes)", len(gb), len(pb))
 
 			f32 := filepath.Join(t.TempDir(), "logits.f32")
 			cmd = exec.Command(filepath.Join(bin, "logits"), path, joinIDs(ids), f32)
