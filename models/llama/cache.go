@@ -8,7 +8,8 @@ import (
 
 // Cache holds a sequence's keys and values per layer, [T, KVHeads,
 // HeadDim] each, on the model's device. Forward appends the positions it
-// runs; Len is the next position.
+// runs; Len is the next position. A sliding-window layer keeps only the
+// last window-1 positions, all that its later queries can see.
 type Cache struct {
 	k, v []*core.Array
 	n    int
