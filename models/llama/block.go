@@ -21,40 +21,50 @@ type rotary struct{ cos, sin *core.Array }
 //	h = h + post_attn_norm(attention(in_norm(h)))       (post norm: sandwich layout only)
 //	h = h + post_mlp_norm(mlp(pre_mlp_norm(h)))
 func (m *Model) block(i int, h, pk, pv *core.Array, r rotary) (out, k, v *core.Array, err error) {
+	out, err = m.layer(i, h, func(b *block, x *core.Array) (a *core.Array, err error) {
+		a, k, v, err = m.attention(b, x, pk, pv, r)
+		return a, err
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return out, k, v, nil
+}
+
+// layer runs decoder layer i on h [T, hidden] with attend as its
+// attention (one sequence's, or a batch's of one position each).
+func (m *Model) layer(i int, h *core.Array, attend func(b *block, x *core.Array) (*core.Array, error)) (*core.Array, error) {
 	b := &m.layers[i]
 	eps := m.Config.RMSNormEps
 	x, err := core.RMSNormOp(h, b.inNorm, eps)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	a, k, v, err := m.attention(b, x, pk, pv, r)
+	a, err := attend(b, x)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if b.postAttnNorm != nil {
 		if a, err = core.RMSNormOp(a, b.postAttnNorm, eps); err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 	}
 	if h, err = core.BinaryOp("add", h, a); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if x, err = core.RMSNormOp(h, b.preMLPNorm, eps); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	y, err := m.mlp(b, x)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if b.postMLPNorm != nil {
 		if y, err = core.RMSNormOp(y, b.postMLPNorm, eps); err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 	}
-	if out, err = core.BinaryOp("add", h, y); err != nil {
-		return nil, nil, nil, err
-	}
-	return out, k, v, nil
+	return core.BinaryOp("add", h, y)
 }
 
 // attention is grouped-query self-attention: projections (with biases
@@ -62,6 +72,38 @@ func (m *Model) block(i int, h, pk, pv *core.Array, r rotary) (out, k, v *core.A
 // dimensions), the cached keys and values prepended, causal attention
 // with the layer's window and the score soft cap, the output projection.
 func (m *Model) attention(b *block, x, pk, pv *core.Array, r rotary) (out, k, v *core.Array, err error) {
+	cfg := m.Config
+	t := x.Shape()[0]
+	q, k, v, err := m.project(b, x, r)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if pk != nil {
+		if k, err = core.ConcatOp(0, pk, k); err != nil {
+			return nil, nil, nil, err
+		}
+		if v, err = core.ConcatOp(0, pv, v); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	a, err := core.AttentionOp(q, k, v, core.AttentionParams{Scale: m.scale(), Window: b.window, SoftCap: cfg.AttnSoftCap})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if a, err = a.Reshape(t, cfg.NumHeads*cfg.HeadDim); err != nil {
+		return nil, nil, nil, err
+	}
+	if a, err = b.o.apply(a); err != nil {
+		return nil, nil, nil, err
+	}
+	return a, k, v, nil
+}
+
+// project returns the rotated queries [T, NumHeads, HeadDim] and keys and
+// the values [T, NumKVHeads, HeadDim] of x [T, hidden]: projections (with
+// biases where set), per-head q/k norms, rope over the leading RotaryDim
+// dimensions.
+func (m *Model) project(b *block, x *core.Array, r rotary) (q, k, v *core.Array, err error) {
 	cfg := m.Config
 	t := x.Shape()[0]
 	head := func(l linear, heads int, norm *core.Array, rotate bool) (*core.Array, error) {
@@ -87,8 +129,7 @@ func (m *Model) attention(b *block, x, pk, pv *core.Array, r rotary) (out, k, v 
 		}
 		return m.rope(y, r)
 	}
-	q, err := head(b.q, cfg.NumHeads, b.qNorm, true)
-	if err != nil {
+	if q, err = head(b.q, cfg.NumHeads, b.qNorm, true); err != nil {
 		return nil, nil, nil, err
 	}
 	if k, err = head(b.k, cfg.NumKVHeads, b.kNorm, true); err != nil {
@@ -97,25 +138,7 @@ func (m *Model) attention(b *block, x, pk, pv *core.Array, r rotary) (out, k, v 
 	if v, err = head(b.v, cfg.NumKVHeads, nil, false); err != nil {
 		return nil, nil, nil, err
 	}
-	if pk != nil {
-		if k, err = core.ConcatOp(0, pk, k); err != nil {
-			return nil, nil, nil, err
-		}
-		if v, err = core.ConcatOp(0, pv, v); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	a, err := core.AttentionOp(q, k, v, core.AttentionParams{Scale: m.scale(), Window: b.window, SoftCap: cfg.AttnSoftCap})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if a, err = a.Reshape(t, cfg.NumHeads*cfg.HeadDim); err != nil {
-		return nil, nil, nil, err
-	}
-	if a, err = b.o.apply(a); err != nil {
-		return nil, nil, nil, err
-	}
-	return a, k, v, nil
+	return q, k, v, nil
 }
 
 // rope rotates the heads y [T, H, D]: all of each head, or with a partial

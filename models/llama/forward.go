@@ -73,7 +73,14 @@ func (m *Model) forward(ids []int, c *Cache, lastOnly bool) (*core.Array, error)
 			return nil, err
 		}
 	}
-	if h, err = core.RMSNormOp(h, m.norm, m.Config.RMSNormEps); err != nil {
+	return m.logits(h)
+}
+
+// logits runs the final norm and the language-model head on h [T,
+// hidden].
+func (m *Model) logits(h *core.Array) (*core.Array, error) {
+	h, err := core.RMSNormOp(h, m.norm, m.Config.RMSNormEps)
+	if err != nil {
 		return nil, fmt.Errorf("llama: final norm: %w", err)
 	}
 	logits, err := m.lmHead.apply(h)

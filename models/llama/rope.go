@@ -58,10 +58,20 @@ func (r Rope) llama3(inv []float32) {
 // tables returns the cos and sin tables [n, len(inv)] for positions
 // [start, start+n) on dev.
 func tables(inv []float32, start, n int, dev core.Device) (cos, sin *core.Array, err error) {
-	h := len(inv)
+	pos := make([]int, n)
+	for t := range pos {
+		pos[t] = start + t
+	}
+	return tablesAt(inv, pos, dev)
+}
+
+// tablesAt returns the cos and sin tables [len(pos), len(inv)] for the
+// positions pos (one per row of a batch) on dev.
+func tablesAt(inv []float32, pos []int, dev core.Device) (cos, sin *core.Array, err error) {
+	h, n := len(inv), len(pos)
 	cv, sv := make([]float32, n*h), make([]float32, n*h)
 	for t := range n {
-		p := float32(start + t)
+		p := float32(pos[t])
 		for j, f := range inv {
 			a := float64(p * f) // transformers rounds the angle to float32
 			cv[t*h+j] = float32(math.Cos(a))
