@@ -1,0 +1,30 @@
+// Package serve is an OpenAI-compatible HTTP server for a Llama-family
+// model (package llama) with continuous batching.
+//
+// Endpoints: POST /v1/chat/completions and POST /v1/completions (JSON or,
+// with "stream": true, server-sent events), GET /v1/models, GET /health
+// and GET /metrics (Prometheus text format).
+//
+// # Continuous batching
+//
+// One goroutine, the engine, owns the model. Requests wait in a bounded
+// queue; at every token boundary the engine admits waiting requests while
+// a slot is free and the KV-cache budget allows (their prompt runs as one
+// prefill pass each), drops the sequences that finished or whose client
+// went away, and runs one decode pass (llama.Model.ForwardBatch) for every
+// active sequence together: their new tokens stacked into one [B, hidden]
+// activation, so each projection, quantized or not, runs once per step,
+// with attention per sequence over its own KV cache.
+//
+// Batch invariance: the decode pass always has MaxBatch rows, the free
+// slots padded. The matmul kernels choose their algorithm by the number
+// of rows, so a pass of varying width would change a sequence's logits in
+// the last bits with the load; at one width they do not depend on the row
+// or the other rows (llama's TestForwardBatchIsBatchInvariant), so a
+// greedy request gets the same answer alone or among 31 others. The cost:
+// a lone sequence pays for MaxBatch rows (Config.VaryWidth turns padding
+// off).
+//
+// Nothing in the engine is CPU-specific: the model's device runs every
+// pass and only logits rows come back to the host for sampling.
+package serve
