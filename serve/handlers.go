@@ -23,15 +23,15 @@ const (
 
 // generation is a checked request, ready for the engine.
 type generation struct {
-	kind          kind
-	prompt        []int
-	maxTokens     int
-	sampling      sample.Options
-	stops         []string
-	stream        bool
-	includeUsage  bool
-	id            string
-	created       int64
+	kind         kind
+	prompt       []int
+	maxTokens    int
+	sampling     sample.Options
+	stops        []string
+	stream       bool
+	includeUsage bool
+	id           string
+	created      int64
 }
 
 func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
