@@ -71,6 +71,12 @@ type engine struct {
 	done    chan struct{}
 	metrics *metrics
 
+	// afterWake, when set (tests), runs each time the engine has taken
+	// a request from the queue while idle.
+	afterWake func()
+	// beforeStep, when set (tests), runs before each decode pass.
+	beforeStep func()
+
 	// slots and reserved belong to the run goroutine.
 	slots    []*seq
 	reserved int
@@ -94,6 +100,13 @@ func (e *engine) submit(j *job) *apiError {
 	default:
 		return errQueueFull
 	}
+}
+
+// running returns the number of sequences holding a slot.
+func (e *engine) running() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.active
 }
 
 // busy reports whether any request is queued or running.
@@ -139,6 +152,9 @@ func (e *engine) run() {
 			select {
 			case waiting = <-e.queue:
 				e.metrics.queued.Dec()
+				if e.afterWake != nil {
+					e.afterWake()
+				}
 			case <-e.quit:
 				e.drain(nil)
 				return
@@ -262,6 +278,9 @@ func (e *engine) prefill(j *job) *seq {
 // step runs one decode pass over every active sequence and emits each
 // one's next token.
 func (e *engine) step() error {
+	if e.beforeStep != nil {
+		e.beforeStep()
+	}
 	slots := e.slots
 	var ids []int
 	var caches []*llama.Cache
