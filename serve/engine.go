@@ -83,6 +83,7 @@ type engine struct {
 
 	mu       sync.Mutex
 	active   int // sequences holding a slot
+	peak     int // the most active at once
 	stopOnce sync.Once
 }
 
@@ -119,6 +120,7 @@ func (e *engine) busy() bool {
 func (e *engine) setActive(n int) {
 	e.mu.Lock()
 	e.active = n
+	e.peak = max(e.peak, n)
 	e.mu.Unlock()
 	e.metrics.active.Set(float64(n))
 }
