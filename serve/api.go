@@ -27,6 +27,9 @@ type completionRequest struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
 	N *int `json:"n"`
+	// IgnoreEOS (an extension, as in vLLM) keeps generating after an
+	// end-of-sequence token: for benchmarks of a fixed length.
+	IgnoreEOS bool `json:"ignore_eos"`
 }
 
 // message is one chat turn; content is a string or a list of parts of

@@ -28,6 +28,8 @@ type job struct {
 	prompt  []int
 	max     int // tokens to generate at most, >= 1
 	sampler *sample.Sampler
+	// ignoreEOS keeps generating after an end-of-sequence token.
+	ignoreEOS bool
 	// events receives every generated token, the last with finish or err
 	// set; it has room for all of them, so the engine never blocks on a
 	// slow client.
@@ -342,7 +344,7 @@ func (e *engine) emit(s *seq, row []float32) bool {
 	e.metrics.generated.Inc()
 	ev := event{id: id}
 	switch {
-	case e.eos[id]:
+	case e.eos[id] && !s.ignoreEOS:
 		ev.eos, ev.finish = true, finishStop
 	case s.generated >= s.max, s.cache.Len()+1 >= e.ctxLen:
 		ev.finish = finishLength

@@ -15,7 +15,7 @@ require (
 	github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
 	github.com/lbrx/lbrx/models v0.0.0-00010101000000-000000000000
 	github.com/lbrx/lbrx/text v0.0.0-00010101000000-000000000000
-	github.com/openai/openai-go/v3 v3.103.0
+	github.com/openai/openai-go/v3 v3.102.0
 	github.com/prometheus/client_golang v1.23.2
 	github.com/stretchr/testify v1.12.1
 )

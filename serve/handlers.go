@@ -29,6 +29,7 @@ type generation struct {
 	sampling     sample.Options
 	stops        []string
 	stream       bool
+	ignoreEOS    bool
 	includeUsage bool
 	id           string
 	created      int64
@@ -62,7 +63,7 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request, k kind) (*generat
 	if e != nil {
 		return nil, e
 	}
-	g := &generation{kind: k, stream: q.Stream, created: time.Now().Unix(), id: newID(k)}
+	g := &generation{kind: k, stream: q.Stream, ignoreEOS: q.IgnoreEOS, created: time.Now().Unix(), id: newID(k)}
 	if q.StreamOptions != nil {
 		if !q.Stream {
 			return nil, badRequest("stream_options", "", "stream_options is only allowed with stream: true")
@@ -149,6 +150,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *generation) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	j := newJob(ctx, g.prompt, g.maxTokens, sm)
+	j.ignoreEOS = g.ignoreEOS
 	if e := s.eng.submit(j); e != nil {
 		writeError(w, e)
 		return

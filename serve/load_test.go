@@ -24,7 +24,7 @@ type loadRequest struct {
 type loadResult struct {
 	text, finish string
 	tokens       int
-	ttft         time.Duration
+	ttft, total  time.Duration
 	gaps         []time.Duration // between consecutive content chunks
 	err          error
 }

@@ -15,16 +15,27 @@ import (
 const ChatTemplate = "{% for m in messages %}<{{ m.role }}>{{ m.content }}\n{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}"
 
 // ByteLevelTokenizer returns a tokenizer.json with one token per byte
-// (GPT-2's byte-to-character mapping, no merges): 256 ids, byte b is id b.
-func ByteLevelTokenizer() ([]byte, error) {
+// (GPT-2's byte-to-character mapping, no merges): byte b is id b. A
+// vocabulary larger than 256 (a model's) is filled with tokens
+// "<extra_ID>" that decode to that text.
+func ByteLevelTokenizer(size int) ([]byte, error) {
+	if size < 256 {
+		return nil, fmt.Errorf("servetest: a byte-level vocabulary has at least 256 tokens, not %d", size)
+	}
 	vocab := map[string]int{}
 	for b, r := range byteChars() {
 		vocab[string(r)] = b
 	}
+	var added []any
+	for id := 256; id < size; id++ {
+		tok := fmt.Sprintf("<extra_%d>", id)
+		vocab[tok] = id
+		added = append(added, map[string]any{"id": id, "content": tok, "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": false})
+	}
 	bl := map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}
 	return json.Marshal(map[string]any{
 		"version":        "1.0",
-		"added_tokens":   []any{},
+		"added_tokens":   added,
 		"normalizer":     nil,
 		"pre_tokenizer":  bl,
 		"post_processor": nil,
@@ -62,7 +73,7 @@ func ModelDir(src, dir string) error {
 			return fmt.Errorf("servetest: %w", err)
 		}
 	}
-	tj, err := ByteLevelTokenizer()
+	tj, err := ByteLevelTokenizer(256)
 	if err != nil {
 		return err
 	}
