@@ -15,6 +15,7 @@ import (
 
 	"github.com/lbrx/lbrx/core/testfiles"
 	"github.com/lbrx/lbrx/models/llama"
+	"github.com/lbrx/lbrx/models/sample"
 	"github.com/lbrx/lbrx/serve/servetest"
 	"github.com/lbrx/lbrx/text/tokenizer"
 )
@@ -154,4 +155,74 @@ func streamIDs(ctx context.Context, c openai.Client, prompt []int64, maxTokens i
 	res.err = st.Err()
 	res.total = time.Since(start)
 	return res
+}
+
+// BenchmarkEngine is BenchmarkServe without HTTP: jobs go straight to the
+// engine and their tokens are read off the channel, so the figure is the
+// batching engine's own aggregate decode rate (prefill included, as in a
+// server) free of the clients' and handlers' CPU time.
+//
+//	go test ./serve -run '^$' -bench BenchmarkEngine -benchtime 5x
+func BenchmarkEngine(b *testing.B) {
+	models := []struct {
+		name string
+		path []string
+		ctx  int
+	}{
+		{"tiny-llama-f32", []string{"safetensors", "tiny-llama"}, 128},
+		{"small-llama-q8_0", []string{"gguf-models", "small-llama", "small-llama-q8_0.gguf"}, 0},
+	}
+	runs := []struct {
+		name    string
+		clients int
+		vary    bool
+	}{
+		{"c=1/vary", 1, true},
+		{"c=1/padded", 1, false},
+		{"c=8/padded", 8, false},
+	}
+	for _, md := range models {
+		for _, r := range runs {
+			b.Run(md.name+"/"+r.name, func(b *testing.B) {
+				m, err := llama.Load(testfiles.Path(b, md.path...), llama.Options{})
+				require.NoError(b, err)
+				b.Cleanup(func() { _ = m.Close() })
+				tj, err := servetest.ByteLevelTokenizer(m.Config.VocabSize)
+				require.NoError(b, err)
+				tp := filepath.Join(b.TempDir(), "tokenizer.json")
+				require.NoError(b, os.WriteFile(tp, tj, 0o600))
+				tk, err := tokenizer.Load(tp)
+				require.NoError(b, err)
+				s, err := New(Config{Model: m, Tokenizer: tk, MaxBatch: 8, Context: md.ctx, VaryWidth: r.vary})
+				require.NoError(b, err)
+				b.Cleanup(func() { _ = s.Close() })
+				tokens := 0
+				b.ResetTimer()
+				for range b.N {
+					jobs := make([]*job, r.clients)
+					for k := range jobs {
+						prompt := []int{100 + k}
+						for i := range 16 {
+							prompt = append(prompt, 1+i*5)
+						}
+						sm, err := sample.New(sample.Options{})
+						require.NoError(b, err)
+						jobs[k] = newJob(context.Background(), prompt, 64, sm)
+						jobs[k].ignoreEOS = true
+						require.Nil(b, s.eng.submit(jobs[k]))
+					}
+					for _, j := range jobs {
+						for ev := range j.events {
+							require.NoError(b, ev.err)
+							tokens++
+							if ev.finish != "" {
+								break
+							}
+						}
+					}
+				}
+				b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tok/s")
+			})
+		}
+	}
 }
