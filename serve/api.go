@@ -99,7 +99,7 @@ func (q *completionRequest) sampling() (temp, topP float64, seed uint64, e *apiE
 		}
 	}
 	if q.Seed != nil {
-		seed = uint64(*q.Seed) //nolint:gosec // any 64 bits seed the generator
+		seed = uint64(*q.Seed)
 	}
 	if q.N != nil && *q.N != 1 {
 		return 0, 0, 0, badRequest("n", "", "n = %d: this server returns one choice (n = 1)", *q.N)

@@ -2,7 +2,6 @@ package serve
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
@@ -173,6 +172,6 @@ func TestModelsAndHealth(t *testing.T) {
 func apiStatus(t *testing.T, err error) int {
 	t.Helper()
 	var e *openai.Error
-	require.True(t, errors.As(err, &e), "%v is not an API error", err)
+	require.ErrorAs(t, err, &e)
 	return e.StatusCode
 }

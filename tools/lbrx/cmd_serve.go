@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -158,10 +159,10 @@ func runServe(path string, f serveFlags, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// modelDir is where MODEL's tokenizer lives: the directory itself, the
-// GGUF file, or a .safetensors file's directory.
+// modelDir is where MODEL's tokenizer lives: a .safetensors file's
+// directory, else MODEL itself (a directory or a GGUF file).
 func modelDir(path string) string {
-	if st, err := os.Stat(path); err == nil && !st.IsDir() && filepath.Ext(path) != ".gguf" {
+	if strings.HasSuffix(strings.ToLower(path), ".safetensors") {
 		return filepath.Dir(path)
 	}
 	return path
