@@ -4,8 +4,8 @@ package quant
 
 import "github.com/lbrx/lbrx/core"
 
-// AVX2+FMA row kernels for every ggml scheme but Q2_K and Q3_K (which
-// run the Go loops) and the 4-row tile dot of the batched product.
+// AVX2+FMA row kernels for every ggml scheme and the 4-row tile dot of
+// the batched product.
 // Each row kernel returns the whole Σ w*x over nb blocks (see rowKernel):
 // f16 scales are converted with F16C (every AVX2 CPU has it), K-quant
 // sub-block scales unpacked in registers. Go slices are checked here so
@@ -37,6 +37,12 @@ func dotQ51AVX2(row *byte, x *float32, xs *float32, nb int) float32
 
 //go:noescape
 func dotIQ4NLAVX2(row *byte, x *float32, xs *float32, nb int) float32
+
+//go:noescape
+func dotQ2KAVX2(row *byte, x *float32, xs *float32, nb int) float32
+
+//go:noescape
+func dotQ3KAVX2(row *byte, x *float32, xs *float32, nb int) float32
 
 //go:noescape
 func dotRows4AVX2(t *float32, x *float32, stride int, n int, out *float32)
@@ -87,6 +93,8 @@ func init() {
 		core.SchemeQ5_0:   asmRowDot(dotQ50AVX2, 22, 32, 0),
 		core.SchemeQ5_1:   asmRowDot(dotQ51AVX2, 24, 32, 1),
 		core.SchemeIQ4_NL: asmRowDot(dotIQ4NLAVX2, 18, 32, 0),
+		core.SchemeQ2_K:   asmRowDot(dotQ2KAVX2, 84, 256, 16),
+		core.SchemeQ3_K:   asmRowDot(dotQ3KAVX2, 110, 256, 16),
 	}
 	installAsm("avx2", asm)
 	if hasAVX512 {
