@@ -1,6 +1,6 @@
 //go:build !noasm
 
-// NEON row kernels for ggml Q8_0, Q4_0, Q4_K, Q5_K and Q6_K blocks (see
+// NEON row kernels for ggml blocks of every scheme but Q2_K and Q3_K (see
 // rowKernel; Q6_K subtracts 32 from its codes and reads no xs). Go's
 // arm64 assembler has no vector SXTL, SCVTF, UCVTF, FMUL, FADD or FADDP,
 // so those are WORD encodings (commented with the instruction).
@@ -1334,3 +1334,357 @@ dotQ6KNEONdone:
 	WORD $0x7e30db40  // FADDP S0, V26.2S
 	FMOVS F0, ret+32(FP)
 	RET
+
+// func dotQ41NEON(row *byte, x *float32, xs *float32, nb int) float32
+TEXT ·dotQ41NEON(SB), NOSPLIT, $0-36
+	MOVD row+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD xs+16(FP), R3
+	MOVD nb+24(FP), R2
+	VEOR V26.B16, V26.B16, V26.B16   // sum
+	VEOR V27.B16, V27.B16, V27.B16   // offset sum
+	VMOVI $15, V29.B16
+	CBZ  R2, dotQ41NEONdone
+dotQ41NEONloop:
+	MOVHU 0(R0), R4
+	FMOVS R4, F31
+	FCVTHS F31, F31
+	VDUP  V31.S[0], V30.S4
+	ADD   $4, R0, R5
+	VLD1  (R5), [V2.B16]
+	VAND  V29.B16, V2.B16, V0.B16    // values 0-15
+	VUSHR $4, V2.B16, V1.B16         // values 16-31
+	VUXTL  V0.B8, V3.H8
+	VUXTL2 V0.B16, V4.H8
+	VUXTL  V3.H4, V8.S4
+	VUXTL2 V3.H8, V9.S4
+	VUXTL  V4.H4, V10.S4
+	VUXTL2 V4.H8, V11.S4
+	WORD $0x6e21d908  // UCVTF V8.4S, V8.4S
+	WORD $0x6e21d929  // UCVTF V9.4S, V9.4S
+	WORD $0x6e21d94a  // UCVTF V10.4S, V10.4S
+	WORD $0x6e21d96b  // UCVTF V11.4S, V11.4S
+	VUXTL  V1.B8, V3.H8
+	VUXTL2 V1.B16, V4.H8
+	VUXTL  V3.H4, V12.S4
+	VUXTL2 V3.H8, V13.S4
+	VUXTL  V4.H4, V14.S4
+	VUXTL2 V4.H8, V15.S4
+	WORD $0x6e21d98c  // UCVTF V12.4S, V12.4S
+	WORD $0x6e21d9ad  // UCVTF V13.4S, V13.4S
+	WORD $0x6e21d9ce  // UCVTF V14.4S, V14.4S
+	WORD $0x6e21d9ef  // UCVTF V15.4S, V15.4S
+	VLD1.P 64(R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x6e30dd19  // FMUL V25.4S, V8.4S, V16.4S
+	VFMLA V17.S4, V9.S4, V25.S4
+	VFMLA V18.S4, V10.S4, V25.S4
+	VFMLA V19.S4, V11.S4, V25.S4
+	VLD1.P 64(R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VFMLA V16.S4, V12.S4, V25.S4
+	VFMLA V17.S4, V13.S4, V25.S4
+	VFMLA V18.S4, V14.S4, V25.S4
+	VFMLA V19.S4, V15.S4, V25.S4
+	VFMLA V30.S4, V25.S4, V26.S4
+	MOVHU 2(R0), R4
+	FMOVS R4, F5
+	FCVTHS F5, F5
+	FMOVS.P 4(R3), F6
+	FMULS F6, F5, F5
+	FADDS F5, F27, F27
+	ADD  $20, R0
+	SUBS $1, R2, R2
+	BNE  dotQ41NEONloop
+dotQ41NEONdone:
+	WORD $0x6e3ad75a  // FADDP V26.4S, V26.4S, V26.4S
+	WORD $0x7e30db40  // FADDP S0, V26.2S
+	FADDS F27, F0, F0
+	FMOVS F0, ret+32(FP)
+	RET
+
+// func dotQ50NEON(row *byte, x *float32, xs *float32, nb int) float32
+TEXT ·dotQ50NEON(SB), NOSPLIT, $0-36
+	MOVD row+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD xs+16(FP), R3
+	MOVD nb+24(FP), R2
+	VEOR V26.B16, V26.B16, V26.B16   // sum
+	VEOR V27.B16, V27.B16, V27.B16   // offset sum
+	VMOVI $15, V29.B16
+	MOVD  $q5index<>(SB), R6
+	VLD1  (R6), [V20.B16, V21.B16, V22.B16]   // index lo, index hi, bit masks
+	VMOVI $16, V23.B16
+	VMOVI $16, V24.B16
+	CBZ  R2, dotQ50NEONdone
+dotQ50NEONloop:
+	MOVHU 0(R0), R4
+	FMOVS R4, F31
+	FCVTHS F31, F31
+	VDUP  V31.S[0], V30.S4
+	ADD   $6, R0, R5
+	VLD1  (R5), [V2.B16]
+	VAND  V29.B16, V2.B16, V0.B16    // values 0-15
+	VUSHR $4, V2.B16, V1.B16         // values 16-31
+	ADD   $2, R0, R5
+	VLD1R (R5), [V3.S4]                // qh in every word
+	VTBL  V20.B16, [V3.B16], V4.B16   // byte j: qh byte holding bit j
+	VCMTST V22.B16, V4.B16, V4.B16    // all ones where the bit is set
+	VAND  V23.B16, V4.B16, V4.B16
+	VORR  V4.B16, V0.B16, V0.B16
+	VTBL  V21.B16, [V3.B16], V4.B16   // byte j: qh byte holding bit j
+	VCMTST V22.B16, V4.B16, V4.B16    // all ones where the bit is set
+	VAND  V23.B16, V4.B16, V4.B16
+	VORR  V4.B16, V1.B16, V1.B16
+	VSUB  V24.B16, V0.B16, V0.B16
+	VSUB  V24.B16, V1.B16, V1.B16
+	WORD $0xf08a403  // SXTL V3, V0 (8H<-8B)
+	WORD $0x4f08a404  // SXTL2 V4, V0 (8H<-16B)
+	WORD $0xf10a468  // SXTL V8, V3 (4S<-4H)
+	WORD $0x4f10a469  // SXTL2 V9, V3 (4S<-8H)
+	WORD $0xf10a48a  // SXTL V10, V4 (4S<-4H)
+	WORD $0x4f10a48b  // SXTL2 V11, V4 (4S<-8H)
+	WORD $0x4e21d908  // SCVTF V8.4S, V8.4S
+	WORD $0x4e21d929  // SCVTF V9.4S, V9.4S
+	WORD $0x4e21d94a  // SCVTF V10.4S, V10.4S
+	WORD $0x4e21d96b  // SCVTF V11.4S, V11.4S
+	WORD $0xf08a423  // SXTL V3, V1 (8H<-8B)
+	WORD $0x4f08a424  // SXTL2 V4, V1 (8H<-16B)
+	WORD $0xf10a46c  // SXTL V12, V3 (4S<-4H)
+	WORD $0x4f10a46d  // SXTL2 V13, V3 (4S<-8H)
+	WORD $0xf10a48e  // SXTL V14, V4 (4S<-4H)
+	WORD $0x4f10a48f  // SXTL2 V15, V4 (4S<-8H)
+	WORD $0x4e21d98c  // SCVTF V12.4S, V12.4S
+	WORD $0x4e21d9ad  // SCVTF V13.4S, V13.4S
+	WORD $0x4e21d9ce  // SCVTF V14.4S, V14.4S
+	WORD $0x4e21d9ef  // SCVTF V15.4S, V15.4S
+	VLD1.P 64(R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x6e30dd19  // FMUL V25.4S, V8.4S, V16.4S
+	VFMLA V17.S4, V9.S4, V25.S4
+	VFMLA V18.S4, V10.S4, V25.S4
+	VFMLA V19.S4, V11.S4, V25.S4
+	VLD1.P 64(R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VFMLA V16.S4, V12.S4, V25.S4
+	VFMLA V17.S4, V13.S4, V25.S4
+	VFMLA V18.S4, V14.S4, V25.S4
+	VFMLA V19.S4, V15.S4, V25.S4
+	VFMLA V30.S4, V25.S4, V26.S4
+	ADD  $22, R0
+	SUBS $1, R2, R2
+	BNE  dotQ50NEONloop
+dotQ50NEONdone:
+	WORD $0x6e3ad75a  // FADDP V26.4S, V26.4S, V26.4S
+	WORD $0x7e30db40  // FADDP S0, V26.2S
+	FMOVS F0, ret+32(FP)
+	RET
+
+// func dotQ51NEON(row *byte, x *float32, xs *float32, nb int) float32
+TEXT ·dotQ51NEON(SB), NOSPLIT, $0-36
+	MOVD row+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD xs+16(FP), R3
+	MOVD nb+24(FP), R2
+	VEOR V26.B16, V26.B16, V26.B16   // sum
+	VEOR V27.B16, V27.B16, V27.B16   // offset sum
+	VMOVI $15, V29.B16
+	MOVD  $q5index<>(SB), R6
+	VLD1  (R6), [V20.B16, V21.B16, V22.B16]   // index lo, index hi, bit masks
+	VMOVI $16, V23.B16
+	CBZ  R2, dotQ51NEONdone
+dotQ51NEONloop:
+	MOVHU 0(R0), R4
+	FMOVS R4, F31
+	FCVTHS F31, F31
+	VDUP  V31.S[0], V30.S4
+	ADD   $8, R0, R5
+	VLD1  (R5), [V2.B16]
+	VAND  V29.B16, V2.B16, V0.B16    // values 0-15
+	VUSHR $4, V2.B16, V1.B16         // values 16-31
+	ADD   $4, R0, R5
+	VLD1R (R5), [V3.S4]                // qh in every word
+	VTBL  V20.B16, [V3.B16], V4.B16   // byte j: qh byte holding bit j
+	VCMTST V22.B16, V4.B16, V4.B16    // all ones where the bit is set
+	VAND  V23.B16, V4.B16, V4.B16
+	VORR  V4.B16, V0.B16, V0.B16
+	VTBL  V21.B16, [V3.B16], V4.B16   // byte j: qh byte holding bit j
+	VCMTST V22.B16, V4.B16, V4.B16    // all ones where the bit is set
+	VAND  V23.B16, V4.B16, V4.B16
+	VORR  V4.B16, V1.B16, V1.B16
+	VUXTL  V0.B8, V3.H8
+	VUXTL2 V0.B16, V4.H8
+	VUXTL  V3.H4, V8.S4
+	VUXTL2 V3.H8, V9.S4
+	VUXTL  V4.H4, V10.S4
+	VUXTL2 V4.H8, V11.S4
+	WORD $0x6e21d908  // UCVTF V8.4S, V8.4S
+	WORD $0x6e21d929  // UCVTF V9.4S, V9.4S
+	WORD $0x6e21d94a  // UCVTF V10.4S, V10.4S
+	WORD $0x6e21d96b  // UCVTF V11.4S, V11.4S
+	VUXTL  V1.B8, V3.H8
+	VUXTL2 V1.B16, V4.H8
+	VUXTL  V3.H4, V12.S4
+	VUXTL2 V3.H8, V13.S4
+	VUXTL  V4.H4, V14.S4
+	VUXTL2 V4.H8, V15.S4
+	WORD $0x6e21d98c  // UCVTF V12.4S, V12.4S
+	WORD $0x6e21d9ad  // UCVTF V13.4S, V13.4S
+	WORD $0x6e21d9ce  // UCVTF V14.4S, V14.4S
+	WORD $0x6e21d9ef  // UCVTF V15.4S, V15.4S
+	VLD1.P 64(R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x6e30dd19  // FMUL V25.4S, V8.4S, V16.4S
+	VFMLA V17.S4, V9.S4, V25.S4
+	VFMLA V18.S4, V10.S4, V25.S4
+	VFMLA V19.S4, V11.S4, V25.S4
+	VLD1.P 64(R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VFMLA V16.S4, V12.S4, V25.S4
+	VFMLA V17.S4, V13.S4, V25.S4
+	VFMLA V18.S4, V14.S4, V25.S4
+	VFMLA V19.S4, V15.S4, V25.S4
+	VFMLA V30.S4, V25.S4, V26.S4
+	MOVHU 2(R0), R4
+	FMOVS R4, F5
+	FCVTHS F5, F5
+	FMOVS.P 4(R3), F6
+	FMULS F6, F5, F5
+	FADDS F5, F27, F27
+	ADD  $24, R0
+	SUBS $1, R2, R2
+	BNE  dotQ51NEONloop
+dotQ51NEONdone:
+	WORD $0x6e3ad75a  // FADDP V26.4S, V26.4S, V26.4S
+	WORD $0x7e30db40  // FADDP S0, V26.2S
+	FADDS F27, F0, F0
+	FMOVS F0, ret+32(FP)
+	RET
+
+// func dotIQ4NLNEON(row *byte, x *float32, xs *float32, nb int) float32
+TEXT ·dotIQ4NLNEON(SB), NOSPLIT, $0-36
+	MOVD row+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD xs+16(FP), R3
+	MOVD nb+24(FP), R2
+	VEOR V26.B16, V26.B16, V26.B16   // sum
+	VEOR V27.B16, V27.B16, V27.B16   // offset sum
+	VMOVI $15, V29.B16
+	MOVD  $iq4nlTable<>(SB), R6
+	VLD1  (R6), [V20.B16]
+	CBZ  R2, dotIQ4NLNEONdone
+dotIQ4NLNEONloop:
+	MOVHU 0(R0), R4
+	FMOVS R4, F31
+	FCVTHS F31, F31
+	VDUP  V31.S[0], V30.S4
+	ADD   $2, R0, R5
+	VLD1  (R5), [V2.B16]
+	VAND  V29.B16, V2.B16, V0.B16    // values 0-15
+	VUSHR $4, V2.B16, V1.B16         // values 16-31
+	VTBL  V0.B16, [V20.B16], V0.B16
+	VTBL  V1.B16, [V20.B16], V1.B16
+	WORD $0xf08a403  // SXTL V3, V0 (8H<-8B)
+	WORD $0x4f08a404  // SXTL2 V4, V0 (8H<-16B)
+	WORD $0xf10a468  // SXTL V8, V3 (4S<-4H)
+	WORD $0x4f10a469  // SXTL2 V9, V3 (4S<-8H)
+	WORD $0xf10a48a  // SXTL V10, V4 (4S<-4H)
+	WORD $0x4f10a48b  // SXTL2 V11, V4 (4S<-8H)
+	WORD $0x4e21d908  // SCVTF V8.4S, V8.4S
+	WORD $0x4e21d929  // SCVTF V9.4S, V9.4S
+	WORD $0x4e21d94a  // SCVTF V10.4S, V10.4S
+	WORD $0x4e21d96b  // SCVTF V11.4S, V11.4S
+	WORD $0xf08a423  // SXTL V3, V1 (8H<-8B)
+	WORD $0x4f08a424  // SXTL2 V4, V1 (8H<-16B)
+	WORD $0xf10a46c  // SXTL V12, V3 (4S<-4H)
+	WORD $0x4f10a46d  // SXTL2 V13, V3 (4S<-8H)
+	WORD $0xf10a48e  // SXTL V14, V4 (4S<-4H)
+	WORD $0x4f10a48f  // SXTL2 V15, V4 (4S<-8H)
+	WORD $0x4e21d98c  // SCVTF V12.4S, V12.4S
+	WORD $0x4e21d9ad  // SCVTF V13.4S, V13.4S
+	WORD $0x4e21d9ce  // SCVTF V14.4S, V14.4S
+	WORD $0x4e21d9ef  // SCVTF V15.4S, V15.4S
+	VLD1.P 64(R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x6e30dd19  // FMUL V25.4S, V8.4S, V16.4S
+	VFMLA V17.S4, V9.S4, V25.S4
+	VFMLA V18.S4, V10.S4, V25.S4
+	VFMLA V19.S4, V11.S4, V25.S4
+	VLD1.P 64(R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VFMLA V16.S4, V12.S4, V25.S4
+	VFMLA V17.S4, V13.S4, V25.S4
+	VFMLA V18.S4, V14.S4, V25.S4
+	VFMLA V19.S4, V15.S4, V25.S4
+	VFMLA V30.S4, V25.S4, V26.S4
+	ADD  $18, R0
+	SUBS $1, R2, R2
+	BNE  dotIQ4NLNEONloop
+dotIQ4NLNEONdone:
+	WORD $0x6e3ad75a  // FADDP V26.4S, V26.4S, V26.4S
+	WORD $0x7e30db40  // FADDP S0, V26.2S
+	FMOVS F0, ret+32(FP)
+	RET
+
+// q5index: VTBL indices spreading qh (as bytes 0-3) so that byte j holds
+// the qh byte with bit j (values 0-15, then 16-31), and the bit of each.
+DATA q5index<>+0(SB)/1, $0
+DATA q5index<>+1(SB)/1, $0
+DATA q5index<>+2(SB)/1, $0
+DATA q5index<>+3(SB)/1, $0
+DATA q5index<>+4(SB)/1, $0
+DATA q5index<>+5(SB)/1, $0
+DATA q5index<>+6(SB)/1, $0
+DATA q5index<>+7(SB)/1, $0
+DATA q5index<>+8(SB)/1, $1
+DATA q5index<>+9(SB)/1, $1
+DATA q5index<>+10(SB)/1, $1
+DATA q5index<>+11(SB)/1, $1
+DATA q5index<>+12(SB)/1, $1
+DATA q5index<>+13(SB)/1, $1
+DATA q5index<>+14(SB)/1, $1
+DATA q5index<>+15(SB)/1, $1
+DATA q5index<>+16(SB)/1, $2
+DATA q5index<>+17(SB)/1, $2
+DATA q5index<>+18(SB)/1, $2
+DATA q5index<>+19(SB)/1, $2
+DATA q5index<>+20(SB)/1, $2
+DATA q5index<>+21(SB)/1, $2
+DATA q5index<>+22(SB)/1, $2
+DATA q5index<>+23(SB)/1, $2
+DATA q5index<>+24(SB)/1, $3
+DATA q5index<>+25(SB)/1, $3
+DATA q5index<>+26(SB)/1, $3
+DATA q5index<>+27(SB)/1, $3
+DATA q5index<>+28(SB)/1, $3
+DATA q5index<>+29(SB)/1, $3
+DATA q5index<>+30(SB)/1, $3
+DATA q5index<>+31(SB)/1, $3
+DATA q5index<>+32(SB)/1, $1
+DATA q5index<>+33(SB)/1, $2
+DATA q5index<>+34(SB)/1, $4
+DATA q5index<>+35(SB)/1, $8
+DATA q5index<>+36(SB)/1, $16
+DATA q5index<>+37(SB)/1, $32
+DATA q5index<>+38(SB)/1, $64
+DATA q5index<>+39(SB)/1, $128
+DATA q5index<>+40(SB)/1, $1
+DATA q5index<>+41(SB)/1, $2
+DATA q5index<>+42(SB)/1, $4
+DATA q5index<>+43(SB)/1, $8
+DATA q5index<>+44(SB)/1, $16
+DATA q5index<>+45(SB)/1, $32
+DATA q5index<>+46(SB)/1, $64
+DATA q5index<>+47(SB)/1, $128
+GLOBL q5index<>(SB), RODATA|NOPTR, $48
+
+// kvalues_iq4nl, ggml's IQ4_NL codebook.
+DATA iq4nlTable<>+0(SB)/1, $129
+DATA iq4nlTable<>+1(SB)/1, $152
+DATA iq4nlTable<>+2(SB)/1, $173
+DATA iq4nlTable<>+3(SB)/1, $191
+DATA iq4nlTable<>+4(SB)/1, $207
+DATA iq4nlTable<>+5(SB)/1, $221
+DATA iq4nlTable<>+6(SB)/1, $234
+DATA iq4nlTable<>+7(SB)/1, $246
+DATA iq4nlTable<>+8(SB)/1, $1
+DATA iq4nlTable<>+9(SB)/1, $13
+DATA iq4nlTable<>+10(SB)/1, $25
+DATA iq4nlTable<>+11(SB)/1, $38
+DATA iq4nlTable<>+12(SB)/1, $53
+DATA iq4nlTable<>+13(SB)/1, $69
+DATA iq4nlTable<>+14(SB)/1, $89
+DATA iq4nlTable<>+15(SB)/1, $113
+GLOBL iq4nlTable<>(SB), RODATA|NOPTR, $16
