@@ -4,9 +4,8 @@ package quant
 
 import "github.com/lbrx/lbrx/core"
 
-// NEON row kernels for every scheme but Q2_K and Q3_K
-// (block_kernels_arm64.s); every arm64 CPU has NEON. Q2_K and Q3_K run
-// the Go loops on arm64.
+// NEON row kernels for every ggml scheme (block_kernels_arm64.s); every
+// arm64 CPU has NEON.
 
 //go:noescape
 func dotQ80NEON(row *byte, x *float32, xs *float32, nb int) float32
@@ -33,6 +32,12 @@ func dotQ50NEON(row *byte, x *float32, xs *float32, nb int) float32
 func dotQ51NEON(row *byte, x *float32, xs *float32, nb int) float32
 
 //go:noescape
+func dotQ2KNEON(row *byte, x *float32, xs *float32, nb int) float32
+
+//go:noescape
+func dotQ3KNEON(row *byte, x *float32, xs *float32, nb int) float32
+
+//go:noescape
 func dotIQ4NLNEON(row *byte, x *float32, xs *float32, nb int) float32
 
 func init() {
@@ -46,5 +51,7 @@ func init() {
 		core.SchemeQ5_0:   asmRowDot(dotQ50NEON, 22, 32, 0),
 		core.SchemeQ5_1:   asmRowDot(dotQ51NEON, 24, 32, 1),
 		core.SchemeIQ4_NL: asmRowDot(dotIQ4NLNEON, 18, 32, 0),
+		core.SchemeQ2_K:   asmRowDot(dotQ2KNEON, 84, 256, 16),
+		core.SchemeQ3_K:   asmRowDot(dotQ3KNEON, 110, 256, 16),
 	})
 }
