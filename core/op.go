@@ -110,17 +110,24 @@ func sameDevice(op string, in ...*Array) (Device, error) {
 // Run executes op on its inputs' device. A device without a kernel for it
 // (no Executor, or Execute wrapping ErrUnsupported) has the op run on the
 // CPU instead: inputs are copied to the host, the CPU kernel runs, and the
-// result is copied into op.Out. Each such fallback is counted (Fallbacks).
+// result is copied into op.Out. Each such fallback is counted (Fallbacks);
+// in strict mode (SetStrict, LBRX_STRICT=1) it is an error wrapping
+// ErrFallback instead.
 func Run(op *Op) error {
 	dev := op.Out.Device()
 	if dev == CPU() {
 		return runCPU(op)
 	}
+	why := error(ErrUnsupported)
 	if ex, ok := dev.(Executor); ok {
 		err := ex.Execute(op)
 		if err == nil || !errors.Is(err, ErrUnsupported) {
 			return err
 		}
+		why = err
+	}
+	if Strict() {
+		return fmt.Errorf("%s on %s: %w (%w)", op.Name, dev.Name(), ErrFallback, why)
 	}
 	countFallback(dev, op.Name)
 	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Params: op.Params, Inputs: make([]*Array, len(op.Inputs))}

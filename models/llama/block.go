@@ -72,6 +72,11 @@ func (m *Model) attention(b *block, x, pk, pv *core.Array, r rotary) (out, k, v 
 		if y, err = y.Reshape(t, heads, cfg.HeadDim); err != nil {
 			return nil, err
 		}
+		if rotate && cfg.GGMLRopeOrder {
+			if y, err = fromGGMLOrder(y); err != nil {
+				return nil, err
+			}
+		}
 		if norm != nil {
 			if y, err = core.RMSNormOp(y, norm, cfg.RMSNormEps); err != nil {
 				return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"reflect"
 	"slices"
 
 	"github.com/lbrx/lbrx/core"
@@ -38,6 +39,12 @@ type Config struct {
 	// DType is the config's "dtype" ("torch_dtype" before transformers 5);
 	// Invalid when absent.
 	DType core.DType
+	// GGMLRopeOrder says the Q and K projections' rows are in the order
+	// llama.cpp's converter writes for ggml's adjacent-pair rope (per head,
+	// row 2i+j holds Hugging Face row j*HeadDim/2+i). Forward puts each
+	// head's outputs back in Hugging Face order before the rope, a copy of
+	// the activations only (see LoadGGUF).
+	GGMLRopeOrder bool
 
 	// Arch is the registered architecture ("llama", "qwen2", ...; see
 	// Architectures).
@@ -88,6 +95,10 @@ type Rope struct {
 	// LowFreqFactor, HighFreqFactor and OriginalMaxPositions are llama3's.
 	LowFreqFactor, HighFreqFactor float64
 	OriginalMaxPositions          int
+	// FreqFactors, when set, divide each pair's frequency (HeadDim/2
+	// values: GGUF's rope_freqs tensor, llama.cpp's form of Llama 3.1
+	// scaling).
+	FreqFactors []float32
 }
 
 // rawConfig mirrors config.json with the fields' JSON spellings.
@@ -356,7 +367,7 @@ func parseRopes(r rawConfig, c *Config) error {
 		if err != nil {
 			return fmt.Errorf("rope_parameters.sliding_attention: %w", err)
 		}
-		if lr != c.Rope {
+		if !reflect.DeepEqual(lr, c.Rope) {
 			c.LocalRope = &lr
 		}
 	case r.RopeLocalBaseFreq != nil:

@@ -13,6 +13,41 @@
 // quantized layers multiply through core.QuantizedMatMulOp and are never
 // dequantized in full.
 //
+// # GGUF
+//
+// Load also opens a GGUF file (LoadGGUF; FromGGUF is the translation
+// alone). A table per general.architecture (gguf_arch.go; "llama", which
+// also covers Mistral-style files) maps the "<arch>.*" metadata onto
+// Config (context_length, embedding_length, block_count,
+// feed_forward_length, attention.head_count[_kv], attention.key_length,
+// attention.layer_norm_rms_epsilon, rope.freq_base, rope.scaling.*; the
+// vocabulary size from tokenizer.ggml.tokens, <arch>.vocab_size or the
+// embedding) and llama.cpp's tensor names onto Hugging Face's
+// (blk.N.attn_q.weight -> model.layers.N.self_attn.q_proj.weight), with
+// each tensor's shape checked against the metadata. Weights are views of
+// the file's mapping in their own types: block types (Q4_0 ... Q6_K,
+// IQ4_NL) as core quantized arrays run by quantized_matmul, F32/F16/BF16
+// as plain arrays. A missing output.weight ties the output to the
+// embedding, as in llama.cpp; a rope_freqs tensor (Llama 3.1 scaling)
+// becomes Rope.FreqFactors.
+//
+// llama.cpp's converter permutes the rows of Q and K so that ggml's
+// adjacent-pair rope computes Hugging Face's half-split rope. lbrx undoes
+// this on the activations, not on the weights: x W^T with W's rows
+// permuted is x W^T with its outputs permuted, so after the Q and K
+// projections Forward reorders each head back (Config.GGMLRopeOrder, one
+// strided copy of [T, heads, head_dim] on the device) and runs the usual
+// rope. We chose this over un-permuting rows at load, which would copy
+// and read Q and K (about a tenth of a Llama's weights) and so break
+// "loading maps without reading", and over an interleaved rope mode,
+// which needs a new kernel per backend (CPU, CUDA, Metal) for what one
+// existing copy op does; the copy costs 2*T*(heads+kv_heads)*head_dim
+// values per layer, negligible beside the matmuls.
+//
+// WriteGGUF is the reverse: a Hugging Face model laid out as llama.cpp's
+// converter followed by `llama-quantize --pure` lays it out (`lbrx
+// quantize SRC DST.gguf --type ...`).
+//
 // # Forward pass
 //
 // The network is Hugging Face's LlamaForCausalLM for one sequence:

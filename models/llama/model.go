@@ -81,12 +81,16 @@ func (l linear) apply(x *core.Array) (*core.Array, error) {
 }
 
 // Load opens a model directory (config.json beside its .safetensors
-// files) or one .safetensors file with config.json beside it.
+// files), one .safetensors file with config.json beside it, or a GGUF
+// file (LoadGGUF).
 func Load(path string, opts Options) (*Model, error) {
 	dir := path
 	if st, err := os.Stat(path); err != nil {
 		return nil, err
 	} else if !st.IsDir() {
+		if isGGUF(path) {
+			return LoadGGUF(path, opts)
+		}
 		dir = filepath.Dir(path)
 	}
 	cfgPath := filepath.Join(dir, "config.json")
