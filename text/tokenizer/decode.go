@@ -165,8 +165,10 @@ func (d replaceDec) decode(toks []string) []string {
 	return out
 }
 
-// metaspaceDec turns the replacement rune back into spaces and drops the
-// space the pre-tokenizer prepended to the first token.
+// metaspaceDec turns the replacement rune back into spaces. Unless the
+// scheme is "never", the first token loses its replacement runes instead
+// (all of them, as the Rust library does: it is meant to drop the one the
+// pre-tokenizer prepended).
 type metaspaceDec struct {
 	repl    string
 	prepend bool
@@ -175,11 +177,11 @@ type metaspaceDec struct {
 func (d metaspaceDec) decode(toks []string) []string {
 	out := make([]string, len(toks))
 	for i, t := range toks {
-		s := strings.ReplaceAll(t, d.repl, " ")
+		with := " "
 		if i == 0 && d.prepend {
-			s = strings.TrimPrefix(s, " ")
+			with = ""
 		}
-		out[i] = s
+		out[i] = strings.ReplaceAll(t, d.repl, with)
 	}
 	return out
 }
