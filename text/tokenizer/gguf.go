@@ -166,6 +166,14 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 			t.eos = append(t.eos, id)
 		}
 	}
+	// llama.cpp also ends generation at tokens that read like an end of
+	// turn, whatever the metadata says (Qwen's <|im_end|> when eos is
+	// <|endoftext|>, ...).
+	for _, s := range endOfTurnTexts {
+		if id, ok := t.tokToID[s]; ok && !containsInt(t.eos, id) {
+			t.eos = append(t.eos, id)
+		}
+	}
 	if len(t.eos) > 0 {
 		t.cfg.EOSToken = toks[t.eos[0]]
 	}
@@ -183,6 +191,10 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 	}
 	return t, nil
 }
+
+// endOfTurnTexts are the token texts llama.cpp treats as end of
+// generation in any GGUF vocabulary.
+var endOfTurnTexts = []string{"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<|end_of_text|>", "<EOT>"}
 
 // ggufStripRules gives tokens the lstrip/rstrip attributes llama.cpp sets
 // by model or pre-tokenizer name.
