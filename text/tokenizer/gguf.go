@@ -142,16 +142,14 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer %s: tokenizer.ggml.model %q is not supported (llama and gpt2 are)", f.Path(), kind)
 	}
 
+	kinds := ggufTokenKinds(toks, types)
 	var added []AddedToken
-	for id, s := range toks {
-		if types == nil {
-			break
-		}
-		switch types[id] {
+	for id, k := range kinds {
+		switch k {
 		case ggufControl, ggufUnknown:
-			added = append(added, AddedToken{ID: id, Content: s, Special: true})
+			added = append(added, AddedToken{ID: id, Content: toks[id], Special: true})
 		case ggufUserDefined:
-			added = append(added, AddedToken{ID: id, Content: s})
+			added = append(added, AddedToken{ID: id, Content: toks[id]})
 		}
 	}
 	ggufStripRules(added, name, pre)
@@ -166,11 +164,8 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 			t.eos = append(t.eos, id)
 		}
 	}
-	// llama.cpp also ends generation at tokens that read like an end of
-	// turn, whatever the metadata says (Qwen's <|im_end|> when eos is
-	// <|endoftext|>, ...).
-	for _, s := range endOfTurnTexts {
-		if id, ok := t.tokToID[s]; ok && !containsInt(t.eos, id) {
+	for _, id := range ggufEndOfGeneration(t.tokToID) {
+		if !containsInt(t.eos, id) {
 			t.eos = append(t.eos, id)
 		}
 	}
@@ -190,37 +185,6 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 		return nil, g.err
 	}
 	return t, nil
-}
-
-// endOfTurnTexts are the token texts llama.cpp treats as end of
-// generation in any GGUF vocabulary.
-var endOfTurnTexts = []string{"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<|end_of_text|>", "<EOT>"}
-
-// ggufStripRules gives tokens the lstrip/rstrip attributes llama.cpp sets
-// by model or pre-tokenizer name.
-func ggufStripRules(added []AddedToken, name, pre string) {
-	switch {
-	case strings.HasPrefix(pre, "jina-v2-"):
-		for i := range added {
-			if added[i].Content == "<mask>" {
-				added[i].LStrip = true
-			}
-		}
-	case strings.Contains(name, "phi-3") || strings.Contains(name, "phi3"):
-		for i := range added {
-			switch added[i].Content {
-			case "<unk>", "<s>", "<|endoftext|>":
-			default:
-				added[i].RStrip = true
-			}
-		}
-	case strings.Contains(name, "modern-bert"):
-		for i := range added {
-			if added[i].Content == "[MASK]" {
-				added[i].LStrip = true
-			}
-		}
-	}
 }
 
 func containsInt(s []int, v int) bool {

@@ -113,7 +113,7 @@ func TestGGUFConfig(t *testing.T) {
 	}{
 		{"llama-bpe", 128000, []int{128001, 128009}, true}, // eos, then <|eot_id|> by its text
 		{"llama-spm", 1, []int{2}, true},
-		{"qwen2", 151643, []int{151643, 151645}, false}, // <|endoftext|>, then <|im_end|> by its text
+		{"qwen2", 151643, []int{151643, 151645, 128247}, false}, // <|endoftext|>, then <|im_end|> and </s> (a plain BPE token here) by their text, as llama.cpp
 		{"gpt-2", 50256, []int{50256}, false},
 	}
 	for _, c := range cases {
