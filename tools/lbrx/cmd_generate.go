@@ -2,56 +2,132 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/lbrx/lbrx/models/llama"
+	"github.com/lbrx/lbrx/text/chat"
+	"github.com/lbrx/lbrx/text/tokenizer"
 )
 
 func init() {
 	commands["generate"] = command{
-		summary: "generate token ids with a Llama model: generate MODEL --ids 1,17,42 --max-tokens N [--temperature T --top-p P --seed S]",
+		summary: "generate with a Llama model: generate MODEL --prompt TEXT [--chat] (streams text) or --ids 1,17,42 (prints ids)",
 		run:     runGenerate,
 	}
 }
 
-const generateUsage = "usage: lbrx generate MODEL --ids 1,17,42 --max-tokens N [--temperature T] [--top-p P] [--seed S] [--device D] [--dtype f32|f16|bf16] [--ignore-eos] [--json]"
+const generateUsage = "usage: lbrx generate MODEL (--prompt TEXT [--chat] [--system TEXT] [--stop S]... [--tokenizer PATH] | --ids 1,17,42) [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N] [--seed S] [--device D] [--dtype f32|f16|bf16] [--ignore-eos] [--json]"
 
-func runGenerate(args []string, stdout, _ io.Writer) error {
+func runGenerate(args []string, stdout, stderr io.Writer) error {
 	mf := newModelFlags("generate", generateUsage)
 	fs := mf.fs
-	maxTokens := fs.Int("max-tokens", 32, "most tokens to generate")
-	temp := fs.Float64("temperature", 0, "sampling temperature (0: greedy)")
-	topP := fs.Float64("top-p", 1, "nucleus sampling probability mass in (0, 1]")
-	seed := fs.Uint64("seed", 0, "random seed for sampling")
-	ignoreEOS := fs.Bool("ignore-eos", false, "keep generating after an end-of-sequence token")
-	asJSON := fs.Bool("json", false, "print one JSON object")
+	sf := addSamplingFlags(fs)
+	prompt := fs.String("prompt", "", "prompt text (tokenized with the model's tokenizer)")
+	useChat := fs.Bool("chat", false, "wrap the prompt as a user message in the model's chat template")
+	system := fs.String("system", "", "with --chat: a system message before the prompt")
+	asJSON := fs.Bool("json", false, "print one JSON object (text or ids and statistics) instead of streaming")
 	path, err := mf.parse(args)
 	if err != nil {
 		return err
 	}
-	if *maxTokens < 1 {
-		return usagef("--max-tokens %d must be at least 1", *maxTokens)
+	o, err := sf.options()
+	if err != nil {
+		return err
 	}
-	if _, err := llama.NewSampler(llama.Sampling{Temperature: *temp, TopP: *topP}); err != nil {
-		return usagef("%v", err)
+	hasPrompt := false
+	fs.Visit(func(f *flag.Flag) { hasPrompt = hasPrompt || f.Name == "prompt" })
+	switch {
+	case hasPrompt && *mf.ids != "":
+		return usagef("--prompt and --ids exclude each other (%s)", generateUsage)
+	case !hasPrompt && (*useChat || *system != "" || len(*sf.stops) > 0):
+		return usagef("--chat, --system and --stop need --prompt (%s)", generateUsage)
+	case *system != "" && !*useChat:
+		return usagef("--system needs --chat")
 	}
+	if !hasPrompt {
+		return generateIDs(mf, path, o, *asJSON, stdout)
+	}
+	tok, err := tokenizer.Load(sf.tokenizerPath(path))
+	if err != nil {
+		return err
+	}
+	var ids []int
+	if *useChat {
+		tmpl, err := loadChatTemplate(sf.tokenizerPath(path))
+		if err != nil {
+			return err
+		}
+		var msgs []chat.Message
+		if *system != "" {
+			msgs = append(msgs, chat.Message{Role: "system", Content: *system})
+		}
+		text, err := tmpl.Render(chat.Request{Messages: append(msgs, chat.Message{Role: "user", Content: *prompt}), AddGenerationPrompt: true})
+		if err != nil {
+			return err
+		}
+		// The template writes the BOS token itself, so no special tokens
+		// are added (apply_chat_template's tokenize=True does the same).
+		ids, err = tok.Encode(text, false)
+		if err != nil {
+			return err
+		}
+	} else if ids, err = tok.Encode(*prompt, true); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return errNoPrompt
+	}
+	m, err := mf.load(path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = m.Close() }()
+	out := stdout
+	if *asJSON {
+		out = io.Discard
+	}
+	res, err := streamText(m, tok, m.NewCache(), ids, o, *sf.stops, out)
+	if err != nil {
+		return err
+	}
+	st := res.Stats
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(map[string]any{
+			"text": res.Text, "ids": res.IDs, "stop": res.Stop, "seed": o.Seed, "device": m.Device().Name(),
+			"prompt_tokens": st.PromptTokens, "generated_tokens": st.Generated,
+			"prefill_tokens_per_s": st.PrefillRate(), "decode_tokens_per_s": st.DecodeRate(),
+			"prefill_seconds": st.Prefill.Seconds(), "decode_seconds": st.Decode.Seconds(),
+		})
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintf(stderr, "stop: %s; seed: %d; %s\n", res.Stop, o.Seed, rates(st, m))
+	if n := fallbackNote(); n != "" {
+		fmt.Fprintln(stderr, n)
+	}
+	return nil
+}
+
+// generateIDs is generate --ids: token ids in, token ids out.
+func generateIDs(mf modelFlags, path string, o llama.GenerateOptions, asJSON bool, stdout io.Writer) error {
 	m, ids, err := mf.open(path)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = m.Close() }()
 	var out []int
-	opts := llama.GenerateOptions{Sampling: llama.Sampling{Temperature: *temp, TopP: *topP, Seed: *seed}, MaxTokens: *maxTokens, IgnoreEOS: *ignoreEOS}
-	st, err := m.Generate(ids, opts, func(id int) bool { out = append(out, id); return true })
+	st, err := m.Generate(ids, o, func(id int) bool { out = append(out, id); return true })
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{
-			"ids": out, "device": m.Device().Name(), "prompt_tokens": st.PromptTokens, "generated_tokens": st.Generated,
+			"ids": out, "stop": st.Stop, "seed": o.Seed, "device": m.Device().Name(), "prompt_tokens": st.PromptTokens, "generated_tokens": st.Generated,
 			"prefill_tokens_per_s": st.PrefillRate(), "decode_tokens_per_s": st.DecodeRate(),
 			"prefill_seconds": st.Prefill.Seconds(), "decode_seconds": st.Decode.Seconds(),
 		})
@@ -61,10 +137,15 @@ func runGenerate(args []string, stdout, _ io.Writer) error {
 		s[i] = strconv.Itoa(id)
 	}
 	fmt.Fprintf(stdout, "ids: %s\n", strings.Join(s, ","))
-	fmt.Fprintf(stdout, "prefill: %d tokens in %v (%.1f tokens/s); decode: %d tokens in %v (%.1f tokens/s) on %s\n",
-		st.PromptTokens, st.Prefill.Round(1000), st.PrefillRate(), max(0, st.Generated-1), st.Decode.Round(1000), st.DecodeRate(), m.Device().Name())
+	fmt.Fprintln(stdout, rates(st, m))
 	if n := fallbackNote(); n != "" {
 		fmt.Fprintln(stdout, n)
 	}
 	return nil
+}
+
+// rates is the statistics line of a generation.
+func rates(st llama.Stats, m *llama.Model) string {
+	return fmt.Sprintf("prefill: %d tokens in %v (%.1f tokens/s); decode: %d tokens in %v (%.1f tokens/s) on %s",
+		st.PromptTokens, st.Prefill.Round(1000), st.PrefillRate(), max(0, st.Generated-1), st.Decode.Round(1000), st.DecodeRate(), m.Device().Name())
 }
