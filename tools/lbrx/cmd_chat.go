@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/lbrx/lbrx/models/llama"
 	"github.com/lbrx/lbrx/text/chat"
@@ -129,7 +130,7 @@ type chatReply struct {
 // earlier turns, unless the template re-rendered them differently), then
 // streams the reply to w and adds it to the conversation.
 func (s *chatSession) reply(msg string, w io.Writer) (chatReply, error) {
-	msgs := append(s.msgs, chat.Message{Role: "user", Content: msg})
+	msgs := slices.Concat(s.msgs, []chat.Message{{Role: "user", Content: msg}})
 	text, err := s.tmpl.Render(chat.Request{Messages: msgs, AddGenerationPrompt: true})
 	if err != nil {
 		return chatReply{}, err
@@ -164,6 +165,7 @@ func (s *chatSession) reply(msg string, w io.Writer) (chatReply, error) {
 	if len(s.cached) != s.c.Len() {
 		return chatReply{}, fmt.Errorf("chat: the cache holds %d positions, the session counted %d", s.c.Len(), len(s.cached))
 	}
-	s.msgs = append(msgs, chat.Message{Role: "assistant", Content: r.Text})
+	msgs = append(msgs, chat.Message{Role: "assistant", Content: r.Text})
+	s.msgs = msgs
 	return chatReply{textResult: r, promptTokens: len(ids), reused: keep}, nil
 }

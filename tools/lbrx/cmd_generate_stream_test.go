@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"syscall"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,7 +42,7 @@ func onePagePipe(t *testing.T, room int) (r, w *os.File, junk int) {
 // blockedWritingPipe reports whether any thread of process pid sleeps
 // in the kernel's pipe_write.
 func blockedWritingPipe(pid int) bool {
-	tasks, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "task", "*", "wchan"))
+	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/wchan")
 	for _, f := range tasks {
 		if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), "pipe_write") {
 			return true

@@ -22,7 +22,7 @@ func TestStopTextHoldsBackPossibleStops(t *testing.T) {
 	// "STO" was held back; with "P" it is a stop string: nothing more.
 	assert.True(t, push("Ptail"))
 	assert.Empty(t, out[len(out)-1])
-	assert.Equal(t, "", s.flush())
+	assert.Empty(t, s.flush())
 
 	// The earliest of several stop strings wins; text before it is kept.
 	s = stopText{stops: []string{"b", "ab"}}

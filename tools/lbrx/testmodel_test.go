@@ -41,7 +41,9 @@ func textModel(t *testing.T) string {
 		return map[string]any{"id": id, "content": s, "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}
 	}
 	bos := map[string]any{"SpecialToken": map[string]any{"id": "<s>", "type_id": 0}}
-	seq := func(id string) map[string]any { return map[string]any{"Sequence": map[string]any{"id": id, "type_id": 0}} }
+	seq := func(id string) map[string]any {
+		return map[string]any{"Sequence": map[string]any{"id": id, "type_id": 0}}
+	}
 	tj := map[string]any{
 		"version": "1.0", "truncation": nil, "padding": nil,
 		"added_tokens":  []any{special(0, "<unk>"), special(1, "<s>"), special(2, "</s>")},
