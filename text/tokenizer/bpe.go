@@ -1,8 +1,9 @@
 package tokenizer
 
 import (
-	"container/heap"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -25,6 +26,12 @@ type bpe struct {
 	fuseUnk      bool
 	byteFallback bool
 	ignoreMerges bool
+
+	// meta is U+2581 ("▁") when the model is SentencePiece-style and
+	// words may be cut before it (see metaCuts); "" otherwise. crossing
+	// holds the tokens that span such a cut.
+	meta     string
+	crossing []string
 
 	cache wordCache
 }
@@ -70,18 +77,70 @@ type symbol struct {
 	size       int // bytes of the word it covers; 0 once merged away
 }
 
-// symHeap orders candidate merges by rank, then by position.
+// symHeap is a min-heap of candidate merges, rank << 32 | position, so
+// that the lowest rank pops first and the leftmost among equal ranks
+// (typed rather than container/heap: the interface calls cost a third of
+// the time on long words).
 type symHeap []uint64
 
-func (h symHeap) Len() int           { return len(h) }
-func (h symHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h symHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *symHeap) Push(x any)        { *h = append(*h, x.(uint64)) }
-func (h *symHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func (h *symHeap) push(x uint64) {
+	*h = append(*h, x)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if a[p] <= a[i] {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+func (h *symHeap) pop() uint64 {
+	a := *h
+	top := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	a = a[:n]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && a[r] < a[l] {
+			m = r
+		}
+		if a[i] <= a[m] {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
+	return top
+}
+
+// heapify orders a slice in place.
+func (h symHeap) heapify() {
+	n := len(h)
+	for i := n/2 - 1; i >= 0; i-- {
+		for j := i; ; {
+			l := 2*j + 1
+			if l >= n {
+				break
+			}
+			m := l
+			if r := l + 1; r < n && h[r] < h[l] {
+				m = r
+			}
+			if h[j] <= h[m] {
+				break
+			}
+			h[j], h[m] = h[m], h[j]
+			j = m
+		}
+	}
 }
 
 // bpeScratch is per-call working memory.
@@ -94,6 +153,74 @@ var bpeScratchPool = sync.Pool{New: func() any { return new(bpeScratch) }}
 
 // encode appends the ids of one pre-tokenized word.
 func (m *bpe) encode(w string, dst []int) ([]int, error) {
+	if m.meta == "" || len(w) <= cacheMaxWord {
+		return m.encodeWord(w, dst)
+	}
+	// A SentencePiece-style model sees whole sentences as one word. Cut it
+	// before each "▁" that follows another character unless a crossing
+	// token could span the cut: no merge can then join the two sides, so
+	// the ids are the same, the merge queue stays short and the cache
+	// sees real words.
+	var err error
+	lo := 0
+	for i := 1; i < len(w); i++ {
+		if w[i] != m.meta[0] || !strings.HasPrefix(w[i:], m.meta) || strings.HasSuffix(w[:i], m.meta) || m.spans(w, i) {
+			continue
+		}
+		if dst, err = m.encodeWord(w[lo:i], dst); err != nil {
+			return dst, err
+		}
+		lo = i
+	}
+	return m.encodeWord(w[lo:], dst)
+}
+
+// spans reports whether a crossing token occurs in w across the cut at i.
+func (m *bpe) spans(w string, i int) bool {
+	for _, t := range m.crossing {
+		for k := 1; k < len(t); k++ {
+			if strings.HasPrefix(t[k:], m.meta) && !strings.HasSuffix(t[:k], m.meta) &&
+				i-k >= 0 && strings.HasPrefix(w[i-k:], t) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// maxCrossing bounds the crossing tokens checked at every cut.
+const maxCrossing = 64
+
+// setMeta enables cutting words before "▁" for a model whose vocabulary
+// uses it, when few tokens cross such a cut.
+func (m *bpe) setMeta() {
+	const meta = "\u2581"
+	if m.byteLevel {
+		return
+	}
+	var crossing []string
+	uses := false
+	for tok := range m.vocab {
+		if !strings.Contains(tok, meta) {
+			continue
+		}
+		uses = true
+		for k := 1; k < len(tok); k++ {
+			if strings.HasPrefix(tok[k:], meta) && !strings.HasSuffix(tok[:k], meta) {
+				crossing = append(crossing, tok)
+				break
+			}
+		}
+	}
+	if !uses || len(crossing) > maxCrossing {
+		return
+	}
+	sort.Strings(crossing)
+	m.meta, m.crossing = meta, crossing
+}
+
+// encodeWord runs the merges on one word.
+func (m *bpe) encodeWord(w string, dst []int) ([]int, error) {
 	if w == "" {
 		return dst, nil
 	}
@@ -125,9 +252,9 @@ func (m *bpe) encode(w string, dst []int) ([]int, error) {
 	for i := range syms {
 		push(i)
 	}
-	heap.Init(&h)
+	h.heapify()
 	for len(h) > 0 {
-		top := heap.Pop(&h).(uint64)
+		top := h.pop()
 		pos, rank := int(uint32(top)), int32(top>>32)
 		s := &syms[pos]
 		if s.size == 0 || s.next < 0 {
@@ -147,12 +274,12 @@ func (m *bpe) encode(w string, dst []int) ([]int, error) {
 		}
 		if s.prev >= 0 {
 			if mg, ok := m.merges[pairKey(syms[s.prev].id, s.id)]; ok {
-				heap.Push(&h, uint64(mg.rank)<<32|uint64(s.prev))
+				h.push(uint64(mg.rank)<<32 | uint64(s.prev))
 			}
 		}
 		if s.next >= 0 {
 			if mg, ok := m.merges[pairKey(s.id, syms[s.next].id)]; ok {
-				heap.Push(&h, uint64(mg.rank)<<32|uint64(pos))
+				h.push(uint64(mg.rank)<<32 | uint64(pos))
 			}
 		}
 	}

@@ -41,7 +41,6 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 	}
 	name := strings.ToLower(g.str("general.name", false))
 	pre := g.str("tokenizer.ggml.pre", false)
-	addSpacePrefix := false
 	switch kind {
 	case "llama":
 		scores := g.floats("tokenizer.ggml.scores", n)
@@ -63,12 +62,12 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 			}
 		}
 		t.model = m
-		addSpacePrefix = g.boolean("tokenizer.ggml.add_space_prefix", true)
-		var norm normSequence
+		addSpacePrefix := g.boolean("tokenizer.ggml.add_space_prefix", true)
+		escape := replace{lit: " ", content: "▁"}
+		t.norm = escape
 		if addSpacePrefix {
-			norm = append(norm, prepend{" "})
+			t.norm = normSequence{prepend{" "}, escape}
 		}
-		t.norm = append(norm, replace{lit: " ", content: "▁"})
 		dec := decSequence{replaceDec{replace{lit: "▁", content: " "}}, byteFallbackDec{}, fuseDec{}}
 		if addSpacePrefix {
 			dec = append(dec, stripDec{content: ' ', start: 1})
@@ -96,6 +95,7 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 			seq = append(seq, &splitPre{m: m, behavior: isolated})
 		}
 		t.pre = seq
+		t.words = singleWordSplit(seq)
 		if p.escapeSpace {
 			t.norm = replace{lit: " ", content: "▁"}
 		}

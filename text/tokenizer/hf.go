@@ -111,6 +111,7 @@ func parseHF(name string, data []byte) (*Tokenizer, error) {
 			return fail("pre_tokenizer", err)
 		}
 	}
+	t.words = singleWordSplit(t.pre)
 	if !isNull(f.Decoder) {
 		if t.dec, err = parseDecoder(f.Decoder); err != nil {
 			return fail("decoder", err)
@@ -168,6 +169,7 @@ func parseHF(name string, data []byte) (*Tokenizer, error) {
 		return fail("model.merges", err)
 	}
 	b.setBytes()
+	b.setMeta()
 	t.model = b
 
 	added := make([]AddedToken, 0, len(f.AddedTokens))
@@ -263,7 +265,7 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 		for i, r := range c.Normalizers {
 			n, err := parseNormalizer(r)
 			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
+				return nil, fmt.Errorf("member %d of the sequence: %w", i, err)
 			}
 			q = append(q, n)
 		}
@@ -307,7 +309,7 @@ func parsePre(raw json.RawMessage, byteLevel *bool) (preTokenizer, error) {
 		for i, r := range c.PreTokenizers {
 			p, err := parsePre(r, byteLevel)
 			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
+				return nil, fmt.Errorf("member %d of the sequence: %w", i, err)
 			}
 			q = append(q, p)
 		}
@@ -333,7 +335,7 @@ func parsePre(raw json.RawMessage, byteLevel *bool) (preTokenizer, error) {
 		}
 		return p, nil
 	case "Metaspace":
-		p := &metaspacePre{repl: c.Replacement, scheme: c.PrependScheme, split_: c.Split == nil || *c.Split}
+		p := &metaspacePre{repl: c.Replacement, scheme: c.PrependScheme, splitOn: c.Split == nil || *c.Split}
 		if p.repl == "" {
 			p.repl = "▁"
 		}
@@ -374,7 +376,7 @@ func parseDecoder(raw json.RawMessage) (decoder, error) {
 		for i, r := range c.Decoders {
 			d, err := parseDecoder(r)
 			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
+				return nil, fmt.Errorf("member %d of the sequence: %w", i, err)
 			}
 			q = append(q, d)
 		}
@@ -392,7 +394,7 @@ func parseDecoder(raw json.RawMessage) (decoder, error) {
 		}
 		r, n := utf8.DecodeRuneInString(s)
 		if n == 0 || n != len(s) {
-			return nil, fmt.Errorf("Strip: content %q is not one character", s)
+			return nil, fmt.Errorf("decoder Strip: content %q is not one character", s)
 		}
 		return stripDec{content: r, start: c.Start, stop: c.Stop}, nil
 	case "Replace":
@@ -435,7 +437,7 @@ func parsePost(raw json.RawMessage, tokToID map[string]int) (postProcessor, erro
 		for i, r := range c.Processors {
 			p, err := parsePost(r, tokToID)
 			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
+				return nil, fmt.Errorf("member %d of the sequence: %w", i, err)
 			}
 			q = append(q, p)
 		}

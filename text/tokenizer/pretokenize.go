@@ -69,9 +69,9 @@ func (p *byteLevelPre) split(in []piece, dst []piece) ([]piece, error) {
 // metaspacePre replaces spaces with the replacement rune, prepends one as
 // the scheme says and splits before each.
 type metaspacePre struct {
-	repl   string
-	scheme string // always, first, never
-	split_ bool
+	repl    string
+	scheme  string // always, first, never
+	splitOn bool
 }
 
 func (p *metaspacePre) split(in []piece, dst []piece) ([]piece, error) {
@@ -80,7 +80,7 @@ func (p *metaspacePre) split(in []piece, dst []piece) ([]piece, error) {
 		if !strings.HasPrefix(s, p.repl) && (p.scheme == "always" || (p.scheme == "first" && pc.start)) {
 			s = p.repl + s
 		}
-		if !p.split_ {
+		if !p.splitOn {
 			dst = append(dst, piece{s: s, start: pc.start})
 			continue
 		}
@@ -185,4 +185,42 @@ func (q preSequence) split(in []piece, dst []piece) ([]piece, error) {
 		return append(dst, in...), nil
 	}
 	return cur, nil
+}
+
+// singleWordSplit returns the hand-written splitter when p does nothing
+// but split with it: Split(pattern, Isolated), alone or followed by a
+// ByteLevel step that adds no space and no split (the byte mapping is the
+// model's business here), or a ByteLevel step with its GPT-2 split.
+func singleWordSplit(p preTokenizer) *wordSplitter {
+	isWords := func(p preTokenizer) *wordSplitter {
+		if sp, ok := p.(*splitPre); ok && sp.behavior == isolated && !sp.invert {
+			if ws, ok := sp.m.(*wordSplitter); ok {
+				return ws
+			}
+		}
+		if bl, ok := p.(*byteLevelPre); ok && !bl.addPrefixSpace && bl.regex != nil {
+			if ws, ok := bl.regex.m.(*wordSplitter); ok {
+				return ws
+			}
+		}
+		return nil
+	}
+	passive := func(p preTokenizer) bool {
+		bl, ok := p.(*byteLevelPre)
+		return ok && !bl.addPrefixSpace && bl.regex == nil
+	}
+	if q, ok := p.(preSequence); ok {
+		var ws *wordSplitter
+		for _, x := range q {
+			switch {
+			case passive(x):
+			case ws == nil && isWords(x) != nil:
+				ws = isWords(x)
+			default:
+				return nil
+			}
+		}
+		return ws
+	}
+	return isWords(p)
 }

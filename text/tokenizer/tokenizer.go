@@ -15,8 +15,11 @@ type model interface {
 type Tokenizer struct {
 	source string // the file it was loaded from, for error messages
 
-	norm  normalizer   // nil: none
-	pre   preTokenizer // nil: the segment is one word
+	norm normalizer   // nil: none
+	pre  preTokenizer // nil: the segment is one word
+	// words is set when pre amounts to one hand-written split: Encode then
+	// walks the words without building a list of pieces.
+	words *wordSplitter
 	model model
 	post  postProcessor // nil: adds nothing
 	dec   decoder       // nil: tokens joined with spaces
@@ -127,6 +130,17 @@ func (t *Tokenizer) EncodeWith(text string, o EncodeOptions) ([]int, error) {
 		for _, ns := range addedNorm.split(s, seg.start, nil) {
 			if ns.id >= 0 {
 				ids = append(ids, ns.id)
+				continue
+			}
+			if t.words != nil {
+				w := ns.text
+				for i := 0; i < len(w); {
+					n := t.words.matchAt(w, i)
+					if ids, err = t.model.encode(w[i:i+n], ids); err != nil {
+						return nil, t.errorf("%w", err)
+					}
+					i += n
+				}
 				continue
 			}
 			pieces = append(pieces[:0], piece{s: ns.text, start: ns.start})

@@ -17,9 +17,9 @@ import (
 )
 
 var (
-	cliOnce sync.Once
-	cliPath string
-	cliErr  error
+	cliOnce     sync.Once
+	cliPath     string
+	errCLIBuild error
 )
 
 // lbrxBinary builds the lbrx command once per test run.
@@ -28,18 +28,18 @@ func lbrxBinary(t *testing.T) string {
 	cliOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "lbrx-cli")
 		if err != nil {
-			cliErr = err
+			errCLIBuild = err
 			return
 		}
 		cliPath = filepath.Join(dir, "lbrx")
 		out, err := exec.Command("go", "build", "-o", cliPath, ".").CombinedOutput()
 		if err != nil {
-			cliErr = err
+			errCLIBuild = err
 			cliPath = string(out)
 		}
 	})
-	if cliErr != nil {
-		t.Fatalf("building lbrx: %v\n%s", cliErr, cliPath)
+	if errCLIBuild != nil {
+		t.Fatalf("building lbrx: %v\n%s", errCLIBuild, cliPath)
 	}
 	return cliPath
 }
