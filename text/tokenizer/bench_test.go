@@ -60,3 +60,30 @@ func BenchmarkEncode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSplit compares the hand-written Llama 3 pre-tokenizer matcher
+// with regexp2 running the same pattern (the choice text/README.md
+// reports).
+func BenchmarkSplit(b *testing.B) {
+	english, mixed := benchTexts(b)
+	re, err := compileRegexp(patternLlama3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range []struct {
+		name string
+		m    matcher
+	}{{"hand", knownSplitter(patternLlama3)}, {"regexp2", re}} {
+		for _, tc := range []struct{ name, text string }{{"english", english}, {"mixed", mixed}} {
+			b.Run(m.name+"/"+tc.name, func(b *testing.B) {
+				b.SetBytes(int64(len(tc.text)))
+				var dst [][2]int
+				for b.Loop() {
+					if dst, err = m.m.find(tc.text, dst[:0]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
