@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,6 +23,9 @@ type parityCase struct {
 	op     func(in []*core.Array) (*core.Array, error)
 	// tol bounds max|device-cpu| / max(1, max|cpu|).
 	tol float64
+	// native says every GPU backend has a kernel for the op: running it
+	// on the CPU instead is an error.
+	native bool
 }
 
 func randArray(r *rand.Rand, dt core.DType, shape ...int) (*core.Array, error) {
@@ -95,6 +99,18 @@ func parityCases() []parityCase {
 			name: fmt.Sprintf("causal_attention/%v/decode", dt), tol: max(tol, 1e-4),
 			inputs: inputsOf(dt, []int{1, 6, 40}, []int{37, 3, 40}, []int{37, 3, 40}),
 			op:     func(in []*core.Array) (*core.Array, error) { return core.CausalAttentionOp(in[0], in[1], in[2], 0.2) },
+		}, parityCase{
+			name: fmt.Sprintf("causal_attention/%v/sliding-window-soft-cap-prefill", dt), tol: max(tol, 1e-4), native: true,
+			inputs: inputsOf(dt, []int{11, 8, 64}, []int{11, 2, 64}, []int{11, 2, 64}),
+			op: func(in []*core.Array) (*core.Array, error) {
+				return core.AttentionOp(in[0], in[1], in[2], core.AttentionParams{Scale: 0.5, Window: 4, SoftCap: 3})
+			},
+		}, parityCase{
+			name: fmt.Sprintf("causal_attention/%v/sliding-window-decode-across-chunk", dt), tol: max(tol, 1e-4), native: true,
+			inputs: inputsOf(dt, []int{1, 4, 32}, []int{1500, 2, 32}, []int{1500, 2, 32}),
+			op: func(in []*core.Array) (*core.Array, error) {
+				return core.AttentionOp(in[0], in[1], in[2], core.AttentionParams{Scale: 0.2, Window: 1100})
+			},
 		})
 		for _, op := range []string{"neg", "abs", "exp", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu"} {
 			cases = append(cases, parityCase{
@@ -253,9 +269,17 @@ func TestParity(t *testing.T) {
 						dIn[i], err = a.To(dev)
 						require.NoError(t, err)
 					}
+					before := core.Fallbacks()
 					got, err := c.op(dIn)
 					require.NoError(t, err)
 					assert.Equal(t, dev, got.Device(), "result stays on the device")
+					if c.native && dev != core.CPU() {
+						for op, n := range core.Fallbacks() {
+							if n > before[op] && strings.HasPrefix(op, dev.Name()+"/") {
+								t.Errorf("%s ran on the CPU instead of %s ×%d", op, dev.Name(), n-before[op])
+							}
+						}
+					}
 					back, err := got.To(core.CPU())
 					require.NoError(t, err)
 					require.Equal(t, want.Shape(), back.Shape())

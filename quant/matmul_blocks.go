@@ -9,15 +9,15 @@ import (
 )
 
 func (w *BlockWeight) check(y, x []float32, m int) error {
-	bb := BlockBytes(w.Scheme)
+	bb, bv := BlockBytes(w.Scheme), BlockValues(w.Scheme)
 	if bb == 0 {
 		return fmt.Errorf("scheme %q is not a ggml block scheme", w.Scheme)
 	}
-	if w.K < 0 || w.K%blockValues != 0 || w.N < 0 || m < 0 {
-		return fmt.Errorf("%s weight [%d %d]: K must be a multiple of %d", w.Scheme, w.N, w.K, blockValues)
+	if w.K < 0 || w.K%bv != 0 || w.N < 0 || m < 0 {
+		return fmt.Errorf("%s weight [%d %d]: K must be a multiple of %d", w.Scheme, w.N, w.K, bv)
 	}
-	if len(w.Blocks) < w.N*w.K/blockValues*bb {
-		return fmt.Errorf("%s weight [%d %d]: %d bytes of blocks, need %d", w.Scheme, w.N, w.K, len(w.Blocks), w.N*w.K/blockValues*bb)
+	if len(w.Blocks) < w.N*w.K/bv*bb {
+		return fmt.Errorf("%s weight [%d %d]: %d bytes of blocks, need %d", w.Scheme, w.N, w.K, len(w.Blocks), w.N*w.K/bv*bb)
 	}
 	if len(x) < m*w.K || len(y) < m*w.N {
 		return fmt.Errorf("x holds %d values and y %d, need %d and %d for %d rows", len(x), len(y), m*w.K, m*w.N, m)
@@ -26,7 +26,8 @@ func (w *BlockWeight) check(y, x []float32, m int) error {
 }
 
 // MatMul computes y = x @ W^T; see Weight. Per block: Q8_0 d*Σq*x, Q4_0
-// d*Σq*x - 8d*Σx, Q4_1 d*Σq*x + m*Σx with q the unsigned nibble.
+// d*Σq*x - 8d*Σx, Q4_1 d*Σq*x + m*Σx with q the unsigned nibble; the
+// other schemes run the tile kernel (tiles.go).
 func (w *BlockWeight) MatMul(y, x []float32, m int) error {
 	if err := w.check(y, x, m); err != nil {
 		return fmt.Errorf("block matmul: %w", err)
@@ -36,6 +37,14 @@ func (w *BlockWeight) MatMul(y, x []float32, m int) error {
 	}
 	if w.K == 0 { // an empty sum
 		clear(y[:m*w.N])
+		return nil
+	}
+	if rk := rowKernels[w.Scheme]; rk != nil && m < tileRows {
+		w.matMulRows(y, x, m, rk)
+		return nil
+	}
+	if !repackable(w.Scheme) || m >= tileRows {
+		w.matMulTiles(y, x, m)
 		return nil
 	}
 	xs := groupSums(x, m, w.K, blockValues)

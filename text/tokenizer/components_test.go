@@ -143,6 +143,8 @@ func TestBadTokenizerJSON(t *testing.T) {
 		"merge oov":      `{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}}`,
 		"merge shape":    `{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a"]}}`,
 		"bad id":         `{"model": {"type": "BPE", "vocab": {"a": -4}, "merges": []}}`,
+		"sparse id":      `{"model": {"type": "BPE", "vocab": {"a": 1000000000}, "merges": []}}`,
+		"template id":    `{"post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>"}}], "special_tokens": {"<s>": {"ids": [9]}}}, "model": {"type": "BPE", "vocab": {}, "merges": []}}`,
 		"bad regex":      `{"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(("}, "behavior": "Isolated"}, "model": {"type": "BPE", "vocab": {}, "merges": []}}`,
 		"bad behavior":   `{"pre_tokenizer": {"type": "Split", "pattern": {"String": " "}, "behavior": "Sideways"}, "model": {"type": "BPE", "vocab": {}, "merges": []}}`,
 		"bad unk":        `{"model": {"type": "BPE", "unk_token": "<unk>", "vocab": {"a": 0}, "merges": []}}`,

@@ -118,22 +118,15 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 				b.vocab[key] = id
 			}
 		}
+		adder := mergeAdder{m: b, vocab: t.tokToID}
 		for i, mg := range merges {
 			l, r, ok := strings.Cut(mg, " ")
 			if !ok {
 				return nil, fmt.Errorf("tokenizer %s: tokenizer.ggml.merges[%d] %q is not two tokens separated by a space", f.Path(), i, mg)
 			}
-			if b.byteLevel {
-				lb, ok1 := byteLevelDecode(l)
-				rb, ok2 := byteLevelDecode(r)
-				if !ok1 || !ok2 {
-					return nil, fmt.Errorf("tokenizer %s: tokenizer.ggml.merges[%d] %q is not byte-level text", f.Path(), i, mg)
-				}
-				l, r = string(lb), string(rb)
-			}
 			// llama.cpp skips a merge whose result is not a token: the
 			// symbol could never be emitted.
-			_ = b.addMerge(l, r, i)
+			_ = adder.add(l, r, i)
 		}
 		b.setBytes()
 		t.model = b

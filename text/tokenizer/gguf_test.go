@@ -66,6 +66,10 @@ func TestGGUFVocabs(t *testing.T) {
 						t.Errorf("case %d %q:\n got  %v\n want %v", i+1, s, got, want[i])
 					}
 				}
+				// What llama.cpp writes back: the text itself.
+				if back, err := tk.Decode(got, false); err != nil || back != s {
+					t.Errorf("case %d %q decodes back to %q (%v)", i+1, s, back, err)
+				}
 			}
 			if bad > 0 {
 				t.Errorf("%d of %d cases differ", bad, len(inputs))

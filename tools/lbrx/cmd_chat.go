@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,25 +15,26 @@ import (
 )
 
 func init() {
-	commands["chat"] = command{summary: "chat with a model: one user message per stdin line, replies streamed; the KV cache is reused across turns", run: runChat}
+	commands["chat"] = &command{
+		summary: "chat with a model: one user message per stdin line, replies streamed; the KV cache is reused across turns",
+		args:    []string{"MODEL"},
+		setup:   chatSetup,
+	}
 }
 
-const chatUsage = "usage: lbrx chat MODEL [--system TEXT] [--json] [--tokenizer PATH] [--max-tokens N] [--stop S]... [--temperature T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N] [--seed S] [--device D] [--dtype f32|f16|bf16] (stdin: one message per line, or with --json one JSON string per line)"
-
-func runChat(args []string, stdout, stderr io.Writer) error {
-	mf := newModelFlags("chat", chatUsage)
-	fs := mf.fs
-	sf := addSamplingFlags(fs)
+func chatSetup(fs *flag.FlagSet) runFunc {
+	mf := addModelFlags(fs)
+	sf := addSamplingFlags(fs, 256)
 	system := fs.String("system", "", "a system message opening the conversation")
 	asJSON := fs.Bool("json", false, "stdin lines are JSON strings; print one JSON object per reply")
-	fs.Lookup("max-tokens").DefValue = "256"
-	*sf.maxTokens = 256
-	path, err := mf.parse(args)
-	if err != nil {
-		return err
+	return func(pos []string, stdout, stderr io.Writer) error {
+		return runChat(mf, sf, pos[0], *system, *asJSON, stdout, stderr)
 	}
+}
+
+func runChat(mf modelFlags, sf samplingFlags, path, system string, asJSON bool, stdout, stderr io.Writer) error {
 	if *mf.ids != "" {
-		return usagef("chat takes messages on stdin, not --ids (%s)", chatUsage)
+		return usagef("chat takes messages on stdin, not --ids")
 	}
 	o, err := sf.options()
 	if err != nil {
@@ -53,15 +55,17 @@ func runChat(args []string, stdout, stderr io.Writer) error {
 	}
 	defer func() { _ = m.Close() }()
 	s := &chatSession{m: m, tok: tok, tmpl: tmpl, o: o, stops: *sf.stops, c: m.NewCache()}
-	if *system != "" {
-		s.msgs = append(s.msgs, chat.Message{Role: "system", Content: *system})
+	if system != "" {
+		s.msgs = append(s.msgs, chat.Message{Role: "system", Content: system})
 	}
 	fmt.Fprintf(stderr, "chat with %s on %s (seed %d); one message per line, end with EOF\n", path, m.Device().Name(), o.Seed)
 	interactive := false
-	if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-		interactive = true
+	if f, ok := textStdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			interactive = true
+		}
 	}
-	sc := bufio.NewScanner(os.Stdin)
+	sc := bufio.NewScanner(textStdin)
 	sc.Buffer(nil, maxRequestLine)
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
@@ -73,20 +77,20 @@ func runChat(args []string, stdout, stderr io.Writer) error {
 			break
 		}
 		msg := sc.Text()
-		if *asJSON {
+		if asJSON {
 			if err := json.Unmarshal(sc.Bytes(), &msg); err != nil {
 				return fmt.Errorf("stdin line %d is not a JSON string: %w", turn, err)
 			}
 		}
 		out := stdout
-		if *asJSON {
+		if asJSON {
 			out = io.Discard
 		}
 		r, err := s.reply(msg, out)
 		if err != nil {
 			return fmt.Errorf("turn %d: %w", turn, err)
 		}
-		if *asJSON {
+		if asJSON {
 			if err := enc.Encode(map[string]any{
 				"text": r.Text, "stop": r.Stop, "prompt_tokens": r.promptTokens, "cached_tokens": r.reused,
 				"prefilled_tokens": r.Stats.PromptTokens, "generated_tokens": r.Stats.Generated,

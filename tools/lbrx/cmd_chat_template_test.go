@@ -87,7 +87,7 @@ func TestChatTemplateCommandErrors(t *testing.T) {
 		stdout     string
 		stderrPart string
 	}{
-		{args: []string{"chat-template"}, code: 2, stderrPart: "need exactly one PATH"},
+		{args: []string{"chat-template"}, code: 2, stderrPart: "need PATH, got 0 arguments"},
 		{args: []string{"chat-template", "/nonexistent/x.json"}, code: 1, stderrPart: "/nonexistent/x.json"},
 		// The first line renders and is written before the second fails.
 		{args: []string{"chat-template", gemma2}, stdin: `{"messages": [{"role": "user", "content": "Hi"}]}` + "\n" + `{"messages": [{"role": "system", "content": "x"}]}` + "\n",

@@ -14,58 +14,65 @@ import (
 )
 
 func init() {
-	commands["generate"] = command{
-		summary: "generate with a Llama model: generate MODEL --prompt TEXT [--chat] (streams text) or --ids 1,17,42 (prints ids)",
-		run:     runGenerate,
+	commands["generate"] = &command{
+		summary: "generate with a Llama model: --prompt TEXT [--chat] streams text, --ids 1,17,42 prints ids",
+		args:    []string{"MODEL"},
+		setup:   generateSetup,
 	}
 }
 
-const generateUsage = "usage: lbrx generate MODEL (--prompt TEXT [--chat] [--system TEXT] [--stop S]... [--tokenizer PATH] | --ids 1,17,42) [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N] [--seed S] [--device D] [--dtype f32|f16|bf16] [--ignore-eos] [--json]"
-
-func runGenerate(args []string, stdout, stderr io.Writer) error {
-	mf := newModelFlags("generate", generateUsage)
-	fs := mf.fs
-	sf := addSamplingFlags(fs)
-	prompt := fs.String("prompt", "", "prompt text (tokenized with the model's tokenizer)")
+func generateSetup(fs *flag.FlagSet) runFunc {
+	mf := addModelFlags(fs)
+	sf := addSamplingFlags(fs, 32)
+	prompt := fs.String("prompt", "", "prompt text, tokenized with the model's tokenizer (instead of --ids)")
 	useChat := fs.Bool("chat", false, "wrap the prompt as a user message in the model's chat template")
 	system := fs.String("system", "", "with --chat: a system message before the prompt")
-	asJSON := fs.Bool("json", false, "print one JSON object (text or ids and statistics) instead of streaming")
-	path, err := mf.parse(args)
-	if err != nil {
-		return err
+	asJSON := fs.Bool("json", false, "print one JSON object (text or ids, stop reason, statistics) instead of streaming")
+	return func(pos []string, stdout, stderr io.Writer) error {
+		hasPrompt := false
+		fs.Visit(func(f *flag.Flag) { hasPrompt = hasPrompt || f.Name == "prompt" })
+		g := textGenerate{prompt: *prompt, chat: *useChat, system: *system, json: *asJSON}
+		return runGenerate(mf, sf, pos[0], hasPrompt, g, stdout, stderr)
 	}
+}
+
+// textGenerate are generate's flags for text prompts.
+type textGenerate struct {
+	prompt, system string
+	chat, json     bool
+}
+
+func runGenerate(mf modelFlags, sf samplingFlags, path string, hasPrompt bool, g textGenerate, stdout, stderr io.Writer) error {
 	o, err := sf.options()
 	if err != nil {
 		return err
 	}
-	hasPrompt := false
-	fs.Visit(func(f *flag.Flag) { hasPrompt = hasPrompt || f.Name == "prompt" })
 	switch {
 	case hasPrompt && *mf.ids != "":
-		return usagef("--prompt and --ids exclude each other (%s)", generateUsage)
-	case !hasPrompt && (*useChat || *system != "" || len(*sf.stops) > 0):
-		return usagef("--chat, --system and --stop need --prompt (%s)", generateUsage)
-	case *system != "" && !*useChat:
+		return usagef("--prompt and --ids exclude each other")
+	case !hasPrompt && (g.chat || g.system != "" || len(*sf.stops) > 0):
+		return usagef("--chat, --system and --stop need --prompt")
+	case g.system != "" && !g.chat:
 		return usagef("--system needs --chat")
 	}
 	if !hasPrompt {
-		return generateIDs(mf, path, o, *asJSON, stdout)
+		return generateIDs(mf, path, o, g.json, stdout)
 	}
 	tok, err := tokenizer.Load(sf.tokenizerPath(path))
 	if err != nil {
 		return err
 	}
 	var ids []int
-	if *useChat {
+	if g.chat {
 		tmpl, err := loadChatTemplate(sf.tokenizerPath(path))
 		if err != nil {
 			return err
 		}
 		var msgs []chat.Message
-		if *system != "" {
-			msgs = append(msgs, chat.Message{Role: "system", Content: *system})
+		if g.system != "" {
+			msgs = append(msgs, chat.Message{Role: "system", Content: g.system})
 		}
-		text, err := tmpl.Render(chat.Request{Messages: append(msgs, chat.Message{Role: "user", Content: *prompt}), AddGenerationPrompt: true})
+		text, err := tmpl.Render(chat.Request{Messages: append(msgs, chat.Message{Role: "user", Content: g.prompt}), AddGenerationPrompt: true})
 		if err != nil {
 			return err
 		}
@@ -75,7 +82,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-	} else if ids, err = tok.Encode(*prompt, true); err != nil {
+	} else if ids, err = tok.Encode(g.prompt, true); err != nil {
 		return err
 	}
 	if len(ids) == 0 {
@@ -87,7 +94,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	}
 	defer func() { _ = m.Close() }()
 	out := stdout
-	if *asJSON {
+	if g.json {
 		out = io.Discard
 	}
 	res, err := streamText(m, tok, m.NewCache(), ids, o, *sf.stops, out)
@@ -95,7 +102,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	st := res.Stats
-	if *asJSON {
+	if g.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
 		return enc.Encode(map[string]any{
@@ -125,9 +132,13 @@ func generateIDs(mf modelFlags, path string, o llama.GenerateOptions, asJSON boo
 	if err != nil {
 		return err
 	}
+	stop, stopText := "max_tokens", fmt.Sprintf("--max-tokens %d reached", o.MaxTokens)
+	if st.Stop == llama.StopEOS {
+		stop, stopText = "eos", fmt.Sprintf("end-of-sequence token %d", out[len(out)-1])
+	}
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{
-			"ids": out, "stop": st.Stop, "seed": o.Seed, "device": m.Device().Name(), "prompt_tokens": st.PromptTokens, "generated_tokens": st.Generated,
+			"ids": out, "device": m.Device().Name(), "prompt_tokens": st.PromptTokens, "generated_tokens": st.Generated, "stop_reason": stop, "seed": o.Seed,
 			"prefill_tokens_per_s": st.PrefillRate(), "decode_tokens_per_s": st.DecodeRate(),
 			"prefill_seconds": st.Prefill.Seconds(), "decode_seconds": st.Decode.Seconds(),
 		})
@@ -138,6 +149,7 @@ func generateIDs(mf modelFlags, path string, o llama.GenerateOptions, asJSON boo
 	}
 	fmt.Fprintf(stdout, "ids: %s\n", strings.Join(s, ","))
 	fmt.Fprintln(stdout, rates(st, m))
+	fmt.Fprintf(stdout, "stop: %s\n", stopText)
 	if n := fallbackNote(); n != "" {
 		fmt.Fprintln(stdout, n)
 	}

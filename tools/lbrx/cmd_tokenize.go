@@ -14,13 +14,15 @@ import (
 )
 
 func init() {
-	commands["tokenize"] = command{
+	commands["tokenize"] = &command{
 		summary: "tokenize JSON strings read line by line from stdin (tokenizer.json, model dir or GGUF)",
-		run:     runTokenize,
+		args:    []string{"PATH"},
+		setup:   tokenizeSetup,
 	}
-	commands["detokenize"] = command{
+	commands["detokenize"] = &command{
 		summary: "decode JSON id arrays read line by line from stdin (tokenizer.json, model dir or GGUF)",
-		run:     runDetokenize,
+		args:    []string{"PATH"},
+		setup:   detokenizeSetup,
 	}
 }
 
@@ -67,16 +69,16 @@ func newJSONLines(w io.Writer) *json.Encoder {
 	return enc
 }
 
-func runTokenize(args []string, stdout, _ io.Writer) error {
-	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+func tokenizeSetup(fs *flag.FlagSet) runFunc {
 	special := fs.Bool("special", false, "apply the post-processor (BOS ...) as add_special_tokens=True does")
 	split := fs.Bool("split-special", false, "leave the text of special tokens as text (llama.cpp's parse_special=false)")
-	pos, err := parseMixed(fs, args)
-	if err != nil || len(pos) != 1 {
-		return usagef("usage: lbrx tokenize PATH [--special] [--split-special] < strings.jsonl")
+	return func(pos []string, stdout, _ io.Writer) error {
+		return runTokenize(pos[0], *special, *split, stdout)
 	}
-	tk, err := tokenizer.Load(pos[0])
+}
+
+func runTokenize(path string, special, split bool, stdout io.Writer) error {
+	tk, err := tokenizer.Load(path)
 	if err != nil {
 		return err
 	}
@@ -87,7 +89,7 @@ func runTokenize(args []string, stdout, _ io.Writer) error {
 		if err := json.Unmarshal(line, &s); err != nil {
 			return fmt.Errorf("stdin line %d: want a JSON string: %w", n, err)
 		}
-		ids, err := tk.EncodeWith(s, tokenizer.EncodeOptions{AddSpecial: *special, SplitSpecial: *split})
+		ids, err := tk.EncodeWith(s, tokenizer.EncodeOptions{AddSpecial: special, SplitSpecial: split})
 		if err != nil {
 			return fmt.Errorf("stdin line %d: %w", n, err)
 		}
@@ -102,15 +104,15 @@ func runTokenize(args []string, stdout, _ io.Writer) error {
 	return err
 }
 
-func runDetokenize(args []string, stdout, _ io.Writer) error {
-	fs := flag.NewFlagSet("detokenize", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+func detokenizeSetup(fs *flag.FlagSet) runFunc {
 	skip := fs.Bool("skip-special", false, "drop special tokens (skip_special_tokens=True)")
-	pos, err := parseMixed(fs, args)
-	if err != nil || len(pos) != 1 {
-		return usagef("usage: lbrx detokenize PATH [--skip-special] < ids.jsonl")
+	return func(pos []string, stdout, _ io.Writer) error {
+		return runDetokenize(pos[0], *skip, stdout)
 	}
-	tk, err := tokenizer.Load(pos[0])
+}
+
+func runDetokenize(path string, skip bool, stdout io.Writer) error {
+	tk, err := tokenizer.Load(path)
 	if err != nil {
 		return err
 	}
@@ -121,7 +123,7 @@ func runDetokenize(args []string, stdout, _ io.Writer) error {
 		if err := json.Unmarshal(line, &ids); err != nil {
 			return fmt.Errorf("stdin line %d: want a JSON array of token ids: %w", n, err)
 		}
-		s, err := tk.Decode(ids, *skip)
+		s, err := tk.Decode(ids, skip)
 		if err != nil {
 			return fmt.Errorf("stdin line %d: %w", n, err)
 		}

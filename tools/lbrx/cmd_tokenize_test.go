@@ -10,39 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/lbrx/lbrx/core/testfiles"
 )
-
-var (
-	cliOnce     sync.Once
-	cliPath     string
-	errCLIBuild error
-)
-
-// lbrxBinary builds the lbrx command once per test run.
-func lbrxBinary(t *testing.T) string {
-	t.Helper()
-	cliOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lbrx-cli")
-		if err != nil {
-			errCLIBuild = err
-			return
-		}
-		cliPath = filepath.Join(dir, "lbrx")
-		out, err := exec.Command("go", "build", "-o", cliPath, ".").CombinedOutput()
-		if err != nil {
-			errCLIBuild = err
-			cliPath = string(out)
-		}
-	})
-	if errCLIBuild != nil {
-		t.Fatalf("building lbrx: %v\n%s", errCLIBuild, cliPath)
-	}
-	return cliPath
-}
 
 // runCLI runs lbrx with the given stdin lines and returns its stdout lines.
 func runCLI(t *testing.T, stdin []string, args ...string) []string {

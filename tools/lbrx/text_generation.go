@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -26,12 +27,12 @@ type samplingFlags struct {
 	tokenizer                       *string
 }
 
-func addSamplingFlags(fs *flag.FlagSet) samplingFlags {
+func addSamplingFlags(fs *flag.FlagSet, maxTokens int) samplingFlags {
 	stops := &stringList{}
 	fs.Var(stops, "stop", "stop generating at this text, which is not printed (repeatable)")
 	return samplingFlags{
-		maxTokens:     fs.Int("max-tokens", 32, "most tokens to generate"),
-		temp:          fs.Float64("temperature", 0, "sampling temperature (0: greedy)"),
+		maxTokens:     fs.Int("max-tokens", maxTokens, "most tokens to generate"),
+		temp:          fs.Float64("temperature", 0, "sampling temperature, >= 0 (0: greedy)"),
 		topK:          fs.Int("top-k", 0, "keep the k most likely tokens (0: all)"),
 		topP:          fs.Float64("top-p", 1, "nucleus sampling probability mass in (0, 1]"),
 		minP:          fs.Float64("min-p", 0, "drop tokens less likely than this times the most likely (0: off)"),
@@ -49,6 +50,12 @@ func addSamplingFlags(fs *flag.FlagSet) samplingFlags {
 func (f samplingFlags) options() (llama.GenerateOptions, error) {
 	if *f.maxTokens < 1 {
 		return llama.GenerateOptions{}, usagef("--max-tokens %d must be at least 1", *f.maxTokens)
+	}
+	if t := *f.temp; !(t >= 0) || math.IsInf(t, 1) {
+		return llama.GenerateOptions{}, usagef("--temperature %v must be a finite number >= 0 (0: greedy)", t)
+	}
+	if p := *f.topP; !(p > 0 && p <= 1) {
+		return llama.GenerateOptions{}, usagef("--top-p %v must be in (0, 1]", p)
 	}
 	var seed uint64
 	if *f.seed == "" {

@@ -1,0 +1,871 @@
+//go:build amd64 && !noasm
+
+// AVX2 + FMA row kernels for ggml blocks, fully unrolled per block (see
+// block_kernels_amd64.go for the contract). Each row kernel returns
+// Σ_j scales[j] * Σ_{l in sub-block j} q_l * x_l over nb blocks, q the
+// unsigned code; the offset terms are added in Go.
+
+#include "textflag.h"
+
+// func dotQ80AVX2(row *byte, x *float32, scales *float32, nb int) float32
+//
+// Q8_0: 34-byte blocks {f16 d; int8 qs[32]}; d comes from scales.
+TEXT ·dotQ80AVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ scales+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ CX, CX
+	JZ    q80done
+q80loop:
+	VPMOVSXBD   2(SI), Y0
+	VPMOVSXBD   10(SI), Y1
+	VPMOVSXBD   18(SI), Y2
+	VPMOVSXBD   26(SI), Y3
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VCVTDQ2PS   Y2, Y2
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      (DI), Y0, Y0
+	VMULPS      32(DI), Y1, Y1
+	VFMADD231PS 64(DI), Y2, Y0
+	VFMADD231PS 96(DI), Y3, Y1
+	VADDPS      Y1, Y0, Y0
+	VBROADCASTSS (R8), Y5
+	VFMADD231PS Y0, Y5, Y6
+	ADDQ $34, SI
+	ADDQ $128, DI
+	ADDQ $4, R8
+	DECQ CX
+	JNZ  q80loop
+q80done:
+	VADDPS      Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ40AVX2(row *byte, x *float32, scales *float32, nb int) float32
+//
+// Q4_0: 18-byte blocks {f16 d; u8 qs[16]}: the low nibble of qs[j] is
+// value j, the high nibble value j+16.
+TEXT ·dotQ40AVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ scales+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	TESTQ CX, CX
+	JZ    q40done
+q40loop:
+	VPMOVZXBD   2(SI), Y0
+	VPMOVZXBD   10(SI), Y1
+	VPAND       Y8, Y0, Y2
+	VPAND       Y8, Y1, Y3
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $4, Y1, Y1
+	VCVTDQ2PS   Y2, Y2
+	VCVTDQ2PS   Y3, Y3
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      (DI), Y2, Y2
+	VMULPS      32(DI), Y3, Y3
+	VFMADD231PS 64(DI), Y0, Y2
+	VFMADD231PS 96(DI), Y1, Y3
+	VADDPS      Y3, Y2, Y2
+	VBROADCASTSS (R8), Y5
+	VFMADD231PS Y2, Y5, Y6
+	ADDQ $18, SI
+	ADDQ $128, DI
+	ADDQ $4, R8
+	DECQ CX
+	JNZ  q40loop
+q40done:
+	VADDPS      Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ4KAVX2(row *byte, x *float32, scales *float32, nb int) float32
+//
+// Q4_K: 144-byte super-blocks {f16 d, dmin; u8 scales[12]; u8 qs[128]}:
+// byte l of 32-byte group i holds value 64i+l (low nibble, sub-block 2i)
+// and 64i+32+l (high nibble, sub-block 2i+1); scales has 8 per block.
+TEXT ·dotQ4KAVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ scales+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	TESTQ CX, CX
+	JZ    q4kdone
+q4kloop:
+	VPMOVZXBD   16(SI), Y0
+	VPMOVZXBD   24(SI), Y1
+	VPMOVZXBD   32(SI), Y2
+	VPMOVZXBD   40(SI), Y3
+	VPAND       Y8, Y0, Y4
+	VCVTDQ2PS   Y4, Y4
+	VMULPS      0(DI), Y4, Y10
+	VPAND       Y8, Y1, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 32(DI), Y4, Y10
+	VPAND       Y8, Y2, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 64(DI), Y4, Y10
+	VPAND       Y8, Y3, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 96(DI), Y4, Y10
+	VPSRLD      $4, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      128(DI), Y0, Y11
+	VPSRLD      $4, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 160(DI), Y1, Y11
+	VPSRLD      $4, Y2, Y2
+	VCVTDQ2PS   Y2, Y2
+	VFMADD231PS 192(DI), Y2, Y11
+	VPSRLD      $4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 224(DI), Y3, Y11
+	VBROADCASTSS 0(R8), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 4(R8), Y5
+	VFMADD231PS Y11, Y5, Y7
+	VPMOVZXBD   48(SI), Y0
+	VPMOVZXBD   56(SI), Y1
+	VPMOVZXBD   64(SI), Y2
+	VPMOVZXBD   72(SI), Y3
+	VPAND       Y8, Y0, Y4
+	VCVTDQ2PS   Y4, Y4
+	VMULPS      256(DI), Y4, Y10
+	VPAND       Y8, Y1, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 288(DI), Y4, Y10
+	VPAND       Y8, Y2, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 320(DI), Y4, Y10
+	VPAND       Y8, Y3, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 352(DI), Y4, Y10
+	VPSRLD      $4, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      384(DI), Y0, Y11
+	VPSRLD      $4, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 416(DI), Y1, Y11
+	VPSRLD      $4, Y2, Y2
+	VCVTDQ2PS   Y2, Y2
+	VFMADD231PS 448(DI), Y2, Y11
+	VPSRLD      $4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 480(DI), Y3, Y11
+	VBROADCASTSS 8(R8), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 12(R8), Y5
+	VFMADD231PS Y11, Y5, Y7
+	VPMOVZXBD   80(SI), Y0
+	VPMOVZXBD   88(SI), Y1
+	VPMOVZXBD   96(SI), Y2
+	VPMOVZXBD   104(SI), Y3
+	VPAND       Y8, Y0, Y4
+	VCVTDQ2PS   Y4, Y4
+	VMULPS      512(DI), Y4, Y10
+	VPAND       Y8, Y1, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 544(DI), Y4, Y10
+	VPAND       Y8, Y2, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 576(DI), Y4, Y10
+	VPAND       Y8, Y3, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 608(DI), Y4, Y10
+	VPSRLD      $4, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      640(DI), Y0, Y11
+	VPSRLD      $4, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 672(DI), Y1, Y11
+	VPSRLD      $4, Y2, Y2
+	VCVTDQ2PS   Y2, Y2
+	VFMADD231PS 704(DI), Y2, Y11
+	VPSRLD      $4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 736(DI), Y3, Y11
+	VBROADCASTSS 16(R8), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 20(R8), Y5
+	VFMADD231PS Y11, Y5, Y7
+	VPMOVZXBD   112(SI), Y0
+	VPMOVZXBD   120(SI), Y1
+	VPMOVZXBD   128(SI), Y2
+	VPMOVZXBD   136(SI), Y3
+	VPAND       Y8, Y0, Y4
+	VCVTDQ2PS   Y4, Y4
+	VMULPS      768(DI), Y4, Y10
+	VPAND       Y8, Y1, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 800(DI), Y4, Y10
+	VPAND       Y8, Y2, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 832(DI), Y4, Y10
+	VPAND       Y8, Y3, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 864(DI), Y4, Y10
+	VPSRLD      $4, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      896(DI), Y0, Y11
+	VPSRLD      $4, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 928(DI), Y1, Y11
+	VPSRLD      $4, Y2, Y2
+	VCVTDQ2PS   Y2, Y2
+	VFMADD231PS 960(DI), Y2, Y11
+	VPSRLD      $4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 992(DI), Y3, Y11
+	VBROADCASTSS 24(R8), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 28(R8), Y5
+	VFMADD231PS Y11, Y5, Y7
+	ADDQ $144, SI
+	ADDQ $1024, DI
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  q4kloop
+q4kdone:
+	VADDPS      Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ5KAVX2(row *byte, x *float32, scales *float32, nb int) float32
+//
+// Q5_K: 176-byte super-blocks {f16 d, dmin; u8 scales[12]; u8 qh[32];
+// u8 qs[128]}: nibbles as Q4_K, plus 16 where bit 2i (low) or 2i+1 (high)
+// of qh[l] is set. qh is widened and shifted left by 4 once per block, so
+// bit k sits at bit k+4 and (h >> k) & 16 is the fifth bit.
+TEXT ·dotQ5KAVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ scales+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	VPCMPEQD Y9, Y9, Y9
+	VPSRLD   $31, Y9, Y9
+	VPSLLD   $4, Y9, Y9        // 0x10
+	TESTQ CX, CX
+	JZ    q5kdone
+q5kloop:
+	VPMOVZXBD   16(SI), Y12
+	VPSLLD      $4, Y12, Y12
+	VPMOVZXBD   24(SI), Y13
+	VPSLLD      $4, Y13, Y13
+	VPMOVZXBD   32(SI), Y14
+	VPSLLD      $4, Y14, Y14
+	VPMOVZXBD   40(SI), Y15
+	VPSLLD      $4, Y15, Y15
+	VPMOVZXBD   48(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPAND       Y9, Y12, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      0(DI), Y0, Y10
+	VPMOVZXBD   56(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPAND       Y9, Y13, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 32(DI), Y0, Y10
+	VPMOVZXBD   64(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPAND       Y9, Y14, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 64(DI), Y0, Y10
+	VPMOVZXBD   72(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPAND       Y9, Y15, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 96(DI), Y0, Y10
+	VPMOVZXBD   48(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $1, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      128(DI), Y0, Y11
+	VPMOVZXBD   56(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $1, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 160(DI), Y0, Y11
+	VPMOVZXBD   64(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $1, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 192(DI), Y0, Y11
+	VPMOVZXBD   72(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $1, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 224(DI), Y0, Y11
+	VBROADCASTSS 0(R8), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 4(R8), Y5
+	VFMADD231PS Y11, Y5, Y7
+	VPMOVZXBD   80(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $2, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      256(DI), Y0, Y10
+	VPMOVZXBD   88(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $2, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 288(DI), Y0, Y10
+	VPMOVZXBD   96(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $2, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 320(DI), Y0, Y10
+	VPMOVZXBD   104(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $2, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 352(DI), Y0, Y10
+	VPMOVZXBD   80(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $3, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      384(DI), Y0, Y11
+	VPMOVZXBD   88(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $3, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 416(DI), Y0, Y11
+	VPMOVZXBD   96(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $3, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 448(DI), Y0, Y11
+	VPMOVZXBD   104(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $3, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 480(DI), Y0, Y11
+	VBROADCASTSS 8(R8), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 12(R8), Y5
+	VFMADD231PS Y11, Y5, Y7
+	VPMOVZXBD   112(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $4, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      512(DI), Y0, Y10
+	VPMOVZXBD   120(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $4, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 544(DI), Y0, Y10
+	VPMOVZXBD   128(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $4, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 576(DI), Y0, Y10
+	VPMOVZXBD   136(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $4, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 608(DI), Y0, Y10
+	VPMOVZXBD   112(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $5, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      640(DI), Y0, Y11
+	VPMOVZXBD   120(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $5, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 672(DI), Y0, Y11
+	VPMOVZXBD   128(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $5, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 704(DI), Y0, Y11
+	VPMOVZXBD   136(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $5, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 736(DI), Y0, Y11
+	VBROADCASTSS 16(R8), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 20(R8), Y5
+	VFMADD231PS Y11, Y5, Y7
+	VPMOVZXBD   144(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $6, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      768(DI), Y0, Y10
+	VPMOVZXBD   152(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $6, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 800(DI), Y0, Y10
+	VPMOVZXBD   160(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $6, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 832(DI), Y0, Y10
+	VPMOVZXBD   168(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $6, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 864(DI), Y0, Y10
+	VPMOVZXBD   144(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $7, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      896(DI), Y0, Y11
+	VPMOVZXBD   152(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $7, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 928(DI), Y0, Y11
+	VPMOVZXBD   160(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $7, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 960(DI), Y0, Y11
+	VPMOVZXBD   168(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $7, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 992(DI), Y0, Y11
+	VBROADCASTSS 24(R8), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 28(R8), Y5
+	VFMADD231PS Y11, Y5, Y7
+	ADDQ $176, SI
+	ADDQ $1024, DI
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  q5kloop
+q5kdone:
+	VADDPS      Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ6KAVX2(row *byte, x *float32, scales *float32, nb int) float32
+//
+// Q6_K: 210-byte super-blocks {u8 ql[128]; u8 qh[64]; int8 scales[16];
+// f16 d}, two halves of 128 values: for l < 32, a = ql[64h+l], b =
+// ql[64h+32+l], c = qh[32h+l], the codes of values 128h+l, +32, +64, +96
+// are a&15 | (c&3)<<4, b&15 | (c>>2&3)<<4, a>>4 | (c>>4&3)<<4 and
+// b>>4 | (c>>6)<<4: (c<<4)&48, (c<<2)&48, c&48 and (c>>2)&48 give the
+// high parts. Sub-blocks are 16 values; scales has 16 per block.
+TEXT ·dotQ6KAVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ scales+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	VPCMPEQD Y9, Y9, Y9
+	VPSRLD   $30, Y9, Y9       // 3
+	VPSLLD   $4, Y9, Y9        // 0x30
+	TESTQ CX, CX
+	JZ    q6kdone
+q6kloop:
+	VPMOVZXBD   0(SI), Y0
+	VPMOVZXBD   32(SI), Y1
+	VPMOVZXBD   128(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      0(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      128(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      256(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      384(DI), Y3, Y13
+	VPMOVZXBD   8(SI), Y0
+	VPMOVZXBD   40(SI), Y1
+	VPMOVZXBD   136(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 32(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 160(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 288(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 416(DI), Y3, Y13
+	VBROADCASTSS 0(R8), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 8(R8), Y5
+	VFMADD231PS Y11, Y5, Y7
+	VBROADCASTSS 16(R8), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 24(R8), Y5
+	VFMADD231PS Y13, Y5, Y7
+	VPMOVZXBD   16(SI), Y0
+	VPMOVZXBD   48(SI), Y1
+	VPMOVZXBD   144(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      64(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      192(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      320(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      448(DI), Y3, Y13
+	VPMOVZXBD   24(SI), Y0
+	VPMOVZXBD   56(SI), Y1
+	VPMOVZXBD   152(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 96(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 224(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 352(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 480(DI), Y3, Y13
+	VBROADCASTSS 4(R8), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 12(R8), Y5
+	VFMADD231PS Y11, Y5, Y7
+	VBROADCASTSS 20(R8), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 28(R8), Y5
+	VFMADD231PS Y13, Y5, Y7
+	VPMOVZXBD   64(SI), Y0
+	VPMOVZXBD   96(SI), Y1
+	VPMOVZXBD   160(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      512(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      640(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      768(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      896(DI), Y3, Y13
+	VPMOVZXBD   72(SI), Y0
+	VPMOVZXBD   104(SI), Y1
+	VPMOVZXBD   168(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 544(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 672(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 800(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 928(DI), Y3, Y13
+	VBROADCASTSS 32(R8), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 40(R8), Y5
+	VFMADD231PS Y11, Y5, Y7
+	VBROADCASTSS 48(R8), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 56(R8), Y5
+	VFMADD231PS Y13, Y5, Y7
+	VPMOVZXBD   80(SI), Y0
+	VPMOVZXBD   112(SI), Y1
+	VPMOVZXBD   176(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      576(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      704(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      832(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      960(DI), Y3, Y13
+	VPMOVZXBD   88(SI), Y0
+	VPMOVZXBD   120(SI), Y1
+	VPMOVZXBD   184(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 608(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 736(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 864(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 992(DI), Y3, Y13
+	VBROADCASTSS 36(R8), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 44(R8), Y5
+	VFMADD231PS Y11, Y5, Y7
+	VBROADCASTSS 52(R8), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 60(R8), Y5
+	VFMADD231PS Y13, Y5, Y7
+	ADDQ $210, SI
+	ADDQ $1024, DI
+	ADDQ $64, R8
+	DECQ CX
+	JNZ  q6kloop
+q6kdone:
+	VADDPS      Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotRows4AVX2(t *float32, x *float32, stride int, n int, out *float32)
+//
+// out[r] = Σ_{i<n} t[i]*x[r*stride+i] for r < 4; n a multiple of 8: one
+// decoded weight tile against four input rows, each tile load shared.
+TEXT ·dotRows4AVX2(SB), NOSPLIT, $0-40
+	MOVQ t+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ stride+16(FP), R9
+	SHLQ $2, R9
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), R8
+	LEAQ (DI)(R9*1), R10
+	LEAQ (R10)(R9*1), R11
+	LEAQ (R11)(R9*1), R12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	SHRQ $3, CX
+	JZ   r4done
+	XORQ AX, AX
+r4loop:
+	VMOVUPS     (SI)(AX*1), Y4
+	VFMADD231PS (DI)(AX*1), Y4, Y0
+	VFMADD231PS (R10)(AX*1), Y4, Y1
+	VFMADD231PS (R11)(AX*1), Y4, Y2
+	VFMADD231PS (R12)(AX*1), Y4, Y3
+	ADDQ $32, AX
+	DECQ CX
+	JNZ  r4loop
+r4done:
+	VEXTRACTF128 $1, Y0, X5
+	VADDPS      X5, X0, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	MOVSS       X0, 0(R8)
+	VEXTRACTF128 $1, Y1, X5
+	VADDPS      X5, X1, X1
+	VHADDPS     X1, X1, X1
+	VHADDPS     X1, X1, X1
+	MOVSS       X1, 4(R8)
+	VEXTRACTF128 $1, Y2, X5
+	VADDPS      X5, X2, X2
+	VHADDPS     X2, X2, X2
+	VHADDPS     X2, X2, X2
+	MOVSS       X2, 8(R8)
+	VEXTRACTF128 $1, Y3, X5
+	VADDPS      X5, X3, X3
+	VHADDPS     X3, X3, X3
+	VHADDPS     X3, X3, X3
+	MOVSS       X3, 12(R8)
+	VZEROUPPER
+	RET
