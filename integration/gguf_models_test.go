@@ -41,7 +41,7 @@ func ggufModels(t *testing.T) []ggufModel {
 
 func readIDs(t *testing.T, path string) []int {
 	t.Helper()
-	b, err := os.ReadFile(path) //nolint:gosec // shared test data
+	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var ids []int
 	for _, s := range strings.Split(strings.TrimSpace(string(b)), ",") {

@@ -20,7 +20,8 @@ func absAll(v []float32) []float32 {
 // TestRowKernelsMatchGoReference holds every assembly row kernel to the
 // portable Go loop on 1, 2, 3, 5 and 17 blocks and on an empty row, for
 // random codes and scales; they differ only in summation order, so the
-// bound is (K + 64) units of rounding of Σ|s*q*x|.
+// bound is (K + 64) units of rounding of the terms' magnitudes; both
+// must also match the dequantized row's product.
 func TestRowKernelsMatchGoReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(51, 52))
 	ran := 0
@@ -35,32 +36,30 @@ func TestRowKernelsMatchGoReference(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d", s, nb), func(t *testing.T) {
 				row := randomBlocks(r, s, nb)
 				x := randomX(r, nb*bv)
-				ns := nb * bv / rk.sub
-				scales, offs := make([]float32, ns), make([]float32, ns)
-				rk.prep(row, scales, offs)
-				got := rk.dot(row, x, scales)
-				want := rk.goDot(row, x, scales)
-				// |s*q| <= |w| + |offset| per value (q unsigned; Q8_0
-				// has no offset and |s*q| = |w|).
+				var xs []float32
+				if rk.sub > 0 {
+					xs = groupSums(x, 1, nb*bv, rk.sub)
+				}
+				want := rk.goDot(row, x, xs)
 				w := make([]float32, nb*bv)
 				require.NoError(t, DecodeBlocks(s, w, row))
+				// Terms reach |w| + 2|offset| per value (blockOffsets).
+				off := blockOffsets(t, s, row)
 				var mag, ref float64
 				for i := range w {
-					mag += (math.Abs(float64(w[i])) + math.Abs(float64(offs[i/rk.sub]))) * math.Abs(float64(x[i]))
+					mag += (math.Abs(float64(w[i])) + 2*off[i]) * math.Abs(float64(x[i]))
 					ref += float64(w[i]) * float64(x[i])
 				}
 				tol := float64(nb*bv+64)*0x1p-24*mag + 1e-30
-				require.LessOrEqualf(t, math.Abs(float64(got-want)), tol, "%s nb=%d: assembly %g, Go %g", s, nb, got, want)
-				if nb == 0 {
-					require.Zero(t, got)
+				require.LessOrEqualf(t, math.Abs(float64(want)-ref), tol, "%s nb=%d: Go %g, dequantized %g", s, nb, want, ref)
+				for _, v := range rk.variants {
+					got := v.dot(row, x, xs)
+					require.LessOrEqualf(t, math.Abs(float64(got-want)), tol, "%s nb=%d: %s %g, Go %g", s, nb, v.name, got, want)
+					require.LessOrEqualf(t, math.Abs(float64(got)-ref), tol, "%s nb=%d: %s %g, dequantized %g", s, nb, v.name, got, ref)
+					if nb == 0 {
+						require.Zero(t, got)
+					}
 				}
-				// The offsets come from the right bytes too: with them the
-				// kernel gives the decoded row's dot product.
-				full := got
-				if rk.offs {
-					full += dotF32(offs, groupSums(x, 1, nb*bv, rk.sub))
-				}
-				require.InDelta(t, ref, float64(full), 2*tol)
 			})
 		}
 	}

@@ -144,10 +144,11 @@ func (w *Writer) WriteFile(path string) (err error) {
 	if _, err = w.WriteTo(tmp); err != nil {
 		return fmt.Errorf("gguf writer %s: %w", path, err)
 	}
-	if err = tmp.Close(); err != nil {
-		return err
+	err = tmp.Close()
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
 	}
-	return os.Rename(tmp.Name(), path)
+	return err
 }
 
 // WriteTo writes the whole file to dst.

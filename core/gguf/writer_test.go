@@ -20,7 +20,7 @@ func TestWriterReproducesGGML(t *testing.T) {
 	for _, p := range []string{"ggml_reference.gguf", "ggml_reference_align64.gguf", filepath.Join("llamacpp-example", "dummy.gguf")} {
 		t.Run(p, func(t *testing.T) {
 			path := testfiles.Path(t, "gguf", p)
-			want, err := os.ReadFile(path) //nolint:gosec // shared test data
+			want, err := os.ReadFile(path)
 			require.NoError(t, err)
 			f, err := Open(path)
 			require.NoError(t, err)

@@ -16,8 +16,9 @@
 // # GGUF
 //
 // Load also opens a GGUF file (LoadGGUF; FromGGUF is the translation
-// alone). A table per general.architecture (gguf_arch.go; "llama", which
-// also covers Mistral-style files) maps the "<arch>.*" metadata onto
+// alone). A table per general.architecture (gguf_arch.go: "llama", which
+// also covers Mistral-style files, "qwen2", "qwen3", "phi3", "gemma2",
+// "gemma3") maps the "<arch>.*" metadata onto
 // Config (context_length, embedding_length, block_count,
 // feed_forward_length, attention.head_count[_kv], attention.key_length,
 // attention.layer_norm_rms_epsilon, rope.freq_base, rope.scaling.*; the
@@ -29,7 +30,12 @@
 // IQ4_NL) as core quantized arrays run by quantized_matmul, F32/F16/BF16
 // as plain arrays. A missing output.weight ties the output to the
 // embedding, as in llama.cpp; a rope_freqs tensor (Llama 3.1 scaling)
-// becomes Rope.FreqFactors.
+// becomes Rope.FreqFactors. The registry's Setup adds what an
+// architecture always has; the rest follows llama.cpp's reading of the
+// file: Gemma's norms are stored as 1 + w by the converter (read as they
+// are), Gemma's query scale is llama.cpp's (1/sqrt(head_dim)) and its
+// sliding layers follow attention.sliding_window_pattern or the default
+// period, Phi-3's attn_qkv and ffn_up are the fused projections.
 //
 // llama.cpp's converter permutes the rows of Q and K so that ggml's
 // adjacent-pair rope computes Hugging Face's half-split rope. lbrx undoes

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/lbrx/lbrx/core"
@@ -69,13 +70,33 @@ func FromGGUF(f *gguf.File) (Config, map[string]*core.Array, error) {
 		return Config{}, nil, err
 	}
 	cfg.GGMLRopeOrder = arch.permutedQK
+	if arch.keys != nil {
+		if err := arch.keys(k, &cfg); err != nil {
+			return Config{}, nil, err
+		}
+	}
 	// The architecture registry (arch.go) supplies what config.json would
-	// have said implicitly: the name, the MLP activation, full rotary.
+	// have said implicitly: the name, the MLP activation and the features
+	// its Setup fixes (biases, q/k norms, fused projections, Gemma's norms
+	// and embedding scale, the sliding-layer pattern).
 	if a := ArchOfGGUF(archName); a != nil {
 		cfg.Arch, cfg.HiddenAct = a.Name, a.Act
+		if a.Setup != nil {
+			if err := a.Setup(&cfg, rawConfig{}); err != nil {
+				return Config{}, nil, fmt.Errorf("key \"general.architecture\" = %q: %w", archName, err)
+			}
+		}
+		if cfg.RotaryDim != cfg.HeadDim && !slices.Contains(a.Features, "partial_rotary_factor") {
+			return Config{}, nil, k.errorf("rope.dimension_count", "= %d: rope over part of the head (%d) is not supported for %s", cfg.RotaryDim, cfg.HeadDim, archName)
+		}
 	}
-	cfg.RotaryDim = cfg.HeadDim
-	if cfg.Rope.FreqFactors, err = ropeFreqs(f, cfg.HeadDim); err != nil {
+	if err := k.slidingPattern(&cfg); err != nil {
+		return Config{}, nil, err
+	}
+	if arch.normShift {
+		cfg.NormPlusOne = false // the converter stored 1 + w
+	}
+	if cfg.Rope.FreqFactors, err = ropeFreqs(f, cfg.RotaryDim); err != nil {
 		return Config{}, nil, err
 	}
 	want := map[string]ggufTensor{}
@@ -127,11 +148,17 @@ func FromGGUF(f *gguf.File) (Config, map[string]*core.Array, error) {
 	// absent (LLM_TENSOR_OUTPUT is TENSOR_DUPLICATED from TOKEN_EMBD).
 	_, hasOutput := tensors["lm_head.weight"]
 	cfg.TieWordEmbeddings = !hasOutput
+	// Biases are there when the file has them (llama.cpp loads them as
+	// optional tensors); New then requires every one of the group.
+	has := func(name string) bool { _, ok := tensors["model.layers.0."+name+".bias"]; return ok }
+	cfg.QKVBias = cfg.QKVBias || has("self_attn.q_proj") || has("self_attn.qkv_proj")
+	cfg.AttentionBias = cfg.AttentionBias || has("self_attn.o_proj")
+	cfg.MLPBias = cfg.MLPBias || has("mlp.down_proj")
 	return cfg, tensors, nil
 }
 
 func ggufArchNames() []string {
-	var out []string
+	out := make([]string, 0, len(ggufArchs))
 	for n := range ggufArchs {
 		out = append(out, n)
 	}
@@ -142,6 +169,50 @@ func ggufArchNames() []string {
 type ggufKeys struct {
 	f      *gguf.File
 	prefix string
+}
+
+// errorf reports a problem with "<arch>.<key>".
+func (k ggufKeys) errorf(key, format string, a ...any) error {
+	return fmt.Errorf("key %q %s", k.prefix+key, fmt.Sprintf(format, a...))
+}
+
+// slidingPattern applies "<arch>.attention.sliding_window_pattern" when
+// the model has a window: one flag per layer (bool or integer array), or
+// a period n where layer i slides unless i%n == n-1 (llama.cpp's
+// set_swa_pattern).
+func (k ggufKeys) slidingPattern(c *Config) error {
+	key := "attention.sliding_window_pattern"
+	kv, ok := k.f.Get(k.prefix + key)
+	if !ok || c.SlidingWindow == 0 {
+		return nil
+	}
+	var flags []bool
+	switch v := kv.Value.(type) {
+	case []bool:
+		flags = slices.Clone(v)
+	case []int32:
+		for _, x := range v {
+			flags = append(flags, x != 0)
+		}
+	case []uint32:
+		for _, x := range v {
+			flags = append(flags, x != 0)
+		}
+	default:
+		n, err := k.integer(k.prefix+key, true, 0)
+		if err != nil {
+			return err
+		}
+		flags = make([]bool, c.NumLayers)
+		for i := range flags {
+			flags[i] = n == 0 || i%n < n-1
+		}
+	}
+	if len(flags) != c.NumLayers {
+		return k.errorf(key, "lists %d layers, the model has %d", len(flags), c.NumLayers)
+	}
+	c.Sliding = flags
+	return nil
 }
 
 // integer returns key's value; def is returned when it is absent and not
@@ -252,10 +323,11 @@ func (k ggufKeys) config() (Config, error) {
 	} else if v != c.HeadDim {
 		return Config{}, fmt.Errorf("key %q = %d differs from the key length %d (not supported)", p+"attention.value_length", v, c.HeadDim)
 	}
-	if v, err := k.size(p+"rope.dimension_count", false, c.HeadDim); err != nil {
+	if c.RotaryDim, err = k.size(p+"rope.dimension_count", false, c.HeadDim); err != nil {
 		return Config{}, err
-	} else if v != c.HeadDim {
-		return Config{}, fmt.Errorf("key %q = %d: rope over part of the head (%d) is not supported", p+"rope.dimension_count", v, c.HeadDim)
+	}
+	if c.RotaryDim > c.HeadDim || c.RotaryDim%2 != 0 {
+		return Config{}, k.errorf("rope.dimension_count", "= %d must be even and at most the head size %d", c.RotaryDim, c.HeadDim)
 	}
 	if c.RMSNormEps, err = k.float(p+"attention.layer_norm_rms_epsilon", true, 0); err != nil {
 		return Config{}, err

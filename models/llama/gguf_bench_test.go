@@ -80,7 +80,7 @@ func writeSparseModel(tb testing.TB, minBytes int64) (path string, size int64) {
 		add(p+"ffn_down.weight", gguf.Q4_0, h, inter)
 	}
 	path = filepath.Join(tb.TempDir(), "sparse-7b-q4_0.gguf")
-	f, err := os.Create(path) //nolint:gosec // a temp file
+	f, err := os.Create(path)
 	require.NoError(tb, err)
 	sf := &sparseFile{f: f}
 	_, err = w.WriteTo(sf)

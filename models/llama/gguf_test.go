@@ -299,7 +299,7 @@ func TestGGUFRopeFreqs(t *testing.T) {
 // open, naming the tensor.
 func TestGGUFUnknownTensorType(t *testing.T) {
 	path := validSpec().write(t)
-	b, err := os.ReadFile(path) //nolint:gosec // the test's own file
+	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	name := "blk.0.attn_v.weight"
 	i := bytes.Index(b, []byte(name))

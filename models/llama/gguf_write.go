@@ -1,6 +1,7 @@
 package llama
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -63,13 +64,39 @@ func fallbackType(t gguf.Type, ncols int) gguf.Type {
 	return t
 }
 
+// ggufArchName is the general.architecture a config is written as: its
+// registered architecture's GGUF name; Llama (and Mistral, which
+// llama.cpp's converter writes as "llama") otherwise.
+func ggufArchName(cfg Config) (string, error) {
+	if cfg.Arch == "" {
+		return "llama", nil
+	}
+	a, ok := archs[cfg.Arch]
+	if !ok {
+		return "", fmt.Errorf("architecture %q is not registered", cfg.Arch)
+	}
+	if a.GGUF == "" {
+		if len(cfg.Sliding) > 0 || cfg.SlidingWindow > 0 {
+			return "", fmt.Errorf("architecture %q has no GGUF form with a sliding window (llama.cpp runs its files as llama, without one)", cfg.Arch)
+		}
+		return "llama", nil
+	}
+	if _, ok := ggufArchs[a.GGUF]; !ok {
+		return "", fmt.Errorf("architecture %q (%s) has no GGUF table entry", cfg.Arch, a.GGUF)
+	}
+	return a.GGUF, nil
+}
+
 // ggufOut is one tensor to write.
 type ggufOut struct {
 	name  string
 	src   *core.Array
 	typ   gguf.Type
 	heads int // > 0: permute rows for ggml's rope over this many heads
-	raw   []float32
+	// plusOne stores 1 + w (Gemma's norms, as the converter writes them),
+	// rounded to the source dtype first as the converter's torch add is.
+	plusOne bool
+	raw     []float32
 }
 
 // WriteGGUF writes a model (a Config and its Hugging Face tensors, as New
@@ -88,11 +115,15 @@ func WriteGGUF(path string, cfg Config, tensors map[string]*core.Array, opts GGU
 	if !ok {
 		return fmt.Errorf("write gguf %s: type %v is not one lbrx writes", path, opts.Type)
 	}
-	w := gguf.NewWriter()
-	if err := setGGUFMetadata(w, cfg, opts); err != nil {
+	arch, err := ggufArchName(cfg)
+	if err != nil {
 		return fmt.Errorf("write gguf %s: %w", path, err)
 	}
-	outs, err := ggufOutputs(cfg, tensors, opts.Type)
+	w := gguf.NewWriter()
+	if err := setGGUFMetadata(w, arch, cfg, opts); err != nil {
+		return fmt.Errorf("write gguf %s: %w", path, err)
+	}
+	outs, err := ggufOutputs(arch, cfg, tensors, opts.Type)
 	if err != nil {
 		return fmt.Errorf("write gguf %s: %w", path, err)
 	}
@@ -119,9 +150,8 @@ func WriteGGUF(path string, cfg Config, tensors map[string]*core.Array, opts GGU
 
 // setGGUFMetadata writes the keys llama.cpp's converter writes for a
 // Llama, in its order.
-func setGGUFMetadata(w *gguf.Writer, cfg Config, opts GGUFWriteOptions) error {
-	const arch = "llama"
-	u32 := func(k string, v int) gguf.KV { return gguf.KV{Key: k, Type: gguf.Uint32, Value: uint32(v)} } //nolint:gosec // config sizes are bounded by ParseConfig
+func setGGUFMetadata(w *gguf.Writer, arch string, cfg Config, opts GGUFWriteOptions) error {
+	u32 := func(k string, v int) gguf.KV { return gguf.KV{Key: k, Type: gguf.Uint32, Value: uint32(v)} }
 	f32 := func(k string, v float64) gguf.KV { return gguf.KV{Key: k, Type: gguf.Float32, Value: float32(v)} }
 	name := opts.Name
 	if name == "" {
@@ -138,7 +168,7 @@ func setGGUFMetadata(w *gguf.Writer, cfg Config, opts GGUFWriteOptions) error {
 		u32(arch+".embedding_length", cfg.HiddenSize),
 		u32(arch+".block_count", cfg.NumLayers),
 		u32(arch+".feed_forward_length", cfg.IntermediateSize),
-		u32(arch+".rope.dimension_count", cfg.HeadDim),
+		u32(arch+".rope.dimension_count", cmp.Or(cfg.RotaryDim, cfg.HeadDim)),
 		u32(arch+".attention.head_count", cfg.NumHeads),
 		u32(arch+".attention.head_count_kv", cfg.NumKVHeads),
 		u32(arch+".attention.key_length", cfg.HeadDim),
@@ -154,6 +184,9 @@ func setGGUFMetadata(w *gguf.Writer, cfg Config, opts GGUFWriteOptions) error {
 		// written as the rope_freqs tensor
 	default:
 		return fmt.Errorf("rope type %q has no GGUF form here", cfg.Rope.Type)
+	}
+	if put := ggufArchs[arch].put; put != nil {
+		kvs = append(kvs, put(arch, cfg)...)
 	}
 	for _, v := range opts.Vocabulary {
 		if !strings.HasPrefix(v.Key, "tokenizer.") {
@@ -181,8 +214,8 @@ func setGGUFMetadata(w *gguf.Writer, cfg Config, opts GGUFWriteOptions) error {
 // ggufOutputs maps the Hugging Face tensors to GGUF ones in
 // llama-quantize's order: non-layer tensors by name, then each layer's
 // by name (llama_model_loader's weight_name_comparer).
-func ggufOutputs(cfg Config, tensors map[string]*core.Array, typ gguf.Type) ([]ggufOut, error) {
-	arch := ggufArchs["llama"]
+func ggufOutputs(archName string, cfg Config, tensors map[string]*core.Array, typ gguf.Type) ([]ggufOut, error) {
+	arch := ggufArchs[archName]
 	used := map[string]bool{}
 	var outs []ggufOut
 	pick := func(t ggufTensor, gname, hname string) error {
@@ -209,11 +242,13 @@ func ggufOutputs(cfg Config, tensors map[string]*core.Array, typ gguf.Type) ([]g
 			if len(want) == 2 {
 				o.typ = fallbackType(typ, want[1])
 			}
-			switch t.gguf {
-			case "attn_q":
+			switch {
+			case arch.permutedQK && t.gguf == "attn_q":
 				o.heads = cfg.NumHeads
-			case "attn_k":
+			case arch.permutedQK && t.gguf == "attn_k":
 				o.heads = cfg.NumKVHeads
+			case arch.normShift && strings.HasSuffix(t.gguf, "norm") && suffix == ".weight":
+				o.plusOne = true
 			}
 			outs = append(outs, o)
 		}
@@ -242,7 +277,8 @@ func ggufOutputs(cfg Config, tensors map[string]*core.Array, typ gguf.Type) ([]g
 	}
 	var extra []string
 	for n := range tensors {
-		if !used[n] && !strings.HasSuffix(n, "rotary_emb.inv_freq") && !(cfg.TieWordEmbeddings && n == "lm_head.weight") {
+		tiedHead := cfg.TieWordEmbeddings && n == "lm_head.weight"
+		if !used[n] && !strings.HasSuffix(n, "rotary_emb.inv_freq") && !tiedHead {
 			extra = append(extra, n)
 		}
 	}
@@ -289,6 +325,12 @@ func (o ggufOut) bytes() ([]byte, error) {
 			return nil, err
 		}
 		if vals, err = t.Values(); err != nil {
+			return nil, err
+		}
+	}
+	if o.plusOne {
+		var err error
+		if vals, err = shiftedNorm(vals, o.src.DType()); err != nil {
 			return nil, err
 		}
 	}
@@ -355,4 +397,32 @@ func toGGMLOrder(v []float32, heads, d, cols int) ([]float32, error) {
 		}
 	}
 	return out, nil
+}
+
+// shiftedNorm returns 1 + v computed in dt (the converter adds in the
+// checkpoint's dtype), as float32.
+func shiftedNorm(v []float32, dt core.DType) ([]float32, error) {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = x + 1
+	}
+	if dt == core.F32 || dt == core.F64 {
+		return out, nil
+	}
+	t, err := core.FromSlice(out, len(out))
+	if err != nil {
+		return nil, err
+	}
+	r, err := core.CastOp(t.Array(), dt)
+	if err != nil {
+		return nil, err
+	}
+	if r, err = core.CastOp(r, core.F32); err != nil {
+		return nil, err
+	}
+	rt, err := core.As[float32](r)
+	if err != nil {
+		return nil, err
+	}
+	return rt.Values()
 }

@@ -165,8 +165,9 @@ func llamacppBin(t *testing.T) string {
 	return dir
 }
 
-// TestWriteGGUFMatchesPure compares every tensor with `llama-quantize
-// --pure small-llama-f16.gguf OUT TYPE`, then runs llama.cpp's logits
+// TestWriteGGUFMatchesPure compares every tensor, the metadata and then
+// the whole file with `llama-quantize --pure small-llama-f16.gguf OUT
+// TYPE`, then runs llama.cpp's logits
 // tool on lbrx's file: it loads, and its logits agree with lbrx's on the
 // same file within max(1e-3, 2 max|llamacpp - exact|) of the shared mix.
 func TestWriteGGUFMatchesPure(t *testing.T) {
@@ -176,7 +177,7 @@ func TestWriteGGUFMatchesPure(t *testing.T) {
 		t.Run(wt.name, func(t *testing.T) {
 			path := writeSmallLlama(t, wt.typ)
 			pure := filepath.Join(t.TempDir(), "pure.gguf")
-			cmd := exec.Command(filepath.Join(bin, "llama-quantize"), "--pure", testfiles.Path(t, "gguf-models", "small-llama", "small-llama-f16.gguf"), pure, strings.ToUpper(wt.name), "1") //nolint:gosec // the test's own tool
+			cmd := exec.Command(filepath.Join(bin, "llama-quantize"), "--pure", testfiles.Path(t, "gguf-models", "small-llama", "small-llama-f16.gguf"), pure, strings.ToUpper(wt.name), "1")
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "%s", out)
 			got, err := gguf.Open(path)
@@ -197,9 +198,15 @@ func TestWriteGGUFMatchesPure(t *testing.T) {
 				sameTensor(t, got, ref, n)
 			}
 			assert.Equal(t, ref.KVs(), got.KVs(), "metadata")
+			// Same tensors, order, metadata and alignment: the same file.
+			pb, err := os.ReadFile(pure)
+			require.NoError(t, err)
+			gb, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.True(t, bytes.Equal(pb, gb), "lbrx's file differs from llama-quantize --pure's (%d vs %d bytes)", len(gb), len(pb))
 
 			f32 := filepath.Join(t.TempDir(), "logits.f32")
-			cmd = exec.Command(filepath.Join(bin, "logits"), path, joinIDs(ids), f32) //nolint:gosec // the test's own tool
+			cmd = exec.Command(filepath.Join(bin, "logits"), path, joinIDs(ids), f32)
 			out, err = cmd.CombinedOutput()
 			require.NoError(t, err, "llama.cpp on lbrx's file: %s", out)
 			llamacpp := readF32File(t, f32)
@@ -218,7 +225,7 @@ func TestWriteGGUFMatchesPure(t *testing.T) {
 
 func readIDFile(t *testing.T, path string) []int {
 	t.Helper()
-	b, err := os.ReadFile(path) //nolint:gosec // shared test data
+	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var ids []int
 	for _, s := range strings.Split(strings.TrimSpace(string(b)), ",") {
@@ -240,7 +247,7 @@ func joinIDs(ids []int) string {
 // readF32File reads little-endian float32s (the logits tool's output).
 func readF32File(t *testing.T, path string) []float32 {
 	t.Helper()
-	b, err := os.ReadFile(path) //nolint:gosec // the test's own output
+	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	out := make([]float32, len(b)/4)
 	for i := range out {

@@ -152,7 +152,9 @@ func (s *chatSession) reply(msg string, w io.Writer) (chatReply, error) {
 	}
 	keep = min(keep, len(ids)-1) // at least one token runs, to get logits
 	if err := s.c.Truncate(keep); err != nil {
-		return chatReply{}, err
+		// A sliding-window cache cannot be cut back: read it all again.
+		s.c.Reset()
+		keep = 0
 	}
 	s.cached = s.cached[:keep]
 	// Each turn's seed follows from the first, so a seeded chat repeats.

@@ -22,9 +22,9 @@ func TestQuantizeGGUFQ8_0IsLlamaCppFile(t *testing.T) {
 		"--vocab", filepath.Join(dir, "small-llama-f16.gguf"), "--name", "lbrx-test-llama")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stderr, "Q8_0 weights")
-	got, err := os.ReadFile(out) //nolint:gosec // the test's own output
+	got, err := os.ReadFile(out)
 	require.NoError(t, err)
-	want, err := os.ReadFile(filepath.Join(dir, "small-llama-q8_0.gguf")) //nolint:gosec // shared test data
+	want, err := os.ReadFile(filepath.Join(dir, "small-llama-q8_0.gguf"))
 	require.NoError(t, err)
 	require.Len(t, got, len(want))
 	assert.True(t, bytes.Equal(want, got), "lbrx's Q8_0 file differs from llama-quantize's")
