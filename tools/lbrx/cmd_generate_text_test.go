@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lbrx/lbrx/core/testfiles"
 	"github.com/lbrx/lbrx/text/chat"
 	"github.com/lbrx/lbrx/text/tokenizer"
 )
@@ -116,4 +118,25 @@ func TestGeneratePromptErrors(t *testing.T) {
 		assert.Equal(t, c.code, code, "%v: %s", c.args, stderr)
 		assert.Contains(t, stderr, c.msg, "%v", c.args)
 	}
+}
+
+// A GGUF model brings its own vocabulary: --prompt is its tokenizer's
+// ids (with BOS) run through the model, as --ids with those ids is.
+func TestGeneratePromptGGUF(t *testing.T) {
+	model := testfiles.Path(t, "gguf-models", "tiny-llama-f32.gguf")
+	tok, err := tokenizer.Load(model)
+	require.NoError(t, err)
+	ids, err := tok.Encode("Hello world", true)
+	require.NoError(t, err)
+	g := generateJSONRun(t, model, "--prompt", "Hello world", "--max-tokens", "6", "--ignore-eos")
+	assert.Equal(t, len(ids), g.PromptTokens)
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(id)
+	}
+	byIDs := generateJSONRun(t, model, "--ids", strings.Join(s, ","), "--max-tokens", "6", "--ignore-eos")
+	assert.Equal(t, byIDs.IDs, g.IDs)
+	want, err := tok.Decode(g.IDs, true)
+	require.NoError(t, err)
+	assert.Equal(t, want, g.Text)
 }
