@@ -83,6 +83,8 @@ func TestGreedy(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 1, id, "ties go to the lowest id")
 	}
+	_, err = s.Next([]float32{0, float32(math.NaN())})
+	require.ErrorContains(t, err, "logit 1 is NaN")
 }
 
 func TestTopK(t *testing.T) {
