@@ -67,22 +67,3 @@ func TestRowKernelsMatchGoReference(t *testing.T) {
 		t.Logf("no assembly row kernels on this CPU/build: only the Go kernels run (TestBlockWeightMatMulAllSchemes checks them)")
 	}
 }
-
-func TestDotRows4MatchesDotF32(t *testing.T) {
-	if dotRows4 == nil {
-		t.Skip("no 4-row tile kernel on this CPU/build (amd64 AVX2+FMA without noasm has one)")
-	}
-	r := rand.New(rand.NewPCG(53, 54))
-	for _, n := range []int{0, 8, 16, 256, 1024} {
-		stride := n + 40
-		tile := randomX(r, n)
-		x := randomX(r, 3*stride+n)
-		var out [4]float32
-		dotRows4(&out, tile, x, stride)
-		for i := range 4 {
-			want := dotF32(tile, x[i*stride:i*stride+n])
-			mag := dotF32(absAll(tile), absAll(x[i*stride:i*stride+n]))
-			require.InDeltaf(t, want, out[i], float64(n+8)*0x1p-24*float64(mag)+1e-30, "n=%d row %d", n, i)
-		}
-	}
-}
