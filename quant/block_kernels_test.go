@@ -9,14 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func absAll(v []float32) []float32 {
-	out := make([]float32, len(v))
-	for i, f := range v {
-		out[i] = abs32(f)
-	}
-	return out
-}
-
 // TestRowKernelsMatchGoReference holds every assembly row kernel to the
 // portable Go loop on 1, 2, 3, 5 and 17 blocks and on an empty row, for
 // random codes and scales; they differ only in summation order, so the
