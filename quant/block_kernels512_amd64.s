@@ -634,3 +634,278 @@ q6kdone:
 	VZEROUPPER
 	MOVSS       X0, ret+32(FP)
 	RET
+
+// func dotQ41AVX512(row *byte, x *float32, xs *float32, nb int) float32
+TEXT ·dotQ41AVX512(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z14, Z14, Z14
+	VPTERNLOGD $0xff, Z8, Z8, Z8
+	VPSRLD   $28, Z8, Z8
+	VXORPS   X15, X15, X15
+	TESTQ CX, CX
+	JZ    dotQ41AVX512done
+dotQ41AVX512loop:
+	VPMOVZXBD   4(SI), Z0
+	VPANDD      Z8, Z0, Z2        // values 0-15
+	VPSRLD      $4, Z0, Z3        // values 16-31
+	VCVTDQ2PS   Z2, Z2
+	VCVTDQ2PS   Z3, Z3
+	VMULPS      (DI), Z2, Z2
+	VFMADD231PS 64(DI), Z3, Z2
+	MOVWLZX     0(SI), AX
+	VMOVD       AX, X5
+	VCVTPH2PS   X5, X5
+	VBROADCASTSS X5, Z5
+	VFMADD231PS Z2, Z5, Z6
+	VPBROADCASTW 2(SI), X5
+	VCVTPH2PS   X5, X5
+	VFMADD231SS (R8), X5, X15
+	ADDQ $4, R8
+	ADDQ $20, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  dotQ41AVX512loop
+dotQ41AVX512done:
+	VADDPS      Z7, Z6, Z6
+	VEXTRACTF64X4 $1, Z6, Y1
+	VADDPS      Y1, Y6, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS      X1, X0, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VADDSS      X15, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ50AVX512(row *byte, x *float32, xs *float32, nb int) float32
+TEXT ·dotQ50AVX512(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z14, Z14, Z14
+	VPTERNLOGD $0xff, Z8, Z8, Z8
+	VPSRLD   $28, Z8, Z8
+	VPTERNLOGD $0xff, Z9, Z9, Z9
+	VPSRLD   $31, Z9, Z9
+	VPSLLD   $4, Z9, Z9         // 16
+	VPTERNLOGD $0xff, Z10, Z10, Z10
+	VPSRLD   $31, Z10, Z10      // 1
+	VMOVDQU32 q5shifts512<>+0(SB), Z11
+	VMOVDQU32 q5shifts512<>+64(SB), Z12
+	TESTQ CX, CX
+	JZ    dotQ50AVX512done
+dotQ50AVX512loop:
+	VPMOVZXBD   6(SI), Z0
+	VPANDD      Z8, Z0, Z2        // values 0-15
+	VPSRLD      $4, Z0, Z3        // values 16-31
+	VPBROADCASTD 2(SI), Z4
+	VPSRLVD     Z11, Z4, Z5
+	VPANDD      Z10, Z5, Z5
+	VPSLLD      $4, Z5, Z5
+	VPORD       Z5, Z2, Z2
+	VPSRLVD     Z12, Z4, Z5
+	VPANDD      Z10, Z5, Z5
+	VPSLLD      $4, Z5, Z5
+	VPORD       Z5, Z3, Z3
+	VPSUBD      Z9, Z2, Z2
+	VPSUBD      Z9, Z3, Z3
+	VCVTDQ2PS   Z2, Z2
+	VCVTDQ2PS   Z3, Z3
+	VMULPS      (DI), Z2, Z2
+	VFMADD231PS 64(DI), Z3, Z2
+	MOVWLZX     0(SI), AX
+	VMOVD       AX, X5
+	VCVTPH2PS   X5, X5
+	VBROADCASTSS X5, Z5
+	VFMADD231PS Z2, Z5, Z6
+	ADDQ $22, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  dotQ50AVX512loop
+dotQ50AVX512done:
+	VADDPS      Z7, Z6, Z6
+	VEXTRACTF64X4 $1, Z6, Y1
+	VADDPS      Y1, Y6, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS      X1, X0, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ51AVX512(row *byte, x *float32, xs *float32, nb int) float32
+TEXT ·dotQ51AVX512(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z14, Z14, Z14
+	VPTERNLOGD $0xff, Z8, Z8, Z8
+	VPSRLD   $28, Z8, Z8
+	VPTERNLOGD $0xff, Z10, Z10, Z10
+	VPSRLD   $31, Z10, Z10      // 1
+	VMOVDQU32 q5shifts512<>+0(SB), Z11
+	VMOVDQU32 q5shifts512<>+64(SB), Z12
+	VXORPS   X15, X15, X15
+	TESTQ CX, CX
+	JZ    dotQ51AVX512done
+dotQ51AVX512loop:
+	VPMOVZXBD   8(SI), Z0
+	VPANDD      Z8, Z0, Z2        // values 0-15
+	VPSRLD      $4, Z0, Z3        // values 16-31
+	VPBROADCASTD 4(SI), Z4
+	VPSRLVD     Z11, Z4, Z5
+	VPANDD      Z10, Z5, Z5
+	VPSLLD      $4, Z5, Z5
+	VPORD       Z5, Z2, Z2
+	VPSRLVD     Z12, Z4, Z5
+	VPANDD      Z10, Z5, Z5
+	VPSLLD      $4, Z5, Z5
+	VPORD       Z5, Z3, Z3
+	VCVTDQ2PS   Z2, Z2
+	VCVTDQ2PS   Z3, Z3
+	VMULPS      (DI), Z2, Z2
+	VFMADD231PS 64(DI), Z3, Z2
+	MOVWLZX     0(SI), AX
+	VMOVD       AX, X5
+	VCVTPH2PS   X5, X5
+	VBROADCASTSS X5, Z5
+	VFMADD231PS Z2, Z5, Z6
+	VPBROADCASTW 2(SI), X5
+	VCVTPH2PS   X5, X5
+	VFMADD231SS (R8), X5, X15
+	ADDQ $4, R8
+	ADDQ $24, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  dotQ51AVX512loop
+dotQ51AVX512done:
+	VADDPS      Z7, Z6, Z6
+	VEXTRACTF64X4 $1, Z6, Y1
+	VADDPS      Y1, Y6, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS      X1, X0, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VADDSS      X15, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotIQ4NLAVX512(row *byte, x *float32, xs *float32, nb int) float32
+TEXT ·dotIQ4NLAVX512(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z14, Z14, Z14
+	VPTERNLOGD $0xff, Z8, Z8, Z8
+	VPSRLD   $28, Z8, Z8
+	VMOVDQU  iq4nl512<>(SB), X11
+	VPCMPEQB X12, X12, X12
+	VPSRLW   $12, X12, X12
+	VPACKUSWB X12, X12, X12     // 0x0f bytes
+	TESTQ CX, CX
+	JZ    dotIQ4NLAVX512done
+dotIQ4NLAVX512loop:
+	VMOVDQU     2(SI), X0
+	VPSRLW      $4, X0, X1
+	VPAND       X12, X0, X0
+	VPAND       X12, X1, X1
+	VPSHUFB     X0, X11, X0
+	VPSHUFB     X1, X11, X1
+	VPMOVSXBD   X0, Z2
+	VPMOVSXBD   X1, Z3
+	VCVTDQ2PS   Z2, Z2
+	VCVTDQ2PS   Z3, Z3
+	VMULPS      (DI), Z2, Z2
+	VFMADD231PS 64(DI), Z3, Z2
+	MOVWLZX     0(SI), AX
+	VMOVD       AX, X5
+	VCVTPH2PS   X5, X5
+	VBROADCASTSS X5, Z5
+	VFMADD231PS Z2, Z5, Z6
+	ADDQ $18, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  dotIQ4NLAVX512loop
+dotIQ4NLAVX512done:
+	VADDPS      Z7, Z6, Z6
+	VEXTRACTF64X4 $1, Z6, Y1
+	VADDPS      Y1, Y6, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS      X1, X0, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// Per-lane shift counts for Q5_0/Q5_1: lane i reads bit i of qh (values
+// 0-15), then bit 16+i (values 16-31).
+DATA q5shifts512<>+0(SB)/4, $0
+DATA q5shifts512<>+4(SB)/4, $1
+DATA q5shifts512<>+8(SB)/4, $2
+DATA q5shifts512<>+12(SB)/4, $3
+DATA q5shifts512<>+16(SB)/4, $4
+DATA q5shifts512<>+20(SB)/4, $5
+DATA q5shifts512<>+24(SB)/4, $6
+DATA q5shifts512<>+28(SB)/4, $7
+DATA q5shifts512<>+32(SB)/4, $8
+DATA q5shifts512<>+36(SB)/4, $9
+DATA q5shifts512<>+40(SB)/4, $10
+DATA q5shifts512<>+44(SB)/4, $11
+DATA q5shifts512<>+48(SB)/4, $12
+DATA q5shifts512<>+52(SB)/4, $13
+DATA q5shifts512<>+56(SB)/4, $14
+DATA q5shifts512<>+60(SB)/4, $15
+DATA q5shifts512<>+64(SB)/4, $16
+DATA q5shifts512<>+68(SB)/4, $17
+DATA q5shifts512<>+72(SB)/4, $18
+DATA q5shifts512<>+76(SB)/4, $19
+DATA q5shifts512<>+80(SB)/4, $20
+DATA q5shifts512<>+84(SB)/4, $21
+DATA q5shifts512<>+88(SB)/4, $22
+DATA q5shifts512<>+92(SB)/4, $23
+DATA q5shifts512<>+96(SB)/4, $24
+DATA q5shifts512<>+100(SB)/4, $25
+DATA q5shifts512<>+104(SB)/4, $26
+DATA q5shifts512<>+108(SB)/4, $27
+DATA q5shifts512<>+112(SB)/4, $28
+DATA q5shifts512<>+116(SB)/4, $29
+DATA q5shifts512<>+120(SB)/4, $30
+DATA q5shifts512<>+124(SB)/4, $31
+GLOBL q5shifts512<>(SB), RODATA|NOPTR, $128
+
+// kvalues_iq4nl, ggml's IQ4_NL codebook.
+DATA iq4nl512<>+0(SB)/1, $129
+DATA iq4nl512<>+1(SB)/1, $152
+DATA iq4nl512<>+2(SB)/1, $173
+DATA iq4nl512<>+3(SB)/1, $191
+DATA iq4nl512<>+4(SB)/1, $207
+DATA iq4nl512<>+5(SB)/1, $221
+DATA iq4nl512<>+6(SB)/1, $234
+DATA iq4nl512<>+7(SB)/1, $246
+DATA iq4nl512<>+8(SB)/1, $1
+DATA iq4nl512<>+9(SB)/1, $13
+DATA iq4nl512<>+10(SB)/1, $25
+DATA iq4nl512<>+11(SB)/1, $38
+DATA iq4nl512<>+12(SB)/1, $53
+DATA iq4nl512<>+13(SB)/1, $69
+DATA iq4nl512<>+14(SB)/1, $89
+DATA iq4nl512<>+15(SB)/1, $113
+GLOBL iq4nl512<>(SB), RODATA|NOPTR, $16

@@ -43,7 +43,7 @@
 // ggml blocks are multiplied in place (BlockWeight): batches below 32
 // input rows run fused row kernels that unpack each block's scales in
 // registers (AVX2+FMA and NEON assembly for every scheme, AVX-512 for
-// Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, Go loops elsewhere) with each weight row
+// all but Q2_K and Q3_K, Go loops elsewhere) with each weight row
 // read once and kept in L1 across the rows; larger batches decode a
 // 64-row panel of the weight at a time and multiply it with core.MatMul.
 //
