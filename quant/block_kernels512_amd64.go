@@ -4,8 +4,8 @@ package quant
 
 import "github.com/lbrx/lbrx/core"
 
-// AVX-512 (F) row kernels for Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K,
-// Q5_K and Q6_K: the AVX2 kernels at 16 lanes (block_kernels512_amd64.s). Where the CPU has
+// AVX-512 (F) row kernels for every ggml scheme: the AVX2 kernels at 16
+// lanes (block_kernels512_amd64.s). Where the CPU has
 // AVX-512 they replace the AVX2 ones (block_kernels_amd64.go); the AVX2
 // kernels stay in rowKernel.variants so the tests still run them.
 
@@ -36,6 +36,12 @@ func dotQ51AVX512(row *byte, x *float32, xs *float32, nb int) float32
 //go:noescape
 func dotIQ4NLAVX512(row *byte, x *float32, xs *float32, nb int) float32
 
+//go:noescape
+func dotQ2KAVX512(row *byte, x *float32, xs *float32, nb int) float32
+
+//go:noescape
+func dotQ3KAVX512(row *byte, x *float32, xs *float32, nb int) float32
+
 func avx512RowKernels() map[core.Scheme]func(row []byte, x, xs []float32) float32 {
 	return map[core.Scheme]func(row []byte, x, xs []float32) float32{
 		core.SchemeQ8_0:   asmRowDot(dotQ80AVX512, 34, 32, 0),
@@ -47,5 +53,7 @@ func avx512RowKernels() map[core.Scheme]func(row []byte, x, xs []float32) float3
 		core.SchemeQ5_0:   asmRowDot(dotQ50AVX512, 22, 32, 0),
 		core.SchemeQ5_1:   asmRowDot(dotQ51AVX512, 24, 32, 1),
 		core.SchemeIQ4_NL: asmRowDot(dotIQ4NLAVX512, 18, 32, 0),
+		core.SchemeQ2_K:   asmRowDot(dotQ2KAVX512, 84, 256, 16),
+		core.SchemeQ3_K:   asmRowDot(dotQ3KAVX512, 110, 256, 16),
 	}
 }

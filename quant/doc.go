@@ -42,8 +42,8 @@
 //
 // ggml blocks are multiplied in place (BlockWeight): batches below 32
 // input rows run fused row kernels that unpack each block's scales in
-// registers (AVX2+FMA and NEON assembly for every scheme, AVX-512 for
-// all but Q2_K and Q3_K, Go loops elsewhere) with each weight row
+// registers (AVX2+FMA, AVX-512 and NEON assembly for every scheme, Go
+// loops elsewhere) with each weight row
 // read once and kept in L1 across the rows; larger batches decode a
 // 64-row panel of the weight at a time and multiply it with core.MatMul.
 //
