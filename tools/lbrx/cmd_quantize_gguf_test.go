@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/core/npy"
 	"github.com/lbrx/lbrx/core/testfiles"
 )
 
@@ -55,4 +57,44 @@ func TestQuantizeGGUFErrors(t *testing.T) {
 		assert.Equal(t, tc.code, code, "%v: %s", tc.args, stderr)
 		assert.Contains(t, stderr, tc.want, "%v", tc.args)
 	}
+}
+
+// Other architectures go to GGUF too: Gemma 3 (stored 1 + w norms, q/k
+// norms, sliding layers, tied output) at Q8_0 keeps transformers' top-1
+// tokens.
+func TestQuantizeGGUFGemma3(t *testing.T) {
+	dir := testfiles.Path(t, "archs", "gemma3")
+	out := filepath.Join(t.TempDir(), "g3.gguf")
+	code, _, stderr := runCmd("quantize", dir, out, "--type", "q8_0")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "no vocabulary")
+	code, stdout, stderr := runCmd("inspect", out)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "model:   gemma3, 2 layers, 4 heads (2 KV), context 256, vocabulary 256, weights Q8_0 ×15, F32 ×13\n")
+	ids := "1,17,42,99,3,250,7,128,33,33,200,5"
+	npyOut := filepath.Join(t.TempDir(), "l.npy")
+	code, _, stderr = runCmd("logits", out, "--ids", ids, "--npy", npyOut, "--device", "cpu")
+	require.Equal(t, 0, code, stderr)
+	got := readLogitsN(t, npyOut, 12)
+	want := readLogitsN(t, filepath.Join(dir, "logits.npy"), 12)
+	agree := 0
+	for i, w := range top1(want, 256) {
+		if top1(got, 256)[i] == w {
+			agree++
+		}
+	}
+	t.Logf("gemma3 Q8_0 GGUF: top-1 agrees with transformers on %d of 12 positions", agree)
+	assert.GreaterOrEqual(t, agree, 11)
+}
+
+func readLogitsN(t *testing.T, path string, rows int) []float32 {
+	t.Helper()
+	a, err := npy.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, core.Shape{rows, 256}, a.Shape())
+	tt, err := core.As[float32](a)
+	require.NoError(t, err)
+	v, err := tt.Values()
+	require.NoError(t, err)
+	return v
 }
