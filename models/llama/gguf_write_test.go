@@ -266,3 +266,38 @@ func refBound(t *testing.T, base string) float64 {
 	}
 	return math.Max(1e-3, 2*maxAbsDiff(read(base+".exact.npy"), read(base+".llamacpp.npy")))
 }
+
+// TestWriteGGUFMixesAreLlamaQuantizes: with llama-quantize's own K-quant
+// mixes (its default, not --pure), the file lbrx writes is the shared
+// file llama-quantize wrote, byte for byte.
+func TestWriteGGUFMixesAreLlamaQuantizes(t *testing.T) {
+	dir := testfiles.Path(t, "gguf-models", "small-llama")
+	cfg, err := ReadConfig(filepath.Join(dir, "hf", "config.json"))
+	require.NoError(t, err)
+	qm, err := quant.LoadModel(filepath.Join(dir, "hf"))
+	require.NoError(t, err)
+	defer qm.Close()
+	for _, mix := range []string{"q3_k_m", "q4_k_m", "q5_k_m"} {
+		t.Run(mix, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), mix+".gguf")
+			require.NoError(t, WriteGGUF(out, cfg, qm.Tensors, GGUFWriteOptions{Mix: mix, Name: "lbrx-test-llama",
+				Vocabulary: vocabulary(t, filepath.Join(dir, "small-llama-f16.gguf"))}))
+			got, err := os.ReadFile(out)
+			require.NoError(t, err)
+			want, err := os.ReadFile(filepath.Join(dir, "small-llama-"+mix+".gguf"))
+			require.NoError(t, err)
+			if !bytes.Equal(want, got) {
+				g, err := gguf.Open(out)
+				require.NoError(t, err)
+				defer g.Close()
+				r, err := gguf.Open(filepath.Join(dir, "small-llama-"+mix+".gguf"))
+				require.NoError(t, err)
+				defer r.Close()
+				for _, n := range r.Names() {
+					sameTensor(t, g, r, n)
+				}
+				t.Fatalf("%s: lbrx's file differs from llama-quantize's (%d vs %d bytes)", mix, len(got), len(want))
+			}
+		})
+	}
+}

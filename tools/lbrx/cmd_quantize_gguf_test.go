@@ -47,7 +47,7 @@ func TestQuantizeGGUFErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"quantize", hf, filepath.Join(t.TempDir(), "o.gguf")}, 2, `--type ""`},
-		{[]string{"quantize", hf, filepath.Join(t.TempDir(), "o.gguf"), "--type", "q3_k_m"}, 2, `--type "q3_k_m"`},
+		{[]string{"quantize", hf, filepath.Join(t.TempDir(), "o.gguf"), "--type", "q2_k_s"}, 2, `--type "q2_k_s"`},
 		{[]string{"quantize", hf, filepath.Join(t.TempDir(), "o.bin"), "--type", "q4_0"}, 2, "must end in .gguf"},
 		{[]string{"quantize", hf, exists, "--type", "q4_0"}, 1, "already exists"},
 		{[]string{"quantize", filepath.Join(t.TempDir(), "none"), filepath.Join(t.TempDir(), "o.gguf"), "--type", "q4_0"}, 1, "no such file or directory"},
@@ -97,4 +97,20 @@ func readLogitsN(t *testing.T, path string, rows int) []float32 {
 	v, err := tt.Values()
 	require.NoError(t, err)
 	return v
+}
+
+// --type q4_k_m writes llama-quantize's Q4_K_M mix: for small-llama, the
+// shared file llama-quantize wrote, byte for byte.
+func TestQuantizeGGUFMix(t *testing.T) {
+	dir := testfiles.Path(t, "gguf-models", "small-llama")
+	out := filepath.Join(t.TempDir(), "m.gguf")
+	code, _, stderr := runCmd("quantize", filepath.Join(dir, "hf"), out, "--type", "q4_k_m",
+		"--vocab", filepath.Join(dir, "small-llama-f16.gguf"), "--name", "lbrx-test-llama")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "Q4_K_M mix")
+	got, err := os.ReadFile(out)
+	require.NoError(t, err)
+	want, err := os.ReadFile(filepath.Join(dir, "small-llama-q4_k_m.gguf"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(want, got), "lbrx's Q4_K_M file differs from llama-quantize's")
 }
