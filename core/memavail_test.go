@@ -13,7 +13,7 @@ func TestCheckMemory(t *testing.T) {
 	if avail == 0 {
 		t.Skipf("available memory unknown on %s", runtime.GOOS)
 	}
-	assert.NoError(t, CheckMemory(1<<20, "a small buffer"))
+	require.NoError(t, CheckMemory(1<<20, "a small buffer"))
 	err := CheckMemory(avail+1<<40, "demo --size 1000000")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "demo --size 1000000 needs ")

@@ -118,7 +118,7 @@ func Run(op *Op) error {
 	if dev == CPU() {
 		return runCPU(op)
 	}
-	why := error(ErrUnsupported)
+	why := ErrUnsupported
 	if ex, ok := dev.(Executor); ok {
 		err := ex.Execute(op)
 		if err == nil || !errors.Is(err, ErrUnsupported) {

@@ -43,7 +43,7 @@ func TestStrictFromEnvironment(t *testing.T) {
 		}
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestStrictFromEnvironment$") //nolint:gosec // the test binary itself
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStrictFromEnvironment$")
 	cmd.Env = append(os.Environ(), "LBRX_STRICT=1", "LBRX_STRICT_CHILD=1")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)

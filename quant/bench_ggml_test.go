@@ -18,17 +18,24 @@ func ggmlBenchWeight(s string) *BlockWeight {
 var benchSchemes = []string{"q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "iq4_nl"}
 
 // BenchmarkGGMLMatVec reports GB/s of GGUF block bytes for y = W x with W
-// 4096x4096 multiplied in place; "/go" runs the portable row kernel where
-// an assembly one exists.
+// 4096x4096 multiplied in place, with the kernel the CPU gets by default
+// and then, where there is assembly, each assembly variant ("/avx2",
+// "/avx512") and the portable Go loop ("/go").
 func BenchmarkGGMLMatVec(b *testing.B) {
 	for _, s := range benchSchemes {
 		w := ggmlBenchWeight(s)
 		b.Run(s, func(b *testing.B) { benchBlocks(b, w, 1) })
-		if rk := rowKernels[w.Scheme]; rk != nil && rk.goDot != nil {
-			b.Run(s+"/go", func(b *testing.B) {
-				saved := *rk
-				rk.dot, rk.goDot = rk.goDot, nil
-				defer func() { *rk = saved }()
+		rk := rowKernels[w.Scheme]
+		if rk == nil || rk.goDot == nil {
+			continue
+		}
+		dots := append([]namedDot{}, rk.variants...)
+		dots = append(dots, namedDot{"go", rk.goDot})
+		for _, v := range dots {
+			b.Run(s+"/"+v.name, func(b *testing.B) {
+				saved := rk.dot
+				rk.dot = v.dot
+				defer func() { rk.dot = saved }()
 				benchBlocks(b, w, 1)
 			})
 		}

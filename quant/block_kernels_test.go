@@ -40,7 +40,6 @@ func TestRowKernelsMatchGoReference(t *testing.T) {
 				if rk.sub > 0 {
 					xs = groupSums(x, 1, nb*bv, rk.sub)
 				}
-				got := rk.dot(row, x, xs)
 				want := rk.goDot(row, x, xs)
 				w := make([]float32, nb*bv)
 				require.NoError(t, DecodeBlocks(s, w, row))
@@ -52,10 +51,14 @@ func TestRowKernelsMatchGoReference(t *testing.T) {
 					ref += float64(w[i]) * float64(x[i])
 				}
 				tol := float64(nb*bv+64)*0x1p-24*mag + 1e-30
-				require.LessOrEqualf(t, math.Abs(float64(got-want)), tol, "%s nb=%d: assembly %g, Go %g", s, nb, got, want)
-				require.LessOrEqualf(t, math.Abs(float64(got)-ref), tol, "%s nb=%d: assembly %g, dequantized %g", s, nb, got, ref)
-				if nb == 0 {
-					require.Zero(t, got)
+				require.LessOrEqualf(t, math.Abs(float64(want)-ref), tol, "%s nb=%d: Go %g, dequantized %g", s, nb, want, ref)
+				for _, v := range rk.variants {
+					got := v.dot(row, x, xs)
+					require.LessOrEqualf(t, math.Abs(float64(got-want)), tol, "%s nb=%d: %s %g, Go %g", s, nb, v.name, got, want)
+					require.LessOrEqualf(t, math.Abs(float64(got)-ref), tol, "%s nb=%d: %s %g, dequantized %g", s, nb, v.name, got, ref)
+					if nb == 0 {
+						require.Zero(t, got)
+					}
 				}
 			})
 		}

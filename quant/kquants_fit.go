@@ -22,12 +22,12 @@ func nearestInt(f float32) int {
 
 func clampInt(l, lo, hi int) int { return max(lo, min(hi, l)) }
 
-// fitMinScale is make_qkx2_quants: codes L in [0, nmax] for
-// x ≈ scale*L - theMin, starting from the min/max fit and trying nstep+1
+// fitMinScale is make_qkx2_quants: codes in [0, nmax] for
+// x ≈ scale*codes - theMin, starting from the min/max fit and trying nstep+1
 // widened scales (rmin + rdelta*is + nmax)/(max - min), each refined by a
 // weighted least-squares solve for scale and min; the lowest weighted
 // error (absolute if useMad, else squared) wins.
-func fitMinScale(nmax int, x, weights []float32, L, aux []uint8, rmin, rdelta float32, nstep int, useMad bool) (scale, theMin float32) {
+func fitMinScale(nmax int, x, weights []float32, codes, aux []uint8, rmin, rdelta float32, nstep int, useMad bool) (scale, theMin float32) {
 	n := len(x)
 	mn, mx := x[0], x[0]
 	sumW := weights[0]
@@ -47,7 +47,7 @@ func fitMinScale(nmax int, x, weights []float32, L, aux []uint8, rmin, rdelta fl
 		mn = 0
 	}
 	if mx == mn {
-		clear(L[:n])
+		clear(codes[:n])
 		return 0, -mn
 	}
 	errOf := func(d float32) float32 {
@@ -61,7 +61,7 @@ func fitMinScale(nmax int, x, weights []float32, L, aux []uint8, rmin, rdelta fl
 	var best float32
 	for i := range n {
 		l := clampInt(nearestInt(float32(iscale*(x[i]-mn))), 0, nmax)
-		L[i] = uint8(l)
+		codes[i] = uint8(l)
 		diff := float32(scale*float32(l)) + mn - x[i]
 		best += float32(weights[i] * errOf(diff))
 	}
@@ -93,7 +93,7 @@ func fitMinScale(nmax int, x, weights []float32, L, aux []uint8, rmin, rdelta fl
 				cur += float32(weights[i] * errOf(diff))
 			}
 			if cur < best {
-				copy(L[:n], aux[:n])
+				copy(codes[:n], aux[:n])
 				best = cur
 				scale = thisScale
 				mn = thisMin
@@ -104,10 +104,10 @@ func fitMinScale(nmax int, x, weights []float32, L, aux []uint8, rmin, rdelta fl
 }
 
 // fitSymScale is make_qx_quants with rmse_type 1 and no importance
-// weights (weights x²): codes L = l + nmax, l in [-nmax, nmax-1], for
+// weights (weights x²): codes l + nmax, l in [-nmax, nmax-1], for
 // x ≈ scale*l, trying 19 scales around -nmax/max and keeping the one
 // with the best weighted least-squares fit.
-func fitSymScale(nmax int, x []float32, L []int8) float32 {
+func fitSymScale(nmax int, x []float32, codes []int8) float32 {
 	n := len(x)
 	var mx, amax float32
 	for _, v := range x {
@@ -116,14 +116,14 @@ func fitSymScale(nmax int, x []float32, L []int8) float32 {
 		}
 	}
 	if amax < groupMaxEps {
-		clear(L[:n])
+		clear(codes[:n])
 		return 0
 	}
 	sums := func(iscale float32, store bool) (sumlx, suml2 float32) {
 		for i, v := range x {
 			l := clampInt(nearestInt(float32(iscale*v)), -nmax, nmax-1)
 			if store {
-				L[i] = int8(l + nmax)
+				codes[i] = int8(l + nmax)
 			}
 			w := float32(v * v)
 			sumlx += float32(float32(w*v) * float32(l))
@@ -155,8 +155,8 @@ func fitSymScale(nmax int, x []float32, L []int8) float32 {
 
 // fitQ3Scale is make_q3_quants with do_rmse: codes l in [-nmax, nmax-1]
 // from -nmax/max, then up to five passes that move single codes where
-// that improves the x²-weighted least-squares fit; L gets l + nmax.
-func fitQ3Scale(nmax int, x []float32, L []int8) float32 {
+// that improves the x²-weighted least-squares fit; codes gets l + nmax.
+func fitQ3Scale(nmax int, x []float32, codes []int8) float32 {
 	n := len(x)
 	var mx, amax float32
 	for _, v := range x {
@@ -165,14 +165,14 @@ func fitQ3Scale(nmax int, x []float32, L []int8) float32 {
 		}
 	}
 	if amax < groupMaxEps {
-		clear(L[:n])
+		clear(codes[:n])
 		return 0
 	}
 	iscale := float32(-nmax) / mx
 	var sumlx, suml2 float32
 	for i, v := range x {
 		l := clampInt(nearestInt(float32(iscale*v)), -nmax, nmax-1)
-		L[i] = int8(l)
+		codes[i] = int8(l)
 		w := float32(v * v)
 		sumlx += float32(float32(w*v) * float32(l))
 		suml2 += float32(float32(w*float32(l)) * float32(l))
@@ -181,17 +181,17 @@ func fitQ3Scale(nmax int, x []float32, L []int8) float32 {
 		changed := 0
 		for i, v := range x {
 			w := float32(v * v)
-			li := float32(L[i])
+			li := float32(codes[i])
 			slx := sumlx - float32(float32(w*v)*li)
 			if slx > 0 {
 				sl2 := suml2 - float32(float32(w*li)*li)
 				nl := clampInt(nearestInt(float32(v*sl2)/slx), -nmax, nmax-1)
-				if nl != int(L[i]) {
+				if nl != int(codes[i]) {
 					fl := float32(nl)
 					slx += float32(float32(w*v) * fl)
 					sl2 += float32(float32(w*fl) * fl)
 					if sl2 > 0 && float32(float32(slx*slx)*suml2) > float32(float32(sumlx*sumlx)*sl2) {
-						L[i] = int8(nl)
+						codes[i] = int8(nl)
 						sumlx, suml2 = slx, sl2
 						changed++
 					}
@@ -203,7 +203,7 @@ func fitQ3Scale(nmax int, x []float32, L []int8) float32 {
 		}
 	}
 	for i := range n {
-		L[i] += int8(nmax)
+		codes[i] += int8(nmax)
 	}
 	if suml2 > 0 {
 		return sumlx / suml2

@@ -67,6 +67,41 @@ func ArchOfGGUF(name string) *Arch {
 	return nil
 }
 
+// Configure completes a Config filled by a reader other than ParseConfig
+// (a GGUF file's metadata, say: the shared fields, SlidingWindow, the soft
+// caps, AttnScale, LocalRope): it names the architecture, applies what the
+// architecture always has (biases, norm forms, tensor layout) and its
+// default sliding-layer pattern, and refuses features it lacks, as
+// ParseConfig does for config.json.
+func (a *Arch) Configure(c *Config) error {
+	c.Arch = a.Name
+	if c.HiddenAct == "" {
+		c.HiddenAct = a.Act
+	}
+	if c.RotaryDim == 0 {
+		c.RotaryDim = c.HeadDim
+	}
+	var r rawConfig
+	if c.Sliding != nil {
+		// Keep the reader's layer kinds: hand them over as layer_types.
+		for _, s := range c.Sliding {
+			t := "full_attention"
+			if s {
+				t = "sliding_attention"
+			}
+			r.LayerTypes = append(r.LayerTypes, t)
+		}
+		use := true
+		r.UseSlidingWindow = &use
+	}
+	if a.Setup != nil {
+		if err := a.Setup(c, r); err != nil {
+			return err
+		}
+	}
+	return a.check(r, c)
+}
+
 // archOf picks the architecture of a config: model_type, else the first
 // class in architectures, else Llama (configs written before model_type).
 func archOf(r rawConfig) (*Arch, error) {

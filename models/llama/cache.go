@@ -8,7 +8,8 @@ import (
 
 // Cache holds a sequence's keys and values per layer, [T, KVHeads,
 // HeadDim] each, on the model's device. Forward appends the positions it
-// runs; Len is the next position.
+// runs; Len is the next position. A sliding-window layer keeps only the
+// last window-1 positions, all that its later queries can see.
 type Cache struct {
 	k, v []*core.Array
 	n    int
@@ -31,7 +32,10 @@ func (c *Cache) Reset() {
 
 // Truncate drops the cached positions from n on, so a sequence that
 // shares only its first n tokens with the cached one can continue from
-// there (a conversation whose last turn was re-rendered).
+// there (a conversation whose last turn was re-rendered). A
+// sliding-window layer that already let positions go cannot be cut back
+// (the window before n is gone): Truncate then fails and leaves the
+// cache as it was; Reset and run the sequence again.
 func (c *Cache) Truncate(n int) error {
 	if n < 0 || n > c.n {
 		return fmt.Errorf("llama: cannot truncate a cache of %d positions to %d", c.n, n)
@@ -39,21 +43,25 @@ func (c *Cache) Truncate(n int) error {
 	if n == c.n {
 		return nil
 	}
+	for i := range c.k {
+		if rows := c.k[i].Shape()[0]; rows < c.n {
+			return fmt.Errorf("llama: cannot truncate the cache to %d positions: sliding-window layer %d keeps only the last %d of %d", n, i, rows, c.n)
+		}
+	}
 	if n == 0 {
 		c.Reset()
 		return nil
 	}
+	ks, vs := make([]*core.Array, len(c.k)), make([]*core.Array, len(c.v))
 	for i := range c.k {
-		k, err := c.k[i].Slice(0, 0, n, 1)
-		if err != nil {
+		var err error
+		if ks[i], err = c.k[i].Slice(0, 0, n, 1); err != nil {
 			return err
 		}
-		v, err := c.v[i].Slice(0, 0, n, 1)
-		if err != nil {
+		if vs[i], err = c.v[i].Slice(0, 0, n, 1); err != nil {
 			return err
 		}
-		c.k[i], c.v[i] = k, v
 	}
-	c.n = n
+	c.k, c.v, c.n = ks, vs, n
 	return nil
 }

@@ -233,3 +233,25 @@ func TestArchitectureRegistry(t *testing.T) {
 	assert.Equal(t, "llama", ArchOfGGUF("llama").Name)
 	assert.Nil(t, ArchOfGGUF("gpt2"))
 }
+
+// A Config from another reader (GGUF metadata) gets its architecture's
+// fixed features and default layer pattern from Configure.
+func TestArchConfigure(t *testing.T) {
+	c := Config{HiddenSize: 64, NumLayers: 3, NumHeads: 4, NumKVHeads: 2, HeadDim: 16, SlidingWindow: 8}
+	require.NoError(t, ArchOfGGUF("gemma2").Configure(&c))
+	assert.True(t, c.NormPlusOne && c.SandwichNorm)
+	assert.InDelta(t, 8, c.EmbedScale, 0)
+	assert.Equal(t, "gelu_tanh", c.HiddenAct)
+	assert.Equal(t, []bool{true, false, true}, c.Sliding)
+	assert.Equal(t, 16, c.RotaryDim)
+
+	c = Config{HiddenSize: 64, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 16, SlidingWindow: 8, Sliding: []bool{false, true}}
+	require.NoError(t, ArchOfGGUF("gemma2").Configure(&c))
+	assert.Equal(t, []bool{false, true}, c.Sliding, "the reader's layer kinds are kept")
+
+	c = Config{HiddenSize: 64, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 16}
+	require.NoError(t, ArchOfGGUF("qwen2").Configure(&c))
+	assert.True(t, c.QKVBias)
+	c = Config{HiddenSize: 64, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 16, AttnSoftCap: 30}
+	require.ErrorContains(t, ArchOfGGUF("llama").Configure(&c), "attn_logit_softcapping is set, but lbrx's llama")
+}

@@ -145,3 +145,30 @@ func TestGenerateStopReasons(t *testing.T) {
 	_, err = m.Generate(nil, GenerateOptions{MaxTokens: 5}, func(int) bool { return true })
 	require.ErrorContains(t, err, "no prompt")
 }
+
+// A sliding-window model (the shared Gemma 2, window 4) continues a
+// conversation through its cache as a fresh run does; once a sliding
+// layer let positions go the cache cannot be cut back, and says so.
+func TestGenerateCacheSlidingWindow(t *testing.T) {
+	m := load(t, testfiles.Path(t, "archs", "gemma2"), Options{})
+	greedy := func(c *Cache, ids []int, n int) []int {
+		var out []int
+		_, err := m.GenerateCache(c, ids, GenerateOptions{MaxTokens: n, IgnoreEOS: true}, func(id int) bool { out = append(out, id); return true })
+		require.NoError(t, err)
+		return out
+	}
+	a, b := []int{2, 17, 42, 99, 3, 7}, []int{5, 11}
+	c := m.NewCache()
+	g := greedy(c, a, 3)
+	h := greedy(c, append([]int{g[2]}, b...), 3)
+	want := greedy(m.NewCache(), append(append(append([]int{}, a...), g...), b...), 3)
+	assert.Equal(t, want, h)
+	n := c.Len()
+	require.ErrorContains(t, c.Truncate(3), "sliding-window layer")
+	assert.Equal(t, n, c.Len(), "a failed Truncate leaves the cache as it was")
+
+	short := m.NewCache()
+	greedy(short, a[:2], 1) // 2 positions: nothing dropped yet
+	require.NoError(t, short.Truncate(1))
+	assert.Equal(t, 1, short.Len())
+}

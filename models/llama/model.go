@@ -196,7 +196,7 @@ func New(cfg Config, tensors map[string]*core.Array, opts Options) (*Model, erro
 		b.gate = l.linear(p+"mlp.gate_proj", cfg.IntermediateSize, h, cfg.MLPBias)
 		b.up = l.linear(p+"mlp.up_proj", cfg.IntermediateSize, h, cfg.MLPBias)
 		b.down = l.linear(p+"mlp.down_proj", h, cfg.IntermediateSize, cfg.MLPBias)
-		if cfg.Sliding != nil && cfg.Sliding[i] {
+		if i < len(cfg.Sliding) && cfg.Sliding[i] {
 			b.window = cfg.SlidingWindow
 		}
 	}

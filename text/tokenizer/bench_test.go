@@ -12,7 +12,7 @@ import (
 var (
 	benchOnce             sync.Once
 	benchEnglish, benchMx string
-	benchErr              error
+	errBenchTexts         error
 )
 
 // benchTexts generates the 1 MiB texts from the repository holding go.work.
@@ -21,22 +21,22 @@ func benchTexts(b *testing.B) (english, mixed string) {
 	benchOnce.Do(func() {
 		wd, err := os.Getwd()
 		if err != nil {
-			benchErr = err
+			errBenchTexts = err
 			return
 		}
 		for d := wd; ; d = filepath.Dir(d) {
 			if _, err := os.Stat(filepath.Join(d, "go.work")); err == nil {
-				benchEnglish, benchMx, benchErr = benchtext.Generate(d)
+				benchEnglish, benchMx, errBenchTexts = benchtext.Generate(d)
 				return
 			}
 			if filepath.Dir(d) == d {
-				benchErr = os.ErrNotExist
+				errBenchTexts = os.ErrNotExist
 				return
 			}
 		}
 	})
-	if benchErr != nil {
-		b.Fatalf("generating the benchmark texts: %v", benchErr)
+	if errBenchTexts != nil {
+		b.Fatalf("generating the benchmark texts: %v", errBenchTexts)
 	}
 	return benchEnglish, benchMx
 }
@@ -53,6 +53,33 @@ func BenchmarkEncode(b *testing.B) {
 				b.SetBytes(int64(len(tc.text)))
 				for b.Loop() {
 					if _, err := tk.Encode(tc.text, false); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkSplit compares the hand-written Llama 3 pre-tokenizer matcher
+// with regexp2 running the same pattern (the choice text/README.md
+// reports).
+func BenchmarkSplit(b *testing.B) {
+	english, mixed := benchTexts(b)
+	re, err := compileRegexp(patternLlama3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range []struct {
+		name string
+		m    matcher
+	}{{"hand", knownSplitter(patternLlama3)}, {"regexp2", re}} {
+		for _, tc := range []struct{ name, text string }{{"english", english}, {"mixed", mixed}} {
+			b.Run(m.name+"/"+tc.name, func(b *testing.B) {
+				b.SetBytes(int64(len(tc.text)))
+				var dst [][2]int
+				for b.Loop() {
+					if dst, err = m.m.find(tc.text, dst[:0]); err != nil {
 						b.Fatal(err)
 					}
 				}

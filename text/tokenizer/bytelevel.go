@@ -1,7 +1,5 @@
 package tokenizer
 
-import "unicode/utf8"
-
 // Byte-level BPE (GPT-2 and its descendants) maps every byte to a printable
 // rune before the model sees it: printable Latin-1 bytes map to themselves,
 // the other 68 to U+0100 onwards in byte order. lbrx runs byte-level models
@@ -38,13 +36,4 @@ func byteLevelDecode(s string) (b []byte, ok bool) {
 		b = append(b, c)
 	}
 	return b, true
-}
-
-// byteLevelEncode is the inverse of byteLevelDecode.
-func byteLevelEncode(b []byte) string {
-	out := make([]byte, 0, len(b)*2)
-	for _, c := range b {
-		out = utf8.AppendRune(out, byteToRune[c])
-	}
-	return string(out)
 }

@@ -58,16 +58,18 @@ func invalidPrefix(b []byte) int {
 		need = 1
 	case c >= 0xE0 && c <= 0xEF:
 		need = 2
-		if c == 0xE0 {
+		switch c {
+		case 0xE0:
 			lo = 0xA0
-		} else if c == 0xED {
+		case 0xED:
 			hi = 0x9F
 		}
 	case c >= 0xF0 && c <= 0xF4:
 		need = 3
-		if c == 0xF0 {
+		switch c {
+		case 0xF0:
 			lo = 0x90
-		} else if c == 0xF4 {
+		case 0xF4:
 			hi = 0x8F
 		}
 	default:
@@ -163,8 +165,10 @@ func (d replaceDec) decode(toks []string) []string {
 	return out
 }
 
-// metaspaceDec turns the replacement rune back into spaces and drops the
-// space the pre-tokenizer prepended to the first token.
+// metaspaceDec turns the replacement rune back into spaces. Unless the
+// scheme is "never", the first token loses its replacement runes instead
+// (all of them, as the Rust library does: it is meant to drop the one the
+// pre-tokenizer prepended).
 type metaspaceDec struct {
 	repl    string
 	prepend bool
@@ -173,11 +177,11 @@ type metaspaceDec struct {
 func (d metaspaceDec) decode(toks []string) []string {
 	out := make([]string, len(toks))
 	for i, t := range toks {
-		s := strings.ReplaceAll(t, d.repl, " ")
+		with := " "
 		if i == 0 && d.prepend {
-			s = strings.TrimPrefix(s, " ")
+			with = ""
 		}
-		out[i] = s
+		out[i] = strings.ReplaceAll(t, d.repl, with)
 	}
 	return out
 }
@@ -209,33 +213,3 @@ func (q decSequence) decode(toks []string) []string {
 	}
 	return toks
 }
-
-// postProcessor adds the special tokens of add_special_tokens=true.
-type postProcessor interface {
-	process(ids []int) []int
-}
-
-// template is TemplateProcessing's single-sequence template: ids before
-// and after the sequence.
-type template struct{ before, after []int }
-
-func (t template) process(ids []int) []int {
-	out := make([]int, 0, len(t.before)+len(ids)+len(t.after))
-	out = append(out, t.before...)
-	out = append(out, ids...)
-	return append(out, t.after...)
-}
-
-type postSequence []postProcessor
-
-func (q postSequence) process(ids []int) []int {
-	for _, p := range q {
-		ids = p.process(ids)
-	}
-	return ids
-}
-
-// noPost is a processor that adds nothing (ByteLevel: offsets only).
-type noPost struct{}
-
-func (noPost) process(ids []int) []int { return ids }

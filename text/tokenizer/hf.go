@@ -130,15 +130,18 @@ func parseHF(name string, data []byte) (*Tokenizer, error) {
 	}
 	b := &bpe{vocab: make(map[string]int, len(m.Vocab)), merges: map[uint64]merge{}, byteLevel: byteLevel, unk: -1,
 		fuseUnk: m.FuseUnk, byteFallback: m.ByteFallback, ignoreMerges: m.IgnoreMerges}
+	// Ids are dense in real files; bounding them by the number of entries
+	// keeps a small file from asking for a huge id table.
+	limit := len(m.Vocab) + len(f.AddedTokens)
 	n := 0
 	for tok, id := range m.Vocab {
-		if id < 0 || id > 1<<24 {
+		if id < 0 || id >= limit {
 			return fail("model.vocab", fmt.Errorf("token %q has id %d", tok, id))
 		}
 		n = max(n, id+1)
 	}
 	for _, a := range f.AddedTokens {
-		if a.ID < 0 || a.ID > 1<<24 {
+		if a.ID < 0 || a.ID >= limit {
 			return fail("added_tokens", fmt.Errorf("token %q has id %d", a.Content, a.ID))
 		}
 		n = max(n, a.ID+1)
@@ -165,7 +168,7 @@ func parseHF(name string, data []byte) (*Tokenizer, error) {
 		}
 		b.unk = id
 	}
-	if err := parseMerges(b, m.Merges, byteLevel); err != nil {
+	if err := parseMerges(&mergeAdder{m: b, vocab: m.Vocab}, m.Merges); err != nil {
 		return fail("model.merges", err)
 	}
 	b.setBytes()
@@ -177,7 +180,7 @@ func parseHF(name string, data []byte) (*Tokenizer, error) {
 		t.idToTok[a.ID] = a.Content
 		t.tokToID[a.Content] = a.ID
 		at := AddedToken{ID: a.ID, Content: a.Content, Special: a.Special, LStrip: a.LStrip, RStrip: a.RStrip,
-			SingleWord: a.SingleWord, Normalized: a.Normalized && !a.Special}
+			SingleWord: a.SingleWord, Normalized: a.Normalized}
 		if at.Normalized && t.norm != nil {
 			if at.Content, err = t.norm.normalize(at.Content); err != nil {
 				return fail("added_tokens", err)
@@ -188,14 +191,14 @@ func parseHF(name string, data []byte) (*Tokenizer, error) {
 	t.setAdded(added)
 
 	if !isNull(f.PostProcessor) {
-		if t.post, err = parsePost(f.PostProcessor, t.tokToID); err != nil {
+		if t.post, err = parsePost(f.PostProcessor, t.tokToID, len(t.idToTok)); err != nil {
 			return fail("post_processor", err)
 		}
 	}
 	return t, nil
 }
 
-func parseMerges(b *bpe, raw json.RawMessage, byteLevel bool) error {
+func parseMerges(ma *mergeAdder, raw json.RawMessage) error {
 	if isNull(raw) {
 		return nil
 	}
@@ -215,17 +218,11 @@ func parseMerges(b *bpe, raw json.RawMessage, byteLevel bool) error {
 			pairs[i] = [2]string{a, c}
 		}
 	}
+	if len(ma.m.merges) == 0 {
+		ma.m.merges = make(map[uint64]merge, len(pairs))
+	}
 	for i, p := range pairs {
-		l, r := p[0], p[1]
-		if byteLevel {
-			lb, ok1 := byteLevelDecode(l)
-			rb, ok2 := byteLevelDecode(r)
-			if !ok1 || !ok2 {
-				return fmt.Errorf("merge %d (%q %q) is not byte-level text", i, l, r)
-			}
-			l, r = string(lb), string(rb)
-		}
-		if err := b.addMerge(l, r, i); err != nil {
+		if err := ma.add(p[0], p[1], i); err != nil {
 			return err
 		}
 	}
@@ -265,7 +262,7 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 		for i, r := range c.Normalizers {
 			n, err := parseNormalizer(r)
 			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
+				return nil, fmt.Errorf("member %d of the sequence: %w", i, err)
 			}
 			q = append(q, n)
 		}
@@ -309,7 +306,7 @@ func parsePre(raw json.RawMessage, byteLevel *bool) (preTokenizer, error) {
 		for i, r := range c.PreTokenizers {
 			p, err := parsePre(r, byteLevel)
 			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
+				return nil, fmt.Errorf("member %d of the sequence: %w", i, err)
 			}
 			q = append(q, p)
 		}
@@ -335,7 +332,7 @@ func parsePre(raw json.RawMessage, byteLevel *bool) (preTokenizer, error) {
 		}
 		return p, nil
 	case "Metaspace":
-		p := &metaspacePre{repl: c.Replacement, scheme: c.PrependScheme, split_: c.Split == nil || *c.Split}
+		p := &metaspacePre{repl: c.Replacement, scheme: c.PrependScheme, splitOn: c.Split == nil || *c.Split}
 		if p.repl == "" {
 			p.repl = "▁"
 		}
@@ -376,7 +373,7 @@ func parseDecoder(raw json.RawMessage) (decoder, error) {
 		for i, r := range c.Decoders {
 			d, err := parseDecoder(r)
 			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
+				return nil, fmt.Errorf("member %d of the sequence: %w", i, err)
 			}
 			q = append(q, d)
 		}
@@ -394,7 +391,7 @@ func parseDecoder(raw json.RawMessage) (decoder, error) {
 		}
 		r, n := utf8.DecodeRuneInString(s)
 		if n == 0 || n != len(s) {
-			return nil, fmt.Errorf("Strip: content %q is not one character", s)
+			return nil, fmt.Errorf("decoder Strip: content %q is not one character", s)
 		}
 		return stripDec{content: r, start: c.Start, stop: c.Stop}, nil
 	case "Replace":
@@ -426,7 +423,7 @@ func parseDecoder(raw json.RawMessage) (decoder, error) {
 	return nil, fmt.Errorf("decoder %q is not supported", c.Type)
 }
 
-func parsePost(raw json.RawMessage, tokToID map[string]int) (postProcessor, error) {
+func parsePost(raw json.RawMessage, tokToID map[string]int, n int) (postProcessor, error) {
 	var c component
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, err
@@ -435,9 +432,9 @@ func parsePost(raw json.RawMessage, tokToID map[string]int) (postProcessor, erro
 	case "Sequence":
 		var q postSequence
 		for i, r := range c.Processors {
-			p, err := parsePost(r, tokToID)
+			p, err := parsePost(r, tokToID, n)
 			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
+				return nil, fmt.Errorf("member %d of the sequence: %w", i, err)
 			}
 			q = append(q, p)
 		}
@@ -459,6 +456,11 @@ func parsePost(raw json.RawMessage, tokToID map[string]int) (postProcessor, erro
 				if !ok {
 					return nil, fmt.Errorf("TemplateProcessing: special token %q is not in special_tokens", it.SpecialToken.ID)
 				}
+				for _, id := range st.IDs {
+					if id < 0 || id >= n {
+						return nil, fmt.Errorf("TemplateProcessing: special token %q has id %d outside the vocabulary", it.SpecialToken.ID, id)
+					}
+				}
 				if seen {
 					t.after = append(t.after, st.IDs...)
 				} else {
@@ -468,8 +470,6 @@ func parsePost(raw json.RawMessage, tokToID map[string]int) (postProcessor, erro
 		}
 		return t, nil
 	case "RobertaProcessing", "BertProcessing":
-		var cls, sep struct{}
-		_, _ = cls, sep
 		var clsTok, sepTok string
 		if len(c.Cls) > 0 {
 			_ = json.Unmarshal(c.Cls[0], &clsTok)

@@ -53,6 +53,7 @@ func loadJSON(path string) (*Tokenizer, error) {
 		return nil, err
 	}
 	dir := filepath.Dir(path)
+	configured := false
 	for _, name := range []string{"tokenizer_config.json", "tokenizer_config.json.gz"} {
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err != nil {
@@ -65,10 +66,54 @@ func loadJSON(path string) (*Tokenizer, error) {
 		if err := t.applyConfig(p, cfg); err != nil {
 			return nil, err
 		}
-		return t, nil
+		configured = true
+		break
 	}
-	t.defaultConfig()
+	if !configured {
+		t.defaultConfig()
+	}
+	if err := t.applyGenerationConfig(filepath.Join(dir, "generation_config.json")); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// applyGenerationConfig adds the end tokens generation_config.json lists
+// (Llama 3.1 ends turns with <|eot_id|> but also stops at <|eom_id|> and
+// <|end_of_text|>).
+func (t *Tokenizer) applyGenerationConfig(path string) error {
+	data, err := os.ReadFile(path) //nolint:gosec // the model's own configuration
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var g struct {
+		EOS json.RawMessage `json:"eos_token_id"`
+	}
+	if err := json.Unmarshal(data, &g); err != nil {
+		return fmt.Errorf("generation config %s: %w", path, err)
+	}
+	if isNull(g.EOS) {
+		return nil
+	}
+	var ids []int
+	var one int
+	if err := json.Unmarshal(g.EOS, &one); err == nil {
+		ids = []int{one}
+	} else if err := json.Unmarshal(g.EOS, &ids); err != nil {
+		return fmt.Errorf("generation config %s: eos_token_id: neither an id nor a list of ids", path)
+	}
+	for _, id := range ids {
+		if id < 0 || id >= len(t.idToTok) {
+			return fmt.Errorf("generation config %s: eos_token_id %d is not a token id", path, id)
+		}
+		if !containsInt(t.eos, id) {
+			t.eos = append(t.eos, id)
+		}
+	}
+	return nil
 }
 
 // maxUnzipped bounds what a .gz file may expand to (the largest real

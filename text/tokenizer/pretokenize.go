@@ -69,9 +69,9 @@ func (p *byteLevelPre) split(in []piece, dst []piece) ([]piece, error) {
 // metaspacePre replaces spaces with the replacement rune, prepends one as
 // the scheme says and splits before each.
 type metaspacePre struct {
-	repl   string
-	scheme string // always, first, never
-	split_ bool
+	repl    string
+	scheme  string // always, first, never
+	splitOn bool
 }
 
 func (p *metaspacePre) split(in []piece, dst []piece) ([]piece, error) {
@@ -80,7 +80,7 @@ func (p *metaspacePre) split(in []piece, dst []piece) ([]piece, error) {
 		if !strings.HasPrefix(s, p.repl) && (p.scheme == "always" || (p.scheme == "first" && pc.start)) {
 			s = p.repl + s
 		}
-		if !p.split_ {
+		if !p.splitOn {
 			dst = append(dst, piece{s: s, start: pc.start})
 			continue
 		}

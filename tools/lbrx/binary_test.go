@@ -50,7 +50,7 @@ func lbrxBinary(t *testing.T) string {
 // output.
 func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	return runBinaryIn(t, exec.Command(lbrxBinary(t), args...)) //nolint:gosec // the binary under test
+	return runBinaryIn(t, exec.Command(lbrxBinary(t), args...))
 }
 
 func runBinaryIn(t *testing.T, cmd *exec.Cmd) (code int, stdout, stderr string) {

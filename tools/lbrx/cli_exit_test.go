@@ -124,7 +124,7 @@ func TestUnreadableDirectorySaysPermissionDenied(t *testing.T) {
 	require.NoError(t, os.Mkdir(d, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(d, "model.safetensors"), nil, 0o644))
 	require.NoError(t, os.Chmod(d, 0o000))
-	defer func() { _ = os.Chmod(d, 0o755) }() //nolint:gosec // restore for TempDir's cleanup
+	defer func() { _ = os.Chmod(d, 0o755) }()
 	for _, args := range [][]string{
 		{"inspect", d},
 		{"logits", d, "--ids", "1", "--npy", filepath.Join(t.TempDir(), "l.npy"), "--device", "cpu"},

@@ -16,7 +16,7 @@ func everyCommand(t *testing.T) [][]string {
 	var paths [][]string
 	var walk func(path []string, c *command)
 	walk = func(path []string, c *command) {
-		require.Truef(t, (c.setup == nil) != (c.subs == nil), "lbrx %s: a command has either setup (its flags) or subs", strings.Join(path, " "))
+		require.NotEqualf(t, c.setup == nil, c.subs == nil, "lbrx %s: a command has either setup (its flags) or subs", strings.Join(path, " "))
 		require.NotEmpty(t, c.summary, path)
 		assert.NotContains(t, c.summary, "\n", "summary is one line")
 		paths = append(paths, path)

@@ -185,7 +185,7 @@ func TestQuantizeDestinationRules(t *testing.T) {
 		dir, file os.FileMode
 	}{{"002", 0o775, 0o664}, {"022", 0o755, 0o644}, {"077", 0o700, 0o600}} {
 		out := filepath.Join(t.TempDir(), "q")
-		cmd := exec.Command("sh", "-c", "umask "+c.umask+" && exec \"$0\" quantize \"$1\" \"$2\"", lbrxBinary(t), src, out) //nolint:gosec // the binary under test
+		cmd := exec.Command("sh", "-c", "umask "+c.umask+" && exec \"$0\" quantize \"$1\" \"$2\"", lbrxBinary(t), src, out)
 		code, _, stderr := runBinaryIn(t, cmd)
 		require.Equal(t, 0, code, stderr)
 		st, err := os.Stat(out)

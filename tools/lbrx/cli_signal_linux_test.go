@@ -40,7 +40,7 @@ func TestDumpRefusesBinaryToATerminal(t *testing.T) {
 	tty := openPTY(t)
 	model := copyTinyLlama(t)
 	var errb strings.Builder
-	cmd := exec.Command(lbrxBinary(t), "dump", model, "model.norm.weight") //nolint:gosec // the binary under test
+	cmd := exec.Command(lbrxBinary(t), "dump", model, "model.norm.weight")
 	cmd.Stdout, cmd.Stderr = tty, &errb
 	err := cmd.Run()
 	var ee *exec.ExitError
@@ -49,7 +49,7 @@ func TestDumpRefusesBinaryToATerminal(t *testing.T) {
 	assert.Equal(t, "lbrx dump: refusing to write binary float32 to a terminal (redirect it to a file or a pipe, or use --format text)\n", errb.String())
 
 	errb.Reset()
-	cmd = exec.Command(lbrxBinary(t), "dump", "--format", "text", model, "model.norm.weight") //nolint:gosec // the binary under test
+	cmd = exec.Command(lbrxBinary(t), "dump", "--format", "text", model, "model.norm.weight")
 	cmd.Stdout, cmd.Stderr = tty, &errb
 	require.NoError(t, cmd.Run(), errb.String())
 }
@@ -82,7 +82,7 @@ func TestQuantizeCleansUpOnSignal(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		parent := t.TempDir()
 		dst := filepath.Join(parent, "out")
-		cmd := exec.Command(lbrxBinary(t), "quantize", src, dst, "--bits", "4", "--group-size", "32") //nolint:gosec // the binary under test
+		cmd := exec.Command(lbrxBinary(t), "quantize", src, dst, "--bits", "4", "--group-size", "32")
 		var errb strings.Builder
 		cmd.Stderr = &errb
 		require.NoError(t, cmd.Start())

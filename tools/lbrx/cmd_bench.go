@@ -34,6 +34,7 @@ type benchResult struct {
 	Device   string  `json:"device"`
 	Threads  int     `json:"threads"`
 	Kernel   string  `json:"kernel,omitempty"`
+	TF32     bool    `json:"tf32,omitempty"`
 	Runs     int     `json:"runs"`
 	Seconds  float64 `json:"seconds"` // best run
 	GFLOPS   float64 `json:"gflops"`
@@ -103,10 +104,16 @@ func benchMatMulSetup(fs *flag.FlagSet) runFunc {
 	n := fs.Int("n", 1024, "columns of B and C")
 	k := fs.Int("k", 1024, "columns of A, rows of B")
 	dtype := fs.String("dtype", "f32", "element type: f32, f16 or bf16")
-	return func(_ []string, stdout, _ io.Writer) error { return benchMatMul(&bf, *m, *n, *k, *dtype, stdout) }
+	tf32 := fs.Bool("tf32", false, "let float32 matmuls use TF32 tensor cores (CUDA devices only)")
+	return func(_ []string, stdout, _ io.Writer) error {
+		return benchMatMul(&bf, *m, *n, *k, *dtype, *tf32, stdout)
+	}
 }
 
-func benchMatMul(bf *benchFlags, m, n, k int, dtype string, stdout io.Writer) error {
+// tf32Setter is the CUDA device's TF32 switch.
+type tf32Setter interface{ SetTF32(on bool) }
+
+func benchMatMul(bf *benchFlags, m, n, k int, dtype string, tf32 bool, stdout io.Writer) error {
 	if m <= 0 || n <= 0 || k <= 0 {
 		return usagef("--m, --n and --k must be positive (got %d, %d, %d)", m, n, k)
 	}
@@ -123,6 +130,14 @@ func benchMatMul(bf *benchFlags, m, n, k int, dtype string, stdout io.Writer) er
 	}
 	if err := core.CheckMemory(2*4*uint64(m*k+k*n+m*n), fmt.Sprintf("bench matmul %d×%d×%d", m, k, n)); err != nil {
 		return err
+	}
+	if tf32 {
+		ts, ok := dev.(tf32Setter)
+		if !ok {
+			return usagef("--tf32: device %s has no TF32 mode (CUDA devices only)", dev.Name())
+		}
+		ts.SetTF32(true)
+		defer ts.SetTF32(false)
 	}
 	core.SetCPUThreads(bf.threads)
 	defer core.SetCPUThreads(0)
@@ -166,7 +181,7 @@ func benchMatMul(bf *benchFlags, m, n, k int, dtype string, stdout io.Writer) er
 		Op: "matmul", M: m, N: n, K: k, DType: dtype, Device: dev.Name(),
 		Threads: core.CPUThreads(), Runs: runs, Seconds: best.Seconds(), MeanSecs: mean.Seconds(),
 		GFLOPS: flops / best.Seconds() / 1e9, GBPS: float64(bytes) / best.Seconds() / 1e9,
-		Bytes: bytes, FLOPs: flops,
+		Bytes: bytes, FLOPs: flops, TF32: tf32,
 	}
 	if dev == core.CPU() {
 		r.Kernel = core.CPUKernel()

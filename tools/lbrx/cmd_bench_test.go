@@ -44,6 +44,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"bench", "matmul", "--bogus"},
 		{"bench", "matmul", "--runs", "0"},
 		{"bench", "matmul", "extra"},
+		{"bench", "matmul", "--tf32"}, // the CPU has no TF32 mode
 	} {
 		code, _, stderr := runLbrx(args...)
 		assert.Equal(t, 2, code, "%v: %s", args, stderr)

@@ -50,7 +50,7 @@ func dumpSetup(fs *flag.FlagSet) runFunc {
 // isTerminal tells whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd())) //nolint:gosec // a file descriptor fits an int
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func writeValues(w io.Writer, vals []float32, format string) error {

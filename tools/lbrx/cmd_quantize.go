@@ -29,13 +29,13 @@ func init() {
 // maxShardBytes matches mlx-lm's shard size.
 const maxShardBytes = 5 << 30
 
-func quantizeSetup(fs *flag.FlagSet) runFunc {
-	bits := fs.Int("bits", 4, "bits per weight (2, 3, 4, 5, 6, 8)")
-	group := fs.Int("group-size", 64, "values per scale and bias (32, 64, 128)")
-	force := fs.Bool("force", false, "replace an existing DST (never SRC or one inside it)")
-	typ := fs.String("type", "", "write GGUF: ggml type of every 2-D weight (q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k), or llama-quantize's mix q3_k_m, q4_k_m, q5_k_m; DST must end in .gguf")
-	vocab := fs.String("vocab", "", "GGUF: file whose tokenizer.* metadata to copy (llama.cpp needs a vocabulary)")
-	name := fs.String("name", "", "GGUF: general.name (default: SRC's directory name)")
+func quantizeSetup(flags *flag.FlagSet) runFunc {
+	bits := flags.Int("bits", 4, "bits per weight (2, 3, 4, 5, 6, 8)")
+	group := flags.Int("group-size", 64, "values per scale and bias (32, 64, 128)")
+	force := flags.Bool("force", false, "replace an existing DST (never SRC or one inside it)")
+	typ := flags.String("type", "", "write GGUF: ggml type of every 2-D weight (q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k), or llama-quantize's mix q3_k_m, q4_k_m, q5_k_m; DST must end in .gguf")
+	vocab := flags.String("vocab", "", "GGUF: file whose tokenizer.* metadata to copy (llama.cpp needs a vocabulary)")
+	name := flags.String("name", "", "GGUF: general.name (default: SRC's directory name)")
 	return func(pos []string, _, stderr io.Writer) error {
 		if *typ != "" || strings.HasSuffix(strings.ToLower(pos[1]), ".gguf") {
 			return runQuantizeGGUF(ggufQuantizeArgs{src: pos[0], dst: pos[1], typ: *typ, vocab: *vocab, name: *name, force: *force}, stderr)
@@ -66,7 +66,7 @@ func checkQuantizeDST(src, dst string, force bool) error {
 	if rel, err := filepath.Rel(absSrc, absDst); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
 		return fmt.Errorf("DST %s is SRC or inside it: refusing to write into the input", dst)
 	}
-	st, err := os.Lstat(dst)
+	st, err := os.Lstat(dst) //nolint:gosec // the user names DST
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		parent := filepath.Dir(filepath.Clean(dst))

@@ -24,7 +24,7 @@ func checkOutput(flagName, out string, force bool, inputs ...string) error {
 	if out == "" {
 		return usagef("%s needs a path (or - for standard output)", flagName)
 	}
-	st, err := os.Lstat(out)
+	st, err := os.Lstat(out) //nolint:gosec // the user names the output
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		dir := filepath.Dir(out)
@@ -69,7 +69,8 @@ func sameAsInput(path string, inputs []string) (string, bool) {
 			continue
 		}
 		for _, e := range ents {
-			if es, err := os.Stat(filepath.Join(in, e.Name())); err == nil && os.SameFile(ps, es) {
+			es, err := os.Stat(filepath.Join(in, e.Name())) //nolint:gosec // files of an input directory the user names
+			if err == nil && os.SameFile(ps, es) {
 				return filepath.Join(in, e.Name()), true
 			}
 		}

@@ -102,7 +102,7 @@ func commitDir(tmp, dst string, replace bool) error {
 	if !replace {
 		return os.Rename(tmp, dst) //nolint:gosec // the user names DST; tmp is ours
 	}
-	if _, err := os.Lstat(dst); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(dst); errors.Is(err, fs.ErrNotExist) { //nolint:gosec // the user names DST
 		return os.Rename(tmp, dst) //nolint:gosec // as above
 	}
 	old := tmp + ".old"
@@ -113,5 +113,5 @@ func commitDir(tmp, dst string, replace bool) error {
 		_ = os.Rename(old, dst) //nolint:gosec // put the old DST back
 		return err
 	}
-	return os.RemoveAll(old) //nolint:gosec // the replaced DST
+	return os.RemoveAll(old)
 }
