@@ -42,8 +42,8 @@
 //
 // ggml blocks are multiplied in place (BlockWeight): fewer than four
 // input rows run fused row kernels that unpack each block's scales in
-// registers (AVX2+FMA assembly for every scheme but Q2_K/Q3_K, Go loops
-// everywhere else), batches decode a tile (up to 16 rows) or a 64-row
+// registers (AVX2+FMA assembly for every scheme, AVX-512 and NEON for
+// Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, Go loops everywhere else), batches decode a tile (up to 16 rows) or a 64-row
 // panel (more; multiplied by core.MatMul) of the weight at a time, so
 // each block is read once per call.
 //
