@@ -72,7 +72,7 @@ func runQuantizeGGUF(a ggufQuantizeArgs, stderr io.Writer) error {
 	if err := llama.WriteGGUF(dst, cfg, m.Tensors, opts); err != nil {
 		return err
 	}
-	st, err := os.Stat(dst) //nolint:gosec // the file just written
+	st, err := os.Stat(dst)
 	if err != nil {
 		return err
 	}
