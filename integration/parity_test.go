@@ -131,6 +131,20 @@ func parityCases() []parityCase {
 			inputs: inputsOf(dt, []int{1, 6, 40}, []int{37, 3, 40}, []int{37, 3, 40}),
 			op:     func(in []*core.Array) (*core.Array, error) { return core.CausalAttentionOp(in[0], in[1], in[2], 0.2) },
 			ref:    withHosts(func(h []host) ([]float64, error) { return refAttention(h[0], h[1], h[2], 0.2), nil }),
+		}, parityCase{
+			name: fmt.Sprintf("causal_attention/%v/sliding-window-soft-cap-prefill", dt), opName: "causal_attention", tol: max(tol, 1e-4),
+			inputs: inputsOf(dt, []int{11, 8, 64}, []int{11, 2, 64}, []int{11, 2, 64}),
+			op: func(in []*core.Array) (*core.Array, error) {
+				return core.AttentionOp(in[0], in[1], in[2], core.AttentionParams{Scale: 0.5, Window: 4, SoftCap: 3})
+			},
+			ref: withHosts(func(h []host) ([]float64, error) { return refAttentionWindow(h[0], h[1], h[2], 0.5, 4, 3), nil }),
+		}, parityCase{
+			name: fmt.Sprintf("causal_attention/%v/sliding-window-decode-across-chunk", dt), opName: "causal_attention", tol: max(tol, 1e-4),
+			inputs: inputsOf(dt, []int{1, 4, 32}, []int{1500, 2, 32}, []int{1500, 2, 32}),
+			op: func(in []*core.Array) (*core.Array, error) {
+				return core.AttentionOp(in[0], in[1], in[2], core.AttentionParams{Scale: 0.2, Window: 1100})
+			},
+			ref: withHosts(func(h []host) ([]float64, error) { return refAttentionWindow(h[0], h[1], h[2], 0.2, 1100, 0), nil }),
 		})
 		for _, op := range []string{"neg", "abs", "exp", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu"} {
 			cases = append(cases, parityCase{

@@ -228,6 +228,13 @@ func refRoPE(x, cos, sin host) []float64 {
 // the queries being the last Tq positions; query head h reads kv head
 // h / (Hq/Hkv).
 func refAttention(q, k, v host, scale float64) []float64 {
+	return refAttentionWindow(q, k, v, scale, 0, 0)
+}
+
+// refAttentionWindow is refAttention where query i sees only the window
+// keys ending at its position (all when window is 0) and each scaled
+// score s becomes softCap*tanh(s/softCap) (none when softCap is 0).
+func refAttentionWindow(q, k, v host, scale float64, window int, softCap float64) []float64 {
 	tq, hq, d := q.s[0], q.s[1], q.s[2]
 	tk, hkv := k.s[0], k.s[1]
 	out := make([]float64, len(q.v))
@@ -237,12 +244,23 @@ func refAttention(q, k, v host, scale float64) []float64 {
 			g := h / (hq / hkv)
 			scores := make([]float64, last+1)
 			peak := math.Inf(-1)
+			first := 0
+			if window > 0 {
+				first = max(0, last-window+1)
+			}
 			for j := range scores {
+				if j < first {
+					scores[j] = math.Inf(-1)
+					continue
+				}
 				var dot float64
 				for e := range d {
 					dot += q.v[(i*hq+h)*d+e] * k.v[(j*hkv+g)*d+e]
 				}
 				scores[j] = scale * dot
+				if softCap > 0 {
+					scores[j] = softCap * math.Tanh(scores[j]/softCap)
+				}
 				peak = math.Max(peak, scores[j])
 			}
 			var total float64

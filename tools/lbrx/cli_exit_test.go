@@ -95,20 +95,24 @@ func TestInputErrorsExit1Everywhere(t *testing.T) {
 }
 
 // A GGUF file given where a safetensors model is needed says what is
-// needed; inspect and dump read it.
+// needed; logits and generate run GGUF models and say why a GGUF that is
+// no model cannot run; inspect and dump read it.
 func TestGGUFWhereAModelDirectoryIsNeeded(t *testing.T) {
 	g := testfiles.Path(t, "gguf", "ggml_reference.gguf")
+	code, _, stderr := runBinary(t, "quantize", g, filepath.Join(t.TempDir(), "q"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, g+" is a GGUF file; this command needs a safetensors model (a directory with config.json and *.safetensors")
+	assertOneLine(t, stderr, []string{"quantize"})
 	for _, args := range [][]string{
 		{"logits", g, "--ids", "1", "--npy", filepath.Join(t.TempDir(), "l.npy"), "--device", "cpu"},
 		{"generate", g, "--ids", "1", "--device", "cpu"},
-		{"quantize", g, filepath.Join(t.TempDir(), "q")},
 	} {
 		code, _, stderr := runBinary(t, args...)
 		assert.Equal(t, 1, code, args)
-		assert.Contains(t, stderr, g+" is a GGUF file; this command needs a safetensors model (a directory with config.json and *.safetensors", args)
+		assert.Contains(t, stderr, `key "general.architecture" = "test": not an architecture lbrx runs from GGUF`, args)
 		assertOneLine(t, stderr, args)
 	}
-	code, _, stderr := runBinary(t, "inspect", g)
+	code, _, stderr = runBinary(t, "inspect", g)
 	assert.Equal(t, 0, code, stderr)
 }
 

@@ -25,14 +25,15 @@ func init() {
 
 // modelInfo is what inspect prints, and its --json form.
 type modelInfo struct {
-	Path       string       `json:"path"`
-	Format     string       `json:"format"`
-	Version    uint32       `json:"version,omitempty"`
-	Alignment  int64        `json:"alignment,omitempty"`
-	DataOffset int64        `json:"data_offset,omitempty"`
-	Shards     []string     `json:"shards,omitempty"`
-	Metadata   []metaEntry  `json:"metadata"`
-	Tensors    []tensorInfo `json:"tensors"`
+	Path       string        `json:"path"`
+	Format     string        `json:"format"`
+	Version    uint32        `json:"version,omitempty"`
+	Alignment  int64         `json:"alignment,omitempty"`
+	DataOffset int64         `json:"data_offset,omitempty"`
+	Shards     []string      `json:"shards,omitempty"`
+	Model      *modelSummary `json:"model,omitempty"` // GGUF models
+	Metadata   []metaEntry   `json:"metadata"`
+	Tensors    []tensorInfo  `json:"tensors"`
 }
 
 type metaEntry struct {
@@ -131,7 +132,7 @@ func inspectGGUF(path string) (*modelInfo, error) {
 	}
 	defer f.Close()
 	info := &modelInfo{Path: path, Format: "gguf", Version: f.Version(), Alignment: f.Alignment(),
-		DataOffset: f.DataOffset(), Metadata: []metaEntry{}, Tensors: []tensorInfo{}}
+		DataOffset: f.DataOffset(), Metadata: []metaEntry{}, Tensors: []tensorInfo{}, Model: summarizeModel(f)}
 	for _, kv := range f.KVs() {
 		typ := kv.Type.String()
 		if kv.Type == gguf.Array {
@@ -186,6 +187,9 @@ func printInfo(w io.Writer, info *modelInfo) error {
 	switch info.Format {
 	case "gguf":
 		fmt.Fprintf(w, "format:  GGUF v%d, alignment %d, data at byte %d\n", info.Version, info.Alignment, info.DataOffset)
+		if info.Model != nil {
+			fmt.Fprintf(w, "model:   %s\n", info.Model)
+		}
 	default:
 		if len(info.Shards) > 0 {
 			fmt.Fprintf(w, "format:  safetensors, %d shards\n", len(info.Shards))

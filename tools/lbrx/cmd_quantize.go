@@ -20,7 +20,7 @@ import (
 
 func init() {
 	commands["quantize"] = &command{
-		summary: "quantize a model (directory or .safetensors file) to MLX's affine layout in a new directory",
+		summary: "quantize a model (directory or .safetensors file) to MLX's affine layout in a new directory, or to one GGUF file (--type)",
 		args:    []string{"SRC", "DST"},
 		setup:   quantizeSetup,
 	}
@@ -32,8 +32,14 @@ const maxShardBytes = 5 << 30
 func quantizeSetup(flags *flag.FlagSet) runFunc {
 	bits := flags.Int("bits", 4, "bits per weight (2, 3, 4, 5, 6, 8)")
 	group := flags.Int("group-size", 64, "values per scale and bias (32, 64, 128)")
-	force := flags.Bool("force", false, "replace an existing DST directory (never SRC or one inside it)")
+	force := flags.Bool("force", false, "replace an existing DST (never SRC or one inside it)")
+	typ := flags.String("type", "", "write GGUF: ggml type of every 2-D weight (q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k); DST must end in .gguf")
+	vocab := flags.String("vocab", "", "GGUF: file whose tokenizer.* metadata to copy (llama.cpp needs a vocabulary)")
+	name := flags.String("name", "", "GGUF: general.name (default: SRC's directory name)")
 	return func(pos []string, _, stderr io.Writer) error {
+		if *typ != "" || strings.HasSuffix(strings.ToLower(pos[1]), ".gguf") {
+			return runQuantizeGGUF(ggufQuantizeArgs{src: pos[0], dst: pos[1], typ: *typ, vocab: *vocab, name: *name, force: *force}, stderr)
+		}
 		if err := quant.CheckParams(*bits, *group); err != nil {
 			return usagef("%v", err)
 		}

@@ -2,7 +2,10 @@ module github.com/lbrx/lbrx/tools/lbrx
 
 go 1.26.0
 
-require github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
+require (
+	github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
+	github.com/lbrx/lbrx/text v0.0.0-00010101000000-000000000000
+)
 
 replace github.com/lbrx/lbrx/core => ../../core
 
@@ -12,6 +15,8 @@ require (
 	github.com/stretchr/testify v1.12.1
 	github.com/x448/float16 v0.8.4
 )
+
+require github.com/ardanlabs/jinja v1.8.0 // indirect
 
 require (
 	github.com/ebitengine/purego v0.11.3 // indirect
@@ -32,3 +37,10 @@ replace (
 )
 
 replace github.com/lbrx/lbrx/models => ../../models
+
+require (
+	github.com/dlclark/regexp2/v2 v2.13.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+)
+
+replace github.com/lbrx/lbrx/text => ../../text

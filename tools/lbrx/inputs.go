@@ -23,6 +23,9 @@ const (
 	// inputTensors is any tensor file lbrx reads: a model directory, a
 	// .safetensors file or a .gguf file.
 	inputTensors
+	// inputRunnable is a model lbrx runs: a safetensors model or a GGUF
+	// model file.
+	inputRunnable
 )
 
 // fileFormat is a file's format told by its first bytes, not its name.
@@ -86,7 +89,7 @@ func checkInput(path string, kind inputKind) error {
 			}
 		}
 		return fmt.Errorf("%s is a directory without .safetensors files (need a model directory: config.json beside model*.safetensors%s)",
-			path, map[bool]string{true: ", or a .safetensors or .gguf file", false: ", or a .safetensors file"}[kind == inputTensors])
+			path, map[bool]string{true: ", or a .safetensors or .gguf file", false: ", or a .safetensors file"}[kind != inputModel])
 	}
 	if !st.Mode().IsRegular() {
 		return fmt.Errorf("%s is not a regular file or a directory", path)

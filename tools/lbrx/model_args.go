@@ -64,7 +64,7 @@ func (f modelFlags) open(path string) (*llama.Model, []int, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := checkInput(path, inputModel); err != nil {
+	if err := checkInput(path, inputRunnable); err != nil {
 		return nil, nil, err
 	}
 	m, err := llama.Load(path, llama.Options{Device: dev, DType: dt})

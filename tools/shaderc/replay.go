@@ -216,6 +216,10 @@ func replayCases() []replayCase {
 		}, "bf16", "rope_bf16"},
 		{"causal_attention, GQA decode", attentionInputs("f16", []int{1, 1, 4, 16}, []int{1, 37, 2, 16}), same, attention, "f16", "causal_attention_f16"},
 		{"causal_attention, prefill", attentionInputs("f32", []int{2, 6, 4, 24}, []int{2, 6, 2, 24}), same, attention, "f32", "causal_attention_f32"},
+		{"causal_attention, sliding window and soft cap", attentionInputs("f16", []int{9, 4, 16}, []int{9, 2, 16}), same,
+			func(in []*core.Array) (*core.Array, error) {
+				return core.AttentionOp(in[0], in[1], in[2], core.AttentionParams{Scale: 0.75, Window: 4, SoftCap: 2})
+			}, "f16", "causal_attention_f16"},
 		{"decode step: KV caches grown by concat, then attention", attentionInputs("bf16", []int{1, 8, 16}, []int{20, 2, 16}, []int{1, 2, 16}, []int{1, 2, 16}),
 			same, decodeStep, "bf16", "causal_attention_bf16"},
 		{"concat, KV cache along axis 0", two("f16", []int{7, 2, 8}, []int{1, 2, 8}), same, concat(0), "f16", "concat_x16"},

@@ -1,0 +1,68 @@
+package tokenizer
+
+import (
+	"bufio"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lbrx/lbrx/core/testfiles"
+)
+
+// The hand-written matchers must find exactly what a backtracking engine
+// finds for the same pattern (regexp2, whose \s, \p{L} and \p{N} are the
+// Unicode classes Oniguruma uses).
+func TestWordSplitterMatchesRegexp(t *testing.T) {
+	inputs := sharedCases(t)
+	// Random strings over the characters the patterns care about.
+	alphabet := []rune("aZé文3٣ⅷ '\"sStTrReEvVmMlLdD.,!-_\t\n\r\u0085\u00a0\u2028\u3000\ufeff\u200d😀\u0301\x00")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 3000 {
+		n := rng.IntN(24)
+		var b strings.Builder
+		for range n {
+			b.WriteRune(alphabet[rng.IntN(len(alphabet))])
+		}
+		inputs = append(inputs, b.String())
+	}
+	inputs = append(inputs, "\xff\xfe ab\xc3", "a\x80 b", "'S'Ll'VE", "x  \n  y", "   ", "\n\n \n")
+	for _, pat := range []string{patternGPT2, patternLlama3, patternQwen2, patternLlama3Cased, patternQwen2Cased} {
+		hand := knownSplitter(pat)
+		re, err := compileRegexp(pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range inputs {
+			got, _ := hand.find(s, nil)
+			want, err := re.find(s, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("pattern %s on %q:\n hand   %v\n regexp %v", pat, s, got, want)
+			}
+		}
+	}
+}
+
+func sharedCases(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open(testfiles.Path(t, "tokenizers", "cases.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var s string
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
