@@ -1,0 +1,467 @@
+// Quantized products y[m, n] = sum_k x[m, k] * W[n, k] with W in ggml's
+// block formats, read in place: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL
+// (32-value blocks) and Q2_K, Q3_K, Q4_K, Q5_K, Q6_K (256-value
+// super-blocks). Layouts: ggml-common.h, FORMATS.md; core/gguf/dequant.go
+// is the reference decoder these kernels are tested against.
+//
+// Every type is read through one interface: a "chunk" is 32 consecutive
+// values of a row (a whole 32-value block, or one eighth of a super-block),
+// decoded into eight words of four byte-sized codes u (code j is byte j%4
+// of word j/4) and, for each half of 16 values, a scale a and offset b
+// with value = a*u + b. The K-quants' 16-value sub-scales (Q2_K, Q3_K,
+// Q6_K) are why there are two halves.
+//
+// gmv_*: matrix-vector (decode: up to 8 activation rows), each block of
+// QMV_WARPS warps computing a few outputs, its threads splitting K by
+// chunks, so every weight byte is read once. gmm_*: matrix-matrix
+// (prefill), a tile of 64 activation rows by 128 outputs per block; each
+// step decodes a 128x32 slice of W into shared memory (never a full copy)
+// and runs FMAs from shared memory.
+
+#define GMV_WARPS 8
+
+__device__ __forceinline__ float gld(const f32* p, i64 i) { return p[i]; }
+__device__ __forceinline__ float gld(const f16* p, i64 i) { return h2f(p[i].x); }
+__device__ __forceinline__ float gld(const bf16* p, i64 i) { return b2f(p[i].x); }
+
+// Eight consecutive x values from element i (a multiple of 8 in a
+// 16-byte-aligned row) as floats.
+__device__ __forceinline__ void gld8(const f32* p, i64 i, float* v) {
+    const float4 a = *(const float4*)(p + i), b = *(const float4*)(p + i + 4);
+    v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+}
+__device__ __forceinline__ void gld8(const f16* p, i64 i, float* v) {
+    const uint4 a = *(const uint4*)(p + i);
+    const u32 w[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) { v[2 * j] = h2f((u16)(w[j] & 0xffff)); v[2 * j + 1] = h2f((u16)(w[j] >> 16)); }
+}
+__device__ __forceinline__ void gld8(const bf16* p, i64 i, float* v) {
+    const uint4 a = *(const uint4*)(p + i);
+    const u32 w[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) { v[2 * j] = __uint_as_float(w[j] << 16); v[2 * j + 1] = __uint_as_float(w[j] & 0xffff0000u); }
+}
+
+// Block fields. Blocks of 18, 22, 34, 110 or 210 bytes are only 2-byte
+// aligned, so 32-bit words are assembled from halves (A2); the other types
+// are 4-byte aligned and read words directly.
+template <bool A4>
+__device__ __forceinline__ u32 w32(const u8* p) {
+    if (A4) return *(const u32*)p;
+    const u16* h = (const u16*)p;
+    return (u32)h[0] | ((u32)h[1] << 16);
+}
+__device__ __forceinline__ float f16at(const u8* p) { return h2f(*(const u16*)p); }
+
+// Byte b (0..3) of w as a float, exactly (2^23 + byte, less 2^23; a PRMT
+// and a subtraction instead of the slower integer conversion).
+__device__ __forceinline__ float gbyte(u32 w, int b) {
+    return __uint_as_float(__byte_perm(w, 0x4B000000u, 0x7540u | (u32)b)) - 8388608.f;
+}
+// Byte b of w as 128 + byte, in one PRMT: the byte lands in the mantissa
+// under 128's exponent. Only for bytes below 128 (codes of 7 bits or less).
+__device__ __forceinline__ float gbyte128(u32 w, int b) {
+    return __uint_as_float(__byte_perm(w, 0x43000000u, 0x7054u | ((u32)b << 8)));
+}
+
+// Spreads 4 bits (t, 0..15) to bit 0 of each byte: bit i of t -> bit 8*i.
+__device__ __forceinline__ u32 spread4(u32 t) { return (t * 0x00204081u) & 0x01010101u; }
+
+// The nibble order of Q4_0-style 16-byte code arrays: byte j holds value j
+// (low nibble) and value j+16 (high). Word i of the chunk: values
+// 4i..4i+3, from the low nibbles of qs word i (i < 4) or the high nibbles
+// of qs word i-4.
+template <bool A4>
+__device__ __forceinline__ u32 nib_word(const u8* qs, int i) {
+    const u32 q = w32<A4>(qs + 4 * (i & 3));
+    return i < 4 ? q & 0x0F0F0F0Fu : (q >> 4) & 0x0F0F0F0Fu;
+}
+
+// Each type: QK values and BYTES bytes a block, SUBS = QK/32 chunks, A4 if
+// blocks are 4-byte aligned, SMALL if codes fit 7 bits, and
+// decode(blk, s, w, a, b) for chunk s of block blk.
+
+struct TQ4_0 {
+    static constexpr int QK = 32, BYTES = 18, SUBS = 1;
+    static constexpr bool A4 = false, SMALL = true;
+    static __device__ __forceinline__ void decode(const u8* p, int, u32* w, float* a, float* b) {
+        const float d = f16at(p);
+#pragma unroll
+        for (int i = 0; i < 8; ++i) w[i] = nib_word<A4>(p + 2, i);
+        a[0] = a[1] = d;
+        b[0] = b[1] = -8.f * d;
+    }
+};
+
+struct TQ4_1 {
+    static constexpr int QK = 32, BYTES = 20, SUBS = 1;
+    static constexpr bool A4 = true, SMALL = true;
+    static __device__ __forceinline__ void decode(const u8* p, int, u32* w, float* a, float* b) {
+        const float d = f16at(p), m = f16at(p + 2);
+#pragma unroll
+        for (int i = 0; i < 8; ++i) w[i] = nib_word<A4>(p + 4, i);
+        a[0] = a[1] = d;
+        b[0] = b[1] = m;
+    }
+};
+
+// Q5_0/Q5_1: bit j of qh is the fifth bit of value j.
+template <bool A4>
+__device__ __forceinline__ void q5_words(const u8* qs, u32 qh, u32* w) {
+#pragma unroll
+    for (int i = 0; i < 8; ++i) w[i] = nib_word<A4>(qs, i) | (spread4((qh >> (4 * i)) & 15u) << 4);
+}
+
+struct TQ5_0 {
+    static constexpr int QK = 32, BYTES = 22, SUBS = 1;
+    static constexpr bool A4 = false, SMALL = true;
+    static __device__ __forceinline__ void decode(const u8* p, int, u32* w, float* a, float* b) {
+        const float d = f16at(p);
+        q5_words<A4>(p + 6, w32<A4>(p + 2), w);
+        a[0] = a[1] = d;
+        b[0] = b[1] = -16.f * d;
+    }
+};
+
+struct TQ5_1 {
+    static constexpr int QK = 32, BYTES = 24, SUBS = 1;
+    static constexpr bool A4 = true, SMALL = true;
+    static __device__ __forceinline__ void decode(const u8* p, int, u32* w, float* a, float* b) {
+        const float d = f16at(p), m = f16at(p + 2);
+        q5_words<A4>(p + 8, w32<A4>(p + 4), w);
+        a[0] = a[1] = d;
+        b[0] = b[1] = m;
+    }
+};
+
+// Q8_0: int8 codes, flipped to unsigned (q + 128).
+struct TQ8_0 {
+    static constexpr int QK = 32, BYTES = 34, SUBS = 1;
+    static constexpr bool A4 = false, SMALL = false;
+    static __device__ __forceinline__ void decode(const u8* p, int, u32* w, float* a, float* b) {
+        const float d = f16at(p);
+#pragma unroll
+        for (int i = 0; i < 8; ++i) w[i] = w32<A4>(p + 2 + 4 * i) ^ 0x80808080u;
+        a[0] = a[1] = d;
+        b[0] = b[1] = -128.f * d;
+    }
+};
+
+// IQ4_NL: each nibble indexes a 16-entry codebook; the codes are the
+// codebook values + 128 as bytes, looked up four at a time with PRMT (the
+// table is four words; bit 3 of a nibble picks the upper pair).
+__device__ __forceinline__ u32 iq4nl_lookup(u32 nibbles) {
+    // kvalues_iq4nl + 128, little-endian: 1 24 45 63 | 79 93 106 118 |
+    // 129 141 153 166 | 181 197 217 241.
+    const u32 t0 = 0x3F2D1801u, t1 = 0x766A5D4Fu, t2 = 0xA6998D81u, t3 = 0xF1D9C5B5u;
+    // One nibble a byte -> four selector nibbles.
+    const u32 sel = __byte_perm(nibbles | (nibbles >> 4), 0, 0x4420);
+    const u32 lo = __byte_perm(t0, t1, sel & 0x7777u), hi = __byte_perm(t2, t3, sel & 0x7777u);
+    return __byte_perm(lo, hi, 0x3210u | ((sel & 0x8888u) >> 1));
+}
+
+struct TIQ4_NL {
+    static constexpr int QK = 32, BYTES = 18, SUBS = 1;
+    static constexpr bool A4 = false, SMALL = false;
+    static __device__ __forceinline__ void decode(const u8* p, int, u32* w, float* a, float* b) {
+        const float d = f16at(p);
+#pragma unroll
+        for (int i = 0; i < 8; ++i) w[i] = iq4nl_lookup(nib_word<A4>(p + 2, i));
+        a[0] = a[1] = d;
+        b[0] = b[1] = -128.f * d;
+    }
+};
+
+// Q2_K {scales[16], qs[64], d, dmin}: chunk s = 4h + j takes bits 2j..2j+1
+// of qs[32h..32h+31]; half g of it uses scales[2s+g] (low nibble: scale,
+// high: min).
+struct TQ2_K {
+    static constexpr int QK = 256, BYTES = 84, SUBS = 8;
+    static constexpr bool A4 = true, SMALL = true;
+    static __device__ __forceinline__ void decode(const u8* p, int s, u32* w, float* a, float* b) {
+        const u8* qs = p + 16 + 32 * (s >> 2);
+        const int sh = 2 * (s & 3);
+#pragma unroll
+        for (int i = 0; i < 8; ++i) w[i] = (w32<A4>(qs + 4 * i) >> sh) & 0x03030303u;
+        const float d = f16at(p + 80), dmin = f16at(p + 82);
+#pragma unroll
+        for (int g = 0; g < 2; ++g) {
+            const u32 sc = p[2 * s + g];
+            a[g] = d * (float)(sc & 15u);
+            b[g] = -dmin * (float)(sc >> 4);
+        }
+    }
+};
+
+// Q3_K {hmask[32], qs[64], scales[12], d}: as Q2_K for the low two bits,
+// bit s of hmask[l] the third (set: no -4), 6-bit scales less 32 packed in
+// 12 bytes (low nibbles in bytes 0..7, high two bits in bytes 8..11).
+struct TQ3_K {
+    static constexpr int QK = 256, BYTES = 110, SUBS = 8;
+    static constexpr bool A4 = false, SMALL = true;
+    static __device__ __forceinline__ void decode(const u8* p, int s, u32* w, float* a, float* b) {
+        const u8* qs = p + 32 + 32 * (s >> 2);
+        const int sh = 2 * (s & 3);
+#pragma unroll
+        for (int i = 0; i < 8; ++i)
+            w[i] = ((w32<A4>(qs + 4 * i) >> sh) & 0x03030303u) | (((w32<A4>(p + 4 * i) >> s) & 0x01010101u) << 2);
+        // Scales 2s and 2s+1 sit in bytes 2(s&1), 2(s&1)+1 of unpacked
+        // word s>>1: low nibbles from word (s>>1)&1 (shifted by 4 for the
+        // upper two words), high bits from bits 2(s>>1).. of word 2.
+        const int ws = s >> 1;
+        u32 lo = w32<A4>(p + 96 + 4 * (ws & 1));
+        if (ws >= 2) lo >>= 4;
+        const u32 word = (lo & 0x0F0F0F0Fu) | (((w32<A4>(p + 104) >> (2 * ws)) & 0x03030303u) << 4);
+        const float d = f16at(p + 108);
+#pragma unroll
+        for (int g = 0; g < 2; ++g) {
+            const int sc = (int)((word >> (8 * (2 * (s & 1) + g))) & 0xFFu) - 32;
+            a[g] = d * (float)sc;
+            b[g] = -4.f * a[g];
+        }
+    }
+};
+
+// The 6-bit scale and min j of Q4_K/Q5_K from their 12 packed bytes.
+__device__ __forceinline__ void scale_min_k4(const u8* q, int j, u32& sc, u32& m) {
+    if (j < 4) {
+        sc = q[j] & 63u;
+        m = q[j + 4] & 63u;
+    } else {
+        sc = (q[j + 4] & 15u) | ((u32)(q[j - 4] >> 6) << 4);
+        m = (u32)(q[j + 4] >> 4) | ((u32)(q[j] >> 6) << 4);
+    }
+}
+
+// Q4_K {d, dmin, scales[12], qs[128]}: chunk s takes the low (even s) or
+// high (odd s) nibbles of qs[32(s/2)..], with scale/min s.
+struct TQ4_K {
+    static constexpr int QK = 256, BYTES = 144, SUBS = 8;
+    static constexpr bool A4 = true, SMALL = true;
+    static __device__ __forceinline__ void decode(const u8* p, int s, u32* w, float* a, float* b) {
+        const u8* qs = p + 16 + 32 * (s >> 1);
+        const int sh = 4 * (s & 1);
+#pragma unroll
+        for (int i = 0; i < 8; ++i) w[i] = (w32<A4>(qs + 4 * i) >> sh) & 0x0F0F0F0Fu;
+        u32 sc, m;
+        scale_min_k4(p + 4, s, sc, m);
+        a[0] = a[1] = f16at(p) * (float)sc;
+        b[0] = b[1] = -f16at(p + 2) * (float)m;
+    }
+};
+
+// Q5_K {d, dmin, scales[12], qh[32], qs[128]}: Q4_K plus bit s of qh[l].
+struct TQ5_K {
+    static constexpr int QK = 256, BYTES = 176, SUBS = 8;
+    static constexpr bool A4 = true, SMALL = true;
+    static __device__ __forceinline__ void decode(const u8* p, int s, u32* w, float* a, float* b) {
+        const u8* qs = p + 48 + 32 * (s >> 1);
+        const int sh = 4 * (s & 1);
+#pragma unroll
+        for (int i = 0; i < 8; ++i)
+            w[i] = ((w32<A4>(qs + 4 * i) >> sh) & 0x0F0F0F0Fu) | (((w32<A4>(p + 16 + 4 * i) >> s) & 0x01010101u) << 4);
+        u32 sc, m;
+        scale_min_k4(p + 4, s, sc, m);
+        a[0] = a[1] = f16at(p) * (float)sc;
+        b[0] = b[1] = -f16at(p + 2) * (float)m;
+    }
+};
+
+// Q6_K {ql[128], qh[64], scales[16] (int8), d}: chunk s = 4h + t takes
+// nibble t>>1 of ql[64h + 32(t&1) + l] and bits 2t..2t+1 of qh[32h + l];
+// value = d*scale*(q - 32), scale 8h + 2t + g for half g.
+struct TQ6_K {
+    static constexpr int QK = 256, BYTES = 210, SUBS = 8;
+    static constexpr bool A4 = false, SMALL = true;
+    static __device__ __forceinline__ void decode(const u8* p, int s, u32* w, float* a, float* b) {
+        const int h = s >> 2, t = s & 3;
+        const u8* ql = p + 64 * h + 32 * (t & 1);
+        const u8* qh = p + 128 + 32 * h;
+        const int sl = 4 * (t >> 1), shh = 2 * t;
+#pragma unroll
+        for (int i = 0; i < 8; ++i)
+            w[i] = ((w32<A4>(ql + 4 * i) >> sl) & 0x0F0F0F0Fu) | (((w32<A4>(qh + 4 * i) >> shh) & 0x03030303u) << 4);
+        const float d = f16at(p + 208);
+#pragma unroll
+        for (int g = 0; g < 2; ++g) {
+            a[g] = d * (float)(i8)p[192 + 8 * h + 2 * t + g];
+            b[g] = -32.f * a[g];
+        }
+    }
+};
+
+// Matrix-vector: ROWS outputs per block for up to MAXM activation rows;
+// each thread takes chunks c, c+blockDim.x, ... of all ROWS rows, so one
+// load of x serves ROWS rows. Per half g of a chunk,
+// sum x*(a*u + b) = a*sum(x*u) + b*sum(x); SMALL codes come out as 128+u,
+// whose 128 comes off through sum(x) too.
+template <class B, int MAXM, int ROWS, class T>
+__device__ __forceinline__ void gmv(const T* __restrict__ x, const u8* __restrict__ wq, T* __restrict__ y,
+                                    i32 M, i32 N, i32 K) {
+    const u32 n0 = blockIdx.x * ROWS;
+    const u32 chunks = (u32)K / 32;
+    const u32 rowBytes = (u32)K / B::QK * B::BYTES;
+    const u8* rows[ROWS];  // a partial last block repeats row N-1
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) rows[r] = wq + (u64)(n0 + r < (u32)N ? n0 + r : (u32)N - 1) * rowBytes;
+    float acc[MAXM][ROWS];
+#pragma unroll
+    for (int m = 0; m < MAXM; ++m)
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) acc[m][r] = 0.f;
+    constexpr float OFF = B::SMALL ? 128.f : 0.f;
+    for (u32 c = threadIdx.x; c < chunks; c += blockDim.x) {
+        const u32 blk = c / B::SUBS, s = c % B::SUBS;
+        float v[ROWS][32], a[ROWS][2], b[ROWS][2];
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            u32 w[8];
+            B::decode(rows[r] + blk * B::BYTES, (int)s, w, a[r], b[r]);
+#pragma unroll
+            for (int i = 0; i < 8; ++i)
+#pragma unroll
+                for (int j = 0; j < 4; ++j) v[r][4 * i + j] = B::SMALL ? gbyte128(w[i], j) : gbyte(w[i], j);
+#pragma unroll
+            for (int g = 0; g < 2; ++g) b[r][g] -= OFF * a[r][g];
+        }
+#pragma unroll
+        for (int m = 0; m < MAXM; ++m) {
+            if (m >= M) continue;  // not break: the loop must unroll to keep acc in registers
+            float xv[32];
+#pragma unroll
+            for (int h = 0; h < 4; ++h) gld8(x, (i64)m * K + (i64)(c * 32 + h * 8), xv + h * 8);
+            float xs[2] = {0.f, 0.f};
+#pragma unroll
+            for (int j = 0; j < 32; ++j) xs[j >> 4] += xv[j];
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) {
+#pragma unroll
+                for (int g = 0; g < 2; ++g) {
+                    float d0 = 0.f, d1 = 0.f;
+#pragma unroll
+                    for (int j = 0; j < 16; j += 2) {
+                        d0 = fmaf(xv[16 * g + j], v[r][16 * g + j], d0);
+                        d1 = fmaf(xv[16 * g + j + 1], v[r][16 * g + j + 1], d1);
+                    }
+                    acc[m][r] += a[r][g] * (d0 + d1) + b[r][g] * xs[g];
+                }
+            }
+        }
+    }
+    __shared__ float part[GMV_WARPS][MAXM * ROWS];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+#pragma unroll
+    for (int m = 0; m < MAXM; ++m)
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            const float t = warp_sum(acc[m][r]);
+            if (lane == 0) part[warp][m * ROWS + r] = t;
+        }
+    __syncthreads();
+    const int t = threadIdx.x, m = t / ROWS, r = t % ROWS;
+    if (t < MAXM * ROWS && m < M && n0 + r < (u32)N) {
+        float sum = 0.f;
+#pragma unroll
+        for (int i = 0; i < GMV_WARPS; ++i) sum += part[i][t];
+        st(y, (i64)m * N + n0 + r, sum);
+    }
+}
+
+// Matrix-matrix: a block of 256 threads computes y[m0..m0+64, n0..n0+128].
+// Per step of 32 columns: threads 0..127 decode one W row's chunk each
+// into ws (k-major), threads 128..255 load x's 64x32 slice into xs; then
+// each thread accumulates a 4x8 tile of outputs (rows ty*4.., columns
+// tx*4.. and 64+tx*4..) from shared memory.
+#define GMM_BM 64
+#define GMM_BN 128
+template <class B, class T>
+__device__ __forceinline__ void gmm(const T* __restrict__ x, const u8* __restrict__ wq, T* __restrict__ y,
+                                    i32 M, i32 N, i32 K) {
+    __shared__ float xs[32][GMM_BM + 4];
+    __shared__ float ws[32][GMM_BN + 4];
+    const int t = threadIdx.x;
+    // A 1-D grid: consecutive blocks share an x tile and walk along N.
+    const u32 tilesN = ((u32)N + GMM_BN - 1) / GMM_BN;
+    const int m0 = (int)(blockIdx.x / tilesN) * GMM_BM, n0 = (int)(blockIdx.x % tilesN) * GMM_BN;
+    const u32 rowBytes = (u32)K / B::QK * B::BYTES;
+    const int ty = t >> 4, tx = t & 15;
+    float acc[4][8];
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[i][j] = 0.f;
+    const u32 chunks = (u32)K / 32;
+    for (u32 c = 0; c < chunks; ++c) {
+        if (t < GMM_BN) {
+            const int n = n0 + t;
+            if (n < N) {
+                u32 w[8];
+                float a[2], b[2];
+                B::decode(wq + (u64)n * rowBytes + (c / B::SUBS) * B::BYTES, (int)(c % B::SUBS), w, a, b);
+#pragma unroll
+                for (int i = 0; i < 8; ++i)
+#pragma unroll
+                    for (int j = 0; j < 4; ++j) ws[4 * i + j][t] = fmaf(a[i >> 2], gbyte(w[i], j), b[i >> 2]);
+            } else {
+#pragma unroll
+                for (int j = 0; j < 32; ++j) ws[j][t] = 0.f;
+            }
+        } else {
+            // 64 rows x 32 columns: thread u loads row u/2, 16 columns.
+            const int u = t - GMM_BN, row = u >> 1, col = (u & 1) * 16;
+            float v[16];
+            if (m0 + row < M) {
+                gld8(x, (i64)(m0 + row) * K + c * 32 + col, v);
+                gld8(x, (i64)(m0 + row) * K + c * 32 + col + 8, v + 8);
+            } else {
+#pragma unroll
+                for (int j = 0; j < 16; ++j) v[j] = 0.f;
+            }
+#pragma unroll
+            for (int j = 0; j < 16; ++j) xs[col + j][row] = v[j];
+        }
+        __syncthreads();
+#pragma unroll 8
+        for (int kk = 0; kk < 32; ++kk) {
+            const float4 xa = *(const float4*)&xs[kk][ty * 4];
+            const float4 wa = *(const float4*)&ws[kk][tx * 4];
+            const float4 wb = *(const float4*)&ws[kk][64 + tx * 4];
+            const float xr[4] = {xa.x, xa.y, xa.z, xa.w};
+            const float wr[8] = {wa.x, wa.y, wa.z, wa.w, wb.x, wb.y, wb.z, wb.w};
+#pragma unroll
+            for (int i = 0; i < 4; ++i)
+#pragma unroll
+                for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(xr[i], wr[j], acc[i][j]);
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const int m = m0 + ty * 4 + i;
+        if (m >= M) continue;
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+            const int n = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + j - 4);
+            if (n < N) st(y, (i64)m * N + n, acc[i][j]);
+        }
+    }
+}
+
+// Per type and activation dtype: gmv_<type>_1 (one activation row, 4
+// outputs per block), gmv_<type>_8 (up to 8 rows, 2 outputs per block),
+// gmm_<type> (any number of rows).
+#define GGML_KERNELS(NAME, B, T)                                                                                     \
+    extern "C" __global__ void __launch_bounds__(GMV_WARPS * 32)                                                    \
+        gmv_##NAME##_1_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmv<B, 1, 4, T>(x, w, y, M, N, K); } \
+    extern "C" __global__ void __launch_bounds__(GMV_WARPS * 32)                                                    \
+        gmv_##NAME##_8_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmv<B, 8, 2, T>(x, w, y, M, N, K); } \
+    extern "C" __global__ void __launch_bounds__(256)                                                               \
+        gmm_##NAME##_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmm<B, T>(x, w, y, M, N, K); }
+#define GGML_ALL(T) LBRX_IF(T, GGML_ALL_(T))
+#define GGML_ALL_(T)                                                                                              \
+    GGML_KERNELS(q4_0, TQ4_0, T) GGML_KERNELS(q4_1, TQ4_1, T) GGML_KERNELS(q5_0, TQ5_0, T)                       \
+    GGML_KERNELS(q5_1, TQ5_1, T) GGML_KERNELS(q8_0, TQ8_0, T) GGML_KERNELS(iq4_nl, TIQ4_NL, T)                   \
+    GGML_KERNELS(q2_k, TQ2_K, T) GGML_KERNELS(q3_k, TQ3_K, T) GGML_KERNELS(q4_k, TQ4_K, T)                       \
+    GGML_KERNELS(q5_k, TQ5_K, T) GGML_KERNELS(q6_k, TQ6_K, T)
+GGML_ALL(f32) GGML_ALL(f16) GGML_ALL(bf16)
