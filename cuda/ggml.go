@@ -72,8 +72,13 @@ func (d *Device) ggmlMatmul(op *core.Op, t ggmlType, x, w, out *core.Array, m, n
 		return (&kargs{}).ptr(xp).ptr(dataPtr(w)).ptr(yp).i32(rows).i32(n).i32(k)
 	}
 	if m > gmvMaxRows {
+		// f16/bf16 on sm_80 and newer: tensor cores (gmt_); else FMAs.
+		kind := "gmm"
+		if (xt == core.F16 || xt == core.BF16) && d.cc >= 80 && gmmTensorCores {
+			kind = "gmt"
+		}
 		grid := (m + gmmTileM - 1) / gmmTileM * ((n + gmmTileN - 1) / gmmTileN)
-		return d.launch("ggml", xt, fmt.Sprintf("gmm_%s_%s", t.kernel, suffix(xt)), grid, 256, a(dataPtr(cx), dataPtr(out), m))
+		return d.launch("ggml", xt, fmt.Sprintf("%s_%s_%s", kind, t.kernel, suffix(xt)), grid, 256, a(dataPtr(cx), dataPtr(out), m))
 	}
 	for m0 := 0; m0 < m; m0 += gmvMaxM {
 		mb := min(gmvMaxM, m-m0)
@@ -95,6 +100,10 @@ func (d *Device) ggmlMatmul(op *core.Op, t ggmlType, x, w, out *core.Array, m, n
 
 // gmvWarps is GMV_WARPS in kernels/ggml.cu.
 const gmvWarps = 8
+
+// gmmTensorCores selects the tensor-core matrix-matrix kernel where it
+// applies; tests and benchmarks turn it off to run the FMA kernel.
+var gmmTensorCores = true
 
 // aligned16 returns a contiguous and 16-byte aligned (the kernels read x
 // sixteen bytes at a time), gathering or copying it into a temporary

@@ -118,7 +118,7 @@ func TestGGMLMatmulParity(t *testing.T) {
 		qk := s.typ.BlockSize()
 		for _, sh := range shapes {
 			dts := []core.DType{core.F32}
-			if sh.m == 1 || sh.m == 70 || sh.m == 3 {
+			if sh.m == 1 || sh.m == 3 || sh.m >= 64 {
 				dts = append(dts, core.F16, core.BF16)
 			}
 			for _, xt := range dts {
@@ -129,15 +129,26 @@ func TestGGMLMatmulParity(t *testing.T) {
 					require.NoError(t, err)
 					_, dx, vx := prepare(t, dev, xt, input{core.Shape{m, k}, ident}, random(r, m*k, -1, 1, false))
 					want, scale := qmatmulRef(vx, dense, m, n, k)
-					before := fallbackTotal()
-					y, err := core.QuantizedMatMulOp(dx, w)
-					require.NoError(t, err)
-					require.Equal(t, before, fallbackTotal(), "quantized_matmul fell back to the CPU")
-					require.Equal(t, dev.Name(), y.Device().Name())
-					require.Equal(t, core.Shape{m, n}, y.Shape())
-					// Rounding grows with k times the largest term; the kernels
-					// carry codes as 128+q, which costs up to 7 more bits.
-					near(t, xt, round(xt, want), values(t, y), 8*scale*float64(k), "quantized_matmul")
+					// Past gmvMaxRows f16/bf16 run on tensor cores; check the FMA
+					// kernel too.
+					for _, tc := range []bool{true, false} {
+						if !tc && (m <= gmvMaxRows || xt == core.F32) {
+							continue
+						}
+						gmmTensorCores = tc
+						before := fallbackTotal()
+						y, err := core.QuantizedMatMulOp(dx, w)
+						gmmTensorCores = true
+						require.NoError(t, err)
+						require.Equal(t, before, fallbackTotal(), "quantized_matmul fell back to the CPU")
+						require.Equal(t, dev.Name(), y.Device().Name())
+						require.Equal(t, core.Shape{m, n}, y.Shape())
+						// Rounding grows with k times the largest term; the
+						// matrix-vector kernels carry codes as 128+q (up to 7
+						// more bits), the tensor-core kernel rounds W to x's
+						// dtype.
+						near(t, xt, round(xt, want), values(t, y), 8*scale*float64(k), fmt.Sprintf("quantized_matmul (tensor cores %v)", tc))
+					}
 				})
 			}
 		}
@@ -235,8 +246,14 @@ func BenchmarkGGMLMatMul(b *testing.B) {
 			w := filled(b, dev, core.U8, core.Shape{n, bytes / n}, 16, 16, true)
 			w, err := w.WithMetadata(core.Metadata{Quant: &core.QuantizationInfo{Scheme: s.scheme, Shape: core.Shape{n, k}}})
 			require.NoError(b, err)
-			timeOp(b, dev, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e12, "TFLOP/s")
+			for _, tc := range []bool{true, false} {
+				b.Run(map[bool]string{true: "tensor-cores", false: "fma"}[tc], func(b *testing.B) {
+					defer func() { gmmTensorCores = true }()
+					gmmTensorCores = tc
+					timeOp(b, dev, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e12, "TFLOP/s")
+				})
+			}
 		})
 	}
 	b.Run(fmt.Sprintf("cublas-bf16/%dx%dx%d", m, n, k), func(b *testing.B) {

@@ -448,9 +448,146 @@ __device__ __forceinline__ void gmm(const T* __restrict__ x, const u8* __restric
     }
 }
 
+// Matrix-matrix on tensor cores, for f16/bf16 activations on sm_80 and
+// newer: the same 64x128 output tile, 64 columns of K per step. Every
+// thread decodes one 32-value chunk of one W row (rows t/2, chunk t%2)
+// into ws and loads 16 values of x into xs, both as 16-bit values with K
+// contiguous; then each of the 8 warps (2 along M, 4 along N) runs
+// mma.sync m16n8k16 with f32 accumulators over its 32x32 sub-tile. W is
+// rounded to x's dtype in shared memory, as a dequantize-then-GEMM path
+// would round it, never written to global memory. Rows are padded to 72
+// elements (144 bytes) so the fragment loads of a warp hit 32 distinct
+// banks.
+#define GTC_BK 64
+#define GTC_LD 72
+
+__device__ __forceinline__ u32 to16(const f16*, float v) { return f2h(v); }
+__device__ __forceinline__ u32 to16(const bf16*, float v) { return f2b(v); }
+
+template <class T> struct Mma;
+template <> struct Mma<f16> {
+    static __device__ __forceinline__ void run(float* c, const u32* a, const u32* b) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+    }
+};
+template <> struct Mma<bf16> {
+    static __device__ __forceinline__ void run(float* c, const u32* a, const u32* b) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+    }
+};
+
+template <class B, class T>
+__device__ __forceinline__ void gmm_tc(const T* __restrict__ x, const u8* __restrict__ wq, T* __restrict__ y,
+                                       i32 M, i32 N, i32 K) {
+#if __CUDA_ARCH__ >= 800
+    __shared__ uint4 xs4[GMM_BM * GTC_LD / 8];
+    __shared__ uint4 ws4[GMM_BN * GTC_LD / 8];
+    u16* xs = (u16*)xs4;
+    u16* ws = (u16*)ws4;
+    const int t = threadIdx.x, lane = t & 31, warp = t >> 5;
+    const u32 tilesN = ((u32)N + GMM_BN - 1) / GMM_BN;
+    const int m0 = (int)(blockIdx.x / tilesN) * GMM_BM, n0 = (int)(blockIdx.x % tilesN) * GMM_BN;
+    const u32 rowBytes = (u32)K / B::QK * B::BYTES;
+    const u32 chunks = (u32)K / 32;
+    const int wm = warp & 1, wn = warp >> 1, g = lane >> 2, tig = lane & 3;
+    float acc[2][4][4];
+#pragma unroll
+    for (int i = 0; i < 2; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) acc[i][j][e] = 0.f;
+    const int wrow = t >> 1, xrow = t >> 2;
+    for (u32 c0 = 0; c0 < chunks; c0 += 2) {
+        {
+            // W: row wrow, chunk c0 + (t & 1).
+            const int n = n0 + wrow;
+            const u32 c = c0 + (t & 1);
+            u32 packed[16];
+            if (n < N && c < chunks) {
+                u32 w[8];
+                float a[2], b[2];
+                B::decode(wq + (u64)n * rowBytes + (c / B::SUBS) * B::BYTES, (int)(c % B::SUBS), w, a, b);
+#pragma unroll
+                for (int i = 0; i < 8; ++i)
+#pragma unroll
+                    for (int j = 0; j < 4; j += 2)
+                        packed[2 * i + j / 2] = to16(x, fmaf(a[i >> 2], gbyte(w[i], j), b[i >> 2])) |
+                                                (to16(x, fmaf(a[i >> 2], gbyte(w[i], j + 1), b[i >> 2])) << 16);
+            } else {
+#pragma unroll
+                for (int i = 0; i < 16; ++i) packed[i] = 0u;
+            }
+            uint4* d4 = (uint4*)(ws + wrow * GTC_LD + (t & 1) * 32);
+#pragma unroll
+            for (int q = 0; q < 4; ++q) {
+                uint4 v;
+                v.x = packed[4 * q]; v.y = packed[4 * q + 1]; v.z = packed[4 * q + 2]; v.w = packed[4 * q + 3];
+                d4[q] = v;
+            }
+        }
+        {
+            // x: row xrow, 16 values at column 16*(t & 3) of the step.
+            const u32 c = c0 + ((t & 3) >> 1);
+            uint4 v0, v1;
+            v0.x = v0.y = v0.z = v0.w = 0u;
+            v1 = v0;
+            if (m0 + xrow < M && c < chunks) {
+                const uint4* src = (const uint4*)(x + (i64)(m0 + xrow) * K + c * 32 + (t & 1) * 16);
+                v0 = src[0];
+                v1 = src[1];
+            }
+            uint4* d4 = (uint4*)(xs + xrow * GTC_LD + (t & 3) * 16);
+            d4[0] = v0;
+            d4[1] = v1;
+        }
+        __syncthreads();
+#pragma unroll
+        for (int ks = 0; ks < GTC_BK; ks += 16) {
+            u32 af[2][4], bfr[4][2];
+#pragma unroll
+            for (int mi = 0; mi < 2; ++mi) {
+                const u16* p = xs + (wm * 32 + mi * 16 + g) * GTC_LD + ks + tig * 2;
+                af[mi][0] = *(const u32*)p;
+                af[mi][1] = *(const u32*)(p + 8 * GTC_LD);
+                af[mi][2] = *(const u32*)(p + 8);
+                af[mi][3] = *(const u32*)(p + 8 * GTC_LD + 8);
+            }
+#pragma unroll
+            for (int ni = 0; ni < 4; ++ni) {
+                const u16* q = ws + (wn * 32 + ni * 8 + g) * GTC_LD + ks + tig * 2;
+                bfr[ni][0] = *(const u32*)q;
+                bfr[ni][1] = *(const u32*)(q + 8);
+            }
+#pragma unroll
+            for (int mi = 0; mi < 2; ++mi)
+#pragma unroll
+                for (int ni = 0; ni < 4; ++ni) Mma<T>::run(acc[mi][ni], af[mi], bfr[ni]);
+        }
+        __syncthreads();
+    }
+    // Accumulator e of tile (mi, ni): row g (+8 for e >= 2), column 2*tig + e%2.
+#pragma unroll
+    for (int mi = 0; mi < 2; ++mi)
+#pragma unroll
+        for (int ni = 0; ni < 4; ++ni)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                const int m = m0 + wm * 32 + mi * 16 + g + (e >> 1) * 8;
+                const int n = n0 + wn * 32 + ni * 8 + tig * 2 + (e & 1);
+                if (m < M && n < N) st(y, (i64)m * N + n, acc[mi][ni][e]);
+            }
+#endif
+}
+
 // Per type and activation dtype: gmv_<type>_1 (one activation row, 4
 // outputs per block), gmv_<type>_8 (up to 8 rows, 2 outputs per block),
-// gmm_<type> (any number of rows).
+// gmm_<type> (any number of rows), and for f16/bf16 gmt_<type> (the
+// tensor-core gmm).
 #define GGML_KERNELS(NAME, B, T)                                                                                     \
     extern "C" __global__ void __launch_bounds__(GMV_WARPS * 32)                                                    \
         gmv_##NAME##_1_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmv<B, 1, 4, T>(x, w, y, M, N, K); } \
@@ -458,10 +595,13 @@ __device__ __forceinline__ void gmm(const T* __restrict__ x, const u8* __restric
         gmv_##NAME##_8_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmv<B, 8, 2, T>(x, w, y, M, N, K); } \
     extern "C" __global__ void __launch_bounds__(256)                                                               \
         gmm_##NAME##_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmm<B, T>(x, w, y, M, N, K); }
-#define GGML_ALL(T) LBRX_IF(T, GGML_ALL_(T))
-#define GGML_ALL_(T)                                                                                              \
-    GGML_KERNELS(q4_0, TQ4_0, T) GGML_KERNELS(q4_1, TQ4_1, T) GGML_KERNELS(q5_0, TQ5_0, T)                       \
-    GGML_KERNELS(q5_1, TQ5_1, T) GGML_KERNELS(q8_0, TQ8_0, T) GGML_KERNELS(iq4_nl, TIQ4_NL, T)                   \
-    GGML_KERNELS(q2_k, TQ2_K, T) GGML_KERNELS(q3_k, TQ3_K, T) GGML_KERNELS(q4_k, TQ4_K, T)                       \
-    GGML_KERNELS(q5_k, TQ5_K, T) GGML_KERNELS(q6_k, TQ6_K, T)
-GGML_ALL(f32) GGML_ALL(f16) GGML_ALL(bf16)
+#define GGML_TC(NAME, B, T)                                                                                         \
+    extern "C" __global__ void __launch_bounds__(256)                                                               \
+        gmt_##NAME##_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmm_tc<B, T>(x, w, y, M, N, K); }
+#define GGML_EACH(F, T)                                                                                 \
+    F(q4_0, TQ4_0, T) F(q4_1, TQ4_1, T) F(q5_0, TQ5_0, T) F(q5_1, TQ5_1, T) F(q8_0, TQ8_0, T)           \
+    F(iq4_nl, TIQ4_NL, T) F(q2_k, TQ2_K, T) F(q3_k, TQ3_K, T) F(q4_k, TQ4_K, T) F(q5_k, TQ5_K, T)      \
+    F(q6_k, TQ6_K, T)
+LBRX_IF(f32, GGML_EACH(GGML_KERNELS, f32))
+LBRX_IF(f16, GGML_EACH(GGML_KERNELS, f16) GGML_EACH(GGML_TC, f16))
+LBRX_IF(bf16, GGML_EACH(GGML_KERNELS, bf16) GGML_EACH(GGML_TC, bf16))
