@@ -82,7 +82,7 @@ func (d *Device) ggmlMatmul(op *core.Op, t ggmlType, x, w, out *core.Array, m, n
 	}
 	for m0 := 0; m0 < m; m0 += gmvMaxM {
 		mb := min(gmvMaxM, m-m0)
-		// One activation row: 4 outputs per block; more: 2 (the
+		// One activation row: 4 outputs per warp; more: 2 (the
 		// accumulators take MAXM*ROWS registers).
 		variant, rows := 8, 2
 		if mb == 1 {
@@ -91,7 +91,8 @@ func (d *Device) ggmlMatmul(op *core.Op, t ggmlType, x, w, out *core.Array, m, n
 		xp := dataPtr(cx) + devicePtr(m0*k*xt.Size())
 		yp := dataPtr(out) + devicePtr(m0*n*xt.Size())
 		name := fmt.Sprintf("gmv_%s_%d_%s", t.kernel, variant, suffix(xt))
-		if err := d.launch("ggml", xt, name, (n+rows-1)/rows, gmvWarps*32, a(xp, yp, mb)); err != nil {
+		perBlock := rows * gmvWarps
+		if err := d.launch("ggml", xt, name, (n+perBlock-1)/perBlock, gmvWarps*32, a(xp, yp, mb)); err != nil {
 			return err
 		}
 	}

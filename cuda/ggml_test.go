@@ -129,16 +129,22 @@ func TestGGMLMatmulParity(t *testing.T) {
 					require.NoError(t, err)
 					_, dx, vx := prepare(t, dev, xt, input{core.Shape{m, k}, ident}, random(r, m*k, -1, 1, false))
 					want, scale := qmatmulRef(vx, dense, m, n, k)
-					// Past gmvMaxRows f16/bf16 run on tensor cores; check the FMA
-					// kernel too.
-					for _, tc := range []bool{true, false} {
-						if !tc && (m <= gmvMaxRows || xt == core.F32) {
-							continue
-						}
-						gmmTensorCores = tc
+					// Past gmvMaxRows f16/bf16 run on tensor cores: check the FMA
+					// kernel too. Q8_0/Q4_0 matrix-vector products run
+					// quant.cu's kernels: check ggml.cu's too.
+					type config struct{ tc, q4q8 bool }
+					configs := []config{{true, true}}
+					if m > gmvMaxRows && xt != core.F32 {
+						configs = append(configs, config{false, true})
+					}
+					if m <= gmvMaxRows && (s.scheme == core.SchemeQ8_0 || s.scheme == core.SchemeQ4_0) {
+						configs = append(configs, config{true, false})
+					}
+					for _, cfg := range configs {
+						gmmTensorCores, q4q8QMV = cfg.tc, cfg.q4q8
 						before := fallbackTotal()
 						y, err := core.QuantizedMatMulOp(dx, w)
-						gmmTensorCores = true
+						gmmTensorCores, q4q8QMV = true, true
 						require.NoError(t, err)
 						require.Equal(t, before, fallbackTotal(), "quantized_matmul fell back to the CPU")
 						require.Equal(t, dev.Name(), y.Device().Name())
@@ -147,7 +153,7 @@ func TestGGMLMatmulParity(t *testing.T) {
 						// matrix-vector kernels carry codes as 128+q (up to 7
 						// more bits), the tensor-core kernel rounds W to x's
 						// dtype.
-						near(t, xt, round(xt, want), values(t, y), 8*scale*float64(k), fmt.Sprintf("quantized_matmul (tensor cores %v)", tc))
+						near(t, xt, round(xt, want), values(t, y), 8*scale*float64(k), fmt.Sprintf("quantized_matmul (%+v)", cfg))
 					}
 				})
 			}
@@ -208,25 +214,36 @@ func TestGGMLMatmulRejectsBadBlocks(t *testing.T) {
 }
 
 // BenchmarkGGMLMatVec: one bf16 activation row times a 16384x16384 weight
-// in each ggml block type, in GB/s of block bytes read (compare
-// BenchmarkCopyD2D in the same run).
+// (and a 65536x4096 one: K of a 4096-wide model) in each ggml block type,
+// in GB/s of block bytes read (compare BenchmarkCopyD2D in the same run).
+// Q8_0/Q4_0 run quant.cu's kernels (qmv) and ggml.cu's (gmv).
 func BenchmarkGGMLMatVec(b *testing.B) {
 	dev := gpu(b)
-	const n, k = 16384, 16384
-	for _, s := range ggmlSchemes {
-		b.Run(fmt.Sprintf("%s/%dx%d", s.scheme, n, k), func(b *testing.B) {
-			bytes := n * k / s.typ.BlockSize() * s.typ.BlockBytes()
-			// Every byte 0x10: f16 scales 0x1010 are small and finite.
-			w := filled(b, dev, core.U8, core.Shape{n, bytes / n}, 16, 16, true)
-			w, err := w.WithMetadata(core.Metadata{Quant: &core.QuantizationInfo{Scheme: s.scheme, Shape: core.Shape{n, k}}})
-			require.NoError(b, err)
-			x := filled(b, dev, core.BF16, core.Shape{1, k}, -1, 1, false)
-			out, err := core.Empty(dev, core.BF16, core.Shape{1, n})
-			require.NoError(b, err)
-			timeOp(b, dev, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
-			b.ReportMetric(float64(bytes)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
-			w.Storage().(*Storage).Release()
-		})
+	for _, nk := range [][2]int{{16384, 16384}, {65536, 4096}} {
+		n, k := nk[0], nk[1]
+		for _, s := range ggmlSchemes {
+			paths := []bool{false}
+			if s.scheme == core.SchemeQ8_0 || s.scheme == core.SchemeQ4_0 {
+				paths = []bool{true, false}
+			}
+			for _, legacy := range paths {
+				b.Run(fmt.Sprintf("%s/%dx%d/%s", s.scheme, n, k, map[bool]string{true: "qmv", false: "gmv"}[legacy]), func(b *testing.B) {
+					defer func() { q4q8QMV = true }()
+					q4q8QMV = legacy
+					bytes := n * k / s.typ.BlockSize() * s.typ.BlockBytes()
+					// Every byte 0x10: f16 scales 0x1010 are small and finite.
+					w := filled(b, dev, core.U8, core.Shape{n, bytes / n}, 16, 16, true)
+					w, err := w.WithMetadata(core.Metadata{Quant: &core.QuantizationInfo{Scheme: s.scheme, Shape: core.Shape{n, k}}})
+					require.NoError(b, err)
+					x := filled(b, dev, core.BF16, core.Shape{1, k}, -1, 1, false)
+					out, err := core.Empty(dev, core.BF16, core.Shape{1, n})
+					require.NoError(b, err)
+					timeOp(b, dev, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
+					b.ReportMetric(float64(bytes)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+					w.Storage().(*Storage).Release()
+				})
+			}
+		}
 	}
 }
 

@@ -23,6 +23,11 @@ var qmvVariant = map[int]string{4: "1r8", 8: "1r8"}
 
 var qmvVariantRows = map[string]int{"1r4": 4, "1r8": 8}
 
+// q4q8QMV sends Q8_0/Q4_0 matrix-vector products to quant.cu's qmv kernels
+// (false: ggml.cu's gmv, which covers every ggml type); benchmarks
+// compare the two.
+var q4q8QMV = true
+
 // quantizedMatmul runs y = x @ W^T for a quantized weight W [N, K]:
 // Inputs[0] is x [..., K] (F32, F16 or BF16), Inputs[1] the stored codes
 // with their QuantizationInfo (MLX affine: U32 [N, K*bits/32] with Scales
@@ -153,7 +158,7 @@ func (d *Device) canQMV(x, w *core.Array, q *core.QuantizationInfo) bool {
 		return (q.Bits == 4 || q.Bits == 8) && dataPtr(w)%16 == 0 && k*q.Bits%128 == 0 &&
 			q.GroupSize&(q.GroupSize-1) == 0 && n*(k*q.Bits/128) < 1<<31 && n*(k/q.GroupSize) < 1<<31
 	case core.SchemeQ8_0, core.SchemeQ4_0:
-		return dataPtr(w)%2 == 0 && w.NumElements() < 1<<31
+		return q4q8QMV && dataPtr(w)%2 == 0 && w.NumElements() < 1<<31
 	}
 	return false
 }

@@ -11,9 +11,9 @@
 // with value = a*u + b. The K-quants' 16-value sub-scales (Q2_K, Q3_K,
 // Q6_K) are why there are two halves.
 //
-// gmv_*: matrix-vector (decode: up to 8 activation rows), each block of
-// QMV_WARPS warps computing a few outputs, its threads splitting K by
-// chunks, so every weight byte is read once. gmm_*: matrix-matrix
+// gmv_*: matrix-vector (decode: up to 8 activation rows), each warp
+// computing a few outputs, its lanes splitting K, so every weight byte is
+// read once. gmm_*: matrix-matrix
 // (prefill), a tile of 64 activation rows by 128 outputs per block; each
 // step decodes a 128x32 slice of W into shared memory (never a full copy)
 // and runs FMAs from shared memory.
@@ -79,13 +79,16 @@ __device__ __forceinline__ u32 nib_word(const u8* qs, int i) {
 }
 
 // Each type: QK values and BYTES bytes a block, SUBS = QK/32 chunks, A4 if
-// blocks are 4-byte aligned, SMALL if codes fit 7 bits, and
-// decode(blk, s, w, a, b) for chunk s of block blk.
+// blocks are 4-byte aligned, SMALL if codes fit 7 bits, UNIT chunks that
+// share their code bytes (a 2-bit byte holds values of four chunks, a
+// 4-bit byte of two), and decode(blk, u, j, w, a, b) for chunk s = u*UNIT
+// + j of block blk. The matrix-vector kernel unrolls j, so the loads of a
+// unit's shared bytes are issued once.
 
 struct TQ4_0 {
-    static constexpr int QK = 32, BYTES = 18, SUBS = 1;
+    static constexpr int QK = 32, BYTES = 18, SUBS = 1, UNIT = 1;
     static constexpr bool A4 = false, SMALL = true;
-    static __device__ __forceinline__ void decode(const u8* p, int, u32* w, float* a, float* b) {
+    static __device__ __forceinline__ void decode(const u8* p, u32, int, u32* w, float* a, float* b) {
         const float d = f16at(p);
 #pragma unroll
         for (int i = 0; i < 8; ++i) w[i] = nib_word<A4>(p + 2, i);
@@ -95,9 +98,9 @@ struct TQ4_0 {
 };
 
 struct TQ4_1 {
-    static constexpr int QK = 32, BYTES = 20, SUBS = 1;
+    static constexpr int QK = 32, BYTES = 20, SUBS = 1, UNIT = 1;
     static constexpr bool A4 = true, SMALL = true;
-    static __device__ __forceinline__ void decode(const u8* p, int, u32* w, float* a, float* b) {
+    static __device__ __forceinline__ void decode(const u8* p, u32, int, u32* w, float* a, float* b) {
         const float d = f16at(p), m = f16at(p + 2);
 #pragma unroll
         for (int i = 0; i < 8; ++i) w[i] = nib_word<A4>(p + 4, i);
@@ -114,9 +117,9 @@ __device__ __forceinline__ void q5_words(const u8* qs, u32 qh, u32* w) {
 }
 
 struct TQ5_0 {
-    static constexpr int QK = 32, BYTES = 22, SUBS = 1;
+    static constexpr int QK = 32, BYTES = 22, SUBS = 1, UNIT = 1;
     static constexpr bool A4 = false, SMALL = true;
-    static __device__ __forceinline__ void decode(const u8* p, int, u32* w, float* a, float* b) {
+    static __device__ __forceinline__ void decode(const u8* p, u32, int, u32* w, float* a, float* b) {
         const float d = f16at(p);
         q5_words<A4>(p + 6, w32<A4>(p + 2), w);
         a[0] = a[1] = d;
@@ -125,9 +128,9 @@ struct TQ5_0 {
 };
 
 struct TQ5_1 {
-    static constexpr int QK = 32, BYTES = 24, SUBS = 1;
+    static constexpr int QK = 32, BYTES = 24, SUBS = 1, UNIT = 1;
     static constexpr bool A4 = true, SMALL = true;
-    static __device__ __forceinline__ void decode(const u8* p, int, u32* w, float* a, float* b) {
+    static __device__ __forceinline__ void decode(const u8* p, u32, int, u32* w, float* a, float* b) {
         const float d = f16at(p), m = f16at(p + 2);
         q5_words<A4>(p + 8, w32<A4>(p + 4), w);
         a[0] = a[1] = d;
@@ -137,9 +140,9 @@ struct TQ5_1 {
 
 // Q8_0: int8 codes, flipped to unsigned (q + 128).
 struct TQ8_0 {
-    static constexpr int QK = 32, BYTES = 34, SUBS = 1;
+    static constexpr int QK = 32, BYTES = 34, SUBS = 1, UNIT = 1;
     static constexpr bool A4 = false, SMALL = false;
-    static __device__ __forceinline__ void decode(const u8* p, int, u32* w, float* a, float* b) {
+    static __device__ __forceinline__ void decode(const u8* p, u32, int, u32* w, float* a, float* b) {
         const float d = f16at(p);
 #pragma unroll
         for (int i = 0; i < 8; ++i) w[i] = w32<A4>(p + 2 + 4 * i) ^ 0x80808080u;
@@ -162,9 +165,9 @@ __device__ __forceinline__ u32 iq4nl_lookup(u32 nibbles) {
 }
 
 struct TIQ4_NL {
-    static constexpr int QK = 32, BYTES = 18, SUBS = 1;
+    static constexpr int QK = 32, BYTES = 18, SUBS = 1, UNIT = 1;
     static constexpr bool A4 = false, SMALL = false;
-    static __device__ __forceinline__ void decode(const u8* p, int, u32* w, float* a, float* b) {
+    static __device__ __forceinline__ void decode(const u8* p, u32, int, u32* w, float* a, float* b) {
         const float d = f16at(p);
 #pragma unroll
         for (int i = 0; i < 8; ++i) w[i] = iq4nl_lookup(nib_word<A4>(p + 2, i));
@@ -173,18 +176,18 @@ struct TIQ4_NL {
     }
 };
 
-// Q2_K {scales[16], qs[64], d, dmin}: chunk s = 4h + j takes bits 2j..2j+1
-// of qs[32h..32h+31]; half g of it uses scales[2s+g] (low nibble: scale,
-// high: min).
+// Q2_K {scales[16], qs[64], d, dmin}: chunk s = 4h + j (unit h) takes bits
+// 2j..2j+1 of qs[32h..32h+31]; half g of it uses scales[2s+g] (low nibble:
+// scale, high: min).
 struct TQ2_K {
-    static constexpr int QK = 256, BYTES = 84, SUBS = 8;
+    static constexpr int QK = 256, BYTES = 84, SUBS = 8, UNIT = 4;
     static constexpr bool A4 = true, SMALL = true;
-    static __device__ __forceinline__ void decode(const u8* p, int s, u32* w, float* a, float* b) {
-        const u8* qs = p + 16 + 32 * (s >> 2);
-        const int sh = 2 * (s & 3);
+    static __device__ __forceinline__ void decode(const u8* p, u32 u, int j, u32* w, float* a, float* b) {
+        const u8* qs = p + 16 + 32 * u;
 #pragma unroll
-        for (int i = 0; i < 8; ++i) w[i] = (w32<A4>(qs + 4 * i) >> sh) & 0x03030303u;
+        for (int i = 0; i < 8; ++i) w[i] = (w32<A4>(qs + 4 * i) >> (2 * j)) & 0x03030303u;
         const float d = f16at(p + 80), dmin = f16at(p + 82);
+        const int s = 4 * (int)u + j;
 #pragma unroll
         for (int g = 0; g < 2; ++g) {
             const u32 sc = p[2 * s + g];
@@ -198,14 +201,14 @@ struct TQ2_K {
 // bit s of hmask[l] the third (set: no -4), 6-bit scales less 32 packed in
 // 12 bytes (low nibbles in bytes 0..7, high two bits in bytes 8..11).
 struct TQ3_K {
-    static constexpr int QK = 256, BYTES = 110, SUBS = 8;
+    static constexpr int QK = 256, BYTES = 110, SUBS = 8, UNIT = 4;
     static constexpr bool A4 = false, SMALL = true;
-    static __device__ __forceinline__ void decode(const u8* p, int s, u32* w, float* a, float* b) {
-        const u8* qs = p + 32 + 32 * (s >> 2);
-        const int sh = 2 * (s & 3);
+    static __device__ __forceinline__ void decode(const u8* p, u32 u, int j, u32* w, float* a, float* b) {
+        const u8* qs = p + 32 + 32 * u;
+        const int s = 4 * (int)u + j;
 #pragma unroll
         for (int i = 0; i < 8; ++i)
-            w[i] = ((w32<A4>(qs + 4 * i) >> sh) & 0x03030303u) | (((w32<A4>(p + 4 * i) >> s) & 0x01010101u) << 2);
+            w[i] = ((w32<A4>(qs + 4 * i) >> (2 * j)) & 0x03030303u) | (((w32<A4>(p + 4 * i) >> s) & 0x01010101u) << 2);
         // Scales 2s and 2s+1 sit in bytes 2(s&1), 2(s&1)+1 of unpacked
         // word s>>1: low nibbles from word (s>>1)&1 (shifted by 4 for the
         // upper two words), high bits from bits 2(s>>1).. of word 2.
@@ -223,29 +226,28 @@ struct TQ3_K {
     }
 };
 
-// The 6-bit scale and min j of Q4_K/Q5_K from their 12 packed bytes.
+// The 6-bit scale and min j of Q4_K/Q5_K from their 12 packed bytes q,
+// read as three words and selected without branching (the chunks of a
+// warp take both halves of the rule).
 __device__ __forceinline__ void scale_min_k4(const u8* q, int j, u32& sc, u32& m) {
-    if (j < 4) {
-        sc = q[j] & 63u;
-        m = q[j + 4] & 63u;
-    } else {
-        sc = (q[j + 4] & 15u) | ((u32)(q[j - 4] >> 6) << 4);
-        m = (u32)(q[j + 4] >> 4) | ((u32)(q[j] >> 6) << 4);
-    }
+    const int sh = 8 * (j & 3);
+    const u32 b0 = (*(const u32*)q >> sh) & 255u, b1 = (*(const u32*)(q + 4) >> sh) & 255u,
+              b2 = (*(const u32*)(q + 8) >> sh) & 255u;
+    sc = j < 4 ? b0 & 63u : (b2 & 15u) | ((b0 >> 6) << 4);
+    m = j < 4 ? b1 & 63u : (b2 >> 4) | ((b1 >> 6) << 4);
 }
 
-// Q4_K {d, dmin, scales[12], qs[128]}: chunk s takes the low (even s) or
-// high (odd s) nibbles of qs[32(s/2)..], with scale/min s.
+// Q4_K {d, dmin, scales[12], qs[128]}: chunk s = 2u + j takes the low
+// (j = 0) or high (j = 1) nibbles of qs[32u..], with scale/min s.
 struct TQ4_K {
-    static constexpr int QK = 256, BYTES = 144, SUBS = 8;
+    static constexpr int QK = 256, BYTES = 144, SUBS = 8, UNIT = 2;
     static constexpr bool A4 = true, SMALL = true;
-    static __device__ __forceinline__ void decode(const u8* p, int s, u32* w, float* a, float* b) {
-        const u8* qs = p + 16 + 32 * (s >> 1);
-        const int sh = 4 * (s & 1);
+    static __device__ __forceinline__ void decode(const u8* p, u32 u, int j, u32* w, float* a, float* b) {
+        const u8* qs = p + 16 + 32 * u;
 #pragma unroll
-        for (int i = 0; i < 8; ++i) w[i] = (w32<A4>(qs + 4 * i) >> sh) & 0x0F0F0F0Fu;
+        for (int i = 0; i < 8; ++i) w[i] = (w32<A4>(qs + 4 * i) >> (4 * j)) & 0x0F0F0F0Fu;
         u32 sc, m;
-        scale_min_k4(p + 4, s, sc, m);
+        scale_min_k4(p + 4, 2 * (int)u + j, sc, m);
         a[0] = a[1] = f16at(p) * (float)sc;
         b[0] = b[1] = -f16at(p + 2) * (float)m;
     }
@@ -253,14 +255,14 @@ struct TQ4_K {
 
 // Q5_K {d, dmin, scales[12], qh[32], qs[128]}: Q4_K plus bit s of qh[l].
 struct TQ5_K {
-    static constexpr int QK = 256, BYTES = 176, SUBS = 8;
+    static constexpr int QK = 256, BYTES = 176, SUBS = 8, UNIT = 2;
     static constexpr bool A4 = true, SMALL = true;
-    static __device__ __forceinline__ void decode(const u8* p, int s, u32* w, float* a, float* b) {
-        const u8* qs = p + 48 + 32 * (s >> 1);
-        const int sh = 4 * (s & 1);
+    static __device__ __forceinline__ void decode(const u8* p, u32 u, int j, u32* w, float* a, float* b) {
+        const u8* qs = p + 48 + 32 * u;
+        const int s = 2 * (int)u + j;
 #pragma unroll
         for (int i = 0; i < 8; ++i)
-            w[i] = ((w32<A4>(qs + 4 * i) >> sh) & 0x0F0F0F0Fu) | (((w32<A4>(p + 16 + 4 * i) >> s) & 0x01010101u) << 4);
+            w[i] = ((w32<A4>(qs + 4 * i) >> (4 * j)) & 0x0F0F0F0Fu) | (((w32<A4>(p + 16 + 4 * i) >> s) & 0x01010101u) << 4);
         u32 sc, m;
         scale_min_k4(p + 4, s, sc, m);
         a[0] = a[1] = f16at(p) * (float)sc;
@@ -268,16 +270,15 @@ struct TQ5_K {
     }
 };
 
-// Q6_K {ql[128], qh[64], scales[16] (int8), d}: chunk s = 4h + t takes
-// nibble t>>1 of ql[64h + 32(t&1) + l] and bits 2t..2t+1 of qh[32h + l];
-// value = d*scale*(q - 32), scale 8h + 2t + g for half g.
+// Q6_K {ql[128], qh[64], scales[16] (int8), d}: chunk s = 4h + t (unit
+// h) takes nibble t>>1 of ql[64h + 32(t&1) + l] and bits 2t..2t+1 of
+// qh[32h + l]; value = d*scale*(q - 32), scale 8h + 2t + g for half g.
 struct TQ6_K {
-    static constexpr int QK = 256, BYTES = 210, SUBS = 8;
+    static constexpr int QK = 256, BYTES = 210, SUBS = 8, UNIT = 4;
     static constexpr bool A4 = false, SMALL = true;
-    static __device__ __forceinline__ void decode(const u8* p, int s, u32* w, float* a, float* b) {
-        const int h = s >> 2, t = s & 3;
-        const u8* ql = p + 64 * h + 32 * (t & 1);
-        const u8* qh = p + 128 + 32 * h;
+    static __device__ __forceinline__ void decode(const u8* p, u32 u, int t, u32* w, float* a, float* b) {
+        const u8* ql = p + 64 * u + 32 * (t & 1);
+        const u8* qh = p + 128 + 32 * u;
         const int sl = 4 * (t >> 1), shh = 2 * t;
 #pragma unroll
         for (int i = 0; i < 8; ++i)
@@ -285,24 +286,28 @@ struct TQ6_K {
         const float d = f16at(p + 208);
 #pragma unroll
         for (int g = 0; g < 2; ++g) {
-            a[g] = d * (float)(i8)p[192 + 8 * h + 2 * t + g];
+            a[g] = d * (float)(i8)p[192 + 8 * u + 2 * t + g];
             b[g] = -32.f * a[g];
         }
     }
 };
 
-// Matrix-vector: ROWS outputs per block for up to MAXM activation rows;
-// each thread takes chunks c, c+blockDim.x, ... of all ROWS rows, so one
-// load of x serves ROWS rows. Per half g of a chunk,
+// Matrix-vector: each warp computes ROWS outputs for up to MAXM activation
+// rows, its lanes taking units (UNIT chunks) c, c+32, ... of all ROWS
+// rows, so one load of x serves ROWS rows and every lane has work for any
+// K of a few thousand. Per half g of a chunk,
 // sum x*(a*u + b) = a*sum(x*u) + b*sum(x); SMALL codes come out as 128+u,
 // whose 128 comes off through sum(x) too.
 template <class B, int MAXM, int ROWS, class T>
 __device__ __forceinline__ void gmv(const T* __restrict__ x, const u8* __restrict__ wq, T* __restrict__ y,
                                     i32 M, i32 N, i32 K) {
-    const u32 n0 = blockIdx.x * ROWS;
-    const u32 chunks = (u32)K / 32;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const u32 n0 = (blockIdx.x * GMV_WARPS + warp) * ROWS;
+    if (n0 >= (u32)N) return;  // the whole warp: nothing below synchronises the block
+    constexpr u32 UPB = B::SUBS / B::UNIT;  // units per block
+    const u32 units = (u32)K / 32 / B::UNIT;
     const u32 rowBytes = (u32)K / B::QK * B::BYTES;
-    const u8* rows[ROWS];  // a partial last block repeats row N-1
+    const u8* rows[ROWS];  // a partial last warp repeats row N-1
 #pragma unroll
     for (int r = 0; r < ROWS; ++r) rows[r] = wq + (u64)(n0 + r < (u32)N ? n0 + r : (u32)N - 1) * rowBytes;
     float acc[MAXM][ROWS];
@@ -311,61 +316,55 @@ __device__ __forceinline__ void gmv(const T* __restrict__ x, const u8* __restric
 #pragma unroll
         for (int r = 0; r < ROWS; ++r) acc[m][r] = 0.f;
     constexpr float OFF = B::SMALL ? 128.f : 0.f;
-    for (u32 c = threadIdx.x; c < chunks; c += blockDim.x) {
-        const u32 blk = c / B::SUBS, s = c % B::SUBS;
-        float v[ROWS][32], a[ROWS][2], b[ROWS][2];
+    for (u32 c = lane; c < units; c += 32) {
+        const u32 blk = c / UPB, u = c % UPB;
 #pragma unroll
-        for (int r = 0; r < ROWS; ++r) {
-            u32 w[8];
-            B::decode(rows[r] + blk * B::BYTES, (int)s, w, a[r], b[r]);
-#pragma unroll
-            for (int i = 0; i < 8; ++i)
-#pragma unroll
-                for (int j = 0; j < 4; ++j) v[r][4 * i + j] = B::SMALL ? gbyte128(w[i], j) : gbyte(w[i], j);
-#pragma unroll
-            for (int g = 0; g < 2; ++g) b[r][g] -= OFF * a[r][g];
-        }
-#pragma unroll
-        for (int m = 0; m < MAXM; ++m) {
-            if (m >= M) continue;  // not break: the loop must unroll to keep acc in registers
-            float xv[32];
-#pragma unroll
-            for (int h = 0; h < 4; ++h) gld8(x, (i64)m * K + (i64)(c * 32 + h * 8), xv + h * 8);
-            float xs[2] = {0.f, 0.f};
-#pragma unroll
-            for (int j = 0; j < 32; ++j) xs[j >> 4] += xv[j];
+        for (int j = 0; j < B::UNIT; ++j) {
+            const u32 chunk = c * B::UNIT + j;
+            float v[ROWS][32], a[ROWS][2], b[ROWS][2];
 #pragma unroll
             for (int r = 0; r < ROWS; ++r) {
+                u32 w[8];
+                B::decode(rows[r] + blk * B::BYTES, u, j, w, a[r], b[r]);
 #pragma unroll
-                for (int g = 0; g < 2; ++g) {
-                    float d0 = 0.f, d1 = 0.f;
+                for (int i = 0; i < 8; ++i)
 #pragma unroll
-                    for (int j = 0; j < 16; j += 2) {
-                        d0 = fmaf(xv[16 * g + j], v[r][16 * g + j], d0);
-                        d1 = fmaf(xv[16 * g + j + 1], v[r][16 * g + j + 1], d1);
+                    for (int e = 0; e < 4; ++e) v[r][4 * i + e] = B::SMALL ? gbyte128(w[i], e) : gbyte(w[i], e);
+#pragma unroll
+                for (int g = 0; g < 2; ++g) b[r][g] -= OFF * a[r][g];
+            }
+#pragma unroll
+            for (int m = 0; m < MAXM; ++m) {
+                if (m >= M) continue;  // not break: the loop must unroll to keep acc in registers
+                float xv[32];
+#pragma unroll
+                for (int h = 0; h < 4; ++h) gld8(x, (i64)m * K + (i64)(chunk * 32 + h * 8), xv + h * 8);
+                float xs[2] = {0.f, 0.f};
+#pragma unroll
+                for (int e = 0; e < 32; ++e) xs[e >> 4] += xv[e];
+#pragma unroll
+                for (int r = 0; r < ROWS; ++r) {
+#pragma unroll
+                    for (int g = 0; g < 2; ++g) {
+                        float d0 = 0.f, d1 = 0.f;
+#pragma unroll
+                        for (int e = 0; e < 16; e += 2) {
+                            d0 = fmaf(xv[16 * g + e], v[r][16 * g + e], d0);
+                            d1 = fmaf(xv[16 * g + e + 1], v[r][16 * g + e + 1], d1);
+                        }
+                        acc[m][r] += a[r][g] * (d0 + d1) + b[r][g] * xs[g];
                     }
-                    acc[m][r] += a[r][g] * (d0 + d1) + b[r][g] * xs[g];
                 }
             }
         }
     }
-    __shared__ float part[GMV_WARPS][MAXM * ROWS];
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 #pragma unroll
     for (int m = 0; m < MAXM; ++m)
 #pragma unroll
         for (int r = 0; r < ROWS; ++r) {
             const float t = warp_sum(acc[m][r]);
-            if (lane == 0) part[warp][m * ROWS + r] = t;
+            if (lane == 0 && m < M && n0 + r < (u32)N) st(y, (i64)m * N + n0 + r, t);
         }
-    __syncthreads();
-    const int t = threadIdx.x, m = t / ROWS, r = t % ROWS;
-    if (t < MAXM * ROWS && m < M && n0 + r < (u32)N) {
-        float sum = 0.f;
-#pragma unroll
-        for (int i = 0; i < GMV_WARPS; ++i) sum += part[i][t];
-        st(y, (i64)m * N + n0 + r, sum);
-    }
 }
 
 // Matrix-matrix: a block of 256 threads computes y[m0..m0+64, n0..n0+128].
@@ -398,7 +397,7 @@ __device__ __forceinline__ void gmm(const T* __restrict__ x, const u8* __restric
             if (n < N) {
                 u32 w[8];
                 float a[2], b[2];
-                B::decode(wq + (u64)n * rowBytes + (c / B::SUBS) * B::BYTES, (int)(c % B::SUBS), w, a, b);
+                B::decode(wq + (u64)n * rowBytes + (c / B::SUBS) * B::BYTES, (c % B::SUBS) / B::UNIT, (int)(c % B::UNIT), w, a, b);
 #pragma unroll
                 for (int i = 0; i < 8; ++i)
 #pragma unroll
@@ -461,8 +460,18 @@ __device__ __forceinline__ void gmm(const T* __restrict__ x, const u8* __restric
 #define GTC_BK 64
 #define GTC_LD 72
 
-__device__ __forceinline__ u32 to16(const f16*, float v) { return f2h(v); }
-__device__ __forceinline__ u32 to16(const bf16*, float v) { return f2b(v); }
+// Two floats rounded to x's 16-bit type and packed (lo in the low half) in
+// one cvt (sm_80 and newer).
+__device__ __forceinline__ u32 pack2(const f16*, float lo, float hi) {
+    u32 d;
+    asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(d) : "f"(hi), "f"(lo));
+    return d;
+}
+__device__ __forceinline__ u32 pack2(const bf16*, float lo, float hi) {
+    u32 d;
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(d) : "f"(hi), "f"(lo));
+    return d;
+}
 
 template <class T> struct Mma;
 template <> struct Mma<f16> {
@@ -511,13 +520,13 @@ __device__ __forceinline__ void gmm_tc(const T* __restrict__ x, const u8* __rest
             if (n < N && c < chunks) {
                 u32 w[8];
                 float a[2], b[2];
-                B::decode(wq + (u64)n * rowBytes + (c / B::SUBS) * B::BYTES, (int)(c % B::SUBS), w, a, b);
+                B::decode(wq + (u64)n * rowBytes + (c / B::SUBS) * B::BYTES, (c % B::SUBS) / B::UNIT, (int)(c % B::UNIT), w, a, b);
 #pragma unroll
                 for (int i = 0; i < 8; ++i)
 #pragma unroll
                     for (int j = 0; j < 4; j += 2)
-                        packed[2 * i + j / 2] = to16(x, fmaf(a[i >> 2], gbyte(w[i], j), b[i >> 2])) |
-                                                (to16(x, fmaf(a[i >> 2], gbyte(w[i], j + 1), b[i >> 2])) << 16);
+                        packed[2 * i + j / 2] = pack2(x, fmaf(a[i >> 2], gbyte(w[i], j), b[i >> 2]),
+                                                      fmaf(a[i >> 2], gbyte(w[i], j + 1), b[i >> 2]));
             } else {
 #pragma unroll
                 for (int i = 0; i < 16; ++i) packed[i] = 0u;
@@ -585,7 +594,7 @@ __device__ __forceinline__ void gmm_tc(const T* __restrict__ x, const u8* __rest
 }
 
 // Per type and activation dtype: gmv_<type>_1 (one activation row, 4
-// outputs per block), gmv_<type>_8 (up to 8 rows, 2 outputs per block),
+// outputs per warp), gmv_<type>_8 (up to 8 rows, 2 outputs per warp),
 // gmm_<type> (any number of rows), and for f16/bf16 gmt_<type> (the
 // tensor-core gmm).
 #define GGML_KERNELS(NAME, B, T)                                                                                     \
