@@ -133,18 +133,19 @@ func TestGGMLMatmulParity(t *testing.T) {
 					// kernel too. Q8_0/Q4_0 matrix-vector products run
 					// quant.cu's kernels: check ggml.cu's too.
 					type config struct{ tc, q4q8 bool }
-					configs := []config{{true, true}}
+					configs := []config{{true, false}}
 					if m > gmvMaxRows && xt != core.F32 {
-						configs = append(configs, config{false, true})
+						configs = append(configs, config{false, false})
 					}
 					if m <= gmvMaxRows && (s.scheme == core.SchemeQ8_0 || s.scheme == core.SchemeQ4_0) {
-						configs = append(configs, config{true, false})
+						configs = append(configs, config{true, true})
 					}
 					for _, cfg := range configs {
+						defaults := config{gmmTensorCores, q4q8QMV}
 						gmmTensorCores, q4q8QMV = cfg.tc, cfg.q4q8
 						before := fallbackTotal()
 						y, err := core.QuantizedMatMulOp(dx, w)
-						gmmTensorCores, q4q8QMV = true, true
+						gmmTensorCores, q4q8QMV = defaults.tc, defaults.q4q8
 						require.NoError(t, err)
 						require.Equal(t, before, fallbackTotal(), "quantized_matmul fell back to the CPU")
 						require.Equal(t, dev.Name(), y.Device().Name())
@@ -228,7 +229,7 @@ func BenchmarkGGMLMatVec(b *testing.B) {
 			}
 			for _, legacy := range paths {
 				b.Run(fmt.Sprintf("%s/%dx%d/%s", s.scheme, n, k, map[bool]string{true: "qmv", false: "gmv"}[legacy]), func(b *testing.B) {
-					defer func() { q4q8QMV = true }()
+					defer func(v bool) { q4q8QMV = v }(q4q8QMV)
 					q4q8QMV = legacy
 					bytes := n * k / s.typ.BlockSize() * s.typ.BlockBytes()
 					// Every byte 0x10: f16 scales 0x1010 are small and finite.
@@ -265,7 +266,7 @@ func BenchmarkGGMLMatMul(b *testing.B) {
 			require.NoError(b, err)
 			for _, tc := range []bool{true, false} {
 				b.Run(map[bool]string{true: "tensor-cores", false: "fma"}[tc], func(b *testing.B) {
-					defer func() { gmmTensorCores = true }()
+					defer func(v bool) { gmmTensorCores = v }(gmmTensorCores)
 					gmmTensorCores = tc
 					timeOp(b, dev, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e12, "TFLOP/s")
