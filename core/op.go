@@ -44,8 +44,10 @@ import (
 //	rms_norm                x [..., D], w [D]; contiguous x's shape and dtype    Param = eps
 //	rope                    x [..., T, H, D]; cos, sin    x's shape and dtype    -
 //	                          [T, D/2] F32; contiguous
-//	causal_attention        q [..., Tq, Hq, D], k, v      q's shape and dtype    Param = scale
-//	                          [..., Tk, Hkv, D]; contiguous
+//	causal_attention        q [..., Tq, Hq, D], k, v      q's shape and dtype    Param = scale;
+//	                          [..., Tk, Hkv, D]; contiguous                        Params = [window,
+//	                                                                               softcap] or none
+//	                                                                               (Op.Attention)
 //
 // Integer semantics shared by all backends: add/sub/mul/sum/matmul wrap;
 // div truncates toward zero and x/0 = 0; integer pow with a negative
@@ -65,6 +67,9 @@ type Op struct {
 	Axes []int
 	// Param carries a scalar parameter where an op has one.
 	Param float64
+	// Params carries the further scalar parameters of an op with several
+	// (causal_attention's window and soft cap); nil when all are unset.
+	Params []float64
 }
 
 // cpuKernels maps op names to the portable CPU implementations.
@@ -105,20 +110,27 @@ func sameDevice(op string, in ...*Array) (Device, error) {
 // Run executes op on its inputs' device. A device without a kernel for it
 // (no Executor, or Execute wrapping ErrUnsupported) has the op run on the
 // CPU instead: inputs are copied to the host, the CPU kernel runs, and the
-// result is copied into op.Out. Each such fallback is counted (Fallbacks).
+// result is copied into op.Out. Each such fallback is counted (Fallbacks);
+// in strict mode (SetStrict, LBRX_STRICT=1) it is an error wrapping
+// ErrFallback instead.
 func Run(op *Op) error {
 	dev := op.Out.Device()
 	if dev == CPU() {
 		return runCPU(op)
 	}
+	why := ErrUnsupported
 	if ex, ok := dev.(Executor); ok {
 		err := ex.Execute(op)
 		if err == nil || !errors.Is(err, ErrUnsupported) {
 			return err
 		}
+		why = err
+	}
+	if Strict() {
+		return fmt.Errorf("%s on %s: %w (%w)", op.Name, dev.Name(), ErrFallback, why)
 	}
 	countFallback(dev, op.Name)
-	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Inputs: make([]*Array, len(op.Inputs))}
+	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Params: op.Params, Inputs: make([]*Array, len(op.Inputs))}
 	for i, a := range op.Inputs {
 		h, err := a.To(CPU())
 		if err != nil {

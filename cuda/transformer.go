@@ -68,8 +68,9 @@ func (d *Device) transformer(op *core.Op) error {
 			return nil
 		}
 		rows := in[0].NumElements() / hd
+		p := op.Attention()
 		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(out)).
-			i64(tq).i64(hq).i64(tk).i64(hkv).i64(hd).f64(op.Param)
+			i64(tq).i64(hq).i64(tk).i64(hkv).i64(hd).f64(p.Scale).i64(p.Window).f64(p.SoftCap)
 		return d.launch("transformer", dt, name, rows, attentionBlock, args)
 	}
 	return unsupported(op, "no CUDA kernel")

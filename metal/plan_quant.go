@@ -90,7 +90,7 @@ func planQuantMatmul(x, w, y *core.Array) ([]dispatch, error) {
 		if !ok {
 			return nil, unsupportedf("quantized matmul: no kernel for x of %v", x.DType())
 		}
-		if q.Bits != 4 && q.Bits != 8 {
+		if q.Bits != 2 && q.Bits != 4 && q.Bits != 8 {
 			return nil, unsupportedf("quantized matmul: no kernel for %d-bit affine codes", q.Bits)
 		}
 		if (q.GroupSize != 32 && q.GroupSize != 64 && q.GroupSize != 128) || k%q.GroupSize != 0 {

@@ -1,6 +1,7 @@
 package metal
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -35,6 +36,29 @@ func TestPlanQuantAffine(t *testing.T) {
 	_, err = planQuantMatmul(arr(t, core.F16, 1, 64), w, arr(t, core.F16, 1, 9))
 	require.Error(t, err)
 	require.NotErrorIs(t, err, core.ErrUnsupported)
+}
+
+// Every affine width with a kernel is planned (2, 4 and 8 bits); the
+// others fall back.
+func TestPlanQuantAffineWidths(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for _, bits := range []int{2, 3, 4, 5, 6, 8} {
+		w, _ := affineWeight(t, r, core.F32, 5, 128, bits, 32)
+		for _, m := range []int{1, 7} {
+			ds, err := planQuantMatmul(arr(t, core.F32, m, 128), w, arr(t, core.F32, m, 5))
+			if bits != 2 && bits != 4 && bits != 8 {
+				require.ErrorIs(t, err, core.ErrUnsupported, "%d bits", bits)
+				continue
+			}
+			require.NoError(t, err, "%d bits", bits)
+			kind := "qmv"
+			if m > qmvMaxRows {
+				kind = "qmm"
+			}
+			assert.Equal(t, fmt.Sprintf("%s_affine%d_f32", kind, bits), ds[0].kernel)
+			assert.Equal(t, uint32(bits), decode[QuantParams](t, ds[0].params).Bits)
+		}
+	}
 }
 
 func TestPlanQuantGGML(t *testing.T) {

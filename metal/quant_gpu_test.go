@@ -17,7 +17,7 @@ func TestKernelsQuantAffine(t *testing.T) {
 	c := gpu(t)
 	r := rand.New(rand.NewPCG(13, 14))
 	for _, dt := range floatDTypes {
-		for _, bits := range []int{4, 8} {
+		for _, bits := range []int{2, 4, 8} {
 			for _, gs := range []int{32, 64, 128} {
 				for _, mn := range [][2]int{{1, 1}, {3, 9}, {5, 40}, {33, 7}} {
 					m, n, k := mn[0], mn[1], 256

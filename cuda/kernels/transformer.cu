@@ -66,11 +66,13 @@ __device__ __forceinline__ void rope(const T* x, const float* cs, const float* s
 // d <= 512. Keys are visited in chunks of ATT_CHUNK whose scores sit in
 // shared memory, with the running maximum and sum rescaled between chunks
 // (online softmax); thread t accumulates output dims t, t+128, ...
+// window > 0 limits query i to keys last-window+1..last (a sliding
+// window); softcap > 0 maps each scaled score s to softcap*tanh(s/softcap).
 #define ATT_CHUNK 1024
 #define ATT_DIMS 4
 template <class T>
 __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq, i64 tk,
-                                          i64 hkv, i64 d, double scale) {
+                                          i64 hkv, i64 d, double scale, i64 window, double softcap) {
     typedef typename CT<T>::type C;
     __shared__ C qs[128 * ATT_DIMS];
     __shared__ C sc[ATT_CHUNK];
@@ -78,7 +80,8 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
     const i64 h = row % hq, bi = row / hq;  // bi = b*tq + i
     const i64 i = bi % tq, b = bi / tq;
     const i64 g = h / (hq / hkv);
-    const i64 last = i + tk - tq;           // keys 0..last are visible
+    const i64 last = i + tk - tq;           // keys first..last are visible
+    const i64 first = window > 0 && last >= window ? last - window + 1 : 0;
     const T* qrow = q + row * d;
     for (i64 e = threadIdx.x; e < d; e += blockDim.x) qs[e] = ld(qrow, e);
     __syncthreads();
@@ -87,7 +90,7 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
     C m = neg_inf((C)0), l = 0;
     const T* kb = k + b * tk * hkv * d;
     const T* vb = v + b * tk * hkv * d;
-    for (i64 j0 = 0; j0 <= last; j0 += ATT_CHUNK) {
+    for (i64 j0 = first; j0 <= last; j0 += ATT_CHUNK) {
         const i64 n = min((i64)ATT_CHUNK, last + 1 - j0);
         C cm = neg_inf((C)0);
         for (i64 j = threadIdx.x; j < n; j += blockDim.x) {
@@ -95,6 +98,7 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
             C s = 0;
             for (i64 e = 0; e < d; ++e) s += qs[e] * (C)ld(kr, e);
             s *= (C)scale;
+            if (softcap > 0) s = (C)softcap * m_tanh(s / (C)softcap);
             sc[j] = s;
             cm = s > cm ? s : cm;
         }
@@ -132,8 +136,9 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
         rope(x, c, s, out, n, t, heads, half);                                                                        \
     }                                                                                                                 \
     extern "C" __global__ void causal_attention_##T(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq,      \
-                                                    i64 tk, i64 hkv, i64 d, double scale) {                           \
-        attention(q, k, v, out, tq, hq, tk, hkv, d, scale);                                                           \
+                                                    i64 tk, i64 hkv, i64 d, double scale, i64 window,                 \
+                                                    double softcap) {                                                 \
+        attention(q, k, v, out, tq, hq, tk, hkv, d, scale, window, softcap);                                          \
     }
 TRANSFORMER(f32)
 TRANSFORMER(f64)

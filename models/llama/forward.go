@@ -32,16 +32,38 @@ func (m *Model) forward(ids []int, c *Cache, lastOnly bool) (*core.Array, error)
 	if err != nil {
 		return nil, err
 	}
-	cos, sin, err := tables(m.invFreq, c.n, len(ids), m.dev)
-	if err != nil {
+	if m.embedScale != nil {
+		if h, err = core.BinaryOp("mul", h, m.embedScale); err != nil {
+			return nil, fmt.Errorf("llama: embedding scale: %w", err)
+		}
+	}
+	var global, local rotary
+	if global.cos, global.sin, err = tables(m.invFreq, c.n, len(ids), m.dev); err != nil {
 		return nil, err
+	}
+	local = global
+	if m.localInvFreq != nil {
+		if local.cos, local.sin, err = tables(m.localInvFreq, c.n, len(ids), m.dev); err != nil {
+			return nil, err
+		}
 	}
 	// The cache takes the new keys and values only once every layer ran,
 	// so a failed call leaves it as it was.
 	ks, vs := make([]*core.Array, len(m.layers)), make([]*core.Array, len(m.layers))
 	for i := range m.layers {
-		if h, ks[i], vs[i], err = m.block(i, h, c.k[i], c.v[i], cos, sin); err != nil {
+		r := global
+		if m.layers[i].window > 0 {
+			r = local
+		}
+		if h, ks[i], vs[i], err = m.block(i, h, c.k[i], c.v[i], r); err != nil {
 			return nil, fmt.Errorf("llama: layer %d: %w", i, err)
+		}
+		// A sliding-window layer's later queries never see keys more
+		// than window-1 positions back, so the cache keeps no more.
+		if w := m.layers[i].window; w > 0 {
+			if ks[i], vs[i], err = lastRows(ks[i], vs[i], w-1); err != nil {
+				return nil, fmt.Errorf("llama: layer %d: %w", i, err)
+			}
 		}
 	}
 	c.k, c.v = ks, vs
@@ -58,7 +80,43 @@ func (m *Model) forward(ids []int, c *Cache, lastOnly bool) (*core.Array, error)
 	if err != nil {
 		return nil, fmt.Errorf("llama: lm_head: %w", err)
 	}
+	if m.finalCap != nil {
+		if logits, err = softCap(logits, m.finalCap); err != nil {
+			return nil, fmt.Errorf("llama: final logit soft-capping: %w", err)
+		}
+	}
 	return logits, nil
+}
+
+// lastRows returns the last n positions (axis 0) of the keys k and values
+// v, or nil for none; views, copied by the next step's concat.
+func lastRows(k, v *core.Array, n int) (*core.Array, *core.Array, error) {
+	t := k.Shape()[0]
+	if t <= n {
+		return k, v, nil
+	}
+	if n == 0 {
+		return nil, nil, nil
+	}
+	k, err := k.Slice(0, t-n, t, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err = v.Slice(0, t-n, t, 1)
+	return k, v, err
+}
+
+// softCap returns cap * tanh(x / cap), in transformers' order of
+// operations.
+func softCap(x, c *core.Array) (*core.Array, error) {
+	y, err := core.BinaryOp("div", x, c)
+	if err != nil {
+		return nil, err
+	}
+	if y, err = core.UnaryOp("tanh", y); err != nil {
+		return nil, err
+	}
+	return core.BinaryOp("mul", y, c)
 }
 
 // embedding looks the ids up in the host table (a gather, or for a
@@ -110,85 +168,4 @@ func (m *Model) embedding(ids []int) (*core.Array, error) {
 		}
 	}
 	return rows.To(m.dev)
-}
-
-// block runs decoder layer i on h [T, hidden] after the cached keys and
-// values pk, pv (nil for none) and returns the new h and the keys and
-// values including the new positions.
-func (m *Model) block(i int, h, pk, pv, cos, sin *core.Array) (out, k, v *core.Array, err error) {
-	b := &m.layers[i]
-	cfg := m.Config
-	t := h.Shape()[0]
-	x, err := core.RMSNormOp(h, b.inNorm, cfg.RMSNormEps)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	proj := func(l linear, heads int, rotate bool) (*core.Array, error) {
-		y, err := l.apply(x)
-		if err != nil {
-			return nil, err
-		}
-		if y, err = y.Reshape(t, heads, cfg.HeadDim); err != nil {
-			return nil, err
-		}
-		if rotate {
-			return core.RoPEOp(y, cos, sin)
-		}
-		return y, nil
-	}
-	q, err := proj(b.q, cfg.NumHeads, true)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if k, err = proj(b.k, cfg.NumKVHeads, true); err != nil {
-		return nil, nil, nil, err
-	}
-	if v, err = proj(b.v, cfg.NumKVHeads, false); err != nil {
-		return nil, nil, nil, err
-	}
-	if pk != nil {
-		if k, err = core.ConcatOp(0, pk, k); err != nil {
-			return nil, nil, nil, err
-		}
-		if v, err = core.ConcatOp(0, pv, v); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	a, err := core.CausalAttentionOp(q, k, v, m.scale())
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if a, err = a.Reshape(t, cfg.NumHeads*cfg.HeadDim); err != nil {
-		return nil, nil, nil, err
-	}
-	if a, err = b.o.apply(a); err != nil {
-		return nil, nil, nil, err
-	}
-	if h, err = core.BinaryOp("add", h, a); err != nil {
-		return nil, nil, nil, err
-	}
-	if x, err = core.RMSNormOp(h, b.postNorm, cfg.RMSNormEps); err != nil {
-		return nil, nil, nil, err
-	}
-	g, err := b.gate.apply(x)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	u, err := b.up.apply(x)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if g, err = core.UnaryOp("silu", g); err != nil {
-		return nil, nil, nil, err
-	}
-	if g, err = core.BinaryOp("mul", g, u); err != nil {
-		return nil, nil, nil, err
-	}
-	if g, err = b.down.apply(g); err != nil {
-		return nil, nil, nil, err
-	}
-	if out, err = core.BinaryOp("add", h, g); err != nil {
-		return nil, nil, nil, err
-	}
-	return out, k, v, nil
 }

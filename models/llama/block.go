@@ -1,0 +1,160 @@
+package llama
+
+import (
+	"fmt"
+
+	"github.com/lbrx/lbrx/core"
+)
+
+// The building blocks of a decoder layer. Which of their options a layer
+// uses comes from the Config (see Arch), never from the architecture's
+// name.
+
+// rotary holds the cos and sin tables [T, RotaryDim/2] of the positions a
+// forward call runs.
+type rotary struct{ cos, sin *core.Array }
+
+// block runs decoder layer i on h [T, hidden] after the cached keys and
+// values pk, pv (nil for none) and returns the new h and the keys and
+// values including the new positions:
+//
+//	h = h + post_attn_norm(attention(in_norm(h)))       (post norm: sandwich layout only)
+//	h = h + post_mlp_norm(mlp(pre_mlp_norm(h)))
+func (m *Model) block(i int, h, pk, pv *core.Array, r rotary) (out, k, v *core.Array, err error) {
+	b := &m.layers[i]
+	eps := m.Config.RMSNormEps
+	x, err := core.RMSNormOp(h, b.inNorm, eps)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	a, k, v, err := m.attention(b, x, pk, pv, r)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if b.postAttnNorm != nil {
+		if a, err = core.RMSNormOp(a, b.postAttnNorm, eps); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if h, err = core.BinaryOp("add", h, a); err != nil {
+		return nil, nil, nil, err
+	}
+	if x, err = core.RMSNormOp(h, b.preMLPNorm, eps); err != nil {
+		return nil, nil, nil, err
+	}
+	y, err := m.mlp(b, x)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if b.postMLPNorm != nil {
+		if y, err = core.RMSNormOp(y, b.postMLPNorm, eps); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if out, err = core.BinaryOp("add", h, y); err != nil {
+		return nil, nil, nil, err
+	}
+	return out, k, v, nil
+}
+
+// attention is grouped-query self-attention: projections (with biases
+// where set), per-head q/k norms, rope (over the leading RotaryDim
+// dimensions), the cached keys and values prepended, causal attention
+// with the layer's window and the score soft cap, the output projection.
+func (m *Model) attention(b *block, x, pk, pv *core.Array, r rotary) (out, k, v *core.Array, err error) {
+	cfg := m.Config
+	t := x.Shape()[0]
+	head := func(l linear, heads int, norm *core.Array, rotate bool) (*core.Array, error) {
+		y, err := l.apply(x)
+		if err != nil {
+			return nil, err
+		}
+		if y, err = y.Reshape(t, heads, cfg.HeadDim); err != nil {
+			return nil, err
+		}
+		if rotate && cfg.GGMLRopeOrder {
+			if y, err = fromGGMLOrder(y); err != nil {
+				return nil, err
+			}
+		}
+		if norm != nil {
+			if y, err = core.RMSNormOp(y, norm, cfg.RMSNormEps); err != nil {
+				return nil, err
+			}
+		}
+		if !rotate {
+			return y, nil
+		}
+		return m.rope(y, r)
+	}
+	q, err := head(b.q, cfg.NumHeads, b.qNorm, true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if k, err = head(b.k, cfg.NumKVHeads, b.kNorm, true); err != nil {
+		return nil, nil, nil, err
+	}
+	if v, err = head(b.v, cfg.NumKVHeads, nil, false); err != nil {
+		return nil, nil, nil, err
+	}
+	if pk != nil {
+		if k, err = core.ConcatOp(0, pk, k); err != nil {
+			return nil, nil, nil, err
+		}
+		if v, err = core.ConcatOp(0, pv, v); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	a, err := core.AttentionOp(q, k, v, core.AttentionParams{Scale: m.scale(), Window: b.window, SoftCap: cfg.AttnSoftCap})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if a, err = a.Reshape(t, cfg.NumHeads*cfg.HeadDim); err != nil {
+		return nil, nil, nil, err
+	}
+	if a, err = b.o.apply(a); err != nil {
+		return nil, nil, nil, err
+	}
+	return a, k, v, nil
+}
+
+// rope rotates the heads y [T, H, D]: all of each head, or with a partial
+// rotary embedding its first RotaryDim dimensions, the rest passing
+// through.
+func (m *Model) rope(y *core.Array, r rotary) (*core.Array, error) {
+	rd, d := m.Config.RotaryDim, m.Config.HeadDim
+	if rd == d {
+		return core.RoPEOp(y, r.cos, r.sin)
+	}
+	rot, err := y.Slice(2, 0, rd, 1)
+	if err != nil {
+		return nil, err
+	}
+	if rot, err = core.RoPEOp(rot, r.cos, r.sin); err != nil {
+		return nil, err
+	}
+	pass, err := y.Slice(2, rd, d, 1)
+	if err != nil {
+		return nil, err
+	}
+	return core.ConcatOp(2, rot, pass)
+}
+
+// mlp is the gated feed-forward network down(act(gate(x)) * up(x)).
+func (m *Model) mlp(b *block, x *core.Array) (*core.Array, error) {
+	g, err := b.gate.apply(x)
+	if err != nil {
+		return nil, err
+	}
+	u, err := b.up.apply(x)
+	if err != nil {
+		return nil, err
+	}
+	if g, err = core.UnaryOp(m.Config.HiddenAct, g); err != nil {
+		return nil, fmt.Errorf("%s: %w", m.Config.HiddenAct, err)
+	}
+	if g, err = core.BinaryOp("mul", g, u); err != nil {
+		return nil, err
+	}
+	return b.down.apply(g)
+}
