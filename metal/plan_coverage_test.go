@@ -94,8 +94,15 @@ func planForKernel(t *testing.T, r *rand.Rand, kernel string, dts, widths map[st
 		case kernel == parts[0]+"_q4_0_f32":
 			w, _ = ggmlWeight(t, r, core.SchemeQ4_0, 5, 128)
 		}
+		k := 128
+		for _, s := range GGMLBlockSchemes {
+			if b, _ := GGMLBlockOf(s); kernel == parts[0]+"_"+b.Name+"_"+last {
+				x, k = dt, 2*b.Values
+				w, _ = ggmlBlockWeight(t, r, s, 5, 2)
+			}
+		}
 		require.NotNil(t, w, "kernel %s: unknown quantized layout", kernel)
-		return planQuantMatmul(arr(t, x, m, 128), w, arr(t, x, m, 5))
+		return planQuantMatmul(arr(t, x, m, k), w, arr(t, x, m, 5))
 	}
 	t.Fatalf("kernel %s: no op is known to plan onto it (teach planForKernel, or remove the kernel)", kernel)
 	return nil, nil
