@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	commands["bench"] = command{summary: "time a kernel (matmul, qmv) and print GFLOP/s and GB/s", run: runBench}
+	commands["bench"] = command{summary: "time a kernel (matmul, qmv) or a model's prefill and decode (decode)", run: runBench}
 }
 
 // benchSubcommands maps "lbrx bench <name>" to its runner; qmv adds itself
@@ -25,11 +25,11 @@ var benchSubcommands = map[string]func(args []string, stdout io.Writer) error{
 
 func runBench(args []string, stdout, _ io.Writer) error {
 	if len(args) == 0 {
-		return usagef("usage: lbrx bench matmul|qmv [flags] (see 'lbrx bench matmul -h')")
+		return usagef("usage: lbrx bench matmul|qmv|decode [flags] (see 'lbrx bench matmul -h')")
 	}
 	sub, ok := benchSubcommands[args[0]]
 	if !ok {
-		return usagef("unknown benchmark %q (have matmul, qmv)", args[0])
+		return usagef("unknown benchmark %q (have matmul, qmv, decode)", args[0])
 	}
 	return sub(args[1:], stdout)
 }

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/models/llama"
+	"github.com/lbrx/lbrx/quant"
+)
+
+func init() { benchSubcommands["decode"] = benchDecode }
+
+const benchDecodeUsage = "usage: lbrx bench decode MODEL [--prompt N] [--tokens M] [--device D] [--threads T] [--dtype f32|f16|bf16] [--warmup W] [--seed S] [--json]"
+
+// decodeResult is what bench decode --json prints. Its field names are
+// the contract other tools (the side-by-side script in bench/) read.
+type decodeResult struct {
+	Model           string  `json:"model"`
+	Device          string  `json:"device"`
+	DType           string  `json:"dtype"`
+	Bits            int     `json:"bits"`
+	PromptTokens    int     `json:"prompt_tokens"`
+	GeneratedTokens int     `json:"generated_tokens"`
+	PrefillRate     float64 `json:"prefill_tokens_per_s"`
+	DecodeRate      float64 `json:"decode_tokens_per_s"`
+	MsPerTokenP50   float64 `json:"ms_per_token_p50"`
+	MsPerTokenP99   float64 `json:"ms_per_token_p99"`
+	Threads         int     `json:"threads"`
+	Warmup          int     `json:"warmup_runs"`
+}
+
+// benchDecode times a prompt of random ids and the greedy generation of
+// a fixed number of tokens after it, end-of-sequence ignored: what
+// llama.cpp's llama-bench reports as pp (prompt) and tg (generation).
+// Untimed warm-up runs of the same shape come first, so one-time work
+// (kernel compilation, buffer pools) stays out of the figures.
+func benchDecode(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench decode", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	mf := modelFlags{
+		fs: fs, usage: benchDecodeUsage,
+		device: fs.String("device", "", "device to run on (default: the best available, or LBRX_DEVICE)"),
+		dtype:  fs.String("dtype", "", "activation dtype f32, f16 or bf16 (default: the model's)"),
+	}
+	prompt := fs.Int("prompt", 8, "prompt length in random token ids")
+	tokens := fs.Int("tokens", 128, "tokens to generate (end-of-sequence ignored)")
+	threads := fs.Int("threads", 0, "CPU goroutines (0: LBRX_THREADS or GOMAXPROCS)")
+	warmup := fs.Int("warmup", 1, "untimed runs of the same shape first")
+	seed := fs.Uint64("seed", 1, "seed of the random prompt")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	path, err := mf.parse(args)
+	if err != nil {
+		return err
+	}
+	if *prompt < 1 {
+		return usagef("--prompt %d must be at least 1", *prompt)
+	}
+	if *tokens < 2 {
+		return usagef("--tokens %d must be at least 2 (the decode rate needs a token after the first)", *tokens)
+	}
+	if *warmup < 0 {
+		return usagef("--warmup %d must not be negative", *warmup)
+	}
+	if *threads < 0 {
+		return usagef("--threads %d must not be negative", *threads)
+	}
+	core.SetCPUThreads(*threads)
+	defer core.SetCPUThreads(0)
+	m, err := mf.load(path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = m.Close() }()
+	bits, err := weightBits(path, m)
+	if err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(*seed, 0)) //nolint:gosec // a reproducible prompt, not a secret
+	ids := make([]int, *prompt)
+	for i := range ids {
+		ids[i] = r.IntN(m.Config.VocabSize)
+	}
+	opts := llama.GenerateOptions{MaxTokens: *tokens, IgnoreEOS: true}
+	for range *warmup {
+		if _, err := m.Generate(ids, opts, func(int) bool { return true }); err != nil {
+			return err
+		}
+	}
+	// Each yield after the first marks the end of one decode step.
+	steps := make([]time.Duration, 0, *tokens)
+	var last time.Time
+	st, err := m.Generate(ids, opts, func(int) bool {
+		now := time.Now()
+		if !last.IsZero() {
+			steps = append(steps, now.Sub(last))
+		}
+		last = now
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	res := decodeResult{
+		Model: path, Device: m.Device().Name(), DType: strings.ToLower(m.DType().String()), Bits: bits,
+		PromptTokens: st.PromptTokens, GeneratedTokens: st.Generated,
+		PrefillRate: st.PrefillRate(), DecodeRate: st.DecodeRate(),
+		MsPerTokenP50: percentileMs(steps, 50), MsPerTokenP99: percentileMs(steps, 99),
+		Threads: core.CPUThreads(), Warmup: *warmup,
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stdout, "%s on %s, %s activations, %d-bit weights\n", res.Model, res.Device, res.DType, res.Bits)
+	fmt.Fprintf(stdout, "prefill %d tokens: %.1f tokens/s\n", res.PromptTokens, res.PrefillRate)
+	fmt.Fprintf(stdout, "decode %d tokens: %.1f tokens/s (per token p50 %.3f ms, p99 %.3f ms)\n",
+		res.GeneratedTokens, res.DecodeRate, res.MsPerTokenP50, res.MsPerTokenP99)
+	if n := fallbackNote(); n != "" {
+		fmt.Fprintln(stdout, n)
+	}
+	return nil
+}
+
+// weightBits is the bits per weight of the model at path: the
+// quantization entry of its config.json, or the activation dtype's width
+// (unquantized weights are cast to it at load time).
+func weightBits(path string, m *llama.Model) (int, error) {
+	dir := path
+	if st, err := os.Stat(path); err == nil && !st.IsDir() { //nolint:gosec // the user names the model to read
+		dir = filepath.Dir(path)
+	}
+	cfg, err := quant.ReadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return 0, err
+	}
+	if q, ok := cfg["quantization"].(map[string]any); ok {
+		if b, ok := q["bits"].(json.Number); ok {
+			if n, err := b.Int64(); err == nil && n > 0 {
+				return int(n), nil
+			}
+		}
+		return 0, fmt.Errorf("%s: config.json's quantization entry has no positive integer \"bits\"", path)
+	}
+	return m.DType().Size() * 8, nil
+}
+
+// percentileMs is the p-th percentile (nearest rank) of d in milliseconds.
+func percentileMs(d []time.Duration, p int) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := (p*len(s) + 99) / 100 // nearest rank: ceil(p/100 * n)
+	return float64(s[max(i-1, 0)]) / float64(time.Millisecond)
+}
