@@ -52,6 +52,8 @@ type Device struct {
 	useLt bool
 
 	tf32 atomic.Bool
+
+	prof atomic.Pointer[profiler] // set while StartProfile runs
 }
 
 // Name returns "cuda:N".

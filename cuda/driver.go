@@ -45,6 +45,7 @@ var drv struct {
 	eventCreate        func(e *cuEvent, flags uint32) int32
 	eventRecord        func(e cuEvent, s cuStream) int32
 	eventSynchronize   func(e cuEvent) int32
+	eventDestroy       func(e cuEvent) int32
 	eventElapsedTime   func(ms *float32, start, end cuEvent) int32
 	memAlloc           func(p *devicePtr, size uint64) int32
 	memFree            func(p devicePtr) int32
@@ -87,6 +88,7 @@ var loadDriver = sync.OnceValues(func() (string, error) {
 		{&drv.eventCreate, "cuEventCreate"},
 		{&drv.eventRecord, "cuEventRecord"},
 		{&drv.eventSynchronize, "cuEventSynchronize"},
+		{&drv.eventDestroy, "cuEventDestroy_v2"},
 		{&drv.memAlloc, "cuMemAlloc_v2"},
 		{&drv.memFree, "cuMemFree_v2"},
 		{&drv.memAllocHost, "cuMemAllocHost_v2"},

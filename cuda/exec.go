@@ -77,7 +77,13 @@ func (d *Device) Execute(op *core.Op) error {
 	if !op.Out.IsContiguous() {
 		return unsupported(op, "output is not contiguous")
 	}
-	return d.run(func() error { return d.execute(op) })
+	if err := d.start(); err != nil {
+		return err
+	}
+	if p := d.prof.Load(); p != nil {
+		return d.executeProfiled(p, op)
+	}
+	return d.w.do(func() error { return d.execute(op) })
 }
 
 // execute dispatches on the worker thread.

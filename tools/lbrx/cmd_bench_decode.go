@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -13,13 +14,14 @@ import (
 	"time"
 
 	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/cuda"
 	"github.com/lbrx/lbrx/models/llama"
 	"github.com/lbrx/lbrx/quant"
 )
 
 func init() { benchSubcommands["decode"] = benchDecode }
 
-const benchDecodeUsage = "usage: lbrx bench decode MODEL [--prompt N] [--tokens M] [--device D] [--threads T] [--dtype f32|f16|bf16] [--warmup W] [--seed S] [--json]"
+const benchDecodeUsage = "usage: lbrx bench decode MODEL [--prompt N] [--tokens M] [--device D] [--threads T] [--dtype f32|f16|bf16] [--warmup W] [--seed S] [--profile] [--json]"
 
 // decodeResult is what bench decode --json prints. Its field names are
 // the contract other tools (the side-by-side script in bench/) read.
@@ -36,6 +38,30 @@ type decodeResult struct {
 	MsPerTokenP99   float64 `json:"ms_per_token_p99"`
 	Threads         int     `json:"threads"`
 	Warmup          int     `json:"warmup_runs"`
+	// Profile times each op of one decode step after the prompt (--profile).
+	Profile *stepProfile `json:"profile,omitempty"`
+}
+
+// stepProfile is one profiled decode step: its wall time and each op
+// kind's GPU and host time.
+type stepProfile struct {
+	WallMs float64     `json:"wall_ms"`
+	GPUMs  float64     `json:"gpu_ms"` // sum over the ops
+	Ops    int         `json:"ops"`
+	ByOp   []opProfile `json:"by_op"`
+}
+
+type opProfile struct {
+	Op     string  `json:"op"`
+	Count  int     `json:"count"`
+	GPUMs  float64 `json:"gpu_ms"`
+	HostMs float64 `json:"host_ms"`
+}
+
+// profiler is what a device offers for --profile (cuda.Device).
+type profiler interface {
+	StartProfile() error
+	StopProfile() ([]cuda.OpTime, error)
 }
 
 // benchDecode times a prompt of random ids and the greedy generation of
@@ -57,6 +83,7 @@ func benchDecode(args []string, stdout io.Writer) error {
 	warmup := fs.Int("warmup", 1, "untimed runs of the same shape first")
 	seed := fs.Uint64("seed", 1, "seed of the random prompt")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	profile := fs.Bool("profile", false, "also time each op of one decode step (CUDA events; a CUDA device only)")
 	path, err := mf.parse(args)
 	if err != nil {
 		return err
@@ -116,6 +143,11 @@ func benchDecode(args []string, stdout io.Writer) error {
 		MsPerTokenP50: percentileMs(steps, 50), MsPerTokenP99: percentileMs(steps, 99),
 		Threads: core.CPUThreads(), Warmup: *warmup,
 	}
+	if *profile {
+		if res.Profile, err = profileStep(m, ids); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
@@ -123,11 +155,53 @@ func benchDecode(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "prefill %d tokens: %.1f tokens/s\n", res.PromptTokens, res.PrefillRate)
 	fmt.Fprintf(stdout, "decode %d tokens: %.1f tokens/s (per token p50 %.3f ms, p99 %.3f ms)\n",
 		res.GeneratedTokens, res.DecodeRate, res.MsPerTokenP50, res.MsPerTokenP99)
+	if p := res.Profile; p != nil {
+		fmt.Fprintf(stdout, "one decode step: %.3f ms wall, %d ops, %.3f ms of GPU time\n", p.WallMs, p.Ops, p.GPUMs)
+		fmt.Fprintf(stdout, "%-40s %6s %10s %10s\n", "op [output shape]", "count", "GPU ms", "host ms")
+		for _, o := range p.ByOp {
+			fmt.Fprintf(stdout, "%-40s %6d %10.3f %10.3f\n", o.Op, o.Count, o.GPUMs, o.HostMs)
+		}
+	}
 	if n := fallbackNote(); n != "" {
 		fmt.Fprintln(stdout, n)
 	}
 	return nil
 }
+
+// profileStep prefills ids, then times one decode step op by op.
+func profileStep(m *llama.Model, ids []int) (*stepProfile, error) {
+	p, ok := m.Device().(profiler)
+	if !ok {
+		return nil, usagef("--profile needs a CUDA device, not %s", m.Device().Name())
+	}
+	c := m.NewCache()
+	if _, err := m.Forward(ids, c); err != nil {
+		return nil, err
+	}
+	if err := m.Device().Sync(); err != nil {
+		return nil, err
+	}
+	if err := p.StartProfile(); err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	_, ferr := m.Forward(ids[:1], c)
+	serr := m.Device().Sync()
+	wall := time.Since(t0)
+	ops, err := p.StopProfile()
+	if err = cmp.Or(ferr, serr, err); err != nil {
+		return nil, err
+	}
+	sp := &stepProfile{WallMs: ms(wall)}
+	for _, o := range ops {
+		sp.Ops += o.Count
+		sp.GPUMs += ms(o.GPU)
+		sp.ByOp = append(sp.ByOp, opProfile{Op: o.Op, Count: o.Count, GPUMs: ms(o.GPU), HostMs: ms(o.Host)})
+	}
+	return sp, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // weightBits is the bits per weight of the model at path: the
 // quantization entry of its config.json, or the activation dtype's width
@@ -160,5 +234,5 @@ func percentileMs(d []time.Duration, p int) float64 {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	i := (p*len(s) + 99) / 100 // nearest rank: ceil(p/100 * n)
-	return float64(s[max(i-1, 0)]) / float64(time.Millisecond)
+	return ms(s[max(i-1, 0)])
 }

@@ -47,6 +47,18 @@ func TestBenchDecodeJSON(t *testing.T) {
 			if d.Kind() == "cuda" || d.Kind() == "metal" { // the test's fake device runs every op on the CPU
 				assert.Equal(t, before, core.Fallbacks(), "ops fell back to the CPU")
 			}
+			if d.Kind() != "cuda" {
+				return
+			}
+			code, stdout, stderr = runCmd("bench", "decode", model, "--prompt", "5", "--tokens", "2", "--device", d.Name(), "--profile", "--json")
+			require.Equal(t, 0, code, stderr)
+			r = decodeResult{}
+			require.NoError(t, json.Unmarshal([]byte(stdout), &r))
+			require.NotNil(t, r.Profile)
+			assert.Positive(t, r.Profile.Ops)
+			assert.Positive(t, r.Profile.GPUMs)
+			assert.GreaterOrEqual(t, r.Profile.WallMs, r.Profile.GPUMs*0.5)
+			assert.NotEmpty(t, r.Profile.ByOp)
 		})
 	}
 }
@@ -78,6 +90,7 @@ func TestBenchDecodeUsageErrors(t *testing.T) {
 		{"--dtype", "f8"},
 		{"--device", "nosuch"},
 		{"--bogus"},
+		{"--device", "cpu", "--profile"},
 	} {
 		code, _, stderr := runCmd(append([]string{"bench", "decode", model}, args...)...)
 		assert.Equal(t, 2, code, "%v: %s", args, stderr)
