@@ -46,6 +46,15 @@ import (
 //	                          [T, D/2] F32; contiguous
 //	causal_attention        q [..., Tq, Hq, D], k, v      q's shape and dtype    Param = scale
 //	                          [..., Tk, Hkv, D]; contiguous
+//	cached_attention        q [Tq, Hq, D], k, v [C, Hkv,  q's shape and dtype    Param = scale
+//	                          D], pos I32 [1]; contiguous
+//	write_rows              dst [C, ...], src [T, ...],   dst itself (in place)  -
+//	                          pos I32 [1]; contiguous
+//
+// write_rows is the one op whose Out is not fresh: it is the array the
+// caller passed (a preallocated cache), written at the rows pos names.
+// cached_attention and write_rows read the position from device data, so
+// a recorded graph (Record) replays them at a new position unchanged.
 //
 // Integer semantics shared by all backends: add/sub/mul/sum/matmul wrap;
 // div truncates toward zero and x/0 = 0; integer pow with a negative
@@ -65,6 +74,9 @@ type Op struct {
 	Axes []int
 	// Param carries a scalar parameter where an op has one.
 	Param float64
+	// Params are the typed parameters (NormParams, AttentionParams,
+	// VarParams); nil for ops without any. Core sets them alongside Param.
+	Params Params
 }
 
 // cpuKernels maps op names to the portable CPU implementations.
@@ -108,6 +120,10 @@ func sameDevice(op string, in ...*Array) (Device, error) {
 // result is copied into op.Out. Each such fallback is counted (Fallbacks).
 func Run(op *Op) error {
 	dev := op.Out.Device()
+	rec := recordingOn(dev)
+	if rec != nil {
+		rec.add(op)
+	}
 	if dev == CPU() {
 		return runCPU(op)
 	}
@@ -117,8 +133,13 @@ func Run(op *Op) error {
 			return err
 		}
 	}
+	if rec != nil {
+		// A fallback reads the inputs back to the host, which a recorded
+		// graph cannot replay without the host.
+		return fmt.Errorf("%s cannot be recorded on %s: the device has no kernel for it (%w)", op, dev.Name(), ErrUnsupported)
+	}
 	countFallback(dev, op.Name)
-	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Inputs: make([]*Array, len(op.Inputs))}
+	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Params: op.Params, Inputs: make([]*Array, len(op.Inputs))}
 	for i, a := range op.Inputs {
 		h, err := a.To(CPU())
 		if err != nil {
@@ -126,7 +147,13 @@ func Run(op *Op) error {
 		}
 		host.Inputs[i] = h
 	}
-	out, err := Empty(CPU(), op.Out.dtype, op.Out.shape)
+	var out *Array
+	var err error
+	if op.Name == "write_rows" {
+		out, err = op.Out.To(CPU()) // written in place: start from its contents
+	} else {
+		out, err = Empty(CPU(), op.Out.dtype, op.Out.shape)
+	}
 	if err != nil {
 		return err
 	}

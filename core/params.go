@@ -1,0 +1,66 @@
+package core
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Params are an op's typed parameters. Op.Param, a single float64, is
+// kept for backends written against it; core fills both, so a backend may
+// read either. Params let a recorded graph be checked, printed and fused
+// without knowing what each op's float means.
+type Params interface {
+	// String prints the parameters as name=value pairs.
+	String() string
+}
+
+// NormParams are rms_norm's parameters.
+type NormParams struct {
+	Eps float64 // added to the mean square
+}
+
+func (p NormParams) String() string { return fmt.Sprintf("eps=%g", p.Eps) }
+
+// AttentionParams are causal_attention's and cached_attention's.
+type AttentionParams struct {
+	Scale float64 // multiplies the dot products
+}
+
+func (p AttentionParams) String() string { return fmt.Sprintf("scale=%g", p.Scale) }
+
+// VarParams are var's parameters.
+type VarParams struct {
+	DDOF float64 // delta degrees of freedom: the divisor is N - DDOF
+}
+
+func (p VarParams) String() string { return fmt.Sprintf("ddof=%g", p.DDOF) }
+
+// String prints op as one line: name, operands with shapes and dtypes,
+// output, axes and parameters; for graph listings and error messages.
+func (op *Op) String() string {
+	var b strings.Builder
+	b.WriteString(op.Name)
+	b.WriteByte('(')
+	for i, a := range op.Inputs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(operand(a))
+	}
+	b.WriteString(") -> ")
+	b.WriteString(operand(op.Out))
+	if len(op.Axes) > 0 {
+		fmt.Fprintf(&b, " axes=%v", op.Axes)
+	}
+	if op.Params != nil {
+		b.WriteString(" {" + op.Params.String() + "}")
+	}
+	return b.String()
+}
+
+func operand(a *Array) string {
+	if a == nil {
+		return "nil"
+	}
+	return fmt.Sprintf("%v %v", a.shape, a.dtype)
+}
