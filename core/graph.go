@@ -31,7 +31,8 @@ type Graph struct {
 // BeginGraph and EndGraph into a unit they can launch as a whole.
 type GraphDevice interface {
 	// BeginGraph starts capturing: ops executed until EndGraph are
-	// recorded, not run.
+	// recorded, not run. An error wrapping ErrUnsupported makes Record
+	// run the ops as usual and the graph replay them one by one.
 	BeginGraph() error
 	// EndGraph stops capturing and returns the captured work, ready to
 	// launch. ok false (capture failed) still ends the capture.
@@ -105,7 +106,9 @@ func Record(dev Device, f func() error) (*Graph, error) {
 	}
 	gd, capture := dev.(GraphDevice)
 	if capture {
-		if err := gd.BeginGraph(); err != nil {
+		if err := gd.BeginGraph(); errors.Is(err, ErrUnsupported) {
+			capture = false // replays run op by op
+		} else if err != nil {
 			stop()
 			return nil, fmt.Errorf("record on %s: %w", dev.Name(), err)
 		}

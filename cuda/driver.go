@@ -14,6 +14,8 @@ type (
 	cuEvent    uintptr
 	cuModule   uintptr
 	cuFunction uintptr
+	cuGraph    uintptr
+	cuGraphExe uintptr
 	devicePtr  uint64
 )
 
@@ -25,6 +27,7 @@ const (
 	attrSharedPerBlockOptin = 97
 	streamNonBlocking       = 1
 	eventDisableTiming      = 2
+	captureModeRelaxed      = 2
 	errNoDevice             = 100
 	funcAttrMaxDynShared    = 8
 )
@@ -61,8 +64,18 @@ var drv struct {
 	funcSetAttribute   func(f cuFunction, attr int32, v int32) int32
 	launchKernel       func(f cuFunction, gx, gy, gz, bx, by, bz, shared uint32, s cuStream, params, extra unsafe.Pointer) int32
 	getErrorString     func(r int32, s *unsafe.Pointer) int32
+	streamBeginCapture func(s cuStream, mode int32) int32
+	streamEndCapture   func(s cuStream, g *cuGraph) int32
+	graphInstantiate   func(e *cuGraphExe, g cuGraph, flags uint64) int32
+	graphLaunch        func(e cuGraphExe, s cuStream) int32
+	graphExecUpdate    func(e cuGraphExe, g cuGraph, info unsafe.Pointer) int32
+	graphExecDestroy   func(e cuGraphExe) int32
+	graphDestroy       func(g cuGraph) int32
 	getErrorName       func(r int32, s *unsafe.Pointer) int32
 }
+
+// graphsBound reports whether the driver has every CUDA graph entry point.
+var graphsBound = true
 
 // loadDriver opens libcuda and binds every entry point, once.
 var loadDriver = sync.OnceValues(func() (string, error) {
@@ -108,6 +121,24 @@ var loadDriver = sync.OnceValues(func() (string, error) {
 	for _, s := range syms {
 		if err := bind(s.fn, lib, s.name); err != nil {
 			return "", fmt.Errorf("%s is too old or damaged: %w", path, err)
+		}
+	}
+	// CUDA graphs (stream capture, 11.4+; cuGraphExecUpdate_v2, 12.0+) are
+	// optional: without them graphs replay op by op (graphsBound).
+	for _, g := range []struct {
+		fn   any
+		name string
+	}{
+		{&drv.streamBeginCapture, "cuStreamBeginCapture_v2"},
+		{&drv.streamEndCapture, "cuStreamEndCapture"},
+		{&drv.graphInstantiate, "cuGraphInstantiateWithFlags"},
+		{&drv.graphLaunch, "cuGraphLaunch"},
+		{&drv.graphExecUpdate, "cuGraphExecUpdate_v2"},
+		{&drv.graphExecDestroy, "cuGraphExecDestroy"},
+		{&drv.graphDestroy, "cuGraphDestroy"},
+	} {
+		if bind(g.fn, lib, g.name) != nil {
+			graphsBound = false
 		}
 	}
 	// cuEventElapsedTime_v2 replaced the original in CUDA 12.8; either does.

@@ -131,7 +131,8 @@ func (d *Device) execute(op *core.Op) error {
 		return d.quantizedMatmul(op)
 	case op.Name == "concat":
 		return d.concat(op)
-	case op.Name == "rms_norm" || op.Name == "rope" || op.Name == "causal_attention":
+	case op.Name == "rms_norm" || op.Name == "rope" || op.Name == "causal_attention" ||
+		op.Name == "cached_attention" || op.Name == "write_rows":
 		return d.transformer(op)
 	}
 	return unsupported(op, "no CUDA kernel")

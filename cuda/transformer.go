@@ -71,6 +71,31 @@ func (d *Device) transformer(op *core.Op) error {
 		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(out)).
 			i64(tq).i64(hq).i64(tk).i64(hkv).i64(hd).f64(op.Param)
 		return d.launch("transformer", dt, name, rows, attentionBlock, args)
+	case "cached_attention":
+		if len(in) != 4 || in[0].Rank() != 3 || in[1].Rank() != 3 || in[3].DType() != core.I32 {
+			return fmt.Errorf("cuda: cached_attention takes q [T, H, D], k and v caches and an I32 position")
+		}
+		qs, ks := in[0].Shape(), in[1].Shape()
+		if qs[2] > attentionMaxHead {
+			return unsupported(op, "head size %d > %d", qs[2], attentionMaxHead)
+		}
+		if in[0].NumElements() == 0 {
+			return nil
+		}
+		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(in[3])).ptr(dataPtr(out)).
+			i64(qs[0]).i64(qs[1]).i64(ks[0]).i64(ks[1]).i64(qs[2]).f64(op.Param)
+		return d.launch("transformer", dt, name, qs[0]*qs[1], attentionBlock, args)
+	case "write_rows":
+		if len(in) != 2 || in[0].DType() != dt || in[1].DType() != core.I32 || out.Rank() < 1 {
+			return fmt.Errorf("cuda: write_rows takes rows of the destination's dtype and an I32 position")
+		}
+		capRows, t := out.Shape()[0], in[0].Shape()[0]
+		if in[0].NumElements() == 0 || capRows == 0 {
+			return nil
+		}
+		row := out.NumElements() / capRows
+		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(out)).i64(row).i64(t).i64(capRows)
+		return d.launch("transformer", dt, name, d.gridFor(int64(t*row)), gridBlock, args)
 	}
 	return unsupported(op, "no CUDA kernel")
 }

@@ -134,6 +134,19 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
     extern "C" __global__ void causal_attention_##T(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq,      \
                                                     i64 tk, i64 hkv, i64 d, double scale) {                           \
         attention(q, k, v, out, tq, hq, tk, hkv, d, scale);                                                           \
+    }                                                                                                                 \
+    extern "C" __global__ void cached_attention_##T(const T* q, const T* k, const T* v, const int* pos, T* out,      \
+                                                    i64 tq, i64 hq, i64 cap, i64 hkv, i64 d, double scale) {          \
+        const i64 tk = (i64)pos[0] + tq;                                                                              \
+        if (pos[0] < 0 || tk > cap) return;                                                                           \
+        attention(q, k, v, out, tq, hq, tk, hkv, d, scale);                                                           \
+    }                                                                                                                 \
+    extern "C" __global__ void write_rows_##T(const T* src, const int* pos, T* dst, i64 row, i64 t, i64 cap) {       \
+        const i64 p = pos[0];                                                                                         \
+        if (p < 0 || p + t > cap) return;                                                                             \
+        T* o = dst + p * row;                                                                                         \
+        const i64 n = t * row;                                                                                        \
+        for (i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x; e < n; e += (i64)gridDim.x * blockDim.x) o[e] = src[e]; \
     }
 TRANSFORMER(f32)
 TRANSFORMER(f64)
