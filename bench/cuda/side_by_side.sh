@@ -32,9 +32,11 @@ fi
 # The model in both formats (same weights), then both tools' quantizations.
 M=$W/model
 [ -f "$M/model-f16.gguf" ] || PYTHONPATH=$W/llama.cpp/gguf-py python3 "$DIR/llama_gguf.py" random "$M" >"$OUT/model.log" 2>&1
+QP=()
 for b in 8 4; do
-  [ -d "$M/q$b" ] || "$DIR/lbrx" quantize "$M/hf" "$M/q$b" --bits $b --group-size 32 >>"$OUT/model.log" 2>&1
+  [ -d "$M/q$b" ] || { "$DIR/lbrx" quantize "$M/hf" "$M/q$b" --bits $b --group-size 32 >>"$OUT/model.log" 2>&1 & QP+=($!); }
 done
+for p in "${QP[@]}"; do wait "$p"; done
 
 # Correctness runs that need no quiet CPU go while llama.cpp builds.
 if [ -n "${LBRX_WHILE_BUILDING:-}" ]; then bash -c "$LBRX_WHILE_BUILDING" || echo "LBRX_WHILE_BUILDING failed"; fi
@@ -44,9 +46,10 @@ lb() { # name, then lbrx bench decode flags
   local n=$1; shift
   "$DIR/lbrx" bench decode "$@" --device cuda:0 --json >"$OUT/lbrx-$n.json" 2>>"$OUT/lbrx.log" || echo "lbrx $n failed" | tee -a "$OUT/lbrx.log"
 }
-for v in f16:hf q8:q8 q4:q4; do
+for v in ${LBRX_VARIANTS:-f16:hf q8:q8 q4:q4}; do
   n=${v%%:*}; d=$M/${v#*:}
   lb "$n-tg" "$d" --prompt 8 --tokens 128 ${LBRX_PROFILE:+--profile}
+  lb "$n-tg-eager" "$d" --prompt 8 --tokens 128 --eager
   lb "$n-pp" "$d" --prompt 512 --tokens 2
 done
 
@@ -75,6 +78,9 @@ for n, q in (("f16", "f16"), ("q8", "Q8_0"), ("q4", "Q4_0")):
     td = t["decode_tokens_per_s"] if t else float("nan"); pr = p["prefill_tokens_per_s"] if p else float("nan")
     lt, lp = l.get("tg", float("nan")), l.get("pp", float("nan"))
     print(f"{n:8} {lt:16.1f} {td:12.1f} {td/lt:6.2f} {lp:16.1f} {pr:11.1f} {pr/lp:6.3f}")
+for n in ("f16", "q8", "q4"):
+    e = lbrx(n + "-tg-eager")
+    if e: print(f"{n}: lbrx decode op by op (--eager) {e['decode_tokens_per_s']:.1f} tok/s, p50 {e['ms_per_token_p50']:.3f} ms")
 for n in ("f16", "q8", "q4"):
     t = lbrx(n + "-tg")
     if t and t.get("profile"):

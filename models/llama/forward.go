@@ -36,18 +36,35 @@ func (m *Model) forward(ids []int, c *Cache, lastOnly bool) (*core.Array, error)
 	if err != nil {
 		return nil, err
 	}
-	// The cache takes the new keys and values only once every layer ran,
-	// so a failed call leaves it as it was.
-	ks, vs := make([]*core.Array, len(m.layers)), make([]*core.Array, len(m.layers))
+	if err := m.grow(c, len(ids)); err != nil {
+		return nil, err
+	}
+	if err := c.setPos(c.n); err != nil {
+		return nil, err
+	}
+	logits, err := m.layersAndHead(h, cos, sin, c, lastOnly)
+	if err != nil {
+		return nil, err
+	}
+	// The new keys and values sit past Len until here, so a failed call
+	// leaves the cache as it was.
+	c.n += len(ids)
+	return logits, nil
+}
+
+// layersAndHead runs every layer on h [T, hidden] at the cache's
+// position, writing the keys and values into the cache, then the final
+// norm and the lm_head: device ops only, which a decode step records
+// (core.Record) once and replays.
+func (m *Model) layersAndHead(h, cos, sin *core.Array, c *Cache, lastOnly bool) (*core.Array, error) {
+	var err error
 	for i := range m.layers {
-		if h, ks[i], vs[i], err = m.block(i, h, c.k[i], c.v[i], cos, sin); err != nil {
+		if h, err = m.block(i, h, c, cos, sin); err != nil {
 			return nil, fmt.Errorf("llama: layer %d: %w", i, err)
 		}
 	}
-	c.k, c.v = ks, vs
-	c.n += len(ids)
-	if lastOnly && len(ids) > 1 {
-		if h, err = h.Slice(0, len(ids)-1, len(ids), 1); err != nil {
+	if t := h.Shape()[0]; lastOnly && t > 1 {
+		if h, err = h.Slice(0, t-1, t, 1); err != nil {
 			return nil, err
 		}
 	}
@@ -61,10 +78,20 @@ func (m *Model) forward(ids []int, c *Cache, lastOnly bool) (*core.Array, error)
 	return logits, nil
 }
 
-// embedding looks the ids up in the host table (a gather, or for a
-// quantized table a dequantization of just the rows named) and moves the
-// rows [T, hidden] to the device.
+// embedding looks the ids up in the host table and moves the rows
+// [T, hidden] to the device.
 func (m *Model) embedding(ids []int) (*core.Array, error) {
+	rows, err := m.hostEmbedding(ids)
+	if err != nil {
+		return nil, err
+	}
+	return rows.To(m.dev)
+}
+
+// hostEmbedding returns the rows [T, hidden] of ids in the activation
+// dtype on the host: a gather, or for a quantized table a dequantization
+// of just the rows named.
+func (m *Model) hostEmbedding(ids []int) (*core.Array, error) {
 	for i, id := range ids {
 		if id < 0 || id >= m.Config.VocabSize {
 			return nil, fmt.Errorf("llama: token id %d (position %d) is outside the vocabulary [0, %d)", id, i, m.Config.VocabSize)
@@ -109,19 +136,19 @@ func (m *Model) embedding(ids []int) (*core.Array, error) {
 			return nil, err
 		}
 	}
-	return rows.To(m.dev)
+	return rows, nil
 }
 
-// block runs decoder layer i on h [T, hidden] after the cached keys and
-// values pk, pv (nil for none) and returns the new h and the keys and
-// values including the new positions.
-func (m *Model) block(i int, h, pk, pv, cos, sin *core.Array) (out, k, v *core.Array, err error) {
+// block runs decoder layer i on h [T, hidden] at the cache's position,
+// writes the layer's new keys and values into the cache and returns the
+// new h.
+func (m *Model) block(i int, h *core.Array, c *Cache, cos, sin *core.Array) (out *core.Array, err error) {
 	b := &m.layers[i]
 	cfg := m.Config
 	t := h.Shape()[0]
 	x, err := core.RMSNormOp(h, b.inNorm, cfg.RMSNormEps)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	proj := func(l linear, heads int, rotate bool) (*core.Array, error) {
 		y, err := l.apply(x)
@@ -138,57 +165,57 @@ func (m *Model) block(i int, h, pk, pv, cos, sin *core.Array) (out, k, v *core.A
 	}
 	q, err := proj(b.q, cfg.NumHeads, true)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	if k, err = proj(b.k, cfg.NumKVHeads, true); err != nil {
-		return nil, nil, nil, err
-	}
-	if v, err = proj(b.v, cfg.NumKVHeads, false); err != nil {
-		return nil, nil, nil, err
-	}
-	if pk != nil {
-		if k, err = core.ConcatOp(0, pk, k); err != nil {
-			return nil, nil, nil, err
-		}
-		if v, err = core.ConcatOp(0, pv, v); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	a, err := core.CausalAttentionOp(q, k, v, m.scale())
+	k, err := proj(b.k, cfg.NumKVHeads, true)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
+	}
+	v, err := proj(b.v, cfg.NumKVHeads, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := core.WriteRowsOp(c.k[i], k, c.pos); err != nil {
+		return nil, err
+	}
+	if err := core.WriteRowsOp(c.v[i], v, c.pos); err != nil {
+		return nil, err
+	}
+	a, err := core.CachedAttentionOp(q, c.k[i], c.v[i], c.pos, m.scale())
+	if err != nil {
+		return nil, err
 	}
 	if a, err = a.Reshape(t, cfg.NumHeads*cfg.HeadDim); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if a, err = b.o.apply(a); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if h, err = core.BinaryOp("add", h, a); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if x, err = core.RMSNormOp(h, b.postNorm, cfg.RMSNormEps); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	g, err := b.gate.apply(x)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	u, err := b.up.apply(x)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if g, err = core.UnaryOp("silu", g); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if g, err = core.BinaryOp("mul", g, u); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if g, err = b.down.apply(g); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if out, err = core.BinaryOp("add", h, g); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return out, k, v, nil
+	return out, nil
 }

@@ -130,6 +130,11 @@ type GenerateOptions struct {
 	MaxTokens int
 	// IgnoreEOS keeps generating after an end-of-sequence token.
 	IgnoreEOS bool
+	// Eager runs every decode step op by op. By default the step is
+	// recorded once (core.Record) and replayed for each later token, on
+	// CUDA as one CUDA graph with the greedy choice made on the GPU; the
+	// tokens are the same either way.
+	Eager bool
 }
 
 // Generate prefills the prompt ids, then samples up to MaxTokens tokens
@@ -146,20 +151,47 @@ func (m *Model) Generate(ids []int, o GenerateOptions, yield func(id int) bool) 
 		return st, err
 	}
 	c := m.NewCache()
+	if err := m.Reserve(c, len(ids)+o.MaxTokens); err != nil {
+		return st, err
+	}
+	var step *stepGraph
+	defer func() { _ = step.close() }()
+	graphs := !o.Eager
 	start := time.Now()
 	next := ids
 	for st.Generated < o.MaxTokens {
-		logits, err := m.forward(next, c, true)
-		if err != nil {
-			return st, err
+		var id int
+		var logits *core.Array
+		var err error
+		// The first decode step runs op by op (it loads any kernel the
+		// prompt did not use); the second is recorded, later ones replay.
+		if graphs && st.Generated >= 2 {
+			if step == nil {
+				if step, err = m.newStep(c, s.s.Temperature <= 0); err != nil {
+					return st, err
+				}
+			}
+			n := c.n
+			if id, logits, err = step.run(next[0]); err != nil && step.g == nil && c.n == n {
+				// The device cannot record the step: go on op by op.
+				graphs, err = false, nil
+			} else if err != nil {
+				return st, err
+			}
 		}
-		row, err := hostF32(logits)
-		if err != nil {
-			return st, err
+		if !graphs || st.Generated < 2 {
+			if logits, err = m.forward(next, c, true); err != nil {
+				return st, err
+			}
 		}
-		id, err := s.Next(row)
-		if err != nil {
-			return st, err
+		if logits != nil {
+			row, err := hostF32(logits)
+			if err != nil {
+				return st, err
+			}
+			if id, err = s.Next(row); err != nil {
+				return st, err
+			}
 		}
 		st.Generated++
 		if st.Generated == 1 {

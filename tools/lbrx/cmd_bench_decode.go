@@ -21,7 +21,7 @@ import (
 
 func init() { benchSubcommands["decode"] = benchDecode }
 
-const benchDecodeUsage = "usage: lbrx bench decode MODEL [--prompt N] [--tokens M] [--device D] [--threads T] [--dtype f32|f16|bf16] [--warmup W] [--seed S] [--profile] [--json]"
+const benchDecodeUsage = "usage: lbrx bench decode MODEL [--prompt N] [--tokens M] [--device D] [--threads T] [--dtype f32|f16|bf16] [--warmup W] [--seed S] [--eager] [--profile] [--json]"
 
 // decodeResult is what bench decode --json prints. Its field names are
 // the contract other tools (the side-by-side script in bench/) read.
@@ -38,6 +38,7 @@ type decodeResult struct {
 	MsPerTokenP99   float64 `json:"ms_per_token_p99"`
 	Threads         int     `json:"threads"`
 	Warmup          int     `json:"warmup_runs"`
+	Eager           bool    `json:"eager"`
 	// Profile times each op of one decode step after the prompt (--profile).
 	Profile *stepProfile `json:"profile,omitempty"`
 }
@@ -83,6 +84,7 @@ func benchDecode(args []string, stdout io.Writer) error {
 	warmup := fs.Int("warmup", 1, "untimed runs of the same shape first")
 	seed := fs.Uint64("seed", 1, "seed of the random prompt")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	eager := fs.Bool("eager", false, "run each decode step op by op instead of replaying a recorded step (a CUDA graph on CUDA)")
 	profile := fs.Bool("profile", false, "also time each op of one decode step (CUDA events; a CUDA device only)")
 	path, err := mf.parse(args)
 	if err != nil {
@@ -116,7 +118,7 @@ func benchDecode(args []string, stdout io.Writer) error {
 	for i := range ids {
 		ids[i] = r.IntN(m.Config.VocabSize)
 	}
-	opts := llama.GenerateOptions{MaxTokens: *tokens, IgnoreEOS: true}
+	opts := llama.GenerateOptions{MaxTokens: *tokens, IgnoreEOS: true, Eager: *eager}
 	for range *warmup {
 		if _, err := m.Generate(ids, opts, func(int) bool { return true }); err != nil {
 			return err
@@ -141,7 +143,7 @@ func benchDecode(args []string, stdout io.Writer) error {
 		PromptTokens: st.PromptTokens, GeneratedTokens: st.Generated,
 		PrefillRate: st.PrefillRate(), DecodeRate: st.DecodeRate(),
 		MsPerTokenP50: percentileMs(steps, 50), MsPerTokenP99: percentileMs(steps, 99),
-		Threads: core.CPUThreads(), Warmup: *warmup,
+		Threads: core.CPUThreads(), Warmup: *warmup, Eager: *eager,
 	}
 	if *profile {
 		if res.Profile, err = profileStep(m, ids); err != nil {

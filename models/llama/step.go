@@ -1,0 +1,127 @@
+package llama
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/lbrx/lbrx/core"
+)
+
+// stepGraph is the decode step of one token, recorded once with
+// core.Record and replayed for every later token: on CUDA one CUDA graph
+// launch runs the whole step, without a host round trip per op. What
+// changes from token to token is written into fixed arrays before each
+// replay: the token's embedding row, the rope angles of its position and
+// the position itself (the cache's device position). The cache must not
+// move while the graph lives; run re-records after the cache grew.
+type stepGraph struct {
+	m        *Model
+	c        *Cache
+	greedy   bool
+	g        *core.Graph
+	capacity int         // the cache capacity the graph was recorded at
+	x        *core.Array // [1, hidden], activation dtype
+	cos, sin *core.Array // [1, HeadDim/2] F32
+	logits   *core.Array // [1, vocab]
+	best     *core.Array // [1] I64, the argmax of logits (greedy only)
+}
+
+// newStep allocates the step's input arrays on the model's device.
+// greedy records the argmax of the logits too, so that only the token
+// id crosses to the host.
+func (m *Model) newStep(c *Cache, greedy bool) (*stepGraph, error) {
+	s := &stepGraph{m: m, c: c, greedy: greedy}
+	var err error
+	if s.x, err = core.Empty(m.dev, m.dtype, core.Shape{1, m.Config.HiddenSize}); err != nil {
+		return nil, err
+	}
+	if s.cos, err = core.Empty(m.dev, core.F32, core.Shape{1, len(m.invFreq)}); err != nil {
+		return nil, err
+	}
+	if s.sin, err = core.Empty(m.dev, core.F32, core.Shape{1, len(m.invFreq)}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// run decodes token id at the cache's position: it returns the next
+// token when greedy, else the logits [1, vocab]. The cache advances by
+// one position.
+func (s *stepGraph) run(id int) (next int, logits *core.Array, err error) {
+	m, c := s.m, s.c
+	if err := m.grow(c, 1); err != nil {
+		return 0, nil, err
+	}
+	if s.g != nil && s.capacity != c.Capacity() {
+		// The cache moved: the recorded addresses are stale.
+		if err := s.g.Close(); err != nil {
+			return 0, nil, err
+		}
+		s.g = nil
+	}
+	rows, err := m.hostEmbedding([]int{id})
+	if err != nil {
+		return 0, nil, err
+	}
+	b, err := rows.Bytes()
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := m.dev.CopyFromHost(s.x.Storage(), 0, b); err != nil {
+		return 0, nil, err
+	}
+	cv, sv := angles(m.invFreq, c.n, 1)
+	if err := m.dev.CopyFromHost(s.cos.Storage(), 0, f32Bytes(cv)); err != nil {
+		return 0, nil, err
+	}
+	if err := m.dev.CopyFromHost(s.sin.Storage(), 0, f32Bytes(sv)); err != nil {
+		return 0, nil, err
+	}
+	if err := c.setPos(c.n); err != nil {
+		return 0, nil, err
+	}
+	if s.g == nil {
+		s.g, err = core.Record(m.dev, func() error {
+			var err error
+			if s.logits, err = m.layersAndHead(s.x, s.cos, s.sin, c, true); err != nil {
+				return err
+			}
+			if s.greedy {
+				s.best, err = core.ArgMaxOp(s.logits, -1, false)
+			}
+			return err
+		})
+		if err != nil {
+			return 0, nil, fmt.Errorf("llama: record the decode step: %w", err)
+		}
+		s.capacity = c.Capacity()
+	} else if err := s.g.Replay(); err != nil {
+		return 0, nil, err
+	}
+	c.n++
+	if !s.greedy {
+		return 0, s.logits, nil
+	}
+	ib, err := s.best.Bytes()
+	if err != nil {
+		return 0, nil, err
+	}
+	return int(int64(binary.LittleEndian.Uint64(ib))), nil, nil //nolint:gosec // an index into the vocabulary
+}
+
+// close releases the recorded graph.
+func (s *stepGraph) close() error {
+	if s == nil || s.g == nil {
+		return nil
+	}
+	return s.g.Close()
+}
+
+func f32Bytes(v []float32) []byte {
+	b := make([]byte, 0, 4*len(v))
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+	}
+	return b
+}

@@ -1,0 +1,94 @@
+package llama
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lbrx/lbrx/core"
+)
+
+// stepConfig is a small random Llama: grouped heads, odd vocabulary.
+var stepConfig = Config{
+	HiddenSize: 64, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 16,
+	IntermediateSize: 128, VocabSize: 97, RMSNormEps: 1e-5,
+	Rope: Rope{Theta: 10000, Type: "default", Factor: 1},
+}
+
+// availableDevices lists the devices a test runs on: the CPU and every
+// available accelerator.
+func availableDevices() []core.Device {
+	var ds []core.Device
+	for _, d := range core.Devices() {
+		if d.Status().Available {
+			ds = append(ds, d)
+		}
+	}
+	return ds
+}
+
+// The fast path (the decode step recorded once and replayed; on CUDA a
+// CUDA graph with the greedy choice on the GPU) gives the tokens of the
+// plain op-by-op path, greedy and sampled, on every device.
+func TestRecordedDecodeEqualsEager(t *testing.T) {
+	for _, dev := range availableDevices() {
+		t.Run(dev.Name(), func(t *testing.T) {
+			before := core.Fallbacks()
+			m, _ := randomModel(stepConfig, 4, 32, dev)
+			prompt := []int{3, 14, 15, 92, 65}
+			for _, s := range []Sampling{{}, {Temperature: 0.8, TopP: 0.9, Seed: 5}} {
+				gen := func(eager bool) []int {
+					var out []int
+					_, err := m.Generate(prompt, GenerateOptions{Sampling: s, MaxTokens: 24, IgnoreEOS: true, Eager: eager},
+						func(id int) bool { out = append(out, id); return true })
+					require.NoError(t, err)
+					return out
+				}
+				want := gen(true)
+				require.Len(t, want, 24)
+				assert.Equal(t, want, gen(false), "sampling %+v", s)
+			}
+			if dev.Kind() == "cuda" || dev.Kind() == "metal" {
+				assert.Equal(t, before, core.Fallbacks(), "no op fell back to the CPU")
+			}
+		})
+	}
+}
+
+// A recorded step replays at each new position and is recorded again
+// when the cache grows past its capacity; its logits equal Forward's on a
+// separate cache at every position.
+func TestRecordedStepFollowsCacheGrowth(t *testing.T) {
+	for _, dev := range availableDevices() {
+		t.Run(dev.Name(), func(t *testing.T) {
+			m, _ := randomModel(stepConfig, 8, 32, dev)
+			prompt := []int{1, 2, 3}
+			fast, plain := m.NewCache(), m.NewCache()
+			require.NoError(t, m.Reserve(fast, 4))
+			for _, c := range []*Cache{fast, plain} {
+				_, err := m.Forward(prompt, c)
+				require.NoError(t, err)
+			}
+			s, err := m.newStep(fast, false)
+			require.NoError(t, err)
+			defer func() { require.NoError(t, s.close()) }()
+			recordings := 0
+			var last *core.Graph
+			for i, id := range []int{7, 50, 96, 0, 33, 8, 8} {
+				_, got, err := s.run(id)
+				require.NoError(t, err)
+				if s.g != last {
+					recordings++
+					last = s.g
+				}
+				want, err := m.Forward([]int{id}, plain)
+				require.NoError(t, err)
+				assert.Equal(t, f32Values(t, want), f32Values(t, got), "step %d", i)
+			}
+			assert.Equal(t, len(prompt)+7, fast.Len())
+			assert.GreaterOrEqual(t, fast.Capacity(), fast.Len())
+			assert.Equal(t, 3, recordings, "recorded at capacity 4, 8 and 16")
+		})
+	}
+}
