@@ -131,6 +131,8 @@ func (d *Device) execute(op *core.Op) error {
 		return d.quantizedMatmul(op)
 	case op.Name == "concat":
 		return d.concat(op)
+	case op.Name == "silu_mul":
+		return d.siluMul(op)
 	case op.Name == "rms_norm" || op.Name == "rope" || op.Name == "causal_attention" ||
 		op.Name == "cached_attention" || op.Name == "write_rows":
 		return d.transformer(op)

@@ -99,3 +99,20 @@ func (d *Device) transformer(op *core.Op) error {
 	}
 	return unsupported(op, "no CUDA kernel")
 }
+
+// siluMul launches the fused silu(g) * u (kernels/fused.cu).
+func (d *Device) siluMul(op *core.Op) error {
+	in, out := op.Inputs, op.Out
+	if len(in) != 2 || !in[0].IsContiguous() || !in[1].IsContiguous() || in[0].DType() != out.DType() || in[1].DType() != out.DType() {
+		return unsupported(op, "want two contiguous inputs of the output's dtype")
+	}
+	if !out.DType().IsFloat() {
+		return unsupported(op, "dtype %v", out.DType())
+	}
+	n := out.NumElements()
+	if n == 0 {
+		return nil
+	}
+	args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(out)).i64(n)
+	return d.launch("fused", out.DType(), "silu_mul_"+suffix(out.DType()), d.gridFor(int64(n)), gridBlock, args)
+}

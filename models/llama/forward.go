@@ -205,10 +205,7 @@ func (m *Model) block(i int, h *core.Array, c *Cache, cos, sin *core.Array) (out
 	if err != nil {
 		return nil, err
 	}
-	if g, err = core.UnaryOp("silu", g); err != nil {
-		return nil, err
-	}
-	if g, err = core.BinaryOp("mul", g, u); err != nil {
+	if g, err = core.SiLUMulOp(g, u); err != nil {
 		return nil, err
 	}
 	if g, err = b.down.apply(g); err != nil {
