@@ -50,7 +50,7 @@ for v in ${LBRX_VARIANTS:-f16:hf q8:q8 q4:q4}; do
   n=${v%%:*}; d=$M/${v#*:}
   lb "$n-tg" "$d" --prompt 8 --tokens 128 ${LBRX_PROFILE:+--profile}
   lb "$n-tg-eager" "$d" --prompt 8 --tokens 128 --eager
-  lb "$n-pp" "$d" --prompt 512 --tokens 2
+  lb "$n-pp" "$d" --prompt 512 --tokens 2 ${LBRX_PROFILE:+--profile}
 done
 
 if [ -z "${LBRX_SKIP_LLAMACPP:-}" ]; then
@@ -81,11 +81,11 @@ for n, q in (("f16", "f16"), ("q8", "Q8_0"), ("q4", "Q4_0")):
 for n in ("f16", "q8", "q4"):
     e = lbrx(n + "-tg-eager")
     if e: print(f"{n}: lbrx decode op by op (--eager) {e['decode_tokens_per_s']:.1f} tok/s, p50 {e['ms_per_token_p50']:.3f} ms")
-for n in ("f16", "q8", "q4"):
-    t = lbrx(n + "-tg")
-    if t and t.get("profile"):
-        p = t["profile"]
-        print(f"\n{n}: one decode step {p['wall_ms']:.3f} ms wall, {p['ops']} ops, {p['gpu_ms']:.3f} ms GPU; top ops:")
-        for o in p["by_op"][:8]:
+for n, key, what in [(n, k, w) for n in ("f16", "q8", "q4") for k, w in (("tg", "one decode step (op by op)"), ("pp", "prefill 512 (op by op)"))]:
+    t = lbrx(f"{n}-{key}")
+    p = t and (t.get("profile") if key == "tg" else t.get("prefill_profile"))
+    if p:
+        print(f"\n{n}: {what} {p['wall_ms']:.3f} ms wall, {p['ops']} ops, {p['gpu_ms']:.3f} ms GPU; top ops:")
+        for o in p["by_op"][:6]:
             print(f"  {o['op']:42} x{o['count']:<4} GPU {o['gpu_ms']:.3f} ms  host {o['host_ms']:.3f} ms")
 PY

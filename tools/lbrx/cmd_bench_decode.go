@@ -41,6 +41,8 @@ type decodeResult struct {
 	Eager           bool    `json:"eager"`
 	// Profile times each op of one decode step after the prompt (--profile).
 	Profile *stepProfile `json:"profile,omitempty"`
+	// PrefillProfile times each op of the prompt's forward pass (--profile).
+	PrefillProfile *stepProfile `json:"prefill_profile,omitempty"`
 }
 
 // stepProfile is one profiled decode step: its wall time and each op
@@ -146,7 +148,7 @@ func benchDecode(args []string, stdout io.Writer) error {
 		Threads: core.CPUThreads(), Warmup: *warmup, Eager: *eager,
 	}
 	if *profile {
-		if res.Profile, err = profileStep(m, ids); err != nil {
+		if res.Profile, res.PrefillProfile, err = profileStep(m, ids); err != nil {
 			return err
 		}
 	}
@@ -157,10 +159,16 @@ func benchDecode(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "prefill %d tokens: %.1f tokens/s\n", res.PromptTokens, res.PrefillRate)
 	fmt.Fprintf(stdout, "decode %d tokens: %.1f tokens/s (per token p50 %.3f ms, p99 %.3f ms)\n",
 		res.GeneratedTokens, res.DecodeRate, res.MsPerTokenP50, res.MsPerTokenP99)
-	if p := res.Profile; p != nil {
-		fmt.Fprintf(stdout, "one decode step: %.3f ms wall, %d ops, %.3f ms of GPU time\n", p.WallMs, p.Ops, p.GPUMs)
+	for _, p := range []struct {
+		what string
+		p    *stepProfile
+	}{{"prefill", res.PrefillProfile}, {"one decode step", res.Profile}} {
+		if p.p == nil {
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: %.3f ms wall, %d ops, %.3f ms of GPU time\n", p.what, p.p.WallMs, p.p.Ops, p.p.GPUMs)
 		fmt.Fprintf(stdout, "%-40s %6s %10s %10s\n", "op [output shape]", "count", "GPU ms", "host ms")
-		for _, o := range p.ByOp {
+		for _, o := range p.p.ByOp {
 			fmt.Fprintf(stdout, "%-40s %6d %10.3f %10.3f\n", o.Op, o.Count, o.GPUMs, o.HostMs)
 		}
 	}
@@ -170,24 +178,36 @@ func benchDecode(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// profileStep prefills ids, then times one decode step op by op.
-func profileStep(m *llama.Model, ids []int) (*stepProfile, error) {
+// profileStep times the prefill of ids and then one decode step, op by
+// op; it returns the decode step's profile and the prefill's.
+func profileStep(m *llama.Model, ids []int) (step, prefill *stepProfile, err error) {
 	p, ok := m.Device().(profiler)
 	if !ok {
-		return nil, usagef("--profile needs a CUDA device, not %s", m.Device().Name())
+		return nil, nil, usagef("--profile needs a CUDA device, not %s", m.Device().Name())
 	}
 	c := m.NewCache()
-	if _, err := m.Forward(ids, c); err != nil {
-		return nil, err
+	if err := m.Reserve(c, len(ids)+1); err != nil {
+		return nil, nil, err
 	}
 	if err := m.Device().Sync(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	if prefill, err = profileForward(m, p, ids, c); err != nil {
+		return nil, nil, err
+	}
+	if step, err = profileForward(m, p, ids[:1], c); err != nil {
+		return nil, nil, err
+	}
+	return step, prefill, nil
+}
+
+// profileForward runs one Forward of ids on c with the device profiling.
+func profileForward(m *llama.Model, p profiler, ids []int, c *llama.Cache) (*stepProfile, error) {
 	if err := p.StartProfile(); err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
-	_, ferr := m.Forward(ids[:1], c)
+	_, ferr := m.Forward(ids, c)
 	serr := m.Device().Sync()
 	wall := time.Since(t0)
 	ops, err := p.StopProfile()

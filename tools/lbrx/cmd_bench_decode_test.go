@@ -59,6 +59,8 @@ func TestBenchDecodeJSON(t *testing.T) {
 			assert.Positive(t, r.Profile.GPUMs)
 			assert.GreaterOrEqual(t, r.Profile.WallMs, r.Profile.GPUMs*0.5)
 			assert.NotEmpty(t, r.Profile.ByOp)
+			require.NotNil(t, r.PrefillProfile)
+			assert.Positive(t, r.PrefillProfile.Ops)
 		})
 	}
 }
