@@ -42,6 +42,17 @@ func (m *Model) newStep(c *Cache, greedy bool) (*stepGraph, error) {
 	if s.sin, err = core.Empty(m.dev, core.F32, core.Shape{1, len(m.invFreq)}); err != nil {
 		return nil, err
 	}
+	if greedy {
+		// Run the argmax once outside the recording: a backend loads a
+		// kernel at its first use, which has no place in a captured graph.
+		row, err := core.Empty(m.dev, m.dtype, core.Shape{1, m.Config.VocabSize})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := core.ArgMaxOp(row, -1, false); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
