@@ -120,7 +120,7 @@ func hostPos(name string, pos *Array) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("%s: position is not in host memory", name)
 	}
-	return int(int32(binary.LittleEndian.Uint32(hs.Bytes()[pos.offset*4:]))), nil //nolint:gosec // I32 data, read as such
+	return int(int32(binary.LittleEndian.Uint32(hs.Bytes()[pos.offset*4:]))), nil
 }
 
 func cpuWriteRows(op *Op) error {

@@ -12,7 +12,7 @@ import (
 
 func posArray(t *testing.T, p int) *Array {
 	t.Helper()
-	a, err := FromSlice([]int32{int32(p)}, 1) //nolint:gosec // test positions are small
+	a, err := FromSlice([]int32{int32(p)}, 1)
 	require.NoError(t, err)
 	return a.Array()
 }

@@ -23,7 +23,7 @@ func posOn(tb testing.TB, dev core.Device, p int) *core.Array {
 // setPos writes p into a position array on its device, in place.
 func setPos(tb testing.TB, pos *core.Array, p int) {
 	tb.Helper()
-	b := binary.LittleEndian.AppendUint32(nil, uint32(int32(p))) //nolint:gosec // small test positions
+	b := binary.LittleEndian.AppendUint32(nil, uint32(int32(p)))
 	require.NoError(tb, pos.Device().CopyFromHost(pos.Storage(), pos.Offset()*4, b))
 }
 

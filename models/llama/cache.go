@@ -94,6 +94,6 @@ func (m *Model) grow(c *Cache, t int) error {
 
 // setPos writes p into the device position.
 func (c *Cache) setPos(p int) error {
-	b := binary.LittleEndian.AppendUint32(nil, uint32(int32(p))) //nolint:gosec // positions are bounded by the capacity
+	b := binary.LittleEndian.AppendUint32(nil, uint32(int32(p)))
 	return c.pos.Device().CopyFromHost(c.pos.Storage(), c.pos.Offset()*4, b)
 }

@@ -172,10 +172,11 @@ func (m *Model) Generate(ids []int, o GenerateOptions, yield func(id int) bool) 
 				}
 			}
 			n := c.n
-			if id, logits, err = step.run(next[0]); err != nil && step.g == nil && c.n == n {
-				// The device cannot record the step: go on op by op.
-				graphs, err = false, nil
-			} else if err != nil {
+			id, logits, err = step.run(next[0])
+			switch {
+			case err != nil && step.g == nil && c.n == n:
+				graphs = false // the device cannot record the step: go on op by op
+			case err != nil:
 				return st, err
 			}
 		}

@@ -118,7 +118,7 @@ func (s *stepGraph) run(id int) (next int, logits *core.Array, err error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return int(int64(binary.LittleEndian.Uint64(ib))), nil, nil //nolint:gosec // an index into the vocabulary
+	return int(int64(binary.LittleEndian.Uint64(ib))), nil, nil
 }
 
 // close releases the recorded graph.
