@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -13,7 +14,24 @@ import (
 const (
 	attentionBlock   = 128
 	attentionMaxHead = attentionBlock * 4 // ATT_DIMS accumulators per thread
+	// warpMaxHead is the head size the warp-per-row kernel holds in
+	// registers (32 lanes × ATT_LANE_DIMS).
+	warpMaxHead = 32 * 4
 )
+
+// warpAttention picks the warp-per-row attention kernel for prompts
+// (several queries); one query (decode) keeps the block-per-row kernel,
+// whose 128 threads split a short context's keys.
+func warpAttention(tq, headDim int) bool {
+	return tq > 1 && headDim <= warpMaxHead && os.Getenv("LBRX_CUDA_ATTENTION") != "block"
+}
+
+// warpGrid is the grid of attentionBlock-thread blocks giving each of
+// rows its own warp.
+func warpGrid(rows int) int {
+	w := attentionBlock / 32
+	return (rows + w - 1) / w
+}
 
 func (d *Device) transformer(op *core.Op) error {
 	in, out := op.Inputs, op.Out
@@ -68,6 +86,11 @@ func (d *Device) transformer(op *core.Op) error {
 			return nil
 		}
 		rows := in[0].NumElements() / hd
+		if warpAttention(tq, hd) {
+			args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(out)).
+				i64(rows).i64(tq).i64(hq).i64(tk).i64(hkv).i64(hd).f64(op.Param)
+			return d.launch("transformer", dt, "causal_attention_warp_"+suffix(dt), warpGrid(rows), attentionBlock, args)
+		}
 		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(out)).
 			i64(tq).i64(hq).i64(tk).i64(hkv).i64(hd).f64(op.Param)
 		return d.launch("transformer", dt, name, rows, attentionBlock, args)
@@ -84,6 +107,9 @@ func (d *Device) transformer(op *core.Op) error {
 		}
 		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(in[3])).ptr(dataPtr(out)).
 			i64(qs[0]).i64(qs[1]).i64(ks[0]).i64(ks[1]).i64(qs[2]).f64(op.Param)
+		if warpAttention(qs[0], qs[2]) {
+			return d.launch("transformer", dt, "cached_attention_warp_"+suffix(dt), warpGrid(qs[0]*qs[1]), attentionBlock, args)
+		}
 		return d.launch("transformer", dt, name, qs[0]*qs[1], attentionBlock, args)
 	case "write_rows":
 		if len(in) != 2 || in[0].DType() != dt || in[1].DType() != core.I32 || out.Rank() < 1 {

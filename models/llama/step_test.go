@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/quant"
 )
 
 // stepConfig is a small random Llama: grouped heads, odd vocabulary.
@@ -90,5 +91,27 @@ func TestRecordedStepFollowsCacheGrowth(t *testing.T) {
 			assert.GreaterOrEqual(t, fast.Capacity(), fast.Len())
 			assert.Equal(t, 3, recordings, "recorded at capacity 4, 8 and 16")
 		})
+	}
+}
+
+// The prompt's embedding rows of a quantized table, gathered and
+// dequantized at once, equal each row dequantized alone.
+func TestQuantizedEmbeddingRows(t *testing.T) {
+	for _, bits := range []int{4, 8} {
+		m, _ := randomModel(stepConfig, bits, 32, core.CPU())
+		ids := []int{5, 96, 0, 5, 41}
+		got, err := m.hostEmbedding(ids)
+		require.NoError(t, err)
+		require.Equal(t, core.Shape{len(ids), stepConfig.HiddenSize}, got.Shape())
+		gv := f32Values(t, got)
+		for i, id := range ids {
+			r, err := quant.SliceRows(m.embed, id, id+1)
+			require.NoError(t, err)
+			d, err := quant.DequantizeFloat32(r)
+			require.NoError(t, err)
+			want, err := d.Values()
+			require.NoError(t, err)
+			assert.Equal(t, want, gv[i*stepConfig.HiddenSize:(i+1)*stepConfig.HiddenSize], "%d-bit row %d", bits, id)
+		}
 	}
 }
