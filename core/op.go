@@ -115,9 +115,11 @@ func sameDevice(op string, in ...*Array) (Device, error) {
 }
 
 // Run executes op on its inputs' device. A device without a kernel for it
-// (no Executor, or Execute wrapping ErrUnsupported) has the op run on the
-// CPU instead: inputs are copied to the host, the CPU kernel runs, and the
-// result is copied into op.Out. Each such fallback is counted (Fallbacks).
+// (no Executor, or Execute wrapping ErrUnsupported) runs the cache and
+// fused ops as simpler ops on the device where it has those
+// (decompose), and every other op on the CPU: inputs are copied to the
+// host, the CPU kernel runs, and the result is copied into op.Out. Each
+// such fallback is counted (Fallbacks).
 func Run(op *Op) error {
 	dev := op.Out.Device()
 	rec := recordingOn(dev)
@@ -131,6 +133,11 @@ func Run(op *Op) error {
 		err := ex.Execute(op)
 		if err == nil || !errors.Is(err, ErrUnsupported) {
 			return err
+		}
+		if rec == nil {
+			if handled, err := decompose(op); handled {
+				return err
+			}
 		}
 	}
 	if rec != nil {

@@ -210,8 +210,8 @@ func profileForward(m *llama.Model, p profiler, ids []int, c *llama.Cache) (*ste
 	_, ferr := m.Forward(ids, c)
 	serr := m.Device().Sync()
 	wall := time.Since(t0)
-	ops, err := p.StopProfile()
-	if err = cmp.Or(ferr, serr, err); err != nil {
+	ops, perr := p.StopProfile()
+	if err := cmp.Or(ferr, serr, perr); err != nil {
 		return nil, err
 	}
 	sp := &stepProfile{WallMs: ms(wall)}
