@@ -74,9 +74,9 @@ type Op struct {
 	Axes []int
 	// Param carries a scalar parameter where an op has one.
 	Param float64
-	// Params are the typed parameters (NormParams, AttentionParams,
-	// VarParams); nil for ops without any. Core sets them alongside Param.
-	Params Params
+	// Attrs are the typed parameters (NormAttrs, AttentionAttrs,
+	// VarAttrs); nil for ops without any. Core sets them alongside Param.
+	Attrs Attrs
 }
 
 // cpuKernels maps op names to the portable CPU implementations.
@@ -146,7 +146,7 @@ func Run(op *Op) error {
 		return fmt.Errorf("%s cannot be recorded on %s: the device has no kernel for it (%w)", op, dev.Name(), ErrUnsupported)
 	}
 	countFallback(dev, op.Name)
-	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Params: op.Params, Inputs: make([]*Array, len(op.Inputs))}
+	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Attrs: op.Attrs, Inputs: make([]*Array, len(op.Inputs))}
 	for i, a := range op.Inputs {
 		h, err := a.To(CPU())
 		if err != nil {

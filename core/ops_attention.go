@@ -69,7 +69,7 @@ func CausalAttentionOp(q, k, v *Array, scale float64) (*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("causal_attention: %w", err)
 	}
-	return runOp(&Op{Name: "causal_attention", Inputs: ins, Out: out, Param: scale, Params: AttentionParams{Scale: scale}})
+	return runOp(&Op{Name: "causal_attention", Inputs: ins, Out: out, Param: scale, Attrs: AttentionAttrs{Scale: scale}})
 }
 
 // CausalAttention is the typed form of CausalAttentionOp.

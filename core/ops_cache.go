@@ -111,7 +111,7 @@ func CachedAttentionOp(q, k, v, pos *Array, scale float64) (*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cached_attention: %w", err)
 	}
-	return runOp(&Op{Name: "cached_attention", Inputs: ins, Out: out, Param: scale, Params: AttentionParams{Scale: scale}})
+	return runOp(&Op{Name: "cached_attention", Inputs: ins, Out: out, Param: scale, Attrs: AttentionAttrs{Scale: scale}})
 }
 
 // hostPos reads the position of a host I32 array.
@@ -168,6 +168,6 @@ func cpuCachedAttention(op *Op) error {
 	if err != nil {
 		return err
 	}
-	sub := &Op{Name: op.Name, Inputs: []*Array{q, ks, vs}, Out: op.Out, Param: op.Param, Params: op.Params}
+	sub := &Op{Name: op.Name, Inputs: []*Array{q, ks, vs}, Out: op.Out, Param: op.Param, Attrs: op.Attrs}
 	return floatKernel(sub, attentionKernel[float32], attentionKernel[float64])
 }

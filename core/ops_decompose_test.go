@@ -56,7 +56,7 @@ func (d *partialDevice) Execute(op *Op) error {
 		return errNoKernel
 	}
 	d.ran[op.Name]++
-	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Params: op.Params}
+	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Attrs: op.Attrs}
 	for _, a := range op.Inputs {
 		h, err := a.To(CPU())
 		if err != nil {

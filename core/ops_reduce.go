@@ -61,7 +61,7 @@ func reduceOp(name string, x *Array, axes []int, param float64) (*Array, error) 
 	}
 	op := &Op{Name: name, Inputs: []*Array{x}, Out: out, Axes: ax, Param: param}
 	if name == "var" {
-		op.Params = VarParams{DDOF: param}
+		op.Attrs = VarAttrs{DDOF: param}
 	}
 	return runOp(op)
 }

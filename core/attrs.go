@@ -5,35 +5,35 @@ import (
 	"strings"
 )
 
-// Params are an op's typed parameters. Op.Param, a single float64, is
+// Attrs are an op's typed parameters. Op.Param, a single float64, is
 // kept for backends written against it; core fills both, so a backend may
-// read either. Params let a recorded graph be checked, printed and fused
+// read either. Attrs let a recorded graph be checked, printed and fused
 // without knowing what each op's float means.
-type Params interface {
+type Attrs interface {
 	// String prints the parameters as name=value pairs.
 	String() string
 }
 
-// NormParams are rms_norm's parameters.
-type NormParams struct {
+// NormAttrs are rms_norm's parameters.
+type NormAttrs struct {
 	Eps float64 // added to the mean square
 }
 
-func (p NormParams) String() string { return fmt.Sprintf("eps=%g", p.Eps) }
+func (p NormAttrs) String() string { return fmt.Sprintf("eps=%g", p.Eps) }
 
-// AttentionParams are causal_attention's and cached_attention's.
-type AttentionParams struct {
+// AttentionAttrs are causal_attention's and cached_attention's.
+type AttentionAttrs struct {
 	Scale float64 // multiplies the dot products
 }
 
-func (p AttentionParams) String() string { return fmt.Sprintf("scale=%g", p.Scale) }
+func (p AttentionAttrs) String() string { return fmt.Sprintf("scale=%g", p.Scale) }
 
-// VarParams are var's parameters.
-type VarParams struct {
+// VarAttrs are var's parameters.
+type VarAttrs struct {
 	DDOF float64 // delta degrees of freedom: the divisor is N - DDOF
 }
 
-func (p VarParams) String() string { return fmt.Sprintf("ddof=%g", p.DDOF) }
+func (p VarAttrs) String() string { return fmt.Sprintf("ddof=%g", p.DDOF) }
 
 // String prints op as one line: name, operands with shapes and dtypes,
 // output, axes and parameters; for graph listings and error messages.
@@ -52,8 +52,8 @@ func (op *Op) String() string {
 	if len(op.Axes) > 0 {
 		fmt.Fprintf(&b, " axes=%v", op.Axes)
 	}
-	if op.Params != nil {
-		b.WriteString(" {" + op.Params.String() + "}")
+	if op.Attrs != nil {
+		b.WriteString(" {" + op.Attrs.String() + "}")
 	}
 	return b.String()
 }
