@@ -99,7 +99,7 @@ func (m *Model) hostEmbedding(ids []int) (*core.Array, error) {
 	}
 	idx := make([]int32, len(ids))
 	for i, id := range ids {
-		idx[i] = int32(id) //nolint:gosec // checked against the vocabulary above
+		idx[i] = int32(id)
 	}
 	it, err := core.FromSlice(idx, len(ids))
 	if err != nil {
