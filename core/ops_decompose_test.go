@@ -1,7 +1,6 @@
 package core
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -132,5 +131,5 @@ func TestDecomposedCacheAndFusedOps(t *testing.T) {
 	// Inside a recording the device cannot decompose (it would read the
 	// position back): the recording fails.
 	_, err = Record(dev, func() error { return WriteRowsOp(kd, to(kv.Array()), to(posArray(t, 0))) })
-	require.True(t, errors.Is(err, ErrUnsupported), "%v", err)
+	require.ErrorIs(t, err, ErrUnsupported)
 }
