@@ -199,3 +199,25 @@ func ratio(a, b float64) string {
 	}
 	return fmt.Sprintf("%.2fx", a/b)
 }
+
+// GemmTorch builds lbrx and runs bench/torch_gemm.py: lbrx's CUDA GEMM
+// (8192³ in f32 with TF32 off and on, bf16 and f16) next to PyTorch's
+// torch.matmul on the same GPU, 30 timed runs each. It needs an NVIDIA
+// GPU and a python3 with PyTorch; README.md's CUDA GEMM table comes from
+// it. LBRX_GEMM_DEVICE picks the device (default cuda:0).
+func GemmTorch() error {
+	tmp, err := os.MkdirTemp("", "lbrx-gemm-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	lbrx := filepath.Join(tmp, "lbrx")
+	if err := inDir("tools/lbrx", nil, "go", "build", "-o", lbrx, "."); err != nil {
+		return err
+	}
+	dev := os.Getenv("LBRX_GEMM_DEVICE")
+	if dev == "" {
+		dev = "cuda:0"
+	}
+	return inDir(".", nil, "python3", "bench/torch_gemm.py", "--lbrx", lbrx, "--device", dev)
+}

@@ -21,12 +21,20 @@ type NormAttrs struct {
 
 func (p NormAttrs) String() string { return fmt.Sprintf("eps=%g", p.Eps) }
 
-// AttentionAttrs are causal_attention's and cached_attention's.
-type AttentionAttrs struct {
-	Scale float64 // multiplies the dot products
-}
+// AttentionAttrs are causal_attention's and cached_attention's: the
+// scale, sliding window and soft cap of AttentionParams.
+type AttentionAttrs AttentionParams
 
-func (p AttentionAttrs) String() string { return fmt.Sprintf("scale=%g", p.Scale) }
+func (p AttentionAttrs) String() string {
+	s := fmt.Sprintf("scale=%g", p.Scale)
+	if p.Window > 0 {
+		s += fmt.Sprintf(" window=%d", p.Window)
+	}
+	if p.SoftCap > 0 {
+		s += fmt.Sprintf(" softcap=%g", p.SoftCap)
+	}
+	return s
+}
 
 // VarAttrs are var's parameters.
 type VarAttrs struct {

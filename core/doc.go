@@ -19,7 +19,8 @@
 // unavailable. DefaultDevice picks the best available device, or the one
 // named by LBRX_DEVICE. Tensor.To moves data and metadata between devices.
 // An op a device has no kernel for runs on the CPU through core and is
-// counted (Fallbacks).
+// counted (Fallbacks), or, in strict mode (SetStrict, LBRX_STRICT=1), is an
+// error wrapping ErrFallback.
 //
 // # Ops
 //

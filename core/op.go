@@ -44,9 +44,11 @@ import (
 //	rms_norm                x [..., D], w [D]; contiguous x's shape and dtype    Param = eps
 //	rope                    x [..., T, H, D]; cos, sin    x's shape and dtype    -
 //	                          [T, D/2] F32; contiguous
-//	causal_attention        q [..., Tq, Hq, D], k, v      q's shape and dtype    Param = scale
-//	                          [..., Tk, Hkv, D]; contiguous
-//	cached_attention        q [Tq, Hq, D], k, v [C, Hkv,  q's shape and dtype    Param = scale
+//	causal_attention        q [..., Tq, Hq, D], k, v      q's shape and dtype    Param = scale;
+//	                          [..., Tk, Hkv, D]; contiguous                        Params = [window,
+//	                                                                               softcap] or none
+//	                                                                               (Op.Attention)
+//	cached_attention        q [Tq, Hq, D], k, v [C, Hkv,  q's shape and dtype    as causal_attention
 //	                          D], pos I32 [1]; contiguous
 //	write_rows              dst [C, ...], src [T, ...],   dst itself (in place)  -
 //	                          pos I32 [1]; contiguous
@@ -74,8 +76,13 @@ type Op struct {
 	Axes []int
 	// Param carries a scalar parameter where an op has one.
 	Param float64
+	// Params carries the further scalar parameters of an op with several
+	// (causal_attention's and cached_attention's window and soft cap); nil
+	// when all are unset.
+	Params []float64
 	// Attrs are the typed parameters (NormAttrs, AttentionAttrs,
-	// VarAttrs); nil for ops without any. Core sets them alongside Param.
+	// VarAttrs); nil for ops without any. Core sets them alongside Param
+	// and Params.
 	Attrs Attrs
 }
 
@@ -119,7 +126,8 @@ func sameDevice(op string, in ...*Array) (Device, error) {
 // fused ops as simpler ops on the device where it has those
 // (decompose), and every other op on the CPU: inputs are copied to the
 // host, the CPU kernel runs, and the result is copied into op.Out. Each
-// such fallback is counted (Fallbacks).
+// such fallback is counted (Fallbacks); in strict mode (SetStrict,
+// LBRX_STRICT=1) it is an error wrapping ErrFallback instead.
 func Run(op *Op) error {
 	dev := op.Out.Device()
 	rec := recordingOn(dev)
@@ -129,11 +137,13 @@ func Run(op *Op) error {
 	if dev == CPU() {
 		return runCPU(op)
 	}
+	why := ErrUnsupported
 	if ex, ok := dev.(Executor); ok {
 		err := ex.Execute(op)
 		if err == nil || !errors.Is(err, ErrUnsupported) {
 			return err
 		}
+		why = err
 		if rec == nil {
 			if handled, err := decompose(op); handled {
 				return err
@@ -145,8 +155,11 @@ func Run(op *Op) error {
 		// graph cannot replay without the host.
 		return fmt.Errorf("%s cannot be recorded on %s: the device has no kernel for it (%w)", op, dev.Name(), ErrUnsupported)
 	}
+	if Strict() {
+		return fmt.Errorf("%s on %s: %w (%w)", op.Name, dev.Name(), ErrFallback, why)
+	}
 	countFallback(dev, op.Name)
-	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Attrs: op.Attrs, Inputs: make([]*Array, len(op.Inputs))}
+	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Params: op.Params, Attrs: op.Attrs, Inputs: make([]*Array, len(op.Inputs))}
 	for i, a := range op.Inputs {
 		h, err := a.To(CPU())
 		if err != nil {

@@ -17,17 +17,78 @@ import (
 // repeat_kv lays the heads out. Dot products and the softmax accumulate
 // in float64; f16/bf16 compute in float32 and round once.
 //
+// Two optional parameters (AttentionParams) serve Mistral, Gemma and their
+// kin: a sliding window, with which query i sees only the Window keys
+// ending at its own position (i+Tk-Tq-Window+1 .. i+Tk-Tq), and a soft
+// cap, with which each scaled score s becomes SoftCap*tanh(s/SoftCap)
+// before the softmax.
+//
 // Op convention: Inputs are q [..., Tq, Hq, D], k and v [..., Tk, Hkv, D]
 // (one float dtype, equal leading axes, Tk >= Tq, Hkv divides Hq), all
-// contiguous; Param is the scale; Out is [..., Tq, Hq, D] in q's dtype.
+// contiguous; Param is the scale; Params is nil or [Window, SoftCap] (0
+// meaning none; read both with Op.Attention); Out is [..., Tq, Hq, D] in
+// q's dtype.
 
 func init() { registerCPU("causal_attention", cpuCausalAttention) }
+
+// AttentionParams are causal_attention's parameters.
+type AttentionParams struct {
+	// Scale multiplies the dot products (usually 1/sqrt(D)).
+	Scale float64
+	// Window, when positive, limits each query to the Window most recent
+	// keys, its own position included (a sliding window); 0 means every
+	// earlier key.
+	Window int
+	// SoftCap, when positive, bounds each scaled score s to
+	// SoftCap*tanh(s/SoftCap) (Gemma 2's attention logit soft-capping); 0
+	// means none.
+	SoftCap float64
+}
+
+// Attention returns the parameters of a causal_attention or
+// cached_attention op.
+func (op *Op) Attention() AttentionParams {
+	p := AttentionParams{Scale: op.Param}
+	if len(op.Params) == 2 {
+		p.Window, p.SoftCap = int(op.Params[0]), op.Params[1]
+	}
+	return p
+}
+
+// check checks the window and the soft cap (the scale is checked by the
+// callers, whose messages predate the other two).
+func (p AttentionParams) check(name string) error {
+	switch {
+	case p.Window < 0 || p.Window > 1<<30:
+		return fmt.Errorf("%s: window %d is not in [0, 2^30]", name, p.Window)
+	case !(p.SoftCap >= 0) || math.IsInf(p.SoftCap, 0):
+		return fmt.Errorf("%s: soft cap %v is not a finite non-negative number", name, p.SoftCap)
+	}
+	return nil
+}
+
+// attentionOpOf builds an attention op (causal_attention or
+// cached_attention) with its parameters in Param, Params and Attrs.
+func attentionOpOf(name string, ins []*Array, out *Array, p AttentionParams) *Op {
+	op := &Op{Name: name, Inputs: ins, Out: out, Param: p.Scale, Attrs: AttentionAttrs(p)}
+	if p.Window > 0 || p.SoftCap > 0 {
+		op.Params = []float64{float64(p.Window), p.SoftCap}
+	}
+	return op
+}
 
 // CausalAttentionOp attends queries q [..., Tq, Hq, D] to keys k and
 // values v [..., Tk, Hkv, D] with a causal mask, the queries being the
 // last Tq of the Tk positions. scale multiplies the dot products (usually
 // 1/sqrt(D)).
 func CausalAttentionOp(q, k, v *Array, scale float64) (*Array, error) {
+	return AttentionOp(q, k, v, AttentionParams{Scale: scale})
+}
+
+// AttentionOp is CausalAttentionOp with a sliding window and a soft cap
+// on the scores where p sets them.
+func AttentionOp(q, k, v *Array, p AttentionParams) (*Array, error) {
+	scale := p.Scale
 	if q == nil || k == nil || v == nil {
 		return nil, fmt.Errorf("causal_attention: nil operand")
 	}
@@ -58,6 +119,9 @@ func CausalAttentionOp(q, k, v *Array, scale float64) (*Array, error) {
 	case math.IsNaN(scale) || math.IsInf(scale, 0):
 		return nil, fmt.Errorf("causal_attention: scale %v is not finite", scale)
 	}
+	if err := p.check("causal_attention"); err != nil {
+		return nil, err
+	}
 	if _, err := sameDevice("causal_attention", q, k, v); err != nil {
 		return nil, err
 	}
@@ -69,7 +133,7 @@ func CausalAttentionOp(q, k, v *Array, scale float64) (*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("causal_attention: %w", err)
 	}
-	return runOp(&Op{Name: "causal_attention", Inputs: ins, Out: out, Param: scale, Attrs: AttentionAttrs{Scale: scale}})
+	return runOp(attentionOpOf("causal_attention", ins, out, p))
 }
 
 // CausalAttention is the typed form of CausalAttentionOp.
@@ -79,6 +143,15 @@ func CausalAttention[T Float](q, k, v *Tensor[T], scale float64) (*Tensor[T], er
 		return nil, err
 	}
 	return wrapTensor[T](CausalAttentionOp(ins[0], ins[1], ins[2], scale))
+}
+
+// Attention is the typed form of AttentionOp.
+func Attention[T Float](q, k, v *Tensor[T], p AttentionParams) (*Tensor[T], error) {
+	ins, err := arrays("causal_attention", q, k, v)
+	if err != nil {
+		return nil, err
+	}
+	return wrapTensor[T](AttentionOp(ins[0], ins[1], ins[2], p))
 }
 
 func cpuCausalAttention(op *Op) error {
@@ -125,6 +198,7 @@ func attentionKernel[C floatC](op *Op) error {
 	os := get(out.offset, 1, n, make([]C, n))
 	batches := n / (tq * hq * d)
 	rep := hq / hkv
+	ap := op.Attention()
 	pairs := batches * hq
 	work := func(p0, p1 int) {
 		w := make([]float64, tk)
@@ -137,24 +211,31 @@ func attentionKernel[C floatC](op *Op) error {
 			for i := range tq {
 				qv := qs[((b*tq+i)*hq+h)*d:][:d]
 				last := i + tk - tq
+				first := 0
+				if ap.Window > 0 {
+					first = max(0, last-ap.Window+1)
+				}
 				mx := math.Inf(-1)
-				for j := 0; j <= last; j++ {
+				for j := first; j <= last; j++ {
 					kv := kb[(j*hkv+g)*d:][:d]
 					var s float64
 					for e, x := range qv {
 						s += float64(x) * float64(kv[e])
 					}
-					s *= op.Param
+					s *= ap.Scale
+					if ap.SoftCap > 0 {
+						s = ap.SoftCap * math.Tanh(s/ap.SoftCap)
+					}
 					w[j] = s
 					mx = math.Max(mx, s)
 				}
 				var sum float64
-				for j := 0; j <= last; j++ {
+				for j := first; j <= last; j++ {
 					w[j] = math.Exp(w[j] - mx)
 					sum += w[j]
 				}
 				clear(acc)
-				for j := 0; j <= last; j++ {
+				for j := first; j <= last; j++ {
 					p := w[j] / sum
 					vv := vb[(j*hkv+g)*d:][:d]
 					for e, x := range vv {

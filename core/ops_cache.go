@@ -68,7 +68,11 @@ func WriteRowsOp(dst, src, pos *Array) error {
 // (p the value of pos, I32, one element) to the first p+Tq rows of the
 // caches k and v [C, Hkv, D], with a causal mask: what CausalAttentionOp
 // computes on k[:p+Tq] and v[:p+Tq], the length read from device data.
-func CachedAttentionOp(q, k, v, pos *Array, scale float64) (*Array, error) {
+// ap is the scale and, where set, the sliding window and soft cap, as in
+// AttentionOp: with a window, query i sees only the Window rows ending
+// at its position p+i.
+func CachedAttentionOp(q, k, v, pos *Array, ap AttentionParams) (*Array, error) {
+	scale := ap.Scale
 	if q == nil || k == nil || v == nil {
 		return nil, fmt.Errorf("cached_attention: nil operand")
 	}
@@ -103,6 +107,9 @@ func CachedAttentionOp(q, k, v, pos *Array, scale float64) (*Array, error) {
 	case math.IsNaN(scale) || math.IsInf(scale, 0):
 		return nil, fmt.Errorf("cached_attention: scale %v is not finite", scale)
 	}
+	if err := ap.check("cached_attention"); err != nil {
+		return nil, err
+	}
 	ins, err := contiguousAll(q, k, v, pos)
 	if err != nil {
 		return nil, fmt.Errorf("cached_attention: %w", err)
@@ -111,7 +118,7 @@ func CachedAttentionOp(q, k, v, pos *Array, scale float64) (*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cached_attention: %w", err)
 	}
-	return runOp(&Op{Name: "cached_attention", Inputs: ins, Out: out, Param: scale, Attrs: AttentionAttrs{Scale: scale}})
+	return runOp(attentionOpOf("cached_attention", ins, out, ap))
 }
 
 // hostPos reads the position of a host I32 array.
@@ -168,6 +175,6 @@ func cpuCachedAttention(op *Op) error {
 	if err != nil {
 		return err
 	}
-	sub := &Op{Name: op.Name, Inputs: []*Array{q, ks, vs}, Out: op.Out, Param: op.Param, Attrs: op.Attrs}
+	sub := &Op{Name: op.Name, Inputs: []*Array{q, ks, vs}, Out: op.Out, Param: op.Param, Params: op.Params, Attrs: op.Attrs}
 	return floatKernel(sub, attentionKernel[float32], attentionKernel[float64])
 }

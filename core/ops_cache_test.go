@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -92,27 +93,47 @@ func testCachedAttention[T Float](t *testing.T) {
 	require.NoError(t, err)
 	vt, err := FromSlice(v, c, hkv, d)
 	require.NoError(t, err)
-	for _, tc := range []struct{ p, tq int }{{0, 1}, {4, 1}, {8, 1}, {0, 9}, {3, 4}} {
-		q, err := FromSlice(randValues[T](r, tc.tq*hq*d, -1, 1), tc.tq, hq, d)
-		require.NoError(t, err)
-		got, err := CachedAttentionOp(q.Array(), kt.Array(), vt.Array(), posArray(t, tc.p), 0.7)
+	for _, tc := range []struct{ p, tq int }{{0, 1}, {4, 1}, {8, 1}, {0, 9}, {3, 4}, {5, 0}} {
+		qv := randValues[T](r, tc.tq*hq*d, -1, 1)
+		q, err := FromSlice(qv, tc.tq, hq, d)
 		require.NoError(t, err)
 		ks, err := kt.Array().Slice(0, 0, tc.p+tc.tq, 1)
 		require.NoError(t, err)
 		vs, err := vt.Array().Slice(0, 0, tc.p+tc.tq, 1)
 		require.NoError(t, err)
-		want, err := CausalAttentionOp(q.Array(), ks, vs, 0.7)
-		require.NoError(t, err)
-		gt, err := As[T](got)
-		require.NoError(t, err)
-		wt, err := As[T](want)
-		require.NoError(t, err)
-		assert.Equal(t, valuesF64(t, wt), valuesF64(t, gt), "p %d tq %d", tc.p, tc.tq)
+		// Windows shorter than, equal to and longer than the rows in use,
+		// with and without a soft cap (scores scaled up so the cap bites).
+		for _, ap := range []AttentionParams{
+			{Scale: 0.7},
+			{Scale: 2.1, Window: 1},
+			{Scale: 2.1, Window: 3, SoftCap: 0.5},
+			{Scale: 2.1, Window: max(1, tc.p+tc.tq)},
+			{Scale: 2.1, Window: 50},
+			{Scale: 2.1, SoftCap: 2},
+		} {
+			got, err := CachedAttentionOp(q.Array(), kt.Array(), vt.Array(), posArray(t, tc.p), ap)
+			require.NoError(t, err)
+			want, err := AttentionOp(q.Array(), ks, vs, ap)
+			require.NoError(t, err)
+			gt, err := As[T](got)
+			require.NoError(t, err)
+			wt, err := As[T](want)
+			require.NoError(t, err)
+			assert.Equal(t, valuesF64(t, wt), valuesF64(t, gt), "p %d tq %d %+v", tc.p, tc.tq, ap)
+			// and the float64 textbook formula over the same rows
+			ref := refAttention(asF64(qv), asF64(k[:(tc.p+tc.tq)*hkv*d]), asF64(v[:(tc.p+tc.tq)*hkv*d]),
+				Shape{tc.tq, hq, d}, Shape{tc.p + tc.tq, hkv, d}, ap)
+			assertClose(t, ref, valuesF64(t, gt), 2*tolFor(DTypeOf[T]()), fmt.Sprintf("p %d tq %d %+v", tc.p, tc.tq, ap))
+		}
 	}
 	q, err := FromSlice(randValues[T](r, 2*hq*d, -1, 1), 2, hq, d)
 	require.NoError(t, err)
-	_, err = CachedAttentionOp(q.Array(), kt.Array(), vt.Array(), posArray(t, 8), 1)
+	_, err = CachedAttentionOp(q.Array(), kt.Array(), vt.Array(), posArray(t, 8), AttentionParams{Scale: 1})
 	require.ErrorContains(t, err, "overrun")
+	_, err = CachedAttentionOp(q.Array(), kt.Array(), vt.Array(), posArray(t, 0), AttentionParams{Scale: 1, Window: -1})
+	require.ErrorContains(t, err, "window")
+	_, err = CachedAttentionOp(q.Array(), kt.Array(), vt.Array(), posArray(t, 0), AttentionParams{Scale: 1, SoftCap: math.Inf(1)})
+	require.ErrorContains(t, err, "soft cap")
 }
 
 // setF32 overwrites a host F32 array's values in place.
@@ -153,7 +174,7 @@ func TestGraphReplay(t *testing.T) {
 		if err := WriteRowsOp(s.vc, s.x, s.pos); err != nil {
 			return nil, err
 		}
-		return CachedAttentionOp(n, s.kc, s.vc, s.pos, 0.5)
+		return CachedAttentionOp(n, s.kc, s.vc, s.pos, AttentionParams{Scale: 0.5})
 	}
 	rec, ref := newState(), newState()
 	x0 := randValues[float32](r, h*d, -1, 1)

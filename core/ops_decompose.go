@@ -62,7 +62,7 @@ func decompose(op *Op) (handled bool, err error) {
 		if err != nil {
 			return true, err
 		}
-		a, err := CausalAttentionOp(q, ks, vs, op.Param)
+		a, err := AttentionOp(q, ks, vs, op.Attention())
 		if err != nil {
 			return true, err
 		}

@@ -55,7 +55,7 @@ func (d *partialDevice) Execute(op *Op) error {
 		return errNoKernel
 	}
 	d.ran[op.Name]++
-	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Attrs: op.Attrs}
+	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Params: op.Params, Attrs: op.Attrs}
 	for _, a := range op.Inputs {
 		h, err := a.To(CPU())
 		if err != nil {
@@ -103,9 +103,9 @@ func TestDecomposedCacheAndFusedOps(t *testing.T) {
 		require.NoError(t, WriteRowsOp(kd, to(kv.Array()), to(pos)))
 		require.NoError(t, WriteRowsOp(vd, to(kv.Array()), to(pos)))
 		assert.Equal(t, arrayF32(t, kh.Array()), arrayF32(t, kd), "cache after position %d", 2*p)
-		want, err := CachedAttentionOp(q.Array(), kh.Array(), vh.Array(), pos, 0.4)
+		want, err := CachedAttentionOp(q.Array(), kh.Array(), vh.Array(), pos, AttentionParams{Scale: 0.4, Window: 3, SoftCap: 1.5})
 		require.NoError(t, err)
-		got, err := CachedAttentionOp(to(q.Array()), kd, vd, to(pos), 0.4)
+		got, err := CachedAttentionOp(to(q.Array()), kd, vd, to(pos), AttentionParams{Scale: 0.4, Window: 3, SoftCap: 1.5})
 		require.NoError(t, err)
 		assert.Equal(t, arrayF32(t, want), arrayF32(t, got), "attention at position %d", 2*p)
 	}

@@ -39,3 +39,16 @@ func ExampleCausalAttention() {
 	fmt.Println(must(y.Values()))
 	// Output: [2 0 3 4]
 }
+
+// A sliding window of 2 over three positions: the third query no longer
+// sees the first key, so it averages the last two values (equal scores).
+// A soft cap of 1 squeezes the second query's scores 9 and 5 to
+// tanh(9) ≈ tanh(5) ≈ 1, so it nearly averages its two values too.
+func ExampleAttention() {
+	q := must(core.FromSlice([]float32{1, 1, 1}, 3, 1, 1)) // [T, H, D]
+	k := must(core.FromSlice([]float32{9, 5, 5}, 3, 1, 1))
+	v := must(core.FromSlice([]float32{100, 2, 4}, 3, 1, 1))
+	y := must(core.Attention(q, k, v, core.AttentionParams{Scale: 1, Window: 2, SoftCap: 1}))
+	fmt.Printf("%.2f\n", must(y.Values()))
+	// Output: [100.00 51.00 3.00]
+}

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -165,7 +166,7 @@ func TestRoPEErrors(t *testing.T) {
 }
 
 // refAttention is the textbook formula over float64 copies.
-func refAttention(q, k, v []float64, qs, ks Shape, scale float64) []float64 {
+func refAttention(q, k, v []float64, qs, ks Shape, p AttentionParams) []float64 {
 	r := len(qs)
 	tq, hq, d := qs[r-3], qs[r-2], qs[r-1]
 	tk, hkv := ks[r-3], ks[r-2]
@@ -182,10 +183,17 @@ func refAttention(q, k, v []float64, qs, ks Shape, scale float64) []float64 {
 				s := make([]float64, lim+1)
 				mx := math.Inf(-1)
 				for j := range s {
+					if p.Window > 0 && lim-j >= p.Window {
+						s[j] = math.Inf(-1) // outside the window: masked
+						continue
+					}
 					for e := range d {
 						s[j] += q[((b*tq+i)*hq+h)*d+e] * k[((b*tk+j)*hkv+g)*d+e]
 					}
-					s[j] *= scale
+					s[j] *= p.Scale
+					if p.SoftCap > 0 {
+						s[j] = p.SoftCap * math.Tanh(s[j]/p.SoftCap)
+					}
 					mx = math.Max(mx, s[j])
 				}
 				var sum float64
@@ -226,10 +234,42 @@ func testAttention[T Float](t *testing.T) {
 			y, err := CausalAttention(makeView(t, qv, c.q, kind), makeView(t, kv, ks, kind), makeView(t, vv, ks, "contig"), scale)
 			require.NoError(t, err)
 			require.Equal(t, c.q, y.Shape())
-			want := refAttention(asF64(qv), asF64(kv), asF64(vv), c.q, ks, scale)
+			want := refAttention(asF64(qv), asF64(kv), asF64(vv), c.q, ks, AttentionParams{Scale: scale})
 			assertClose(t, want, valuesF64(t, y), 2*tolFor(DTypeOf[T]()), name("attention ", DTypeOf[T](), c.q, ks, kind))
+			// Sliding windows shorter than, equal to and longer than the
+			// keys, with and without a soft cap (scores are scaled up so
+			// the cap bites).
+			for _, p := range []AttentionParams{
+				{Scale: 3 * scale, Window: 1},
+				{Scale: 3 * scale, Window: 3, SoftCap: 0.5},
+				{Scale: 3 * scale, Window: max(1, ks[len(ks)-3])},
+				{Scale: 3 * scale, Window: 50},
+				{Scale: 3 * scale, SoftCap: 2},
+			} {
+				y, err := Attention(makeView(t, qv, c.q, kind), makeView(t, kv, ks, kind), makeView(t, vv, ks, "contig"), p)
+				require.NoError(t, err)
+				want := refAttention(asF64(qv), asF64(kv), asF64(vv), c.q, ks, p)
+				assertClose(t, want, valuesF64(t, y), 2*tolFor(DTypeOf[T]()), name(fmt.Sprintf("attention %+v ", p), DTypeOf[T](), c.q, ks, kind))
+			}
 		}
 	}
+}
+
+func TestAttentionWindowOfOneReturnsOwnValue(t *testing.T) {
+	// A window of 1 leaves each query its own key alone: out = v at its
+	// position, whatever the scores.
+	q, _ := FromSlice([]float32{1, 0, 0, 1, 3, 3}, 3, 1, 2)
+	k, _ := FromSlice([]float32{5, 5, -5, 9, 1, 2}, 3, 1, 2)
+	v, _ := FromSlice([]float32{7, 8, 100, 200, -1, -2}, 3, 1, 2)
+	y, err := Attention(q, k, v, AttentionParams{Scale: 1, Window: 1})
+	require.NoError(t, err)
+	got, err := y.Values()
+	require.NoError(t, err)
+	require.Equal(t, []float32{7, 8, 100, 200, -1, -2}, got)
+	_, err = Attention(q, k, v, AttentionParams{Scale: 1, Window: -1})
+	require.ErrorContains(t, err, "window")
+	_, err = Attention(q, k, v, AttentionParams{Scale: 1, SoftCap: math.NaN()})
+	require.ErrorContains(t, err, "soft cap")
 }
 
 func TestCausalAttention(t *testing.T) {

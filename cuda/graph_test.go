@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -58,6 +59,15 @@ func TestCacheOpsParity(t *testing.T) {
 			got := runOn(t, dev, "cached_attention", dt, qh.Shape(), nil, 0.3, qg, kg, vg, pg)
 			want := cpuRef(t, "cached_attention", []*core.Array{qh, kh, vh, ph}, dt, qh.Shape(), nil, 0.3)
 			near(t, dt, want, got, 1, what("cached_attention"))
+			// A sliding window shorter than the rows in use and a soft cap
+			// (scores scaled up so it bites), both kernels' paths.
+			for _, ap := range []core.AttentionParams{{Scale: 0.9, Window: 3, SoftCap: 0.5}, {Scale: 0.9, Window: 1}} {
+				ga, err := core.CachedAttentionOp(qg, kg, vg, pg, ap)
+				require.NoError(t, err)
+				wa, err := core.CachedAttentionOp(qh, kh, vh, ph, ap)
+				require.NoError(t, err)
+				near(t, dt, values(t, wa), values(t, ga), 1, what(fmt.Sprintf("cached_attention %+v", ap)))
+			}
 
 			// write_rows: the new rows land at p, every other row is kept.
 			if c.p+c.tq > c.capRows {
@@ -112,7 +122,7 @@ func TestGraphReplayMatchesCPU(t *testing.T) {
 		if err := core.WriteRowsOp(s.vc, kv, s.pos); err != nil {
 			return nil, err
 		}
-		a, err := core.CachedAttentionOp(n, s.kc, s.vc, s.pos, 0.25)
+		a, err := core.CachedAttentionOp(n, s.kc, s.vc, s.pos, core.AttentionParams{Scale: 0.25})
 		if err != nil {
 			return nil, err
 		}

@@ -86,13 +86,14 @@ func (d *Device) transformer(op *core.Op) error {
 			return nil
 		}
 		rows := in[0].NumElements() / hd
+		p := op.Attention()
 		if warpAttention(tq, hd) {
 			args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(out)).
-				i64(rows).i64(tq).i64(hq).i64(tk).i64(hkv).i64(hd).f64(op.Param)
+				i64(rows).i64(tq).i64(hq).i64(tk).i64(hkv).i64(hd).f64(p.Scale).i64(p.Window).f64(p.SoftCap)
 			return d.launch("transformer", dt, "causal_attention_warp_"+suffix(dt), warpGrid(rows), attentionBlock, args)
 		}
 		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(out)).
-			i64(tq).i64(hq).i64(tk).i64(hkv).i64(hd).f64(op.Param)
+			i64(tq).i64(hq).i64(tk).i64(hkv).i64(hd).f64(p.Scale).i64(p.Window).f64(p.SoftCap)
 		return d.launch("transformer", dt, name, rows, attentionBlock, args)
 	case "cached_attention":
 		if len(in) != 4 || in[0].Rank() != 3 || in[1].Rank() != 3 || in[3].DType() != core.I32 {
@@ -105,8 +106,9 @@ func (d *Device) transformer(op *core.Op) error {
 		if in[0].NumElements() == 0 {
 			return nil
 		}
+		p := op.Attention()
 		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(in[3])).ptr(dataPtr(out)).
-			i64(qs[0]).i64(qs[1]).i64(ks[0]).i64(ks[1]).i64(qs[2]).f64(op.Param)
+			i64(qs[0]).i64(qs[1]).i64(ks[0]).i64(ks[1]).i64(qs[2]).f64(p.Scale).i64(p.Window).f64(p.SoftCap)
 		if warpAttention(qs[0], qs[2]) {
 			return d.launch("transformer", dt, "cached_attention_warp_"+suffix(dt), warpGrid(qs[0]*qs[1]), attentionBlock, args)
 		}

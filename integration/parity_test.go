@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -15,13 +16,43 @@ import (
 	"github.com/lbrx/lbrx/quant"   // also registers the CPU quantized matmul
 )
 
-// parityCase is one op run on the CPU and on a device with the same inputs.
+// parityCase is one op run on every device and compared with an
+// independent float64 reference.
 type parityCase struct {
-	name   string
+	name string
+	// opName is the core op the case runs (the key of the allow-lists).
+	opName string
 	inputs func(r *rand.Rand) ([]*core.Array, error)
 	op     func(in []*core.Array) (*core.Array, error)
-	// tol bounds max|device-cpu| / max(1, max|cpu|).
+	// ref computes the expected values in float64 from the host inputs.
+	ref func(in []*core.Array) ([]float64, error)
+	// tol bounds max|device-reference| / max(1, max|reference|).
 	tol float64
+}
+
+// cpuAllowed lists, for each GPU backend, the ops of the parity cases it
+// may leave to the CPU, with the reason. Every other case runs in strict
+// mode, where a CPU fallback is an error; an op listed here must really
+// fall back (TestParity checks both ways), so the list stays exact.
+var cpuAllowed = map[string]map[string]string{
+	"cuda": {
+		"gather": "no CUDA gather kernel yet (embedding lookups run on the CPU)",
+	},
+	"metal": {
+		"gather": "no Metal gather kernel yet",
+		"copy":   "no Metal copy kernel: making a strided view contiguous runs on the CPU",
+	},
+}
+
+// withHosts adapts a reference over float64 inputs.
+func withHosts(f func(h []host) ([]float64, error)) func(in []*core.Array) ([]float64, error) {
+	return func(in []*core.Array) ([]float64, error) {
+		h, err := hosts(in)
+		if err != nil {
+			return nil, err
+		}
+		return f(h)
+	}
 }
 
 func randArray(r *rand.Rand, dt core.DType, shape ...int) (*core.Array, error) {
@@ -63,17 +94,19 @@ func parityCases() []parityCase {
 		}
 		for _, op := range []string{"add", "sub", "mul", "div", "maximum", "minimum"} {
 			cases = append(cases, parityCase{
-				name: fmt.Sprintf("%s/%v/broadcast", op, dt), tol: tol,
+				name: fmt.Sprintf("%s/%v/broadcast", op, dt), opName: op, tol: tol,
 				inputs: inputsOf(dt, []int{3, 1, 37}, []int{5, 37}),
 				op:     func(in []*core.Array) (*core.Array, error) { return core.BinaryOp(op, in[0], in[1]) },
+				ref:    withHosts(func(h []host) ([]float64, error) { return refBinary(op, h[0], h[1]) }),
 			})
 		}
 		cases = append(cases, parityCase{
-			name: fmt.Sprintf("rms_norm/%v", dt), tol: tol,
+			name: fmt.Sprintf("rms_norm/%v", dt), opName: "rms_norm", tol: tol,
 			inputs: inputsOf(dt, []int{5, 3, 96}, []int{96}),
 			op:     func(in []*core.Array) (*core.Array, error) { return core.RMSNormOp(in[0], in[1], 1e-5) },
+			ref:    withHosts(func(h []host) ([]float64, error) { return refRMSNorm(h[0], h[1], 1e-5), nil }),
 		}, parityCase{
-			name: fmt.Sprintf("rope/%v", dt), tol: tol,
+			name: fmt.Sprintf("rope/%v", dt), opName: "rope", tol: tol,
 			inputs: func(r *rand.Rand) ([]*core.Array, error) {
 				x, err := randArray(r, dt, 6, 4, 34)
 				if err != nil {
@@ -86,43 +119,69 @@ func parityCases() []parityCase {
 				sn, err := randArray(r, core.F32, 6, 17)
 				return []*core.Array{x, c, sn}, err
 			},
-			op: func(in []*core.Array) (*core.Array, error) { return core.RoPEOp(in[0], in[1], in[2]) },
+			op:  func(in []*core.Array) (*core.Array, error) { return core.RoPEOp(in[0], in[1], in[2]) },
+			ref: withHosts(func(h []host) ([]float64, error) { return refRoPE(h[0], h[1], h[2]), nil }),
 		}, parityCase{
-			name: fmt.Sprintf("causal_attention/%v/prefill", dt), tol: max(tol, 1e-4),
+			name: fmt.Sprintf("causal_attention/%v/prefill", dt), opName: "causal_attention", tol: max(tol, 1e-4),
 			inputs: inputsOf(dt, []int{9, 8, 64}, []int{9, 2, 64}, []int{9, 2, 64}),
 			op:     func(in []*core.Array) (*core.Array, error) { return core.CausalAttentionOp(in[0], in[1], in[2], 0.125) },
+			ref:    withHosts(func(h []host) ([]float64, error) { return refAttention(h[0], h[1], h[2], 0.125), nil }),
 		}, parityCase{
-			name: fmt.Sprintf("causal_attention/%v/decode", dt), tol: max(tol, 1e-4),
+			name: fmt.Sprintf("causal_attention/%v/decode", dt), opName: "causal_attention", tol: max(tol, 1e-4),
 			inputs: inputsOf(dt, []int{1, 6, 40}, []int{37, 3, 40}, []int{37, 3, 40}),
 			op:     func(in []*core.Array) (*core.Array, error) { return core.CausalAttentionOp(in[0], in[1], in[2], 0.2) },
+			ref:    withHosts(func(h []host) ([]float64, error) { return refAttention(h[0], h[1], h[2], 0.2), nil }),
+		}, parityCase{
+			name: fmt.Sprintf("causal_attention/%v/sliding-window-soft-cap-prefill", dt), opName: "causal_attention", tol: max(tol, 1e-4),
+			inputs: inputsOf(dt, []int{11, 8, 64}, []int{11, 2, 64}, []int{11, 2, 64}),
+			op: func(in []*core.Array) (*core.Array, error) {
+				return core.AttentionOp(in[0], in[1], in[2], core.AttentionParams{Scale: 0.5, Window: 4, SoftCap: 3})
+			},
+			ref: withHosts(func(h []host) ([]float64, error) { return refAttentionWindow(h[0], h[1], h[2], 0.5, 4, 3), nil }),
+		}, parityCase{
+			name: fmt.Sprintf("causal_attention/%v/sliding-window-decode-across-chunk", dt), opName: "causal_attention", tol: max(tol, 1e-4),
+			inputs: inputsOf(dt, []int{1, 4, 32}, []int{1500, 2, 32}, []int{1500, 2, 32}),
+			op: func(in []*core.Array) (*core.Array, error) {
+				return core.AttentionOp(in[0], in[1], in[2], core.AttentionParams{Scale: 0.2, Window: 1100})
+			},
+			ref: withHosts(func(h []host) ([]float64, error) { return refAttentionWindow(h[0], h[1], h[2], 0.2, 1100, 0), nil }),
 		})
 		for _, op := range []string{"neg", "abs", "exp", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu"} {
 			cases = append(cases, parityCase{
-				name: fmt.Sprintf("%s/%v", op, dt), tol: tol,
+				name: fmt.Sprintf("%s/%v", op, dt), opName: op, tol: tol,
 				inputs: inputsOf(dt, []int{7, 129}),
 				op:     func(in []*core.Array) (*core.Array, error) { return core.UnaryOp(op, in[0]) },
+				ref:    withHosts(func(h []host) ([]float64, error) { return refUnary(op, h[0]) }),
 			})
 		}
 		for _, op := range []string{"sum", "mean", "max", "min"} {
 			cases = append(cases, parityCase{
-				name: fmt.Sprintf("%s/%v/last-axis", op, dt), tol: max(tol, 1e-4),
+				name: fmt.Sprintf("%s/%v/last-axis", op, dt), opName: op, tol: max(tol, 1e-4),
 				inputs: inputsOf(dt, []int{9, 1000}),
 				op:     func(in []*core.Array) (*core.Array, error) { return core.ReduceOp(op, in[0], []int{-1}, false) },
+				ref:    withHosts(func(h []host) ([]float64, error) { return refReduce(op, h[0]), nil }),
+			})
+		}
+		for _, op := range []string{"softmax", "log_softmax"} {
+			cases = append(cases, parityCase{
+				name: fmt.Sprintf("%s/%v", op, dt), opName: op, tol: tol,
+				inputs: inputsOf(dt, []int{4, 3, 1000}),
+				op:     func(in []*core.Array) (*core.Array, error) { return core.SoftmaxOp(op, in[0], -1) },
+				ref:    withHosts(func(h []host) ([]float64, error) { return refSoftmax(h[0], op == "log_softmax"), nil }),
 			})
 		}
 		cases = append(cases,
 			parityCase{
-				name: fmt.Sprintf("softmax/%v", dt), tol: tol,
-				inputs: inputsOf(dt, []int{4, 3, 1000}),
-				op:     func(in []*core.Array) (*core.Array, error) { return core.SoftmaxOp("softmax", in[0], -1) },
-			},
-			parityCase{
-				name: fmt.Sprintf("matmul/%v/edge-tiles", dt), tol: max(tol, 1e-4),
+				name: fmt.Sprintf("matmul/%v/edge-tiles", dt), opName: "matmul", tol: max(tol, 1e-4),
 				inputs: inputsOf(dt, []int{67, 129}, []int{129, 33}),
 				op:     func(in []*core.Array) (*core.Array, error) { return core.MatMulOp(in[0], in[1]) },
+				ref: withHosts(func(h []host) ([]float64, error) {
+					v, _ := refMatMul(h[0], h[1], false, false)
+					return v, nil
+				}),
 			},
 			parityCase{
-				name: fmt.Sprintf("matmul/%v/transposed-batched", dt), tol: max(tol, 1e-4),
+				name: fmt.Sprintf("matmul/%v/transposed-batched", dt), opName: "matmul", tol: max(tol, 1e-4),
 				inputs: inputsOf(dt, []int{2, 65, 17}, []int{31, 65}),
 				op: func(in []*core.Array) (*core.Array, error) {
 					at, err := in[0].T() // [2, 17, 65], not contiguous
@@ -135,22 +194,29 @@ func parityCases() []parityCase {
 					}
 					return core.MatMulOp(at, bt)
 				},
+				ref: withHosts(func(h []host) ([]float64, error) {
+					v, _ := refMatMul(h[0], h[1], true, true)
+					return v, nil
+				}),
 			},
 		)
 	}
+	identity := withHosts(func(h []host) ([]float64, error) { return h[0].v, nil })
 	cases = append(cases,
 		parityCase{
-			name: "cast/f32-to-f16", tol: 1e-3,
+			name: "cast/f32-to-f16", opName: "cast", tol: 1e-3,
 			inputs: inputsOf(core.F32, []int{1000}),
 			op:     func(in []*core.Array) (*core.Array, error) { return core.CastOp(in[0], core.F16) },
+			ref:    identity,
 		},
 		parityCase{
-			name: "cast/f32-to-bf16", tol: 1e-2,
+			name: "cast/f32-to-bf16", opName: "cast", tol: 1e-2,
 			inputs: inputsOf(core.F32, []int{1000}),
 			op:     func(in []*core.Array) (*core.Array, error) { return core.CastOp(in[0], core.BF16) },
+			ref:    identity,
 		},
 		parityCase{
-			name: "copy/permuted-view", tol: 0,
+			name: "copy/permuted-view", opName: "copy", tol: 0,
 			inputs: inputsOf(core.F32, []int{3, 5, 7}),
 			op: func(in []*core.Array) (*core.Array, error) {
 				p, err := in[0].Permute(2, 0, 1)
@@ -159,30 +225,58 @@ func parityCases() []parityCase {
 				}
 				return p.Contiguous()
 			},
+			ref: withHosts(func(h []host) ([]float64, error) { return refPermute(h[0], 2, 0, 1), nil }),
 		},
 		parityCase{
-			name: "concat/axis1", tol: 0,
+			name: "concat/axis1", opName: "concat", tol: 0,
 			inputs: inputsOf(core.F32, []int{4, 3}, []int{4, 5}),
 			op:     func(in []*core.Array) (*core.Array, error) { return core.ConcatOp(1, in[0], in[1]) },
+			ref:    withHosts(func(h []host) ([]float64, error) { return refConcat(1, h[0], h[1]), nil }),
 		},
 		parityCase{
-			name: "concat/axis0/kv-cache", tol: 0,
+			name: "concat/axis0/kv-cache", opName: "concat", tol: 0,
 			inputs: inputsOf(core.BF16, []int{7, 2, 16}, []int{1, 2, 16}),
 			op:     func(in []*core.Array) (*core.Array, error) { return core.ConcatOp(0, in[0], in[1]) },
+			ref:    withHosts(func(h []host) ([]float64, error) { return refConcat(0, h[0], h[1]), nil }),
 		},
 		parityCase{
-			name: "concat/axis2/strided", tol: 0,
+			name: "concat/axis2/strided", opName: "concat", tol: 0,
 			inputs: inputsOf(core.F32, []int{3, 4, 5}, []int{3, 4, 4}),
 			op: func(in []*core.Array) (*core.Array, error) {
-				p, err := in[0].Permute(0, 1, 2)
-				if err != nil {
-					return nil, err
-				}
 				s, err := in[1].Slice(2, 0, 4, 2) // every other column
 				if err != nil {
 					return nil, err
 				}
-				return core.ConcatOp(2, p, s)
+				return core.ConcatOp(2, in[0], s)
+			},
+			ref: withHosts(func(h []host) ([]float64, error) {
+				s := host{s: core.Shape{3, 4, 2}}
+				for i := 0; i < len(h[1].v); i += 2 {
+					s.v = append(s.v, h[1].v[i])
+				}
+				return refConcat(2, h[0], s), nil
+			}),
+		},
+		parityCase{
+			name: "gather/rows", opName: "gather", tol: 0,
+			inputs: func(r *rand.Rand) ([]*core.Array, error) {
+				x, err := randArray(r, core.F32, 11, 6)
+				if err != nil {
+					return nil, err
+				}
+				idx, err := core.FromSlice([]int32{3, 0, 10, 3, 7}, 5)
+				if err != nil {
+					return nil, err
+				}
+				return []*core.Array{x, idx.Array()}, nil
+			},
+			op: func(in []*core.Array) (*core.Array, error) { return core.GatherOp(in[0], 0, in[1]) },
+			ref: func(in []*core.Array) ([]float64, error) {
+				h, err := hosts(in[:1])
+				if err != nil {
+					return nil, err
+				}
+				return refGather(h[0], []int{3, 0, 10, 3, 7}), nil
 			},
 		},
 	)
@@ -192,12 +286,13 @@ func parityCases() []parityCase {
 	}{
 		{"affine4-g64", func(w *core.Array) (*core.Array, error) { return quant.Quantize(w, 4, 64) }},
 		{"affine8-g32", func(w *core.Array) (*core.Array, error) { return quant.Quantize(w, 8, 32) }},
+		{"affine2-g64", func(w *core.Array) (*core.Array, error) { return quant.Quantize(w, 2, 64) }},
 		{"q8_0", func(w *core.Array) (*core.Array, error) { return quant.QuantizeBlocks(w, core.SchemeQ8_0) }},
 		{"q4_0", func(w *core.Array) (*core.Array, error) { return quant.QuantizeBlocks(w, core.SchemeQ4_0) }},
 	} {
 		for _, m := range []int{1, 5} {
 			cases = append(cases, parityCase{
-				name: fmt.Sprintf("quantized_matmul/%s/m%d", q.name, m), tol: 1e-4,
+				name: fmt.Sprintf("quantized_matmul/%s/m%d", q.name, m), opName: "quantized_matmul", tol: 1e-4,
 				inputs: func(r *rand.Rand) ([]*core.Array, error) {
 					in, err := inputsOf(core.F32, []int{m, 256}, []int{67, 256})(r)
 					if err != nil {
@@ -210,6 +305,21 @@ func parityCases() []parityCase {
 					return []*core.Array{in[0], w}, nil
 				},
 				op: func(in []*core.Array) (*core.Array, error) { return core.QuantizedMatMulOp(in[0], in[1]) },
+				// x · W^T in float64 over the weight's dequantized values
+				// (quant.Dequantize, itself checked against MLX's and
+				// ggml's own outputs in the quant tests).
+				ref: func(in []*core.Array) ([]float64, error) {
+					w, err := quant.Dequantize(in[1])
+					if err != nil {
+						return nil, err
+					}
+					h, err := hosts([]*core.Array{in[0], w})
+					if err != nil {
+						return nil, err
+					}
+					v, _ := refMatMul(h[0], h[1], false, true)
+					return v, nil
+				},
 			})
 		}
 	}
@@ -218,22 +328,25 @@ func parityCases() []parityCase {
 
 // toF64 reads an array back to the host as float64 values.
 func toF64(a *core.Array) ([]float64, error) {
-	f, err := core.CastOp(a, core.F64)
+	h, err := a.To(core.CPU())
 	if err != nil {
 		return nil, err
 	}
-	if f, err = f.To(core.CPU()); err != nil {
+	if h, err = core.CastOp(h, core.F64); err != nil {
 		return nil, err
 	}
-	t, err := core.As[float64](f)
+	t, err := core.As[float64](h)
 	if err != nil {
 		return nil, err
 	}
 	return t.Values()
 }
 
-// TestParity runs every op on every available device and compares it with
-// the CPU. Unavailable devices are skipped with the reason they give.
+// TestParity runs every case on every available device, the CPU
+// included, and compares it with the case's float64 reference. On a GPU
+// each case runs in strict mode (a CPU fallback is an error) unless its op
+// is on the backend's cpuAllowed list, in which case it must fall back.
+// Unavailable devices are skipped with the reason they give.
 func TestParity(t *testing.T) {
 	for _, dev := range core.Devices() {
 		t.Run(dev.Name(), func(t *testing.T) {
@@ -241,42 +354,69 @@ func TestParity(t *testing.T) {
 				t.Skipf("device %s unavailable: %s", dev.Name(), st.Reason)
 			}
 			for _, c := range parityCases() {
-				t.Run(c.name, func(t *testing.T) {
-					r := rand.New(rand.NewPCG(7, uint64(len(c.name))))
-					in, err := c.inputs(r)
-					require.NoError(t, err)
-					want, err := c.op(in)
-					require.NoError(t, err)
-
-					dIn := make([]*core.Array, len(in))
-					for i, a := range in {
-						dIn[i], err = a.To(dev)
-						require.NoError(t, err)
-					}
-					got, err := c.op(dIn)
-					require.NoError(t, err)
-					assert.Equal(t, dev, got.Device(), "result stays on the device")
-					back, err := got.To(core.CPU())
-					require.NoError(t, err)
-					require.Equal(t, want.Shape(), back.Shape())
-					require.Equal(t, want.DType(), back.DType())
-
-					w, err := toF64(want)
-					require.NoError(t, err)
-					g, err := toF64(back)
-					require.NoError(t, err)
-					scale := 1.0
-					for _, v := range w {
-						scale = max(scale, math.Abs(v))
-					}
-					for i := range w {
-						if d := math.Abs(g[i] - w[i]); !(d <= c.tol*scale) {
-							t.Fatalf("%s on %s: element %d is %g, CPU %g (|diff| %g > %g)", c.name, dev.Name(), i, g[i], w[i], d, c.tol*scale)
-						}
-					}
-				})
+				t.Run(c.name, func(t *testing.T) { runParityCase(t, dev, c) })
 			}
 		})
+	}
+}
+
+func runParityCase(t *testing.T, dev core.Device, c parityCase) {
+	r := rand.New(rand.NewPCG(7, uint64(len(c.name))))
+	in, err := c.inputs(r)
+	require.NoError(t, err)
+	want, err := c.ref(in)
+	require.NoError(t, err)
+
+	dIn := make([]*core.Array, len(in))
+	for i, a := range in {
+		dIn[i], err = a.To(dev)
+		require.NoError(t, err)
+	}
+	why, allowed := cpuAllowed[dev.Kind()][c.opName]
+	key := dev.Name() + "/" + c.opName
+	before := core.Fallbacks()[key]
+	if dev != core.CPU() && !allowed {
+		prev := core.SetStrict(true)
+		defer core.SetStrict(prev)
+	}
+	got, err := c.op(dIn)
+	if errors.Is(err, core.ErrFallback) {
+		t.Fatalf("%s has no kernel on %s (%v): add one, or put %q on cpuAllowed[%q] with the reason", c.name, dev.Name(), err, c.opName, dev.Kind())
+	}
+	require.NoError(t, err)
+	if allowed {
+		assert.Greater(t, core.Fallbacks()[key], before,
+			"%s is on cpuAllowed[%q] (%s) but ran on the device: take it off the list", c.opName, dev.Kind(), why)
+	}
+	assert.Equal(t, dev, got.Device(), "result stays on the device")
+	g, err := toF64(got)
+	require.NoError(t, err)
+	require.Len(t, g, len(want), "%s: result %v", c.name, got.Shape())
+	scale := 1.0
+	for _, v := range want {
+		scale = max(scale, math.Abs(v))
+	}
+	for i := range want {
+		if d := math.Abs(g[i] - want[i]); !(d <= c.tol*scale) {
+			t.Fatalf("%s on %s: element %d is %g, float64 reference %g (|diff| %g > %g)", c.name, dev.Name(), i, g[i], want[i], d, c.tol*scale)
+		}
+	}
+}
+
+// TestAllowListsNameRealOps keeps cpuAllowed honest: every op it lists
+// is exercised by a parity case (so TestParity checks that it falls back)
+// and comes with a reason.
+func TestAllowListsNameRealOps(t *testing.T) {
+	ops := map[string]bool{}
+	for _, c := range parityCases() {
+		require.NotEmpty(t, c.opName, c.name)
+		ops[c.opName] = true
+	}
+	for kind, list := range cpuAllowed {
+		for op, why := range list {
+			assert.True(t, ops[op], "cpuAllowed[%q] lists %q, which no parity case runs", kind, op)
+			assert.NotEmpty(t, why, "cpuAllowed[%q][%q] needs a reason", kind, op)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ package metal
 
 import (
 	"errors"
+	"runtime"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -13,7 +14,8 @@ type unavailable struct{}
 
 func newDevice() core.Device { return unavailable{} }
 
-var errNoMetal = errors.New("metal: Metal requires macOS")
+// errNoMetal is what every constructor and operation returns off macOS.
+var errNoMetal = errors.New("metal: Metal needs macOS (this build is for " + runtime.GOOS + "/" + runtime.GOARCH + ")")
 
 func (unavailable) Name() string  { return "metal" }
 func (unavailable) Kind() string  { return "metal" }

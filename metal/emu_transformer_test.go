@@ -51,11 +51,18 @@ func emuAttention(p AttentionParams, q, k, v, out f32buf) {
 		w := make([]float64, last+1)
 		m := math.Inf(-1)
 		for j := range w {
+			if p.Window > 0 && last-j >= int(p.Window) {
+				w[j] = math.Inf(-1) // outside the sliding window
+				continue
+			}
 			s := 0.0
 			for e := range d {
 				s += float64(q.at(row*d+e)) * float64(k.at(base+j*pos+e))
 			}
 			w[j] = s * float64(p.Scale)
+			if c := float64(p.SoftCap); c > 0 {
+				w[j] = c * math.Tanh(w[j]/c)
+			}
 			m = math.Max(m, w[j])
 		}
 		sum := 0.0
@@ -96,6 +103,11 @@ func TestTransformerPlannerMatchesCoreOnEmulatedDevice(t *testing.T) {
 	attn := func(in []*core.Array) (*core.Array, error) { return core.CausalAttentionOp(in[0], in[1], in[2], 0.3) }
 	onBoth(t, "causal_attention GQA decode", attn, mk(1, 4, 8), mk(6, 2, 8), mk(6, 2, 8))
 	onBoth(t, "causal_attention batched prefill", attn, mk(2, 3, 2, 5), mk(2, 3, 1, 5), mk(2, 3, 1, 5))
+	windowed := func(in []*core.Array) (*core.Array, error) {
+		return core.AttentionOp(in[0], in[1], in[2], core.AttentionParams{Scale: 0.9, Window: 3, SoftCap: 1.5})
+	}
+	onBoth(t, "causal_attention sliding window and soft cap, prefill", windowed, mk(7, 4, 8), mk(7, 2, 8), mk(7, 2, 8))
+	onBoth(t, "causal_attention sliding window and soft cap, decode", windowed, mk(1, 4, 8), mk(9, 2, 8), mk(9, 2, 8))
 	onBoth(t, "concat KV cache", func(in []*core.Array) (*core.Array, error) { return core.ConcatOp(0, in...) },
 		mk(5, 2, 3), mk(1, 2, 3))
 	tT := in{base: mk(4, 3).base, view: func(a *core.Array) (*core.Array, error) { return a.T() }}

@@ -92,16 +92,19 @@ type RoPEParams struct {
 }
 
 // AttentionParams describes causal_attention_*: q [batch, Tq, Hq, D], k and
-// v [batch, Tk, Hkv, D], Rows = batch*Tq*Hq query rows.
+// v [batch, Tk, Hkv, D], Rows = batch*Tq*Hq query rows; Window and SoftCap
+// as core.AttentionParams (0 = none).
 type AttentionParams struct {
-	Rows  uint32  `c:"rows"`
-	Tq    uint32  `c:"tq"`
-	Hq    uint32  `c:"hq"`
-	Tk    uint32  `c:"tk"`
-	Hkv   uint32  `c:"hkv"`
-	D     uint32  `c:"d"`
-	Scale float32 `c:"scale"`
-	_     uint32
+	Rows    uint32  `c:"rows"`
+	Tq      uint32  `c:"tq"`
+	Hq      uint32  `c:"hq"`
+	Tk      uint32  `c:"tk"`
+	Hkv     uint32  `c:"hkv"`
+	D       uint32  `c:"d"`
+	Scale   float32 `c:"scale"`
+	Window  uint32  `c:"window"`
+	SoftCap float32 `c:"softcap"`
+	_       uint32
 }
 
 // ConcatParams describes one input of concat_*: N elements of a strided

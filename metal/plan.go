@@ -69,8 +69,8 @@ func planOp(op *core.Op, simd bool) ([]dispatch, error) {
 		return planCast(op)
 	case slices.Contains(ReduceOps, op.Name):
 		return planRows(op, "reduce_"+op.Name)
-	case op.Name == "softmax":
-		return planRows(op, "softmax")
+	case op.Name == "softmax" || op.Name == "log_softmax":
+		return planRows(op, op.Name)
 	case op.Name == "matmul":
 		return planMatmul(op, simd)
 	case op.Name == "rms_norm":
@@ -277,14 +277,15 @@ func planRows(op *core.Op, kernel string) ([]dispatch, error) {
 	if !ok {
 		return nil, unsupportedf("%s over axes %v of a %v view with strides %v: kernels reduce contiguous trailing axes", op.Name, axes, in.Shape(), in.Strides())
 	}
+	rowwise := op.Name == "softmax" || op.Name == "log_softmax" // one output per input element
 	want := r.rows
-	if op.Name == "softmax" {
+	if rowwise {
 		want = r.rows * r.cols
 	}
 	if op.Out.NumElements() != want {
 		return nil, fmt.Errorf("metal: %s: output %v has %d elements, want %d", op.Name, op.Out, op.Out.NumElements(), want)
 	}
-	if r.rows == 0 || (op.Name == "softmax" && r.cols == 0) {
+	if r.rows == 0 || (rowwise && r.cols == 0) {
 		return nil, nil
 	}
 	lo, hi := span(in.Shape(), in.Strides(), in.Offset())

@@ -90,7 +90,7 @@ func planQuantMatmul(x, w, y *core.Array) ([]dispatch, error) {
 		if !ok {
 			return nil, unsupportedf("quantized matmul: no kernel for x of %v", x.DType())
 		}
-		if q.Bits != 4 && q.Bits != 8 {
+		if q.Bits != 2 && q.Bits != 4 && q.Bits != 8 {
 			return nil, unsupportedf("quantized matmul: no kernel for %d-bit affine codes", q.Bits)
 		}
 		if (q.GroupSize != 32 && q.GroupSize != 64 && q.GroupSize != 128) || k%q.GroupSize != 0 {
@@ -134,6 +134,28 @@ func planQuantMatmul(x, w, y *core.Array) ([]dispatch, error) {
 		p.GroupSize = ggmlBlockValues
 		return []dispatch{{
 			kernel: fmt.Sprintf("%s_%s_f32", kind, name),
+			bufs: []bufArg{
+				bind(w, 0, false),
+				{st: x.Storage(), byteOff: x.Offset() * x.DType().Size(), index: 1},
+				bind(y, 2, true),
+			},
+			params: p.Bytes(), paramIdx: 3, launch: fixed,
+		}}, nil
+	}
+	if gb, ok := ggmlBlocks[q.Scheme]; ok {
+		dt, ok := suffix(x.DType())
+		if !ok {
+			return nil, unsupportedf("quantized matmul: no kernel for x of %v", x.DType())
+		}
+		if k%gb.Values != 0 {
+			return nil, fmt.Errorf("metal: quantized matmul: K = %d is not a multiple of the %s block of %d", k, q.Scheme, gb.Values)
+		}
+		if w.DType() != core.U8 || wc != k/gb.Values*gb.Bytes {
+			return nil, fmt.Errorf("metal: quantized matmul: %s blocks %v are not U8 [%d %d]", gb.Name, w, n, k/gb.Values*gb.Bytes)
+		}
+		p.GroupSize = uint32(gb.Values)
+		return []dispatch{{
+			kernel: fmt.Sprintf("%s_%s_%s", kind, gb.Name, dt),
 			bufs: []bufArg{
 				bind(w, 0, false),
 				{st: x.Storage(), byteOff: x.Offset() * x.DType().Size(), index: 1},

@@ -116,9 +116,12 @@ func TestPlanReduce(t *testing.T) {
 	_, err = planOp(&core.Op{Name: "mean", Inputs: []*core.Array{in}, Out: arr(t, core.F32, 7), Axes: []int{0}}, false)
 	require.ErrorIs(t, err, core.ErrUnsupported)
 
-	ds, err = planOp(&core.Op{Name: "softmax", Inputs: []*core.Array{in}, Out: arr(t, core.F32, 3, 7), Axes: []int{1}}, false)
-	require.NoError(t, err)
-	assert.Equal(t, "softmax_f32", ds[0].kernel)
+	for _, name := range []string{"softmax", "log_softmax"} {
+		ds, err = planOp(&core.Op{Name: name, Inputs: []*core.Array{in}, Out: arr(t, core.F32, 3, 7), Axes: []int{1}}, false)
+		require.NoError(t, err, name)
+		assert.Equal(t, name+"_f32", ds[0].kernel)
+		assert.Equal(t, ReduceParams{Rows: 3, Cols: 7, RowStride: 7}, decode[ReduceParams](t, ds[0].params))
+	}
 }
 
 func TestPlanMatmulTransposed(t *testing.T) {

@@ -150,9 +150,13 @@ func planAttention(op *core.Op) ([]dispatch, error) {
 	if tk < tq || (hkv == 0 && hq != 0) || (hkv != 0 && hq%hkv != 0) {
 		return nil, fmt.Errorf("metal: causal_attention: %d queries of %d heads against %d keys of %d heads", tq, hq, tk, hkv)
 	}
-	scale := op.Param
+	ap := op.Attention()
+	scale := ap.Scale
 	if math.IsNaN(scale) || math.Abs(scale) > math.MaxFloat32 {
 		return nil, fmt.Errorf("metal: causal_attention: scale %v is not a finite float32", scale)
+	}
+	if ap.Window < 0 || !(ap.SoftCap >= 0) || ap.SoftCap > math.MaxFloat32 {
+		return nil, fmt.Errorf("metal: causal_attention: window %d or soft cap %v out of range", ap.Window, ap.SoftCap)
 	}
 	kernel, err := floatKernel(op, 0, 1, 2)
 	if err != nil {
@@ -177,7 +181,7 @@ func planAttention(op *core.Op) ([]dispatch, error) {
 	}
 	rows := n / d
 	p := AttentionParams{Rows: uint32(rows), Tq: uint32(tq), Hq: uint32(hq), Tk: uint32(tk), Hkv: uint32(hkv),
-		D: uint32(d), Scale: float32(scale)}
+		D: uint32(d), Scale: float32(scale), Window: uint32(min(ap.Window, tk)), SoftCap: float32(ap.SoftCap)}
 	return []dispatch{{
 		kernel: kernel,
 		bufs:   []bufArg{bindAt(q, 0), bindAt(k, 1), bindAt(v, 2), o},

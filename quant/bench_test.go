@@ -126,10 +126,12 @@ func BenchmarkMatVec8Bit4096(b *testing.B) {
 }
 
 // BenchmarkMatVecQ4_0 reports GB/s of the GGUF Q4_0 bytes (18 per 32
-// values) for a weight prepared by Prepare (repacked to 4-bit affine).
+// values) for the weight repacked to 4-bit affine (BlocksToAffine).
 func BenchmarkMatVecQ4_0(b *testing.B) {
 	q, raw := q40BenchWeight(b)
-	pw, err := Prepare(q)
+	aff, err := BlocksToAffine(q, core.F32)
+	require.NoError(b, err)
+	pw, err := Prepare(aff)
 	require.NoError(b, err)
 	benchMatVec(b, pw, raw)
 }

@@ -208,7 +208,7 @@ func blocksOf(q *core.Array) (raw []byte, k int, shape core.Shape, err error) {
 	if rowBytes%bb != 0 {
 		return nil, 0, nil, fmt.Errorf("tensor %v: %d bytes per row is not a whole number of %d-byte %s blocks", q, rowBytes, bb, qi.Scheme)
 	}
-	k = rowBytes / bb * blockValues
+	k = rowBytes / bb * BlockValues(qi.Scheme)
 	if len(qi.Shape) > 0 && qi.Shape[len(qi.Shape)-1] != k {
 		return nil, 0, nil, fmt.Errorf("tensor %v: %d bytes per row hold %d values, the logical shape %v says %d", q, rowBytes, k, qi.Shape, qi.Shape[len(qi.Shape)-1])
 	}

@@ -1,7 +1,8 @@
 // Package quant converts between float formats (f32, f16, bf16) and
-// quantizes weights: MLX's group-wise affine layout and ggml's Q8_0, Q4_0
-// and Q4_1 blocks, with quantized matrix multiplication on the CPU and
-// mlx-lm's on-disk layout for quantized models.
+// quantizes weights: MLX's group-wise affine layout and ggml's block
+// formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, the K-quants Q2_K..Q6_K and
+// IQ4_NL), with quantized matrix multiplication on the CPU and mlx-lm's
+// on-disk layout for quantized models.
 //
 // # Layouts (what GPU backends must read)
 //
@@ -15,11 +16,14 @@
 // words (GroupSize*bits is a multiple of 32). Value = scale*q + bias;
 // scales are negative for about half the groups.
 //
-// ggml blocks (core.SchemeQ8_0, SchemeQ4_0, SchemeQ4_1): a U8 array
-// [..., K/32*BlockBytes] of raw blocks, exactly as GGUF stores them (see
-// BlockBytes and DecodeBlocks for the nibble order). BlocksToAffine and
-// Prepare repack them losslessly into the affine layout with group size
-// 32.
+// ggml blocks (core.SchemeQ8_0 ... SchemeIQ4_NL): a U8 array
+// [..., K/BlockValues*BlockBytes] of raw blocks, exactly as GGUF stores
+// them (32-value blocks, 256-value super-blocks for the K-quants; layouts
+// in ggml-common.h and FORMATS.md section 4, decoded by core/gguf).
+// AsBlocks marks bytes already in memory (a mapped file) without a copy.
+// BlocksToAffine and Prepare repack Q8_0/Q4_0/Q4_1 losslessly into the
+// affine layout with group size 32; the other schemes are multiplied in
+// place (BlockWeight).
 //
 // # Quantized matmul
 //
@@ -35,6 +39,14 @@
 // with the bias term as a separate dot per row; other widths and CPUs use
 // unrolled Go loops. Large products are split over GOMAXPROCS goroutines
 // by output rows.
+//
+// ggml blocks are multiplied in place (BlockWeight): fewer than four
+// input rows run fused row kernels that unpack each block's scales in
+// registers (AVX2+FMA and NEON assembly for every scheme, AVX-512 for
+// Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, Go loops elsewhere), batches decode a
+// tile (up to 16 rows) or a 64-row panel (more; multiplied by
+// core.MatMul) of the weight at a time, so each block is read once per
+// call.
 //
 // Quantize and the f16/bf16 slice conversions also have amd64 vector
 // paths (AVX, F16C, AVX2) that are tested bit for bit against the scalar

@@ -7,32 +7,55 @@ import (
 	"math"
 
 	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/core/gguf"
 )
 
-// ggml blocks hold 32 values each (ggml-common.h).
+// blockValues is the size of ggml's small blocks (Q8_0, Q4_0, ...): 32.
 const blockValues = 32
 
-// BlockBytes returns the size of one 32-value block of a ggml scheme:
-// Q8_0 34 ({f16 d; int8 qs[32]}), Q4_0 18 ({f16 d; u8 qs[16]}), Q4_1 20
-// ({f16 d; f16 m; u8 qs[16]}); 0 for other schemes.
+// BlockBytes returns the size of one block of a ggml scheme, as
+// ggml-common.h lays it out: Q8_0 34, Q4_0 18, Q4_1 20, Q5_0 22, Q5_1 24,
+// IQ4_NL 18 (32-value blocks); Q2_K 84, Q3_K 110, Q4_K 144, Q5_K 176,
+// Q6_K 210 (256-value super-blocks). 0 for other schemes.
 func BlockBytes(s core.Scheme) int {
-	switch s {
-	case core.SchemeQ8_0:
-		return 34
-	case core.SchemeQ4_0:
-		return 18
-	case core.SchemeQ4_1:
-		return 20
+	if g, ok := ggmlSchemes[s]; ok {
+		return g.typ.BlockBytes()
 	}
 	return 0
 }
 
-func schemeBits(s core.Scheme) int {
-	if s == core.SchemeQ8_0 {
-		return 8
+// BlockValues returns the number of values one block of a ggml scheme
+// holds: 32, or 256 for the K-quants; 0 for other schemes.
+func BlockValues(s core.Scheme) int {
+	if g, ok := ggmlSchemes[s]; ok {
+		return g.typ.BlockSize()
 	}
-	return 4
+	return 0
 }
+
+// ggmlScheme ties a scheme to its GGUF type (which owns the block layout
+// and the reference decoder, core/gguf) and its nominal code width.
+type ggmlScheme struct {
+	typ  gguf.Type
+	bits int
+}
+
+var ggmlSchemes = map[core.Scheme]ggmlScheme{
+	core.SchemeQ8_0:   {gguf.Q8_0, 8},
+	core.SchemeQ4_0:   {gguf.Q4_0, 4},
+	core.SchemeQ4_1:   {gguf.Q4_1, 4},
+	core.SchemeQ5_0:   {gguf.Q5_0, 5},
+	core.SchemeQ5_1:   {gguf.Q5_1, 5},
+	core.SchemeQ2_K:   {gguf.Q2K, 2},
+	core.SchemeQ3_K:   {gguf.Q3K, 3},
+	core.SchemeQ4_K:   {gguf.Q4K, 4},
+	core.SchemeQ5_K:   {gguf.Q5K, 5},
+	core.SchemeQ6_K:   {gguf.Q6K, 6},
+	core.SchemeIQ4_NL: {gguf.IQ4NL, 4},
+}
+
+// schemeBits is the nominal code width recorded in QuantizationInfo.Bits.
+func schemeBits(s core.Scheme) int { return ggmlSchemes[s].bits }
 
 func f16At(b []byte) float32 {
 	return math.Float32frombits(f16Table()[binary.LittleEndian.Uint16(b)])
@@ -49,36 +72,47 @@ func truncInt8(f float32) int {
 	return int(max(-128, min(127, float32(math.Trunc(float64(f))))))
 }
 
-// EncodeBlocks quantizes src (a multiple of 32 values) into dst, block by
-// block, bit for bit as ggml's reference quantizers do
-// (quantize_row_q8_0_ref, quantize_row_q4_0_ref, quantize_row_q4_1_ref in
-// ggml-quants.c). Explicit float32 conversions keep Go from fusing a
-// multiply and an add, which the reference does not do either.
+// EncodeBlocks quantizes src (a whole number of blocks) into dst, block
+// by block, bit for bit as ggml's reference quantizers do
+// (quantize_row_<type>_ref in ggml-quants.c, and quantize_iq4_nl, which
+// is what llama-quantize runs without an importance matrix). Explicit float32 conversions keep
+// Go from fusing a multiply and an add, which the reference does not do
+// either. Schemes without an encoder give an error naming them.
 func EncodeBlocks(s core.Scheme, dst []byte, src []float32) error {
-	bb := BlockBytes(s)
+	bb, bv := BlockBytes(s), BlockValues(s)
 	if bb == 0 {
 		return fmt.Errorf("encode blocks: scheme %q is not a ggml block scheme", s)
 	}
-	if len(src)%blockValues != 0 {
-		return fmt.Errorf("encode %s: %d values is not a multiple of %d", s, len(src), blockValues)
+	enc := encoders[s]
+	if enc == nil {
+		return fmt.Errorf("encode blocks: no encoder for %s yet", s)
 	}
-	nb := len(src) / blockValues
+	if len(src)%bv != 0 {
+		return fmt.Errorf("encode %s: %d values is not a multiple of %d", s, len(src), bv)
+	}
+	nb := len(src) / bv
 	if len(dst) < nb*bb {
 		return fmt.Errorf("encode %s: destination holds %d bytes, need %d", s, len(dst), nb*bb)
 	}
 	for i := range nb {
-		x := src[i*blockValues : (i+1)*blockValues]
-		blk := dst[i*bb : (i+1)*bb]
-		switch s {
-		case core.SchemeQ8_0:
-			encodeQ80(blk, x)
-		case core.SchemeQ4_0:
-			encodeQ40(blk, x)
-		default:
-			encodeQ41(blk, x)
-		}
+		enc(dst[i*bb:(i+1)*bb], src[i*bv:(i+1)*bv])
 	}
 	return nil
+}
+
+// encoders quantize one block each.
+var encoders = map[core.Scheme]func(blk []byte, x []float32){
+	core.SchemeQ8_0:   encodeQ80,
+	core.SchemeQ4_0:   encodeQ40,
+	core.SchemeQ4_1:   encodeQ41,
+	core.SchemeQ5_0:   encodeQ50,
+	core.SchemeQ5_1:   encodeQ51,
+	core.SchemeQ2_K:   encodeQ2K,
+	core.SchemeQ3_K:   encodeQ3K,
+	core.SchemeQ4_K:   encodeQ4K,
+	core.SchemeQ5_K:   encodeQ5K,
+	core.SchemeQ6_K:   encodeQ6K,
+	core.SchemeIQ4_NL: encodeIQ4NL,
 }
 
 func encodeQ80(blk []byte, x []float32) {
@@ -150,11 +184,12 @@ func encodeQ41(blk []byte, x []float32) {
 	}
 }
 
-// DecodeBlocks dequantizes ggml blocks into dst (32 values per block) as
-// ggml's to_float does: Q8_0 qs*d, Q4_0 (nibble-8)*d, Q4_1 nibble*d + m,
-// where the low nibble of qs[j] is value j and the high nibble value j+16.
+// DecodeBlocks dequantizes ggml blocks into dst (BlockValues(s) values
+// per block) exactly as ggml's to_float does (core/gguf.Dequantize, the
+// format reference). For Q4_0 the low nibble of qs[j] is value j and the
+// high nibble value j+16; FORMATS.md section 4 gives every layout.
 func DecodeBlocks(s core.Scheme, dst []float32, src []byte) error {
-	bb := BlockBytes(s)
+	bb, bv := BlockBytes(s), BlockValues(s)
 	if bb == 0 {
 		return fmt.Errorf("decode blocks: scheme %q is not a ggml block scheme", s)
 	}
@@ -162,36 +197,18 @@ func DecodeBlocks(s core.Scheme, dst []float32, src []byte) error {
 		return fmt.Errorf("decode %s: %d bytes is not a whole number of %d-byte blocks", s, len(src), bb)
 	}
 	nb := len(src) / bb
-	if len(dst) < nb*blockValues {
-		return fmt.Errorf("decode %s: destination holds %d values, need %d", s, len(dst), nb*blockValues)
+	if len(dst) < nb*bv {
+		return fmt.Errorf("decode %s: destination holds %d values, need %d", s, len(dst), nb*bv)
 	}
-	for i := range nb {
-		blk := src[i*bb : (i+1)*bb]
-		y := dst[i*blockValues : (i+1)*blockValues]
-		d := f16At(blk)
-		switch s {
-		case core.SchemeQ8_0:
-			for j := range 32 {
-				y[j] = float32(int8(blk[2+j])) * d
-			}
-		case core.SchemeQ4_0:
-			for j := range 16 {
-				y[j] = float32(int(blk[2+j]&15)-8) * d
-				y[j+16] = float32(int(blk[2+j]>>4)-8) * d
-			}
-		default:
-			m := f16At(blk[2:])
-			for j := range 16 {
-				y[j] = float32(float32(blk[4+j]&15)*d) + m
-				y[j+16] = float32(float32(blk[4+j]>>4)*d) + m
-			}
-		}
+	if err := gguf.Dequantize(ggmlSchemes[s].typ, src, dst[:nb*bv]); err != nil {
+		return fmt.Errorf("decode %s: %w", s, err)
 	}
 	return nil
 }
 
 // QuantizeBlocks quantizes w (F32, F16 or BF16, last dimension a multiple
-// of 32) into ggml blocks. The result is a U8 array [..., in/32*BlockBytes]
+// of BlockValues(s)) into ggml blocks. The result is a U8 array
+// [..., in/BlockValues*BlockBytes]
 // of raw block bytes, row-major along the last dimension (ggml ne0), whose
 // Metadata.Quant names the scheme and holds the logical shape.
 func QuantizeBlocks(w *core.Array, s core.Scheme) (*core.Array, error) {
@@ -202,15 +219,16 @@ func QuantizeBlocks(w *core.Array, s core.Scheme) (*core.Array, error) {
 	if bb == 0 {
 		return nil, fmt.Errorf("quantize %v: scheme %q is not a ggml block scheme", w, s)
 	}
+	bv := BlockValues(s)
 	shape := w.Shape()
-	if len(shape) < 1 || shape[len(shape)-1]%blockValues != 0 {
-		return nil, fmt.Errorf("quantize %v to %s: last dimension must be a multiple of %d", w, s, blockValues)
+	if len(shape) < 1 || shape[len(shape)-1]%bv != 0 {
+		return nil, fmt.Errorf("quantize %v to %s: last dimension must be a multiple of %d", w, s, bv)
 	}
 	vals, err := float32s(w)
 	if err != nil {
 		return nil, fmt.Errorf("quantize blocks: %w", err)
 	}
-	buf := make([]byte, len(vals)/blockValues*bb)
+	buf := make([]byte, len(vals)/bv*bb)
 	if err := EncodeBlocks(s, buf, vals); err != nil {
 		return nil, fmt.Errorf("quantize %v: %w", w, err)
 	}
@@ -228,23 +246,53 @@ func FromBlocks(raw []byte, s core.Scheme, shape core.Shape) (*core.Array, error
 	if err := shape.Validate(); err != nil {
 		return nil, fmt.Errorf("from %s blocks: %w", s, err)
 	}
-	if len(shape) < 1 || shape[len(shape)-1]%blockValues != 0 {
-		return nil, fmt.Errorf("from %s blocks: shape %v: last dimension must be a multiple of %d", s, shape, blockValues)
+	bv := BlockValues(s)
+	if len(shape) < 1 || shape[len(shape)-1]%bv != 0 {
+		return nil, fmt.Errorf("from %s blocks: shape %v: last dimension must be a multiple of %d", s, shape, bv)
 	}
-	if want := shape.NumElements() / blockValues * bb; len(raw) != want {
+	if want := shape.NumElements() / bv * bb; len(raw) != want {
 		return nil, fmt.Errorf("from %s blocks: shape %v needs %d bytes, got %d", s, shape, want, len(raw))
 	}
-	return wrapBlocks(append([]byte(nil), raw...), s, shape, core.Metadata{})
+	return wrapBlocks(raw, s, shape, core.Metadata{}) // core.FromSlice copies
 }
 
 func wrapBlocks(buf []byte, s core.Scheme, shape core.Shape, meta core.Metadata) (*core.Array, error) {
 	bshape := shape.Clone()
-	bshape[len(bshape)-1] = shape[len(shape)-1] / blockValues * BlockBytes(s)
+	bshape[len(bshape)-1] = shape[len(shape)-1] / BlockValues(s) * BlockBytes(s)
 	t, err := core.FromSlice(buf, bshape...)
 	if err != nil {
 		return nil, err
 	}
 	meta.DimNames = nil
-	meta.Quant = &core.QuantizationInfo{Scheme: s, Bits: schemeBits(s), GroupSize: blockValues, Shape: shape.Clone()}
+	meta.Quant = &core.QuantizationInfo{Scheme: s, Bits: schemeBits(s), GroupSize: BlockValues(s), Shape: shape.Clone()}
 	return t.Array().WithMetadata(meta)
+}
+
+// AsBlocks marks a U8 array of raw ggml block bytes (for example a view
+// of a memory-mapped GGUF file) as a quantized array of logical shape
+// shape, without copying: the result shares raw's storage. raw must be
+// [..., K/BlockValues*BlockBytes] with the same leading dimensions.
+func AsBlocks(raw *core.Array, s core.Scheme, shape core.Shape) (*core.Array, error) {
+	if raw == nil {
+		return nil, errors.New("as blocks: nil array")
+	}
+	bb, bv := BlockBytes(s), BlockValues(s)
+	if bb == 0 {
+		return nil, fmt.Errorf("as blocks %v: scheme %q is not a ggml block scheme", raw, s)
+	}
+	if err := shape.Validate(); err != nil {
+		return nil, fmt.Errorf("as %s blocks %v: %w", s, raw, err)
+	}
+	if len(shape) < 1 || shape[len(shape)-1]%bv != 0 {
+		return nil, fmt.Errorf("as %s blocks %v: shape %v: last dimension must be a multiple of %d", s, raw, shape, bv)
+	}
+	want := shape.Clone()
+	want[len(want)-1] = shape[len(shape)-1] / bv * bb
+	if raw.DType() != core.U8 || !raw.Shape().Equal(want) {
+		return nil, fmt.Errorf("as %s blocks: %v must be U8 %v for logical shape %v", s, raw, want, shape)
+	}
+	meta := raw.Metadata()
+	meta.DimNames = nil
+	meta.Quant = &core.QuantizationInfo{Scheme: s, Bits: schemeBits(s), GroupSize: bv, Shape: shape.Clone()}
+	return raw.WithMetadata(meta)
 }

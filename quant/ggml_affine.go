@@ -23,6 +23,9 @@ func BlocksToAffine(q *core.Array, scaleDType core.DType) (*core.Array, error) {
 		return nil, fmt.Errorf("blocks to affine: %w", err)
 	}
 	s := q.Quant().Scheme
+	if !repackable(s) {
+		return nil, fmt.Errorf("blocks to affine %v: %s blocks have no lossless affine form here (only Q8_0, Q4_0, Q4_1)", q, s)
+	}
 	bits := schemeBits(s)
 	codes, scales, biases := repackBlocks(s, raw)
 	if scaleDType == core.F16 {
@@ -40,6 +43,11 @@ func BlocksToAffine(q *core.Array, scaleDType core.DType) (*core.Array, error) {
 		return nil, fmt.Errorf("blocks to affine %v: %w", q, err)
 	}
 	return out, nil
+}
+
+// repackable reports whether repackBlocks handles scheme s.
+func repackable(s core.Scheme) bool {
+	return s == core.SchemeQ8_0 || s == core.SchemeQ4_0 || s == core.SchemeQ4_1
 }
 
 // repackBlocks turns ggml blocks into MLX affine codes (group size 32)

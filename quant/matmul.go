@@ -33,8 +33,10 @@ type AffineWeight struct {
 	Scales, Biases        []float32
 }
 
-// BlockWeight is a ggml Q8_0, Q4_0 or Q4_1 weight in host memory: row n
-// is K/32 consecutive blocks of BlockBytes(Scheme) bytes.
+// BlockWeight is a ggml block weight in host memory, multiplied in place:
+// row n is K/BlockValues(Scheme) consecutive blocks of BlockBytes(Scheme)
+// bytes, exactly as GGUF stores them. Prepare leaves Blocks aliasing the
+// array's storage (a mapped model file included): do not write to them.
 type BlockWeight struct {
 	Scheme core.Scheme
 	N, K   int
@@ -43,8 +45,10 @@ type BlockWeight struct {
 
 // Prepare reads a quantized weight (MLX affine or ggml blocks, logical
 // shape [N, K]) into a Weight. Biases are derived from zero points where
-// the array holds those; ggml Q8_0/Q4_0/Q4_1 blocks come back as an
-// *AffineWeight with group size 32 (an exact repacking).
+// the array holds those. ggml blocks of every scheme come back as a
+// *BlockWeight over the array's own bytes (no copy: a mapped GGUF model
+// costs its file size); BlocksToAffine repacks Q8_0/Q4_0/Q4_1 for the
+// affine kernels instead where that is wanted.
 func Prepare(w *core.Array) (Weight, error) {
 	qi, err := quantOf(w)
 	if err != nil {
@@ -67,12 +71,7 @@ func Prepare(w *core.Array) (Weight, error) {
 	if len(shape) != 2 {
 		return nil, fmt.Errorf("prepare weight %v: logical shape %v is not [N, K]", w, shape)
 	}
-	// Repacked losslessly into MLX's layout (group size 32, float32 scale
-	// and bias: FORMATS.md section 4) so the same kernels run; the
-	// dequantized W is still never formed. BlockWeight multiplies the raw
-	// blocks in place where a copy is unwanted.
-	codes, scales, biases := repackBlocks(qi.Scheme, raw)
-	return &AffineWeight{N: shape[0], K: k, Bits: schemeBits(qi.Scheme), GroupSize: blockValues, Codes: codes, Scales: scales, Biases: biases}, nil
+	return &BlockWeight{Scheme: qi.Scheme, N: shape[0], K: k, Blocks: raw}, nil
 }
 
 // MatMul returns y = x @ W^T for a quantized weight w of logical shape

@@ -94,7 +94,7 @@ func WriteConfig(path string, config map[string]any) error {
 	if err != nil {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644) //nolint:gosec // a model config is meant to be readable
+	return os.WriteFile(path, append(b, '\n'), 0o666) //nolint:gosec // readable as os.Create makes it (the umask decides)
 }
 
 // Model is a model directory or safetensors file loaded with its

@@ -68,3 +68,48 @@ func ExampleMatMul() {
 	fmt.Println(y.Shape(), v)
 	// Output: [2 3] [480 480 960 960 960 1920]
 }
+
+// QuantizeBlocks writes ggml blocks as llama-quantize does: a [2, 256]
+// weight becomes two Q4_K super-blocks of 144 bytes per row, multiplied
+// in place by MatMul. Row 0 is 0..15 repeating (sum 1920), row 1 its
+// negation; the 6-bit sub-block scales leave them within a fraction of a
+// step.
+func ExampleQuantizeBlocks() {
+	vals := make([]float32, 2*256)
+	for i := range 256 {
+		vals[i] = float32(i % 16)
+		vals[256+i] = -float32(i % 16)
+	}
+	w, _ := core.FromSlice(vals, 2, 256)
+	q, err := quant.QuantizeBlocks(w.Array(), core.SchemeQ4_K)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(q.DType(), q.Shape(), q.Quant().Shape, quant.BlockValues(core.SchemeQ4_K), quant.BlockBytes(core.SchemeQ4_K))
+	ones := make([]float32, 256)
+	for i := range ones {
+		ones[i] = 1
+	}
+	x, _ := core.FromSlice(ones, 1, 256)
+	y, _ := quant.MatMul(x.Array(), q)
+	t, _ := core.As[float32](y)
+	v, _ := t.Values()
+	fmt.Printf("%.1f %.1f\n", v[0], v[1])
+	// Output:
+	// U8 [2 144] [2 256] 256 144
+	// 1919.5 -1919.5
+}
+
+// AsBlocks marks bytes already in memory, such as a tensor of a mapped
+// GGUF file, as ggml blocks without copying them.
+func ExampleAsBlocks() {
+	raw, _ := core.Zeros[uint8](4, 2*18) // four rows of two Q4_0 blocks
+	w, err := quant.AsBlocks(raw.Array(), core.SchemeQ4_0, core.Shape{4, 64})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(w.Quant().Scheme, w.Quant().Shape)
+	// Output: ggml_q4_0 [4 64]
+}

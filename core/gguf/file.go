@@ -147,17 +147,43 @@ var plainTypes = map[Type]core.DType{
 	I8: core.I8, I16: core.I16, I32: core.I32, I64: core.I64,
 }
 
-// blockSchemes are the block types core describes with QuantizationInfo.
+// blockSchemes are the block types core describes with QuantizationInfo
+// (GroupSize is the type's block size: 32, or 256 for the K-quants).
 var blockSchemes = map[Type]struct {
 	scheme core.Scheme
 	bits   int
-}{Q8_0: {core.SchemeQ8_0, 8}, Q4_0: {core.SchemeQ4_0, 4}, Q4_1: {core.SchemeQ4_1, 4}}
+}{
+	Q8_0: {core.SchemeQ8_0, 8}, Q4_0: {core.SchemeQ4_0, 4}, Q4_1: {core.SchemeQ4_1, 4},
+	Q5_0: {core.SchemeQ5_0, 5}, Q5_1: {core.SchemeQ5_1, 5}, IQ4NL: {core.SchemeIQ4_NL, 4},
+	Q2K: {core.SchemeQ2_K, 2}, Q3K: {core.SchemeQ3_K, 3}, Q4K: {core.SchemeQ4_K, 4},
+	Q5K: {core.SchemeQ5_K, 5}, Q6K: {core.SchemeQ6_K, 6},
+}
+
+// SchemeOf returns the core scheme of a ggml block type (Q4_K ->
+// core.SchemeQ4_K); ok is false for plain types and for block types core
+// does not name.
+func SchemeOf(t Type) (core.Scheme, bool) {
+	bs, ok := blockSchemes[t]
+	return bs.scheme, ok
+}
+
+// TypeOf is SchemeOf's inverse: the ggml type of a core block scheme.
+func TypeOf(s core.Scheme) (Type, bool) {
+	for t, bs := range blockSchemes {
+		if bs.scheme == s {
+			return t, true
+		}
+	}
+	return 0, false
+}
 
 // Array loads the named tensor without copying where possible. Plain types
 // (F32, F16, BF16, F64, I8..I64) give an array of that dtype with the
-// row-major Shape. Q8_0, Q4_0 and Q4_1 give their raw blocks as U8
-// [rows..., row bytes] with QuantizationInfo (Scheme, Bits, GroupSize 32,
-// the logical Shape). Other types are an error: use Float32.
+// row-major Shape. The block types core names a scheme for (Q8_0, Q4_0,
+// Q4_1, Q5_0, Q5_1, Q2_K..Q6_K, IQ4_NL) give their raw blocks as U8
+// [rows..., row bytes] with QuantizationInfo (Scheme, Bits, GroupSize =
+// the block size, the logical Shape). Other types are an error: use
+// Float32.
 func (f *File) Array(name string) (*core.Array, error) {
 	t, src, err := f.lookup(name)
 	if err != nil {
@@ -171,7 +197,7 @@ func (f *File) Array(name string) (*core.Array, error) {
 		row, _ := t.Type.RowBytes(t.Ne[0]) // validated by Open
 		shape := t.Shape.Clone()
 		shape[len(shape)-1] = int(row)
-		meta.Quant = &core.QuantizationInfo{Scheme: bs.scheme, Bits: bs.bits, GroupSize: 32, Shape: t.Shape.Clone()}
+		meta.Quant = &core.QuantizationInfo{Scheme: bs.scheme, Bits: bs.bits, GroupSize: t.Type.BlockSize(), Shape: t.Shape.Clone()}
 		a, err = src.Array(core.U8, shape, t.FileOffset)
 	} else {
 		return nil, fmt.Errorf("gguf %s: tensor %q: type %v has no lbrx array form (use Float32 to dequantize, or Bytes)", f.path, name, t.Type)

@@ -28,7 +28,8 @@ func ExampleDequantize() {
 
 // Open reads the header; Array views plain tensors in place and Float32
 // dequantizes any supported type. (The file is one of the ggml-written
-// test files beside the repository.)
+// test files beside the repository, which a clone alone lacks, so the
+// example is compiled, not run; TestSharedFiles checks the same listing.)
 func ExampleOpen() {
 	f, err := gguf.Open("../../../shared/testdata/gguf/ggml_reference_align64.gguf")
 	if err != nil {
@@ -46,7 +47,8 @@ func ExampleOpen() {
 		return
 	}
 	fmt.Println(q.Shape())
-	// Output:
+	// With ../shared beside the repository it prints:
+	//
 	// alignment 64
 	// a64_i8 I8 ne [37] shape [37]
 	// a64_q8_0 Q8_0 ne [32 3] shape [3 32]

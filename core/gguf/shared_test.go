@@ -90,7 +90,7 @@ func checkArray(t *testing.T, f *File, ti TensorInfo, want []uint32) {
 	require.NoError(t, err)
 	if q := a.Quant(); q != nil {
 		assert.Equal(t, ti.Shape, q.Shape)
-		assert.Equal(t, 32, q.GroupSize)
+		assert.Equal(t, ti.Type.BlockSize(), q.GroupSize)
 		assert.Equal(t, core.U8, a.DType())
 		got := make([]float32, ti.NumElements)
 		require.NoError(t, Dequantize(ti.Type, b, got))

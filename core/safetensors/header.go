@@ -156,7 +156,8 @@ func parseJSON(path string, buf []byte) ([]rawInfo, map[string]string, error) {
 		raws = append(raws, ri)
 		return nil
 	})
-	if err == nil && p.peek() != 0 {
+	p.ws()
+	if err == nil && p.i < len(p.b) { // not peek() != 0: a NUL is data too
 		err = errors.New("unexpected data after the header object (only JSON whitespace may pad it)")
 	}
 	if err != nil {

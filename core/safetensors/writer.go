@@ -6,8 +6,11 @@ import (
 	"cmp"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -196,7 +199,7 @@ func (w *Writer) WriteFile(path string) error {
 }
 
 func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return err
 	}
@@ -213,10 +216,7 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	if err = bw.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = tmp.Chmod(0o644); err == nil {
-		err = tmp.Close()
-	}
-	if err == nil {
+	if err = tmp.Close(); err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
 	return err
@@ -230,7 +230,7 @@ func (w *Writer) WriteSharded(dir string, maxShardBytes int64) error {
 	if maxShardBytes <= 0 {
 		return fmt.Errorf("safetensors writer: shard size %d must be positive", maxShardBytes)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil { //nolint:gosec // the umask decides, as for mkdir(1)
 		return err
 	}
 	var shards [][]entry
@@ -274,4 +274,18 @@ func (w *Writer) WriteSharded(dir string, maxShardBytes int64) error {
 		_, err := bw.Write(append(js, '\n'))
 		return err
 	})
+}
+
+// createTemp creates a new file dir/prefix<random> with mode 0666 less
+// the umask, the mode os.Create gives (os.CreateTemp's 0600 would survive
+// the rename and leave the finished file unreadable to others).
+func createTemp(dir, prefix string) (*os.File, error) {
+	for range 100 {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36)) //nolint:gosec // a unique name, not a secret
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)      //nolint:gosec // umask applies, as for os.Create
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("create a temporary file in %s: too many name collisions", dir)
 }

@@ -66,11 +66,13 @@ __device__ __forceinline__ void rope(const T* x, const float* cs, const float* s
 // d <= 512. Keys are visited in chunks of ATT_CHUNK whose scores sit in
 // shared memory, with the running maximum and sum rescaled between chunks
 // (online softmax); thread t accumulates output dims t, t+128, ...
+// window > 0 limits query i to keys last-window+1..last (a sliding
+// window); softcap > 0 maps each scaled score s to softcap*tanh(s/softcap).
 #define ATT_CHUNK 1024
 #define ATT_DIMS 4
 template <class T>
 __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq, i64 tk,
-                                          i64 hkv, i64 d, double scale) {
+                                          i64 hkv, i64 d, double scale, i64 window, double softcap) {
     typedef typename CT<T>::type C;
     __shared__ C qs[128 * ATT_DIMS];
     __shared__ C sc[ATT_CHUNK];
@@ -78,7 +80,8 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
     const i64 h = row % hq, bi = row / hq;  // bi = b*tq + i
     const i64 i = bi % tq, b = bi / tq;
     const i64 g = h / (hq / hkv);
-    const i64 last = i + tk - tq;           // keys 0..last are visible
+    const i64 last = i + tk - tq;           // keys first..last are visible
+    const i64 first = window > 0 && last >= window ? last - window + 1 : 0;
     const T* qrow = q + row * d;
     for (i64 e = threadIdx.x; e < d; e += blockDim.x) qs[e] = ld(qrow, e);
     __syncthreads();
@@ -87,7 +90,7 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
     C m = neg_inf((C)0), l = 0;
     const T* kb = k + b * tk * hkv * d;
     const T* vb = v + b * tk * hkv * d;
-    for (i64 j0 = 0; j0 <= last; j0 += ATT_CHUNK) {
+    for (i64 j0 = first; j0 <= last; j0 += ATT_CHUNK) {
         const i64 n = min((i64)ATT_CHUNK, last + 1 - j0);
         C cm = neg_inf((C)0);
         for (i64 j = threadIdx.x; j < n; j += blockDim.x) {
@@ -95,6 +98,7 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
             C s = 0;
             for (i64 e = 0; e < d; ++e) s += qs[e] * (C)ld(kr, e);
             s *= (C)scale;
+            if (softcap > 0) s = (C)softcap * m_tanh(s / (C)softcap);
             sc[j] = s;
             cm = s > cm ? s : cm;
         }
@@ -128,11 +132,11 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
 // coalesced load for the warp and is read by the rows of its group from
 // L2, where the one-block-per-row kernel above had each thread walk a
 // different key row. Rows are ordered so that a block's warps share a
-// position and a key/value head.
+// position and a key/value head. window and softcap as in attention.
 #define ATT_LANE_DIMS 4
 template <class T>
 __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* v, T* out, i64 rows, i64 tq, i64 hq,
-                                               i64 tk, i64 hkv, i64 d, double scale) {
+                                               i64 tk, i64 hkv, i64 d, double scale, i64 window, double softcap) {
     typedef typename CT<T>::type C;
     const i64 row = (i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (row >= rows) return;
@@ -141,6 +145,7 @@ __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* 
     const i64 i = bi % tq, b = bi / tq;
     const i64 g = h / (hq / hkv);
     const i64 last = i + tk - tq;
+    const i64 first = window > 0 && last >= window ? last - window + 1 : 0;
     const T* qrow = q + row * d;
     const T* kb = k + b * tk * hkv * d + g * d;
     const T* vb = v + b * tk * hkv * d + g * d;
@@ -151,7 +156,7 @@ __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* 
         acc[a] = 0;
     }
     C m = neg_inf((C)0), l = 0;
-    for (i64 j = 0; j <= last; ++j) {
+    for (i64 j = first; j <= last; ++j) {
         const T* kr = kb + j * hkv * d;
         C s = 0;
         for (int a = 0; a < ATT_LANE_DIMS; ++a) {
@@ -159,6 +164,7 @@ __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* 
             if (e < d) s += qv[a] * (C)ld(kr, e);
         }
         for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        if (softcap > 0) s = (C)softcap * m_tanh(s / (C)softcap);  // s is already scaled (qv)
         const C nm = s > m ? s : m;
         const C alpha = m_exp(m - nm), p = m_exp(s - nm);
         l = l * alpha + p;
@@ -186,26 +192,30 @@ __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* 
         rope(x, c, s, out, n, t, heads, half);                                                                        \
     }                                                                                                                 \
     extern "C" __global__ void causal_attention_##T(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq,      \
-                                                    i64 tk, i64 hkv, i64 d, double scale) {                           \
-        attention(q, k, v, out, tq, hq, tk, hkv, d, scale);                                                           \
+                                                    i64 tk, i64 hkv, i64 d, double scale, i64 window,                 \
+                                                    double softcap) {                                                 \
+        attention(q, k, v, out, tq, hq, tk, hkv, d, scale, window, softcap);                                          \
     }                                                                                                                 \
-    extern "C" __global__ void cached_attention_##T(const T* q, const T* k, const T* v, const int* pos, T* out,      \
-                                                    i64 tq, i64 hq, i64 cap, i64 hkv, i64 d, double scale) {          \
+    extern "C" __global__ void cached_attention_##T(const T* q, const T* k, const T* v, const int* pos, T* out,       \
+                                                    i64 tq, i64 hq, i64 cap, i64 hkv, i64 d, double scale,            \
+                                                    i64 window, double softcap) {                                     \
         const i64 tk = (i64)pos[0] + tq;                                                                              \
         if (pos[0] < 0 || tk > cap) return;                                                                           \
-        attention(q, k, v, out, tq, hq, tk, hkv, d, scale);                                                           \
+        attention(q, k, v, out, tq, hq, tk, hkv, d, scale, window, softcap);                                          \
     }                                                                                                                 \
-    extern "C" __global__ void causal_attention_warp_##T(const T* q, const T* k, const T* v, T* out, i64 rows,      \
-                                                         i64 tq, i64 hq, i64 tk, i64 hkv, i64 d, double scale) {       \
-        attention_warp(q, k, v, out, rows, tq, hq, tk, hkv, d, scale);                                                \
+    extern "C" __global__ void causal_attention_warp_##T(const T* q, const T* k, const T* v, T* out, i64 rows,        \
+                                                         i64 tq, i64 hq, i64 tk, i64 hkv, i64 d, double scale,        \
+                                                         i64 window, double softcap) {                                \
+        attention_warp(q, k, v, out, rows, tq, hq, tk, hkv, d, scale, window, softcap);                               \
     }                                                                                                                 \
-    extern "C" __global__ void cached_attention_warp_##T(const T* q, const T* k, const T* v, const int* pos, T* out, \
-                                                         i64 tq, i64 hq, i64 cap, i64 hkv, i64 d, double scale) {      \
+    extern "C" __global__ void cached_attention_warp_##T(const T* q, const T* k, const T* v, const int* pos, T* out,  \
+                                                         i64 tq, i64 hq, i64 cap, i64 hkv, i64 d, double scale,       \
+                                                         i64 window, double softcap) {                                \
         const i64 tk = (i64)pos[0] + tq;                                                                              \
         if (pos[0] < 0 || tk > cap) return;                                                                           \
-        attention_warp(q, k, v, out, tq * hq, tq, hq, tk, hkv, d, scale);                                             \
+        attention_warp(q, k, v, out, tq * hq, tq, hq, tk, hkv, d, scale, window, softcap);                            \
     }                                                                                                                 \
-    extern "C" __global__ void write_rows_##T(const T* src, const int* pos, T* dst, i64 row, i64 t, i64 cap) {       \
+    extern "C" __global__ void write_rows_##T(const T* src, const int* pos, T* dst, i64 row, i64 t, i64 cap) {        \
         const i64 p = pos[0];                                                                                         \
         if (p < 0 || p + t > cap) return;                                                                             \
         T* o = dst + p * row;                                                                                         \

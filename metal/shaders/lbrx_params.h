@@ -113,7 +113,9 @@ struct RoPEParams {
 // causal_attention: rows = batch*tq*hq query rows of d elements; q is
 // [batch, tq, hq, d], k and v [batch, tk, hkv, d], out like q, all
 // contiguous. Query i of a batch sees keys 0..i+tk-tq; query head h reads
-// key/value head h/(hq/hkv). scale multiplies the dot products.
+// key/value head h/(hq/hkv). scale multiplies the dot products. window > 0
+// narrows query i to keys i+tk-tq-window+1..i+tk-tq (a sliding window);
+// softcap > 0 maps each scaled score s to softcap*tanh(s/softcap).
 struct AttentionParams {
     uint rows;
     uint tq;
@@ -122,6 +124,8 @@ struct AttentionParams {
     uint hkv;
     uint d;
     float scale;
+    uint window;
+    float softcap;
     uint pad0;
 };
 

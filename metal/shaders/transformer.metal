@@ -119,7 +119,8 @@ static inline void lbrx_attention(device const typename D::storage* q, device co
     uint i = bi % p.tq;
     uint b = bi / p.tq;
     uint g = h / (p.hq / p.hkv);
-    uint last = i + p.tk - p.tq;  // keys 0..last are visible
+    uint last = i + p.tk - p.tq;  // keys first..last are visible
+    uint first = p.window > 0 && last >= p.window ? last - p.window + 1 : 0;
     uint pos = p.hkv * d;         // elements between key positions
     device const typename D::storage* kb = k + b * p.tk * pos + g * d;
     device const typename D::storage* vb = v + b * p.tk * pos + g * d;
@@ -135,7 +136,7 @@ static inline void lbrx_attention(device const typename D::storage* q, device co
     }
     float m = -INFINITY;
     float l = 0.0f;
-    for (uint j0 = 0; j0 <= last; j0 += LBRX_ATT_CHUNK) {
+    for (uint j0 = first; j0 <= last; j0 += LBRX_ATT_CHUNK) {
         uint n = min(uint(LBRX_ATT_CHUNK), last + 1 - j0);
         for (uint j = sg; j < n; j += nsg) {
             device const typename D::storage* kr = kb + (j0 + j) * pos;
@@ -145,7 +146,11 @@ static inline void lbrx_attention(device const typename D::storage* q, device co
             }
             s = simd_sum(s);
             if (lane == 0) {
-                sc[j] = s * p.scale;
+                s *= p.scale;
+                if (p.softcap > 0.0f) {
+                    s = p.softcap * tanh(s / p.softcap);
+                }
+                sc[j] = s;
             }
         }
         threadgroup_barrier(mem_flags::mem_threadgroup);

@@ -14,6 +14,12 @@ import (
 // addresses a decode step touches stay fixed from step to step and a
 // recorded step (core.Record) replays at every position. The capacity
 // grows by reallocation when a call needs more; Len is the next position.
+//
+// A sliding-window layer keeps every position too, its window masking
+// the older ones in the attention (core.AttentionParams.Window): one
+// capacity and one position for all layers is what lets a decode step be
+// recorded once, and it lets Truncate cut back to any earlier position.
+// The price is memory: such a layer holds capacity rows, not its window.
 type Cache struct {
 	k, v []*core.Array
 	n    int
@@ -96,4 +102,17 @@ func (m *Model) grow(c *Cache, t int) error {
 func (c *Cache) setPos(p int) error {
 	b := binary.LittleEndian.AppendUint32(nil, uint32(int32(p)))
 	return c.pos.Device().CopyFromHost(c.pos.Storage(), c.pos.Offset()*4, b)
+}
+
+// Truncate drops the cached positions from n on, so a sequence that
+// shares only its first n tokens with the cached one can continue from
+// there (a conversation whose last turn was re-rendered). Every layer,
+// sliding-window ones included, keeps all its positions, so any n up to
+// Len works; the rows past n are overwritten by the next call.
+func (c *Cache) Truncate(n int) error {
+	if n < 0 || n > c.n {
+		return fmt.Errorf("llama: cannot truncate a cache of %d positions to %d", c.n, n)
+	}
+	c.n = n
+	return nil
 }

@@ -6,11 +6,16 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"reflect"
+	"slices"
 
 	"github.com/lbrx/lbrx/core"
 )
 
-// Config is the part of a Hugging Face config.json a Llama model needs.
+// Config is the part of a Hugging Face config.json a decoder needs. The
+// fields after DType describe the features that set the architectures
+// apart (Arch names the one they came from); a Config filled by another
+// reader (a GGUF file's metadata, say) runs the same way.
 type Config struct {
 	HiddenSize       int
 	NumLayers        int
@@ -34,6 +39,50 @@ type Config struct {
 	// DType is the config's "dtype" ("torch_dtype" before transformers 5);
 	// Invalid when absent.
 	DType core.DType
+	// GGMLRopeOrder says the Q and K projections' rows are in the order
+	// llama.cpp's converter writes for ggml's adjacent-pair rope (per head,
+	// row 2i+j holds Hugging Face row j*HeadDim/2+i). Forward puts each
+	// head's outputs back in Hugging Face order before the rope, a copy of
+	// the activations only (see LoadGGUF).
+	GGMLRopeOrder bool
+
+	// Arch is the registered architecture ("llama", "qwen2", ...; see
+	// Architectures).
+	Arch string
+	// HiddenAct is the MLP's gate activation: "silu" or "gelu_tanh".
+	HiddenAct string
+	// QKVBias says q, k and v (not o) carry biases (Qwen2).
+	QKVBias bool
+	// QKNorm applies an RMSNorm over each head of the queries and keys
+	// before rope (q_norm, k_norm: Qwen3, Gemma 3).
+	QKNorm bool
+	// NormPlusOne says RMSNorm weights w scale by 1 + w (Gemma).
+	NormPlusOne bool
+	// SandwichNorm adds norms after attention and around the MLP
+	// (post_attention_layernorm after attention, pre_ and
+	// post_feedforward_layernorm: Gemma 2 and 3).
+	SandwichNorm bool
+	// EmbedScale multiplies the embeddings (Gemma: sqrt(hidden)); 0 is none.
+	EmbedScale float64
+	// AttnScale multiplies the attention scores; 0 means 1/sqrt(HeadDim).
+	AttnScale float64
+	// AttnSoftCap and FinalSoftCap bound the attention scores and the
+	// final logits to ±cap by cap*tanh(x/cap); 0 is none.
+	AttnSoftCap, FinalSoftCap float64
+	// SlidingWindow is how many positions (its own included) a query of a
+	// sliding-window layer sees; 0 is none.
+	SlidingWindow int
+	// Sliding marks the sliding-window layers (len NumLayers; nil is none).
+	Sliding []bool
+	// LocalRope, when set, is the rotary embedding of the sliding-window
+	// layers (Gemma 3's local base frequency).
+	LocalRope *Rope
+	// RotaryDim is how many leading dimensions of each head rope rotates
+	// (partial rotary embeddings); HeadDim when all.
+	RotaryDim int
+	// FusedQKV and FusedGateUp say the checkpoint stores q, k, v as one
+	// qkv_proj and gate, up as one gate_up_proj (Phi-3).
+	FusedQKV, FusedGateUp bool
 }
 
 // Rope is a rotary embedding's parameters.
@@ -46,31 +95,49 @@ type Rope struct {
 	// LowFreqFactor, HighFreqFactor and OriginalMaxPositions are llama3's.
 	LowFreqFactor, HighFreqFactor float64
 	OriginalMaxPositions          int
+	// FreqFactors, when set, divide each pair's frequency (HeadDim/2
+	// values: GGUF's rope_freqs tensor, llama.cpp's form of Llama 3.1
+	// scaling).
+	FreqFactors []float32
 }
 
 // rawConfig mirrors config.json with the fields' JSON spellings.
 type rawConfig struct {
-	HiddenSize        *int            `json:"hidden_size"`
-	NumLayers         *int            `json:"num_hidden_layers"`
-	NumHeads          *int            `json:"num_attention_heads"`
-	NumKVHeads        *int            `json:"num_key_value_heads"`
-	HeadDim           *int            `json:"head_dim"`
-	IntermediateSize  *int            `json:"intermediate_size"`
-	VocabSize         *int            `json:"vocab_size"`
-	RMSNormEps        *float64        `json:"rms_norm_eps"`
-	RopeTheta         *float64        `json:"rope_theta"`
-	RopeParameters    map[string]any  `json:"rope_parameters"`
-	RopeScaling       map[string]any  `json:"rope_scaling"`
-	MaxPositions      int             `json:"max_position_embeddings"`
-	TieWordEmbeddings bool            `json:"tie_word_embeddings"`
-	AttentionBias     bool            `json:"attention_bias"`
-	MLPBias           bool            `json:"mlp_bias"`
-	BOS               json.RawMessage `json:"bos_token_id"`
-	EOS               json.RawMessage `json:"eos_token_id"`
-	DType             string          `json:"dtype"`
-	TorchDType        string          `json:"torch_dtype"`
-	HiddenAct         string          `json:"hidden_act"`
-	ModelType         string          `json:"model_type"`
+	HiddenSize          *int            `json:"hidden_size"`
+	NumLayers           *int            `json:"num_hidden_layers"`
+	NumHeads            *int            `json:"num_attention_heads"`
+	NumKVHeads          *int            `json:"num_key_value_heads"`
+	HeadDim             *int            `json:"head_dim"`
+	IntermediateSize    *int            `json:"intermediate_size"`
+	VocabSize           *int            `json:"vocab_size"`
+	RMSNormEps          *float64        `json:"rms_norm_eps"`
+	RopeTheta           *float64        `json:"rope_theta"`
+	RopeParameters      map[string]any  `json:"rope_parameters"`
+	RopeScaling         map[string]any  `json:"rope_scaling"`
+	RopeLocalBaseFreq   *float64        `json:"rope_local_base_freq"`
+	PartialRotaryFactor *float64        `json:"partial_rotary_factor"`
+	MaxPositions        int             `json:"max_position_embeddings"`
+	TieWordEmbeddings   bool            `json:"tie_word_embeddings"`
+	AttentionBias       bool            `json:"attention_bias"`
+	MLPBias             bool            `json:"mlp_bias"`
+	BOS                 json.RawMessage `json:"bos_token_id"`
+	EOS                 json.RawMessage `json:"eos_token_id"`
+	DType               string          `json:"dtype"`
+	TorchDType          string          `json:"torch_dtype"`
+	HiddenAct           string          `json:"hidden_act"`
+	HiddenActivation    string          `json:"hidden_activation"`
+	ModelType           string          `json:"model_type"`
+	Architectures       []string        `json:"architectures"`
+	SlidingWindow       *int            `json:"sliding_window"`
+	UseSlidingWindow    *bool           `json:"use_sliding_window"`
+	MaxWindowLayers     *int            `json:"max_window_layers"`
+	LayerTypes          []string        `json:"layer_types"`
+	SlidingPattern      *int            `json:"sliding_window_pattern"`
+	SlidingPatternV5    *int            `json:"_sliding_window_pattern"`
+	AttnSoftCap         *float64        `json:"attn_logit_softcapping"`
+	FinalSoftCap        *float64        `json:"final_logit_softcapping"`
+	QueryPreAttnScalar  *float64        `json:"query_pre_attn_scalar"`
+	Bidirectional       *bool           `json:"use_bidirectional_attention"`
 }
 
 // ReadConfig reads and validates a config.json.
@@ -86,19 +153,22 @@ func ReadConfig(path string) (Config, error) {
 	return c, nil
 }
 
-// ParseConfig parses and validates the text of a config.json.
+// ParseConfig parses and validates the text of a config.json: the
+// architecture comes from model_type (or, without it, architectures; a
+// config naming neither is a Llama), the shared keys are read here and
+// the architecture fixes its own features. A key that changes the
+// computation and that the architecture does not implement is an error
+// naming it.
 func ParseConfig(b []byte) (Config, error) {
 	var r rawConfig
 	if err := json.Unmarshal(b, &r); err != nil {
 		return Config{}, fmt.Errorf("config is not valid JSON: %w", err)
 	}
-	if r.ModelType != "" && r.ModelType != "llama" && r.ModelType != "mistral" {
-		return Config{}, fmt.Errorf("model_type %q is not a Llama architecture", r.ModelType)
+	a, err := archOf(r)
+	if err != nil {
+		return Config{}, err
 	}
-	if r.HiddenAct != "" && r.HiddenAct != "silu" {
-		return Config{}, fmt.Errorf("hidden_act %q is not supported (silu only)", r.HiddenAct)
-	}
-	var c Config
+	c := Config{Arch: a.Name, HiddenAct: a.Act}
 	for _, f := range []struct {
 		name string
 		src  *int
@@ -117,6 +187,9 @@ func ParseConfig(b []byte) (Config, error) {
 			return Config{}, fmt.Errorf("%s = %d must be in [1, 2^24]", f.name, *f.src)
 		}
 		*f.dst = *f.src
+	}
+	if c.HiddenAct, err = activation(r, c.HiddenAct); err != nil {
+		return Config{}, err
 	}
 	c.NumKVHeads = c.NumHeads
 	if r.NumKVHeads != nil {
@@ -141,8 +214,7 @@ func ParseConfig(b []byte) (Config, error) {
 	if c.RMSNormEps < 0 || math.IsNaN(c.RMSNormEps) {
 		return Config{}, fmt.Errorf("rms_norm_eps = %v must be non-negative", c.RMSNormEps)
 	}
-	var err error
-	if c.Rope, err = parseRope(r); err != nil {
+	if err := parseRopes(r, &c); err != nil {
 		return Config{}, err
 	}
 	c.MaxPositions = r.MaxPositions
@@ -169,19 +241,164 @@ func ParseConfig(b []byte) (Config, error) {
 	default:
 		return Config{}, fmt.Errorf("dtype %q is not float32, float16 or bfloat16", dt)
 	}
+	if err := parseFeatures(r, &c); err != nil {
+		return Config{}, err
+	}
+	if a.Setup != nil {
+		if err := a.Setup(&c, r); err != nil {
+			return Config{}, err
+		}
+	}
+	if err := a.check(r, &c); err != nil {
+		return Config{}, err
+	}
 	return c, nil
 }
 
-// parseRope reads rope_parameters (transformers 5) or rope_theta and
-// rope_scaling (transformers 4).
-func parseRope(r rawConfig) (Rope, error) {
-	p := Rope{Theta: 10000, Type: "default", Factor: 1}
+// activation reads hidden_activation (Gemma's spelling) or hidden_act,
+// the architecture's default def when both are absent.
+func activation(r rawConfig, def string) (string, error) {
+	key, v := "hidden_activation", r.HiddenActivation
+	if v == "" {
+		key, v = "hidden_act", r.HiddenAct
+	}
+	switch v {
+	case "":
+		return def, nil
+	case "silu", "swish":
+		return "silu", nil
+	case "gelu_pytorch_tanh", "gelu_tanh":
+		return "gelu_tanh", nil
+	}
+	return "", fmt.Errorf("%s %q is not supported (silu, gelu_pytorch_tanh)", key, v)
+}
+
+// parseFeatures reads the keys only some architectures implement; check
+// then refuses those the architecture lacks.
+func parseFeatures(r rawConfig, c *Config) error {
+	pos := func(key string, v *float64, dst *float64) error {
+		if v == nil {
+			return nil
+		}
+		if !(*v > 0) || math.IsInf(*v, 0) {
+			return fmt.Errorf("%s = %v must be a positive number or null", key, *v)
+		}
+		*dst = *v
+		return nil
+	}
+	if err := pos("attn_logit_softcapping", r.AttnSoftCap, &c.AttnSoftCap); err != nil {
+		return err
+	}
+	if err := pos("final_logit_softcapping", r.FinalSoftCap, &c.FinalSoftCap); err != nil {
+		return err
+	}
+	var qs float64
+	if err := pos("query_pre_attn_scalar", r.QueryPreAttnScalar, &qs); err != nil {
+		return err
+	}
+	if qs > 0 {
+		c.AttnScale = 1 / math.Sqrt(qs)
+	}
+	if r.SlidingWindow != nil {
+		if *r.SlidingWindow <= 0 || *r.SlidingWindow > 1<<30 {
+			return fmt.Errorf("sliding_window = %d must be in [1, 2^30] or null", *r.SlidingWindow)
+		}
+		c.SlidingWindow = *r.SlidingWindow
+	}
+	if r.Bidirectional != nil && *r.Bidirectional {
+		return errors.New("use_bidirectional_attention = true is not supported (causal decoders only)")
+	}
+	return nil
+}
+
+// layerTypes returns which layers slide: from layer_types when the config
+// lists them, else from def (the architecture's default pattern; nil is
+// every layer when a window is set).
+func layerTypes(r rawConfig, c *Config, def func(i int) bool) error {
+	if r.LayerTypes != nil {
+		if len(r.LayerTypes) != c.NumLayers {
+			return fmt.Errorf("layer_types lists %d layers, num_hidden_layers = %d", len(r.LayerTypes), c.NumLayers)
+		}
+		c.Sliding = make([]bool, c.NumLayers)
+		for i, t := range r.LayerTypes {
+			switch t {
+			case "full_attention":
+			case "sliding_attention":
+				c.Sliding[i] = true
+			default:
+				return fmt.Errorf("layer_types[%d] = %q is not supported (full_attention, sliding_attention)", i, t)
+			}
+		}
+	} else if c.SlidingWindow > 0 {
+		c.Sliding = make([]bool, c.NumLayers)
+		for i := range c.Sliding {
+			c.Sliding[i] = def == nil || def(i)
+		}
+	}
+	if c.SlidingWindow == 0 {
+		if slices.Contains(c.Sliding, true) {
+			return errors.New("layer_types has sliding_attention layers but sliding_window is not set")
+		}
+		c.Sliding = nil
+	}
+	return nil
+}
+
+// parseRopes reads rope_parameters (transformers 5: one set, or one per
+// layer type) or rope_theta, rope_scaling and rope_local_base_freq
+// (transformers 4), and partial_rotary_factor.
+func parseRopes(r rawConfig, c *Config) error {
 	params := r.RopeParameters
 	if params == nil {
 		params = r.RopeScaling
 	}
-	if r.RopeTheta != nil {
-		p.Theta = *r.RopeTheta
+	var local map[string]any
+	if full, ok := params["full_attention"].(map[string]any); ok {
+		local, _ = params["sliding_attention"].(map[string]any)
+		params = full
+	}
+	var err error
+	if c.Rope, err = parseRope(params, r.RopeTheta); err != nil {
+		return err
+	}
+	switch {
+	case local != nil:
+		lr, err := parseRope(local, nil)
+		if err != nil {
+			return fmt.Errorf("rope_parameters.sliding_attention: %w", err)
+		}
+		if !reflect.DeepEqual(lr, c.Rope) {
+			c.LocalRope = &lr
+		}
+	case r.RopeLocalBaseFreq != nil:
+		lr, err := parseRope(nil, r.RopeLocalBaseFreq)
+		if err != nil {
+			return fmt.Errorf("rope_local_base_freq: %w", err)
+		}
+		c.LocalRope = &lr
+	}
+	factor := 1.0
+	if r.PartialRotaryFactor != nil {
+		factor = *r.PartialRotaryFactor
+	}
+	if v, ok := params["partial_rotary_factor"]; ok && v != nil {
+		if factor, ok = v.(float64); !ok {
+			return fmt.Errorf("rope parameter partial_rotary_factor = %v is not a number", v)
+		}
+	}
+	c.RotaryDim = int(float64(c.HeadDim) * factor)
+	if !(factor > 0 && factor <= 1) || c.RotaryDim == 0 || c.RotaryDim%2 != 0 {
+		return fmt.Errorf("partial_rotary_factor = %v gives %d rotary dimensions of head_dim %d, want an even number in [2, head_dim]", factor, c.RotaryDim, c.HeadDim)
+	}
+	return nil
+}
+
+// parseRope reads one set of rope parameters, theta (rope_theta outside
+// them) when they do not name it.
+func parseRope(params map[string]any, theta *float64) (Rope, error) {
+	p := Rope{Theta: 10000, Type: "default", Factor: 1}
+	if theta != nil {
+		p.Theta = *theta
 	}
 	num := func(key string, dst *float64) error {
 		v, ok := params[key]

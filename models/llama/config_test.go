@@ -2,6 +2,7 @@ package llama
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,6 +20,7 @@ func TestReadTinyLlamaConfig(t *testing.T) {
 		IntermediateSize: 160, VocabSize: 256, RMSNormEps: 1e-5,
 		Rope:         Rope{Theta: 10000, Type: "default", Factor: 1},
 		MaxPositions: 128, BOS: 1, EOS: []int{2}, DType: core.F32,
+		Arch: "llama", HiddenAct: "silu", RotaryDim: 16,
 	}, c)
 }
 
@@ -97,14 +99,33 @@ func TestParseRopeParametersV5(t *testing.T) {
 func TestParseConfigErrors(t *testing.T) {
 	ok := `"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 8, "vocab_size": 10`
 	for cfg, want := range map[string]string{
-		`{`:                                      "not valid JSON",
-		`{"num_hidden_layers": 1}`:               "hidden_size is missing",
-		`{` + ok + `, "model_type": "gpt2"}`:     "not a Llama architecture",
-		`{` + ok + `, "hidden_act": "gelu"}`:     "silu only",
-		`{` + ok + `, "num_key_value_heads": 3}`: "must divide",
-		`{` + ok + `, "head_dim": 7}`:            "must be even",
-		`{` + ok + `, "rms_norm_eps": -1}`:       "non-negative",
-		`{` + ok + `, "rope_theta": 0}`:          "rope_theta",
+		`{`:                                  "not valid JSON",
+		`{"num_hidden_layers": 1}`:           "hidden_size is missing",
+		`{` + ok + `, "model_type": "gpt2"}`: `model_type "gpt2" is not supported`,
+		`{` + ok + `, "hidden_act": "gelu"}`: `hidden_act "gelu" is not supported`,
+		// Keys that change the computation, set for an architecture
+		// without them (a Mistral config read as a Llama, say).
+		`{` + ok + `, "model_type": "llama", "sliding_window": 4096}`:                                                     "sliding_window is set, but lbrx's llama architecture does not implement it",
+		`{` + ok + `, "model_type": "mistral", "sliding_window": 4, "attn_logit_softcapping": 5}`:                         "attn_logit_softcapping is set, but lbrx's mistral",
+		`{` + ok + `, "model_type": "qwen3", "final_logit_softcapping": 30}`:                                              "final_logit_softcapping is set, but lbrx's qwen3",
+		`{` + ok + `, "model_type": "llama", "query_pre_attn_scalar": 64}`:                                                "query_pre_attn_scalar is set",
+		`{` + ok + `, "model_type": "llama", "partial_rotary_factor": 0.5}`:                                               "partial_rotary_factor is set",
+		`{` + ok + `, "model_type": "qwen2", "attention_bias": true}`:                                                     "attention_bias is set, but lbrx's qwen2",
+		`{` + ok + `, "model_type": "gemma2", "rope_local_base_freq": 10000}`:                                             "rope_local_base_freq is set, but lbrx's gemma2",
+		`{` + ok + `, "model_type": "mistral", "sliding_window": 0}`:                                                      "sliding_window = 0",
+		`{` + ok + `, "model_type": "mistral", "sliding_window": 4, "layer_types": ["full_attention"]}`:                   "layer_types lists 1 layers",
+		`{` + ok + `, "model_type": "mistral", "sliding_window": 4, "layer_types": ["full_attention", "chunked"]}`:        `layer_types[1] = "chunked"`,
+		`{` + ok + `, "model_type": "gemma3_text", "layer_types": ["full_attention", "sliding_attention"]}`:               "sliding_window is not set",
+		`{` + ok + `, "model_type": "gemma3_text", "use_bidirectional_attention": true}`:                                  "use_bidirectional_attention",
+		`{` + ok + `, "model_type": "qwen2", "architectures": ["Qwen2MoeForCausalLM"]}`:                                   "not a qwen2 causal language model",
+		`{` + ok + `, "architectures": ["GPT2LMHeadModel"]}`:                                                              "not supported and model_type is absent",
+		`{` + ok + `, "model_type": "phi3", "rope_parameters": {"rope_type": "longrope", "rope_theta": 10000}}`:           `rope_type "longrope" is not supported`,
+		`{` + ok + `, "model_type": "phi3", "rope_parameters": {"rope_theta": 1e4, "partial_rotary_factor": 0.1}}`:        "partial_rotary_factor = 0.1",
+		`{` + ok + `, "model_type": "gemma2", "hidden_activation": "relu"}`:                                               `hidden_activation "relu"`,
+		`{` + ok + `, "num_key_value_heads": 3}`:                                                                          "must divide",
+		`{` + ok + `, "head_dim": 7}`:                                                                                     "must be even",
+		`{` + ok + `, "rms_norm_eps": -1}`:                                                                                "non-negative",
+		`{` + ok + `, "rope_theta": 0}`:                                                                                   "rope_theta",
 		`{` + ok + `, "rope_scaling": {"rope_type": "yarn", "factor": 4}}`:                                                "not supported",
 		`{` + ok + `, "rope_scaling": {"rope_type": "llama3", "factor": 8, "low_freq_factor": 4, "high_freq_factor": 1}}`: "inconsistent",
 		`{` + ok + `, "rope_scaling": {"rope_type": "linear", "factor": "x"}}`:                                            "not a number",
@@ -118,4 +139,119 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 	_, err := ReadConfig("/nonexistent/config.json")
 	require.Error(t, err)
+}
+
+// readArchConfig reads the config.json of ../shared/testdata/archs/<arch>.
+func readArchConfig(t *testing.T, arch string) Config {
+	t.Helper()
+	c, err := ReadConfig(testfiles.Path(t, "archs", arch, "config.json"))
+	require.NoError(t, err)
+	require.Equal(t, arch, strings.TrimSuffix(c.Arch, "_text"))
+	return c
+}
+
+// sevenLayers is the start of a config.json with seven layers.
+const sevenLayers = `"hidden_size": 64, "num_hidden_layers": 7, "num_attention_heads": 4, "intermediate_size": 8, "vocab_size": 10`
+
+func TestParseMistralConfig(t *testing.T) {
+	c := readArchConfig(t, "mistral")
+	assert.Equal(t, 5, c.SlidingWindow)
+	assert.Equal(t, []bool{true, true}, c.Sliding, "Mistral slides in every layer")
+	c, err := ParseConfig([]byte(`{` + sevenLayers + `, "architectures": ["MistralForCausalLM"], "sliding_window": 8}`))
+	require.NoError(t, err)
+	assert.Equal(t, "mistral", c.Arch, "the class names the architecture when model_type is absent")
+}
+
+func TestParseQwen2Config(t *testing.T) {
+	c := readArchConfig(t, "qwen2")
+	assert.True(t, c.QKVBias)
+	assert.False(t, c.AttentionBias, "no bias on o_proj")
+	assert.Nil(t, c.Sliding)
+	// transformers 4: the layers from max_window_layers on slide, and only
+	// with use_sliding_window.
+	c, err := ParseConfig([]byte(`{` + sevenLayers + `, "model_type": "qwen2", "sliding_window": 32, "use_sliding_window": true, "max_window_layers": 5}`))
+	require.NoError(t, err)
+	assert.Equal(t, []bool{false, false, false, false, false, true, true}, c.Sliding)
+	c, err = ParseConfig([]byte(`{` + sevenLayers + `, "model_type": "qwen2", "sliding_window": 32, "use_sliding_window": false}`))
+	require.NoError(t, err)
+	assert.Nil(t, c.Sliding, "Qwen ignores sliding_window without use_sliding_window")
+	assert.Zero(t, c.SlidingWindow)
+}
+
+func TestParseQwen3Config(t *testing.T) {
+	c := readArchConfig(t, "qwen3")
+	assert.True(t, c.QKNorm)
+	assert.False(t, c.QKVBias)
+	assert.True(t, c.TieWordEmbeddings)
+}
+
+func TestParsePhi3Config(t *testing.T) {
+	c := readArchConfig(t, "phi3")
+	assert.True(t, c.FusedQKV && c.FusedGateUp)
+	assert.Equal(t, 16, c.RotaryDim)
+	assert.Nil(t, c.Sliding, "sliding_window: null")
+	c, err := ParseConfig([]byte(`{` + sevenLayers + `, "model_type": "phi3", "partial_rotary_factor": 0.75, "head_dim": 16}`))
+	require.NoError(t, err)
+	assert.Equal(t, 12, c.RotaryDim)
+}
+
+func TestParseGemma2Config(t *testing.T) {
+	c := readArchConfig(t, "gemma2")
+	assert.Equal(t, "gelu_tanh", c.HiddenAct)
+	assert.True(t, c.NormPlusOne && c.SandwichNorm)
+	assert.Equal(t, []bool{true, false}, c.Sliding)
+	assert.Equal(t, 4, c.SlidingWindow)
+	assert.InDelta(t, 8, c.EmbedScale, 0)
+	assert.InDelta(t, 0.25, c.AttnScale, 0)
+	assert.InDelta(t, 50, c.AttnSoftCap, 0)
+	assert.InDelta(t, 30, c.FinalSoftCap, 0)
+	// Without layer_types every other layer slides, the first included.
+	c, err := ParseConfig([]byte(`{` + sevenLayers + `, "model_type": "gemma2", "sliding_window": 16}`))
+	require.NoError(t, err)
+	assert.Equal(t, []bool{true, false, true, false, true, false, true}, c.Sliding)
+}
+
+func TestParseGemma3Config(t *testing.T) {
+	c := readArchConfig(t, "gemma3")
+	assert.True(t, c.QKNorm && c.NormPlusOne && c.SandwichNorm)
+	assert.InDelta(t, 1e6, c.Rope.Theta, 0)
+	require.NotNil(t, c.LocalRope)
+	assert.InDelta(t, 1e4, c.LocalRope.Theta, 0)
+	assert.Zero(t, c.AttnSoftCap)
+	// transformers 4: no layer_types (five local layers to one global),
+	// rope_local_base_freq beside rope_theta and rope_scaling.
+	c, err := ParseConfig([]byte(`{` + sevenLayers + `, "model_type": "gemma3_text", "sliding_window": 512, "rope_theta": 1000000, "rope_local_base_freq": 10000, "rope_scaling": {"rope_type": "linear", "factor": 8}}`))
+	require.NoError(t, err)
+	assert.Equal(t, []bool{true, true, true, true, true, false, true}, c.Sliding)
+	assert.Equal(t, Rope{Theta: 1e6, Type: "linear", Factor: 8}, c.Rope)
+	assert.Equal(t, &Rope{Theta: 1e4, Type: "default", Factor: 1}, c.LocalRope)
+}
+
+func TestArchitectureRegistry(t *testing.T) {
+	assert.Equal(t, []string{"gemma2", "gemma3_text", "llama", "mistral", "phi3", "qwen2", "qwen3"}, Architectures())
+	assert.Equal(t, "qwen2", ArchOfGGUF("qwen2").Name)
+	assert.Equal(t, "llama", ArchOfGGUF("llama").Name)
+	assert.Nil(t, ArchOfGGUF("gpt2"))
+}
+
+// A Config from another reader (GGUF metadata) gets its architecture's
+// fixed features and default layer pattern from Configure.
+func TestArchConfigure(t *testing.T) {
+	c := Config{HiddenSize: 64, NumLayers: 3, NumHeads: 4, NumKVHeads: 2, HeadDim: 16, SlidingWindow: 8}
+	require.NoError(t, ArchOfGGUF("gemma2").Configure(&c))
+	assert.True(t, c.NormPlusOne && c.SandwichNorm)
+	assert.InDelta(t, 8, c.EmbedScale, 0)
+	assert.Equal(t, "gelu_tanh", c.HiddenAct)
+	assert.Equal(t, []bool{true, false, true}, c.Sliding)
+	assert.Equal(t, 16, c.RotaryDim)
+
+	c = Config{HiddenSize: 64, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 16, SlidingWindow: 8, Sliding: []bool{false, true}}
+	require.NoError(t, ArchOfGGUF("gemma2").Configure(&c))
+	assert.Equal(t, []bool{false, true}, c.Sliding, "the reader's layer kinds are kept")
+
+	c = Config{HiddenSize: 64, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 16}
+	require.NoError(t, ArchOfGGUF("qwen2").Configure(&c))
+	assert.True(t, c.QKVBias)
+	c = Config{HiddenSize: 64, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 16, AttnSoftCap: 30}
+	require.ErrorContains(t, ArchOfGGUF("llama").Configure(&c), "attn_logit_softcapping is set, but lbrx's llama")
 }

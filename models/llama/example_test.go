@@ -71,3 +71,15 @@ func ExampleSampler() {
 	// 1
 	// true
 }
+
+// The architectures config.json's model_type can name, and what a config
+// gets when it asks one for a feature it lacks.
+func ExampleArchitectures() {
+	fmt.Println(llama.Architectures())
+	_, err := llama.ParseConfig([]byte(`{"model_type": "llama", "sliding_window": 4096, "hidden_size": 8,
+		"num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 16, "vocab_size": 10}`))
+	fmt.Println(err)
+	// Output:
+	// [gemma2 gemma3_text llama mistral phi3 qwen2 qwen3]
+	// sliding_window is set, but lbrx's llama architecture does not implement it
+}

@@ -32,9 +32,15 @@ func (m *Model) forward(ids []int, c *Cache, lastOnly bool) (*core.Array, error)
 	if err != nil {
 		return nil, err
 	}
-	cos, sin, err := tables(m.invFreq, c.n, len(ids), m.dev)
-	if err != nil {
+	var r rotaries
+	if r.global.cos, r.global.sin, err = tables(m.invFreq, c.n, len(ids), m.dev); err != nil {
 		return nil, err
+	}
+	r.local = r.global
+	if m.localInvFreq != nil {
+		if r.local.cos, r.local.sin, err = tables(m.localInvFreq, c.n, len(ids), m.dev); err != nil {
+			return nil, err
+		}
 	}
 	if err := m.grow(c, len(ids)); err != nil {
 		return nil, err
@@ -42,7 +48,7 @@ func (m *Model) forward(ids []int, c *Cache, lastOnly bool) (*core.Array, error)
 	if err := c.setPos(c.n); err != nil {
 		return nil, err
 	}
-	logits, err := m.layersAndHead(h, cos, sin, c, lastOnly)
+	logits, err := m.layersAndHead(h, r, c, lastOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -52,14 +58,28 @@ func (m *Model) forward(ids []int, c *Cache, lastOnly bool) (*core.Array, error)
 	return logits, nil
 }
 
-// layersAndHead runs every layer on h [T, hidden] at the cache's
-// position, writing the keys and values into the cache, then the final
-// norm and the lm_head: device ops only, which a decode step records
-// (core.Record) once and replays.
-func (m *Model) layersAndHead(h, cos, sin *core.Array, c *Cache, lastOnly bool) (*core.Array, error) {
+// rotaries are the rope tables of a call's positions: global for full
+// attention layers, local for sliding-window layers (the same tables
+// unless the model has a separate local rope base).
+type rotaries struct{ global, local rotary }
+
+// layersAndHead runs the embedding scale, every layer on h [T, hidden]
+// at the cache's position, writing the keys and values into the cache,
+// then the final norm, the lm_head and the final soft cap: device ops
+// only, which a decode step records (core.Record) once and replays.
+func (m *Model) layersAndHead(h *core.Array, r rotaries, c *Cache, lastOnly bool) (*core.Array, error) {
 	var err error
+	if m.embedScale != nil {
+		if h, err = core.BinaryOp("mul", h, m.embedScale); err != nil {
+			return nil, fmt.Errorf("llama: embedding scale: %w", err)
+		}
+	}
 	for i := range m.layers {
-		if h, err = m.block(i, h, c, cos, sin); err != nil {
+		rot := r.global
+		if m.layers[i].window > 0 {
+			rot = r.local
+		}
+		if h, err = m.block(i, h, c, rot); err != nil {
 			return nil, fmt.Errorf("llama: layer %d: %w", i, err)
 		}
 	}
@@ -75,7 +95,25 @@ func (m *Model) layersAndHead(h, cos, sin *core.Array, c *Cache, lastOnly bool) 
 	if err != nil {
 		return nil, fmt.Errorf("llama: lm_head: %w", err)
 	}
+	if m.finalCap != nil {
+		if logits, err = softCap(logits, m.finalCap); err != nil {
+			return nil, fmt.Errorf("llama: final logit soft-capping: %w", err)
+		}
+	}
 	return logits, nil
+}
+
+// softCap returns cap * tanh(x / cap), in transformers' order of
+// operations.
+func softCap(x, c *core.Array) (*core.Array, error) {
+	y, err := core.BinaryOp("div", x, c)
+	if err != nil {
+		return nil, err
+	}
+	if y, err = core.UnaryOp("tanh", y); err != nil {
+		return nil, err
+	}
+	return core.BinaryOp("mul", y, c)
 }
 
 // embedding looks the ids up in the host table and moves the rows
@@ -96,6 +134,9 @@ func (m *Model) hostEmbedding(ids []int) (*core.Array, error) {
 		if id < 0 || id >= m.Config.VocabSize {
 			return nil, fmt.Errorf("llama: token id %d (position %d) is outside the vocabulary [0, %d)", id, i, m.Config.VocabSize)
 		}
+	}
+	if q := m.embed.Quant(); q != nil && q.Scales == nil {
+		return m.ggmlEmbedding(ids)
 	}
 	idx := make([]int32, len(ids))
 	for i, id := range ids {
@@ -149,80 +190,30 @@ func gatherRows(table, idx *core.Array) (*core.Array, error) {
 	return rows.WithMetadata(meta)
 }
 
-// block runs decoder layer i on h [T, hidden] at the cache's position,
-// writes the layer's new keys and values into the cache and returns the
-// new h.
-func (m *Model) block(i int, h *core.Array, c *Cache, cos, sin *core.Array) (out *core.Array, err error) {
-	b := &m.layers[i]
-	cfg := m.Config
-	t := h.Shape()[0]
-	x, err := core.RMSNormOp(h, b.inNorm, cfg.RMSNormEps)
-	if err != nil {
-		return nil, err
-	}
-	proj := func(l linear, heads int, rotate bool) (*core.Array, error) {
-		y, err := l.apply(x)
+// ggmlEmbedding dequantizes the rows of ids one at a time from a table
+// of ggml blocks (which carry their scales, so gatherRows' per-parameter
+// gather does not apply), as float32 then the activation dtype.
+func (m *Model) ggmlEmbedding(ids []int) (*core.Array, error) {
+	h := m.Config.HiddenSize
+	v := make([]float32, 0, len(ids)*h)
+	for _, id := range ids {
+		r, err := quant.SliceRows(m.embed, id, id+1)
 		if err != nil {
 			return nil, err
 		}
-		if y, err = y.Reshape(t, heads, cfg.HeadDim); err != nil {
+		d, err := quant.DequantizeFloat32(r)
+		if err != nil {
+			return nil, fmt.Errorf("llama: embedding row %d: %w", id, err)
+		}
+		dv, err := d.Data()
+		if err != nil {
 			return nil, err
 		}
-		if rotate {
-			return core.RoPEOp(y, cos, sin)
-		}
-		return y, nil
+		v = append(v, dv...)
 	}
-	q, err := proj(b.q, cfg.NumHeads, true)
+	t, err := core.FromSlice(v, len(ids), h)
 	if err != nil {
 		return nil, err
 	}
-	k, err := proj(b.k, cfg.NumKVHeads, true)
-	if err != nil {
-		return nil, err
-	}
-	v, err := proj(b.v, cfg.NumKVHeads, false)
-	if err != nil {
-		return nil, err
-	}
-	if err := core.WriteRowsOp(c.k[i], k, c.pos); err != nil {
-		return nil, err
-	}
-	if err := core.WriteRowsOp(c.v[i], v, c.pos); err != nil {
-		return nil, err
-	}
-	a, err := core.CachedAttentionOp(q, c.k[i], c.v[i], c.pos, m.scale())
-	if err != nil {
-		return nil, err
-	}
-	if a, err = a.Reshape(t, cfg.NumHeads*cfg.HeadDim); err != nil {
-		return nil, err
-	}
-	if a, err = b.o.apply(a); err != nil {
-		return nil, err
-	}
-	if h, err = core.BinaryOp("add", h, a); err != nil {
-		return nil, err
-	}
-	if x, err = core.RMSNormOp(h, b.postNorm, cfg.RMSNormEps); err != nil {
-		return nil, err
-	}
-	g, err := b.gate.apply(x)
-	if err != nil {
-		return nil, err
-	}
-	u, err := b.up.apply(x)
-	if err != nil {
-		return nil, err
-	}
-	if g, err = core.SiLUMulOp(g, u); err != nil {
-		return nil, err
-	}
-	if g, err = b.down.apply(g); err != nil {
-		return nil, err
-	}
-	if out, err = core.BinaryOp("add", h, g); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return core.CastOp(t.Array(), m.dtype)
 }

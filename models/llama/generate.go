@@ -1,106 +1,24 @@
 package llama
 
 import (
-	"cmp"
-	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"slices"
 	"time"
 
 	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/models/sample"
 )
 
-// Sampling chooses the next token from a row of logits.
-type Sampling struct {
-	// Temperature divides the logits; 0 (or less) picks the most likely
-	// token (greedy, ties to the lowest id).
-	Temperature float64
-	// TopP keeps the smallest set of most likely tokens whose
-	// probabilities sum to at least TopP (nucleus sampling); 0 or 1 keeps
-	// every token.
-	TopP float64
-	// Seed seeds the generator, so equal seeds give equal samples.
-	Seed uint64
-}
+// Sampling chooses the next token from a row of logits (package
+// sample's options: temperature, top-k, top-p, min-p, repetition
+// penalty, seed).
+type Sampling = sample.Options
 
 // Sampler draws tokens with one Sampling's settings and generator.
-type Sampler struct {
-	s   Sampling
-	rng *rand.Rand
-	p   []float64
-	idx []int
-}
+type Sampler = sample.Sampler
 
 // NewSampler checks s and returns a sampler seeded with s.Seed.
-func NewSampler(s Sampling) (*Sampler, error) {
-	if math.IsNaN(s.Temperature) || math.IsInf(s.Temperature, 0) {
-		return nil, fmt.Errorf("temperature %v is not a finite number", s.Temperature)
-	}
-	if math.IsNaN(s.TopP) || s.TopP < 0 || s.TopP > 1 {
-		return nil, fmt.Errorf("top-p %v is not in [0, 1]", s.TopP)
-	}
-	// A seeded PCG, not crypto/rand: runs must be reproducible from the seed.
-	return &Sampler{s: s, rng: rand.New(rand.NewPCG(s.Seed, s.Seed^0x9e3779b97f4a7c15))}, nil //nolint:gosec // reproducible sampling, not secrets
-}
-
-// Next returns the token drawn from logits (one row, any float dtype,
-// any device).
-func (s *Sampler) Next(logits []float32) (int, error) {
-	if len(logits) == 0 {
-		return 0, errors.New("sample: no logits")
-	}
-	best, top := 0, logits[0]
-	for i, v := range logits {
-		if math.IsNaN(float64(v)) {
-			return 0, fmt.Errorf("sample: logit %d is NaN", i)
-		}
-		if v > top {
-			best, top = i, v
-		}
-	}
-	if s.s.Temperature <= 0 {
-		return best, nil
-	}
-	// Softmax of logits/T in float64, the maximum subtracted first.
-	mx := float64(top)
-	s.p = s.p[:0]
-	var sum float64
-	for _, v := range logits {
-		e := math.Exp((float64(v) - mx) / s.s.Temperature)
-		s.p = append(s.p, e)
-		sum += e
-	}
-	s.idx = s.idx[:0]
-	for i := range s.p {
-		s.p[i] /= sum
-		s.idx = append(s.idx, i)
-	}
-	keep := len(s.idx)
-	if s.s.TopP > 0 && s.s.TopP < 1 {
-		slices.SortStableFunc(s.idx, func(a, b int) int { return cmp.Compare(s.p[b], s.p[a]) })
-		var c float64
-		for i, id := range s.idx {
-			c += s.p[id]
-			if c >= s.s.TopP {
-				keep = i + 1
-				break
-			}
-		}
-	}
-	var mass float64
-	for _, id := range s.idx[:keep] {
-		mass += s.p[id]
-	}
-	u := s.rng.Float64() * mass
-	for _, id := range s.idx[:keep] {
-		if u -= s.p[id]; u < 0 {
-			return id, nil
-		}
-	}
-	return s.idx[keep-1], nil // rounding left u at a hair above zero
-}
+func NewSampler(s Sampling) (*Sampler, error) { return sample.New(s) }
 
 // Stats reports a generation's token counts and times.
 type Stats struct {
@@ -108,7 +26,22 @@ type Stats struct {
 	// Prefill is the time to run the prompt and pick the first token;
 	// Decode the time for every later token.
 	Prefill, Decode time.Duration
+	// Stop says why generation ended.
+	Stop StopReason
 }
+
+// StopReason says why a generation ended.
+type StopReason string
+
+// The reasons a generation ends.
+const (
+	// StopEOS: an end-of-sequence token was generated (and yielded).
+	StopEOS StopReason = "eos"
+	// StopLength: MaxTokens tokens were generated.
+	StopLength StopReason = "length"
+	// StopYield: the caller's yield returned false (a stop string, ...).
+	StopYield StopReason = "yield"
+)
 
 // PrefillRate returns prompt tokens per second.
 func (s Stats) PrefillRate() float64 { return rate(s.PromptTokens, s.Prefill) }
@@ -135,6 +68,9 @@ type GenerateOptions struct {
 	// CUDA as one CUDA graph with the greedy choice made on the GPU; the
 	// tokens are the same either way.
 	Eager bool
+	// EOS lists further tokens that end generation besides the config's
+	// eos_token_id (a chat model's end-of-turn token, from its tokenizer).
+	EOS []int
 }
 
 // Generate prefills the prompt ids, then samples up to MaxTokens tokens
@@ -142,16 +78,35 @@ type GenerateOptions struct {
 // early when yield returns false or, unless IgnoreEOS, after an
 // end-of-sequence token (which is yielded).
 func (m *Model) Generate(ids []int, o GenerateOptions, yield func(id int) bool) (Stats, error) {
+	return m.GenerateCache(m.NewCache(), ids, o, yield)
+}
+
+// GenerateCache is Generate continuing the sequence held in c: ids run at
+// positions c.Len() onward, so a conversation prefills only its new
+// turn. On return c holds the prompt and every generated token but the
+// last (which was sampled, not yet run); the sampler's repetition window
+// sees only ids and what is generated.
+func (m *Model) GenerateCache(c *Cache, ids []int, o GenerateOptions, yield func(id int) bool) (Stats, error) {
 	st := Stats{PromptTokens: len(ids)}
 	if o.MaxTokens < 0 {
 		return st, fmt.Errorf("max tokens %d is negative", o.MaxTokens)
+	}
+	if len(ids) == 0 {
+		return st, fmt.Errorf("llama: no prompt token ids")
 	}
 	s, err := NewSampler(o.Sampling)
 	if err != nil {
 		return st, err
 	}
-	c := m.NewCache()
-	if err := m.Reserve(c, len(ids)+o.MaxTokens); err != nil {
+	s.Accept(ids...)
+	// Room for the whole generation up front, so the recorded step is not
+	// re-recorded as the cache grows; past max_position_embeddings the
+	// cache grows on demand instead of allocating what MaxTokens asks.
+	need := c.Len() + len(ids) + o.MaxTokens
+	if mp := m.Config.MaxPositions; mp > 0 {
+		need = min(need, max(mp, c.Len()+len(ids)))
+	}
+	if err := m.Reserve(c, need); err != nil {
 		return st, err
 	}
 	var step *stepGraph
@@ -159,6 +114,7 @@ func (m *Model) Generate(ids []int, o GenerateOptions, yield func(id int) bool) 
 	graphs := !o.Eager
 	start := time.Now()
 	next := ids
+	st.Stop = StopLength
 	for st.Generated < o.MaxTokens {
 		var id int
 		var logits *core.Array
@@ -167,7 +123,7 @@ func (m *Model) Generate(ids []int, o GenerateOptions, yield func(id int) bool) 
 		// prompt did not use); the second is recorded, later ones replay.
 		if graphs && st.Generated >= 2 {
 			if step == nil {
-				if step, err = m.newStep(c, s.s.Temperature <= 0); err != nil {
+				if step, err = m.newStep(c, deviceGreedy(s.Options())); err != nil {
 					return st, err
 				}
 			}
@@ -194,6 +150,7 @@ func (m *Model) Generate(ids []int, o GenerateOptions, yield func(id int) bool) 
 				return st, err
 			}
 		}
+		s.Accept(id)
 		st.Generated++
 		if st.Generated == 1 {
 			st.Prefill = time.Since(start)
@@ -201,12 +158,24 @@ func (m *Model) Generate(ids []int, o GenerateOptions, yield func(id int) bool) 
 		} else {
 			st.Decode = time.Since(start)
 		}
-		if !yield(id) || (!o.IgnoreEOS && slices.Contains(m.Config.EOS, id)) {
+		if !yield(id) {
+			st.Stop = StopYield
+			break
+		}
+		if !o.IgnoreEOS && (slices.Contains(m.Config.EOS, id) || slices.Contains(o.EOS, id)) {
+			st.Stop = StopEOS
 			break
 		}
 		next = []int{id}
 	}
 	return st, nil
+}
+
+// deviceGreedy reports whether o picks the argmax of the logits as they
+// are (greedy, no repetition penalty), which a recorded step computes on
+// the device so that only the token id crosses to the host.
+func deviceGreedy(o Sampling) bool {
+	return o.Temperature <= 0 && (o.RepeatPenalty <= 0 || o.RepeatPenalty == 1)
 }
 
 // hostF32 reads an array's values as float32 on the host.

@@ -94,3 +94,82 @@ func TestSamplerErrors(t *testing.T) {
 	_, err = s.Next([]float32{1, float32(math.NaN())})
 	require.ErrorContains(t, err, "NaN")
 }
+
+// A conversation continued through one cache (the next turn prefilled on
+// top of the last) generates what a fresh run over the whole sequence
+// does, and a truncated cache continues from the kept prefix.
+func TestGenerateCacheContinuesTheSequence(t *testing.T) {
+	m := load(t, testfiles.Path(t, "safetensors", "tiny-llama"), Options{})
+	greedy := func(c *Cache, ids []int, n int) ([]int, Stats) {
+		var out []int
+		st, err := m.GenerateCache(c, ids, GenerateOptions{MaxTokens: n, IgnoreEOS: true}, func(id int) bool { out = append(out, id); return true })
+		require.NoError(t, err)
+		return out, st
+	}
+	a, b := refIDs[:3], []int{7, 99, 200}
+	c := m.NewCache()
+	g, st := greedy(c, a, 3)
+	assert.Equal(t, StopLength, st.Stop)
+	require.Equal(t, len(a)+2, c.Len(), "the last generated token is not run yet")
+	h, st := greedy(c, append([]int{g[2]}, b...), 4)
+	assert.Equal(t, 4, st.PromptTokens, "only the new turn is prefilled")
+	whole := append(append(append([]int{}, a...), g...), b...)
+	want, _ := greedy(m.NewCache(), whole, 4)
+	assert.Equal(t, want, h)
+
+	require.NoError(t, c.Truncate(len(a)))
+	require.Equal(t, len(a), c.Len())
+	h, _ = greedy(c, b, 4)
+	want, _ = greedy(m.NewCache(), append(append([]int{}, a...), b...), 4)
+	assert.Equal(t, want, h)
+	require.ErrorContains(t, c.Truncate(c.Len()+1), "cannot truncate")
+	require.NoError(t, c.Truncate(0))
+	assert.Equal(t, 0, c.Len())
+}
+
+func TestGenerateStopReasons(t *testing.T) {
+	m := load(t, testfiles.Path(t, "safetensors", "tiny-llama"), Options{})
+	var first int
+	st, err := m.Generate(refIDs, GenerateOptions{MaxTokens: 1}, func(id int) bool { first = id; return true })
+	require.NoError(t, err)
+	assert.Equal(t, StopLength, st.Stop)
+	// The first greedy token named as an extra end-of-sequence id.
+	n := 0
+	st, err = m.Generate(refIDs, GenerateOptions{MaxTokens: 5, EOS: []int{first}}, func(int) bool { n++; return true })
+	require.NoError(t, err)
+	assert.Equal(t, StopEOS, st.Stop)
+	assert.Equal(t, 1, n)
+	st, err = m.Generate(refIDs, GenerateOptions{MaxTokens: 5}, func(int) bool { return false })
+	require.NoError(t, err)
+	assert.Equal(t, StopYield, st.Stop)
+	_, err = m.Generate(nil, GenerateOptions{MaxTokens: 5}, func(int) bool { return true })
+	require.ErrorContains(t, err, "no prompt")
+}
+
+// A sliding-window model (the shared Gemma 2, window 4) continues a
+// conversation through its cache as a fresh run does, also after the
+// cache was cut back past its window (Truncate).
+func TestGenerateCacheSlidingWindow(t *testing.T) {
+	m := load(t, testfiles.Path(t, "archs", "gemma2"), Options{})
+	greedy := func(c *Cache, ids []int, n int) []int {
+		var out []int
+		_, err := m.GenerateCache(c, ids, GenerateOptions{MaxTokens: n, IgnoreEOS: true}, func(id int) bool { out = append(out, id); return true })
+		require.NoError(t, err)
+		return out
+	}
+	a, b := []int{2, 17, 42, 99, 3, 7}, []int{5, 11}
+	c := m.NewCache()
+	g := greedy(c, a, 3)
+	h := greedy(c, append([]int{g[2]}, b...), 3)
+	want := greedy(m.NewCache(), append(append(append([]int{}, a...), g...), b...), 3)
+	assert.Equal(t, want, h)
+	// The sliding layers keep every position (the window masks them), so
+	// the cache cuts back past the window and continues as a fresh run.
+	require.Greater(t, c.Len(), 3+4, "the cache holds more than a window past the cut")
+	require.NoError(t, c.Truncate(3))
+	assert.Equal(t, 3, c.Len())
+	b2 := []int{8, 1, 30, 64, 12, 9}
+	got := greedy(c, b2, 3)
+	want = greedy(m.NewCache(), append(append([]int{}, a[:3]...), b2...), 3)
+	assert.Equal(t, want, got)
+}

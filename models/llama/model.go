@@ -21,7 +21,7 @@ type Options struct {
 	DType core.DType
 }
 
-// Model is a loaded Llama network on one device.
+// Model is a loaded decoder network on one device.
 type Model struct {
 	Config Config
 	dev    core.Device
@@ -30,19 +30,30 @@ type Model struct {
 	// device: a token's row is picked (or dequantized) there and only
 	// the rows travel, so a device needs neither a gather kernel nor the
 	// table in its memory (unless the lm_head is tied to it).
-	embed   *core.Array
-	layers  []block
-	norm    *core.Array
-	lmHead  linear
-	invFreq []float32
-	closer  func() error
+	embed  *core.Array
+	layers []block
+	norm   *core.Array
+	lmHead linear
+	// invFreq and localInvFreq (nil unless Config.LocalRope) are the
+	// rotary frequencies of full and of sliding-window layers.
+	invFreq, localInvFreq []float32
+	// embedScale and finalCap are Config.EmbedScale and FinalSoftCap as
+	// one-element arrays of the activation dtype on the device (nil when
+	// unused), rounded as transformers rounds them.
+	embedScale, finalCap *core.Array
+	closer               func() error
 }
 
-// block is one decoder layer.
+// block is one decoder layer. preMLPNorm is post_attention_layernorm in
+// the Llama layout and pre_feedforward_layernorm in the sandwich one,
+// where postAttnNorm and postMLPNorm are set too.
 type block struct {
-	inNorm, postNorm *core.Array
-	q, k, v, o       linear
-	gate, up, down   linear
+	inNorm, postAttnNorm, preMLPNorm, postMLPNorm *core.Array
+	qNorm, kNorm                                  *core.Array
+	q, k, v, o                                    linear
+	gate, up, down                                linear
+	// window is the sliding window (0 for a full-attention layer).
+	window int
 }
 
 // linear is y = x W^T (+ b) with W [out, in], quantized or not.
@@ -70,12 +81,16 @@ func (l linear) apply(x *core.Array) (*core.Array, error) {
 }
 
 // Load opens a model directory (config.json beside its .safetensors
-// files) or one .safetensors file with config.json beside it.
+// files), one .safetensors file with config.json beside it, or a GGUF
+// file (LoadGGUF).
 func Load(path string, opts Options) (*Model, error) {
 	dir := path
 	if st, err := os.Stat(path); err != nil {
 		return nil, err
 	} else if !st.IsDir() {
+		if isGGUF(path) {
+			return LoadGGUF(path, opts)
+		}
 		dir = filepath.Dir(path)
 	}
 	cfgPath := filepath.Join(dir, "config.json")
@@ -108,7 +123,25 @@ func New(cfg Config, tensors map[string]*core.Array, opts Options) (*Model, erro
 			return nil, err
 		}
 	}
-	m := &Model{Config: cfg, dev: dev, invFreq: cfg.Rope.invFreq(cfg.HeadDim)}
+	if cfg.RotaryDim == 0 {
+		cfg.RotaryDim = cfg.HeadDim // a Config built by hand before partial rotary existed
+	}
+	if cfg.RotaryDim%2 != 0 || cfg.RotaryDim > cfg.HeadDim || cfg.RotaryDim < 0 {
+		return nil, fmt.Errorf("rotary dimensions %d must be even and at most head_dim %d", cfg.RotaryDim, cfg.HeadDim)
+	}
+	if cfg.Sliding != nil && len(cfg.Sliding) != cfg.NumLayers {
+		return nil, fmt.Errorf("config marks %d layers sliding or not, it has %d", len(cfg.Sliding), cfg.NumLayers)
+	}
+	if cfg.HiddenAct == "" {
+		cfg.HiddenAct = "silu"
+	}
+	if cfg.HiddenAct != "silu" && cfg.HiddenAct != "gelu_tanh" {
+		return nil, fmt.Errorf("activation %q is not silu or gelu_tanh", cfg.HiddenAct)
+	}
+	m := &Model{Config: cfg, dev: dev, invFreq: cfg.Rope.invFreq(cfg.RotaryDim)}
+	if cfg.LocalRope != nil {
+		m.localInvFreq = cfg.LocalRope.invFreq(cfg.RotaryDim)
+	}
 	norm, ok := tensors["model.norm.weight"]
 	if !ok {
 		return nil, errors.New(`tensor "model.norm.weight" is missing`)
@@ -120,28 +153,52 @@ func New(cfg Config, tensors map[string]*core.Array, opts Options) (*Model, erro
 	if m.dtype != core.F32 && m.dtype != core.F16 && m.dtype != core.BF16 {
 		return nil, fmt.Errorf("activation dtype %v is not F32, F16 or BF16", m.dtype)
 	}
+	tensors, err := unfuse(cfg, tensors)
+	if err != nil {
+		return nil, err
+	}
 	l := loader{m: m, tensors: tensors}
-	h, kv := cfg.HiddenSize, cfg.NumKVHeads*cfg.HeadDim
+	h, qd, kv := cfg.HiddenSize, cfg.NumHeads*cfg.HeadDim, cfg.NumKVHeads*cfg.HeadDim
 	m.embed = l.getOn("model.embed_tokens.weight", core.Shape{cfg.VocabSize, h}, core.CPU())
-	m.norm = l.vector("model.norm.weight", h)
+	m.norm = l.norm("model.norm.weight", h)
 	if cfg.TieWordEmbeddings {
 		m.lmHead = l.linear("model.embed_tokens", cfg.VocabSize, h, false)
 	} else {
 		m.lmHead = l.linear("lm_head", cfg.VocabSize, h, false)
 	}
+	if cfg.EmbedScale != 0 {
+		m.embedScale = l.scalar(cfg.EmbedScale)
+	}
+	if cfg.FinalSoftCap != 0 {
+		m.finalCap = l.scalar(cfg.FinalSoftCap)
+	}
+	qkvBias := cfg.AttentionBias || cfg.QKVBias
 	m.layers = make([]block, cfg.NumLayers)
 	for i := range m.layers {
 		p := fmt.Sprintf("model.layers.%d.", i)
 		b := &m.layers[i]
-		b.inNorm = l.vector(p+"input_layernorm.weight", h)
-		b.postNorm = l.vector(p+"post_attention_layernorm.weight", h)
-		b.q = l.linear(p+"self_attn.q_proj", cfg.NumHeads*cfg.HeadDim, h, cfg.AttentionBias)
-		b.k = l.linear(p+"self_attn.k_proj", kv, h, cfg.AttentionBias)
-		b.v = l.linear(p+"self_attn.v_proj", kv, h, cfg.AttentionBias)
-		b.o = l.linear(p+"self_attn.o_proj", h, cfg.NumHeads*cfg.HeadDim, cfg.AttentionBias)
+		b.inNorm = l.norm(p+"input_layernorm.weight", h)
+		if cfg.SandwichNorm {
+			b.postAttnNorm = l.norm(p+"post_attention_layernorm.weight", h)
+			b.preMLPNorm = l.norm(p+"pre_feedforward_layernorm.weight", h)
+			b.postMLPNorm = l.norm(p+"post_feedforward_layernorm.weight", h)
+		} else {
+			b.preMLPNorm = l.norm(p+"post_attention_layernorm.weight", h)
+		}
+		if cfg.QKNorm {
+			b.qNorm = l.norm(p+"self_attn.q_norm.weight", cfg.HeadDim)
+			b.kNorm = l.norm(p+"self_attn.k_norm.weight", cfg.HeadDim)
+		}
+		b.q = l.linear(p+"self_attn.q_proj", qd, h, qkvBias)
+		b.k = l.linear(p+"self_attn.k_proj", kv, h, qkvBias)
+		b.v = l.linear(p+"self_attn.v_proj", kv, h, qkvBias)
+		b.o = l.linear(p+"self_attn.o_proj", h, qd, cfg.AttentionBias)
 		b.gate = l.linear(p+"mlp.gate_proj", cfg.IntermediateSize, h, cfg.MLPBias)
 		b.up = l.linear(p+"mlp.up_proj", cfg.IntermediateSize, h, cfg.MLPBias)
 		b.down = l.linear(p+"mlp.down_proj", h, cfg.IntermediateSize, cfg.MLPBias)
+		if i < len(cfg.Sliding) && cfg.Sliding[i] {
+			b.window = cfg.SlidingWindow
+		}
 	}
 	if l.err != nil {
 		return nil, l.err
@@ -199,15 +256,22 @@ func (l *loader) getOn(name string, shape core.Shape, dev core.Device) *core.Arr
 			l.err = fmt.Errorf("tensor %q is %v, want a float dtype", name, a.DType())
 			return nil
 		}
-		if a.DType() != l.m.dtype {
-			if a, l.err = core.CastOp(a, l.m.dtype); l.err != nil {
-				l.err = fmt.Errorf("tensor %q: %w", name, l.err)
-				return nil
-			}
-		}
 	} else if len(a.Quant().Shape) != 2 {
 		l.err = fmt.Errorf("quantized tensor %q has logical shape %v, want 2-D", name, a.Quant().Shape)
 		return nil
+	}
+	return l.place(name, a, dev)
+}
+
+// place casts a (unless quantized) to the activation dtype and moves it
+// to dev, named name.
+func (l *loader) place(name string, a *core.Array, dev core.Device) *core.Array {
+	if a.Quant() == nil && a.DType() != l.m.dtype {
+		var err error
+		if a, err = core.CastOp(a, l.m.dtype); err != nil {
+			l.err = fmt.Errorf("tensor %q: %w", name, err)
+			return nil
+		}
 	}
 	moved, err := a.To(dev)
 	if err != nil {
@@ -227,6 +291,63 @@ func (l *loader) getOn(name string, shape core.Shape, dev core.Device) *core.Arr
 
 func (l *loader) vector(name string, n int) *core.Array { return l.get(name, core.Shape{n}) }
 
+// norm loads an RMSNorm weight [n]; with Config.NormPlusOne it returns
+// 1 + w, computed in float32 as transformers does, then rounded to the
+// activation dtype.
+func (l *loader) norm(name string, n int) *core.Array {
+	if !l.m.Config.NormPlusOne {
+		return l.vector(name, n)
+	}
+	if l.err != nil {
+		return nil
+	}
+	a, ok := l.tensors[name]
+	if !ok {
+		l.err = fmt.Errorf("tensor %q is missing", name)
+		return nil
+	}
+	if !a.Shape().Equal(core.Shape{n}) || a.Quant() != nil || !a.DType().IsFloat() {
+		l.err = fmt.Errorf("tensor %q is %v %v, config.json implies float [%d]", name, a.DType(), a.Shape(), n)
+		return nil
+	}
+	w, err := plusOne(a)
+	if err != nil {
+		l.err = fmt.Errorf("tensor %q: %w", name, err)
+		return nil
+	}
+	return l.place(name, w, l.m.dev)
+}
+
+// plusOne returns 1 + w in float32 on the host.
+func plusOne(w *core.Array) (*core.Array, error) {
+	h, err := w.To(core.CPU())
+	if err != nil {
+		return nil, err
+	}
+	if h, err = core.CastOp(h, core.F32); err != nil {
+		return nil, err
+	}
+	one, err := core.FromSlice([]float32{1}, 1)
+	if err != nil {
+		return nil, err
+	}
+	return core.BinaryOp("add", h, one.Array())
+}
+
+// scalar returns v as a one-element array of the activation dtype on the
+// device (float32 first, as transformers builds such constants).
+func (l *loader) scalar(v float64) *core.Array {
+	if l.err != nil {
+		return nil
+	}
+	t, err := core.FromSlice([]float32{float32(v)}, 1)
+	if err != nil {
+		l.err = err
+		return nil
+	}
+	return l.place(fmt.Sprint(v), t.Array(), l.m.dev)
+}
+
 func (l *loader) linear(prefix string, out, in int, bias bool) linear {
 	var ln linear
 	ln.w = l.get(prefix+".weight", core.Shape{out, in})
@@ -239,5 +360,11 @@ func (l *loader) linear(prefix string, out, in int, bias bool) linear {
 	return ln
 }
 
-// scale is the attention's 1/sqrt(head_dim).
-func (m *Model) scale() float64 { return 1 / math.Sqrt(float64(m.Config.HeadDim)) }
+// scale is the attention's score scale: Config.AttnScale, or
+// 1/sqrt(head_dim).
+func (m *Model) scale() float64 {
+	if m.Config.AttnScale != 0 {
+		return m.Config.AttnScale
+	}
+	return 1 / math.Sqrt(float64(m.Config.HeadDim))
+}

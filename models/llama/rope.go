@@ -25,6 +25,11 @@ func (r Rope) invFreq(dim int) []float32 {
 	case "llama3":
 		r.llama3(inv)
 	}
+	if len(r.FreqFactors) == len(inv) {
+		for i, f := range r.FreqFactors {
+			inv[i] /= f
+		}
+	}
 	return inv
 }
 
@@ -86,4 +91,23 @@ func angles(inv []float32, start, n int) (cv, sv []float32) {
 		}
 	}
 	return cv, sv
+}
+
+// fromGGMLOrder reorders each head of y [T, heads, d] from ggml's rope
+// order (element 2i+j holds Hugging Face element j*d/2+i) back to Hugging
+// Face's, with one strided copy on y's device. A row permutation of W
+// permutes the outputs of x W^T the same way, so this is exact.
+func fromGGMLOrder(y *core.Array) (*core.Array, error) {
+	s := y.Shape()
+	v, err := y.Reshape(s[0], s[1], s[2]/2, 2)
+	if err != nil {
+		return nil, err
+	}
+	if v, err = v.Permute(0, 1, 3, 2); err != nil {
+		return nil, err
+	}
+	if v, err = v.Contiguous(); err != nil {
+		return nil, err
+	}
+	return v.Reshape(s...)
 }

@@ -22,7 +22,7 @@ type stepGraph struct {
 	g        *core.Graph
 	capacity int         // the cache capacity the graph was recorded at
 	x        *core.Array // [1, hidden], activation dtype
-	cos, sin *core.Array // [1, HeadDim/2] F32
+	rot      rotaries    // [1, RotaryDim/2] F32 each; local shares global's unless the model has its own
 	logits   *core.Array // [1, vocab]
 	best     *core.Array // [1] I64, the argmax of logits (greedy only)
 }
@@ -36,11 +36,21 @@ func (m *Model) newStep(c *Cache, greedy bool) (*stepGraph, error) {
 	if s.x, err = core.Empty(m.dev, m.dtype, core.Shape{1, m.Config.HiddenSize}); err != nil {
 		return nil, err
 	}
-	if s.cos, err = core.Empty(m.dev, core.F32, core.Shape{1, len(m.invFreq)}); err != nil {
+	table := func(inv []float32) (r rotary, err error) {
+		if r.cos, err = core.Empty(m.dev, core.F32, core.Shape{1, len(inv)}); err != nil {
+			return r, err
+		}
+		r.sin, err = core.Empty(m.dev, core.F32, core.Shape{1, len(inv)})
+		return r, err
+	}
+	if s.rot.global, err = table(m.invFreq); err != nil {
 		return nil, err
 	}
-	if s.sin, err = core.Empty(m.dev, core.F32, core.Shape{1, len(m.invFreq)}); err != nil {
-		return nil, err
+	s.rot.local = s.rot.global
+	if m.localInvFreq != nil {
+		if s.rot.local, err = table(m.localInvFreq); err != nil {
+			return nil, err
+		}
 	}
 	if greedy {
 		// Run the argmax once outside the recording: a backend loads a
@@ -82,12 +92,13 @@ func (s *stepGraph) run(id int) (next int, logits *core.Array, err error) {
 	if err := m.dev.CopyFromHost(s.x.Storage(), 0, b); err != nil {
 		return 0, nil, err
 	}
-	cv, sv := angles(m.invFreq, c.n, 1)
-	if err := m.dev.CopyFromHost(s.cos.Storage(), 0, f32Bytes(cv)); err != nil {
+	if err := s.angles(s.rot.global, m.invFreq); err != nil {
 		return 0, nil, err
 	}
-	if err := m.dev.CopyFromHost(s.sin.Storage(), 0, f32Bytes(sv)); err != nil {
-		return 0, nil, err
+	if m.localInvFreq != nil {
+		if err := s.angles(s.rot.local, m.localInvFreq); err != nil {
+			return 0, nil, err
+		}
 	}
 	if err := c.setPos(c.n); err != nil {
 		return 0, nil, err
@@ -95,7 +106,7 @@ func (s *stepGraph) run(id int) (next int, logits *core.Array, err error) {
 	if s.g == nil {
 		s.g, err = core.Record(m.dev, func() error {
 			var err error
-			if s.logits, err = m.layersAndHead(s.x, s.cos, s.sin, c, true); err != nil {
+			if s.logits, err = m.layersAndHead(s.x, s.rot, c, true); err != nil {
 				return err
 			}
 			if s.greedy {
@@ -119,6 +130,15 @@ func (s *stepGraph) run(id int) (next int, logits *core.Array, err error) {
 		return 0, nil, err
 	}
 	return int(int64(binary.LittleEndian.Uint64(ib))), nil, nil
+}
+
+// angles writes the rope angles of the cache's position into r.
+func (s *stepGraph) angles(r rotary, inv []float32) error {
+	cv, sv := angles(inv, s.c.n, 1)
+	if err := s.m.dev.CopyFromHost(r.cos.Storage(), 0, f32Bytes(cv)); err != nil {
+		return err
+	}
+	return s.m.dev.CopyFromHost(r.sin.Storage(), 0, f32Bytes(sv))
 }
 
 // close releases the recorded graph.

@@ -115,3 +115,35 @@ func TestQuantizedEmbeddingRows(t *testing.T) {
 		}
 	}
 }
+
+// Every shared architecture's recorded decode step (embedding scale,
+// local rope tables, sliding windows, soft caps, q/k norms, GELU) gives
+// the logits of Forward on a separate cache at every position, from a
+// prompt of 2 to past the sliding windows, and transformers' within the
+// tolerance of TestArchitecturesMatchTransformers.
+func TestArchitecturesRecordedStepEqualsForward(t *testing.T) {
+	for _, arch := range testArchs {
+		t.Run(arch, func(t *testing.T) {
+			dir, ids, ref := archReference(t, arch)
+			m := load(t, dir, Options{})
+			fast, plain := m.NewCache(), m.NewCache()
+			for _, c := range []*Cache{fast, plain} {
+				_, err := m.Forward(ids[:2], c)
+				require.NoError(t, err)
+			}
+			s, err := m.newStep(fast, false)
+			require.NoError(t, err)
+			defer func() { require.NoError(t, s.close()) }()
+			for pos := 2; pos < len(ids); pos++ {
+				_, got, err := s.run(ids[pos])
+				require.NoError(t, err)
+				want, err := m.Forward(ids[pos:pos+1], plain)
+				require.NoError(t, err)
+				gv := f32Values(t, got)
+				assert.Equal(t, f32Values(t, want), gv, "%s position %d", arch, pos)
+				assert.LessOrEqual(t, maxAbsDiff(gv, ref[pos*256:(pos+1)*256]), 1e-4, "%s position %d against transformers", arch, pos)
+			}
+			require.NotNil(t, s.g, "the step was recorded")
+		})
+	}
+}

@@ -9,7 +9,7 @@ import (
 // between or after the flags (`lbrx logits MODEL --ids 1,2`), which the
 // flag package alone stops at. A flag takes the next argument as its
 // value unless it is boolean or written --name=value. It returns the
-// positional arguments in order.
+// positional arguments in order; "-" is positional (stdout or stdin).
 func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var flags, pos []string
 	for i := 0; i < len(args); i++ {
@@ -27,10 +27,8 @@ func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
 		if strings.Contains(name, "=") {
 			continue
 		}
-		if f := fs.Lookup(name); f != nil {
-			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-				continue
-			}
+		if f := fs.Lookup(name); f != nil && isBoolFlag(f) {
+			continue
 		}
 		if i+1 < len(args) {
 			flags = append(flags, args[i+1])

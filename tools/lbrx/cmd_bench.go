@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,25 +13,16 @@ import (
 )
 
 func init() {
-	commands["bench"] = command{summary: "time a kernel (matmul, qmv) or a model's prefill and decode (decode)", run: runBench}
+	commands["bench"] = &command{summary: "time a kernel (matmul, qmv: GFLOP/s, GB/s) or a model's prefill and decode (decode: tokens/s)", subs: benchSubs}
+	benchSubs["matmul"] = &command{
+		summary: "time a dense matmul C = A·B of random values",
+		setup:   benchMatMulSetup,
+	}
 }
 
-// benchSubcommands maps "lbrx bench <name>" to its runner; qmv adds itself
+// benchSubs are the benchmarks, "lbrx bench <name>"; each adds itself
 // from its own file.
-var benchSubcommands = map[string]func(args []string, stdout io.Writer) error{
-	"matmul": benchMatMul,
-}
-
-func runBench(args []string, stdout, _ io.Writer) error {
-	if len(args) == 0 {
-		return usagef("usage: lbrx bench matmul|qmv|decode [flags] (see 'lbrx bench matmul -h')")
-	}
-	sub, ok := benchSubcommands[args[0]]
-	if !ok {
-		return usagef("unknown benchmark %q (have matmul, qmv, decode)", args[0])
-	}
-	return sub(args[1:], stdout)
-}
+var benchSubs = map[string]*command{}
 
 // benchResult is what --json prints: one object per run of the command.
 type benchResult struct {
@@ -44,6 +34,7 @@ type benchResult struct {
 	Device   string  `json:"device"`
 	Threads  int     `json:"threads"`
 	Kernel   string  `json:"kernel,omitempty"`
+	TF32     bool    `json:"tf32,omitempty"`
 	Runs     int     `json:"runs"`
 	Seconds  float64 `json:"seconds"` // best run
 	GFLOPS   float64 `json:"gflops"`
@@ -70,31 +61,21 @@ type benchFlags struct {
 
 func (b *benchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&b.device, "device", "cpu", "device name (cpu, metal, cuda:0, ...)")
-	fs.IntVar(&b.threads, "threads", 0, "CPU goroutines (0: LBRX_THREADS or GOMAXPROCS)")
+	fs.IntVar(&b.threads, "threads", core.CPUThreads(), fmt.Sprintf("CPU goroutines, at least 1 (default: LBRX_THREADS or GOMAXPROCS, here %d)", core.CPUThreads()))
 	fs.IntVar(&b.runs, "runs", 5, "minimum number of timed runs; the best is reported")
 	fs.DurationVar(&b.minTime, "min-time", time.Second, "keep running until this much time has passed")
 	fs.BoolVar(&b.json, "json", false, "print one JSON object instead of text")
 }
 
-// parseFlags parses args into fs, turning flag errors into usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return usagef("flags: %s", flagList(fs))
-		}
-		return usagef("%v", err)
+// check validates the shared flags.
+func (b *benchFlags) check() error {
+	if b.runs < 1 {
+		return usagef("--runs %d must be at least 1", b.runs)
 	}
-	if fs.NArg() != 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+	if b.threads < 1 {
+		return usagef("--threads %d must be at least 1", b.threads)
 	}
 	return nil
-}
-
-func flagList(fs *flag.FlagSet) string {
-	var s string
-	fs.VisitAll(func(f *flag.Flag) { s += fmt.Sprintf(" --%s (%s)", f.Name, f.Usage) })
-	return s
 }
 
 // timeRuns calls f once to warm up, then at least runs times and until
@@ -116,51 +97,65 @@ func timeRuns(runs int, minTime time.Duration, f func() error) (best, mean time.
 	return best, time.Since(start) / time.Duration(n), n, nil
 }
 
-func benchMatMul(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("bench matmul", flag.ContinueOnError)
+func benchMatMulSetup(fs *flag.FlagSet) runFunc {
 	var bf benchFlags
 	bf.register(fs)
 	m := fs.Int("m", 1024, "rows of A and C")
 	n := fs.Int("n", 1024, "columns of B and C")
 	k := fs.Int("k", 1024, "columns of A, rows of B")
 	dtype := fs.String("dtype", "f32", "element type: f32, f16 or bf16")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	tf32 := fs.Bool("tf32", false, "let float32 matmuls use TF32 tensor cores (CUDA devices only)")
+	return func(_ []string, stdout, _ io.Writer) error {
+		return benchMatMul(&bf, *m, *n, *k, *dtype, *tf32, stdout)
 	}
-	if *m <= 0 || *n <= 0 || *k <= 0 {
-		return usagef("--m, --n and --k must be positive (got %d, %d, %d)", *m, *n, *k)
+}
+
+// tf32Setter is the CUDA device's TF32 switch.
+type tf32Setter interface{ SetTF32(on bool) }
+
+func benchMatMul(bf *benchFlags, m, n, k int, dtype string, tf32 bool, stdout io.Writer) error {
+	if m <= 0 || n <= 0 || k <= 0 {
+		return usagef("--m, --n and --k must be positive (got %d, %d, %d)", m, n, k)
 	}
 	const maxElems = 1 << 31
-	if *m**k > maxElems || *k**n > maxElems || *m**n > maxElems {
-		return usagef("matrices of %d×%d×%d exceed %d elements", *m, *k, *n, maxElems)
+	if m*k > maxElems || k*n > maxElems || m*n > maxElems {
+		return usagef("matrices of %d×%d×%d exceed %d elements", m, k, n, maxElems)
 	}
-	if bf.runs < 1 {
-		return usagef("--runs must be at least 1")
+	if err := bf.check(); err != nil {
+		return err
 	}
-	dev, err := core.Lookup(bf.device)
+	dev, err := pickDevice(bf.device)
 	if err != nil {
 		return err
 	}
-	if st := dev.Status(); !st.Available {
-		return fmt.Errorf("device %s is unavailable: %s", dev.Name(), st.Reason)
+	if err := core.CheckMemory(2*4*uint64(m*k+k*n+m*n), fmt.Sprintf("bench matmul %d×%d×%d", m, k, n)); err != nil {
+		return err
+	}
+	if tf32 {
+		ts, ok := dev.(tf32Setter)
+		if !ok {
+			return usagef("--tf32: device %s has no TF32 mode (CUDA devices only)", dev.Name())
+		}
+		ts.SetTF32(true)
+		defer ts.SetTF32(false)
 	}
 	core.SetCPUThreads(bf.threads)
 	defer core.SetCPUThreads(0)
 
 	var a, b *core.Array
 	var size int
-	switch *dtype {
+	switch dtype {
 	case "f32":
-		a, b, err = randomPair(*m, *k, *n, func(x float32) float32 { return x })
+		a, b, err = randomPair(m, k, n, func(x float32) float32 { return x })
 		size = 4
 	case "f16":
-		a, b, err = randomPair(*m, *k, *n, float16.Fromfloat32)
+		a, b, err = randomPair(m, k, n, float16.Fromfloat32)
 		size = 2
 	case "bf16":
-		a, b, err = randomPair(*m, *k, *n, core.BFloat16FromFloat32)
+		a, b, err = randomPair(m, k, n, core.BFloat16FromFloat32)
 		size = 2
 	default:
-		return usagef("--dtype %q is not one of f32, f16, bf16", *dtype)
+		return usagef("--dtype %q is not one of f32, f16, bf16", dtype)
 	}
 	if err != nil {
 		return err
@@ -178,15 +173,15 @@ func benchMatMul(args []string, stdout io.Writer) error {
 		return dev.Sync()
 	})
 	if err != nil {
-		return fmt.Errorf("matmul %d×%d×%d %s on %s: %w", *m, *k, *n, *dtype, dev.Name(), err)
+		return fmt.Errorf("matmul %d×%d×%d %s on %s: %w", m, k, n, dtype, dev.Name(), err)
 	}
-	flops := 2 * float64(*m) * float64(*n) * float64(*k)
-	bytes := int64(size) * int64(*m**k+*k**n+*m**n)
+	flops := 2 * float64(m) * float64(n) * float64(k)
+	bytes := int64(size) * int64(m*k+k*n+m*n)
 	r := benchResult{
-		Op: "matmul", M: *m, N: *n, K: *k, DType: *dtype, Device: dev.Name(),
+		Op: "matmul", M: m, N: n, K: k, DType: dtype, Device: dev.Name(),
 		Threads: core.CPUThreads(), Runs: runs, Seconds: best.Seconds(), MeanSecs: mean.Seconds(),
 		GFLOPS: flops / best.Seconds() / 1e9, GBPS: float64(bytes) / best.Seconds() / 1e9,
-		Bytes: bytes, FLOPs: flops,
+		Bytes: bytes, FLOPs: flops, TF32: tf32,
 	}
 	if dev == core.CPU() {
 		r.Kernel = core.CPUKernel()

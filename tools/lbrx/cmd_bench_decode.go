@@ -19,9 +19,13 @@ import (
 	"github.com/lbrx/lbrx/quant"
 )
 
-func init() { benchSubcommands["decode"] = benchDecode }
-
-const benchDecodeUsage = "usage: lbrx bench decode MODEL [--prompt N] [--tokens M] [--device D] [--threads T] [--dtype f32|f16|bf16] [--warmup W] [--seed S] [--eager] [--profile] [--json]"
+func init() {
+	benchSubs["decode"] = &command{
+		summary: "time a model's prefill and greedy decode (tokens/s, per-token p50/p99; --profile times each op on CUDA)",
+		args:    []string{"MODEL"},
+		setup:   benchDecodeSetup,
+	}
+}
 
 // decodeResult is what bench decode --json prints. Its field names are
 // the contract other tools (the side-by-side script in bench/) read.
@@ -29,7 +33,7 @@ type decodeResult struct {
 	Model           string  `json:"model"`
 	Device          string  `json:"device"`
 	DType           string  `json:"dtype"`
-	Bits            int     `json:"bits"`
+	Bits            int     `json:"bits"` // 0: a GGUF file, each tensor its own type
 	PromptTokens    int     `json:"prompt_tokens"`
 	GeneratedTokens int     `json:"generated_tokens"`
 	PrefillRate     float64 `json:"prefill_tokens_per_s"`
@@ -67,31 +71,42 @@ type profiler interface {
 	StopProfile() ([]cuda.OpTime, error)
 }
 
+// decodeFlags are bench decode's flags.
+type decodeFlags struct {
+	device, dtype                 *string
+	prompt, tokens, threads, warm *int
+	seed                          *uint64
+	asJSON, eager, profile        *bool
+}
+
+// benchDecodeSetup declares the flags of lbrx bench decode.
+func benchDecodeSetup(fs *flag.FlagSet) runFunc {
+	f := decodeFlags{
+		device:  fs.String("device", "", "device to run on (default: the best available, or LBRX_DEVICE)"),
+		dtype:   fs.String("dtype", "", "activation dtype f32, f16 or bf16 (default: the model's)"),
+		prompt:  fs.Int("prompt", 8, "prompt length in random token ids"),
+		tokens:  fs.Int("tokens", 128, "tokens to generate (end-of-sequence ignored)"),
+		threads: fs.Int("threads", 0, "CPU goroutines (0: LBRX_THREADS or GOMAXPROCS)"),
+		warm:    fs.Int("warmup", 1, "untimed runs of the same shape first"),
+		seed:    fs.Uint64("seed", 1, "seed of the random prompt"),
+		asJSON:  fs.Bool("json", false, "print one JSON object"),
+		eager:   fs.Bool("eager", false, "run each decode step op by op instead of replaying a recorded step (a CUDA graph on CUDA)"),
+		profile: fs.Bool("profile", false, "also time each op of one decode step (CUDA events; a CUDA device only)"),
+	}
+	return func(pos []string, stdout, _ io.Writer) error {
+		return benchDecode(f, pos[0], stdout)
+	}
+}
+
 // benchDecode times a prompt of random ids and the greedy generation of
 // a fixed number of tokens after it, end-of-sequence ignored: what
 // llama.cpp's llama-bench reports as pp (prompt) and tg (generation).
 // Untimed warm-up runs of the same shape come first, so one-time work
 // (kernel compilation, buffer pools) stays out of the figures.
-func benchDecode(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("bench decode", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	mf := modelFlags{
-		fs: fs, usage: benchDecodeUsage,
-		device: fs.String("device", "", "device to run on (default: the best available, or LBRX_DEVICE)"),
-		dtype:  fs.String("dtype", "", "activation dtype f32, f16 or bf16 (default: the model's)"),
-	}
-	prompt := fs.Int("prompt", 8, "prompt length in random token ids")
-	tokens := fs.Int("tokens", 128, "tokens to generate (end-of-sequence ignored)")
-	threads := fs.Int("threads", 0, "CPU goroutines (0: LBRX_THREADS or GOMAXPROCS)")
-	warmup := fs.Int("warmup", 1, "untimed runs of the same shape first")
-	seed := fs.Uint64("seed", 1, "seed of the random prompt")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	eager := fs.Bool("eager", false, "run each decode step op by op instead of replaying a recorded step (a CUDA graph on CUDA)")
-	profile := fs.Bool("profile", false, "also time each op of one decode step (CUDA events; a CUDA device only)")
-	path, err := mf.parse(args)
-	if err != nil {
-		return err
-	}
+func benchDecode(f decodeFlags, path string, stdout io.Writer) error {
+	prompt, tokens, threads, warmup := f.prompt, f.tokens, f.threads, f.warm
+	eager, profile, asJSON := f.eager, f.profile, f.asJSON
+	mf := modelFlags{device: f.device, dtype: f.dtype}
 	if *prompt < 1 {
 		return usagef("--prompt %d must be at least 1", *prompt)
 	}
@@ -115,7 +130,7 @@ func benchDecode(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r := rand.New(rand.NewPCG(*seed, 0)) //nolint:gosec // a reproducible prompt, not a secret
+	r := rand.New(rand.NewPCG(*f.seed, 0)) //nolint:gosec // a reproducible prompt, not a secret
 	ids := make([]int, *prompt)
 	for i := range ids {
 		ids[i] = r.IntN(m.Config.VocabSize)
@@ -155,7 +170,11 @@ func benchDecode(args []string, stdout io.Writer) error {
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	fmt.Fprintf(stdout, "%s on %s, %s activations, %d-bit weights\n", res.Model, res.Device, res.DType, res.Bits)
+	weights := fmt.Sprintf("%d-bit weights", res.Bits)
+	if res.Bits == 0 {
+		weights = "GGUF weights (per-tensor types)"
+	}
+	fmt.Fprintf(stdout, "%s on %s, %s activations, %s\n", res.Model, res.Device, res.DType, weights)
 	fmt.Fprintf(stdout, "prefill %d tokens: %.1f tokens/s\n", res.PromptTokens, res.PrefillRate)
 	fmt.Fprintf(stdout, "decode %d tokens: %.1f tokens/s (per token p50 %.3f ms, p99 %.3f ms)\n",
 		res.GeneratedTokens, res.DecodeRate, res.MsPerTokenP50, res.MsPerTokenP99)
@@ -227,10 +246,14 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // weightBits is the bits per weight of the model at path: the
 // quantization entry of its config.json, or the activation dtype's width
-// (unquantized weights are cast to it at load time).
+// (unquantized weights are cast to it at load time); 0 for a GGUF file,
+// whose tensors each have their own type.
 func weightBits(path string, m *llama.Model) (int, error) {
 	dir := path
 	if st, err := os.Stat(path); err == nil && !st.IsDir() { //nolint:gosec // the user names the model to read
+		if strings.EqualFold(filepath.Ext(path), ".gguf") {
+			return 0, nil
+		}
 		dir = filepath.Dir(path)
 	}
 	cfg, err := quant.ReadConfig(filepath.Join(dir, "config.json"))

@@ -82,6 +82,21 @@ func TestBenchDecodeQuantizedText(t *testing.T) {
 	assert.Contains(t, stdout, "decode 4 tokens:")
 }
 
+// A GGUF model (ggml blocks, quantized embedding table) runs too; its
+// bits are reported as 0, the tensors having their own types.
+func TestBenchDecodeGGUF(t *testing.T) {
+	model := testfiles.Path(t, "gguf-models", "tiny-llama-q4_0.gguf")
+	code, stdout, stderr := runCmd("bench", "decode", model, "--prompt", "3", "--tokens", "4", "--device", "cpu", "--warmup", "0", "--json")
+	require.Equal(t, 0, code, stderr)
+	var r decodeResult
+	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
+	assert.Equal(t, 0, r.Bits)
+	assert.Equal(t, 4, r.GeneratedTokens)
+	code, stdout, stderr = runCmd("bench", "decode", model, "--prompt", "3", "--tokens", "4", "--device", "cpu", "--warmup", "0")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "GGUF weights")
+}
+
 func TestBenchDecodeUsageErrors(t *testing.T) {
 	model := testfiles.Path(t, "safetensors", "tiny-llama")
 	for _, args := range [][]string{

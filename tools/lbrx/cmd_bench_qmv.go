@@ -12,15 +12,15 @@ import (
 	"github.com/lbrx/lbrx/quant"
 )
 
-func init() { benchSubcommands["qmv"] = benchQMV }
+func init() {
+	benchSubs["qmv"] = &command{
+		summary: "time the quantized matrix-vector product y = W·x (the decode path) beside a memory copy",
+		setup:   benchQMVSetup,
+	}
+}
 
-// benchQMV times the quantized matrix-vector product y = W·x of the quant
-// package (the LLM decode path) on a rows×cols weight with random codes,
-// and beside it a copy of the same number of bytes (STREAM "copy",
-// counting bytes read plus written), so the weight bandwidth can be read
-// against what the memory system gives in the same run.
-func benchQMV(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("bench qmv", flag.ContinueOnError)
+// benchQMVSetup declares the flags of lbrx bench qmv.
+func benchQMVSetup(fs *flag.FlagSet) runFunc {
 	var bf benchFlags
 	bf.register(fs)
 	rows := fs.Int("rows", 4096, "output rows of W (N)")
@@ -28,44 +28,58 @@ func benchQMV(args []string, stdout io.Writer) error {
 	bits := fs.Int("bits", 4, "affine code width (2, 3, 4, 5, 6, 8)")
 	group := fs.Int("group-size", 64, "affine group size (32, 64, 128)")
 	scheme := fs.String("scheme", "affine", "affine (MLX), q8_0, q4_0 or q4_1 (ggml; bits and group size implied)")
-	if err := parseFlags(fs, args); err != nil {
+	return func(_ []string, stdout, _ io.Writer) error {
+		return benchQMV(&bf, *scheme, *rows, *cols, *bits, *group, stdout)
+	}
+}
+
+// benchQMV times the quantized matrix-vector product y = W·x of the quant
+// package (the LLM decode path) on a rows×cols weight with random codes,
+// and beside it a copy of the same number of bytes (STREAM "copy",
+// counting bytes read plus written), so the weight bandwidth can be read
+// against what the memory system gives in the same run.
+func benchQMV(bf *benchFlags, scheme string, rows, cols, bits, group int, stdout io.Writer) error {
+	if rows <= 0 || cols <= 0 {
+		return usagef("--rows and --cols must be positive (got %d, %d)", rows, cols)
+	}
+	if err := bf.check(); err != nil {
 		return err
 	}
-	if *rows <= 0 || *cols <= 0 {
-		return usagef("--rows and --cols must be positive (got %d, %d)", *rows, *cols)
-	}
-	if bf.runs < 1 {
-		return usagef("--runs must be at least 1")
-	}
 	const maxElems = 1 << 34
-	if *rows**cols > maxElems {
-		return usagef("weight of %d×%d exceeds %d elements", *rows, *cols, maxElems)
+	if rows*cols > maxElems {
+		return usagef("weight of %d×%d exceeds %d elements", rows, cols, maxElems)
+	}
+	// At most: the float32 source of a ggml or device weight (4 bytes a
+	// value), the quantized weight and the copy benchmark's two buffers
+	// of its size (at most 1 byte a value each).
+	if err := core.CheckMemory(7*uint64(rows)*uint64(cols), fmt.Sprintf("bench qmv --rows %d --cols %d", rows, cols)); err != nil {
+		return err
 	}
 	r := rand.New(rand.NewPCG(3, 4)) //nolint:gosec // benchmark operands, not secrets
 	if bf.device != "cpu" {
-		return benchQMVDevice(stdout, &bf, r, *scheme, *rows, *cols, *bits, *group)
+		return benchQMVDevice(stdout, bf, r, scheme, rows, cols, bits, group)
 	}
-	w, wbytes, err := randomQuantWeight(r, *scheme, *rows, *cols, bits, group)
+	w, wbytes, err := randomQuantWeight(r, scheme, rows, cols, &bits, &group)
 	if err != nil {
 		return err
 	}
 	if bf.threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(bf.threads))
 	}
-	x := make([]float32, *cols)
+	x := make([]float32, cols)
 	for i := range x {
 		x[i] = r.Float32()*2 - 1
 	}
-	y := make([]float32, *rows)
+	y := make([]float32, rows)
 	best, mean, runs, err := timeRuns(bf.runs, bf.minTime, func() error { return w.MatMul(y, x, 1) })
 	if err != nil {
-		return fmt.Errorf("qmv %d×%d %s: %w", *rows, *cols, *scheme, err)
+		return fmt.Errorf("qmv %d×%d %s: %w", rows, cols, scheme, err)
 	}
 	copyGBPS := streamCopy(int(wbytes), bf.runs, bf.minTime)
 	res := benchResult{
-		Op: "qmv", M: *rows, N: 1, K: *cols, DType: *scheme, Device: "cpu", Threads: runtime.GOMAXPROCS(0),
-		Runs: runs, Seconds: best.Seconds(), MeanSecs: mean.Seconds(), Bits: *bits, Group: *group,
-		FLOPs: 2 * float64(*rows) * float64(*cols), Bytes: wbytes,
+		Op: "qmv", M: rows, N: 1, K: cols, DType: scheme, Device: "cpu", Threads: runtime.GOMAXPROCS(0),
+		Runs: runs, Seconds: best.Seconds(), MeanSecs: mean.Seconds(), Bits: bits, Group: group,
+		FLOPs: 2 * float64(rows) * float64(cols), Bytes: wbytes,
 		StreamCopyGBPS: copyGBPS,
 	}
 	res.GFLOPS = res.FLOPs / best.Seconds() / 1e9

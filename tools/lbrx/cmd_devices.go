@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -9,13 +10,13 @@ import (
 )
 
 func init() {
-	commands["devices"] = command{summary: "list every registered device, its state and why it is unavailable", run: runDevices}
+	commands["devices"] = &command{
+		summary: "list every registered device, its state and why it is unavailable",
+		setup:   func(*flag.FlagSet) runFunc { return runDevices },
+	}
 }
 
-func runDevices(args []string, stdout, _ io.Writer) error {
-	if len(args) != 0 {
-		return usagef("takes no arguments")
-	}
+func runDevices(_ []string, stdout, _ io.Writer) error {
 	def, err := core.DefaultDevice()
 	if err != nil {
 		return err

@@ -2,10 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,19 +16,24 @@ import (
 )
 
 func init() {
-	commands["inspect"] = command{summary: "list the tensors and metadata of a .safetensors file, sharded model directory or .gguf file", run: runInspect}
+	commands["inspect"] = &command{
+		summary: "list the tensors and metadata of a .safetensors file, sharded model directory or .gguf file",
+		args:    []string{"PATH"},
+		setup:   inspectSetup,
+	}
 }
 
 // modelInfo is what inspect prints, and its --json form.
 type modelInfo struct {
-	Path       string       `json:"path"`
-	Format     string       `json:"format"`
-	Version    uint32       `json:"version,omitempty"`
-	Alignment  int64        `json:"alignment,omitempty"`
-	DataOffset int64        `json:"data_offset,omitempty"`
-	Shards     []string     `json:"shards,omitempty"`
-	Metadata   []metaEntry  `json:"metadata"`
-	Tensors    []tensorInfo `json:"tensors"`
+	Path       string        `json:"path"`
+	Format     string        `json:"format"`
+	Version    uint32        `json:"version,omitempty"`
+	Alignment  int64         `json:"alignment,omitempty"`
+	DataOffset int64         `json:"data_offset,omitempty"`
+	Shards     []string      `json:"shards,omitempty"`
+	Model      *modelSummary `json:"model,omitempty"` // GGUF models
+	Metadata   []metaEntry   `json:"metadata"`
+	Tensors    []tensorInfo  `json:"tensors"`
 }
 
 type metaEntry struct {
@@ -48,48 +53,27 @@ type tensorInfo struct {
 	File   string  `json:"file,omitempty"`
 }
 
-func runInspect(args []string, stdout, _ io.Writer) error {
-	asJSON := false
-	var paths []string
-	for _, a := range args {
-		switch {
-		case a == "--json" || a == "-json":
-			asJSON = true
-		case strings.HasPrefix(a, "-") && len(a) > 1:
-			return usagef("unknown flag %s (usage: lbrx inspect [--json] PATH)", a)
-		default:
-			paths = append(paths, a)
+func inspectSetup(fs *flag.FlagSet) runFunc {
+	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	return func(pos []string, stdout, _ io.Writer) error {
+		info, err := inspect(pos[0])
+		if err != nil {
+			return err
 		}
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(info)
+		}
+		return printInfo(stdout, info)
 	}
-	if len(paths) != 1 {
-		return usagef("usage: lbrx inspect [--json] PATH")
-	}
-	info, err := inspect(paths[0])
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(info)
-	}
-	return printInfo(stdout, info)
-}
-
-// isGGUF tells GGUF files by their magic.
-func isGGUF(path string) bool {
-	f, err := os.Open(path) //nolint:gosec // the user names the file to read
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var m [4]byte
-	_, err = io.ReadFull(f, m[:])
-	return err == nil && string(m[:]) == gguf.Magic
 }
 
 func inspect(path string) (*modelInfo, error) {
-	if st, err := os.Stat(path); err == nil && !st.IsDir() && isGGUF(path) { //nolint:gosec // the user names the file to read
+	if err := checkInput(path, inputTensors); err != nil {
+		return nil, err
+	}
+	if format, err := sniff(path); err == nil && format == formatGGUF {
 		return inspectGGUF(path)
 	}
 	return inspectSafetensors(path)
@@ -148,7 +132,7 @@ func inspectGGUF(path string) (*modelInfo, error) {
 	}
 	defer f.Close()
 	info := &modelInfo{Path: path, Format: "gguf", Version: f.Version(), Alignment: f.Alignment(),
-		DataOffset: f.DataOffset(), Metadata: []metaEntry{}, Tensors: []tensorInfo{}}
+		DataOffset: f.DataOffset(), Metadata: []metaEntry{}, Tensors: []tensorInfo{}, Model: summarizeModel(f)}
 	for _, kv := range f.KVs() {
 		typ := kv.Type.String()
 		if kv.Type == gguf.Array {
@@ -203,6 +187,9 @@ func printInfo(w io.Writer, info *modelInfo) error {
 	switch info.Format {
 	case "gguf":
 		fmt.Fprintf(w, "format:  GGUF v%d, alignment %d, data at byte %d\n", info.Version, info.Alignment, info.DataOffset)
+		if info.Model != nil {
+			fmt.Fprintf(w, "model:   %s\n", info.Model)
+		}
 	default:
 		if len(info.Shards) > 0 {
 			fmt.Fprintf(w, "format:  safetensors, %d shards\n", len(info.Shards))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -10,23 +11,32 @@ import (
 )
 
 func init() {
-	commands["logits"] = command{
-		summary: "run a prompt through a Llama model and write its logits: logits MODEL --ids 1,17,42 --npy OUT.npy [--device D]",
-		run:     runLogits,
+	commands["logits"] = &command{
+		summary: "run a prompt through a Llama model and write its float32 logits [len(ids), vocab] as .npy",
+		args:    []string{"MODEL"},
+		setup:   logitsSetup,
 	}
 }
 
-const logitsUsage = "usage: lbrx logits MODEL --ids 1,17,42 --npy OUT.npy [--device D] [--dtype f32|f16|bf16]"
+func logitsSetup(fs *flag.FlagSet) runFunc {
+	mf := addModelFlags(fs)
+	out := fs.String("npy", "", "where to write the logits (.npy; - for stdout); required")
+	force := fs.Bool("force", false, "overwrite an existing --npy file (never one of the inputs)")
+	return func(pos []string, stdout, stderr io.Writer) error {
+		return runLogits(mf, pos[0], *out, *force, stdout, stderr)
+	}
+}
 
-func runLogits(args []string, stdout, _ io.Writer) error {
-	mf := newModelFlags("logits", logitsUsage)
-	out := mf.fs.String("npy", "", "where to write the float32 logits [len(ids), vocab]")
-	path, err := mf.parse(args)
-	if err != nil {
+func runLogits(mf modelFlags, path, out string, force bool, stdout, stderr io.Writer) error {
+	if out == "" {
+		return usagef("--npy is required (a path, or - for standard output)")
+	}
+	if err := checkOutput("--npy", out, force, path); err != nil {
 		return err
 	}
-	if *out == "" {
-		return usagef("--npy is required (%s)", logitsUsage)
+	report := stdout
+	if out == stdoutName {
+		report = stderr // stdout carries the .npy bytes
 	}
 	m, ids, err := mf.open(path)
 	if err != nil {
@@ -45,7 +55,7 @@ func runLogits(args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	took := time.Since(start)
-	if err := npy.WriteFile(*out, logits); err != nil {
+	if err := writeOutput(out, stdout, func(w io.Writer) error { return npy.Write(w, logits) }); err != nil {
 		return err
 	}
 	top, err := core.ArgMaxOp(logits, -1, false)
@@ -60,10 +70,10 @@ func runLogits(args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: float32 logits %v from %s (%v activations) in %v\n", *out, logits.Shape(), m.Device().Name(), m.DType(), took.Round(time.Microsecond))
-	fmt.Fprintf(stdout, "top-1 per position: %v\n", best)
+	fmt.Fprintf(report, "wrote %s: float32 logits %v from %s (%v activations) in %v\n", out, logits.Shape(), m.Device().Name(), m.DType(), took.Round(time.Microsecond))
+	fmt.Fprintf(report, "top-1 per position: %v\n", best)
 	if n := fallbackNote(); n != "" {
-		fmt.Fprintln(stdout, n)
+		fmt.Fprintln(report, n)
 	}
 	return nil
 }

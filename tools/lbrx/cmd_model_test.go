@@ -142,7 +142,7 @@ func TestModelCommandErrors(t *testing.T) {
 	}{
 		{[]string{"logits", model, "--npy", "x.npy"}, 2, "--ids is required"},
 		{[]string{"logits", model, "--ids", "1,2"}, 2, "--npy is required"},
-		{[]string{"logits", "--ids", "1", "--npy", "x.npy"}, 2, "need exactly one MODEL"},
+		{[]string{"logits", "--ids", "1", "--npy", "x.npy"}, 2, "need MODEL, got 0 arguments"},
 		{[]string{"logits", model, "--ids", "1,x", "--npy", "x.npy"}, 2, `"x" is not a non-negative token id`},
 		{[]string{"logits", model, "--ids", "1", "--npy", "x.npy", "--dtype", "i8"}, 2, "--dtype"},
 		{[]string{"logits", model, "--ids", "1", "--npy", "x.npy", "--device", "nosuch"}, 2, "nosuch"},

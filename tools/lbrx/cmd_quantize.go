@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,40 +19,83 @@ import (
 )
 
 func init() {
-	commands["quantize"] = command{
-		summary: "quantize a model to MLX's affine layout: quantize SRC DST --bits B --group-size G",
-		run:     runQuantize,
+	commands["quantize"] = &command{
+		summary: "quantize a model (directory or .safetensors file) to MLX's affine layout in a new directory, or to one GGUF file (--type)",
+		args:    []string{"SRC", "DST"},
+		setup:   quantizeSetup,
 	}
 }
 
 // maxShardBytes matches mlx-lm's shard size.
 const maxShardBytes = 5 << 30
 
-// quantizeArgs splits flags from the two positional arguments, which may
-// come in any order.
-func quantizeArgs(args []string) (src, dst string, bits, group int, err error) {
-	fs := flag.NewFlagSet("quantize", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.IntVar(&bits, "bits", 4, "bits per weight")
-	fs.IntVar(&group, "group-size", 64, "values per scale and bias")
-	pos, err := parseMixed(fs, args)
-	if err != nil {
-		return "", "", 0, 0, usagef("%v (usage: lbrx quantize SRC DST --bits B --group-size G)", err)
+func quantizeSetup(flags *flag.FlagSet) runFunc {
+	bits := flags.Int("bits", 4, "bits per weight (2, 3, 4, 5, 6, 8)")
+	group := flags.Int("group-size", 64, "values per scale and bias (32, 64, 128)")
+	force := flags.Bool("force", false, "replace an existing DST (never SRC or one inside it)")
+	typ := flags.String("type", "", "write GGUF: ggml type of every 2-D weight (q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k), or llama-quantize's mix q3_k_m, q4_k_m, q5_k_m; DST must end in .gguf")
+	vocab := flags.String("vocab", "", "GGUF: file whose tokenizer.* metadata to copy (llama.cpp needs a vocabulary)")
+	name := flags.String("name", "", "GGUF: general.name (default: SRC's directory name)")
+	return func(pos []string, _, stderr io.Writer) error {
+		if *typ != "" || strings.HasSuffix(strings.ToLower(pos[1]), ".gguf") {
+			return runQuantizeGGUF(ggufQuantizeArgs{src: pos[0], dst: pos[1], typ: *typ, vocab: *vocab, name: *name, force: *force}, stderr)
+		}
+		if err := quant.CheckParams(*bits, *group); err != nil {
+			return usagef("%v", err)
+		}
+		return runQuantize(pos[0], pos[1], *bits, *group, *force, stderr)
 	}
-	if len(pos) != 2 {
-		return "", "", 0, 0, usagef("need SRC and DST, got %d arguments (usage: lbrx quantize SRC DST --bits B --group-size G)", len(pos))
+}
+
+// checkQuantizeDST finds what is wrong with DST before any work is done:
+// an empty path, SRC itself or a path inside SRC, an existing file or
+// directory (unless force replaces a directory), a dangling symlink, a
+// parent directory that does not exist.
+func checkQuantizeDST(src, dst string, force bool) error {
+	if dst == "" {
+		return usagef("DST is empty")
 	}
-	if err := quant.CheckParams(bits, group); err != nil {
-		return "", "", 0, 0, usagef("%v", err)
+	if dst == stdoutName {
+		return usagef("DST must be a directory; quantize cannot write a model to standard output")
 	}
-	src, dst = pos[0], pos[1]
-	if _, err := os.Stat(src); err != nil { //nolint:gosec // the user names the model to read
-		return "", "", 0, 0, usagef("SRC %s: %v", src, errors.Unwrap(err))
+	absSrc, err1 := filepath.Abs(src)
+	absDst, err2 := filepath.Abs(dst)
+	if err := errors.Join(err1, err2); err != nil {
+		return err
 	}
-	if _, err := os.Stat(dst); err == nil { //nolint:gosec // the user names the directory to create
-		return "", "", 0, 0, usagef("DST %s already exists (quantize writes a new directory)", dst)
+	if rel, err := filepath.Rel(absSrc, absDst); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
+		return fmt.Errorf("DST %s is SRC or inside it: refusing to write into the input", dst)
 	}
-	return src, dst, bits, group, nil
+	st, err := os.Lstat(dst) //nolint:gosec // the user names DST
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		parent := filepath.Dir(filepath.Clean(dst))
+		if p, err := os.Stat(parent); err != nil || !p.IsDir() { //nolint:gosec // the user names DST
+			return fmt.Errorf("DST %s: directory %s does not exist", dst, parent)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("DST %s: %w", dst, err)
+	case st.Mode()&fs.ModeSymlink != 0:
+		if _, err := os.Stat(dst); err != nil { //nolint:gosec // the user names DST
+			return fmt.Errorf("DST %s is a dangling symlink (remove it or choose another path)", dst)
+		}
+		return fmt.Errorf("DST %s is a symlink; give the directory to create itself", dst)
+	case !st.IsDir():
+		return fmt.Errorf("DST %s exists and is not a directory", dst)
+	case sameDir(src, dst):
+		return fmt.Errorf("DST %s is SRC: refusing to write over the input", dst)
+	case !force:
+		return fmt.Errorf("DST %s already exists (quantize writes a new directory; use --force to replace it)", dst)
+	}
+	return nil
+}
+
+// sameDir tells whether a and b are the same directory (links included).
+func sameDir(a, b string) bool {
+	sa, err1 := os.Stat(a) //nolint:gosec // paths the user names
+	sb, err2 := os.Stat(b) //nolint:gosec // paths the user names
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 // quantizable is the rule of `lbrx quantize`: a 2-D float *.weight whose
@@ -62,9 +106,11 @@ func quantizable(name string, info safetensors.TensorInfo, group int) bool {
 		(info.Type == core.F32 || info.Type == core.F16 || info.Type == core.BF16)
 }
 
-func runQuantize(args []string, _, stderr io.Writer) error {
-	src, dst, bits, group, err := quantizeArgs(args)
-	if err != nil {
+func runQuantize(src, dst string, bits, group int, force bool, stderr io.Writer) error {
+	if err := checkInput(src, inputModel); err != nil {
+		return err
+	}
+	if err := checkQuantizeDST(src, dst, force); err != nil {
 		return err
 	}
 	f, err := safetensors.Open(src)
@@ -73,17 +119,11 @@ func runQuantize(args []string, _, stderr io.Writer) error {
 	}
 	defer func() { _ = f.Close() }()
 
-	parent := filepath.Dir(filepath.Clean(dst))
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dst)+".tmp-")
+	tmp, release, err := newTempDir(dst, stderr)
 	if err != nil {
 		return fmt.Errorf("quantize: %w", err)
 	}
-	done := false
-	defer func() {
-		if !done {
-			_ = os.RemoveAll(tmp) //nolint:gosec // our own temporary directory beside DST
-		}
-	}()
+	defer release()
 
 	names := f.Names()
 	var total int64
@@ -136,10 +176,9 @@ func runQuantize(args []string, _, stderr io.Writer) error {
 		return err
 	}
 	_ = bar.Finish()
-	if err := os.Rename(tmp, dst); err != nil { //nolint:gosec // the user names DST; tmp is ours
+	if err := commitDir(tmp, dst, force); err != nil {
 		return fmt.Errorf("quantize: %w", err)
 	}
-	done = true
 	fmt.Fprintf(stderr, "quantized %d of %d tensors to %d bits (group size %d) into %s\n", nq, len(names), bits, group, dst)
 	return nil
 }

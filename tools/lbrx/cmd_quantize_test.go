@@ -121,15 +121,27 @@ func TestQuantizeRefusesBadArguments(t *testing.T) {
 	}{
 		{[]string{src, dst, "--bits", "7", "--group-size", "64"}, "bits 7 is not supported"},
 		{[]string{src, dst, "--bits", "4", "--group-size", "48"}, "group size 48 is not supported"},
-		{[]string{filepath.Join(src, "missing"), dst}, "SRC"},
-		{[]string{src}, "need SRC and DST"},
+		{[]string{src}, "need SRC DST"},
 		{[]string{src, dst, "--frobnicate", "1"}, "frobnicate"},
-		{[]string{src, src}, "already exists"},
 	} {
 		code, _, stderr := runLbrx(append([]string{"quantize"}, tc.args...)...)
 		assert.Equal(t, 2, code, tc.args)
 		assert.Contains(t, stderr, tc.msg)
 		assert.Equal(t, 1, strings.Count(stderr, "\n"), "one-line message: %q", stderr)
+		assert.NoDirExists(t, dst)
+	}
+	// A missing SRC or SRC as DST is a runtime error (exit 1), as in every
+	// command.
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{filepath.Join(src, "missing"), dst}, "missing: no such file or directory"},
+		{[]string{src, src}, "is SRC"},
+	} {
+		code, _, stderr := runLbrx(append([]string{"quantize"}, tc.args...)...)
+		assert.Equal(t, 1, code, tc.args)
+		assert.Contains(t, stderr, tc.msg)
 		assert.NoDirExists(t, dst)
 	}
 }

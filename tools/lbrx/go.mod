@@ -2,7 +2,10 @@ module github.com/lbrx/lbrx/tools/lbrx
 
 go 1.26.0
 
-require github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
+require (
+	github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
+	github.com/lbrx/lbrx/text v0.0.0-00010101000000-000000000000
+)
 
 replace github.com/lbrx/lbrx/core => ../../core
 
@@ -13,6 +16,8 @@ require (
 	github.com/x448/float16 v0.8.4
 )
 
+require github.com/ardanlabs/jinja v1.8.0 // indirect
+
 require (
 	github.com/ebitengine/purego v0.11.3 // indirect
 	github.com/lbrx/lbrx/models v0.0.0-00010101000000-000000000000
@@ -21,8 +26,8 @@ require (
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/schollz/progressbar/v3 v3.19.1
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/sys v0.50.0 // indirect
-	golang.org/x/term v0.44.0 // indirect
+	golang.org/x/sys v0.50.0
+	golang.org/x/term v0.44.0
 )
 
 replace (
@@ -32,3 +37,10 @@ replace (
 )
 
 replace github.com/lbrx/lbrx/models => ../../models
+
+require (
+	github.com/dlclark/regexp2/v2 v2.13.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+)
+
+replace github.com/lbrx/lbrx/text => ../../text

@@ -22,7 +22,7 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 
 	code, _, stderr = runLbrx("devices", "extra")
 	assert.Equal(t, 2, code)
-	assert.Equal(t, "lbrx devices: takes no arguments\n", stderr)
+	assert.Equal(t, "lbrx devices: takes no arguments, got \"extra\" (usage: lbrx devices [flags]; see 'lbrx devices --help')\n", stderr)
 
 	code, _, _ = runLbrx()
 	assert.Equal(t, 2, code)
@@ -41,14 +41,14 @@ func TestDemoPassesOnCPU(t *testing.T) {
 	code, stdout, stderr := runLbrx("demo", "--size", "33", "--device", "cpu", "--reps", "1")
 	assert.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "device:    cpu")
-	assert.Contains(t, stdout, "parity:    ok")
+	assert.Contains(t, stdout, "parity:    ok (cpu matches the float64 reference)")
 	assert.Contains(t, stdout, "GFLOP/s")
 }
 
 func TestDemoRejectsBadArguments(t *testing.T) {
 	code, _, stderr := runLbrx("demo", "--size", "0")
 	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr, "usage")
+	assert.Contains(t, stderr, "--size and --reps must be at least 1")
 	code, _, _ = runLbrx("demo", "--device", "tpu")
 	assert.Equal(t, 2, code)
 	metal, err := core.Lookup("metal")

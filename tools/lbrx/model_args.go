@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -11,41 +10,20 @@ import (
 	"github.com/lbrx/lbrx/models/llama"
 )
 
-// modelFlags are the flags shared by the commands that run a model, on
-// the command's flag set.
+// modelFlags are the flags shared by the commands that run a model.
 type modelFlags struct {
-	fs     *flag.FlagSet
-	usage  string
 	ids    *string
 	device *string
 	dtype  *string
 }
 
-// newModelFlags starts the flag set of a model command; the command adds
-// its own flags to fs before parse.
-func newModelFlags(name, usage string) modelFlags {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+// addModelFlags declares the model flags on a command's flag set.
+func addModelFlags(fs *flag.FlagSet) modelFlags {
 	return modelFlags{
-		fs:     fs,
-		usage:  usage,
-		ids:    fs.String("ids", "", "prompt token ids, comma-separated (e.g. 1,17,42)"),
+		ids:    fs.String("ids", "", "prompt token ids, comma-separated (e.g. 1,17,42); required"),
 		device: fs.String("device", "", "device to run on (default: the best available, or LBRX_DEVICE)"),
 		dtype:  fs.String("dtype", "", "activation dtype f32, f16 or bf16 (default: the model's)"),
 	}
-}
-
-// parse parses args (flags and the MODEL path in any order) and returns
-// the path.
-func (f modelFlags) parse(args []string) (string, error) {
-	pos, err := parseMixed(f.fs, args)
-	if err != nil {
-		return "", usagef("%v (%s)", err, f.usage)
-	}
-	if len(pos) != 1 {
-		return "", usagef("need exactly one MODEL path, got %d arguments (%s)", len(pos), f.usage)
-	}
-	return pos[0], nil
 }
 
 // parseIDs reads "1,17,42".
@@ -93,6 +71,9 @@ func (f modelFlags) load(path string) (*llama.Model, error) {
 	}
 	dev, err := pickDevice(*f.device)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkInput(path, inputRunnable); err != nil {
 		return nil, err
 	}
 	return llama.Load(path, llama.Options{Device: dev, DType: dt})

@@ -88,6 +88,10 @@ func TestCheckFailsOnCorruptedKernels(t *testing.T) {
 			"    threadgroup_barrier(mem_flags::mem_threadgroup);\n    uint nsg", "    uint nsg", tr, "causal_attention_f16: case"},
 		{"attention: GQA heads interleaved, not grouped", "^causal_attention_bf16$", "transformer.metal",
 			"uint g = h / (p.hq / p.hkv);", "uint g = h % p.hkv;", tr, "causal_attention_bf16: case"},
+		{"attention: sliding window one key too wide", "^causal_attention_f32$", "transformer.metal",
+			"last - p.window + 1 : 0", "last - p.window : 0", tr, "causal_attention_f32: case"},
+		{"attention: soft cap ignored", "^causal_attention_f16$", "transformer.metal",
+			"s = p.softcap * tanh(s / p.softcap);", "s = s;", tr, "causal_attention_f16: case"},
 		{"rms_norm: eps dropped", "^rms_norm_f32$", "transformer.metal",
 			"sqrt(ss / float(p.cols) + p.eps)", "sqrt(ss / float(p.cols))", tr, "rms_norm_f32: case"},
 		{"rope: position from the wrong axis", "^rope_f16$", "transformer.metal",
@@ -106,6 +110,11 @@ func TestCheckFailsOnCorruptedKernels(t *testing.T) {
 		{"Q4_0 nibble halves swapped", "^qmv_q4_0_f32$", "quant.metal",
 			"float(int(byte & 15) - 8) * xb[j] + float(int(byte >> 4) - 8) * xb[j + 16]",
 			"float(int(byte >> 4) - 8) * xb[j] + float(int(byte & 15) - 8) * xb[j + 16]", qu, "qmv_q4_0_f32: case"},
+		{"Q3_K high scale bits from the wrong pair", "^qmv_q3_k_f32$", "quant.metal",
+			"uint hi = (uint(b[104 + is % 4]) >> (2 * (is / 4))) & 3u;", "uint hi = (uint(b[104 + is % 4]) >> (2 * (is / 8))) & 3u;",
+			qu, "qmv_q3_k_f32: case"},
+		{"IQ4_NL codebook entry wrong", "^qmm_iq4_nl_f32$", "quant.metal",
+			"53, 69, 89, 113}", "53, 69, 89, 103}", qu, "qmm_iq4_nl_f32: case"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -150,27 +150,37 @@ func checkRoPE(dt string) checkFunc {
 type attentionCase struct {
 	name                           string
 	batch, tq, hq, tk, hkv, d, thr int
+	// window and softcap as core.AttentionParams (0 = none).
+	window  int
+	softcap float64
 }
 
 func attentionCases(r *rand.Rand) []attentionCase {
 	hkv := 1 + r.IntN(3)
 	tq := 1 + r.IntN(5)
 	return []attentionCase{
-		{"1 element", 1, 1, 1, 1, 1, 1, 32},
-		{"odd head size, GQA 2", 1, 3, 2, 5, 1, 7, 128},
-		{"prefill, GQA 4, odd d 33", 2, 4, 8, 4, 2, 33, 128},
-		{"head size 512", 1, 2, 2, 2, 1, 512, 128},
-		{"head 100 on one simdgroup", 1, 2, 3, 3, 3, 100, 32},
-		{"head 96, 256 threads, MHA", 3, 2, 2, 6, 2, 96, 256},
-		{"head 512 on 12 simdgroups", 1, 2, 2, 40, 1, 512, 384},
-		{"1024 threads, fewer keys than simdgroups", 1, 2, 2, 9, 2, 8, 1024},
-		{"decode, 2100 cached keys (3 chunks), GQA 2", 1, 1, 4, 2100, 2, 16, 128},
-		{"decode, keys fill one chunk exactly", 1, 1, 1, 1024, 1, 8, 64},
-		{"decode, one key past a chunk", 1, 1, 2, 1025, 1, 8, 64},
-		{"prefill across a chunk boundary", 1, 3, 1, 1030, 1, 8, 64},
-		{"empty queries", 1, 0, 2, 3, 1, 8, 128},
-		{"no heads", 2, 3, 0, 3, 0, 8, 128},
-		{"random", 1 + r.IntN(2), tq, hkv * (1 + r.IntN(3)), tq + r.IntN(40), hkv, 1 + r.IntN(130), 32 * (1 + r.IntN(8))},
+		{"1 element", 1, 1, 1, 1, 1, 1, 32, 0, 0},
+		{"odd head size, GQA 2", 1, 3, 2, 5, 1, 7, 128, 0, 0},
+		{"prefill, GQA 4, odd d 33", 2, 4, 8, 4, 2, 33, 128, 0, 0},
+		{"head size 512", 1, 2, 2, 2, 1, 512, 128, 0, 0},
+		{"head 100 on one simdgroup", 1, 2, 3, 3, 3, 100, 32, 0, 0},
+		{"head 96, 256 threads, MHA", 3, 2, 2, 6, 2, 96, 256, 0, 0},
+		{"head 512 on 12 simdgroups", 1, 2, 2, 40, 1, 512, 384, 0, 0},
+		{"1024 threads, fewer keys than simdgroups", 1, 2, 2, 9, 2, 8, 1024, 0, 0},
+		{"decode, 2100 cached keys (3 chunks), GQA 2", 1, 1, 4, 2100, 2, 16, 128, 0, 0},
+		{"decode, keys fill one chunk exactly", 1, 1, 1, 1024, 1, 8, 64, 0, 0},
+		{"decode, one key past a chunk", 1, 1, 2, 1025, 1, 8, 64, 0, 0},
+		{"prefill across a chunk boundary", 1, 3, 1, 1030, 1, 8, 64, 0, 0},
+		{"empty queries", 1, 0, 2, 3, 1, 8, 128, 0, 0},
+		{"no heads", 2, 3, 0, 3, 0, 8, 128, 0, 0},
+		{"random", 1 + r.IntN(2), tq, hkv * (1 + r.IntN(3)), tq + r.IntN(40), hkv, 1 + r.IntN(130), 32 * (1 + r.IntN(8)), 0, 0},
+		{"sliding window 4, prefill, GQA 2", 1, 9, 4, 9, 2, 16, 128, 4, 0},
+		{"sliding window 1", 2, 3, 2, 5, 1, 7, 64, 1, 0},
+		{"window longer than the keys", 1, 3, 2, 5, 2, 8, 64, 50, 0},
+		{"decode, window 1500 across a chunk boundary", 1, 1, 2, 2100, 1, 8, 128, 1500, 0},
+		{"prefill, window 1030 starting mid-chunk", 1, 3, 1, 2090, 1, 8, 64, 1030, 0},
+		{"soft cap 0.5", 1, 4, 4, 6, 2, 16, 128, 0, 0.5},
+		{"soft cap 50 and window 3 (Gemma 2)", 1, 5, 4, 8, 2, 16, 96, 3, 50},
 	}
 }
 
@@ -209,6 +219,7 @@ func checkAttention(dt string) checkFunc {
 			k := roundTo(dt, randn(c.rng, max(nk, 1), 1))
 			v := roundTo(dt, randn(c.rng, max(nk, 1), 1))
 			scale := 1 / math.Sqrt(float64(ac.d))
+			ap := core.AttentionParams{Scale: scale, Window: ac.window, SoftCap: ac.softcap}
 			qa, err := hostArray(dt, []int{ac.batch, ac.tq, ac.hq, ac.d}, q[:nq])
 			if err != nil {
 				return err
@@ -221,7 +232,7 @@ func checkAttention(dt string) checkFunc {
 			if err != nil {
 				return err
 			}
-			ra, err := core.CausalAttentionOp(qa, ka, va, scale)
+			ra, err := core.AttentionOp(qa, ka, va, ap)
 			if err != nil {
 				return fmt.Errorf("case %s: core reference: %w", ac.name, err)
 			}
@@ -234,7 +245,7 @@ func checkAttention(dt string) checkFunc {
 				rows = 0 // the planner dispatches nothing for an empty output
 			}
 			p := metal.AttentionParams{Rows: uint32(rows), Tq: uint32(ac.tq), Hq: uint32(ac.hq), Tk: uint32(ac.tk),
-				Hkv: uint32(ac.hkv), D: uint32(ac.d), Scale: float32(scale)}
+				Hkv: uint32(ac.hkv), D: uint32(ac.d), Scale: float32(scale), Window: uint32(ac.window), SoftCap: float32(ac.softcap)}
 			out, err := c.dispatch(name, metal.AttentionLaunch(rows, ac.d, ac.thr),
 				[]buf{{0, encode(dt, q)}, {1, encode(dt, k)}, {2, encode(dt, v)}, {3, poison(dt, nq)}, {4, p.Bytes()}}, 3)
 			if err != nil {

@@ -203,6 +203,9 @@ func replayCases() []replayCase {
 		{"softmax, last axis", one("f32", 5, 70), same, func(in []*core.Array) (*core.Array, error) {
 			return core.SoftmaxOp("softmax", in[0], 1)
 		}, "f32", "softmax_f32"},
+		{"log_softmax, last axis", one("bf16", 6, 300), same, func(in []*core.Array) (*core.Array, error) {
+			return core.SoftmaxOp("log_softmax", in[0], 1)
+		}, "bf16", "log_softmax_bf16"},
 		{"rms_norm", two("f32", []int{3, 4, 70}, []int{70}), same, func(in []*core.Array) (*core.Array, error) {
 			return core.RMSNormOp(in[0], in[1], 1e-5)
 		}, "f32", "rms_norm_f32"},
@@ -213,6 +216,10 @@ func replayCases() []replayCase {
 		}, "bf16", "rope_bf16"},
 		{"causal_attention, GQA decode", attentionInputs("f16", []int{1, 1, 4, 16}, []int{1, 37, 2, 16}), same, attention, "f16", "causal_attention_f16"},
 		{"causal_attention, prefill", attentionInputs("f32", []int{2, 6, 4, 24}, []int{2, 6, 2, 24}), same, attention, "f32", "causal_attention_f32"},
+		{"causal_attention, sliding window and soft cap", attentionInputs("f16", []int{9, 4, 16}, []int{9, 2, 16}), same,
+			func(in []*core.Array) (*core.Array, error) {
+				return core.AttentionOp(in[0], in[1], in[2], core.AttentionParams{Scale: 0.75, Window: 4, SoftCap: 2})
+			}, "f16", "causal_attention_f16"},
 		{"decode step: KV caches grown by concat, then attention", attentionInputs("bf16", []int{1, 8, 16}, []int{20, 2, 16}, []int{1, 2, 16}, []int{1, 2, 16}),
 			same, decodeStep, "bf16", "causal_attention_bf16"},
 		{"concat, KV cache along axis 0", two("f16", []int{7, 2, 8}, []int{1, 2, 8}), same, concat(0), "f16", "concat_x16"},
@@ -390,10 +397,16 @@ type quantReplayCase struct {
 func quantReplayCases() []quantReplayCase {
 	return []quantReplayCase{
 		{"qmv affine 4-bit f16", "f16", 1, 37, 128, 4, 64, "", "qmv_affine4_f16"},
+		{"qmv affine 2-bit f32", "f32", 3, 19, 256, 2, 64, "", "qmv_affine2_f32"},
+		{"qmm affine 2-bit f16", "f16", 6, 11, 128, 2, 32, "", "qmm_affine2_f16"},
 		{"qmm affine 8-bit f32", "f32", 9, 33, 96, 8, 32, "", "qmm_affine8_f32"},
 		{"qmm affine 4-bit bf16", "bf16", 33, 20, 256, 4, 128, "", "qmm_affine4_bf16"},
 		{"qmv q4_0", "f32", 1, 21, 64, 0, 32, core.SchemeQ4_0, "qmv_q4_0_f32"},
 		{"qmm q8_0", "f32", 17, 12, 96, 0, 32, core.SchemeQ8_0, "qmm_q8_0_f32"},
+		{"qmv q4_k bf16", "bf16", 1, 13, 512, 0, 256, core.SchemeQ4_K, "qmv_q4_k_bf16"},
+		{"qmm q6_k f16", "f16", 9, 7, 256, 0, 256, core.SchemeQ6_K, "qmm_q6_k_f16"},
+		{"qmv q5_1 f32", "f32", 3, 10, 96, 0, 32, core.SchemeQ5_1, "qmv_q5_1_f32"},
+		{"qmm iq4_nl f32", "f32", 5, 9, 64, 0, 32, core.SchemeIQ4_NL, "qmm_iq4_nl_f32"},
 	}
 }
 

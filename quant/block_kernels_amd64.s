@@ -1,0 +1,1894 @@
+//go:build amd64 && !noasm
+
+// AVX2 + FMA row kernels for ggml blocks, fully unrolled per block (see
+// block_kernels_amd64.go for the contract). Each row kernel returns
+// Σ_j scales[j] * Σ_{l in sub-block j} q_l * x_l over nb blocks, q the
+// unsigned code; the offset terms are added in Go.
+
+#include "textflag.h"
+
+// func dotQ80AVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// Q8_0: 34-byte blocks {f16 d; int8 qs[32]}; returns Σ d*Σq*x (xs is
+// unused).
+TEXT ·dotQ80AVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ CX, CX
+	JZ    q80done
+q80loop:
+	VPMOVSXBD   2(SI), Y0
+	VPMOVSXBD   10(SI), Y1
+	VPMOVSXBD   18(SI), Y2
+	VPMOVSXBD   26(SI), Y3
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VCVTDQ2PS   Y2, Y2
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      (DI), Y0, Y0
+	VMULPS      32(DI), Y1, Y1
+	VFMADD231PS 64(DI), Y2, Y0
+	VFMADD231PS 96(DI), Y3, Y1
+	VADDPS      Y1, Y0, Y0
+	VPBROADCASTW (SI), X5
+	VCVTPH2PS   X5, Y5
+	VFMADD231PS Y0, Y5, Y6
+	ADDQ $34, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  q80loop
+q80done:
+	VADDPS      Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ40AVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// Q4_0: 18-byte blocks {f16 d; u8 qs[16]}: the low nibble of qs[j] is
+// value j, the high nibble value j+16; returns Σ d*Σ(q-8)*x (xs is
+// unused).
+TEXT ·dotQ40AVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	VPSRLD   $3, Y8, Y9        // 1
+	VPSLLD   $3, Y9, Y9        // 8
+	TESTQ CX, CX
+	JZ    q40done
+q40loop:
+	VPMOVZXBD   2(SI), Y0
+	VPMOVZXBD   10(SI), Y1
+	VPAND       Y8, Y0, Y2
+	VPAND       Y8, Y1, Y3
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $4, Y1, Y1
+	VPSUBD      Y9, Y2, Y2
+	VPSUBD      Y9, Y3, Y3
+	VPSUBD      Y9, Y0, Y0
+	VPSUBD      Y9, Y1, Y1
+	VCVTDQ2PS   Y2, Y2
+	VCVTDQ2PS   Y3, Y3
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      (DI), Y2, Y2
+	VMULPS      32(DI), Y3, Y3
+	VFMADD231PS 64(DI), Y0, Y2
+	VFMADD231PS 96(DI), Y1, Y3
+	VADDPS      Y3, Y2, Y2
+	VPBROADCASTW (SI), X5
+	VCVTPH2PS   X5, Y5
+	VFMADD231PS Y2, Y5, Y6
+	ADDQ $18, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  q40loop
+q40done:
+	VADDPS      Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ4KAVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// Q4_K: 144-byte super-blocks {f16 d, dmin; u8 scales[12]; u8 qs[128]}:
+// byte l of 32-byte group i holds value 64i+l (low nibble, sub-block 2i)
+// and 64i+32+l (high nibble, sub-block 2i+1). Returns
+// Σ_j d*sc_j*Σq*x - dmin*m_j*xs_j, xs the sums of x over the 32-value
+// sub-blocks. The 6-bit scales and mins are unpacked with 32-bit masks
+// into 8 bytes each, widened, converted and scaled in one go.
+TEXT ·dotQ4KAVX2(SB), NOSPLIT, $32-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y9, Y9, Y9
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	TESTQ CX, CX
+	JZ    q4kdone
+q4kloop:
+	MOVL  4(SI), AX
+	MOVL  8(SI), BX
+	MOVL  12(SI), DX
+	MOVL  DX, R9
+	SHRL  $4, R9
+	ANDL  $0x0f0f0f0f, R9
+	MOVL  BX, R10
+	SHRL  $6, R10
+	ANDL  $0x03030303, R10
+	SHLL  $4, R10
+	ORL   R10, R9             // mins 4-7
+	MOVL  BX, R11
+	ANDL  $0x3f3f3f3f, R11    // mins 0-3
+	MOVL  DX, R12
+	ANDL  $0x0f0f0f0f, R12
+	MOVL  AX, R13
+	SHRL  $6, R13
+	ANDL  $0x03030303, R13
+	SHLL  $4, R13
+	ORL   R13, R12            // scales 4-7
+	ANDL  $0x3f3f3f3f, AX     // scales 0-3
+	SHLQ  $32, R12
+	ORQ   AX, R12
+	SHLQ  $32, R9
+	ORQ   R11, R9
+	MOVQ  R12, X2
+	VPMOVZXBD X2, Y2
+	VCVTDQ2PS Y2, Y2
+	VPBROADCASTW (SI), X3
+	VCVTPH2PS X3, Y3
+	VMULPS Y3, Y2, Y2
+	VMOVUPS Y2, 0(SP)
+	MOVQ  R9, X2
+	VPMOVZXBD X2, Y2
+	VCVTDQ2PS Y2, Y2
+	VPBROADCASTW 2(SI), X3
+	VCVTPH2PS X3, Y3
+	VMULPS Y3, Y2, Y2
+	VFMADD231PS (R8), Y2, Y7
+	VPMOVZXBD   16(SI), Y0
+	VPMOVZXBD   24(SI), Y1
+	VPMOVZXBD   32(SI), Y2
+	VPMOVZXBD   40(SI), Y3
+	VPAND       Y8, Y0, Y4
+	VCVTDQ2PS   Y4, Y4
+	VMULPS      0(DI), Y4, Y10
+	VPAND       Y8, Y1, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 32(DI), Y4, Y10
+	VPAND       Y8, Y2, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 64(DI), Y4, Y10
+	VPAND       Y8, Y3, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 96(DI), Y4, Y10
+	VPSRLD      $4, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      128(DI), Y0, Y11
+	VPSRLD      $4, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 160(DI), Y1, Y11
+	VPSRLD      $4, Y2, Y2
+	VCVTDQ2PS   Y2, Y2
+	VFMADD231PS 192(DI), Y2, Y11
+	VPSRLD      $4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 224(DI), Y3, Y11
+	VBROADCASTSS 0(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 4(SP), Y5
+	VFMADD231PS Y11, Y5, Y9
+	VPMOVZXBD   48(SI), Y0
+	VPMOVZXBD   56(SI), Y1
+	VPMOVZXBD   64(SI), Y2
+	VPMOVZXBD   72(SI), Y3
+	VPAND       Y8, Y0, Y4
+	VCVTDQ2PS   Y4, Y4
+	VMULPS      256(DI), Y4, Y10
+	VPAND       Y8, Y1, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 288(DI), Y4, Y10
+	VPAND       Y8, Y2, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 320(DI), Y4, Y10
+	VPAND       Y8, Y3, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 352(DI), Y4, Y10
+	VPSRLD      $4, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      384(DI), Y0, Y11
+	VPSRLD      $4, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 416(DI), Y1, Y11
+	VPSRLD      $4, Y2, Y2
+	VCVTDQ2PS   Y2, Y2
+	VFMADD231PS 448(DI), Y2, Y11
+	VPSRLD      $4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 480(DI), Y3, Y11
+	VBROADCASTSS 8(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 12(SP), Y5
+	VFMADD231PS Y11, Y5, Y9
+	VPMOVZXBD   80(SI), Y0
+	VPMOVZXBD   88(SI), Y1
+	VPMOVZXBD   96(SI), Y2
+	VPMOVZXBD   104(SI), Y3
+	VPAND       Y8, Y0, Y4
+	VCVTDQ2PS   Y4, Y4
+	VMULPS      512(DI), Y4, Y10
+	VPAND       Y8, Y1, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 544(DI), Y4, Y10
+	VPAND       Y8, Y2, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 576(DI), Y4, Y10
+	VPAND       Y8, Y3, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 608(DI), Y4, Y10
+	VPSRLD      $4, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      640(DI), Y0, Y11
+	VPSRLD      $4, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 672(DI), Y1, Y11
+	VPSRLD      $4, Y2, Y2
+	VCVTDQ2PS   Y2, Y2
+	VFMADD231PS 704(DI), Y2, Y11
+	VPSRLD      $4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 736(DI), Y3, Y11
+	VBROADCASTSS 16(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 20(SP), Y5
+	VFMADD231PS Y11, Y5, Y9
+	VPMOVZXBD   112(SI), Y0
+	VPMOVZXBD   120(SI), Y1
+	VPMOVZXBD   128(SI), Y2
+	VPMOVZXBD   136(SI), Y3
+	VPAND       Y8, Y0, Y4
+	VCVTDQ2PS   Y4, Y4
+	VMULPS      768(DI), Y4, Y10
+	VPAND       Y8, Y1, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 800(DI), Y4, Y10
+	VPAND       Y8, Y2, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 832(DI), Y4, Y10
+	VPAND       Y8, Y3, Y4
+	VCVTDQ2PS   Y4, Y4
+	VFMADD231PS 864(DI), Y4, Y10
+	VPSRLD      $4, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      896(DI), Y0, Y11
+	VPSRLD      $4, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 928(DI), Y1, Y11
+	VPSRLD      $4, Y2, Y2
+	VCVTDQ2PS   Y2, Y2
+	VFMADD231PS 960(DI), Y2, Y11
+	VPSRLD      $4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 992(DI), Y3, Y11
+	VBROADCASTSS 24(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 28(SP), Y5
+	VFMADD231PS Y11, Y5, Y9
+	ADDQ $144, SI
+	ADDQ $1024, DI
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  q4kloop
+q4kdone:
+	VADDPS      Y9, Y6, Y6
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VEXTRACTF128 $1, Y7, X1
+	VADDPS      X1, X7, X1
+	VHADDPS     X1, X1, X1
+	VHADDPS     X1, X1, X1
+	VSUBSS      X1, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ5KAVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// Q5_K: 176-byte super-blocks {f16 d, dmin; u8 scales[12]; u8 qh[32];
+// u8 qs[128]}: nibbles and scales as Q4_K, plus 16 where bit 2i (low) or
+// 2i+1 (high) of qh[l] is set. qh is widened and shifted left by 4 once
+// per block, so bit k sits at bit k+4 and (h >> k) & 16 is the fifth bit.
+TEXT ·dotQ5KAVX2(SB), NOSPLIT, $32-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y4, Y4, Y4
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	VPCMPEQD Y9, Y9, Y9
+	VPSRLD   $31, Y9, Y9
+	VPSLLD   $4, Y9, Y9        // 0x10
+	TESTQ CX, CX
+	JZ    q5kdone
+q5kloop:
+	MOVL  4(SI), AX
+	MOVL  8(SI), BX
+	MOVL  12(SI), DX
+	MOVL  DX, R9
+	SHRL  $4, R9
+	ANDL  $0x0f0f0f0f, R9
+	MOVL  BX, R10
+	SHRL  $6, R10
+	ANDL  $0x03030303, R10
+	SHLL  $4, R10
+	ORL   R10, R9             // mins 4-7
+	MOVL  BX, R11
+	ANDL  $0x3f3f3f3f, R11    // mins 0-3
+	MOVL  DX, R12
+	ANDL  $0x0f0f0f0f, R12
+	MOVL  AX, R13
+	SHRL  $6, R13
+	ANDL  $0x03030303, R13
+	SHLL  $4, R13
+	ORL   R13, R12            // scales 4-7
+	ANDL  $0x3f3f3f3f, AX     // scales 0-3
+	SHLQ  $32, R12
+	ORQ   AX, R12
+	SHLQ  $32, R9
+	ORQ   R11, R9
+	MOVQ  R12, X2
+	VPMOVZXBD X2, Y2
+	VCVTDQ2PS Y2, Y2
+	VPBROADCASTW (SI), X3
+	VCVTPH2PS X3, Y3
+	VMULPS Y3, Y2, Y2
+	VMOVUPS Y2, 0(SP)
+	MOVQ  R9, X2
+	VPMOVZXBD X2, Y2
+	VCVTDQ2PS Y2, Y2
+	VPBROADCASTW 2(SI), X3
+	VCVTPH2PS X3, Y3
+	VMULPS Y3, Y2, Y2
+	VFMADD231PS (R8), Y2, Y7
+	VPMOVZXBD   16(SI), Y12
+	VPSLLD      $4, Y12, Y12
+	VPMOVZXBD   24(SI), Y13
+	VPSLLD      $4, Y13, Y13
+	VPMOVZXBD   32(SI), Y14
+	VPSLLD      $4, Y14, Y14
+	VPMOVZXBD   40(SI), Y15
+	VPSLLD      $4, Y15, Y15
+	VPMOVZXBD   48(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPAND       Y9, Y12, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      0(DI), Y0, Y10
+	VPMOVZXBD   56(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPAND       Y9, Y13, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 32(DI), Y0, Y10
+	VPMOVZXBD   64(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPAND       Y9, Y14, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 64(DI), Y0, Y10
+	VPMOVZXBD   72(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPAND       Y9, Y15, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 96(DI), Y0, Y10
+	VPMOVZXBD   48(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $1, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      128(DI), Y0, Y11
+	VPMOVZXBD   56(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $1, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 160(DI), Y0, Y11
+	VPMOVZXBD   64(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $1, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 192(DI), Y0, Y11
+	VPMOVZXBD   72(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $1, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 224(DI), Y0, Y11
+	VBROADCASTSS 0(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 4(SP), Y5
+	VFMADD231PS Y11, Y5, Y4
+	VPMOVZXBD   80(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $2, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      256(DI), Y0, Y10
+	VPMOVZXBD   88(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $2, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 288(DI), Y0, Y10
+	VPMOVZXBD   96(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $2, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 320(DI), Y0, Y10
+	VPMOVZXBD   104(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $2, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 352(DI), Y0, Y10
+	VPMOVZXBD   80(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $3, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      384(DI), Y0, Y11
+	VPMOVZXBD   88(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $3, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 416(DI), Y0, Y11
+	VPMOVZXBD   96(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $3, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 448(DI), Y0, Y11
+	VPMOVZXBD   104(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $3, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 480(DI), Y0, Y11
+	VBROADCASTSS 8(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 12(SP), Y5
+	VFMADD231PS Y11, Y5, Y4
+	VPMOVZXBD   112(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $4, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      512(DI), Y0, Y10
+	VPMOVZXBD   120(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $4, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 544(DI), Y0, Y10
+	VPMOVZXBD   128(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $4, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 576(DI), Y0, Y10
+	VPMOVZXBD   136(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $4, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 608(DI), Y0, Y10
+	VPMOVZXBD   112(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $5, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      640(DI), Y0, Y11
+	VPMOVZXBD   120(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $5, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 672(DI), Y0, Y11
+	VPMOVZXBD   128(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $5, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 704(DI), Y0, Y11
+	VPMOVZXBD   136(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $5, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 736(DI), Y0, Y11
+	VBROADCASTSS 16(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 20(SP), Y5
+	VFMADD231PS Y11, Y5, Y4
+	VPMOVZXBD   144(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $6, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      768(DI), Y0, Y10
+	VPMOVZXBD   152(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $6, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 800(DI), Y0, Y10
+	VPMOVZXBD   160(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $6, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 832(DI), Y0, Y10
+	VPMOVZXBD   168(SI), Y0
+	VPAND       Y8, Y0, Y0
+	VPSRLD      $6, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 864(DI), Y0, Y10
+	VPMOVZXBD   144(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $7, Y12, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      896(DI), Y0, Y11
+	VPMOVZXBD   152(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $7, Y13, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 928(DI), Y0, Y11
+	VPMOVZXBD   160(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $7, Y14, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 960(DI), Y0, Y11
+	VPMOVZXBD   168(SI), Y0
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $7, Y15, Y1
+	VPAND       Y9, Y1, Y1
+	VPOR        Y1, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VFMADD231PS 992(DI), Y0, Y11
+	VBROADCASTSS 24(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 28(SP), Y5
+	VFMADD231PS Y11, Y5, Y4
+	ADDQ $176, SI
+	ADDQ $1024, DI
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  q5kloop
+q5kdone:
+	VADDPS      Y4, Y6, Y6
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VEXTRACTF128 $1, Y7, X1
+	VADDPS      X1, X7, X1
+	VHADDPS     X1, X1, X1
+	VHADDPS     X1, X1, X1
+	VSUBSS      X1, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ6KAVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// Q6_K: 210-byte super-blocks {u8 ql[128]; u8 qh[64]; int8 scales[16];
+// f16 d}, two halves of 128 values: for l < 32, a = ql[64h+l], b =
+// ql[64h+32+l], c = qh[32h+l], the codes of values 128h+l, +32, +64, +96
+// are a&15 | (c&3)<<4, b&15 | (c>>2&3)<<4, a>>4 | (c>>4&3)<<4 and
+// b>>4 | (c>>6)<<4: (c<<4)&48, (c<<2)&48, c&48 and (c>>2)&48 give the
+// high parts. Returns Σ_j d*sc_j*(Σq*x - 32*xs_j) over the 16-value
+// sub-blocks, xs their sums of x.
+TEXT ·dotQ6KAVX2(SB), NOSPLIT, $64-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y14, Y14, Y14
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	VPCMPEQD Y9, Y9, Y9
+	VPSRLD   $30, Y9, Y9       // 3
+	VPSLLD   $4, Y9, Y9        // 0x30
+	TESTQ CX, CX
+	JZ    q6kdone
+q6kloop:
+	VPMOVSXBD   192(SI), Y0
+	VPMOVSXBD   200(SI), Y1
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VPBROADCASTW 208(SI), X2
+	VCVTPH2PS   X2, Y2
+	VMULPS      Y2, Y0, Y0
+	VMULPS      Y2, Y1, Y1
+	VMOVUPS     Y0, 0(SP)
+	VMOVUPS     Y1, 32(SP)
+	VFMADD231PS (R8), Y0, Y7
+	VFMADD231PS 32(R8), Y1, Y7
+	VPMOVZXBD   0(SI), Y0
+	VPMOVZXBD   32(SI), Y1
+	VPMOVZXBD   128(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      0(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      128(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      256(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      384(DI), Y3, Y13
+	VPMOVZXBD   8(SI), Y0
+	VPMOVZXBD   40(SI), Y1
+	VPMOVZXBD   136(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 32(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 160(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 288(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 416(DI), Y3, Y13
+	VBROADCASTSS 0(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 8(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 16(SP), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 24(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
+	VPMOVZXBD   16(SI), Y0
+	VPMOVZXBD   48(SI), Y1
+	VPMOVZXBD   144(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      64(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      192(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      320(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      448(DI), Y3, Y13
+	VPMOVZXBD   24(SI), Y0
+	VPMOVZXBD   56(SI), Y1
+	VPMOVZXBD   152(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 96(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 224(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 352(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 480(DI), Y3, Y13
+	VBROADCASTSS 4(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 12(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 20(SP), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 28(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
+	VPMOVZXBD   64(SI), Y0
+	VPMOVZXBD   96(SI), Y1
+	VPMOVZXBD   160(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      512(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      640(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      768(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      896(DI), Y3, Y13
+	VPMOVZXBD   72(SI), Y0
+	VPMOVZXBD   104(SI), Y1
+	VPMOVZXBD   168(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 544(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 672(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 800(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 928(DI), Y3, Y13
+	VBROADCASTSS 32(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 40(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 48(SP), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 56(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
+	VPMOVZXBD   80(SI), Y0
+	VPMOVZXBD   112(SI), Y1
+	VPMOVZXBD   176(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      576(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      704(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      832(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      960(DI), Y3, Y13
+	VPMOVZXBD   88(SI), Y0
+	VPMOVZXBD   120(SI), Y1
+	VPMOVZXBD   184(SI), Y2
+	VPAND       Y8, Y0, Y3
+	VPSLLD      $4, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 608(DI), Y3, Y10
+	VPAND       Y8, Y1, Y3
+	VPSLLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 736(DI), Y3, Y11
+	VPSRLD      $4, Y0, Y3
+	VPAND       Y9, Y2, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 864(DI), Y3, Y12
+	VPSRLD      $4, Y1, Y3
+	VPSRLD      $2, Y2, Y4
+	VPAND       Y9, Y4, Y4
+	VPOR        Y4, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VFMADD231PS 992(DI), Y3, Y13
+	VBROADCASTSS 36(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 44(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 52(SP), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 60(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
+	ADDQ $210, SI
+	ADDQ $1024, DI
+	ADDQ $64, R8
+	DECQ CX
+	JNZ  q6kloop
+q6kdone:
+	VADDPS      Y14, Y6, Y6
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VEXTRACTF128 $1, Y7, X1
+	VADDPS      X1, X7, X1
+	VHADDPS     X1, X1, X1
+	VHADDPS     X1, X1, X1
+	MOVL        $0x42000000, AX  // 32.0
+	VMOVD       AX, X2
+	VMULSS      X2, X1, X1
+	VSUBSS      X1, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ41AVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// Q4_1: 20-byte blocks {f16 d, m; u8 qs[16]}: Σ d*Σq*x + m*xs_b, xs the
+// block sums of x.
+TEXT ·dotQ41AVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	VXORPS   X7, X7, X7
+	TESTQ CX, CX
+	JZ    dotQ41AVX2done
+dotQ41AVX2loop:
+	VPMOVZXBD   4(SI), Y0
+	VPMOVZXBD   12(SI), Y1
+	VPAND       Y8, Y0, Y2
+	VPAND       Y8, Y1, Y3
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $4, Y1, Y1
+	VCVTDQ2PS   Y2, Y2
+	VCVTDQ2PS   Y3, Y3
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      (DI), Y2, Y2
+	VMULPS      32(DI), Y3, Y3
+	VFMADD231PS 64(DI), Y0, Y2
+	VFMADD231PS 96(DI), Y1, Y3
+	VADDPS      Y3, Y2, Y2
+	VPBROADCASTW (SI), X5
+	VCVTPH2PS   X5, Y5
+	VFMADD231PS Y2, Y5, Y6
+	VPBROADCASTW 2(SI), X5
+	VCVTPH2PS   X5, X5
+	VFMADD231SS (R8), X5, X7
+	ADDQ $4, R8
+	ADDQ $20, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  dotQ41AVX2loop
+dotQ41AVX2done:
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VADDSS      X7, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ50AVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// Q5_0: 22-byte blocks {f16 d; u32 qh; u8 qs[16]}: code j is its nibble
+// (as Q4_0) | bit j of qh << 4, value d*(code-16); qh is broadcast and
+// each lane shifted by its value index (VPSRLVD). xs is unused.
+TEXT ·dotQ50AVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	VPCMPEQD Y9, Y9, Y9
+	VPSRLD   $31, Y9, Y9
+	VPSLLD   $4, Y9, Y9    // 16
+	VPCMPEQD Y10, Y10, Y10
+	VPSRLD   $31, Y10, Y10      // 1
+	TESTQ CX, CX
+	JZ    dotQ50AVX2done
+dotQ50AVX2loop:
+	VPMOVZXBD   6(SI), Y0
+	VPMOVZXBD   14(SI), Y1
+	VPAND       Y8, Y0, Y2
+	VPAND       Y8, Y1, Y3
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $4, Y1, Y1
+	VPBROADCASTD 2(SI), Y4
+	VPSRLVD     q5shifts<>+0(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y2, Y2
+	VPSRLVD     q5shifts<>+32(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y3, Y3
+	VPSRLVD     q5shifts<>+64(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y0, Y0
+	VPSRLVD     q5shifts<>+96(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y1, Y1
+	VPSUBD      Y9, Y2, Y2
+	VPSUBD      Y9, Y3, Y3
+	VPSUBD      Y9, Y0, Y0
+	VPSUBD      Y9, Y1, Y1
+	VCVTDQ2PS   Y2, Y2
+	VCVTDQ2PS   Y3, Y3
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      (DI), Y2, Y2
+	VMULPS      32(DI), Y3, Y3
+	VFMADD231PS 64(DI), Y0, Y2
+	VFMADD231PS 96(DI), Y1, Y3
+	VADDPS      Y3, Y2, Y2
+	VPBROADCASTW (SI), X5
+	VCVTPH2PS   X5, Y5
+	VFMADD231PS Y2, Y5, Y6
+	ADDQ $22, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  dotQ50AVX2loop
+dotQ50AVX2done:
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ51AVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// Q5_1: 24-byte blocks {f16 d, m; u32 qh; u8 qs[16]}: codes as Q5_0,
+// value d*code + m; Σ d*Σq*x + m*xs_b.
+TEXT ·dotQ51AVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	VPCMPEQD Y10, Y10, Y10
+	VPSRLD   $31, Y10, Y10      // 1
+	VXORPS   X7, X7, X7
+	TESTQ CX, CX
+	JZ    dotQ51AVX2done
+dotQ51AVX2loop:
+	VPMOVZXBD   8(SI), Y0
+	VPMOVZXBD   16(SI), Y1
+	VPAND       Y8, Y0, Y2
+	VPAND       Y8, Y1, Y3
+	VPSRLD      $4, Y0, Y0
+	VPSRLD      $4, Y1, Y1
+	VPBROADCASTD 4(SI), Y4
+	VPSRLVD     q5shifts<>+0(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y2, Y2
+	VPSRLVD     q5shifts<>+32(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y3, Y3
+	VPSRLVD     q5shifts<>+64(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y0, Y0
+	VPSRLVD     q5shifts<>+96(SB), Y4, Y5
+	VPAND       Y10, Y5, Y5
+	VPSLLD      $4, Y5, Y5
+	VPOR        Y5, Y1, Y1
+	VCVTDQ2PS   Y2, Y2
+	VCVTDQ2PS   Y3, Y3
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      (DI), Y2, Y2
+	VMULPS      32(DI), Y3, Y3
+	VFMADD231PS 64(DI), Y0, Y2
+	VFMADD231PS 96(DI), Y1, Y3
+	VADDPS      Y3, Y2, Y2
+	VPBROADCASTW (SI), X5
+	VCVTPH2PS   X5, Y5
+	VFMADD231PS Y2, Y5, Y6
+	VPBROADCASTW 2(SI), X5
+	VCVTPH2PS   X5, X5
+	VFMADD231SS (R8), X5, X7
+	ADDQ $4, R8
+	ADDQ $24, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  dotQ51AVX2loop
+dotQ51AVX2done:
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VADDSS      X7, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotIQ4NLAVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// IQ4_NL: 18-byte blocks {f16 d; u8 qs[16]}, nibbles as Q4_0 indexing a
+// 16-entry int8 codebook, looked up with VPSHUFB. xs is unused.
+TEXT ·dotIQ4NLAVX2(SB), NOSPLIT, $0-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8
+	VMOVDQU  iq4nlValues<>(SB), X11
+	VPCMPEQB X12, X12, X12
+	VPSRLW   $12, X12, X12      // 0x000f words
+	VPACKUSWB X12, X12, X12     // 0x0f bytes
+	TESTQ CX, CX
+	JZ    dotIQ4NLAVX2done
+dotIQ4NLAVX2loop:
+	VMOVDQU     2(SI), X0
+	VPSRLW      $4, X0, X1
+	VPAND       X12, X0, X0
+	VPAND       X12, X1, X1
+	VPSHUFB     X0, X11, X0     // values 0-15 as int8
+	VPSHUFB     X1, X11, X1     // values 16-31
+	VPMOVSXBD   X0, Y2
+	VPSRLDQ     $8, X0, X0
+	VPMOVSXBD   X0, Y3
+	VPMOVSXBD   X1, Y0
+	VPSRLDQ     $8, X1, X1
+	VPMOVSXBD   X1, Y1
+	VCVTDQ2PS   Y2, Y2
+	VCVTDQ2PS   Y3, Y3
+	VCVTDQ2PS   Y0, Y0
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      (DI), Y2, Y2
+	VMULPS      32(DI), Y3, Y3
+	VFMADD231PS 64(DI), Y0, Y2
+	VFMADD231PS 96(DI), Y1, Y3
+	VADDPS      Y3, Y2, Y2
+	VPBROADCASTW (SI), X5
+	VCVTPH2PS   X5, Y5
+	VFMADD231PS Y2, Y5, Y6
+	ADDQ $18, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  dotIQ4NLAVX2loop
+dotIQ4NLAVX2done:
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// Per-lane shift counts for Q5_0/Q5_1: lane i of part k reads bit 8k+i
+// (parts: values 0-7, 8-15, 16-23, 24-31).
+DATA q5shifts<>+0(SB)/4, $0
+DATA q5shifts<>+4(SB)/4, $1
+DATA q5shifts<>+8(SB)/4, $2
+DATA q5shifts<>+12(SB)/4, $3
+DATA q5shifts<>+16(SB)/4, $4
+DATA q5shifts<>+20(SB)/4, $5
+DATA q5shifts<>+24(SB)/4, $6
+DATA q5shifts<>+28(SB)/4, $7
+DATA q5shifts<>+32(SB)/4, $8
+DATA q5shifts<>+36(SB)/4, $9
+DATA q5shifts<>+40(SB)/4, $10
+DATA q5shifts<>+44(SB)/4, $11
+DATA q5shifts<>+48(SB)/4, $12
+DATA q5shifts<>+52(SB)/4, $13
+DATA q5shifts<>+56(SB)/4, $14
+DATA q5shifts<>+60(SB)/4, $15
+DATA q5shifts<>+64(SB)/4, $16
+DATA q5shifts<>+68(SB)/4, $17
+DATA q5shifts<>+72(SB)/4, $18
+DATA q5shifts<>+76(SB)/4, $19
+DATA q5shifts<>+80(SB)/4, $20
+DATA q5shifts<>+84(SB)/4, $21
+DATA q5shifts<>+88(SB)/4, $22
+DATA q5shifts<>+92(SB)/4, $23
+DATA q5shifts<>+96(SB)/4, $24
+DATA q5shifts<>+100(SB)/4, $25
+DATA q5shifts<>+104(SB)/4, $26
+DATA q5shifts<>+108(SB)/4, $27
+DATA q5shifts<>+112(SB)/4, $28
+DATA q5shifts<>+116(SB)/4, $29
+DATA q5shifts<>+120(SB)/4, $30
+DATA q5shifts<>+124(SB)/4, $31
+GLOBL q5shifts<>(SB), RODATA|NOPTR, $128
+
+// kvalues_iq4nl, ggml's IQ4_NL codebook.
+DATA iq4nlValues<>+0(SB)/1, $129
+DATA iq4nlValues<>+1(SB)/1, $152
+DATA iq4nlValues<>+2(SB)/1, $173
+DATA iq4nlValues<>+3(SB)/1, $191
+DATA iq4nlValues<>+4(SB)/1, $207
+DATA iq4nlValues<>+5(SB)/1, $221
+DATA iq4nlValues<>+6(SB)/1, $234
+DATA iq4nlValues<>+7(SB)/1, $246
+DATA iq4nlValues<>+8(SB)/1, $1
+DATA iq4nlValues<>+9(SB)/1, $13
+DATA iq4nlValues<>+10(SB)/1, $25
+DATA iq4nlValues<>+11(SB)/1, $38
+DATA iq4nlValues<>+12(SB)/1, $53
+DATA iq4nlValues<>+13(SB)/1, $69
+DATA iq4nlValues<>+14(SB)/1, $89
+DATA iq4nlValues<>+15(SB)/1, $113
+GLOBL iq4nlValues<>(SB), RODATA|NOPTR, $16
+
+// func dotQ2KAVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// Q2_K: 84-byte super-blocks {u8 scales[16]; u8 qs[64]; f16 d, dmin}:
+// sub-block j (16 values) has scale d*(scales[j]&15) and min
+// dmin*(scales[j]>>4); value 128n+32k+16h+l has code
+// (qs[32n+16h+l] >> 2k) & 3 in sub-block 8n+2k+h. Returns
+// Σ_j scale_j*Σq*x - min_j*xs_j.
+TEXT ·dotQ2KAVX2(SB), NOSPLIT, $64-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	VPCMPEQD Y9, Y9, Y9
+	VPSRLD   $30, Y9, Y9       // 3
+	VPCMPEQD Y8, Y8, Y8
+	VPSRLD   $28, Y8, Y8       // 0x0f
+	TESTQ CX, CX
+	JZ    dotQ2KAVX2done
+dotQ2KAVX2loop:
+	VPBROADCASTW 80(SI), X3
+	VCVTPH2PS X3, Y3            // d
+	VPBROADCASTW 82(SI), X4
+	VCVTPH2PS X4, Y4            // dmin
+	VPMOVZXBD 0(SI), Y0
+	VPAND     Y8, Y0, Y1
+	VCVTDQ2PS Y1, Y1
+	VMULPS    Y3, Y1, Y1
+	VMOVUPS   Y1, 0(SP)
+	VPSRLD    $4, Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS    Y4, Y0, Y0
+	VFMADD231PS 0(R8), Y0, Y15
+	VPMOVZXBD 8(SI), Y0
+	VPAND     Y8, Y0, Y1
+	VCVTDQ2PS Y1, Y1
+	VMULPS    Y3, Y1, Y1
+	VMOVUPS   Y1, 32(SP)
+	VPSRLD    $4, Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS    Y4, Y0, Y0
+	VFMADD231PS 32(R8), Y0, Y15
+	VPMOVZXBD   16(SI), Y0
+	VPAND       Y9, Y0, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      0(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      128(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      256(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      384(DI), Y1, Y13
+	VPMOVZXBD   24(SI), Y0
+	VPAND       Y9, Y0, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 32(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 160(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 288(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 416(DI), Y1, Y13
+	VBROADCASTSS 0(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 8(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 16(SP), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 24(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
+	VPMOVZXBD   32(SI), Y0
+	VPAND       Y9, Y0, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      64(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      192(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      320(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      448(DI), Y1, Y13
+	VPMOVZXBD   40(SI), Y0
+	VPAND       Y9, Y0, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 96(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 224(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 352(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 480(DI), Y1, Y13
+	VBROADCASTSS 4(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 12(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 20(SP), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 28(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
+	VPMOVZXBD   48(SI), Y0
+	VPAND       Y9, Y0, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      512(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      640(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      768(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      896(DI), Y1, Y13
+	VPMOVZXBD   56(SI), Y0
+	VPAND       Y9, Y0, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 544(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 672(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 800(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 928(DI), Y1, Y13
+	VBROADCASTSS 32(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 40(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 48(SP), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 56(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
+	VPMOVZXBD   64(SI), Y0
+	VPAND       Y9, Y0, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      576(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      704(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      832(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      960(DI), Y1, Y13
+	VPMOVZXBD   72(SI), Y0
+	VPAND       Y9, Y0, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 608(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 736(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 864(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 992(DI), Y1, Y13
+	VBROADCASTSS 36(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 44(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 52(SP), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 60(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
+	ADDQ $84, SI
+	ADDQ $1024, DI
+	ADDQ $64, R8
+	DECQ CX
+	JNZ  dotQ2KAVX2loop
+dotQ2KAVX2done:
+	VADDPS      Y14, Y6, Y6
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VEXTRACTF128 $1, Y15, X1
+	VADDPS      X1, X15, X1
+	VHADDPS     X1, X1, X1
+	VHADDPS     X1, X1, X1
+	VSUBSS      X1, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotQ3KAVX2(row *byte, x *float32, xs *float32, nb int) float32
+//
+// Q3_K: 110-byte super-blocks {u8 hmask[32]; u8 qs[64]; u8 scales[12];
+// f16 d}: two code bits as Q2_K plus bit 4n+k of hmask[16h+l] as the
+// third (u in 0..7), sixteen 6-bit scales (unpacked with 32-bit masks,
+// minus 32); returns Σ_j d*sc_j*(Σu*x - 4*xs_j).
+TEXT ·dotQ3KAVX2(SB), NOSPLIT, $64-36
+	MOVQ row+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xs+16(FP), R8
+	MOVQ nb+24(FP), CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	VPCMPEQD Y9, Y9, Y9
+	VPSRLD   $30, Y9, Y9       // 3
+	VPSRLD   $1, Y9, Y8
+	VPSLLD   $2, Y8, Y8        // 4
+	VPSLLD   $3, Y8, Y7        // 32
+	TESTQ CX, CX
+	JZ    dotQ3KAVX2done
+dotQ3KAVX2loop:
+	MOVL  96(SI), AX
+	MOVL  100(SI), BX
+	MOVL  104(SI), DX          // tmp
+	MOVL  AX, R9
+	SHRL  $4, R9
+	ANDL  $0x0f0f0f0f, R9
+	MOVL  DX, R10
+	SHRL  $4, R10
+	ANDL  $0x03030303, R10
+	SHLL  $4, R10
+	ORL   R10, R9              // aux2
+	MOVL  BX, R11
+	SHRL  $4, R11
+	ANDL  $0x0f0f0f0f, R11
+	MOVL  DX, R10
+	SHRL  $6, R10
+	ANDL  $0x03030303, R10
+	SHLL  $4, R10
+	ORL   R10, R11             // aux3
+	ANDL  $0x0f0f0f0f, AX
+	MOVL  DX, R10
+	ANDL  $0x03030303, R10
+	SHLL  $4, R10
+	ORL   R10, AX              // aux0
+	ANDL  $0x0f0f0f0f, BX
+	MOVL  DX, R10
+	SHRL  $2, R10
+	ANDL  $0x03030303, R10
+	SHLL  $4, R10
+	ORL   R10, BX              // aux1
+	SHLQ  $32, BX
+	ORQ   AX, BX
+	SHLQ  $32, R11
+	ORQ   R9, R11
+	VPBROADCASTW 108(SI), X3
+	VCVTPH2PS X3, Y3
+	MOVQ  BX, X2
+	VPMOVZXBD X2, Y0
+	VPSUBD Y7, Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS Y3, Y0, Y0
+	VMOVUPS Y0, 0(SP)
+	VFMADD231PS 0(R8), Y0, Y15
+	MOVQ  R11, X2
+	VPMOVZXBD X2, Y1
+	VPSUBD Y7, Y1, Y1
+	VCVTDQ2PS Y1, Y1
+	VMULPS Y3, Y1, Y1
+	VMOVUPS Y1, 32(SP)
+	VFMADD231PS 32(R8), Y1, Y15
+	VPMOVZXBD   32(SI), Y0
+	VPMOVZXBD   0(SI), Y4
+	VPSLLD      $2, Y4, Y4
+	VPAND       Y9, Y0, Y1
+	VPAND       Y8, Y4, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      0(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $1, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      128(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $2, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      256(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $3, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      384(DI), Y1, Y13
+	VPMOVZXBD   40(SI), Y0
+	VPMOVZXBD   8(SI), Y4
+	VPSLLD      $2, Y4, Y4
+	VPAND       Y9, Y0, Y1
+	VPAND       Y8, Y4, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 32(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $1, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 160(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $2, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 288(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $3, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 416(DI), Y1, Y13
+	VBROADCASTSS 0(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 8(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 16(SP), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 24(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
+	VPMOVZXBD   48(SI), Y0
+	VPMOVZXBD   16(SI), Y4
+	VPSLLD      $2, Y4, Y4
+	VPAND       Y9, Y0, Y1
+	VPAND       Y8, Y4, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      64(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $1, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      192(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $2, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      320(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $3, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      448(DI), Y1, Y13
+	VPMOVZXBD   56(SI), Y0
+	VPMOVZXBD   24(SI), Y4
+	VPSLLD      $2, Y4, Y4
+	VPAND       Y9, Y0, Y1
+	VPAND       Y8, Y4, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 96(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $1, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 224(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $2, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 352(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $3, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 480(DI), Y1, Y13
+	VBROADCASTSS 4(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 12(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 20(SP), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 28(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
+	VPMOVZXBD   64(SI), Y0
+	VPMOVZXBD   0(SI), Y4
+	VPSLLD      $2, Y4, Y4
+	VPAND       Y9, Y0, Y1
+	VPSRLD      $4, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      512(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $5, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      640(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $6, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      768(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $7, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      896(DI), Y1, Y13
+	VPMOVZXBD   72(SI), Y0
+	VPMOVZXBD   8(SI), Y4
+	VPSLLD      $2, Y4, Y4
+	VPAND       Y9, Y0, Y1
+	VPSRLD      $4, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 544(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $5, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 672(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $6, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 800(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $7, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 928(DI), Y1, Y13
+	VBROADCASTSS 32(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 40(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 48(SP), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 56(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
+	VPMOVZXBD   80(SI), Y0
+	VPMOVZXBD   16(SI), Y4
+	VPSLLD      $2, Y4, Y4
+	VPAND       Y9, Y0, Y1
+	VPSRLD      $4, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      576(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $5, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      704(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $6, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      832(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $7, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      960(DI), Y1, Y13
+	VPMOVZXBD   88(SI), Y0
+	VPMOVZXBD   24(SI), Y4
+	VPSLLD      $2, Y4, Y4
+	VPAND       Y9, Y0, Y1
+	VPSRLD      $4, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 608(DI), Y1, Y10
+	VPSRLD      $2, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $5, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 736(DI), Y1, Y11
+	VPSRLD      $4, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $6, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 864(DI), Y1, Y12
+	VPSRLD      $6, Y0, Y1
+	VPAND       Y9, Y1, Y1
+	VPSRLD      $7, Y4, Y2
+	VPAND       Y8, Y2, Y2
+	VPOR        Y2, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VFMADD231PS 992(DI), Y1, Y13
+	VBROADCASTSS 36(SP), Y5
+	VFMADD231PS Y10, Y5, Y6
+	VBROADCASTSS 44(SP), Y5
+	VFMADD231PS Y11, Y5, Y14
+	VBROADCASTSS 52(SP), Y5
+	VFMADD231PS Y12, Y5, Y6
+	VBROADCASTSS 60(SP), Y5
+	VFMADD231PS Y13, Y5, Y14
+	ADDQ $110, SI
+	ADDQ $1024, DI
+	ADDQ $64, R8
+	DECQ CX
+	JNZ  dotQ3KAVX2loop
+dotQ3KAVX2done:
+	VADDPS      Y14, Y6, Y6
+	VEXTRACTF128 $1, Y6, X1
+	VADDPS      X1, X6, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	VEXTRACTF128 $1, Y15, X1
+	VADDPS      X1, X15, X1
+	VHADDPS     X1, X1, X1
+	VHADDPS     X1, X1, X1
+	MOVL        $0x40800000, AX  // 4.0
+	VMOVD       AX, X2
+	VMULSS      X2, X1, X1
+	VSUBSS      X1, X0, X0
+	VZEROUPPER
+	MOVSS       X0, ret+32(FP)
+	RET
+
+// func dotRows4AVX2(t *float32, x *float32, stride int, n int, out *float32)
+//
+// out[r] = Σ_{i<n} t[i]*x[r*stride+i] for r < 4; n a multiple of 8: one
+// decoded weight tile against four input rows, each tile load shared.
+TEXT ·dotRows4AVX2(SB), NOSPLIT, $0-40
+	MOVQ t+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ stride+16(FP), R9
+	SHLQ $2, R9
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), R8
+	LEAQ (DI)(R9*1), R10
+	LEAQ (R10)(R9*1), R11
+	LEAQ (R11)(R9*1), R12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	SHRQ $3, CX
+	JZ   r4done
+	XORQ AX, AX
+r4loop:
+	VMOVUPS     (SI)(AX*1), Y4
+	VFMADD231PS (DI)(AX*1), Y4, Y0
+	VFMADD231PS (R10)(AX*1), Y4, Y1
+	VFMADD231PS (R11)(AX*1), Y4, Y2
+	VFMADD231PS (R12)(AX*1), Y4, Y3
+	ADDQ $32, AX
+	DECQ CX
+	JNZ  r4loop
+r4done:
+	VEXTRACTF128 $1, Y0, X5
+	VADDPS      X5, X0, X0
+	VHADDPS     X0, X0, X0
+	VHADDPS     X0, X0, X0
+	MOVSS       X0, 0(R8)
+	VEXTRACTF128 $1, Y1, X5
+	VADDPS      X5, X1, X1
+	VHADDPS     X1, X1, X1
+	VHADDPS     X1, X1, X1
+	MOVSS       X1, 4(R8)
+	VEXTRACTF128 $1, Y2, X5
+	VADDPS      X5, X2, X2
+	VHADDPS     X2, X2, X2
+	VHADDPS     X2, X2, X2
+	MOVSS       X2, 8(R8)
+	VEXTRACTF128 $1, Y3, X5
+	VADDPS      X5, X3, X3
+	VHADDPS     X3, X3, X3
+	VHADDPS     X3, X3, X3
+	MOVSS       X3, 12(R8)
+	VZEROUPPER
+	RET
