@@ -31,14 +31,16 @@ func availableDevices() []core.Device {
 
 // The fast path (the decode step recorded once and replayed; on CUDA a
 // CUDA graph with the greedy choice on the GPU) gives the tokens of the
-// plain op-by-op path, greedy and sampled, on every device.
+// plain op-by-op path, greedy, sampled and penalized, on every device.
 func TestRecordedDecodeEqualsEager(t *testing.T) {
 	for _, dev := range availableDevices() {
 		t.Run(dev.Name(), func(t *testing.T) {
 			before := core.Fallbacks()
 			m, _ := randomModel(stepConfig, 4, 32, dev)
 			prompt := []int{3, 14, 15, 92, 65}
-			for _, s := range []Sampling{{}, {Temperature: 0.8, TopP: 0.9, Seed: 5}} {
+			// Greedy with a repetition penalty reads the logits on the host:
+			// the device argmax would ignore the penalty.
+			for _, s := range []Sampling{{}, {Temperature: 0.8, TopP: 0.9, Seed: 5}, {RepeatPenalty: 1.5}} {
 				gen := func(eager bool) []int {
 					var out []int
 					_, err := m.Generate(prompt, GenerateOptions{Sampling: s, MaxTokens: 24, IgnoreEOS: true, Eager: eager},
