@@ -18,9 +18,11 @@ type Perf mg.Namespace
 
 func init() { ciExtras = append(ciExtras, Perf.Arm64) }
 
-// arm64Packages are the core packages with arm64 assembly (or arm64
-// fallbacks) whose tests run under emulation.
-var arm64Packages = []string{"./internal/gemm", "./internal/vec"}
+// arm64Packages are the packages (module directory, package path) with
+// arm64 assembly (or arm64 fallbacks) whose tests run under emulation.
+var arm64Packages = []struct{ module, pkg string }{
+	{"core", "./internal/gemm"}, {"core", "./internal/vec"}, {"quant", "."},
+}
 
 // Arm64 cross-compiles the CPU kernel tests for linux/arm64 and runs them
 // under qemu-user (Debian's qemu-user-static, installed with apt-get when
@@ -36,15 +38,15 @@ func (Perf) Arm64() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	for _, pkg := range arm64Packages {
-		bin := filepath.Join(dir, filepath.Base(pkg)+".test")
+	for _, p := range arm64Packages {
+		bin := filepath.Join(dir, filepath.Base(filepath.Join(p.module, p.pkg))+".test")
 		env := map[string]string{"GOOS": "linux", "GOARCH": "arm64", "CGO_ENABLED": "0"}
-		if err := inDir("core", env, "go", "test", "-c", "-o", bin, pkg); err != nil {
-			return fmt.Errorf("arm64 test build of %s: %w", pkg, err)
+		if err := inDir(p.module, env, "go", "test", "-c", "-o", bin, p.pkg); err != nil {
+			return fmt.Errorf("arm64 test build of %s: %w", p.pkg, err)
 		}
 		// The test binary runs from its package directory, as go test does.
-		if err := inDir(filepath.Join("core", pkg), nil, qemu, bin, "-test.count=1", "-test.short"); err != nil {
-			return fmt.Errorf("arm64 tests of %s under %s: %w", pkg, qemu, err)
+		if err := inDir(filepath.Join(p.module, p.pkg), nil, qemu, bin, "-test.count=1", "-test.short"); err != nil {
+			return fmt.Errorf("arm64 tests of %s under %s: %w", p.pkg, qemu, err)
 		}
 	}
 	return nil

@@ -24,7 +24,9 @@
 // axis, matmul through cuBLASLt (row-major via the transpose identity;
 // transposed views without copies), and "quantized_matmul" (y = x @ W^T)
 // for MLX affine codes (any width through dequantize+GEMM; fast
-// matrix-vector kernels for 4 and 8 bits) and ggml Q8_0/Q4_0 blocks. Ops or
+// matrix-vector kernels for 4 and 8 bits) and ggml blocks of every type
+// GGUF models use (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K..Q6_K), read
+// in place by matrix-vector and tiled matrix-matrix kernels. Ops or
 // dtypes without a kernel return core.ErrUnsupported and core runs them on
 // the CPU.
 //

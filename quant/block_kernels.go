@@ -34,8 +34,8 @@ type namedDot struct {
 }
 
 // rowKernels lists the fused row kernel of every scheme (block_kernels.go
-// and block_kernels_small.go); batches of tileRows or more input rows run
-// the tile kernel (tiles.go) instead.
+// and block_kernels_small.go); large batches run the panel kernel
+// (panels.go) instead.
 var rowKernels = map[core.Scheme]*rowKernel{
 	core.SchemeQ8_0:   {dot: dotQ80},
 	core.SchemeQ4_0:   {dot: dotQ40},
@@ -195,4 +195,36 @@ func (w *BlockWeight) matMulRows(y, x []float32, m int, rk *rowKernel) {
 			}
 		}
 	})
+}
+
+// asmRowDot wraps a row kernel over blocks of bb bytes and bv values
+// that reads spb sub-block sums of x per block.
+func asmRowDot(f func(row *byte, x *float32, xs *float32, nb int) float32, bb, bv, spb int) func(row []byte, x, xs []float32) float32 {
+	return func(row []byte, x, xs []float32) float32 {
+		nb := len(row) / bb
+		if nb == 0 {
+			return 0
+		}
+		_ = x[nb*bv-1]
+		if spb == 0 {
+			return f(&row[0], &x[0], nil, nb)
+		}
+		_ = xs[nb*spb-1]
+		return f(&row[0], &x[0], &xs[0], nb)
+	}
+}
+
+// installAsm makes the given kernels the schemes' row dots (the last
+// install wins), keeping the portable one as goDot and every assembly
+// variant for the tests.
+func installAsm(name string, asm map[core.Scheme]func(row []byte, x, xs []float32) float32) {
+	for s, f := range asm {
+		rk := *rowKernels[s]
+		if rk.goDot == nil {
+			rk.goDot = rk.dot
+		}
+		rk.dot = f
+		rk.variants = append(append([]namedDot(nil), rk.variants...), namedDot{name, f})
+		rowKernels[s] = &rk
+	}
 }

@@ -4,9 +4,7 @@ package quant
 
 import "github.com/lbrx/lbrx/core"
 
-// AVX2+FMA row kernels for every ggml scheme but Q2_K and Q3_K (which
-// run the Go loops) and the 4-row tile dot of the batched product.
-// Each row kernel returns the whole Σ w*x over nb blocks (see rowKernel):
+// AVX2+FMA row kernels for every ggml scheme. Each returns the whole Σ w*x over nb blocks (see rowKernel):
 // f16 scales are converted with F16C (every AVX2 CPU has it), K-quant
 // sub-block scales unpacked in registers. Go slices are checked here so
 // the assembly never reads past them.
@@ -39,39 +37,10 @@ func dotQ51AVX2(row *byte, x *float32, xs *float32, nb int) float32
 func dotIQ4NLAVX2(row *byte, x *float32, xs *float32, nb int) float32
 
 //go:noescape
-func dotRows4AVX2(t *float32, x *float32, stride int, n int, out *float32)
+func dotQ2KAVX2(row *byte, x *float32, xs *float32, nb int) float32
 
-// asmRowDot wraps a row kernel over blocks of bb bytes and bv values
-// that reads spb sub-block sums of x per block.
-func asmRowDot(f func(row *byte, x *float32, xs *float32, nb int) float32, bb, bv, spb int) func(row []byte, x, xs []float32) float32 {
-	return func(row []byte, x, xs []float32) float32 {
-		nb := len(row) / bb
-		if nb == 0 {
-			return 0
-		}
-		_ = x[nb*bv-1]
-		if spb == 0 {
-			return f(&row[0], &x[0], nil, nb)
-		}
-		_ = xs[nb*spb-1]
-		return f(&row[0], &x[0], &xs[0], nb)
-	}
-}
-
-// installAsm makes the given kernels the schemes' row dots (the last
-// install wins), keeping the portable one as goDot and every assembly
-// variant for the tests.
-func installAsm(name string, asm map[core.Scheme]func(row []byte, x, xs []float32) float32) {
-	for s, f := range asm {
-		rk := *rowKernels[s]
-		if rk.goDot == nil {
-			rk.goDot = rk.dot
-		}
-		rk.dot = f
-		rk.variants = append(append([]namedDot(nil), rk.variants...), namedDot{name, f})
-		rowKernels[s] = &rk
-	}
-}
+//go:noescape
+func dotQ3KAVX2(row *byte, x *float32, xs *float32, nb int) float32
 
 func init() {
 	if !hasAVX2FMA {
@@ -87,18 +56,12 @@ func init() {
 		core.SchemeQ5_0:   asmRowDot(dotQ50AVX2, 22, 32, 0),
 		core.SchemeQ5_1:   asmRowDot(dotQ51AVX2, 24, 32, 1),
 		core.SchemeIQ4_NL: asmRowDot(dotIQ4NLAVX2, 18, 32, 0),
+		core.SchemeQ2_K:   asmRowDot(dotQ2KAVX2, 84, 256, 16),
+		core.SchemeQ3_K:   asmRowDot(dotQ3KAVX2, 110, 256, 16),
 	}
 	installAsm("avx2", asm)
 	if hasAVX512 {
 		installAsm("avx512", avx512RowKernels())
 	}
-	dotRows4 = func(out *[4]float32, t, x []float32, stride int) {
-		n := len(t)
-		if n == 0 {
-			*out = [4]float32{}
-			return
-		}
-		_ = x[3*stride+n-1]
-		dotRows4AVX2(&t[0], &x[0], stride, n, &out[0])
-	}
+
 }

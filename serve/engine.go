@@ -259,6 +259,12 @@ func (e *engine) drain(waiting *job) {
 // it returns the sequence, or nil when the job already ended.
 func (e *engine) prefill(j *job) *seq {
 	s := &seq{job: j, cache: e.m.NewCache()}
+	// The cache takes the positions the job reserved at once, so it never
+	// reallocates while it decodes.
+	if err := e.m.Reserve(s.cache, len(j.prompt)+j.max); err != nil {
+		j.events <- event{err: fmt.Errorf("KV cache: %w", err)}
+		return nil
+	}
 	start := time.Now()
 	logits, err := e.m.ForwardLast(j.prompt, s.cache)
 	if err != nil {

@@ -63,50 +63,59 @@ func (m *Model) ForwardBatch(ids []int, caches []*Cache) (*core.Array, error) {
 			return nil, fmt.Errorf("llama: embedding scale: %w", err)
 		}
 	}
-	var global, local rotary
-	if global.cos, global.sin, err = tablesAt(m.invFreq, pos, m.dev); err != nil {
+	var r rotaries
+	if r.global.cos, r.global.sin, err = tablesAt(m.invFreq, pos, m.dev); err != nil {
 		return nil, err
 	}
-	local = global
+	r.local = r.global
 	if m.localInvFreq != nil {
-		if local.cos, local.sin, err = tablesAt(m.localInvFreq, pos, m.dev); err != nil {
+		if r.local.cos, r.local.sin, err = tablesAt(m.localInvFreq, pos, m.dev); err != nil {
 			return nil, err
 		}
 	}
-	// New keys and values per layer and sequence, stored only once every
-	// layer ran.
-	ks, vs := make([][]*core.Array, len(m.layers)), make([][]*core.Array, len(m.layers))
-	for l := range m.layers {
-		r := global
-		if m.layers[l].window > 0 {
-			r = local
+	for _, c := range caches {
+		if c == nil {
+			continue
 		}
-		ks[l], vs[l] = make([]*core.Array, len(ids)), make([]*core.Array, len(ids))
-		h, err = m.layer(l, h, func(b *block, x *core.Array) (*core.Array, error) {
-			return m.attentionBatch(b, l, x, caches, r, ks[l], vs[l])
+		if err := m.grow(c, 1); err != nil {
+			return nil, err
+		}
+		if err := c.setPos(c.n); err != nil {
+			return nil, err
+		}
+	}
+	for l := range m.layers {
+		rot := r.global
+		if m.layers[l].window > 0 {
+			rot = r.local
+		}
+		h, err = m.layer(l, h, func(x *core.Array) (*core.Array, error) {
+			return m.attentionBatch(l, x, caches, rot)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("llama: layer %d: %w", l, err)
 		}
 	}
-	for i, c := range caches {
-		if c == nil {
-			continue
-		}
-		for l := range m.layers {
-			c.k[l], c.v[l] = ks[l][i], vs[l][i]
-		}
-		c.n++
+	logits, err := m.logits(h)
+	if err != nil {
+		return nil, err
 	}
-	return m.logits(h)
+	// The new keys and values sit past Len until here, so a failed call
+	// leaves every cache as it was.
+	for _, c := range caches {
+		if c != nil {
+			c.n++
+		}
+	}
+	return logits, nil
 }
 
 // attentionBatch is attention for B sequences of one new position each:
-// the projections run on x [B, hidden] at once, each sequence attends to
-// its own cached keys and values (layer l of caches[i]), and the output
-// projection runs on the stacked results. ks[i] and vs[i] receive
-// sequence i's keys and values including the new position.
-func (m *Model) attentionBatch(b *block, l int, x *core.Array, caches []*Cache, r rotary, ks, vs []*core.Array) (*core.Array, error) {
+// the projections run on x [B, hidden] at once; each sequence writes its
+// key and value into layer l of its own cache at its position and attends
+// over that cache; the output projection runs on the stacked results.
+func (m *Model) attentionBatch(l int, x *core.Array, caches []*Cache, r rotary) (*core.Array, error) {
+	b := &m.layers[l]
 	cfg := m.Config
 	q, k, v, err := m.project(b, x, r)
 	if err != nil {
@@ -131,23 +140,15 @@ func (m *Model) attentionBatch(b *block, l int, x *core.Array, caches []*Cache, 
 		if err != nil {
 			return nil, err
 		}
-		if c.k[l] != nil {
-			if ki, err = core.ConcatOp(0, c.k[l], ki); err != nil {
-				return nil, err
-			}
-			if vi, err = core.ConcatOp(0, c.v[l], vi); err != nil {
-				return nil, err
-			}
+		if err := core.WriteRowsOp(c.k[l], ki, c.pos); err != nil {
+			return nil, err
 		}
-		if outs[i], err = core.AttentionOp(qi, ki, vi, core.AttentionParams{Scale: m.scale(), Window: b.window, SoftCap: cfg.AttnSoftCap}); err != nil {
+		if err := core.WriteRowsOp(c.v[l], vi, c.pos); err != nil {
+			return nil, err
+		}
+		if outs[i], err = core.CachedAttentionOp(qi, c.k[l], c.v[l], c.pos, core.AttentionParams{Scale: m.scale(), Window: b.window, SoftCap: cfg.AttnSoftCap}); err != nil {
 			return nil, fmt.Errorf("batch row %d: %w", i, err)
 		}
-		if w := b.window; w > 0 {
-			if ki, vi, err = lastRows(ki, vi, w-1); err != nil {
-				return nil, err
-			}
-		}
-		ks[i], vs[i] = ki, vi
 	}
 	a := outs[0]
 	if len(outs) > 1 {
@@ -159,4 +160,30 @@ func (m *Model) attentionBatch(b *block, l int, x *core.Array, caches []*Cache, 
 		return nil, err
 	}
 	return b.o.apply(a)
+}
+
+// tablesAt returns the cos and sin tables [len(pos), RotaryDim/2] for one
+// position per row of a batch, on dev.
+func tablesAt(inv []float32, pos []int, dev core.Device) (cos, sin *core.Array, err error) {
+	h := len(inv)
+	cv, sv := make([]float32, 0, len(pos)*h), make([]float32, 0, len(pos)*h)
+	for _, p := range pos {
+		c, s := angles(inv, p, 1)
+		cv, sv = append(cv, c...), append(sv, s...)
+	}
+	ct, err := core.FromSlice(cv, len(pos), h)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := core.FromSlice(sv, len(pos), h)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cos, err = ct.Array().To(dev); err != nil {
+		return nil, nil, err
+	}
+	if sin, err = st.Array().To(dev); err != nil {
+		return nil, nil, err
+	}
+	return cos, sin, nil
 }

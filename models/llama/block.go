@@ -14,33 +14,25 @@ import (
 // forward call runs.
 type rotary struct{ cos, sin *core.Array }
 
-// block runs decoder layer i on h [T, hidden] after the cached keys and
-// values pk, pv (nil for none) and returns the new h and the keys and
-// values including the new positions:
+// block runs decoder layer i on h [T, hidden] at the cache's position,
+// writes the layer's new keys and values into c and returns the new h:
 //
 //	h = h + post_attn_norm(attention(in_norm(h)))       (post norm: sandwich layout only)
 //	h = h + post_mlp_norm(mlp(pre_mlp_norm(h)))
-func (m *Model) block(i int, h, pk, pv *core.Array, r rotary) (out, k, v *core.Array, err error) {
-	out, err = m.layer(i, h, func(b *block, x *core.Array) (a *core.Array, err error) {
-		a, k, v, err = m.attention(b, x, pk, pv, r)
-		return a, err
-	})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return out, k, v, nil
+func (m *Model) block(i int, h *core.Array, c *Cache, r rotary) (out *core.Array, err error) {
+	return m.layer(i, h, func(x *core.Array) (*core.Array, error) { return m.attention(i, x, c, r) })
 }
 
 // layer runs decoder layer i on h [T, hidden] with attend as its
 // attention (one sequence's, or a batch's of one position each).
-func (m *Model) layer(i int, h *core.Array, attend func(b *block, x *core.Array) (*core.Array, error)) (*core.Array, error) {
+func (m *Model) layer(i int, h *core.Array, attend func(x *core.Array) (*core.Array, error)) (out *core.Array, err error) {
 	b := &m.layers[i]
 	eps := m.Config.RMSNormEps
 	x, err := core.RMSNormOp(h, b.inNorm, eps)
 	if err != nil {
 		return nil, err
 	}
-	a, err := attend(b, x)
+	a, err := attend(x)
 	if err != nil {
 		return nil, err
 	}
@@ -64,39 +56,41 @@ func (m *Model) layer(i int, h *core.Array, attend func(b *block, x *core.Array)
 			return nil, err
 		}
 	}
-	return core.BinaryOp("add", h, y)
+	if out, err = core.BinaryOp("add", h, y); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // attention is grouped-query self-attention: projections (with biases
 // where set), per-head q/k norms, rope (over the leading RotaryDim
-// dimensions), the cached keys and values prepended, causal attention
-// with the layer's window and the score soft cap, the output projection.
-func (m *Model) attention(b *block, x, pk, pv *core.Array, r rotary) (out, k, v *core.Array, err error) {
+// dimensions), the new keys and values written into the cache at its
+// position, attention over the cache up to them with the layer's window
+// and the score soft cap, the output projection.
+func (m *Model) attention(i int, x *core.Array, c *Cache, r rotary) (*core.Array, error) {
+	b := &m.layers[i]
 	cfg := m.Config
 	t := x.Shape()[0]
 	q, k, v, err := m.project(b, x, r)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	if pk != nil {
-		if k, err = core.ConcatOp(0, pk, k); err != nil {
-			return nil, nil, nil, err
-		}
-		if v, err = core.ConcatOp(0, pv, v); err != nil {
-			return nil, nil, nil, err
-		}
+	if err := core.WriteRowsOp(c.k[i], k, c.pos); err != nil {
+		return nil, err
 	}
-	a, err := core.AttentionOp(q, k, v, core.AttentionParams{Scale: m.scale(), Window: b.window, SoftCap: cfg.AttnSoftCap})
+	if err := core.WriteRowsOp(c.v[i], v, c.pos); err != nil {
+		return nil, err
+	}
+	// The cache keeps every position; a sliding-window layer's window
+	// masks the ones its queries no longer see.
+	a, err := core.CachedAttentionOp(q, c.k[i], c.v[i], c.pos, core.AttentionParams{Scale: m.scale(), Window: b.window, SoftCap: cfg.AttnSoftCap})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if a, err = a.Reshape(t, cfg.NumHeads*cfg.HeadDim); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	if a, err = b.o.apply(a); err != nil {
-		return nil, nil, nil, err
-	}
-	return a, k, v, nil
+	return b.o.apply(a)
 }
 
 // project returns the rotated queries [T, NumHeads, HeadDim] and keys and
@@ -163,7 +157,8 @@ func (m *Model) rope(y *core.Array, r rotary) (*core.Array, error) {
 	return core.ConcatOp(2, rot, pass)
 }
 
-// mlp is the gated feed-forward network down(act(gate(x)) * up(x)).
+// mlp is the gated feed-forward network down(act(gate(x)) * up(x)), with
+// act(gate) * up as one fused op (silu_mul) for SiLU.
 func (m *Model) mlp(b *block, x *core.Array) (*core.Array, error) {
 	g, err := b.gate.apply(x)
 	if err != nil {
@@ -172,6 +167,12 @@ func (m *Model) mlp(b *block, x *core.Array) (*core.Array, error) {
 	u, err := b.up.apply(x)
 	if err != nil {
 		return nil, err
+	}
+	if m.Config.HiddenAct == "silu" {
+		if g, err = core.SiLUMulOp(g, u); err != nil {
+			return nil, err
+		}
+		return b.down.apply(g)
 	}
 	if g, err = core.UnaryOp(m.Config.HiddenAct, g); err != nil {
 		return nil, fmt.Errorf("%s: %w", m.Config.HiddenAct, err)

@@ -58,26 +58,8 @@ func (r Rope) llama3(inv []float32) {
 // tables returns the cos and sin tables [n, len(inv)] for positions
 // [start, start+n) on dev.
 func tables(inv []float32, start, n int, dev core.Device) (cos, sin *core.Array, err error) {
-	pos := make([]int, n)
-	for t := range pos {
-		pos[t] = start + t
-	}
-	return tablesAt(inv, pos, dev)
-}
-
-// tablesAt returns the cos and sin tables [len(pos), len(inv)] for the
-// positions pos (one per row of a batch) on dev.
-func tablesAt(inv []float32, pos []int, dev core.Device) (cos, sin *core.Array, err error) {
-	h, n := len(inv), len(pos)
-	cv, sv := make([]float32, n*h), make([]float32, n*h)
-	for t := range n {
-		p := float32(pos[t])
-		for j, f := range inv {
-			a := float64(p * f) // transformers rounds the angle to float32
-			cv[t*h+j] = float32(math.Cos(a))
-			sv[t*h+j] = float32(math.Sin(a))
-		}
-	}
+	h := len(inv)
+	cv, sv := angles(inv, start, n)
 	ct, err := core.FromSlice(cv, n, h)
 	if err != nil {
 		return nil, nil, err
@@ -93,6 +75,22 @@ func tablesAt(inv []float32, pos []int, dev core.Device) (cos, sin *core.Array, 
 		return nil, nil, err
 	}
 	return cos, sin, nil
+}
+
+// angles returns the cos and sin values [n, len(inv)] for positions
+// [start, start+n).
+func angles(inv []float32, start, n int) (cv, sv []float32) {
+	h := len(inv)
+	cv, sv = make([]float32, n*h), make([]float32, n*h)
+	for t := range n {
+		p := float32(start + t)
+		for j, f := range inv {
+			a := float64(p * f) // transformers rounds the angle to float32
+			cv[t*h+j] = float32(math.Cos(a))
+			sv[t*h+j] = float32(math.Sin(a))
+		}
+	}
+	return cv, sv
 }
 
 // fromGGMLOrder reorders each head of y [T, heads, d] from ggml's rope

@@ -40,13 +40,22 @@ type merge struct{ rank, id int32 }
 
 func pairKey(a, b int) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
 
-// addMerge records that left+right merge into the token left+right with
-// the given rank; ok is false when a part or the result is not in the
-// vocabulary.
-func (m *bpe) addMerge(left, right string, rank int) error {
-	a, ok1 := m.vocab[left]
-	b, ok2 := m.vocab[right]
-	c, ok3 := m.vocab[left+right]
+// mergeAdder looks merges up by the tokens' strings as the file writes
+// them (byte-level ones in their rune form: no translation per merge).
+type mergeAdder struct {
+	m     *bpe
+	vocab map[string]int // the file's token strings
+	buf   []byte
+}
+
+// add records that left+right merge into the token left+right with the
+// given rank; an error when a part or the result is not in the vocabulary.
+func (ma *mergeAdder) add(left, right string, rank int) error {
+	m := ma.m
+	a, ok1 := ma.vocab[left]
+	b, ok2 := ma.vocab[right]
+	ma.buf = append(append(ma.buf[:0], left...), right...)
+	c, ok3 := ma.vocab[string(ma.buf)]
 	if !ok1 || !ok2 || !ok3 {
 		return fmt.Errorf("merge %d (%q %q): token not in the vocabulary", rank, left, right)
 	}

@@ -107,8 +107,15 @@ func TestNormalizersAndDecoders(t *testing.T) {
 	if got := lossyUTF8([]byte("a\xff\xfeb\xe2\x82")); got != "a\uFFFD\uFFFDb\uFFFD" {
 		t.Errorf("lossy: %q", got)
 	}
-	if got := (metaspaceDec{repl: "▁", prepend: true}).decode([]string{"▁Hey", "▁you"}); strings.Join(got, "") != "Hey you" {
+	// The Rust library's own decoder tests, and its first-token rule.
+	if got := (metaspaceDec{repl: "▁", prepend: true}).decode([]string{"▁Hey", "▁friend!"}); !slices.Equal(got, []string{"Hey", " friend!"}) {
 		t.Errorf("metaspace decoder: %q", got)
+	}
+	if got := (metaspaceDec{repl: "▁", prepend: false}).decode([]string{"▁Hey", "▁friend!"}); !slices.Equal(got, []string{" Hey", " friend!"}) {
+		t.Errorf("metaspace decoder, never: %q", got)
+	}
+	if got := (metaspaceDec{repl: "▁", prepend: true}).decode([]string{"▁▁a▁b"}); !slices.Equal(got, []string{"ab"}) {
+		t.Errorf("metaspace decoder, first token: %q", got)
 	}
 	if got := (wordPieceDec{prefix: "##"}).decode([]string{"un", "##believ", "##able", "!"}); strings.Join(got, "") != "unbelievable !" {
 		t.Errorf("wordpiece decoder: %q", got)

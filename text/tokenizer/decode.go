@@ -165,8 +165,10 @@ func (d replaceDec) decode(toks []string) []string {
 	return out
 }
 
-// metaspaceDec turns the replacement rune back into spaces and drops the
-// space the pre-tokenizer prepended to the first token.
+// metaspaceDec turns the replacement rune back into spaces. Unless the
+// scheme is "never", the first token loses its replacement runes instead
+// (all of them, as the Rust library does: it is meant to drop the one the
+// pre-tokenizer prepended).
 type metaspaceDec struct {
 	repl    string
 	prepend bool
@@ -175,11 +177,11 @@ type metaspaceDec struct {
 func (d metaspaceDec) decode(toks []string) []string {
 	out := make([]string, len(toks))
 	for i, t := range toks {
-		s := strings.ReplaceAll(t, d.repl, " ")
+		with := " "
 		if i == 0 && d.prepend {
-			s = strings.TrimPrefix(s, " ")
+			with = ""
 		}
-		out[i] = s
+		out[i] = strings.ReplaceAll(t, d.repl, with)
 	}
 	return out
 }
@@ -211,33 +213,3 @@ func (q decSequence) decode(toks []string) []string {
 	}
 	return toks
 }
-
-// postProcessor adds the special tokens of add_special_tokens=true.
-type postProcessor interface {
-	process(ids []int) []int
-}
-
-// template is TemplateProcessing's single-sequence template: ids before
-// and after the sequence.
-type template struct{ before, after []int }
-
-func (t template) process(ids []int) []int {
-	out := make([]int, 0, len(t.before)+len(ids)+len(t.after))
-	out = append(out, t.before...)
-	out = append(out, ids...)
-	return append(out, t.after...)
-}
-
-type postSequence []postProcessor
-
-func (q postSequence) process(ids []int) []int {
-	for _, p := range q {
-		ids = p.process(ids)
-	}
-	return ids
-}
-
-// noPost is a processor that adds nothing (ByteLevel: offsets only).
-type noPost struct{}
-
-func (noPost) process(ids []int) []int { return ids }

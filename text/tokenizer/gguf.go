@@ -118,22 +118,15 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 				b.vocab[key] = id
 			}
 		}
+		adder := mergeAdder{m: b, vocab: t.tokToID}
 		for i, mg := range merges {
 			l, r, ok := strings.Cut(mg, " ")
 			if !ok {
 				return nil, fmt.Errorf("tokenizer %s: tokenizer.ggml.merges[%d] %q is not two tokens separated by a space", f.Path(), i, mg)
 			}
-			if b.byteLevel {
-				lb, ok1 := byteLevelDecode(l)
-				rb, ok2 := byteLevelDecode(r)
-				if !ok1 || !ok2 {
-					return nil, fmt.Errorf("tokenizer %s: tokenizer.ggml.merges[%d] %q is not byte-level text", f.Path(), i, mg)
-				}
-				l, r = string(lb), string(rb)
-			}
 			// llama.cpp skips a merge whose result is not a token: the
 			// symbol could never be emitted.
-			_ = b.addMerge(l, r, i)
+			_ = adder.add(l, r, i)
 		}
 		b.setBytes()
 		t.model = b
@@ -149,16 +142,14 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer %s: tokenizer.ggml.model %q is not supported (llama and gpt2 are)", f.Path(), kind)
 	}
 
+	kinds := ggufTokenKinds(toks, types)
 	var added []AddedToken
-	for id, s := range toks {
-		if types == nil {
-			break
-		}
-		switch types[id] {
+	for id, k := range kinds {
+		switch k {
 		case ggufControl, ggufUnknown:
-			added = append(added, AddedToken{ID: id, Content: s, Special: true})
+			added = append(added, AddedToken{ID: id, Content: toks[id], Special: true})
 		case ggufUserDefined:
-			added = append(added, AddedToken{ID: id, Content: s})
+			added = append(added, AddedToken{ID: id, Content: toks[id]})
 		}
 	}
 	ggufStripRules(added, name, pre)
@@ -170,6 +161,11 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 	}
 	for _, key := range []string{"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"} {
 		if id := g.id(key, n); id >= 0 && !containsInt(t.eos, id) {
+			t.eos = append(t.eos, id)
+		}
+	}
+	for _, id := range ggufEndOfGeneration(t.tokToID) {
+		if !containsInt(t.eos, id) {
 			t.eos = append(t.eos, id)
 		}
 	}
@@ -189,33 +185,6 @@ func FromGGUF(f *gguf.File) (*Tokenizer, error) {
 		return nil, g.err
 	}
 	return t, nil
-}
-
-// ggufStripRules gives tokens the lstrip/rstrip attributes llama.cpp sets
-// by model or pre-tokenizer name.
-func ggufStripRules(added []AddedToken, name, pre string) {
-	switch {
-	case strings.HasPrefix(pre, "jina-v2-"):
-		for i := range added {
-			if added[i].Content == "<mask>" {
-				added[i].LStrip = true
-			}
-		}
-	case strings.Contains(name, "phi-3") || strings.Contains(name, "phi3"):
-		for i := range added {
-			switch added[i].Content {
-			case "<unk>", "<s>", "<|endoftext|>":
-			default:
-				added[i].RStrip = true
-			}
-		}
-	case strings.Contains(name, "modern-bert"):
-		for i := range added {
-			if added[i].Content == "[MASK]" {
-				added[i].LStrip = true
-			}
-		}
-	}
 }
 
 func containsInt(s []int, v int) bool {

@@ -103,3 +103,27 @@ func TestGGUFPreNamesCompile(t *testing.T) {
 		}
 	}
 }
+
+func TestGGUFConfig(t *testing.T) {
+	cases := []struct {
+		name   string
+		bos    int
+		eos    []int
+		addBOS bool
+	}{
+		{"llama-bpe", 128000, []int{128001, 128009}, true}, // eos, then <|eot_id|> by its text
+		{"llama-spm", 1, []int{2}, true},
+		{"qwen2", 151643, []int{151643, 151645, 128247}, false}, // <|endoftext|>, then <|im_end|> and </s> (a plain BPE token here) by their text, as llama.cpp
+		{"gpt-2", 50256, []int{50256}, false},
+	}
+	for _, c := range cases {
+		tk, err := Load(testfiles.Path(t, "gguf-vocab", "ggml-vocab-"+c.name+".gguf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bos, _ := tk.BOS()
+		if bos != c.bos || !slices.Equal(tk.EOS(), c.eos) || tk.Config().AddBOS != c.addBOS {
+			t.Errorf("%s: bos %d eos %v addBOS %v", c.name, bos, tk.EOS(), tk.Config().AddBOS)
+		}
+	}
+}

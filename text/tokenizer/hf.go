@@ -168,7 +168,7 @@ func parseHF(name string, data []byte) (*Tokenizer, error) {
 		}
 		b.unk = id
 	}
-	if err := parseMerges(b, m.Merges, byteLevel); err != nil {
+	if err := parseMerges(&mergeAdder{m: b, vocab: m.Vocab}, m.Merges); err != nil {
 		return fail("model.merges", err)
 	}
 	b.setBytes()
@@ -198,7 +198,7 @@ func parseHF(name string, data []byte) (*Tokenizer, error) {
 	return t, nil
 }
 
-func parseMerges(b *bpe, raw json.RawMessage, byteLevel bool) error {
+func parseMerges(ma *mergeAdder, raw json.RawMessage) error {
 	if isNull(raw) {
 		return nil
 	}
@@ -218,17 +218,11 @@ func parseMerges(b *bpe, raw json.RawMessage, byteLevel bool) error {
 			pairs[i] = [2]string{a, c}
 		}
 	}
+	if len(ma.m.merges) == 0 {
+		ma.m.merges = make(map[uint64]merge, len(pairs))
+	}
 	for i, p := range pairs {
-		l, r := p[0], p[1]
-		if byteLevel {
-			lb, ok1 := byteLevelDecode(l)
-			rb, ok2 := byteLevelDecode(r)
-			if !ok1 || !ok2 {
-				return fmt.Errorf("merge %d (%q %q) is not byte-level text", i, l, r)
-			}
-			l, r = string(lb), string(rb)
-		}
-		if err := b.addMerge(l, r, i); err != nil {
+		if err := ma.add(p[0], p[1], i); err != nil {
 			return err
 		}
 	}

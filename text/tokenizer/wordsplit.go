@@ -1,5 +1,7 @@
 package tokenizer
 
+import "strings"
+
 // wordSplitter is a hand-written matcher for the pre-tokenizer patterns of
 // GPT-2 and of Llama 3 / Qwen2 (the patterns nearly every byte-level BPE
 // uses). It finds exactly the matches the regular expression finds under
@@ -11,8 +13,12 @@ package tokenizer
 // (Qwen2's is llama3 with \p{N} for \p{N}{1,3}.)
 type wordSplitter struct {
 	llama3    bool // the llama3 family; false: gpt2
-	foldCase  bool // contractions match in any case ((?i:...) in the pattern)
+	foldCase  bool // contractions match in any case ((?i:...) or [sS] in the pattern)
 	maxDigits int  // llama3 family: \p{N}{1,maxDigits}
+	// foldLongS: (?i:...) under Oniguruma's Unicode case folding, where
+	// U+017F LATIN SMALL LETTER LONG S folds to s, so 'ſ is a contraction
+	// ([sS], llama.cpp's spelling, has no such fold).
+	foldLongS bool
 }
 
 const (
@@ -32,9 +38,13 @@ func knownSplitter(pattern string) matcher {
 		// Without the final \s+ the lone whitespace rune it would match is
 		// left unmatched, which an isolating split emits as the same piece.
 		return &wordSplitter{}
-	case patternLlama3, patternLlama3Cased:
+	case patternLlama3:
+		return &wordSplitter{llama3: true, foldCase: true, maxDigits: 3, foldLongS: true}
+	case patternLlama3Cased:
 		return &wordSplitter{llama3: true, foldCase: true, maxDigits: 3}
-	case patternQwen2, patternQwen2Cased:
+	case patternQwen2:
+		return &wordSplitter{llama3: true, foldCase: true, maxDigits: 1, foldLongS: true}
+	case patternQwen2Cased:
 		return &wordSplitter{llama3: true, foldCase: true, maxDigits: 1}
 	}
 	return nil
@@ -63,6 +73,9 @@ func (w *wordSplitter) contraction(s string, i int) int {
 	switch lower(s[i+1]) {
 	case 's', 't', 'm', 'd':
 		return 2
+	}
+	if w.foldLongS && strings.HasPrefix(s[i+1:], "ſ") {
+		return 1 + len("ſ")
 	}
 	if i+2 < len(s) {
 		switch string([]byte{lower(s[i+1]), lower(s[i+2])}) {

@@ -31,6 +31,13 @@ func TestWordSplitterMatchesRegexp(t *testing.T) {
 	inputs = append(inputs, "\xff\xfe ab\xc3", "a\x80 b", "'S'Ll'VE", "x  \n  y", "   ", "\n\n \n")
 	for _, pat := range []string{patternGPT2, patternLlama3, patternQwen2, patternLlama3Cased, patternQwen2Cased} {
 		hand := knownSplitter(pat)
+		if ws := hand.(*wordSplitter); ws.foldLongS {
+			// regexp2 folds case the .NET way (no ſ -> s); compare without
+			// the fold, which TestLongSFold covers.
+			c := *ws
+			c.foldLongS = false
+			hand = &c
+		}
 		re, err := compileRegexp(pat)
 		if err != nil {
 			t.Fatal(err)
@@ -65,4 +72,18 @@ func sharedCases(t *testing.T) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// Under Oniguruma's Unicode case folding (CaseFolding.txt: 017F; C; 0073)
+// (?i:'s) matches 'ſ, so "'ſtop" splits after it; llama.cpp's '[sS] does
+// not, and there "'ſtop" is one word.
+func TestLongSFold(t *testing.T) {
+	got, _ := knownSplitter(patternLlama3).find("x'ſtop", nil)
+	if want := [][2]int{{0, 1}, {1, 4}, {4, 7}}; !slices.Equal(got, want) {
+		t.Errorf("(?i:'s) on x'ſtop: %v, want %v", got, want)
+	}
+	got, _ = knownSplitter(patternLlama3Cased).find("x'ſtop", nil)
+	if want := [][2]int{{0, 1}, {1, 7}}; !slices.Equal(got, want) {
+		t.Errorf("'[sS] on x'ſtop: %v, want %v", got, want)
+	}
 }

@@ -48,6 +48,15 @@ func (f modelFlags) open(path string) (*llama.Model, []int, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	m, err := f.load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, ids, nil
+}
+
+// load resolves --device and --dtype and loads the model at path.
+func (f modelFlags) load(path string) (*llama.Model, error) {
 	var dt core.DType
 	switch *f.dtype {
 	case "":
@@ -58,20 +67,16 @@ func (f modelFlags) open(path string) (*llama.Model, []int, error) {
 	case "bf16", "bfloat16":
 		dt = core.BF16
 	default:
-		return nil, nil, usagef("--dtype %q is not f32, f16 or bf16", *f.dtype)
+		return nil, usagef("--dtype %q is not f32, f16 or bf16", *f.dtype)
 	}
 	dev, err := pickDevice(*f.device)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := checkInput(path, inputRunnable); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	m, err := llama.Load(path, llama.Options{Device: dev, DType: dt})
-	if err != nil {
-		return nil, nil, err
-	}
-	return m, ids, nil
+	return llama.Load(path, llama.Options{Device: dev, DType: dt})
 }
 
 // fallbackNote reports the ops a device ran on the CPU, if any.
