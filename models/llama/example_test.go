@@ -83,3 +83,22 @@ func ExampleArchitectures() {
 	// [gemma2 gemma3_text llama mistral phi3 qwen2 qwen3]
 	// sliding_window is set, but lbrx's llama architecture does not implement it
 }
+
+// Decoding several sequences in one pass: each has its own cache and
+// prompt; every step stacks their next tokens into one batch. A nil
+// cache pads the batch to a fixed width, which keeps each row's logits
+// independent of the others (see ForwardBatch). (A model directory is
+// needed, so this example is compiled but not run.)
+func ExampleModel_ForwardBatch() {
+	m := must(llama.Load("path/to/Llama-3.2-1B", llama.Options{}))
+	defer func() { _ = m.Close() }()
+	prompts := [][]int{{128000, 791}, {128000, 9906, 1917}}
+	caches := []*llama.Cache{m.NewCache(), m.NewCache(), nil} // width 3, one row padding
+	next := []int{0, 0, 0}
+	for i, p := range prompts {
+		must(m.ForwardLast(p, caches[i]))
+		next[i] = 13 // the token sampled from ForwardLast's logits
+	}
+	logits := must(m.ForwardBatch(next, caches)) // [3, vocab]; row 2 is padding
+	fmt.Println(logits.Shape(), caches[0].Len(), caches[1].Len())
+}
