@@ -60,9 +60,19 @@ func TestForwardBatchIsBatchInvariant(t *testing.T) {
 				assert.Equal(t, len(prompt)+3, cs[slot].Len())
 				return out
 			}
-			for _, w := range []int{1, 4, 8} {
+			// Widths on both sides of the kernels' thresholds (one row,
+			// a few, 32 and more: block weights switch from row kernels
+			// to decoded panels at 32).
+			for _, w := range []int{1, 4, 8, 33} {
 				want := run(w, 0, true)
-				for slot := range w {
+				slots := []int{0, w / 2, w - 1}
+				if w <= 8 {
+					slots = slots[:0]
+					for slot := range w {
+						slots = append(slots, slot)
+					}
+				}
+				for _, slot := range slots {
 					require.Equal(t, want, run(w, slot, false), "width %d, slot %d", w, slot)
 				}
 			}
