@@ -28,12 +28,13 @@ func TestStopStrings(t *testing.T) {
 	// as U+FFFD); cut at its first two printable ASCII characters past
 	// the start: two tokens of the byte-level vocabulary.
 	i := 1
-	for i+1 < len(text) && !(printable(text[i]) && printable(text[i+1])) {
+	for i+1 < len(text) && (!printable(text[i]) || !printable(text[i+1])) {
 		i++
 	}
 	require.Less(t, i+1, len(text), "the greedy text %q has two printable characters in a row", text)
 	stop := text[i : i+2]
-	want := text[:strings.Index(text, stop)]
+	want, _, found := strings.Cut(text, stop)
+	require.True(t, found)
 
 	params.Stop = openai.CompletionNewParamsStopUnion{OfStringArray: []string{"\x00never", stop}}
 	cut, err := c.Completions.New(ctx, params)
