@@ -36,6 +36,8 @@ type generation struct {
 }
 
 func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
+	s.inflight.Add(1) // before parse checks closing: see Shutdown
+	defer s.inflight.Add(-1)
 	g, e := s.parse(w, r, kindChat)
 	if e != nil {
 		writeError(w, e)
@@ -45,6 +47,8 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
+	s.inflight.Add(1) // before parse checks closing: see Shutdown
+	defer s.inflight.Add(-1)
 	g, e := s.parse(w, r, kindCompletion)
 	if e != nil {
 		writeError(w, e)

@@ -61,7 +61,10 @@ type Server struct {
 	mux     *http.ServeMux
 	keyHash [sha256.Size]byte
 	closing atomic.Bool
-	created int64
+	// inflight counts completion requests being handled, so that
+	// Shutdown waits for one the engine has not seen yet.
+	inflight atomic.Int64
+	created  int64
 }
 
 // New checks cfg, fills its defaults and starts the engine.
@@ -169,7 +172,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 wait:
-	for s.eng.busy() {
+	for s.inflight.Load() > 0 || s.eng.busy() {
 		select {
 		case <-ctx.Done():
 			err = ctx.Err()
