@@ -14,7 +14,9 @@ import (
 // works for any devices, the CPU's included, which makes it the reference
 // against which a device communicator (NCCL) is checked, and the way to
 // run tensor parallelism on CPU ranks. Sums run in rank order on every
-// rank, so all ranks get bit-identical results.
+// rank, so all ranks get bit-identical results. A rank whose context ends
+// in a collective breaks the group: the ranks' sequences of collectives
+// no longer line up, so every later one fails too.
 type LocalGroup struct {
 	devs []Device
 
@@ -65,6 +67,10 @@ func (g *LocalGroup) Rank(i int) (Communicator, error) {
 func (g *LocalGroup) exchange(ctx context.Context, rank int, seq uint64, kind string, x *Array) ([]*Array, error) {
 	if x == nil {
 		return nil, fmt.Errorf("%s: rank %d: nil array", kind, rank)
+	}
+	if err := ctx.Err(); err != nil {
+		g.breakGroup(fmt.Errorf("local group: rank %d did not join collective %d (%s): %w", rank, seq, kind, err))
+		return nil, err
 	}
 	g.mu.Lock()
 	if g.broken != nil {

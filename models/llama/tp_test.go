@@ -163,3 +163,22 @@ func TestParallelRejectsBadSplits(t *testing.T) {
 	_, err = p.Forward(context.Background(), []int{256}, nil)
 	require.ErrorContains(t, err, "outside the vocabulary [0, 256)")
 }
+
+// Greedy generation over 2 ranks picks the tokens one rank picks.
+func TestParallelGenerateMatchesOneRank(t *testing.T) {
+	dir := testfiles.Path(t, "safetensors", "tiny-llama")
+	m := load(t, dir, Options{})
+	o := GenerateOptions{MaxTokens: 12, IgnoreEOS: true}
+	var want, got []int
+	_, err := m.Generate(refIDs, o, func(id int) bool { want = append(want, id); return true })
+	require.NoError(t, err)
+	p := loadParallel(t, dir, 2)
+	st, err := p.Generate(context.Background(), refIDs, o, func(id int) bool { got = append(got, id); return true })
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	assert.Equal(t, 12, st.Generated)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = p.Generate(ctx, refIDs, o, func(int) bool { return true })
+	require.ErrorIs(t, err, context.Canceled)
+}
