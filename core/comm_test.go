@@ -129,7 +129,7 @@ func TestLocalGroupErrors(t *testing.T) {
 		cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
 		if _, err := c.AllReduceSum(cctx, x.Array()); err == nil {
-			return nil, err
+			return nil, nil // the missing rank's collective succeeded: fails the check below
 		}
 		return c.AllReduceSum(ctx, x.Array())
 	})

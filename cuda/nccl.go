@@ -135,7 +135,8 @@ func NCCLUniqueID() (UniqueID, error) {
 	if _, err := loadNCCL(); err != nil {
 		return id, err
 	}
-	return id, ncclCheck("ncclGetUniqueId", nccl.getUniqueID(&id))
+	err := ncclCheck("ncclGetUniqueId", nccl.getUniqueID(&id))
+	return id, err
 }
 
 // NCCL is one rank's NCCL communicator (core.Communicator) on a Device.

@@ -146,7 +146,7 @@ func TestParallelRejectsBadSplits(t *testing.T) {
 	dir := testfiles.Path(t, "safetensors", "tiny-llama")
 	cfg, tensors, closer, err := openTensors(dir)
 	require.NoError(t, err)
-	defer closer()
+	defer func() { _ = closer() }()
 	_, err = NewParallel(cfg, tensors, cpuRanks(t, 3), Options{})
 	require.ErrorContains(t, err, "4 attention heads do not split over 3 ranks")
 	c8 := cfg
