@@ -45,20 +45,23 @@ var ggufMixes = map[string]ggufMix{
 	},
 	"q4_k_m": {
 		def: gguf.Q4K, fileType: 15, attnOutput: gguf.Q4K,
-		attnV:   moreBits(gguf.Q6K, gguf.Q4K),
-		ffnDown: moreBits(gguf.Q6K, gguf.Q4K),
+		attnV:   q6kWhereMoreBits(gguf.Q4K),
+		ffnDown: q6kWhereMoreBits(gguf.Q4K),
 	},
 	"q5_k_m": {
 		def: gguf.Q5K, fileType: 17, attnOutput: gguf.Q5K,
-		attnV:   moreBits(gguf.Q6K, gguf.Q5K),
-		ffnDown: moreBits(gguf.Q6K, gguf.Q5K),
+		attnV:   q6kWhereMoreBits(gguf.Q5K),
+		ffnDown: q6kWhereMoreBits(gguf.Q5K),
 	},
 }
 
-func moreBits(more, def gguf.Type) func(i, n int) gguf.Type {
+// q6kWhereMoreBits is llama-quantize's rule for the value and down
+// projections of the _M mixes: Q6_K in the layers use_more_bits picks,
+// def elsewhere.
+func q6kWhereMoreBits(def gguf.Type) func(i, n int) gguf.Type {
 	return func(i, n int) gguf.Type {
 		if useMoreBits(i, n) {
-			return more
+			return gguf.Q6K
 		}
 		return def
 	}
