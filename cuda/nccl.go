@@ -234,8 +234,12 @@ func (c *NCCL) Close() error {
 	return err
 }
 
-// abort tears the communicator down without waiting for peers
-// (ncclCommAbort), for a group whose init or collectives failed.
+// Abort tears the communicator down without waiting for its peers
+// (ncclCommAbort): collectives queued on the stream that wait for a rank
+// that will never join give up instead of hanging the GPU. The handle is
+// unusable afterwards; llama.Parallel calls it when a rank fails.
+func (c *NCCL) Abort() error { return c.abort() }
+
 func (c *NCCL) abort() error {
 	if c.comm == 0 {
 		return nil

@@ -183,6 +183,22 @@ func (p *Parallel) Forward(ctx context.Context, ids []int, c *ParallelCache) (*c
 	return p.forward(ctx, ids, c, false)
 }
 
+// aborter is a communicator that can give up on collectives its peers
+// will never join (cuda.NCCL: ncclCommAbort).
+type aborter interface{ Abort() error }
+
+// abort tears down the communicators that support it after a rank failed:
+// the other ranks' device streams may hold collectives waiting for the
+// failed rank. Later calls fail (a LocalGroup is broken by the
+// cancellation already).
+func (p *Parallel) abort() {
+	for _, c := range p.comms {
+		if a, ok := c.(aborter); ok {
+			_ = a.Abort()
+		}
+	}
+}
+
 // rankStep is one rank's result of a forward call.
 type rankStep struct {
 	logits *core.Array
@@ -234,6 +250,7 @@ func (p *Parallel) forward(ctx context.Context, ids []int, c *ParallelCache, las
 		}
 	}
 	if first != nil {
+		p.abort()
 		return nil, first
 	}
 	for r, s := range steps {
