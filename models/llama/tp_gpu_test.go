@@ -136,10 +136,12 @@ func must[T any](v T, err error) T {
 func BenchmarkParallelDecode(b *testing.B) {
 	twice := benchConfig
 	twice.NumLayers *= 2
-	for _, shape := range []struct {
+	shapes := []struct {
 		name string
 		cfg  Config
-	}{{"8B", tpConfig8B}, {"1B-2x-layers", twice}} {
+	}{{"8B", tpConfig8B}, {"1B-2x-layers", twice}}
+	for i := range shapes {
+		shape := &shapes[i]
 		var tensors map[string]*core.Array
 		for _, n := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/gpus=%d", shape.name, n), func(b *testing.B) {
