@@ -2,6 +2,8 @@ package llama
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -183,4 +185,88 @@ func TestParallelGenerateMatchesOneRank(t *testing.T) {
 	cancel()
 	_, err = p.Generate(ctx, refIDs, o, func(int) bool { return true })
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// randomFloatModel is a small float32 model with random weights: vocab 11
+// (uneven over 2 ranks: 6 + 5, the logits padded and cut), one KV head
+// (copied to both ranks), biases on every projection (row-parallel ones
+// added by rank 0 only).
+func randomFloatModel(t *testing.T) (Config, map[string]*core.Array) {
+	t.Helper()
+	cfg, err := ParseConfig([]byte(`{"hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2,
+		"num_key_value_heads": 1, "intermediate_size": 12, "vocab_size": 11, "attention_bias": true, "mlp_bias": true}`))
+	require.NoError(t, err)
+	r := rand.New(rand.NewPCG(3, 4))
+	tensors := map[string]*core.Array{}
+	add := func(name string, shape ...int) {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = r.Float32() - 0.5
+		}
+		a, err := core.FromSlice(v, shape...)
+		require.NoError(t, err)
+		tensors[name] = a.Array()
+	}
+	h, d := 8, cfg.HeadDim
+	add("model.embed_tokens.weight", 11, h)
+	add("lm_head.weight", 11, h)
+	add("model.norm.weight", h)
+	for i := range 2 {
+		p := fmt.Sprintf("model.layers.%d.", i)
+		add(p+"input_layernorm.weight", h)
+		add(p+"post_attention_layernorm.weight", h)
+		for _, x := range []struct {
+			name    string
+			out, in int
+		}{{"self_attn.q_proj", 2 * d, h}, {"self_attn.k_proj", d, h}, {"self_attn.v_proj", d, h}, {"self_attn.o_proj", h, 2 * d},
+			{"mlp.gate_proj", 12, h}, {"mlp.up_proj", 12, h}, {"mlp.down_proj", h, 12}} {
+			add(p+x.name+".weight", x.out, x.in)
+			add(p+x.name+".bias", x.out)
+		}
+	}
+	return cfg, tensors
+}
+
+func TestParallelUnevenVocabAndBiases(t *testing.T) {
+	cfg, tensors := randomFloatModel(t)
+	m, err := New(cfg, tensors, Options{Device: core.CPU()})
+	require.NoError(t, err)
+	ids := []int{0, 10, 5, 6, 3}
+	one, err := m.Forward(ids, nil)
+	require.NoError(t, err)
+	p, err := NewParallel(cfg, tensors, cpuRanks(t, 2), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []int{6, 5}, []int{p.ranks[0].Config.VocabSize, p.ranks[1].Config.VocabSize})
+	assert.NotNil(t, p.ranks[0].layers[0].o.b)
+	assert.Nil(t, p.ranks[1].layers[0].o.b)
+	checkParallel(t, p, ids, f32Values(t, one), 1e-5)
+}
+
+// bf16 activations: the partial sums are rounded before the all-reduce,
+// so the logits differ from one rank's by bf16 rounding; the top-1 tokens
+// agree.
+func TestParallelBF16(t *testing.T) {
+	dir := testfiles.Path(t, "safetensors", "tiny-llama")
+	m := load(t, dir, Options{DType: core.BF16})
+	one, err := m.Forward(refIDs, nil)
+	require.NoError(t, err)
+	p, err := LoadParallel(dir, cpuRanks(t, 2), Options{DType: core.BF16})
+	require.NoError(t, err)
+	defer func() { _ = p.Close() }()
+	got, err := p.Forward(context.Background(), refIDs, nil)
+	require.NoError(t, err)
+	require.Equal(t, core.BF16, got.DType())
+	want, have := argmaxRows(f32Values(t, one), 256), argmaxRows(f32Values(t, got), 256)
+	agree := 0
+	for i := range want {
+		if want[i] == have[i] {
+			agree++
+		}
+	}
+	t.Logf("bf16, 2 ranks: top-1 agrees with one rank on %d of %d positions; max |Δ| %.3g", agree, len(want), maxAbsDiff(f32Values(t, got), f32Values(t, one)))
+	assert.GreaterOrEqual(t, agree, len(want)-1)
 }
