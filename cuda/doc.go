@@ -30,7 +30,12 @@
 // dtypes without a kernel return core.ErrUnsupported and core runs them on
 // the CPU.
 //
-// Environment: LBRX_LIBCUDA, LBRX_NVRTC, LBRX_CUBLAS and LBRX_CUBLASLT name
-// a library file to use; LBRX_CUDA_LIB_DIR adds search directories
+// Several GPUs: NCCL (libnccl.so.2) makes NCCL, a core.Communicator per
+// GPU whose collectives are queued on the device's stream from its worker
+// thread (NewNCCLGroup for the GPUs of this process; NCCLUniqueID and
+// NewNCCL for ranks elsewhere). It has not yet run on a GPU.
+//
+// Environment: LBRX_LIBCUDA, LBRX_NVRTC, LBRX_CUBLAS, LBRX_CUBLASLT and
+// LBRX_NCCL name a library file to use; LBRX_CUDA_LIB_DIR adds search directories
 // (CUDA_PATH and CUDA_HOME are honoured too).
 package cuda

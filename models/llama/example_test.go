@@ -1,6 +1,7 @@
 package llama_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/lbrx/lbrx/core"
@@ -101,4 +102,16 @@ func ExampleModel_ForwardBatch() {
 	}
 	logits := must(m.ForwardBatch(next, caches)) // [3, vocab]; row 2 is padding
 	fmt.Println(logits.Shape(), caches[0].Len(), caches[1].Len())
+}
+
+// Tensor parallelism over two CPU ranks in this process; with GPUs the
+// communicators come from cuda.NewNCCLGroup instead. (A model directory is
+// needed, so this example is compiled but not run.)
+func ExampleLoadParallel() {
+	g := must(core.NewLocalGroup(core.CPU(), core.CPU()))
+	comms := []core.Communicator{must(g.Rank(0)), must(g.Rank(1))}
+	p := must(llama.LoadParallel("path/to/Llama-3.2-1B", comms, llama.Options{}))
+	defer func() { _ = p.Close() }()
+	logits := must(p.Forward(context.Background(), []int{128000, 791, 6460}, nil)) // [3, vocab], rank 0's copy
+	fmt.Println(logits.Shape())
 }

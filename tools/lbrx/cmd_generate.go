@@ -28,9 +28,13 @@ func generateSetup(fs *flag.FlagSet) runFunc {
 	useChat := fs.Bool("chat", false, "wrap the prompt as a user message in the model's chat template")
 	system := fs.String("system", "", "with --chat: a system message before the prompt")
 	asJSON := fs.Bool("json", false, "print one JSON object (text or ids, stop reason, statistics) instead of streaming")
+	devices := addDevicesFlag(fs)
 	return func(pos []string, stdout, stderr io.Writer) error {
 		hasPrompt := false
 		fs.Visit(func(f *flag.Flag) { hasPrompt = hasPrompt || f.Name == "prompt" })
+		if *devices != "" {
+			return generateOnRanks(mf, sf, *devices, pos[0], hasPrompt, *asJSON, stdout)
+		}
 		g := textGenerate{prompt: *prompt, chat: *useChat, system: *system, json: *asJSON}
 		return runGenerate(mf, sf, pos[0], hasPrompt, g, stdout, stderr)
 	}
