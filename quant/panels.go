@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/lbrx/lbrx/core"
-	"github.com/lbrx/lbrx/core/gguf"
 )
 
 // panelRows is how many weight rows the panel kernel decodes for one
@@ -45,7 +44,7 @@ func (w *BlockWeight) matMulPanels(y, x []float32, m int) error {
 		parallelRows(rows, rows*w.K*8, func(lo, hi int) {
 			src := w.Blocks[(n0+lo)*rowBytes : (n0+hi)*rowBytes]
 			// Cannot fail: the type is known and the sizes match.
-			_ = gguf.Dequantize(typ, src, buf[lo*w.K:hi*w.K])
+			decodeBlocks(w.Scheme, typ, src, buf[lo*w.K:hi*w.K])
 		})
 		pv := panel
 		if rows < p {

@@ -1,7 +1,5 @@
 package quant
 
-import "github.com/lbrx/lbrx/core/gguf"
-
 // tileRows is the batch from which the tile kernel, which decodes each
 // block once for all input rows, beats running the fused row kernels
 // once per input row.
@@ -51,7 +49,7 @@ func (w *BlockWeight) matMulTiles(y, x []float32, m int) {
 					t1 := min(b1, t0+per)
 					t := tile[:(t1-t0)*bv]
 					// Cannot fail: the type is known and the sizes match.
-					_ = gguf.Dequantize(typ, row[t0*bb:t1*bb], t)
+					decodeBlocks(w.Scheme, typ, row[t0*bb:t1*bb], t)
 					r := 0
 					if dotRows4 != nil {
 						for ; r+4 <= m; r += 4 {
