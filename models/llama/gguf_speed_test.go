@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/core/gguf"
 )
 
 // The GGUF speed benchmarks run a model file given by LBRX_BENCH_GGUF the
@@ -14,6 +17,8 @@ import (
 // empty context up to LBRX_BENCH_TG tokens (default 128) and starts over,
 // prefill runs a prompt of LBRX_BENCH_PP tokens (default 64) into a fresh
 // cache. Threads follow -cpu (GOMAXPROCS). Both report tok/s.
+// LBRX_BENCH_LOAD=readat reads the weights into the heap instead of
+// mapping the file.
 
 func benchGGUF(b *testing.B) *Model {
 	b.Helper()
@@ -21,11 +26,23 @@ func benchGGUF(b *testing.B) *Model {
 	if path == "" {
 		b.Skip("set LBRX_BENCH_GGUF to a Llama GGUF file (go tool mage perf:cpu makes one)")
 	}
-	m, err := LoadGGUF(path, Options{})
+	mode := core.LoadAuto
+	if os.Getenv("LBRX_BENCH_LOAD") == "readat" {
+		mode = core.LoadReadAt // weights in the Go heap instead of the file's mapping
+	}
+	f, err := gguf.Open(path, gguf.WithLoadMode(mode))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = m.Close() })
+	b.Cleanup(func() { _ = f.Close() })
+	cfg, tensors, err := FromGGUF(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := New(cfg, tensors, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Logf("model %s", filepath.Base(path))
 	return m
 }
