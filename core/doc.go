@@ -35,6 +35,14 @@
 // than an error or a panic; ops without meaning for a dtype (exp of an
 // integer, arithmetic on bool) are errors naming the op and the dtype.
 //
+// # Collectives
+//
+// A Communicator is one rank's handle on a group of ranks that run the same
+// program on their own devices and exchange arrays (AllReduceSum,
+// AllGather, Broadcast), as tensor parallelism needs. LocalGroup is the
+// in-process implementation for any devices; the cuda module's NCCL is
+// the GPU one.
+//
 // # Errors
 //
 // Everything fed by the outside world (files, user-given shapes and axes,

@@ -39,12 +39,12 @@ const (
 	// 256-value super-blocks. Layouts: ggml-common.h, FORMATS.md section 4.
 	SchemeQ5_0   Scheme = "ggml_q5_0"
 	SchemeQ5_1   Scheme = "ggml_q5_1"
-	SchemeQ2_K   Scheme = "ggml_q2_k"
-	SchemeQ3_K   Scheme = "ggml_q3_k"
-	SchemeQ4_K   Scheme = "ggml_q4_k"
-	SchemeQ5_K   Scheme = "ggml_q5_k"
-	SchemeQ6_K   Scheme = "ggml_q6_k"
-	SchemeIQ4_NL Scheme = "ggml_iq4_nl"
+	SchemeQ2_K   Scheme = "ggml_q2_k"   //nolint:revive // ggml's type name
+	SchemeQ3_K   Scheme = "ggml_q3_k"   //nolint:revive // ggml's type name
+	SchemeQ4_K   Scheme = "ggml_q4_k"   //nolint:revive // ggml's type name
+	SchemeQ5_K   Scheme = "ggml_q5_k"   //nolint:revive // ggml's type name
+	SchemeQ6_K   Scheme = "ggml_q6_k"   //nolint:revive // ggml's type name
+	SchemeIQ4_NL Scheme = "ggml_iq4_nl" //nolint:revive // ggml's type name
 )
 
 // QuantizationInfo describes how a tensor's stored codes map to values. It

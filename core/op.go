@@ -48,6 +48,15 @@ import (
 //	                          [..., Tk, Hkv, D]; contiguous                        Params = [window,
 //	                                                                               softcap] or none
 //	                                                                               (Op.Attention)
+//	cached_attention        q [Tq, Hq, D], k, v [C, Hkv,  q's shape and dtype    as causal_attention
+//	                          D], pos I32 [1]; contiguous
+//	write_rows              dst [C, ...], src [T, ...],   dst itself (in place)  -
+//	                          pos I32 [1]; contiguous
+//
+// write_rows is the one op whose Out is not fresh: it is the array the
+// caller passed (a preallocated cache), written at the rows pos names.
+// cached_attention and write_rows read the position from device data, so
+// a recorded graph (Record) replays them at a new position unchanged.
 //
 // Integer semantics shared by all backends: add/sub/mul/sum/matmul wrap;
 // div truncates toward zero and x/0 = 0; integer pow with a negative
@@ -68,8 +77,13 @@ type Op struct {
 	// Param carries a scalar parameter where an op has one.
 	Param float64
 	// Params carries the further scalar parameters of an op with several
-	// (causal_attention's window and soft cap); nil when all are unset.
+	// (causal_attention's and cached_attention's window and soft cap); nil
+	// when all are unset.
 	Params []float64
+	// Attrs are the typed parameters (NormAttrs, AttentionAttrs,
+	// VarAttrs); nil for ops without any. Core sets them alongside Param
+	// and Params.
+	Attrs Attrs
 }
 
 // cpuKernels maps op names to the portable CPU implementations.
@@ -108,13 +122,18 @@ func sameDevice(op string, in ...*Array) (Device, error) {
 }
 
 // Run executes op on its inputs' device. A device without a kernel for it
-// (no Executor, or Execute wrapping ErrUnsupported) has the op run on the
-// CPU instead: inputs are copied to the host, the CPU kernel runs, and the
-// result is copied into op.Out. Each such fallback is counted (Fallbacks);
-// in strict mode (SetStrict, LBRX_STRICT=1) it is an error wrapping
-// ErrFallback instead.
+// (no Executor, or Execute wrapping ErrUnsupported) runs the cache and
+// fused ops as simpler ops on the device where it has those
+// (decompose), and every other op on the CPU: inputs are copied to the
+// host, the CPU kernel runs, and the result is copied into op.Out. Each
+// such fallback is counted (Fallbacks); in strict mode (SetStrict,
+// LBRX_STRICT=1) it is an error wrapping ErrFallback instead.
 func Run(op *Op) error {
 	dev := op.Out.Device()
+	rec := recordingOn(dev)
+	if rec != nil {
+		rec.add(op)
+	}
 	if dev == CPU() {
 		return runCPU(op)
 	}
@@ -125,12 +144,22 @@ func Run(op *Op) error {
 			return err
 		}
 		why = err
+		if rec == nil {
+			if handled, err := decompose(op); handled {
+				return err
+			}
+		}
+	}
+	if rec != nil {
+		// A fallback reads the inputs back to the host, which a recorded
+		// graph cannot replay without the host.
+		return fmt.Errorf("%s cannot be recorded on %s: the device has no kernel for it (%w)", op, dev.Name(), ErrUnsupported)
 	}
 	if Strict() {
 		return fmt.Errorf("%s on %s: %w (%w)", op.Name, dev.Name(), ErrFallback, why)
 	}
 	countFallback(dev, op.Name)
-	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Params: op.Params, Inputs: make([]*Array, len(op.Inputs))}
+	host := &Op{Name: op.Name, Axes: op.Axes, Param: op.Param, Params: op.Params, Attrs: op.Attrs, Inputs: make([]*Array, len(op.Inputs))}
 	for i, a := range op.Inputs {
 		h, err := a.To(CPU())
 		if err != nil {
@@ -138,7 +167,13 @@ func Run(op *Op) error {
 		}
 		host.Inputs[i] = h
 	}
-	out, err := Empty(CPU(), op.Out.dtype, op.Out.shape)
+	var out *Array
+	var err error
+	if op.Name == "write_rows" {
+		out, err = op.Out.To(CPU()) // written in place: start from its contents
+	} else {
+		out, err = Empty(CPU(), op.Out.dtype, op.Out.shape)
+	}
 	if err != nil {
 		return err
 	}

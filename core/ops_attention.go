@@ -44,13 +44,36 @@ type AttentionParams struct {
 	SoftCap float64
 }
 
-// Attention returns the parameters of a causal_attention op.
+// Attention returns the parameters of a causal_attention or
+// cached_attention op.
 func (op *Op) Attention() AttentionParams {
 	p := AttentionParams{Scale: op.Param}
 	if len(op.Params) == 2 {
 		p.Window, p.SoftCap = int(op.Params[0]), op.Params[1]
 	}
 	return p
+}
+
+// check checks the window and the soft cap (the scale is checked by the
+// callers, whose messages predate the other two).
+func (p AttentionParams) check(name string) error {
+	switch {
+	case p.Window < 0 || p.Window > 1<<30:
+		return fmt.Errorf("%s: window %d is not in [0, 2^30]", name, p.Window)
+	case !(p.SoftCap >= 0) || math.IsInf(p.SoftCap, 0):
+		return fmt.Errorf("%s: soft cap %v is not a finite non-negative number", name, p.SoftCap)
+	}
+	return nil
+}
+
+// attentionOpOf builds an attention op (causal_attention or
+// cached_attention) with its parameters in Param, Params and Attrs.
+func attentionOpOf(name string, ins []*Array, out *Array, p AttentionParams) *Op {
+	op := &Op{Name: name, Inputs: ins, Out: out, Param: p.Scale, Attrs: AttentionAttrs(p)}
+	if p.Window > 0 || p.SoftCap > 0 {
+		op.Params = []float64{float64(p.Window), p.SoftCap}
+	}
+	return op
 }
 
 // CausalAttentionOp attends queries q [..., Tq, Hq, D] to keys k and
@@ -94,10 +117,9 @@ func AttentionOp(q, k, v *Array, p AttentionParams) (*Array, error) {
 		return nil, fmt.Errorf("causal_attention: %d key/value heads do not divide %d query heads", hkv, hq)
 	case math.IsNaN(scale) || math.IsInf(scale, 0):
 		return nil, fmt.Errorf("causal_attention: scale %v is not finite", scale)
-	case p.Window < 0 || p.Window > 1<<30:
-		return nil, fmt.Errorf("causal_attention: window %d is not in [0, 2^30]", p.Window)
-	case !(p.SoftCap >= 0) || math.IsInf(p.SoftCap, 0):
-		return nil, fmt.Errorf("causal_attention: soft cap %v is not a finite non-negative number", p.SoftCap)
+	}
+	if err := p.check("causal_attention"); err != nil {
+		return nil, err
 	}
 	if _, err := sameDevice("causal_attention", q, k, v); err != nil {
 		return nil, err
@@ -110,11 +132,7 @@ func AttentionOp(q, k, v *Array, p AttentionParams) (*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("causal_attention: %w", err)
 	}
-	op := &Op{Name: "causal_attention", Inputs: ins, Out: out, Param: scale}
-	if p.Window > 0 || p.SoftCap > 0 {
-		op.Params = []float64{float64(p.Window), p.SoftCap}
-	}
-	return runOp(op)
+	return runOp(attentionOpOf("causal_attention", ins, out, p))
 }
 
 // CausalAttention is the typed form of CausalAttentionOp.

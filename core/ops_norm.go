@@ -47,7 +47,7 @@ func RMSNormOp(x, w *Array, eps float64) (*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rms_norm: %w", err)
 	}
-	return runOp(&Op{Name: "rms_norm", Inputs: ins, Out: out, Param: eps})
+	return runOp(&Op{Name: "rms_norm", Inputs: ins, Out: out, Param: eps, Attrs: NormAttrs{Eps: eps}})
 }
 
 // RMSNorm is the typed form of RMSNormOp.

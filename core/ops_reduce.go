@@ -59,7 +59,11 @@ func reduceOp(name string, x *Array, axes []int, param float64) (*Array, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return runOp(&Op{Name: name, Inputs: []*Array{x}, Out: out, Axes: ax, Param: param})
+	op := &Op{Name: name, Inputs: []*Array{x}, Out: out, Axes: ax, Param: param}
+	if name == "var" {
+		op.Attrs = VarAttrs{DDOF: param}
+	}
+	return runOp(op)
 }
 
 func reduceSupports(name string, d DType) bool {

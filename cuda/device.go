@@ -52,6 +52,13 @@ type Device struct {
 	useLt bool
 
 	tf32 atomic.Bool
+
+	prof atomic.Pointer[profiler] // set while StartProfile runs
+
+	// capturing is set while a graph is captured (graph.go); held, on
+	// the worker thread, collects the buffers freed meanwhile.
+	capturing atomic.Bool
+	held      []poolBuf
 }
 
 // Name returns "cuda:N".
@@ -200,6 +207,9 @@ func (d *Device) CopyFromHost(dst core.Storage, off int, src []byte) error {
 	if err != nil || len(src) == 0 {
 		return err
 	}
+	if d.capturing.Load() {
+		return fmt.Errorf("%s: copy from the host: %w", d.name, errCapturing)
+	}
 	return d.run(func() error { return d.stage.upload(d, cs.ptr+devicePtr(off), src) })
 }
 
@@ -210,6 +220,9 @@ func (d *Device) CopyToHost(dst []byte, src core.Storage, off int) error {
 	if err != nil {
 		return err
 	}
+	if d.capturing.Load() {
+		return fmt.Errorf("%s: copy to the host: %w", d.name, errCapturing)
+	}
 	if len(dst) == 0 {
 		return d.Sync()
 	}
@@ -218,6 +231,9 @@ func (d *Device) CopyToHost(dst []byte, src core.Storage, off int) error {
 
 // Sync waits for all queued work; an error from any of it is returned here.
 func (d *Device) Sync() error {
+	if d.capturing.Load() {
+		return fmt.Errorf("%s: sync: %w", d.name, errCapturing)
+	}
 	return d.run(func() error { return check("cuStreamSynchronize", drv.streamSynchronize(d.stream)) })
 }
 

@@ -24,11 +24,18 @@
 // axis, matmul through cuBLASLt (row-major via the transpose identity;
 // transposed views without copies), and "quantized_matmul" (y = x @ W^T)
 // for MLX affine codes (any width through dequantize+GEMM; fast
-// matrix-vector kernels for 4 and 8 bits) and ggml Q8_0/Q4_0 blocks. Ops or
+// matrix-vector kernels for 4 and 8 bits) and ggml blocks of every type
+// GGUF models use (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K..Q6_K), read
+// in place by matrix-vector and tiled matrix-matrix kernels. Ops or
 // dtypes without a kernel return core.ErrUnsupported and core runs them on
 // the CPU.
 //
-// Environment: LBRX_LIBCUDA, LBRX_NVRTC, LBRX_CUBLAS and LBRX_CUBLASLT name
-// a library file to use; LBRX_CUDA_LIB_DIR adds search directories
+// Several GPUs: NCCL (libnccl.so.2) makes NCCL, a core.Communicator per
+// GPU whose collectives are queued on the device's stream from its worker
+// thread (NewNCCLGroup for the GPUs of this process; NCCLUniqueID and
+// NewNCCL for ranks elsewhere). It has not yet run on a GPU.
+//
+// Environment: LBRX_LIBCUDA, LBRX_NVRTC, LBRX_CUBLAS, LBRX_CUBLASLT and
+// LBRX_NCCL name a library file to use; LBRX_CUDA_LIB_DIR adds search directories
 // (CUDA_PATH and CUDA_HOME are honoured too).
 package cuda

@@ -14,6 +14,8 @@ type (
 	cuEvent    uintptr
 	cuModule   uintptr
 	cuFunction uintptr
+	cuGraph    uintptr
+	cuGraphExe uintptr
 	devicePtr  uint64
 )
 
@@ -25,6 +27,7 @@ const (
 	attrSharedPerBlockOptin = 97
 	streamNonBlocking       = 1
 	eventDisableTiming      = 2
+	captureModeRelaxed      = 2
 	errNoDevice             = 100
 	funcAttrMaxDynShared    = 8
 )
@@ -45,6 +48,7 @@ var drv struct {
 	eventCreate        func(e *cuEvent, flags uint32) int32
 	eventRecord        func(e cuEvent, s cuStream) int32
 	eventSynchronize   func(e cuEvent) int32
+	eventDestroy       func(e cuEvent) int32
 	eventElapsedTime   func(ms *float32, start, end cuEvent) int32
 	memAlloc           func(p *devicePtr, size uint64) int32
 	memFree            func(p devicePtr) int32
@@ -60,8 +64,18 @@ var drv struct {
 	funcSetAttribute   func(f cuFunction, attr int32, v int32) int32
 	launchKernel       func(f cuFunction, gx, gy, gz, bx, by, bz, shared uint32, s cuStream, params, extra unsafe.Pointer) int32
 	getErrorString     func(r int32, s *unsafe.Pointer) int32
+	streamBeginCapture func(s cuStream, mode int32) int32
+	streamEndCapture   func(s cuStream, g *cuGraph) int32
+	graphInstantiate   func(e *cuGraphExe, g cuGraph, flags uint64) int32
+	graphLaunch        func(e cuGraphExe, s cuStream) int32
+	graphExecUpdate    func(e cuGraphExe, g cuGraph, info unsafe.Pointer) int32
+	graphExecDestroy   func(e cuGraphExe) int32
+	graphDestroy       func(g cuGraph) int32
 	getErrorName       func(r int32, s *unsafe.Pointer) int32
 }
+
+// graphsBound reports whether the driver has every CUDA graph entry point.
+var graphsBound = true
 
 // loadDriver opens libcuda and binds every entry point, once.
 var loadDriver = sync.OnceValues(func() (string, error) {
@@ -87,6 +101,7 @@ var loadDriver = sync.OnceValues(func() (string, error) {
 		{&drv.eventCreate, "cuEventCreate"},
 		{&drv.eventRecord, "cuEventRecord"},
 		{&drv.eventSynchronize, "cuEventSynchronize"},
+		{&drv.eventDestroy, "cuEventDestroy_v2"},
 		{&drv.memAlloc, "cuMemAlloc_v2"},
 		{&drv.memFree, "cuMemFree_v2"},
 		{&drv.memAllocHost, "cuMemAllocHost_v2"},
@@ -106,6 +121,24 @@ var loadDriver = sync.OnceValues(func() (string, error) {
 	for _, s := range syms {
 		if err := bind(s.fn, lib, s.name); err != nil {
 			return "", fmt.Errorf("%s is too old or damaged: %w", path, err)
+		}
+	}
+	// CUDA graphs (stream capture, 11.4+; cuGraphExecUpdate_v2, 12.0+) are
+	// optional: without them graphs replay op by op (graphsBound).
+	for _, g := range []struct {
+		fn   any
+		name string
+	}{
+		{&drv.streamBeginCapture, "cuStreamBeginCapture_v2"},
+		{&drv.streamEndCapture, "cuStreamEndCapture"},
+		{&drv.graphInstantiate, "cuGraphInstantiateWithFlags"},
+		{&drv.graphLaunch, "cuGraphLaunch"},
+		{&drv.graphExecUpdate, "cuGraphExecUpdate_v2"},
+		{&drv.graphExecDestroy, "cuGraphExecDestroy"},
+		{&drv.graphDestroy, "cuGraphDestroy"},
+	} {
+		if bind(g.fn, lib, g.name) != nil {
+			graphsBound = false
 		}
 	}
 	// cuEventElapsedTime_v2 replaced the original in CUDA 12.8; either does.

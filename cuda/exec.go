@@ -77,7 +77,13 @@ func (d *Device) Execute(op *core.Op) error {
 	if !op.Out.IsContiguous() {
 		return unsupported(op, "output is not contiguous")
 	}
-	return d.run(func() error { return d.execute(op) })
+	if err := d.start(); err != nil {
+		return err
+	}
+	if p := d.prof.Load(); p != nil {
+		return d.executeProfiled(p, op)
+	}
+	return d.w.do(func() error { return d.execute(op) })
 }
 
 // execute dispatches on the worker thread.
@@ -125,7 +131,10 @@ func (d *Device) execute(op *core.Op) error {
 		return d.quantizedMatmul(op)
 	case op.Name == "concat":
 		return d.concat(op)
-	case op.Name == "rms_norm" || op.Name == "rope" || op.Name == "causal_attention":
+	case op.Name == "silu_mul":
+		return d.siluMul(op)
+	case op.Name == "rms_norm" || op.Name == "rope" || op.Name == "causal_attention" ||
+		op.Name == "cached_attention" || op.Name == "write_rows":
 		return d.transformer(op)
 	}
 	return unsupported(op, "no CUDA kernel")

@@ -23,11 +23,19 @@ var qmvVariant = map[int]string{4: "1r8", 8: "1r8"}
 
 var qmvVariantRows = map[string]int{"1r4": 4, "1r8": 8}
 
+// q4q8QMV sends Q8_0/Q4_0 matrix-vector products to quant.cu's qmv kernels
+// instead of ggml.cu's gmv, which covers every ggml type. gmv is the
+// default: on an H200 it read Q4_0/Q8_0 at 2381/3406 GB/s against qmv's
+// 1769/2336 for a 65536x4096 weight (K of a 4096-wide model), and at
+// 2460/3251 against 2622/3244 for 16384x16384 (README); benchmarks
+// compare the two.
+var q4q8QMV = false
+
 // quantizedMatmul runs y = x @ W^T for a quantized weight W [N, K]:
 // Inputs[0] is x [..., K] (F32, F16 or BF16), Inputs[1] the stored codes
 // with their QuantizationInfo (MLX affine: U32 [N, K*bits/32] with Scales
-// and Biases [N, K/GroupSize]; ggml Q8_0/Q4_0: U8 blocks [N, K/32*block
-// bytes]), and Out is [..., N] in x's dtype.
+// and Biases [N, K/GroupSize]; ggml blocks (ggmlTypes): U8 [N, K/block
+// values*block bytes]), and Out is [..., N] in x's dtype.
 func (d *Device) quantizedMatmul(op *core.Op) error {
 	if len(op.Inputs) != 2 {
 		return fmt.Errorf("cuda: quantized_matmul takes 2 inputs, got %d", len(op.Inputs))
@@ -81,8 +89,12 @@ func (d *Device) quantizedMatmul(op *core.Op) error {
 		}
 		return nil
 	}
-	// Matrix-matrix (or widths without a matrix-vector kernel): dequantize
-	// W into x's dtype and multiply with cuBLAS reading W transposed.
+	if t, ok := ggmlTypes[q.Scheme]; ok {
+		return d.ggmlMatmul(op, t, cx, w, out, m, n, k)
+	}
+	// Affine matrix-matrix (or widths without a matrix-vector kernel):
+	// dequantize W into x's dtype and multiply with cuBLAS reading W
+	// transposed.
 	st, err := d.alloc(n*k*xt.Size(), false)
 	if err != nil {
 		return err
@@ -125,18 +137,10 @@ func checkQuantShape(w *core.Array, q *core.QuantizationInfo, n, k int) error {
 		if q.Scales.DType() != q.Biases.DType() {
 			return fmt.Errorf("%w: cuda: scales %v and biases %v differ in dtype", core.ErrUnsupported, q.Scales.DType(), q.Biases.DType())
 		}
-	case core.SchemeQ8_0, core.SchemeQ4_0:
-		bs := 34
-		if q.Scheme == core.SchemeQ4_0 {
-			bs = 18
-		}
-		if k%32 != 0 {
-			return fmt.Errorf("cuda: quantized weight %v: %s needs columns in blocks of 32, have %d", w, q.Scheme, k)
-		}
-		if w.DType() != core.U8 || w.NumElements() != n*k/32*bs {
-			return fmt.Errorf("cuda: quantized weight %v: want %d bytes of %s blocks for [%d %d]", w, n*k/32*bs, q.Scheme, n, k)
-		}
 	default:
+		if t, ok := ggmlTypes[q.Scheme]; ok {
+			return checkGGMLShape(w, q, t, n, k)
+		}
 		return fmt.Errorf("%w: cuda: quantization scheme %q", core.ErrUnsupported, q.Scheme)
 	}
 	return nil
@@ -157,7 +161,7 @@ func (d *Device) canQMV(x, w *core.Array, q *core.QuantizationInfo) bool {
 		return (q.Bits == 4 || q.Bits == 8) && dataPtr(w)%16 == 0 && k*q.Bits%128 == 0 &&
 			q.GroupSize&(q.GroupSize-1) == 0 && n*(k*q.Bits/128) < 1<<31 && n*(k/q.GroupSize) < 1<<31
 	case core.SchemeQ8_0, core.SchemeQ4_0:
-		return dataPtr(w)%2 == 0 && w.NumElements() < 1<<31
+		return q4q8QMV && dataPtr(w)%2 == 0 && w.NumElements() < 1<<31
 	}
 	return false
 }
@@ -198,16 +202,11 @@ func schemeKernel(s core.Scheme) string {
 	return "q8_0"
 }
 
-// dequantize writes W [N, K] in dtype xt to dst.
+// dequantize writes affine W [N, K] in dtype xt to dst.
 func (d *Device) dequantize(q *core.QuantizationInfo, w *core.Array, dst devicePtr, xt core.DType, n, k int) error {
 	total := int64(n) * int64(k)
 	a := (&kargs{}).ptr(dataPtr(w))
-	if q.Scheme == core.SchemeAffine {
-		a.ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(dst).i32(n).i32(k).i32(q.GroupSize).i32(q.Bits)
-		name := fmt.Sprintf("dequant_affine_%s_%s", suffix(q.Scales.DType()), suffix(xt))
-		return d.launch("quant", xt, name, d.gridFor(total), gridBlock, a)
-	}
-	a.ptr(dst).i32(n).i32(k)
-	name := fmt.Sprintf("dequant_%s_%s", schemeKernel(q.Scheme), suffix(xt))
+	a.ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(dst).i32(n).i32(k).i32(q.GroupSize).i32(q.Bits)
+	name := fmt.Sprintf("dequant_affine_%s_%s", suffix(q.Scales.DType()), suffix(xt))
 	return d.launch("quant", xt, name, d.gridFor(total), gridBlock, a)
 }

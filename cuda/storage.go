@@ -29,7 +29,7 @@ type poolBuf struct {
 func newStorage(d *Device, ptr devicePtr, n, class int) *Storage {
 	s := &Storage{dev: d, ptr: ptr, n: n, class: class}
 	s.cleanup = runtime.AddCleanup(s, func(b poolBuf) {
-		b.dev.w.post(func() { _ = b.dev.pool.put(b.ptr, b.class) })
+		b.dev.w.post(func() { b.dev.recycle(b.ptr, b.class) })
 	}, poolBuf{d, ptr, class})
 	return s
 }
@@ -49,5 +49,5 @@ func (s *Storage) Release() {
 	}
 	s.cleanup.Stop()
 	b := poolBuf{s.dev, s.ptr, s.class}
-	b.dev.w.post(func() { _ = b.dev.pool.put(b.ptr, b.class) })
+	b.dev.w.post(func() { b.dev.recycle(b.ptr, b.class) })
 }

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -13,7 +14,24 @@ import (
 const (
 	attentionBlock   = 128
 	attentionMaxHead = attentionBlock * 4 // ATT_DIMS accumulators per thread
+	// warpMaxHead is the head size the warp-per-row kernel holds in
+	// registers (32 lanes × ATT_LANE_DIMS).
+	warpMaxHead = 32 * 4
 )
+
+// warpAttention picks the warp-per-row attention kernel for prompts
+// (several queries); one query (decode) keeps the block-per-row kernel,
+// whose 128 threads split a short context's keys.
+func warpAttention(tq, headDim int) bool {
+	return tq > 1 && headDim <= warpMaxHead && os.Getenv("LBRX_CUDA_ATTENTION") != "block"
+}
+
+// warpGrid is the grid of attentionBlock-thread blocks giving each of
+// rows its own warp.
+func warpGrid(rows int) int {
+	w := attentionBlock / 32
+	return (rows + w - 1) / w
+}
 
 func (d *Device) transformer(op *core.Op) error {
 	in, out := op.Inputs, op.Out
@@ -69,9 +87,60 @@ func (d *Device) transformer(op *core.Op) error {
 		}
 		rows := in[0].NumElements() / hd
 		p := op.Attention()
+		if warpAttention(tq, hd) {
+			args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(out)).
+				i64(rows).i64(tq).i64(hq).i64(tk).i64(hkv).i64(hd).f64(p.Scale).i64(p.Window).f64(p.SoftCap)
+			return d.launch("transformer", dt, "causal_attention_warp_"+suffix(dt), warpGrid(rows), attentionBlock, args)
+		}
 		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(out)).
 			i64(tq).i64(hq).i64(tk).i64(hkv).i64(hd).f64(p.Scale).i64(p.Window).f64(p.SoftCap)
 		return d.launch("transformer", dt, name, rows, attentionBlock, args)
+	case "cached_attention":
+		if len(in) != 4 || in[0].Rank() != 3 || in[1].Rank() != 3 || in[3].DType() != core.I32 {
+			return fmt.Errorf("cuda: cached_attention takes q [T, H, D], k and v caches and an I32 position")
+		}
+		qs, ks := in[0].Shape(), in[1].Shape()
+		if qs[2] > attentionMaxHead {
+			return unsupported(op, "head size %d > %d", qs[2], attentionMaxHead)
+		}
+		if in[0].NumElements() == 0 {
+			return nil
+		}
+		p := op.Attention()
+		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(in[3])).ptr(dataPtr(out)).
+			i64(qs[0]).i64(qs[1]).i64(ks[0]).i64(ks[1]).i64(qs[2]).f64(p.Scale).i64(p.Window).f64(p.SoftCap)
+		if warpAttention(qs[0], qs[2]) {
+			return d.launch("transformer", dt, "cached_attention_warp_"+suffix(dt), warpGrid(qs[0]*qs[1]), attentionBlock, args)
+		}
+		return d.launch("transformer", dt, name, qs[0]*qs[1], attentionBlock, args)
+	case "write_rows":
+		if len(in) != 2 || in[0].DType() != dt || in[1].DType() != core.I32 || out.Rank() < 1 {
+			return fmt.Errorf("cuda: write_rows takes rows of the destination's dtype and an I32 position")
+		}
+		capRows, t := out.Shape()[0], in[0].Shape()[0]
+		if in[0].NumElements() == 0 || capRows == 0 {
+			return nil
+		}
+		row := out.NumElements() / capRows
+		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(out)).i64(row).i64(t).i64(capRows)
+		return d.launch("transformer", dt, name, d.gridFor(int64(t*row)), gridBlock, args)
 	}
 	return unsupported(op, "no CUDA kernel")
+}
+
+// siluMul launches the fused silu(g) * u (kernels/fused.cu).
+func (d *Device) siluMul(op *core.Op) error {
+	in, out := op.Inputs, op.Out
+	if len(in) != 2 || !in[0].IsContiguous() || !in[1].IsContiguous() || in[0].DType() != out.DType() || in[1].DType() != out.DType() {
+		return unsupported(op, "want two contiguous inputs of the output's dtype")
+	}
+	if !out.DType().IsFloat() {
+		return unsupported(op, "dtype %v", out.DType())
+	}
+	n := out.NumElements()
+	if n == 0 {
+		return nil
+	}
+	args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(out)).i64(n)
+	return d.launch("fused", out.DType(), "silu_mul_"+suffix(out.DType()), d.gridFor(int64(n)), gridBlock, args)
 }

@@ -145,7 +145,10 @@ func parityCases() []parityCase {
 				return core.AttentionOp(in[0], in[1], in[2], core.AttentionParams{Scale: 0.2, Window: 1100})
 			},
 			ref: withHosts(func(h []host) ([]float64, error) { return refAttentionWindow(h[0], h[1], h[2], 0.2, 1100, 0), nil }),
-		})
+		}, cachedAttentionCase(dt, tol, "decode-window-soft-cap", 1, 1300, 1200,
+			core.AttentionParams{Scale: 0.4, Window: 1100, SoftCap: 2}), // blocks: past one chunk
+			cachedAttentionCase(dt, tol, "prefill-window-soft-cap", 5, 40, 20,
+				core.AttentionParams{Scale: 0.5, Window: 7, SoftCap: 1.5})) // warp-per-row kernel on CUDA
 		for _, op := range []string{"neg", "abs", "exp", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu"} {
 			cases = append(cases, parityCase{
 				name: fmt.Sprintf("%s/%v", op, dt), opName: op, tol: tol,
@@ -458,5 +461,35 @@ func TestMetadataSurvivesRoundTrip(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, []uint32{0x76543210, 0xfedcba98}, v)
 		})
+	}
+}
+
+// cachedAttentionCase is cached_attention of tq queries at position p
+// over a cache of capRows rows (8 query heads over 2 key/value heads of
+// 32), against the float64 reference over the cache's first p+tq rows.
+func cachedAttentionCase(dt core.DType, tol float64, name string, tq, capRows, p int, ap core.AttentionParams) parityCase {
+	return parityCase{
+		name: fmt.Sprintf("cached_attention/%v/%s", dt, name), opName: "cached_attention", tol: max(tol, 1e-4),
+		inputs: func(r *rand.Rand) ([]*core.Array, error) {
+			in, err := inputsOf(dt, []int{tq, 8, 32}, []int{capRows, 2, 32}, []int{capRows, 2, 32})(r)
+			if err != nil {
+				return nil, err
+			}
+			pos, err := core.FromSlice([]int32{int32(p)}, 1)
+			if err != nil {
+				return nil, err
+			}
+			return append(in, pos.Array()), nil
+		},
+		op: func(in []*core.Array) (*core.Array, error) {
+			return core.CachedAttentionOp(in[0], in[1], in[2], in[3], ap)
+		},
+		ref: withHosts(func(h []host) ([]float64, error) {
+			rows := func(x host) host {
+				n := p + tq
+				return host{v: x.v[:n*x.s[1]*x.s[2]], s: core.Shape{n, x.s[1], x.s[2]}}
+			}
+			return refAttentionWindow(h[0], rows(h[1]), rows(h[2]), ap.Scale, ap.Window, ap.SoftCap), nil
+		}),
 	}
 }

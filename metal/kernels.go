@@ -155,6 +155,10 @@ func Kernels() []string {
 		for _, b := range []string{"2", "4", "8"} {
 			ks = append(ks, "qmv_affine"+b+"_"+dt, "qmm_affine"+b+"_"+dt)
 		}
+		for _, s := range GGMLBlockSchemes {
+			b := ggmlBlocks[s]
+			ks = append(ks, "qmv_"+b.Name+"_"+dt, "qmm_"+b.Name+"_"+dt)
+		}
 	}
 	ks = append(ks, "qmv_q8_0_f32", "qmm_q8_0_f32", "qmv_q4_0_f32", "qmm_q4_0_f32")
 	for _, w := range ConcatWidths {

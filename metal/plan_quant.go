@@ -142,5 +142,27 @@ func planQuantMatmul(x, w, y *core.Array) ([]dispatch, error) {
 			params: p.Bytes(), paramIdx: 3, launch: fixed,
 		}}, nil
 	}
+	if gb, ok := ggmlBlocks[q.Scheme]; ok {
+		dt, ok := suffix(x.DType())
+		if !ok {
+			return nil, unsupportedf("quantized matmul: no kernel for x of %v", x.DType())
+		}
+		if k%gb.Values != 0 {
+			return nil, fmt.Errorf("metal: quantized matmul: K = %d is not a multiple of the %s block of %d", k, q.Scheme, gb.Values)
+		}
+		if w.DType() != core.U8 || wc != k/gb.Values*gb.Bytes {
+			return nil, fmt.Errorf("metal: quantized matmul: %s blocks %v are not U8 [%d %d]", gb.Name, w, n, k/gb.Values*gb.Bytes)
+		}
+		p.GroupSize = uint32(gb.Values)
+		return []dispatch{{
+			kernel: fmt.Sprintf("%s_%s_%s", kind, gb.Name, dt),
+			bufs: []bufArg{
+				bind(w, 0, false),
+				{st: x.Storage(), byteOff: x.Offset() * x.DType().Size(), index: 1},
+				bind(y, 2, true),
+			},
+			params: p.Bytes(), paramIdx: 3, launch: fixed,
+		}}, nil
+	}
 	return nil, unsupportedf("quantized matmul: no kernel for scheme %q", q.Scheme)
 }

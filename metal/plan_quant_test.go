@@ -89,3 +89,44 @@ func TestPlanQuantGGML(t *testing.T) {
 	_, err = planQuantMatmul(arr(t, core.F32, 1, 64), plain, arr(t, core.F32, 1, 3))
 	require.ErrorContains(t, err, "no quantization info")
 }
+
+// TestPlanQuantGGMLBlocks: every other ggml block type plans qmv_ for up to
+// qmvMaxRows rows and qmm_ beyond, for x in each float dtype, with the
+// block's value count as the group size; a K that is not whole blocks and
+// a byte count that does not match are errors, not fallbacks.
+func TestPlanQuantGGMLBlocks(t *testing.T) {
+	for _, s := range GGMLBlockSchemes {
+		b, ok := GGMLBlockOf(s)
+		require.True(t, ok)
+		k := 2 * b.Values
+		w, err := arr(t, core.U8, 3, 2*b.Bytes).WithMetadata(core.Metadata{Quant: &core.QuantizationInfo{Scheme: s, Shape: core.Shape{3, k}}})
+		require.NoError(t, err)
+		for _, dt := range []core.DType{core.F32, core.F16, core.BF16} {
+			sfx, _ := suffix(dt)
+			for _, m := range []int{1, qmvMaxRows + 1} {
+				ds, err := planQuantMatmul(arr(t, dt, m, k), w, arr(t, dt, m, 3))
+				require.NoError(t, err, "%s %v m=%d", s, dt, m)
+				require.Len(t, ds, 1)
+				kind := "qmv"
+				if m > qmvMaxRows {
+					kind = "qmm"
+				}
+				assert.Equal(t, kind+"_"+b.Name+"_"+sfx, ds[0].kernel)
+				assert.Contains(t, Kernels(), ds[0].kernel)
+				p := decode[QuantParams](t, ds[0].params)
+				assert.Equal(t, QuantParams{M: uint32(m), N: 3, K: uint32(k), GroupSize: uint32(b.Values), XRowStride: uint32(k)}, p)
+				require.Len(t, ds[0].bufs, 3)
+				assert.True(t, ds[0].bufs[2].write)
+			}
+		}
+		bad, err := arr(t, core.U8, 3, 2*b.Bytes).WithMetadata(core.Metadata{Quant: &core.QuantizationInfo{Scheme: s, Shape: core.Shape{3, k + 32}}})
+		require.NoError(t, err)
+		_, err = planQuantMatmul(arr(t, core.F32, 1, k+32), bad, arr(t, core.F32, 1, 3))
+		if b.Values == 32 {
+			require.ErrorContains(t, err, "are not U8")
+		} else {
+			require.ErrorContains(t, err, "not a multiple of the")
+		}
+		require.NotErrorIs(t, err, core.ErrUnsupported)
+	}
+}

@@ -50,3 +50,28 @@ func TestKernelsQuantGGML(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelsQuantGGMLBlocks: the other ggml block types (Q4_1, Q5_0,
+// Q5_1, IQ4_NL, Q2_K..Q6_K) in every float dtype, matrix-vector and
+// matrix-matrix, against float64 products of core/gguf.Dequantize's values
+// of random blocks (every code and sub-scale occurs).
+func TestKernelsQuantGGMLBlocks(t *testing.T) {
+	c := gpu(t)
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, s := range GGMLBlockSchemes {
+		for _, dt := range floatDTypes {
+			for _, mn := range [][2]int{{1, 1}, {2, 9}, {5, 40}, {40, 33}} {
+				for _, blocks := range []int{1, 3} {
+					m, n := mn[0], mn[1]
+					w, wv := ggmlBlockWeight(t, r, s, n, blocks)
+					k := w.Quant().Shape[1]
+					x := hostArray(t, dt, randVals(r, m*k, -1, 1), m, k)
+					y, err := c.QuantMatMul(x, w)
+					require.NoError(t, err)
+					want, mag := qmatmulRef(values(t, x), wv, m, n, k)
+					nearAcc(t, dt, want, mag, values(t, y), fmt.Sprintf("%s %v %dx%dx%d", s, dt, m, n, k))
+				}
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/core/gguf"
 	"github.com/stretchr/testify/require"
 	"github.com/x448/float16"
 )
@@ -109,4 +110,40 @@ func qmatmulRef(x []float32, w []float64, m, n, k int) (out, mag []float64) {
 		}
 	}
 	return out, mag
+}
+
+// ggmlBlockWeight makes n rows of random blocks of scheme s (blocks per
+// row) with small finite f16 scales, and the values gguf.Dequantize
+// decodes from them.
+func ggmlBlockWeight(t *testing.T, r *rand.Rand, s core.Scheme, n, blocks int) (*core.Array, []float64) {
+	t.Helper()
+	typ, scales, mins := map[core.Scheme]gguf.Type{
+		core.SchemeQ4_1: gguf.Q4_1, core.SchemeQ5_0: gguf.Q5_0, core.SchemeQ5_1: gguf.Q5_1, core.SchemeIQ4_NL: gguf.IQ4NL,
+		core.SchemeQ2_K: gguf.Q2K, core.SchemeQ3_K: gguf.Q3K, core.SchemeQ4_K: gguf.Q4K, core.SchemeQ5_K: gguf.Q5K, core.SchemeQ6_K: gguf.Q6K,
+	}[s], map[core.Scheme]int{core.SchemeQ2_K: 80, core.SchemeQ3_K: 108, core.SchemeQ6_K: 208}[s], map[core.Scheme]int{
+		core.SchemeQ4_1: 2, core.SchemeQ5_1: 2, core.SchemeQ2_K: 82, core.SchemeQ4_K: 2, core.SchemeQ5_K: 2,
+	}[s]
+	bb, k := typ.BlockBytes(), blocks*typ.BlockSize()
+	raw := make([]byte, n*blocks*bb)
+	for i := range raw {
+		raw[i] = byte(r.Uint32())
+	}
+	for b := 0; b < len(raw); b += bb {
+		binary.LittleEndian.PutUint16(raw[b+scales:], float16.Fromfloat32(0.001+0.02*r.Float32()).Bits())
+		if mins != 0 {
+			binary.LittleEndian.PutUint16(raw[b+mins:], float16.Fromfloat32(0.02*(2*r.Float32()-1)).Bits())
+		}
+	}
+	f := make([]float32, n*k)
+	require.NoError(t, gguf.Dequantize(typ, raw, f))
+	want := make([]float64, len(f))
+	for i, v := range f {
+		want[i] = float64(v)
+	}
+	a, err := core.NewArray(core.U8, core.Shape{n, blocks * bb}, core.NewHeap(len(raw)), 0)
+	require.NoError(t, err)
+	copy(a.Storage().(*core.Heap).Bytes(), raw)
+	a, err = a.WithMetadata(core.Metadata{Name: "w", Quant: &core.QuantizationInfo{Scheme: s, Shape: core.Shape{n, k}}})
+	require.NoError(t, err)
+	return a, want
 }

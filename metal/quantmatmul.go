@@ -9,7 +9,8 @@ import (
 
 // QuantMatMul returns y = x * W^T on the GPU for x [M, K] and a quantized
 // weight W [N, K]: MLX affine 4- or 8-bit codes (U32, with scales and
-// biases in x's dtype) or ggml Q8_0/Q4_0 blocks (U8, x in f32). Operands
+// biases in x's dtype), ggml Q8_0/Q4_0 blocks (U8, x in f32) or the other
+// ggml block types of GGMLBlockSchemes (U8, x in f32, f16 or bf16). Operands
 // on the CPU, with their quantization arrays, are moved to the GPU first;
 // y stays there. Layouts without a kernel return an error wrapping
 // core.ErrUnsupported (run the quant module's CPU path instead).

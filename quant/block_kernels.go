@@ -34,8 +34,8 @@ type namedDot struct {
 }
 
 // rowKernels lists the fused row kernel of every scheme (block_kernels.go
-// and block_kernels_small.go); batches of tileRows or more input rows run
-// the tile kernel (tiles.go) instead.
+// and block_kernels_small.go); large batches run the panel kernel
+// (panels.go) instead.
 var rowKernels = map[core.Scheme]*rowKernel{
 	core.SchemeQ8_0:   {dot: dotQ80},
 	core.SchemeQ4_0:   {dot: dotQ40},

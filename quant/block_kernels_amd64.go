@@ -4,9 +4,7 @@ package quant
 
 import "github.com/lbrx/lbrx/core"
 
-// AVX2+FMA row kernels for every ggml scheme and the 4-row tile dot of
-// the batched product.
-// Each row kernel returns the whole Σ w*x over nb blocks (see rowKernel):
+// AVX2+FMA row kernels for every ggml scheme. Each returns the whole Σ w*x over nb blocks (see rowKernel):
 // f16 scales are converted with F16C (every AVX2 CPU has it), K-quant
 // sub-block scales unpacked in registers. Go slices are checked here so
 // the assembly never reads past them.
@@ -44,9 +42,6 @@ func dotQ2KAVX2(row *byte, x *float32, xs *float32, nb int) float32
 //go:noescape
 func dotQ3KAVX2(row *byte, x *float32, xs *float32, nb int) float32
 
-//go:noescape
-func dotRows4AVX2(t *float32, x *float32, stride int, n int, out *float32)
-
 func init() {
 	if !hasAVX2FMA {
 		return
@@ -68,13 +63,5 @@ func init() {
 	if hasAVX512 {
 		installAsm("avx512", avx512RowKernels())
 	}
-	dotRows4 = func(out *[4]float32, t, x []float32, stride int) {
-		n := len(t)
-		if n == 0 {
-			*out = [4]float32{}
-			return
-		}
-		_ = x[3*stride+n-1]
-		dotRows4AVX2(&t[0], &x[0], stride, n, &out[0])
-	}
+
 }

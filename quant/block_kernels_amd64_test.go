@@ -20,9 +20,9 @@ func TestRowKernelsInstalled(t *testing.T) {
 		core.SchemeQ4_1, core.SchemeQ5_0, core.SchemeQ5_1, core.SchemeIQ4_NL, core.SchemeQ2_K, core.SchemeQ3_K} {
 		require.NotNil(t, rowKernels[s].goDot, "%s has no assembly kernel", s)
 	}
-	require.NotNil(t, dotRows4)
 	if hasAVX512 {
-		for _, s := range []core.Scheme{core.SchemeQ8_0, core.SchemeQ4_0, core.SchemeQ4_K, core.SchemeQ5_K, core.SchemeQ6_K} {
+		for _, s := range []core.Scheme{core.SchemeQ8_0, core.SchemeQ4_0, core.SchemeQ4_K, core.SchemeQ5_K, core.SchemeQ6_K,
+			core.SchemeQ4_1, core.SchemeQ5_0, core.SchemeQ5_1, core.SchemeIQ4_NL, core.SchemeQ2_K, core.SchemeQ3_K} {
 			require.Len(t, rowKernels[s].variants, 2, "%s: expected AVX2 and AVX-512 kernels", s)
 		}
 	}

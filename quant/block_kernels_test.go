@@ -9,14 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func absAll(v []float32) []float32 {
-	out := make([]float32, len(v))
-	for i, f := range v {
-		out[i] = abs32(f)
-	}
-	return out
-}
-
 // TestRowKernelsMatchGoReference holds every assembly row kernel to the
 // portable Go loop on 1, 2, 3, 5 and 17 blocks and on an empty row, for
 // random codes and scales; they differ only in summation order, so the
@@ -65,24 +57,5 @@ func TestRowKernelsMatchGoReference(t *testing.T) {
 	}
 	if ran == 0 {
 		t.Logf("no assembly row kernels on this CPU/build: only the Go kernels run (TestBlockWeightMatMulAllSchemes checks them)")
-	}
-}
-
-func TestDotRows4MatchesDotF32(t *testing.T) {
-	if dotRows4 == nil {
-		t.Skip("no 4-row tile kernel on this CPU/build (amd64 AVX2+FMA without noasm has one)")
-	}
-	r := rand.New(rand.NewPCG(53, 54))
-	for _, n := range []int{0, 8, 16, 256, 1024} {
-		stride := n + 40
-		tile := randomX(r, n)
-		x := randomX(r, 3*stride+n)
-		var out [4]float32
-		dotRows4(&out, tile, x, stride)
-		for i := range 4 {
-			want := dotF32(tile, x[i*stride:i*stride+n])
-			mag := dotF32(absAll(tile), absAll(x[i*stride:i*stride+n]))
-			require.InDeltaf(t, want, out[i], float64(n+8)*0x1p-24*float64(mag)+1e-30, "n=%d row %d", n, i)
-		}
 	}
 }

@@ -40,12 +40,12 @@
 // unrolled Go loops. Large products are split over GOMAXPROCS goroutines
 // by output rows.
 //
-// ggml blocks are multiplied in place (BlockWeight): fewer than four
+// ggml blocks are multiplied in place (BlockWeight): batches below 32
 // input rows run fused row kernels that unpack each block's scales in
-// registers (AVX2+FMA assembly for every scheme but Q2_K/Q3_K, Go loops
-// everywhere else), batches decode a tile (up to 16 rows) or a 64-row
-// panel (more; multiplied by core.MatMul) of the weight at a time, so
-// each block is read once per call.
+// registers (AVX2+FMA, AVX-512 and NEON assembly for every scheme, Go
+// loops elsewhere) with each weight row
+// read once and kept in L1 across the rows; larger batches decode a
+// 64-row panel of the weight at a time and multiply it with core.MatMul.
 //
 // Quantize and the f16/bf16 slice conversions also have amd64 vector
 // paths (AVX, F16C, AVX2) that are tested bit for bit against the scalar

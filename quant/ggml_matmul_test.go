@@ -128,11 +128,11 @@ func randomX(r *rand.Rand, n int) []float32 {
 
 // blockShapes hit one block, a few blocks, many blocks, 1 row, odd N and
 // N large enough (with K = 4096) that parallelRows splits the rows over
-// goroutines with a ragged tail; with m = 1, 2 (row kernels), 5 (tile
-// kernel: one 4-row step and a remainder) and 17 (panel kernel: N = 67
-// is one partial panel, N = 200 with K = 4096 a full panel of 128 rows
-// and a partial one, N = 300 with K = 8 blocks one of 256 and a partial
-// one).
+// goroutines with a ragged tail; with m = 1, 2, 5, 17 (row kernels; 17
+// runs the panel kernel where the row kernel is Go) and 33 (panel kernel:
+// N = 67 is one partial panel, N = 200 with K = 4096 a full panel of 128
+// rows and a partial one, N = 300 with K = 8 blocks one of 256 and a
+// partial one).
 func blockShapes(bv int) []struct{ n, k int } {
 	return []struct{ n, k int }{{1, bv}, {3, 2 * bv}, {7, 3 * bv}, {17, 5 * bv}, {5, 4096}, {67, 4096}, {200, 4096}, {300, 8 * bv}}
 }
@@ -143,7 +143,7 @@ func TestBlockWeightMatMulAllSchemes(t *testing.T) {
 		bv := BlockValues(s)
 		for _, sh := range blockShapes(bv) {
 			raw := randomBlocks(r, s, sh.n*sh.k/bv)
-			for _, m := range []int{1, 2, 5, 17} {
+			for _, m := range []int{1, 2, 5, 17, 33} {
 				t.Run(fmt.Sprintf("%s/%dx%d/m%d", s, sh.n, sh.k, m), func(t *testing.T) {
 					x := randomX(r, m*sh.k)
 					y := make([]float32, m*sh.n)

@@ -19,11 +19,11 @@ func (w *BlockWeight) check(y, x []float32, m int) error {
 	return nil
 }
 
-// MatMul computes y = x @ W^T; see Weight. Fewer than tileRows input
-// rows run the fused row kernels (block_kernels.go: scales unpacked in
-// registers, the blocks never written out as floats), batches up to
-// panelMinRows the tile kernel (tiles.go), larger ones the panel kernel
-// (panels.go); both decode each block once for all rows.
+// MatMul computes y = x @ W^T; see Weight. Small batches run the fused
+// row kernels (block_kernels.go: scales unpacked in registers, the
+// blocks never written out as floats; each weight row is read from
+// memory once and stays in L1 while the m input rows pass), large ones
+// the panel kernel (panels.go: each block decoded once for all rows).
 func (w *BlockWeight) MatMul(y, x []float32, m int) error {
 	if err := w.check(y, x, m); err != nil {
 		return fmt.Errorf("block matmul: %w", err)
@@ -35,15 +35,12 @@ func (w *BlockWeight) MatMul(y, x []float32, m int) error {
 		clear(y[:m*w.N])
 		return nil
 	}
-	if rk := rowKernels[w.Scheme]; rk != nil && m < tileRows {
+	rk := rowKernels[w.Scheme]
+	if m < rk.panelFrom() {
 		w.matMulRows(y, x, m, rk)
 		return nil
 	}
-	if m >= panelMinRows {
-		w.matMulPanels(y, x, m)
-		return nil
-	}
-	w.matMulTiles(y, x, m)
+	w.matMulPanels(y, x, m)
 	return nil
 }
 

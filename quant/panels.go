@@ -13,10 +13,20 @@ import (
 // between its decode and its product.
 const panelFloats = 1 << 19
 
-// panelMinRows is the batch from which the panel kernel (decode a panel,
-// then core's Sgemm with its AVX-512/AVX2/NEON micro-kernels) beats the
-// tile kernel's 4-row dot.
-const panelMinRows = 16
+// panelFrom is the batch from which the panel kernel (decode a panel,
+// then core's Sgemm) beats running the row
+// kernel once per input row: 32 with an assembly row kernel, 8 with the
+// Go loops. Measured on 4096² Q4_K and Q8_0 (and Q6_K), one thread, Zen 5
+// with AVX-512: row kernels 86-94 ms at m = 32 against panels 86-128 ms,
+// panels ahead at m = 64; with -tags noasm the two cross near m = 8.
+// (Measured before the panels got the assembly block decoders and larger
+// panels; not re-measured since.)
+func (rk *rowKernel) panelFrom() int {
+	if rk.goDot != nil {
+		return 32
+	}
+	return 8
+}
 
 // panelPool holds the panel buffers between calls (a prefill runs about
 // a hundred products, each of which would otherwise allocate and clear

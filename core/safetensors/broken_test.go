@@ -41,6 +41,7 @@ func brokenFiles() []broken {
 		// (as a C writer padding to 8 bytes might leave) is a trailing character.
 		{"NUL padding after the object", build("{}\x00\x00\x00\x00\x00\x00", nil), "after the header"},
 		{"NUL before trailing spaces", build("{}  \x00 ", nil), "after the header"},
+		{"form feed padding (not JSON whitespace)", build("{}\x0c\x0c", nil), "after the header"},
 		{"metadata number", build(`{"__metadata__":{"a":1}}`, nil), "not a string"},
 		{"metadata array", build(`{"__metadata__":["a"]}`, nil), "object of strings"},
 		{"duplicate metadata key", build(`{"__metadata__":{"a":"1","a":"2"}}`, nil), "duplicate key"},

@@ -1,8 +1,9 @@
 // Quantized matrix-vector products y[m, n] = sum_k x[m, k] * W[n, k] with W
 // in MLX's affine layout (codes LSB-first in uint32 words along each row,
 // w = scale*q + bias per group) or in ggml's Q8_0/Q4_0 blocks, and
-// dequantization of the same layouts for the matrix-matrix path (which then
-// runs through cuBLAS). FORMATS.md sections 2 and 3 give the layouts.
+// dequantization of the affine layout for its matrix-matrix path (which
+// then runs through cuBLAS; ggml blocks have their own matrix-matrix
+// kernel in ggml.cu). FORMATS.md sections 2 and 3 give the layouts.
 
 #define QMV_MAXM 8   // x rows per launch
 #define QMV_WARPS 8  // warps per block
@@ -336,28 +337,3 @@ __device__ __forceinline__ void dequant_affine(const u32* w, const S* scales, co
     }
 #define DQ_T(T) DQ(f32, T) DQ(f16, T) DQ(bf16, T)
 DQ_T(f32) DQ_T(f16) DQ_T(bf16)
-
-template <bool Q4, class T>
-__device__ __forceinline__ void dequant_ggml(const u8* w, T* out, i32 N, i32 K) {
-    const i64 bsz = Q4 ? 18 : 34;
-    GRID_LOOP(i, (i64)N * K) {
-        const i64 n = i / K, k = i - n * K;
-        const u8* blk = w + (n * (K / 32) + k / 32) * bsz;
-        const float d = h2f((u16)(blk[0] | (blk[1] << 8)));
-        const int j = (int)(k & 31);
-        float v;
-        if (Q4) {
-            const u8 b = blk[2 + (j & 15)];
-            v = (float)((int)(j < 16 ? b & 15 : b >> 4) - 8);
-        } else {
-            v = (float)(i8)blk[2 + j];
-        }
-        st(out, i, d * v);
-    }
-}
-
-#define DQG(T) LBRX_IF(T, DQG_(T))
-#define DQG_(T)                                                                                           \
-    extern "C" __global__ void dequant_q8_0_##T(const u8* w, T* out, i32 N, i32 K) { dequant_ggml<false, T>(w, out, N, K); } \
-    extern "C" __global__ void dequant_q4_0_##T(const u8* w, T* out, i32 N, i32 K) { dequant_ggml<true, T>(w, out, N, K); }
-DQG(f32) DQG(f16) DQG(bf16)

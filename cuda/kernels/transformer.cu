@@ -126,6 +126,62 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
     }
 }
 
+// Prefill attention: one warp per query row (batch, position, head), the
+// lanes splitting the head's d <= 32*ATT_LANE_DIMS dims, keys visited one
+// at a time with an online softmax kept in registers. A key row is one
+// coalesced load for the warp and is read by the rows of its group from
+// L2, where the one-block-per-row kernel above had each thread walk a
+// different key row. Rows are ordered so that a block's warps share a
+// position and a key/value head. window and softcap as in attention.
+#define ATT_LANE_DIMS 4
+template <class T>
+__device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* v, T* out, i64 rows, i64 tq, i64 hq,
+                                               i64 tk, i64 hkv, i64 d, double scale, i64 window, double softcap) {
+    typedef typename CT<T>::type C;
+    const i64 row = (i64)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (row >= rows) return;
+    const int lane = threadIdx.x & 31;
+    const i64 h = row % hq, bi = row / hq;
+    const i64 i = bi % tq, b = bi / tq;
+    const i64 g = h / (hq / hkv);
+    const i64 last = i + tk - tq;
+    const i64 first = window > 0 && last >= window ? last - window + 1 : 0;
+    const T* qrow = q + row * d;
+    const T* kb = k + b * tk * hkv * d + g * d;
+    const T* vb = v + b * tk * hkv * d + g * d;
+    C qv[ATT_LANE_DIMS], acc[ATT_LANE_DIMS];
+    for (int a = 0; a < ATT_LANE_DIMS; ++a) {
+        const i64 e = lane + 32 * a;
+        qv[a] = e < d ? (C)ld(qrow, e) * (C)scale : (C)0;
+        acc[a] = 0;
+    }
+    C m = neg_inf((C)0), l = 0;
+    for (i64 j = first; j <= last; ++j) {
+        const T* kr = kb + j * hkv * d;
+        C s = 0;
+        for (int a = 0; a < ATT_LANE_DIMS; ++a) {
+            const i64 e = lane + 32 * a;
+            if (e < d) s += qv[a] * (C)ld(kr, e);
+        }
+        for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        if (softcap > 0) s = (C)softcap * m_tanh(s / (C)softcap);  // s is already scaled (qv)
+        const C nm = s > m ? s : m;
+        const C alpha = m_exp(m - nm), p = m_exp(s - nm);
+        l = l * alpha + p;
+        const T* vr = vb + j * hkv * d;
+        for (int a = 0; a < ATT_LANE_DIMS; ++a) {
+            const i64 e = lane + 32 * a;
+            if (e < d) acc[a] = acc[a] * alpha + p * (C)ld(vr, e);
+        }
+        m = nm;
+    }
+    T* orow = out + row * d;
+    for (int a = 0; a < ATT_LANE_DIMS; ++a) {
+        const i64 e = lane + 32 * a;
+        if (e < d) st(orow, e, acc[a] / l);
+    }
+}
+
 #define TRANSFORMER(T) LBRX_IF(T, TRANSFORMER_(T))
 #define TRANSFORMER_(T)                                                                                               \
     extern "C" __global__ void rms_norm_##T(const T* x, const T* w, T* out, i64 d, double eps) {                    \
@@ -139,6 +195,32 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
                                                     i64 tk, i64 hkv, i64 d, double scale, i64 window,                 \
                                                     double softcap) {                                                 \
         attention(q, k, v, out, tq, hq, tk, hkv, d, scale, window, softcap);                                          \
+    }                                                                                                                 \
+    extern "C" __global__ void cached_attention_##T(const T* q, const T* k, const T* v, const int* pos, T* out,       \
+                                                    i64 tq, i64 hq, i64 cap, i64 hkv, i64 d, double scale,            \
+                                                    i64 window, double softcap) {                                     \
+        const i64 tk = (i64)pos[0] + tq;                                                                              \
+        if (pos[0] < 0 || tk > cap) return;                                                                           \
+        attention(q, k, v, out, tq, hq, tk, hkv, d, scale, window, softcap);                                          \
+    }                                                                                                                 \
+    extern "C" __global__ void causal_attention_warp_##T(const T* q, const T* k, const T* v, T* out, i64 rows,        \
+                                                         i64 tq, i64 hq, i64 tk, i64 hkv, i64 d, double scale,        \
+                                                         i64 window, double softcap) {                                \
+        attention_warp(q, k, v, out, rows, tq, hq, tk, hkv, d, scale, window, softcap);                               \
+    }                                                                                                                 \
+    extern "C" __global__ void cached_attention_warp_##T(const T* q, const T* k, const T* v, const int* pos, T* out,  \
+                                                         i64 tq, i64 hq, i64 cap, i64 hkv, i64 d, double scale,       \
+                                                         i64 window, double softcap) {                                \
+        const i64 tk = (i64)pos[0] + tq;                                                                              \
+        if (pos[0] < 0 || tk > cap) return;                                                                           \
+        attention_warp(q, k, v, out, tq * hq, tq, hq, tk, hkv, d, scale, window, softcap);                            \
+    }                                                                                                                 \
+    extern "C" __global__ void write_rows_##T(const T* src, const int* pos, T* dst, i64 row, i64 t, i64 cap) {        \
+        const i64 p = pos[0];                                                                                         \
+        if (p < 0 || p + t > cap) return;                                                                             \
+        T* o = dst + p * row;                                                                                         \
+        const i64 n = t * row;                                                                                        \
+        for (i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x; e < n; e += (i64)gridDim.x * blockDim.x) o[e] = src[e]; \
     }
 TRANSFORMER(f32)
 TRANSFORMER(f64)

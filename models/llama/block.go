@@ -14,54 +14,55 @@ import (
 // forward call runs.
 type rotary struct{ cos, sin *core.Array }
 
-// block runs decoder layer i on h [T, hidden] after the cached keys and
-// values pk, pv (nil for none) and returns the new h and the keys and
-// values including the new positions:
+// block runs decoder layer i on h [T, hidden] at the cache's position,
+// writes the layer's new keys and values into c and returns the new h:
 //
 //	h = h + post_attn_norm(attention(in_norm(h)))       (post norm: sandwich layout only)
 //	h = h + post_mlp_norm(mlp(pre_mlp_norm(h)))
-func (m *Model) block(i int, h, pk, pv *core.Array, r rotary) (out, k, v *core.Array, err error) {
+func (m *Model) block(i int, h *core.Array, c *Cache, r rotary) (out *core.Array, err error) {
 	b := &m.layers[i]
 	eps := m.Config.RMSNormEps
 	x, err := core.RMSNormOp(h, b.inNorm, eps)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	a, k, v, err := m.attention(b, x, pk, pv, r)
+	a, err := m.attention(i, x, c, r)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if b.postAttnNorm != nil {
 		if a, err = core.RMSNormOp(a, b.postAttnNorm, eps); err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 	}
 	if h, err = core.BinaryOp("add", h, a); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if x, err = core.RMSNormOp(h, b.preMLPNorm, eps); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	y, err := m.mlp(b, x)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if b.postMLPNorm != nil {
 		if y, err = core.RMSNormOp(y, b.postMLPNorm, eps); err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 	}
 	if out, err = core.BinaryOp("add", h, y); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return out, k, v, nil
+	return out, nil
 }
 
 // attention is grouped-query self-attention: projections (with biases
 // where set), per-head q/k norms, rope (over the leading RotaryDim
-// dimensions), the cached keys and values prepended, causal attention
-// with the layer's window and the score soft cap, the output projection.
-func (m *Model) attention(b *block, x, pk, pv *core.Array, r rotary) (out, k, v *core.Array, err error) {
+// dimensions), the new keys and values written into the cache at its
+// position, attention over the cache up to them with the layer's window
+// and the score soft cap, the output projection.
+func (m *Model) attention(i int, x *core.Array, c *Cache, r rotary) (*core.Array, error) {
+	b := &m.layers[i]
 	cfg := m.Config
 	t := x.Shape()[0]
 	head := func(l linear, heads int, norm *core.Array, rotate bool) (*core.Array, error) {
@@ -89,33 +90,32 @@ func (m *Model) attention(b *block, x, pk, pv *core.Array, r rotary) (out, k, v 
 	}
 	q, err := head(b.q, cfg.NumHeads, b.qNorm, true)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	if k, err = head(b.k, cfg.NumKVHeads, b.kNorm, true); err != nil {
-		return nil, nil, nil, err
-	}
-	if v, err = head(b.v, cfg.NumKVHeads, nil, false); err != nil {
-		return nil, nil, nil, err
-	}
-	if pk != nil {
-		if k, err = core.ConcatOp(0, pk, k); err != nil {
-			return nil, nil, nil, err
-		}
-		if v, err = core.ConcatOp(0, pv, v); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	a, err := core.AttentionOp(q, k, v, core.AttentionParams{Scale: m.scale(), Window: b.window, SoftCap: cfg.AttnSoftCap})
+	k, err := head(b.k, cfg.NumKVHeads, b.kNorm, true)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
+	}
+	v, err := head(b.v, cfg.NumKVHeads, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := core.WriteRowsOp(c.k[i], k, c.pos); err != nil {
+		return nil, err
+	}
+	if err := core.WriteRowsOp(c.v[i], v, c.pos); err != nil {
+		return nil, err
+	}
+	// The cache keeps every position; a sliding-window layer's window
+	// masks the ones its queries no longer see.
+	a, err := core.CachedAttentionOp(q, c.k[i], c.v[i], c.pos, core.AttentionParams{Scale: m.scale(), Window: b.window, SoftCap: cfg.AttnSoftCap})
+	if err != nil {
+		return nil, err
 	}
 	if a, err = a.Reshape(t, cfg.NumHeads*cfg.HeadDim); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	if a, err = b.o.apply(a); err != nil {
-		return nil, nil, nil, err
-	}
-	return a, k, v, nil
+	return b.o.apply(a)
 }
 
 // rope rotates the heads y [T, H, D]: all of each head, or with a partial
@@ -140,7 +140,8 @@ func (m *Model) rope(y *core.Array, r rotary) (*core.Array, error) {
 	return core.ConcatOp(2, rot, pass)
 }
 
-// mlp is the gated feed-forward network down(act(gate(x)) * up(x)).
+// mlp is the gated feed-forward network down(act(gate(x)) * up(x)), with
+// act(gate) * up as one fused op (silu_mul) for SiLU.
 func (m *Model) mlp(b *block, x *core.Array) (*core.Array, error) {
 	g, err := b.gate.apply(x)
 	if err != nil {
@@ -149,6 +150,12 @@ func (m *Model) mlp(b *block, x *core.Array) (*core.Array, error) {
 	u, err := b.up.apply(x)
 	if err != nil {
 		return nil, err
+	}
+	if m.Config.HiddenAct == "silu" {
+		if g, err = core.SiLUMulOp(g, u); err != nil {
+			return nil, err
+		}
+		return b.down.apply(g)
 	}
 	if g, err = core.UnaryOp(m.Config.HiddenAct, g); err != nil {
 		return nil, fmt.Errorf("%s: %w", m.Config.HiddenAct, err)

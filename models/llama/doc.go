@@ -104,4 +104,15 @@
 // prompt is prefilled in one call and each new token costs one more.
 // Generate samples greedily (temperature 0) or with temperature and
 // top-p from a seeded generator, so a seed reproduces a run.
+//
+// # Tensor parallelism
+//
+// NewParallel and LoadParallel split a model over the ranks of a group of
+// core.Communicator (one device each) in the Megatron layout: attention
+// heads and MLP columns per rank, an all-reduce after the row-parallel
+// o_proj and down_proj, vocabulary-split embedding and lm_head. Row shards
+// are views of the source tensors (of the file's mapping, quantized or
+// not); column shards are copied, quantized ones cut at block or group
+// boundaries only. Parallel.Forward and Parallel.Generate run one
+// goroutine per rank.
 package llama

@@ -1,6 +1,7 @@
 package llama_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/lbrx/lbrx/core"
@@ -82,4 +83,16 @@ func ExampleArchitectures() {
 	// Output:
 	// [gemma2 gemma3_text llama mistral phi3 qwen2 qwen3]
 	// sliding_window is set, but lbrx's llama architecture does not implement it
+}
+
+// Tensor parallelism over two CPU ranks in this process; with GPUs the
+// communicators come from cuda.NewNCCLGroup instead. (A model directory is
+// needed, so this example is compiled but not run.)
+func ExampleLoadParallel() {
+	g := must(core.NewLocalGroup(core.CPU(), core.CPU()))
+	comms := []core.Communicator{must(g.Rank(0)), must(g.Rank(1))}
+	p := must(llama.LoadParallel("path/to/Llama-3.2-1B", comms, llama.Options{}))
+	defer func() { _ = p.Close() }()
+	logits := must(p.Forward(context.Background(), []int{128000, 791, 6460}, nil)) // [3, vocab], rank 0's copy
+	fmt.Println(logits.Shape())
 }

@@ -32,44 +32,59 @@ func (m *Model) forward(ids []int, c *Cache, lastOnly bool) (*core.Array, error)
 	if err != nil {
 		return nil, err
 	}
+	var r rotaries
+	if r.global.cos, r.global.sin, err = tables(m.invFreq, c.n, len(ids), m.dev); err != nil {
+		return nil, err
+	}
+	r.local = r.global
+	if m.localInvFreq != nil {
+		if r.local.cos, r.local.sin, err = tables(m.localInvFreq, c.n, len(ids), m.dev); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.grow(c, len(ids)); err != nil {
+		return nil, err
+	}
+	if err := c.setPos(c.n); err != nil {
+		return nil, err
+	}
+	logits, err := m.layersAndHead(h, r, c, lastOnly)
+	if err != nil {
+		return nil, err
+	}
+	// The new keys and values sit past Len until here, so a failed call
+	// leaves the cache as it was.
+	c.n += len(ids)
+	return logits, nil
+}
+
+// rotaries are the rope tables of a call's positions: global for full
+// attention layers, local for sliding-window layers (the same tables
+// unless the model has a separate local rope base).
+type rotaries struct{ global, local rotary }
+
+// layersAndHead runs the embedding scale, every layer on h [T, hidden]
+// at the cache's position, writing the keys and values into the cache,
+// then the final norm, the lm_head and the final soft cap: device ops
+// only, which a decode step records (core.Record) once and replays.
+func (m *Model) layersAndHead(h *core.Array, r rotaries, c *Cache, lastOnly bool) (*core.Array, error) {
+	var err error
 	if m.embedScale != nil {
 		if h, err = core.BinaryOp("mul", h, m.embedScale); err != nil {
 			return nil, fmt.Errorf("llama: embedding scale: %w", err)
 		}
 	}
-	var global, local rotary
-	if global.cos, global.sin, err = tables(m.invFreq, c.n, len(ids), m.dev); err != nil {
-		return nil, err
-	}
-	local = global
-	if m.localInvFreq != nil {
-		if local.cos, local.sin, err = tables(m.localInvFreq, c.n, len(ids), m.dev); err != nil {
-			return nil, err
-		}
-	}
-	// The cache takes the new keys and values only once every layer ran,
-	// so a failed call leaves it as it was.
-	ks, vs := make([]*core.Array, len(m.layers)), make([]*core.Array, len(m.layers))
 	for i := range m.layers {
-		r := global
+		rot := r.global
 		if m.layers[i].window > 0 {
-			r = local
+			rot = r.local
 		}
-		if h, ks[i], vs[i], err = m.block(i, h, c.k[i], c.v[i], r); err != nil {
+		if h, err = m.block(i, h, c, rot); err != nil {
 			return nil, fmt.Errorf("llama: layer %d: %w", i, err)
 		}
-		// A sliding-window layer's later queries never see keys more
-		// than window-1 positions back, so the cache keeps no more.
-		if w := m.layers[i].window; w > 0 {
-			if ks[i], vs[i], err = lastRows(ks[i], vs[i], w-1); err != nil {
-				return nil, fmt.Errorf("llama: layer %d: %w", i, err)
-			}
-		}
 	}
-	c.k, c.v = ks, vs
-	c.n += len(ids)
-	if lastOnly && len(ids) > 1 {
-		if h, err = h.Slice(0, len(ids)-1, len(ids), 1); err != nil {
+	if t := h.Shape()[0]; lastOnly && t > 1 {
+		if h, err = h.Slice(0, t-1, t, 1); err != nil {
 			return nil, err
 		}
 	}
@@ -88,24 +103,6 @@ func (m *Model) forward(ids []int, c *Cache, lastOnly bool) (*core.Array, error)
 	return logits, nil
 }
 
-// lastRows returns the last n positions (axis 0) of the keys k and values
-// v, or nil for none; views, copied by the next step's concat.
-func lastRows(k, v *core.Array, n int) (*core.Array, *core.Array, error) {
-	t := k.Shape()[0]
-	if t <= n {
-		return k, v, nil
-	}
-	if n == 0 {
-		return nil, nil, nil
-	}
-	k, err := k.Slice(0, t-n, t, 1)
-	if err != nil {
-		return nil, nil, err
-	}
-	v, err = v.Slice(0, t-n, t, 1)
-	return k, v, err
-}
-
 // softCap returns cap * tanh(x / cap), in transformers' order of
 // operations.
 func softCap(x, c *core.Array) (*core.Array, error) {
@@ -119,53 +116,104 @@ func softCap(x, c *core.Array) (*core.Array, error) {
 	return core.BinaryOp("mul", y, c)
 }
 
-// embedding looks the ids up in the host table (a gather, or for a
-// quantized table a dequantization of just the rows named) and moves the
-// rows [T, hidden] to the device.
+// embedding looks the ids up in the host table and moves the rows
+// [T, hidden] to the device.
 func (m *Model) embedding(ids []int) (*core.Array, error) {
+	rows, err := m.hostEmbedding(ids)
+	if err != nil {
+		return nil, err
+	}
+	return rows.To(m.dev)
+}
+
+// hostEmbedding returns the rows [T, hidden] of ids in the activation
+// dtype on the host: a gather, or for a quantized table a dequantization
+// of just the rows named.
+func (m *Model) hostEmbedding(ids []int) (*core.Array, error) {
 	for i, id := range ids {
 		if id < 0 || id >= m.Config.VocabSize {
 			return nil, fmt.Errorf("llama: token id %d (position %d) is outside the vocabulary [0, %d)", id, i, m.Config.VocabSize)
 		}
 	}
-	var rows *core.Array
-	if m.embed.Quant() == nil {
-		idx := make([]int32, len(ids))
-		for i, id := range ids {
-			idx[i] = int32(id)
-		}
-		it, err := core.FromSlice(idx, len(ids))
+	if q := m.embed.Quant(); q != nil && q.Scales == nil {
+		return m.ggmlEmbedding(ids)
+	}
+	idx := make([]int32, len(ids))
+	for i, id := range ids {
+		idx[i] = int32(id)
+	}
+	it, err := core.FromSlice(idx, len(ids))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := gatherRows(m.embed, it.Array())
+	if err != nil {
+		return nil, fmt.Errorf("llama: embedding: %w", err)
+	}
+	if rows.Quant() != nil {
+		// One dequantization of the gathered rows, not one per token.
+		d, err := quant.DequantizeFloat32(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("llama: embedding rows: %w", err)
 		}
-		if rows, err = core.GatherOp(m.embed, 0, it.Array()); err != nil {
-			return nil, err
-		}
-	} else {
-		h := m.Config.HiddenSize
-		v := make([]float32, 0, len(ids)*h)
-		for _, id := range ids {
-			r, err := quant.SliceRows(m.embed, id, id+1)
-			if err != nil {
-				return nil, err
-			}
-			d, err := quant.DequantizeFloat32(r)
-			if err != nil {
-				return nil, fmt.Errorf("llama: embedding row %d: %w", id, err)
-			}
-			dv, err := d.Data()
-			if err != nil {
-				return nil, err
-			}
-			v = append(v, dv...)
-		}
-		t, err := core.FromSlice(v, len(ids), h)
-		if err != nil {
-			return nil, err
-		}
-		if rows, err = core.CastOp(t.Array(), m.dtype); err != nil {
+		if rows, err = core.CastOp(d.Array(), m.dtype); err != nil {
 			return nil, err
 		}
 	}
-	return rows.To(m.dev)
+	return rows, nil
+}
+
+// gatherRows picks rows idx of a table, quantized or not (for a quantized
+// table, the rows of its codes and of each quantization parameter).
+func gatherRows(table, idx *core.Array) (*core.Array, error) {
+	rows, err := core.GatherOp(table, 0, idx)
+	if err != nil {
+		return nil, err
+	}
+	qi := table.Quant()
+	if qi == nil {
+		return rows, nil
+	}
+	nq := *qi
+	nq.Shape = qi.Shape.Clone()
+	nq.Shape[0] = idx.NumElements()
+	for _, p := range []**core.Array{&nq.Scales, &nq.Biases, &nq.ZeroPoints} {
+		if *p == nil {
+			continue
+		}
+		if *p, err = core.GatherOp(*p, 0, idx); err != nil {
+			return nil, err
+		}
+	}
+	meta := rows.Metadata()
+	meta.Quant = &nq
+	return rows.WithMetadata(meta)
+}
+
+// ggmlEmbedding dequantizes the rows of ids one at a time from a table
+// of ggml blocks (which carry their scales, so gatherRows' per-parameter
+// gather does not apply), as float32 then the activation dtype.
+func (m *Model) ggmlEmbedding(ids []int) (*core.Array, error) {
+	h := m.Config.HiddenSize
+	v := make([]float32, 0, len(ids)*h)
+	for _, id := range ids {
+		r, err := quant.SliceRows(m.embed, id, id+1)
+		if err != nil {
+			return nil, err
+		}
+		d, err := quant.DequantizeFloat32(r)
+		if err != nil {
+			return nil, fmt.Errorf("llama: embedding row %d: %w", id, err)
+		}
+		dv, err := d.Data()
+		if err != nil {
+			return nil, err
+		}
+		v = append(v, dv...)
+	}
+	t, err := core.FromSlice(v, len(ids), h)
+	if err != nil {
+		return nil, err
+	}
+	return core.CastOp(t.Array(), m.dtype)
 }

@@ -63,6 +63,11 @@ type GenerateOptions struct {
 	MaxTokens int
 	// IgnoreEOS keeps generating after an end-of-sequence token.
 	IgnoreEOS bool
+	// Eager runs every decode step op by op. By default the step is
+	// recorded once (core.Record) and replayed for each later token, on
+	// CUDA as one CUDA graph with the greedy choice made on the GPU; the
+	// tokens are the same either way.
+	Eager bool
 	// EOS lists further tokens that end generation besides the config's
 	// eos_token_id (a chat model's end-of-turn token, from its tokenizer).
 	EOS []int
@@ -94,21 +99,56 @@ func (m *Model) GenerateCache(c *Cache, ids []int, o GenerateOptions, yield func
 		return st, err
 	}
 	s.Accept(ids...)
+	// Room for the whole generation up front, so the recorded step is not
+	// re-recorded as the cache grows; past max_position_embeddings the
+	// cache grows on demand instead of allocating what MaxTokens asks.
+	need := c.Len() + len(ids) + o.MaxTokens
+	if mp := m.Config.MaxPositions; mp > 0 {
+		need = min(need, max(mp, c.Len()+len(ids)))
+	}
+	if err := m.Reserve(c, need); err != nil {
+		return st, err
+	}
+	var step *stepGraph
+	defer func() { _ = step.close() }()
+	graphs := !o.Eager
 	start := time.Now()
 	next := ids
 	st.Stop = StopLength
 	for st.Generated < o.MaxTokens {
-		logits, err := m.forward(next, c, true)
-		if err != nil {
-			return st, err
+		var id int
+		var logits *core.Array
+		var err error
+		// The first decode step runs op by op (it loads any kernel the
+		// prompt did not use); the second is recorded, later ones replay.
+		if graphs && st.Generated >= 2 {
+			if step == nil {
+				if step, err = m.newStep(c, deviceGreedy(s.Options())); err != nil {
+					return st, err
+				}
+			}
+			n := c.n
+			id, logits, err = step.run(next[0])
+			switch {
+			case err != nil && step.g == nil && c.n == n:
+				graphs = false // the device cannot record the step: go on op by op
+			case err != nil:
+				return st, err
+			}
 		}
-		row, err := hostF32(logits)
-		if err != nil {
-			return st, err
+		if !graphs || st.Generated < 2 {
+			if logits, err = m.forward(next, c, true); err != nil {
+				return st, err
+			}
 		}
-		id, err := s.Next(row)
-		if err != nil {
-			return st, err
+		if logits != nil {
+			row, err := hostF32(logits)
+			if err != nil {
+				return st, err
+			}
+			if id, err = s.Next(row); err != nil {
+				return st, err
+			}
 		}
 		s.Accept(id)
 		st.Generated++
@@ -129,6 +169,13 @@ func (m *Model) GenerateCache(c *Cache, ids []int, o GenerateOptions, yield func
 		next = []int{id}
 	}
 	return st, nil
+}
+
+// deviceGreedy reports whether o picks the argmax of the logits as they
+// are (greedy, no repetition penalty), which a recorded step computes on
+// the device so that only the token id crosses to the host.
+func deviceGreedy(o Sampling) bool {
+	return o.Temperature <= 0 && (o.RepeatPenalty <= 0 || o.RepeatPenalty == 1)
 }
 
 // hostF32 reads an array's values as float32 on the host.

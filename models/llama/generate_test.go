@@ -145,3 +145,31 @@ func TestGenerateStopReasons(t *testing.T) {
 	_, err = m.Generate(nil, GenerateOptions{MaxTokens: 5}, func(int) bool { return true })
 	require.ErrorContains(t, err, "no prompt")
 }
+
+// A sliding-window model (the shared Gemma 2, window 4) continues a
+// conversation through its cache as a fresh run does, also after the
+// cache was cut back past its window (Truncate).
+func TestGenerateCacheSlidingWindow(t *testing.T) {
+	m := load(t, testfiles.Path(t, "archs", "gemma2"), Options{})
+	greedy := func(c *Cache, ids []int, n int) []int {
+		var out []int
+		_, err := m.GenerateCache(c, ids, GenerateOptions{MaxTokens: n, IgnoreEOS: true}, func(id int) bool { out = append(out, id); return true })
+		require.NoError(t, err)
+		return out
+	}
+	a, b := []int{2, 17, 42, 99, 3, 7}, []int{5, 11}
+	c := m.NewCache()
+	g := greedy(c, a, 3)
+	h := greedy(c, append([]int{g[2]}, b...), 3)
+	want := greedy(m.NewCache(), append(append(append([]int{}, a...), g...), b...), 3)
+	assert.Equal(t, want, h)
+	// The sliding layers keep every position (the window masks them), so
+	// the cache cuts back past the window and continues as a fresh run.
+	require.Greater(t, c.Len(), 3+4, "the cache holds more than a window past the cut")
+	require.NoError(t, c.Truncate(3))
+	assert.Equal(t, 3, c.Len())
+	b2 := []int{8, 1, 30, 64, 12, 9}
+	got := greedy(c, b2, 3)
+	want = greedy(m.NewCache(), append(append([]int{}, a[:3]...), b2...), 3)
+	assert.Equal(t, want, got)
+}

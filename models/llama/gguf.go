@@ -69,6 +69,17 @@ func FromGGUF(f *gguf.File) (Config, map[string]*core.Array, error) {
 	if err != nil {
 		return Config{}, nil, err
 	}
+	// Every layer needs its tensors: a layer count the file cannot hold
+	// fails here, before anything is sized by it.
+	perLayer := 0
+	for _, t := range arch.block {
+		if !t.optional {
+			perLayer++
+		}
+	}
+	if n := len(f.Names()); cfg.NumLayers*perLayer > n {
+		return Config{}, nil, k.errorf("block_count", "= %d: %d layers need %d tensors each, the file holds %d tensors", cfg.NumLayers, cfg.NumLayers, perLayer, n)
+	}
 	cfg.GGMLRopeOrder = arch.permutedQK
 	if arch.keys != nil {
 		if err := arch.keys(k, &cfg); err != nil {

@@ -179,7 +179,7 @@ func (s *modelSpec) tensor(name string, edit func(*specTensor)) *modelSpec {
 	return s
 }
 
-func (s *modelSpec) write(t *testing.T) string {
+func (s *modelSpec) write(t testing.TB) string {
 	t.Helper()
 	w := gguf.NewWriter()
 	for _, kv := range s.kvs {
@@ -247,7 +247,8 @@ func TestGGUFMalformedModels(t *testing.T) {
 		{"missing q", validSpec().tensor("blk.0.attn_q.weight", nil), `tensor "blk.0.attn_q.weight" is missing`},
 		{"missing embedding", validSpec().tensor("token_embd.weight", nil), `tensor "token_embd.weight"`},
 		{"missing norm", validSpec().tensor("output_norm.weight", nil), `tensor "output_norm.weight" is missing`},
-		{"missing layer", validSpec().setKV(u32("llama.block_count", 2)), `tensor "blk.1.attn_norm.weight" is missing`},
+		{"missing layer", validSpec().setKV(u32("llama.block_count", 2)), `key "llama.block_count" = 2: 2 layers need 9 tensors each, the file holds 12 tensors`},
+		{"layer count the file cannot hold", validSpec().setKV(u32("llama.block_count", 1<<24)), `key "llama.block_count" = 16777216`},
 		{"extra layer", validSpec().tensor("blk.1.attn_norm.weight", shape(32)), `tensor "blk.1.attn_norm.weight" is not part of a llama model with 1 layers`},
 		{"unknown tensor", validSpec().tensor("blk.0.attn_sinks.weight", shape(4)), `tensor "blk.0.attn_sinks.weight" is not part of a llama model`},
 		{"wrong q shape", validSpec().tensor("blk.0.attn_q.weight", shape(32, 16)), `tensor "blk.0.attn_q.weight" has shape [32 16] (ggml ne [16 32]), the metadata implies [32 32]`},

@@ -21,6 +21,10 @@ type GGUFWriteOptions struct {
 	// or F16/BF16/F32), as `llama-quantize --pure` applies one type to
 	// all; 1-D tensors (norms, biases) are F32.
 	Type gguf.Type
+	// Mix, when set ("q3_k_m", "q4_k_m", "q5_k_m"), chooses each
+	// tensor's type as llama-quantize's mix of that name does instead
+	// (Type is then ignored).
+	Mix string
 	// Name is general.name.
 	Name string
 	// Vocabulary holds the "tokenizer.*" pairs to write (e.g. another
@@ -112,6 +116,15 @@ type ggufOut struct {
 // Tensors are converted one at a time while writing.
 func WriteGGUF(path string, cfg Config, tensors map[string]*core.Array, opts GGUFWriteOptions) error {
 	ft, ok := fileTypes[opts.Type]
+	choose := func(string, int, int) gguf.Type { return opts.Type }
+	if opts.Mix != "" {
+		mix, known := ggufMixes[opts.Mix]
+		if !known {
+			return fmt.Errorf("write gguf %s: mix %q is not one lbrx writes (q3_k_m, q4_k_m, q5_k_m)", path, opts.Mix)
+		}
+		ft, ok = mix.fileType, true
+		choose = mix.chooser(cfg)
+	}
 	if !ok {
 		return fmt.Errorf("write gguf %s: type %v is not one lbrx writes", path, opts.Type)
 	}
@@ -123,7 +136,7 @@ func WriteGGUF(path string, cfg Config, tensors map[string]*core.Array, opts GGU
 	if err := setGGUFMetadata(w, arch, cfg, opts); err != nil {
 		return fmt.Errorf("write gguf %s: %w", path, err)
 	}
-	outs, err := ggufOutputs(arch, cfg, tensors, opts.Type)
+	outs, err := ggufOutputs(arch, cfg, tensors, choose)
 	if err != nil {
 		return fmt.Errorf("write gguf %s: %w", path, err)
 	}
@@ -214,11 +227,11 @@ func setGGUFMetadata(w *gguf.Writer, arch string, cfg Config, opts GGUFWriteOpti
 // ggufOutputs maps the Hugging Face tensors to GGUF ones in
 // llama-quantize's order: non-layer tensors by name, then each layer's
 // by name (llama_model_loader's weight_name_comparer).
-func ggufOutputs(archName string, cfg Config, tensors map[string]*core.Array, typ gguf.Type) ([]ggufOut, error) {
+func ggufOutputs(archName string, cfg Config, tensors map[string]*core.Array, choose typeChooser) ([]ggufOut, error) {
 	arch := ggufArchs[archName]
 	used := map[string]bool{}
 	var outs []ggufOut
-	pick := func(t ggufTensor, gname, hname string) error {
+	pick := func(t ggufTensor, layer int, gname, hname string) error {
 		for _, suffix := range []string{".weight", ".bias"} {
 			a, ok := tensors[hname+suffix]
 			if !ok {
@@ -240,7 +253,7 @@ func ggufOutputs(archName string, cfg Config, tensors map[string]*core.Array, ty
 			}
 			o := ggufOut{name: gname + suffix, src: a, typ: gguf.F32}
 			if len(want) == 2 {
-				o.typ = fallbackType(typ, want[1])
+				o.typ = fallbackType(choose(t.gguf, layer, want[1]), want[1])
 			}
 			switch {
 			case arch.permutedQK && t.gguf == "attn_q":
@@ -258,7 +271,7 @@ func ggufOutputs(archName string, cfg Config, tensors map[string]*core.Array, ty
 		if t.gguf == "output" && cfg.TieWordEmbeddings {
 			continue
 		}
-		if err := pick(t, t.gguf, t.hf); err != nil {
+		if err := pick(t, -1, t.gguf, t.hf); err != nil {
 			return nil, err
 		}
 	}
@@ -269,7 +282,7 @@ func ggufOutputs(archName string, cfg Config, tensors map[string]*core.Array, ty
 	for i := range cfg.NumLayers {
 		start := len(outs)
 		for _, t := range arch.block {
-			if err := pick(t, "blk."+strconv.Itoa(i)+"."+t.gguf, "model.layers."+strconv.Itoa(i)+"."+t.hf); err != nil {
+			if err := pick(t, i, "blk."+strconv.Itoa(i)+"."+t.gguf, "model.layers."+strconv.Itoa(i)+"."+t.hf); err != nil {
 				return nil, err
 			}
 		}

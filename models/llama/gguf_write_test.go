@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/core/gguf"
 	"github.com/lbrx/lbrx/core/npy"
 	"github.com/lbrx/lbrx/core/testfiles"
@@ -265,4 +267,106 @@ func refBound(t *testing.T, base string) float64 {
 		return f32Values(t, a)
 	}
 	return math.Max(1e-3, 2*maxAbsDiff(read(base+".exact.npy"), read(base+".llamacpp.npy")))
+}
+
+// TestWriteGGUFMixesAreLlamaQuantizes: with llama-quantize's own K-quant
+// mixes (its default, not --pure), the file lbrx writes is the shared
+// file llama-quantize wrote, byte for byte.
+func TestWriteGGUFMixesAreLlamaQuantizes(t *testing.T) {
+	dir := testfiles.Path(t, "gguf-models", "small-llama")
+	cfg, err := ReadConfig(filepath.Join(dir, "hf", "config.json"))
+	require.NoError(t, err)
+	qm, err := quant.LoadModel(filepath.Join(dir, "hf"))
+	require.NoError(t, err)
+	defer qm.Close()
+	for _, mix := range []string{"q3_k_m", "q4_k_m", "q5_k_m"} {
+		t.Run(mix, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), mix+".gguf")
+			require.NoError(t, WriteGGUF(out, cfg, qm.Tensors, GGUFWriteOptions{Mix: mix, Name: "lbrx-test-llama",
+				Vocabulary: vocabulary(t, filepath.Join(dir, "small-llama-f16.gguf"))}))
+			got, err := os.ReadFile(out)
+			require.NoError(t, err)
+			want, err := os.ReadFile(filepath.Join(dir, "small-llama-"+mix+".gguf"))
+			require.NoError(t, err)
+			if !bytes.Equal(want, got) {
+				g, err := gguf.Open(out)
+				require.NoError(t, err)
+				defer g.Close()
+				r, err := gguf.Open(filepath.Join(dir, "small-llama-"+mix+".gguf"))
+				require.NoError(t, err)
+				defer r.Close()
+				for _, n := range r.Names() {
+					sameTensor(t, g, r, n)
+				}
+				t.Fatalf("%s: lbrx's file differs from llama-quantize's (%d vs %d bytes)", mix, len(got), len(want))
+			}
+		})
+	}
+}
+
+// TestWriteGGUFMixesDeep checks the mixes' per-layer rules on a random
+// 17-layer model against llama-quantize itself (the shared model has two
+// layers): lbrx writes it as F16, llama-quantize quantizes that with each
+// mix, and lbrx's own mix of the same weights must be the same file.
+func TestWriteGGUFMixesDeep(t *testing.T) {
+	bin := llamacppBin(t)
+	cfg := Config{HiddenSize: 256, NumLayers: 17, NumHeads: 4, NumKVHeads: 2, HeadDim: 64, IntermediateSize: 256,
+		VocabSize: 256, RMSNormEps: 1e-5, Rope: Rope{Theta: 10000, Type: "default", Factor: 1}, MaxPositions: 256, BOS: 1, EOS: []int{2}}
+	r := rand.New(rand.NewPCG(7, 8))
+	tensors := map[string]*core.Array{}
+	add := func(name string, shape ...int) {
+		v := make([]float32, core.Shape(shape).NumElements())
+		for i := range v {
+			v[i] = float32(r.NormFloat64() * 0.05)
+		}
+		tt, err := core.FromSlice(v, shape...)
+		require.NoError(t, err)
+		a, err := core.CastOp(tt.Array(), core.F16)
+		require.NoError(t, err)
+		tensors[name] = a
+	}
+	h, kv := cfg.HiddenSize, cfg.NumKVHeads*cfg.HeadDim
+	add("model.embed_tokens.weight", cfg.VocabSize, h)
+	add("lm_head.weight", cfg.VocabSize, h)
+	add("model.norm.weight", h)
+	for i := range cfg.NumLayers {
+		p := "model.layers." + strconv.Itoa(i) + "."
+		add(p+"input_layernorm.weight", h)
+		add(p+"post_attention_layernorm.weight", h)
+		add(p+"self_attn.q_proj.weight", h, h)
+		add(p+"self_attn.k_proj.weight", kv, h)
+		add(p+"self_attn.v_proj.weight", kv, h)
+		add(p+"self_attn.o_proj.weight", h, h)
+		add(p+"mlp.gate_proj.weight", cfg.IntermediateSize, h)
+		add(p+"mlp.up_proj.weight", cfg.IntermediateSize, h)
+		add(p+"mlp.down_proj.weight", h, cfg.IntermediateSize)
+	}
+	vocab := vocabulary(t, testfiles.Path(t, "gguf-models", "tiny-llama-f32.gguf"))
+	dir := t.TempDir()
+	f16 := filepath.Join(dir, "f16.gguf")
+	require.NoError(t, WriteGGUF(f16, cfg, tensors, GGUFWriteOptions{Type: gguf.F16, Name: "deep", Vocabulary: vocab}))
+	for _, mix := range []string{"q3_k_m", "q4_k_m", "q5_k_m"} {
+		t.Run(mix, func(t *testing.T) {
+			ref := filepath.Join(dir, "ref-"+mix+".gguf")
+			out, err := exec.Command(filepath.Join(bin, "llama-quantize"), f16, ref, strings.ToUpper(mix), "1").CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			mine := filepath.Join(dir, mix+".gguf")
+			require.NoError(t, WriteGGUF(mine, cfg, tensors, GGUFWriteOptions{Mix: mix, Name: "deep", Vocabulary: vocab}))
+			g, err := gguf.Open(mine)
+			require.NoError(t, err)
+			defer g.Close()
+			rf, err := gguf.Open(ref)
+			require.NoError(t, err)
+			defer rf.Close()
+			for _, n := range rf.Names() {
+				sameTensor(t, g, rf, n)
+			}
+			assert.Equal(t, rf.KVs(), g.KVs())
+			want, err := os.ReadFile(ref)
+			require.NoError(t, err)
+			got, err := os.ReadFile(mine)
+			require.NoError(t, err)
+			assert.True(t, bytes.Equal(want, got), "%s: lbrx's file differs from llama-quantize's", mix)
+		})
+	}
 }

@@ -59,15 +59,7 @@ func (r Rope) llama3(inv []float32) {
 // [start, start+n) on dev.
 func tables(inv []float32, start, n int, dev core.Device) (cos, sin *core.Array, err error) {
 	h := len(inv)
-	cv, sv := make([]float32, n*h), make([]float32, n*h)
-	for t := range n {
-		p := float32(start + t)
-		for j, f := range inv {
-			a := float64(p * f) // transformers rounds the angle to float32
-			cv[t*h+j] = float32(math.Cos(a))
-			sv[t*h+j] = float32(math.Sin(a))
-		}
-	}
+	cv, sv := angles(inv, start, n)
 	ct, err := core.FromSlice(cv, n, h)
 	if err != nil {
 		return nil, nil, err
@@ -83,6 +75,22 @@ func tables(inv []float32, start, n int, dev core.Device) (cos, sin *core.Array,
 		return nil, nil, err
 	}
 	return cos, sin, nil
+}
+
+// angles returns the cos and sin values [n, len(inv)] for positions
+// [start, start+n).
+func angles(inv []float32, start, n int) (cv, sv []float32) {
+	h := len(inv)
+	cv, sv = make([]float32, n*h), make([]float32, n*h)
+	for t := range n {
+		p := float32(start + t)
+		for j, f := range inv {
+			a := float64(p * f) // transformers rounds the angle to float32
+			cv[t*h+j] = float32(math.Cos(a))
+			sv[t*h+j] = float32(math.Sin(a))
+		}
+	}
+	return cv, sv
 }
 
 // fromGGMLOrder reorders each head of y [T, heads, d] from ggml's rope

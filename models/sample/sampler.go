@@ -95,6 +95,19 @@ func (s *Sampler) Next(logits []float32) (int, error) {
 	if len(logits) == 0 {
 		return 0, errors.New("sample: no logits")
 	}
+	if s.o.Temperature <= 0 && (!s.penalizes() || len(s.hist) == 0) {
+		// Greedy without a penalty: the argmax of the row as it is.
+		best, top := 0, logits[0]
+		for i, v := range logits {
+			if v != v { // NaN
+				return 0, fmt.Errorf("sample: logit %d is NaN", i)
+			}
+			if v > top {
+				best, top = i, v
+			}
+		}
+		return best, nil
+	}
 	x := s.x[:0]
 	for i, v := range logits {
 		if math.IsNaN(float64(v)) {
@@ -137,6 +150,18 @@ func (s *Sampler) Next(logits []float32) (int, error) {
 	// (over the candidates left), computed in float64 from the maximum.
 	softmax(x, idx, x[best], s.o.Temperature)
 	if tp := s.o.TopP; tp > 0 && tp < 1 {
+		// Tokens less likely than (1-tp)/n together hold less than 1-tp,
+		// so the nucleus never reaches them: sort only the others (the
+		// same set, far fewer to sort on a peaked distribution).
+		floor := (1 - tp) / float64(len(idx))
+		n := 0
+		for _, i := range idx {
+			if x[i] >= floor {
+				idx[n] = i
+				n++
+			}
+		}
+		idx = idx[:n]
 		slices.SortFunc(idx, func(a, b int) int {
 			if c := cmp.Compare(x[b], x[a]); c != 0 {
 				return c

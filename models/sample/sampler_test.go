@@ -61,7 +61,8 @@ func TestSeededDeterminism(t *testing.T) {
 		}
 		return out
 	}
-	assert.Equal(t, draw(42), draw(42), "same seed, same draws")
+	first := draw(42)
+	assert.Equal(t, first, draw(42), "same seed, same draws")
 	assert.NotEqual(t, draw(42), draw(43))
 }
 
@@ -82,6 +83,8 @@ func TestGreedy(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 1, id, "ties go to the lowest id")
 	}
+	_, err = s.Next([]float32{0, float32(math.NaN())})
+	require.ErrorContains(t, err, "logit 1 is NaN")
 }
 
 func TestTopK(t *testing.T) {

@@ -8,7 +8,8 @@
 // the tokenizer's special tokens (bos_token, eos_token, ...), any extra
 // keyword arguments, and the globals raise_exception and strftime_now;
 // blocks are trimmed as with Jinja's trim_blocks and lstrip_blocks. The
-// Jinja engine is github.com/ardanlabs/jinja. Conversations are decoded
+// Jinja engine is github.com/ardanlabs/jinja, with transformers' tojson
+// (Python's json.dumps) in place of its own. Conversations are decoded
 // from JSON keeping the order of object keys, as Python's json does, so
 // that tojson writes tool schemas in the order they were given.
 package chat

@@ -64,7 +64,7 @@ func NewNamed(sources map[string]string, tokens map[string]string) (*Template, e
 		}
 	}
 	for name, src := range t.sources {
-		c, err := jinja.Compile(src)
+		c, err := jinja.Compile(rewriteFilters(src))
 		if err != nil {
 			return nil, fmt.Errorf("chat template %q: %w", name, err)
 		}
@@ -127,6 +127,7 @@ func (t *Template) RenderJSON(req []byte) (string, error) {
 	for _, k := range d.Keys {
 		vars[k] = d.Data[k]
 	}
+	vars[toJSONFilter] = toJSONValue
 	name := DefaultName
 	if tools := vars["tools"]; tools.IsTruthy() {
 		if _, ok := t.named[toolUseName]; ok {

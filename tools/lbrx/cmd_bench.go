@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	commands["bench"] = &command{summary: "time a kernel (matmul, qmv) and print GFLOP/s and GB/s", subs: benchSubs}
+	commands["bench"] = &command{summary: "time a kernel (matmul, qmv: GFLOP/s, GB/s) or a model's prefill and decode (decode: tokens/s)", subs: benchSubs}
 	benchSubs["matmul"] = &command{
 		summary: "time a dense matmul C = A·B of random values",
 		setup:   benchMatMulSetup,

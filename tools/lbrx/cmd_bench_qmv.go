@@ -19,11 +19,7 @@ func init() {
 	}
 }
 
-// benchQMV times the quantized matrix-vector product y = W·x of the quant
-// package (the LLM decode path) on a rows×cols weight with random codes,
-// and beside it a copy of the same number of bytes (STREAM "copy",
-// counting bytes read plus written), so the weight bandwidth can be read
-// against what the memory system gives in the same run.
+// benchQMVSetup declares the flags of lbrx bench qmv.
 func benchQMVSetup(fs *flag.FlagSet) runFunc {
 	var bf benchFlags
 	bf.register(fs)
@@ -37,6 +33,11 @@ func benchQMVSetup(fs *flag.FlagSet) runFunc {
 	}
 }
 
+// benchQMV times the quantized matrix-vector product y = W·x of the quant
+// package (the LLM decode path) on a rows×cols weight with random codes,
+// and beside it a copy of the same number of bytes (STREAM "copy",
+// counting bytes read plus written), so the weight bandwidth can be read
+// against what the memory system gives in the same run.
 func benchQMV(bf *benchFlags, scheme string, rows, cols, bits, group int, stdout io.Writer) error {
 	if rows <= 0 || cols <= 0 {
 		return usagef("--rows and --cols must be positive (got %d, %d)", rows, cols)

@@ -6,36 +6,28 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/lbrx/lbrx/text/chat"
 )
 
 func init() {
 	commands["chat-template"] = &command{
-		summary: "render a chat template: JSON requests on stdin, {\"text\": ...} lines on stdout",
+		summary: "render a chat template: JSON requests on stdin, {\"text\": ...} lines on stdout (tokenizer_config.json[.gz], model dir, .jinja or GGUF)",
 		args:    []string{"PATH"},
 		setup: func(*flag.FlagSet) runFunc {
-			return func(pos []string, stdout, _ io.Writer) error { return runChatTemplate(pos[0], stdout) }
+			return func(pos []string, stdout, _ io.Writer) error {
+				tmpl, err := chat.Load(pos[0])
+				if err != nil {
+					return err
+				}
+				return renderRequests(tmpl, textStdin, stdout)
+			}
 		},
 	}
 }
 
-const chatTemplateUsage = "usage: lbrx chat-template PATH < requests.jsonl (PATH: tokenizer_config.json[.gz], a model directory, a .jinja or a .gguf; each stdin line {\"messages\": [...], \"add_generation_prompt\": bool, ...})"
-
 // maxRequestLine bounds one stdin line (a conversation with tool schemas).
 const maxRequestLine = 64 << 20
-
-func runChatTemplate(path string, stdout io.Writer) error {
-	if path == "" {
-		return usagef("need exactly one PATH (%s)", chatTemplateUsage)
-	}
-	tmpl, err := chat.Load(path)
-	if err != nil {
-		return err
-	}
-	return renderRequests(tmpl, os.Stdin, stdout)
-}
 
 // renderRequests renders each JSON line of r and writes {"text": ...}
 // lines to w as it goes, so a script can drive it a line at a time.

@@ -5,17 +5,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/lbrx/lbrx/models/llama"
+	"github.com/lbrx/lbrx/text/chat"
+	"github.com/lbrx/lbrx/text/tokenizer"
 )
 
 func init() {
 	commands["generate"] = &command{
-		summary: "generate token ids with a Llama model from prompt ids (greedy or sampled)",
+		summary: "generate with a Llama model: --prompt TEXT [--chat] streams text, --ids 1,17,42 prints ids",
 		args:    []string{"MODEL"},
 		setup:   generateSetup,
 	}
@@ -23,58 +23,126 @@ func init() {
 
 func generateSetup(fs *flag.FlagSet) runFunc {
 	mf := addModelFlags(fs)
-	maxTokens := fs.Int("max-tokens", 32, "most tokens to generate")
-	temp := fs.Float64("temperature", 0, "sampling temperature, >= 0 (0: greedy)")
-	topP := fs.Float64("top-p", 1, "nucleus sampling probability mass in (0, 1]")
-	seed := fs.Uint64("seed", 0, "random seed for sampling")
-	ignoreEOS := fs.Bool("ignore-eos", false, "keep generating after an end-of-sequence token")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	return func(pos []string, stdout, _ io.Writer) error {
-		return runGenerate(mf, pos[0], generateOptions{*maxTokens, *temp, *topP, *seed, *ignoreEOS, *asJSON}, stdout)
+	sf := addSamplingFlags(fs, 32)
+	prompt := fs.String("prompt", "", "prompt text, tokenized with the model's tokenizer (instead of --ids)")
+	useChat := fs.Bool("chat", false, "wrap the prompt as a user message in the model's chat template")
+	system := fs.String("system", "", "with --chat: a system message before the prompt")
+	asJSON := fs.Bool("json", false, "print one JSON object (text or ids, stop reason, statistics) instead of streaming")
+	devices := addDevicesFlag(fs)
+	return func(pos []string, stdout, stderr io.Writer) error {
+		hasPrompt := false
+		fs.Visit(func(f *flag.Flag) { hasPrompt = hasPrompt || f.Name == "prompt" })
+		if *devices != "" {
+			return generateOnRanks(mf, sf, *devices, pos[0], hasPrompt, *asJSON, stdout)
+		}
+		g := textGenerate{prompt: *prompt, chat: *useChat, system: *system, json: *asJSON}
+		return runGenerate(mf, sf, pos[0], hasPrompt, g, stdout, stderr)
 	}
 }
 
-// generateOptions are generate's own flags.
-type generateOptions struct {
-	maxTokens int
-	temp      float64
-	topP      float64
-	seed      uint64
-	ignoreEOS bool
-	json      bool
+// textGenerate are generate's flags for text prompts.
+type textGenerate struct {
+	prompt, system string
+	chat, json     bool
 }
 
-func runGenerate(mf modelFlags, path string, o generateOptions, stdout io.Writer) error {
-	if o.maxTokens < 1 {
-		return usagef("--max-tokens %d must be at least 1", o.maxTokens)
+func runGenerate(mf modelFlags, sf samplingFlags, path string, hasPrompt bool, g textGenerate, stdout, stderr io.Writer) error {
+	o, err := sf.options()
+	if err != nil {
+		return err
 	}
-	if !(o.temp >= 0) || math.IsInf(o.temp, 1) {
-		return usagef("--temperature %v must be a finite number >= 0 (0: greedy)", o.temp)
+	switch {
+	case hasPrompt && *mf.ids != "":
+		return usagef("--prompt and --ids exclude each other")
+	case !hasPrompt && (g.chat || g.system != "" || len(*sf.stops) > 0):
+		return usagef("--chat, --system and --stop need --prompt")
+	case g.system != "" && !g.chat:
+		return usagef("--system needs --chat")
 	}
-	if !(o.topP > 0 && o.topP <= 1) {
-		return usagef("--top-p %v must be in (0, 1]", o.topP)
+	if !hasPrompt {
+		return generateIDs(mf, path, o, g.json, stdout)
 	}
-	if _, err := llama.NewSampler(llama.Sampling{Temperature: o.temp, TopP: o.topP}); err != nil {
-		return usagef("%v", err)
+	tok, err := tokenizer.Load(sf.tokenizerPath(path))
+	if err != nil {
+		return err
 	}
+	var ids []int
+	if g.chat {
+		tmpl, err := loadChatTemplate(sf.tokenizerPath(path))
+		if err != nil {
+			return err
+		}
+		var msgs []chat.Message
+		if g.system != "" {
+			msgs = append(msgs, chat.Message{Role: "system", Content: g.system})
+		}
+		text, err := tmpl.Render(chat.Request{Messages: append(msgs, chat.Message{Role: "user", Content: g.prompt}), AddGenerationPrompt: true})
+		if err != nil {
+			return err
+		}
+		// The template writes the BOS token itself, so no special tokens
+		// are added (apply_chat_template's tokenize=True does the same).
+		ids, err = tok.Encode(text, false)
+		if err != nil {
+			return err
+		}
+	} else if ids, err = tok.Encode(g.prompt, true); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return errNoPrompt
+	}
+	m, err := mf.load(path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = m.Close() }()
+	out := stdout
+	if g.json {
+		out = io.Discard
+	}
+	res, err := streamText(m, tok, m.NewCache(), ids, o, *sf.stops, out)
+	if err != nil {
+		return err
+	}
+	st := res.Stats
+	if g.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(map[string]any{
+			"text": res.Text, "ids": res.IDs, "stop": res.Stop, "seed": o.Seed, "device": m.Device().Name(),
+			"prompt_tokens": st.PromptTokens, "generated_tokens": st.Generated,
+			"prefill_tokens_per_s": st.PrefillRate(), "decode_tokens_per_s": st.DecodeRate(),
+			"prefill_seconds": st.Prefill.Seconds(), "decode_seconds": st.Decode.Seconds(),
+		})
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintf(stderr, "stop: %s; seed: %d; %s\n", res.Stop, o.Seed, rates(st, m))
+	if n := fallbackNote(); n != "" {
+		fmt.Fprintln(stderr, n)
+	}
+	return nil
+}
+
+// generateIDs is generate --ids: token ids in, token ids out.
+func generateIDs(mf modelFlags, path string, o llama.GenerateOptions, asJSON bool, stdout io.Writer) error {
 	m, ids, err := mf.open(path)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = m.Close() }()
 	var out []int
-	opts := llama.GenerateOptions{Sampling: llama.Sampling{Temperature: o.temp, TopP: o.topP, Seed: o.seed}, MaxTokens: o.maxTokens, IgnoreEOS: o.ignoreEOS}
-	st, err := m.Generate(ids, opts, func(id int) bool { out = append(out, id); return true })
+	st, err := m.Generate(ids, o, func(id int) bool { out = append(out, id); return true })
 	if err != nil {
 		return err
 	}
-	stop, stopText := "max_tokens", fmt.Sprintf("--max-tokens %d reached", o.maxTokens)
-	if n := len(out); n > 0 && !o.ignoreEOS && slices.Contains(m.Config.EOS, out[n-1]) {
-		stop, stopText = "eos", fmt.Sprintf("end-of-sequence token %d", out[n-1])
+	stop, stopText := "max_tokens", fmt.Sprintf("--max-tokens %d reached", o.MaxTokens)
+	if st.Stop == llama.StopEOS {
+		stop, stopText = "eos", fmt.Sprintf("end-of-sequence token %d", out[len(out)-1])
 	}
-	if o.json {
+	if asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{
-			"ids": out, "device": m.Device().Name(), "prompt_tokens": st.PromptTokens, "generated_tokens": st.Generated, "stop_reason": stop,
+			"ids": out, "device": m.Device().Name(), "prompt_tokens": st.PromptTokens, "generated_tokens": st.Generated, "stop_reason": stop, "seed": o.Seed,
 			"prefill_tokens_per_s": st.PrefillRate(), "decode_tokens_per_s": st.DecodeRate(),
 			"prefill_seconds": st.Prefill.Seconds(), "decode_seconds": st.Decode.Seconds(),
 		})
@@ -84,11 +152,16 @@ func runGenerate(mf modelFlags, path string, o generateOptions, stdout io.Writer
 		s[i] = strconv.Itoa(id)
 	}
 	fmt.Fprintf(stdout, "ids: %s\n", strings.Join(s, ","))
-	fmt.Fprintf(stdout, "prefill: %d tokens in %v (%.1f tokens/s); decode: %d tokens in %v (%.1f tokens/s) on %s\n",
-		st.PromptTokens, st.Prefill.Round(1000), st.PrefillRate(), max(0, st.Generated-1), st.Decode.Round(1000), st.DecodeRate(), m.Device().Name())
+	fmt.Fprintln(stdout, rates(st, m))
 	fmt.Fprintf(stdout, "stop: %s\n", stopText)
 	if n := fallbackNote(); n != "" {
 		fmt.Fprintln(stdout, n)
 	}
 	return nil
+}
+
+// rates is the statistics line of a generation.
+func rates(st llama.Stats, m *llama.Model) string {
+	return fmt.Sprintf("prefill: %d tokens in %v (%.1f tokens/s); decode: %d tokens in %v (%.1f tokens/s) on %s",
+		st.PromptTokens, st.Prefill.Round(1000), st.PrefillRate(), max(0, st.Generated-1), st.Decode.Round(1000), st.DecodeRate(), m.Device().Name())
 }

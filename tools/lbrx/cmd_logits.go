@@ -22,7 +22,11 @@ func logitsSetup(fs *flag.FlagSet) runFunc {
 	mf := addModelFlags(fs)
 	out := fs.String("npy", "", "where to write the logits (.npy; - for stdout); required")
 	force := fs.Bool("force", false, "overwrite an existing --npy file (never one of the inputs)")
+	devices := addDevicesFlag(fs)
 	return func(pos []string, stdout, stderr io.Writer) error {
+		if *devices != "" {
+			return runParallelLogits(mf, *devices, pos[0], *out, *force, stdout, stderr)
+		}
 		return runLogits(mf, pos[0], *out, *force, stdout, stderr)
 	}
 }

@@ -33,7 +33,7 @@ func quantizeSetup(flags *flag.FlagSet) runFunc {
 	bits := flags.Int("bits", 4, "bits per weight (2, 3, 4, 5, 6, 8)")
 	group := flags.Int("group-size", 64, "values per scale and bias (32, 64, 128)")
 	force := flags.Bool("force", false, "replace an existing DST (never SRC or one inside it)")
-	typ := flags.String("type", "", "write GGUF: ggml type of every 2-D weight (q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k); DST must end in .gguf")
+	typ := flags.String("type", "", "write GGUF: ggml type of every 2-D weight (q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k), or llama-quantize's mix q3_k_m, q4_k_m, q5_k_m; DST must end in .gguf")
 	vocab := flags.String("vocab", "", "GGUF: file whose tokenizer.* metadata to copy (llama.cpp needs a vocabulary)")
 	name := flags.String("name", "", "GGUF: general.name (default: SRC's directory name)")
 	return func(pos []string, _, stderr io.Writer) error {

@@ -12,7 +12,7 @@ import (
 	"github.com/lbrx/lbrx/quant"
 )
 
-const quantizeGGUFUsage = "usage: lbrx quantize SRC DST.gguf --type q4_0|q4_1|q5_0|q5_1|q8_0|q4_k|q5_k|q6_k [--vocab VOCAB.gguf] [--name NAME]"
+const quantizeGGUFUsage = "usage: lbrx quantize SRC DST.gguf --type q4_0|q4_1|q5_0|q5_1|q8_0|q4_k|q5_k|q6_k|q3_k_m|q4_k_m|q5_k_m [--vocab VOCAB.gguf] [--name NAME]"
 
 // ggufTypes are the --type values: llama-quantize's names, each applied
 // to every 2-D weight as `llama-quantize --pure` does.
@@ -20,6 +20,10 @@ var ggufTypes = map[string]gguf.Type{
 	"q4_0": gguf.Q4_0, "q4_1": gguf.Q4_1, "q5_0": gguf.Q5_0, "q5_1": gguf.Q5_1, "q8_0": gguf.Q8_0,
 	"q4_k": gguf.Q4K, "q5_k": gguf.Q5K, "q6_k": gguf.Q6K,
 }
+
+// ggufMixes are the --type values that pick each tensor's type as
+// llama-quantize's mix of that name does (llama.GGUFWriteOptions.Mix).
+var ggufMixes = map[string]bool{"q3_k_m": true, "q4_k_m": true, "q5_k_m": true}
 
 // ggufQuantizeArgs are quantize's flags for a GGUF destination.
 type ggufQuantizeArgs struct {
@@ -29,9 +33,14 @@ type ggufQuantizeArgs struct {
 
 func runQuantizeGGUF(a ggufQuantizeArgs, stderr io.Writer) error {
 	src, dst := a.src, a.dst
-	t, ok := ggufTypes[strings.ToLower(a.typ)]
+	typ := strings.ToLower(a.typ)
+	t, ok := ggufTypes[typ]
+	mix := ""
+	if !ok && ggufMixes[typ] {
+		ok, mix = true, typ
+	}
 	if !ok {
-		return usagef("--type %q is not one of q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k (%s)", a.typ, quantizeGGUFUsage)
+		return usagef("--type %q is not one of q4_0, q4_1, q5_0, q5_1, q8_0, q4_k, q5_k, q6_k, q3_k_m, q4_k_m, q5_k_m (%s)", a.typ, quantizeGGUFUsage)
 	}
 	if !strings.HasSuffix(strings.ToLower(dst), ".gguf") {
 		return usagef("DST %s must end in .gguf (%s)", dst, quantizeGGUFUsage)
@@ -46,7 +55,7 @@ func runQuantizeGGUF(a ggufQuantizeArgs, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := llama.GGUFWriteOptions{Type: t, Name: a.name}
+	opts := llama.GGUFWriteOptions{Type: t, Mix: mix, Name: a.name}
 	if opts.Name == "" {
 		opts.Name = filepath.Base(filepath.Clean(srcDir(src)))
 	}
@@ -63,11 +72,15 @@ func runQuantizeGGUF(a ggufQuantizeArgs, stderr io.Writer) error {
 	if err := llama.WriteGGUF(dst, cfg, m.Tensors, opts); err != nil {
 		return err
 	}
-	st, err := os.Stat(dst) //nolint:gosec // the file just written
+	st, err := os.Stat(dst)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "wrote %s: %v weights, %d bytes", dst, t, st.Size())
+	what := t.String() + " weights"
+	if mix != "" {
+		what = "llama-quantize's " + strings.ToUpper(mix) + " mix"
+	}
+	fmt.Fprintf(stderr, "wrote %s: %s, %d bytes", dst, what, st.Size())
 	if len(opts.Vocabulary) == 0 {
 		fmt.Fprint(stderr, " (no vocabulary: llama.cpp needs one, pass --vocab)")
 	}

@@ -36,6 +36,12 @@
 // runtime ones (exit 1). A command with subcommands (bench) fills subs
 // instead of setup; each subcommand is a command of its own.
 // TestEveryCommandHasHelp checks the table.
+//
+// Files: check inputs with checkInput (missing, unreadable, wrong kind by
+// content, one line naming the path) and outputs with checkOutput before
+// any work, then write through writeOutput: "-" is stdout, an existing
+// file needs --force, an input is never written over. Check the memory a
+// size needs with core.CheckMemory before allocating it.
 package main
 
 import (

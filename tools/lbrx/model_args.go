@@ -48,30 +48,42 @@ func (f modelFlags) open(path string) (*llama.Model, []int, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var dt core.DType
-	switch *f.dtype {
-	case "":
-	case "f32", "float32":
-		dt = core.F32
-	case "f16", "float16":
-		dt = core.F16
-	case "bf16", "bfloat16":
-		dt = core.BF16
-	default:
-		return nil, nil, usagef("--dtype %q is not f32, f16 or bf16", *f.dtype)
-	}
-	dev, err := pickDevice(*f.device)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkInput(path, inputRunnable); err != nil {
-		return nil, nil, err
-	}
-	m, err := llama.Load(path, llama.Options{Device: dev, DType: dt})
+	m, err := f.load(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	return m, ids, nil
+}
+
+// load resolves --device and --dtype and loads the model at path.
+func (f modelFlags) load(path string) (*llama.Model, error) {
+	dt, err := f.activationDType()
+	if err != nil {
+		return nil, err
+	}
+	dev, err := pickDevice(*f.device)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkInput(path, inputRunnable); err != nil {
+		return nil, err
+	}
+	return llama.Load(path, llama.Options{Device: dev, DType: dt})
+}
+
+// activationDType resolves --dtype (Invalid: the model's).
+func (f modelFlags) activationDType() (core.DType, error) {
+	switch *f.dtype {
+	case "":
+		return core.Invalid, nil
+	case "f32", "float32":
+		return core.F32, nil
+	case "f16", "float16":
+		return core.F16, nil
+	case "bf16", "bfloat16":
+		return core.BF16, nil
+	}
+	return core.Invalid, usagef("--dtype %q is not f32, f16 or bf16", *f.dtype)
 }
 
 // fallbackNote reports the ops a device ran on the CPU, if any.

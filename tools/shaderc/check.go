@@ -78,6 +78,11 @@ func registry() map[string]checkFunc {
 			r["qmv_affine"+b+"_"+dt] = checkAffine(bits, dt, false)
 			r["qmm_affine"+b+"_"+dt] = checkAffine(bits, dt, true)
 		}
+		for _, s := range metal.GGMLBlockSchemes {
+			b, _ := metal.GGMLBlockOf(s)
+			r["qmv_"+b.Name+"_"+dt] = checkGGMLBlock(s, dt, false)
+			r["qmm_"+b.Name+"_"+dt] = checkGGMLBlock(s, dt, true)
+		}
 	}
 	r["qmv_q8_0_f32"] = checkGGML(8, false)
 	r["qmm_q8_0_f32"] = checkGGML(8, true)

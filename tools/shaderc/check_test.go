@@ -110,6 +110,11 @@ func TestCheckFailsOnCorruptedKernels(t *testing.T) {
 		{"Q4_0 nibble halves swapped", "^qmv_q4_0_f32$", "quant.metal",
 			"float(int(byte & 15) - 8) * xb[j] + float(int(byte >> 4) - 8) * xb[j + 16]",
 			"float(int(byte >> 4) - 8) * xb[j] + float(int(byte & 15) - 8) * xb[j + 16]", qu, "qmv_q4_0_f32: case"},
+		{"Q3_K high scale bits from the wrong pair", "^qmv_q3_k_f32$", "quant.metal",
+			"uint hi = (uint(b[104 + is % 4]) >> (2 * (is / 4))) & 3u;", "uint hi = (uint(b[104 + is % 4]) >> (2 * (is / 8))) & 3u;",
+			qu, "qmv_q3_k_f32: case"},
+		{"IQ4_NL codebook entry wrong", "^qmm_iq4_nl_f32$", "quant.metal",
+			"53, 69, 89, 113}", "53, 69, 89, 103}", qu, "qmm_iq4_nl_f32: case"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -403,6 +403,10 @@ func quantReplayCases() []quantReplayCase {
 		{"qmm affine 4-bit bf16", "bf16", 33, 20, 256, 4, 128, "", "qmm_affine4_bf16"},
 		{"qmv q4_0", "f32", 1, 21, 64, 0, 32, core.SchemeQ4_0, "qmv_q4_0_f32"},
 		{"qmm q8_0", "f32", 17, 12, 96, 0, 32, core.SchemeQ8_0, "qmm_q8_0_f32"},
+		{"qmv q4_k bf16", "bf16", 1, 13, 512, 0, 256, core.SchemeQ4_K, "qmv_q4_k_bf16"},
+		{"qmm q6_k f16", "f16", 9, 7, 256, 0, 256, core.SchemeQ6_K, "qmm_q6_k_f16"},
+		{"qmv q5_1 f32", "f32", 3, 10, 96, 0, 32, core.SchemeQ5_1, "qmv_q5_1_f32"},
+		{"qmm iq4_nl f32", "f32", 5, 9, 64, 0, 32, core.SchemeIQ4_NL, "qmm_iq4_nl_f32"},
 	}
 }
 
