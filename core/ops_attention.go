@@ -3,7 +3,6 @@ package core
 import (
 	"fmt"
 	"math"
-	"sync"
 )
 
 // causal_attention: scaled dot-product attention with a causal mask and
@@ -249,16 +248,10 @@ func attentionKernel[C floatC](op *Op) error {
 			}
 		}
 	}
-	threads := CPUThreads()
-	if threads < 2 || pairs < 2 || tq*tk*d*pairs < 1<<18 {
+	if pairs < 2 || tq*tk*d*pairs < 1<<18 {
 		work(0, pairs)
 	} else {
-		var wg sync.WaitGroup
-		chunk := (pairs + threads - 1) / threads
-		for p0 := 0; p0 < pairs; p0 += chunk {
-			wg.Go(func() { work(p0, min(pairs, p0+chunk)) })
-		}
-		wg.Wait()
+		ParallelFor(pairs, 1, work)
 	}
 	put(out.offset, 1, os)
 	return nil

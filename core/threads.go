@@ -1,6 +1,9 @@
 package core
 
-import "github.com/lbrx/lbrx/core/internal/gemm"
+import (
+	"github.com/lbrx/lbrx/core/internal/gemm"
+	"github.com/lbrx/lbrx/core/internal/workers"
+)
 
 // SetCPUThreads sets how many goroutines one CPU matrix product may use;
 // n <= 0 restores the default: env LBRX_THREADS when set to a positive
@@ -13,3 +16,16 @@ func CPUThreads() int { return gemm.Threads() }
 // CPUKernel names the CPU matrix-multiply micro-kernel in use ("avx512",
 // "avx2", "neon" or "go"), for benchmark reports.
 func CPUKernel() string { return gemm.KernelName() }
+
+// ParallelFor calls fn over [0, total) in contiguous chunks (sizes a
+// multiple of align but the last) on up to CPUThreads() goroutines: the
+// caller and persistent helpers that spin briefly between calls rather
+// than being started per call. Chunks are handed out dynamically, so a
+// core slowed by other work takes fewer. fn must be safe to run
+// concurrently on disjoint ranges. A ParallelFor inside fn, or while
+// another goroutine's is in progress, runs fn over the whole range
+// inline. It is for the CPU kernels of lbrx's own modules (the quant
+// module's matrix products).
+func ParallelFor(total, align int, fn func(lo, hi int)) {
+	workers.For(gemm.Threads(), total, align, fn)
+}

@@ -130,9 +130,11 @@ func randomX(r *rand.Rand, n int) []float32 {
 // N large enough (with K = 4096) that parallelRows splits the rows over
 // goroutines with a ragged tail; with m = 1, 2, 5, 17 (row kernels; 17
 // runs the panel kernel where the row kernel is Go) and 33 (panel kernel:
-// N = 67 is a full panel of 64 and a partial one).
+// N = 67 is one partial panel, N = 200 with K = 4096 a full panel of 128
+// rows and a partial one, N = 300 with K = 8 blocks one of 256 and a
+// partial one).
 func blockShapes(bv int) []struct{ n, k int } {
-	return []struct{ n, k int }{{1, bv}, {3, 2 * bv}, {7, 3 * bv}, {17, 5 * bv}, {5, 4096}, {67, 4096}}
+	return []struct{ n, k int }{{1, bv}, {3, 2 * bv}, {7, 3 * bv}, {17, 5 * bv}, {5, 4096}, {67, 4096}, {200, 4096}, {300, 8 * bv}}
 }
 
 func TestBlockWeightMatMulAllSchemes(t *testing.T) {

@@ -3,8 +3,6 @@ package quant
 import (
 	"errors"
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -164,26 +162,16 @@ func groupSums(x []float32, m, k, group int) []float32 {
 	return s
 }
 
-// parallelRows splits [0, n) into chunks for up to GOMAXPROCS goroutines
-// when the work (n*k multiply-adds per input row) is large enough to pay
-// for them.
+// parallelRows splits [0, n) over core's persistent CPU workers when the
+// work (n*k multiply-adds per input row) is large enough to pay for
+// them; chunks are multiples of 16 rows, so the four-row kernels' quarter
+// streams stay long.
 func parallelRows(n, work int, f func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if work < 1<<18 || workers < 2 || n < 2*workers {
+	if work < 1<<18 || n < 32 {
 		f(0, n)
 		return
 	}
-	chunk := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(n, lo+chunk)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
+	core.ParallelFor(n, 16, f)
 }
 
 // MatMul computes y = x @ W^T; see Weight.

@@ -1,6 +1,10 @@
 package gemm
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/lbrx/lbrx/core/internal/workers"
+)
 
 // blocking holds the cache-blocking sizes of one kernel: kc k steps per
 // packed panel (the A micro-panel, mr×kc, stays in L1), nb columns of B
@@ -122,30 +126,29 @@ func gemmSharedA(kern *kernel, t int, m, n, k int, a, b operand, c []float32, ld
 			scratchPool.Put(s)
 		}
 	}()
-	var wg sync.WaitGroup
+	// Both phases run on the persistent workers: part w uses only
+	// ss[w], so parts may share a goroutine when one is busy elsewhere.
 	for i0 := 0; i0 < m; i0 += mb {
 		rows := min(mb, m-i0)
 		panels := (rows + mr - 1) / mr
 		per := (panels + t - 1) / t
 		for p0 := 0; p0 < k; p0 += kcMax {
 			kc := min(kcMax, k-p0)
-			for q0 := 0; q0 < panels; q0 += per {
-				r0 := q0 * mr
-				r1 := min((q0+per)*mr, rows)
-				w := q0 / per // packing goroutine w widens into its own buffer
-				wg.Go(func() { a.packA(kern, i0+r0, r1-r0, p0, kc, shared.a[r0*kc:], &ss[w].conv) })
-			}
-			wg.Wait()
-			for w := range t {
-				j0, j1 := w*stripe, min((w+1)*stripe, n)
-				if j0 >= j1 {
-					break
+			workers.For(t, (panels+per-1)/per, 1, func(lo, hi int) {
+				for w := lo; w < hi; w++ {
+					r0 := w * per * mr
+					r1 := min((w+1)*per*mr, rows)
+					// Part w widens into its own buffer.
+					a.packA(kern, i0+r0, r1-r0, p0, kc, shared.a[r0*kc:], &ss[w].conv)
 				}
-				wg.Go(func() {
-					sweepB(kern, ss[w], shared.a, i0, rows, p0, kc, j0, j1, nb, b, c, ldc)
-				})
-			}
-			wg.Wait()
+			})
+			workers.For(t, t, 1, func(lo, hi int) {
+				for w := lo; w < hi; w++ {
+					if j0, j1 := w*stripe, min((w+1)*stripe, n); j0 < j1 {
+						sweepB(kern, ss[w], shared.a, i0, rows, p0, kc, j0, j1, nb, b, c, ldc)
+					}
+				}
+			})
 		}
 	}
 }

@@ -1,6 +1,6 @@
 package gemm
 
-import "sync"
+import "github.com/lbrx/lbrx/core/internal/workers"
 
 // gemvMin is the matrix size (elements) from which a matrix-vector
 // product is split across goroutines: below it the wake-up costs more
@@ -98,25 +98,15 @@ func axpyRows(kern *kernel, k, cols int, mat []float32, ld int, x, y []float32) 
 	})
 }
 
-// parallelFor runs fn over [0, total) in Threads() contiguous parts (one
-// part unless split is set).
+// parallelFor runs fn over [0, total) on Threads() goroutines (the
+// persistent workers; chunks of multiples of 16) when split is set, else
+// in one call.
 func parallelFor(total int, split bool, fn func(lo, hi int)) {
-	t := Threads()
-	if !split || t == 1 {
+	if !split {
 		fn(0, total)
 		return
 	}
-	chunk := roundUp((total+t-1)/t, 16)
-	var wg sync.WaitGroup
-	for lo := 0; lo < total; lo += chunk {
-		hi := min(lo+chunk, total)
-		if hi == total {
-			fn(lo, hi)
-			break
-		}
-		wg.Go(func() { fn(lo, hi) })
-	}
-	wg.Wait()
+	workers.For(Threads(), total, 16, fn)
 }
 
 // dot returns x·y (len(y) >= len(x)) with the kernel's vector loop over
