@@ -158,7 +158,10 @@ func encodeQ40(blk []byte, x []float32) {
 	}
 }
 
-func encodeQ41(blk []byte, x []float32) {
+// minStep is the scale search of ggml's Q4_1 and Q5_1 reference
+// quantizers: the block's minimum, the step d = (max-min)/top and its
+// inverse (0 for a constant block).
+func minStep(x []float32, top float32) (lo, d, id float32) {
 	lo, hi := float32(math.MaxFloat32), float32(-math.MaxFloat32)
 	for _, v := range x {
 		if v < lo {
@@ -168,11 +171,15 @@ func encodeQ41(blk []byte, x []float32) {
 			hi = v
 		}
 	}
-	d := (hi - lo) / 15
-	var id float32
+	d = (hi - lo) / top
 	if d != 0 {
 		id = 1 / d
 	}
+	return lo, d, id
+}
+
+func encodeQ41(blk []byte, x []float32) {
+	lo, d, id := minStep(x, 15)
 	putF16(blk, d)
 	putF16(blk[2:], lo)
 	for j := range 16 {

@@ -37,20 +37,7 @@ func encodeQ50(blk []byte, x []float32) {
 // encodeQ51 is quantize_row_q5_1_ref: d = (max-min)/31, m = min,
 // q = trunc((x-min)/d + 0.5), bits laid out as Q5_0.
 func encodeQ51(blk []byte, x []float32) {
-	lo, hi := float32(math.MaxFloat32), float32(-math.MaxFloat32)
-	for _, v := range x {
-		if v < lo {
-			lo = v
-		}
-		if v > hi {
-			hi = v
-		}
-	}
-	d := (hi - lo) / 31
-	var id float32
-	if d != 0 {
-		id = 1 / d
-	}
+	lo, d, id := minStep(x, 31)
 	putF16(blk, d)
 	putF16(blk[2:], lo)
 	var qh uint32

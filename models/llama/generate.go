@@ -150,25 +150,36 @@ func (m *Model) GenerateCache(c *Cache, ids []int, o GenerateOptions, yield func
 				return st, err
 			}
 		}
-		s.Accept(id)
-		st.Generated++
-		if st.Generated == 1 {
-			st.Prefill = time.Since(start)
-			start = time.Now()
-		} else {
-			st.Decode = time.Since(start)
-		}
-		if !yield(id) {
-			st.Stop = StopYield
-			break
-		}
-		if !o.IgnoreEOS && (slices.Contains(m.Config.EOS, id) || slices.Contains(o.EOS, id)) {
-			st.Stop = StopEOS
+		if st.took(s, id, &start, yield, m.Config.EOS, o) {
 			break
 		}
 		next = []int{id}
 	}
 	return st, nil
+}
+
+// took books the token id a generation loop just picked: the sampler's
+// history, the count, the prefill and decode times (start is reset after
+// the first token), the callback, and whether an end-of-sequence id or
+// the callback stops the loop, with st.Stop set to why.
+func (st *Stats) took(s *Sampler, id int, start *time.Time, yield func(int) bool, eos []int, o GenerateOptions) (stop bool) {
+	s.Accept(id)
+	st.Generated++
+	if st.Generated == 1 {
+		st.Prefill = time.Since(*start)
+		*start = time.Now()
+	} else {
+		st.Decode = time.Since(*start)
+	}
+	if !yield(id) {
+		st.Stop = StopYield
+		return true
+	}
+	if !o.IgnoreEOS && (slices.Contains(eos, id) || slices.Contains(o.EOS, id)) {
+		st.Stop = StopEOS
+		return true
+	}
+	return false
 }
 
 // deviceGreedy reports whether o picks the argmax of the logits as they

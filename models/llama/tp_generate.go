@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -42,20 +41,7 @@ func (p *Parallel) Generate(ctx context.Context, ids []int, o GenerateOptions, y
 		if err != nil {
 			return st, err
 		}
-		s.Accept(id)
-		st.Generated++
-		if st.Generated == 1 {
-			st.Prefill = time.Since(start)
-			start = time.Now()
-		} else {
-			st.Decode = time.Since(start)
-		}
-		if !yield(id) {
-			st.Stop = StopYield
-			break
-		}
-		if !o.IgnoreEOS && (slices.Contains(p.Config.EOS, id) || slices.Contains(o.EOS, id)) {
-			st.Stop = StopEOS
+		if st.took(s, id, &start, yield, p.Config.EOS, o) {
 			break
 		}
 		next = []int{id}

@@ -251,6 +251,20 @@ func (c *component) contentString() (string, error) {
 	return s, nil
 }
 
+// parseSequence parses the members of a Sequence component with parse,
+// naming the member that fails.
+func parseSequence[T any](raws []json.RawMessage, parse func(json.RawMessage) (T, error)) ([]T, error) {
+	out := make([]T, 0, len(raws))
+	for i, r := range raws {
+		v, err := parse(r)
+		if err != nil {
+			return nil, fmt.Errorf("member %d of the sequence: %w", i, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 	var c component
 	if err := json.Unmarshal(raw, &c); err != nil {
@@ -258,15 +272,11 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 	}
 	switch c.Type {
 	case "Sequence":
-		var q normSequence
-		for i, r := range c.Normalizers {
-			n, err := parseNormalizer(r)
-			if err != nil {
-				return nil, fmt.Errorf("member %d of the sequence: %w", i, err)
-			}
-			q = append(q, n)
+		q, err := parseSequence(c.Normalizers, parseNormalizer)
+		if err != nil {
+			return nil, err
 		}
-		return q, nil
+		return normSequence(q), nil
 	case "NFC":
 		return unicodeNorm{norm.NFC}, nil
 	case "NFD":
@@ -369,15 +379,11 @@ func parseDecoder(raw json.RawMessage) (decoder, error) {
 	}
 	switch c.Type {
 	case "Sequence":
-		var q decSequence
-		for i, r := range c.Decoders {
-			d, err := parseDecoder(r)
-			if err != nil {
-				return nil, fmt.Errorf("member %d of the sequence: %w", i, err)
-			}
-			q = append(q, d)
+		q, err := parseSequence(c.Decoders, parseDecoder)
+		if err != nil {
+			return nil, err
 		}
-		return q, nil
+		return decSequence(q), nil
 	case "ByteLevel":
 		return byteLevelDec{}, nil
 	case "ByteFallback":

@@ -52,7 +52,16 @@ func runLogits(mf modelFlags, path, out string, force bool, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	if logits, err = core.CastOp(logits, core.F32); err != nil {
+	return reportLogits(logits, start, out, m.Device().Name(), m.DType(), stdout, report)
+}
+
+// reportLogits finishes `lbrx logits`: the logits as float32 on the host
+// to out (the time since start covers the forward pass and this copy),
+// then a line on what was written, the top-1 id per position and any CPU
+// fallbacks to report. source names what ran the model.
+func reportLogits(logits *core.Array, start time.Time, out, source string, dt core.DType, stdout, report io.Writer) error {
+	logits, err := core.CastOp(logits, core.F32)
+	if err != nil {
 		return err
 	}
 	if logits, err = logits.To(core.CPU()); err != nil {
@@ -74,7 +83,7 @@ func runLogits(mf modelFlags, path, out string, force bool, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(report, "wrote %s: float32 logits %v from %s (%v activations) in %v\n", out, logits.Shape(), m.Device().Name(), m.DType(), took.Round(time.Microsecond))
+	fmt.Fprintf(report, "wrote %s: float32 logits %v from %s (%v activations) in %v\n", out, logits.Shape(), source, dt, took.Round(time.Microsecond))
 	fmt.Fprintf(report, "top-1 per position: %v\n", best)
 	if n := fallbackNote(); n != "" {
 		fmt.Fprintln(report, n)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/lbrx/lbrx/core"
-	"github.com/lbrx/lbrx/core/npy"
 	"github.com/lbrx/lbrx/cuda"
 	"github.com/lbrx/lbrx/models/llama"
 )
@@ -174,34 +173,7 @@ func runParallelLogits(mf modelFlags, devices, path, out string, force bool, std
 	if err != nil {
 		return err
 	}
-	if logits, err = core.CastOp(logits, core.F32); err != nil {
-		return err
-	}
-	if logits, err = logits.To(core.CPU()); err != nil {
-		return err
-	}
-	took := time.Since(start)
-	if err := writeOutput(out, stdout, func(w io.Writer) error { return npy.Write(w, logits) }); err != nil {
-		return err
-	}
-	top, err := core.ArgMaxOp(logits, -1, false)
-	if err != nil {
-		return err
-	}
-	tt, err := core.As[int64](top)
-	if err != nil {
-		return err
-	}
-	best, err := tt.Values()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(report, "wrote %s: float32 logits %v from %s (%v activations) in %v\n", out, logits.Shape(), rankNames(devices, p), p.DType(), took.Round(time.Microsecond))
-	fmt.Fprintf(report, "top-1 per position: %v\n", best)
-	if n := fallbackNote(); n != "" {
-		fmt.Fprintln(report, n)
-	}
-	return nil
+	return reportLogits(logits, start, out, rankNames(devices, p), p.DType(), stdout, report)
 }
 
 // errParallelPrompt: the text paths (streaming, chat) run one Model.
