@@ -91,7 +91,7 @@ func (m *Model) ForwardBatch(ids []int, caches []*Cache) (*core.Array, error) {
 		}
 		h, err = m.layer(l, h, func(x *core.Array) (*core.Array, error) {
 			return m.attentionBatch(l, x, caches, rot)
-		})
+		}, nil)
 		if err != nil {
 			return nil, fmt.Errorf("llama: layer %d: %w", l, err)
 		}
@@ -171,19 +171,5 @@ func tablesAt(inv []float32, pos []int, dev core.Device) (cos, sin *core.Array, 
 		c, s := angles(inv, p, 1)
 		cv, sv = append(cv, c...), append(sv, s...)
 	}
-	ct, err := core.FromSlice(cv, len(pos), h)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := core.FromSlice(sv, len(pos), h)
-	if err != nil {
-		return nil, nil, err
-	}
-	if cos, err = ct.Array().To(dev); err != nil {
-		return nil, nil, err
-	}
-	if sin, err = st.Array().To(dev); err != nil {
-		return nil, nil, err
-	}
-	return cos, sin, nil
+	return upload(cv, sv, len(pos), h, dev)
 }

@@ -20,12 +20,19 @@ type rotary struct{ cos, sin *core.Array }
 //	h = h + post_attn_norm(attention(in_norm(h)))       (post norm: sandwich layout only)
 //	h = h + post_mlp_norm(mlp(pre_mlp_norm(h)))
 func (m *Model) block(i int, h *core.Array, c *Cache, r rotary) (out *core.Array, err error) {
-	return m.layer(i, h, func(x *core.Array) (*core.Array, error) { return m.attention(i, x, c, r) })
+	return m.layer(i, h, func(x *core.Array) (*core.Array, error) { return m.attention(i, x, c, r) }, nil)
 }
 
+// reduceFunc makes a partial attention or MLP output whole before the
+// norms and residual that need all of it (a tensor-parallel all-reduce);
+// part names which, for errors.
+type reduceFunc func(part string, y *core.Array) (*core.Array, error)
+
 // layer runs decoder layer i on h [T, hidden] with attend as its
-// attention (one sequence's, or a batch's of one position each).
-func (m *Model) layer(i int, h *core.Array, attend func(x *core.Array) (*core.Array, error)) (out *core.Array, err error) {
+// attention (one sequence's, or a batch's of one position each). reduce,
+// when set, is applied to the attention's and the MLP's outputs (a rank's
+// partial sums under tensor parallelism).
+func (m *Model) layer(i int, h *core.Array, attend func(x *core.Array) (*core.Array, error), reduce reduceFunc) (out *core.Array, err error) {
 	b := &m.layers[i]
 	eps := m.Config.RMSNormEps
 	x, err := core.RMSNormOp(h, b.inNorm, eps)
@@ -35,6 +42,11 @@ func (m *Model) layer(i int, h *core.Array, attend func(x *core.Array) (*core.Ar
 	a, err := attend(x)
 	if err != nil {
 		return nil, err
+	}
+	if reduce != nil {
+		if a, err = reduce("attention", a); err != nil {
+			return nil, err
+		}
 	}
 	if b.postAttnNorm != nil {
 		if a, err = core.RMSNormOp(a, b.postAttnNorm, eps); err != nil {
@@ -50,6 +62,11 @@ func (m *Model) layer(i int, h *core.Array, attend func(x *core.Array) (*core.Ar
 	y, err := m.mlp(b, x)
 	if err != nil {
 		return nil, err
+	}
+	if reduce != nil {
+		if y, err = reduce("MLP", y); err != nil {
+			return nil, err
+		}
 	}
 	if b.postMLPNorm != nil {
 		if y, err = core.RMSNormOp(y, b.postMLPNorm, eps); err != nil {

@@ -161,22 +161,22 @@ func (m *Model) GenerateCache(c *Cache, ids []int, o GenerateOptions, yield func
 // took books the token id a generation loop just picked: the sampler's
 // history, the count, the prefill and decode times (start is reset after
 // the first token), the callback, and whether an end-of-sequence id or
-// the callback stops the loop, with st.Stop set to why.
-func (st *Stats) took(s *Sampler, id int, start *time.Time, yield func(int) bool, eos []int, o GenerateOptions) (stop bool) {
-	s.Accept(id)
-	st.Generated++
-	if st.Generated == 1 {
-		st.Prefill = time.Since(*start)
+// the callback stops the loop, with s.Stop set to why.
+func (s *Stats) took(smp *Sampler, id int, start *time.Time, yield func(int) bool, eos []int, o GenerateOptions) (stop bool) {
+	smp.Accept(id)
+	s.Generated++
+	if s.Generated == 1 {
+		s.Prefill = time.Since(*start)
 		*start = time.Now()
 	} else {
-		st.Decode = time.Since(*start)
+		s.Decode = time.Since(*start)
 	}
 	if !yield(id) {
-		st.Stop = StopYield
+		s.Stop = StopYield
 		return true
 	}
 	if !o.IgnoreEOS && (slices.Contains(eos, id) || slices.Contains(o.EOS, id)) {
-		st.Stop = StopEOS
+		s.Stop = StopEOS
 		return true
 	}
 	return false

@@ -60,6 +60,11 @@ func (r Rope) llama3(inv []float32) {
 func tables(inv []float32, start, n int, dev core.Device) (cos, sin *core.Array, err error) {
 	h := len(inv)
 	cv, sv := angles(inv, start, n)
+	return upload(cv, sv, n, h, dev)
+}
+
+// upload moves cos and sin values [n, h] to dev as two arrays.
+func upload(cv, sv []float32, n, h int, dev core.Device) (cos, sin *core.Array, err error) {
 	ct, err := core.FromSlice(cv, n, h)
 	if err != nil {
 		return nil, nil, err

@@ -127,46 +127,14 @@ func (p *Parallel) embedding(ctx context.Context, r int, ids []int) (*core.Array
 // outputs are partial sums over the rank's heads and intermediate
 // columns, made whole by an all-reduce before the norms and residuals
 // that need all of them.
-func (p *Parallel) block(ctx context.Context, r, i int, h *core.Array, c *Cache, rot rotary) (out *core.Array, err error) {
+func (p *Parallel) block(ctx context.Context, r, i int, h *core.Array, c *Cache, rot rotary) (*core.Array, error) {
 	m, comm := p.ranks[r], p.comms[r]
-	b := &m.layers[i]
-	eps := m.Config.RMSNormEps
-	x, err := core.RMSNormOp(h, b.inNorm, eps)
-	if err != nil {
-		return nil, err
-	}
-	a, err := m.attention(i, x, c, rot)
-	if err != nil {
-		return nil, err
-	}
-	if a, err = comm.AllReduceSum(ctx, a); err != nil {
-		return nil, fmt.Errorf("attention all-reduce: %w", err)
-	}
-	if b.postAttnNorm != nil {
-		if a, err = core.RMSNormOp(a, b.postAttnNorm, eps); err != nil {
-			return nil, err
-		}
-	}
-	if h, err = core.BinaryOp("add", h, a); err != nil {
-		return nil, err
-	}
-	if x, err = core.RMSNormOp(h, b.preMLPNorm, eps); err != nil {
-		return nil, err
-	}
-	y, err := m.mlp(b, x)
-	if err != nil {
-		return nil, err
-	}
-	if y, err = comm.AllReduceSum(ctx, y); err != nil {
-		return nil, fmt.Errorf("MLP all-reduce: %w", err)
-	}
-	if b.postMLPNorm != nil {
-		if y, err = core.RMSNormOp(y, b.postMLPNorm, eps); err != nil {
-			return nil, err
-		}
-	}
-	if out, err = core.BinaryOp("add", h, y); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return m.layer(i, h, func(x *core.Array) (*core.Array, error) { return m.attention(i, x, c, rot) },
+		func(part string, y *core.Array) (*core.Array, error) {
+			y, err := comm.AllReduceSum(ctx, y)
+			if err != nil {
+				return nil, fmt.Errorf("%s all-reduce: %w", part, err)
+			}
+			return y, nil
+		})
 }
