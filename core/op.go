@@ -52,8 +52,15 @@ import (
 //	                          D], pos I32 [1]; contiguous
 //	write_rows              dst [C, ...], src [T, ...],   dst itself (in place)  -
 //	                          pos I32 [1]; contiguous
+//	silu_mul                g, u: same shape; contiguous  g's shape and dtype    -
+//	add_rms_norm            x, r [..., D], w [D];         [2, ...x's shape]:     Param = eps
+//	                          contiguous                   x+r, rms_norm(x+r)
+//	rope_cache              qkv [T, (H+2Hkv)*D], cos,     [T, H, D] rotated q;   Attrs: RoPECacheAttrs
+//	                          sin [T, D/2] F32, pos I32    k, v written into the
+//	                          [1], k, v [C, Hkv, D]        caches in place
 //
-// write_rows is the one op whose Out is not fresh: it is the array the
+// write_rows is the one op whose Out is not fresh (and rope_cache the one
+// that writes inputs, its caches): it is the array the
 // caller passed (a preallocated cache), written at the rows pos names.
 // cached_attention and write_rows read the position from device data, so
 // a recorded graph (Record) replays them at a new position unchanged.

@@ -7,7 +7,7 @@ import (
 
 // decompose runs op as simpler ops on its own device, for a device that
 // has no kernel for it: the cache and fused ops (write_rows,
-// cached_attention, silu_mul) are newer than some backends' kernels, and
+// cached_attention, rope_cache, silu_mul, add_rms_norm) are newer than some backends' kernels, and
 // running their parts on the device beats copying a whole KV cache to the
 // host and back per layer. handled is false for ops without a
 // decomposition; the caller then falls back to the CPU. The cache ops
@@ -26,6 +26,25 @@ func decompose(op *Op) (handled bool, err error) {
 			return true, err
 		}
 		return true, Run(&Op{Name: "copy", Inputs: []*Array{p}, Out: op.Out})
+	case "add_rms_norm":
+		s, err := BinaryOp("add", in[0], in[1])
+		if err != nil {
+			return true, err
+		}
+		y, err := RMSNormOp(s, in[2], op.Param)
+		if err != nil {
+			return true, err
+		}
+		os, oy, err := halves(op.Out)
+		if err != nil {
+			return true, err
+		}
+		if err := Run(&Op{Name: "copy", Inputs: []*Array{s}, Out: os}); err != nil {
+			return true, err
+		}
+		return true, Run(&Op{Name: "copy", Inputs: []*Array{y}, Out: oy})
+	case "rope_cache":
+		return true, decomposeRoPECache(op)
 	case "write_rows":
 		src, dst := in[0], op.Out
 		p, err := devicePos(op.Name, in[1])

@@ -51,7 +51,7 @@ func (d *partialDevice) CopyToHost(dst []byte, src Storage, off int) error {
 
 func (d *partialDevice) Execute(op *Op) error {
 	switch op.Name {
-	case "write_rows", "cached_attention", "silu_mul":
+	case "write_rows", "cached_attention", "silu_mul", "add_rms_norm", "rope_cache":
 		return errNoKernel
 	}
 	d.ran[op.Name]++
@@ -119,8 +119,29 @@ func TestDecomposedCacheAndFusedOps(t *testing.T) {
 	require.NoError(t, err)
 	assertClose(t, asF64(arrayF32(t, want)), asF64(arrayF32(t, got)), 1e-6, "silu_mul decomposed")
 
+	w, err := FromSlice(randValues[float32](r, 6, 0.5, 1.5), 6)
+	require.NoError(t, err)
+	ws, wy, err := AddRMSNormOp(g.Array(), u.Array(), w.Array(), 1e-6)
+	require.NoError(t, err)
+	gs, gy, err := AddRMSNormOp(to(g.Array()), to(u.Array()), to(w.Array()), 1e-6)
+	require.NoError(t, err)
+	assert.Equal(t, arrayF32(t, ws), arrayF32(t, gs), "add_rms_norm decomposed: sum")
+	assert.Equal(t, arrayF32(t, wy), arrayF32(t, gy), "add_rms_norm decomposed: norm")
+
+	qkv, err := FromSlice(randValues[float32](r, 2*(hq+2*hkv)*d, -1, 1), 2, (hq+2*hkv)*d)
+	require.NoError(t, err)
+	tab, err := FromSlice(randValues[float32](r, d, -1, 1), 2, d/2)
+	require.NoError(t, err)
+	wq, err := RoPECacheOp(qkv.Array(), tab.Array(), tab.Array(), posArray(t, 3), kh.Array(), vh.Array(), hq)
+	require.NoError(t, err)
+	gq, err := RoPECacheOp(to(qkv.Array()), to(tab.Array()), to(tab.Array()), to(posArray(t, 3)), kd, vd, hq)
+	require.NoError(t, err)
+	assert.Equal(t, arrayF32(t, wq), arrayF32(t, gq), "rope_cache decomposed: queries")
+	assert.Equal(t, arrayF32(t, kh.Array()), arrayF32(t, kd), "rope_cache decomposed: key cache")
+	assert.Equal(t, arrayF32(t, vh.Array()), arrayF32(t, vd), "rope_cache decomposed: value cache")
+
 	assert.Equal(t, before, Fallbacks(), "nothing ran on the CPU on the device's behalf")
-	for _, op := range []string{"copy", "causal_attention", "silu", "mul"} {
+	for _, op := range []string{"copy", "causal_attention", "silu", "mul", "add", "rms_norm", "rope"} {
 		assert.Positive(t, dev.ran[op], op)
 	}
 	// A position past the cache is an error, as on the CPU.

@@ -1,0 +1,139 @@
+package core
+
+import (
+	"fmt"
+	"math"
+)
+
+// add_rms_norm: the residual add and the RMSNorm that follows it in a
+// decoder layer, as one op writing both results:
+//
+//	s = x + r                (rounded to x's dtype, as add rounds it)
+//	y = rms_norm(s, w, eps)  (from the rounded s, as rms_norm reads it)
+//
+// so that it equals add then rms_norm bit for bit where the kernels
+// accumulate alike.
+//
+// Op convention: Inputs are x and r [..., D] (one float dtype, one
+// shape) and w [D], all contiguous; Param is eps; Out is [2, ...x's
+// shape] in x's dtype: Out[0] = s, Out[1] = y.
+
+func init() { registerCPU("add_rms_norm", cpuAddRMSNorm) }
+
+// AddRMSNormOp returns s = x + r and rms_norm(s, w, eps), computed by one
+// op where the device has the fused kernel (else as add and rms_norm on
+// the device). Both results are views of one [2, ...] array.
+func AddRMSNormOp(x, r, w *Array, eps float64) (sum, normed *Array, err error) {
+	if x == nil || r == nil || w == nil {
+		return nil, nil, fmt.Errorf("add_rms_norm: nil operand")
+	}
+	if !x.dtype.IsFloat() {
+		return nil, nil, unsupported("add_rms_norm", x.dtype)
+	}
+	if err := sameDType("add_rms_norm", x, r); err != nil {
+		return nil, nil, err
+	}
+	if err := sameDType("add_rms_norm", x, w); err != nil {
+		return nil, nil, err
+	}
+	if !x.shape.Equal(r.shape) {
+		return nil, nil, fmt.Errorf("add_rms_norm: shapes %v and %v differ", x.shape, r.shape)
+	}
+	if x.Rank() < 1 || w.Rank() != 1 || w.shape[0] != x.shape[x.Rank()-1] {
+		return nil, nil, fmt.Errorf("add_rms_norm: weight %v does not match the last axis of x %v", w.shape, x.shape)
+	}
+	if eps < 0 || math.IsNaN(eps) {
+		return nil, nil, fmt.Errorf("add_rms_norm: eps %v must be a non-negative number", eps)
+	}
+	dev, err := sameDevice("add_rms_norm", x, r, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	ins, err := contiguousAll(x, r, w)
+	if err != nil {
+		return nil, nil, fmt.Errorf("add_rms_norm: %w", err)
+	}
+	out, err := emptyOutput(dev, x.dtype, append(Shape{2}, x.shape...))
+	if err != nil {
+		return nil, nil, fmt.Errorf("add_rms_norm: %w", err)
+	}
+	if err := Run(&Op{Name: "add_rms_norm", Inputs: ins, Out: out, Param: eps, Attrs: NormAttrs{Eps: eps}}); err != nil {
+		return nil, nil, err
+	}
+	return halves(out)
+}
+
+// halves returns a [2, ...] array's two entries as views.
+func halves(out *Array) (a, b *Array, err error) {
+	parts := [2]*Array{}
+	for i := range parts {
+		p, err := out.Slice(0, i, i+1, 1)
+		if err != nil {
+			return nil, nil, err
+		}
+		if parts[i], err = p.Reshape(out.shape[1:]...); err != nil {
+			return nil, nil, err
+		}
+	}
+	return parts[0], parts[1], nil
+}
+
+func cpuAddRMSNorm(op *Op) error {
+	return floatKernel(op, addRMSNormKernel[float32], addRMSNormKernel[float64])
+}
+
+func addRMSNormKernel[C floatC](op *Op) error {
+	x, r, w, out := op.Inputs[0], op.Inputs[1], op.Inputs[2], op.Out
+	d := w.shape[0]
+	if d == 0 || x.NumElements() == 0 {
+		return nil
+	}
+	rx, err := reader[C](x)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	rr, err := reader[C](r)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	rw, err := reader[C](w)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	get, put, err := writer[C](out)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	// The sums are read back from Out, so the norm sees them rounded to
+	// the dtype as a separate add would leave them.
+	rs, err := reader[C](out)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	n := x.NumElements()
+	rows := n / d
+	xbuf, rbuf, sbuf, obuf := make([]C, d), make([]C, d), make([]C, d), make([]C, d)
+	wv := rw(w.offset, 1, d, make([]C, d))
+	for i := range rows {
+		xo := i * d
+		xs := rx(x.offset+xo, 1, d, xbuf)
+		res := rr(r.offset+xo, 1, d, rbuf)
+		dst := get(out.offset+xo, 1, d, obuf)
+		for j := range dst {
+			dst[j] = xs[j] + res[j]
+		}
+		put(out.offset+xo, 1, dst)
+		s := rs(out.offset+xo, 1, d, sbuf)
+		var ss float64
+		for _, v := range s {
+			ss += float64(v) * float64(v)
+		}
+		inv := C(1 / math.Sqrt(ss/float64(d)+op.Param))
+		dst = get(out.offset+n+xo, 1, d, obuf)
+		for j, v := range s {
+			dst[j] = v * inv * wv[j]
+		}
+		put(out.offset+n+xo, 1, dst)
+	}
+	return nil
+}
