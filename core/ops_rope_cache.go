@@ -167,4 +167,3 @@ func cpuRoPECache(op *Op) error {
 	}
 	return nil
 }
-
