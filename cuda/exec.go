@@ -134,7 +134,7 @@ func (d *Device) execute(op *core.Op) error {
 	case op.Name == "silu_mul":
 		return d.siluMul(op)
 	case op.Name == "rms_norm" || op.Name == "rope" || op.Name == "causal_attention" ||
-		op.Name == "cached_attention" || op.Name == "write_rows":
+		op.Name == "cached_attention" || op.Name == "write_rows" || op.Name == "add_rms_norm" || op.Name == "rope_cache":
 		return d.transformer(op)
 	}
 	return unsupported(op, "no CUDA kernel")

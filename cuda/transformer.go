@@ -57,6 +57,34 @@ func (d *Device) transformer(op *core.Op) error {
 		rows := in[0].NumElements() / dim
 		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(out)).i64(dim).f64(op.Param)
 		return d.launch("transformer", dt, name, rows, blockFor(dim), args)
+	case "add_rms_norm":
+		if len(in) != 3 || in[0].DType() != dt || in[1].DType() != dt || in[2].DType() != dt || in[2].Rank() != 1 ||
+			!in[0].Shape().Equal(in[1].Shape()) || out.NumElements() != 2*in[0].NumElements() {
+			return fmt.Errorf("cuda: add_rms_norm wants x and r of one shape, a 1-D weight of dtype %v and a [2, ...] output", dt)
+		}
+		dim, n := in[2].Shape()[0], in[0].NumElements()
+		if dim == 0 || n == 0 {
+			return nil
+		}
+		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(out)).
+			i64(dim).i64(n).f64(op.Param)
+		return d.launch("transformer", dt, name, n/dim, blockFor(dim), args)
+	case "rope_cache":
+		a, ok := op.Attrs.(core.RoPECacheAttrs)
+		if len(in) != 6 || !ok || in[1].DType() != core.F32 || in[2].DType() != core.F32 || in[3].DType() != core.I32 ||
+			in[0].DType() != dt || in[4].DType() != dt || in[5].DType() != dt || in[4].Rank() != 3 || in[0].Rank() != 2 {
+			return fmt.Errorf("cuda: rope_cache takes qkv, F32 tables, an I32 position and two caches of dtype %v", dt)
+		}
+		ks := in[4].Shape()
+		t, half := in[0].Shape()[0], ks[2]/2
+		total := t * (a.Heads + 2*ks[1]) * half
+		if total == 0 {
+			return nil
+		}
+		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(in[3])).
+			ptr(dataPtr(in[4])).ptr(dataPtr(in[5])).ptr(dataPtr(out)).
+			i64(t).i64(a.Heads).i64(ks[1]).i64(half).i64(ks[0])
+		return d.launch("transformer", dt, name, d.gridFor(int64(total)), gridBlock, args)
 	case "rope":
 		if len(in) != 3 || in[0].Rank() < 3 || in[1].DType() != core.F32 || in[2].DType() != core.F32 {
 			return fmt.Errorf("cuda: rope wants x [..., T, H, D] and F32 tables")

@@ -46,6 +46,55 @@ __device__ __forceinline__ void rms_norm(const T* x, const T* w, T* out, i64 d, 
     for (i64 j = threadIdx.x; j < d; j += blockDim.x) st(orow, j, (C)ld(row, j) * inv * (C)ld(w, j));
 }
 
+// add_rms_norm: one block per row of d values (n values in all): the sum
+// s = x + r is stored rounded into out[0..n) and read back, so the norm
+// into out[n..2n) sees what a separate add leaves; the squares add up as
+// in rms_norm (same block size, same order).
+template <class T>
+__device__ __forceinline__ void add_rms_norm(const T* x, const T* r, const T* w, T* out, i64 d, i64 n, double eps) {
+    typedef typename CT<T>::type C;
+    const i64 o = (i64)blockIdx.x * d;
+    T* srow = out + o;
+    T* yrow = out + n + o;
+    C ss = 0;
+    for (i64 j = threadIdx.x; j < d; j += blockDim.x) {
+        st(srow, j, (C)ld(x, o + j) + (C)ld(r, o + j));
+        const C v = ld(srow, j);
+        ss += v * v;
+    }
+    ss = block_sum(ss);
+    const C inv = (C)(1.0 / sqrt((double)ss / (double)d + eps));
+    for (i64 j = threadIdx.x; j < d; j += blockDim.x) st(yrow, j, (C)ld(srow, j) * inv * (C)ld(w, j));
+}
+
+// rope_cache: grid-stride over the pairs (j, j+half) of every head vector
+// of qkv [t, h + 2*hkv heads, 2*half]: query heads rotate into q, key
+// heads rotate into row pos+token of kc, value heads copy into row
+// pos+token of vc. A position outside the cache writes nothing.
+template <class T>
+__device__ __forceinline__ void rope_cache(const T* qkv, const float* cs, const float* sn, const int* pos, T* kc,
+                                           T* vc, T* q, i64 t, i64 h, i64 hkv, i64 half, i64 cap) {
+    typedef typename CT<T>::type C;
+    const i64 p = pos[0];
+    if (p < 0 || p + t > cap) return;
+    const i64 heads = h + 2 * hkv, d = 2 * half, total = t * heads * half;
+    for (i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (i64)gridDim.x * blockDim.x) {
+        const i64 i = e / half, j = e % half, tok = i / heads, hh = i % heads;
+        const T* src = qkv + i * d;
+        if (hh >= h + hkv) {
+            T* dst = vc + ((p + tok) * hkv + (hh - h - hkv)) * d;
+            dst[j] = src[j];
+            dst[j + half] = src[j + half];
+            continue;
+        }
+        T* dst = hh < h ? q + (tok * h + hh) * d : kc + ((p + tok) * hkv + (hh - h)) * d;
+        const C c = cs[tok * half + j], s = sn[tok * half + j];
+        const C x1 = ld(src, j), x2 = ld(src, j + half);
+        st(dst, j, x1 * c - x2 * s);
+        st(dst, j + half, x2 * c + x1 * s);
+    }
+}
+
 // Grid-stride over pairs: vector i (of n, each [half*2]) at position
 // (i / heads) % t rotates pair (j, j+half) by the table's angle.
 template <class T>
@@ -186,6 +235,14 @@ __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* 
 #define TRANSFORMER_(T)                                                                                               \
     extern "C" __global__ void rms_norm_##T(const T* x, const T* w, T* out, i64 d, double eps) {                    \
         rms_norm(x, w, out, d, eps);                                                                                  \
+    }                                                                                                                 \
+    extern "C" __global__ void add_rms_norm_##T(const T* x, const T* r, const T* w, T* out, i64 d, i64 n,           \
+                                                double eps) {                                                         \
+        add_rms_norm(x, r, w, out, d, n, eps);                                                                        \
+    }                                                                                                                 \
+    extern "C" __global__ void rope_cache_##T(const T* qkv, const float* c, const float* s, const int* pos, T* kc,    \
+                                              T* vc, T* q, i64 t, i64 h, i64 hkv, i64 half, i64 cap) {                \
+        rope_cache(qkv, c, s, pos, kc, vc, q, t, h, hkv, half, cap);                                                  \
     }                                                                                                                 \
     extern "C" __global__ void rope_##T(const T* x, const float* c, const float* s, T* out, i64 n, i64 t, i64 heads, \
                                         i64 half) {                                                                   \
