@@ -84,19 +84,20 @@ func (m *Model) ForwardBatch(ids []int, caches []*Cache) (*core.Array, error) {
 			return nil, err
 		}
 	}
+	s := residual{h: h}
 	for l := range m.layers {
 		rot := r.global
 		if m.layers[l].window > 0 {
 			rot = r.local
 		}
-		h, err = m.layer(l, h, func(x *core.Array) (*core.Array, error) {
+		s, err = m.layer(l, s, func(x *core.Array) (*core.Array, error) {
 			return m.attentionBatch(l, x, caches, rot)
 		}, nil)
 		if err != nil {
 			return nil, fmt.Errorf("llama: layer %d: %w", l, err)
 		}
 	}
-	logits, err := m.logits(h)
+	logits, err := m.logits(s)
 	if err != nil {
 		return nil, err
 	}

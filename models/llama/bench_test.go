@@ -51,10 +51,31 @@ func randomQuantized(r *rand.Rand, n, k, bits, group int) (*core.Array, int) {
 // codes, scales and biases and the lm_head; one embedding row and the
 // norms are left out as negligible).
 func randomModel(cfg Config, bits, group int, dev core.Device) (*Model, int) {
+	t, perToken := randomWeights(cfg, bits, group)
+	m, err := New(cfg, t, Options{Device: dev})
+	if err != nil {
+		panic(err)
+	}
+	return m, perToken
+}
+
+// randomWeights are randomModel's weights; bits 0 makes the linear
+// layers float32 (uniform in ±0.05) instead of quantized.
+func randomWeights(cfg Config, bits, group int) (map[string]*core.Array, int) {
 	r := rand.New(rand.NewPCG(1, 2))
 	t := map[string]*core.Array{}
 	var perToken int
 	add := func(name string, n, k int) {
+		if bits == 0 {
+			v := make([]float32, n*k)
+			for i := range v {
+				v[i] = 0.1*r.Float32() - 0.05
+			}
+			x, _ := core.FromSlice(v, n, k)
+			t[name] = x.Array()
+			perToken += 4 * n * k
+			return
+		}
 		a, b := randomQuantized(r, n, k, bits, group)
 		t[name] = a
 		perToken += b
@@ -84,11 +105,7 @@ func randomModel(cfg Config, bits, group int, dev core.Device) (*Model, int) {
 		add(p+"mlp.up_proj.weight", cfg.IntermediateSize, h)
 		add(p+"mlp.down_proj.weight", h, cfg.IntermediateSize)
 	}
-	m, err := New(cfg, t, Options{Device: dev})
-	if err != nil {
-		panic(err)
-	}
-	return m, perToken
+	return t, perToken
 }
 
 // BenchmarkDecode measures one-token decode steps of a 1B-parameter

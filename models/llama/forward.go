@@ -74,27 +74,28 @@ func (m *Model) layersAndHead(h *core.Array, r rotaries, c *Cache, lastOnly bool
 			return nil, fmt.Errorf("llama: embedding scale: %w", err)
 		}
 	}
+	s := residual{h: h}
 	for i := range m.layers {
 		rot := r.global
 		if m.layers[i].window > 0 {
 			rot = r.local
 		}
-		if h, err = m.block(i, h, c, rot); err != nil {
+		if s, err = m.block(i, s, c, rot); err != nil {
 			return nil, fmt.Errorf("llama: layer %d: %w", i, err)
 		}
 	}
 	if t := h.Shape()[0]; lastOnly && t > 1 {
-		if h, err = h.Slice(0, t-1, t, 1); err != nil {
+		if s, err = s.rows(t-1, t); err != nil {
 			return nil, err
 		}
 	}
-	return m.logits(h)
+	return m.logits(s)
 }
 
-// logits runs the final norm, the lm_head and the final soft cap on h
-// [T, hidden].
-func (m *Model) logits(h *core.Array) (*core.Array, error) {
-	h, err := core.RMSNormOp(h, m.norm, m.Config.RMSNormEps)
+// logits runs the final norm, the lm_head and the final soft cap on the
+// stream s [T, hidden].
+func (m *Model) logits(s residual) (*core.Array, error) {
+	_, h, err := m.addNorm(s, m.norm)
 	if err != nil {
 		return nil, fmt.Errorf("llama: final norm: %w", err)
 	}

@@ -19,6 +19,12 @@ type Options struct {
 	// dtype of the model's norm weights. Unquantized weights of another
 	// dtype are cast once at load time, which copies them.
 	DType core.DType
+	// Unfused runs every projection and op on its own: no stacked
+	// q/k/v and gate/up weights, no fused add+norm and rope+cache ops.
+	// By default a GPU that weights are copied to (CUDA) runs them
+	// fused, fewer and larger kernels per token; the unfused path is
+	// the reference tests compare it with.
+	Unfused bool
 }
 
 // Model is a loaded decoder network on one device.
@@ -41,7 +47,10 @@ type Model struct {
 	// one-element arrays of the activation dtype on the device (nil when
 	// unused), rounded as transformers rounds them.
 	embedScale, finalCap *core.Array
-	closer               func() error
+	// fused runs the merged projections and the fused add_rms_norm and
+	// rope_cache ops (Options.Unfused, stackOn).
+	fused  bool
+	closer func() error
 }
 
 // block is one decoder layer. preMLPNorm is post_attention_layernorm in
@@ -52,6 +61,10 @@ type block struct {
 	qNorm, kNorm                                  *core.Array
 	q, k, v, o                                    linear
 	gate, up, down                                linear
+	// qkv and gateUp are q, k, v and gate, up stacked by rows (merge.go),
+	// of which q, k, v, gate and up are then views; zero when the
+	// model's device does not stack them.
+	qkv, gateUp linear
 	// window is the sliding window (0 for a full-attention layer).
 	window int
 }
@@ -173,6 +186,8 @@ func New(cfg Config, tensors map[string]*core.Array, opts Options) (*Model, erro
 		m.finalCap = l.scalar(cfg.FinalSoftCap)
 	}
 	qkvBias := cfg.AttentionBias || cfg.QKVBias
+	merge := !opts.Unfused && stackOn(dev)
+	m.fused = merge
 	m.layers = make([]block, cfg.NumLayers)
 	for i := range m.layers {
 		p := fmt.Sprintf("model.layers.%d.", i)
@@ -189,12 +204,31 @@ func New(cfg Config, tensors map[string]*core.Array, opts Options) (*Model, erro
 			b.qNorm = l.norm(p+"self_attn.q_norm.weight", cfg.HeadDim)
 			b.kNorm = l.norm(p+"self_attn.k_norm.weight", cfg.HeadDim)
 		}
-		b.q = l.linear(p+"self_attn.q_proj", qd, h, qkvBias)
-		b.k = l.linear(p+"self_attn.k_proj", kv, h, qkvBias)
-		b.v = l.linear(p+"self_attn.v_proj", kv, h, qkvBias)
+		qkvNames := []string{p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"}
+		var parts []linear
+		var ok bool
+		if merge {
+			b.qkv, parts, ok = l.merged(qkvNames, []int{qd, kv, kv}, h, qkvBias)
+		}
+		if ok {
+			b.q, b.k, b.v = parts[0], parts[1], parts[2]
+		} else {
+			b.q = l.linear(qkvNames[0], qd, h, qkvBias)
+			b.k = l.linear(qkvNames[1], kv, h, qkvBias)
+			b.v = l.linear(qkvNames[2], kv, h, qkvBias)
+		}
 		b.o = l.linear(p+"self_attn.o_proj", h, qd, cfg.AttentionBias)
-		b.gate = l.linear(p+"mlp.gate_proj", cfg.IntermediateSize, h, cfg.MLPBias)
-		b.up = l.linear(p+"mlp.up_proj", cfg.IntermediateSize, h, cfg.MLPBias)
+		guNames := []string{p + "mlp.gate_proj", p + "mlp.up_proj"}
+		ok = false
+		if merge {
+			b.gateUp, parts, ok = l.merged(guNames, []int{cfg.IntermediateSize, cfg.IntermediateSize}, h, cfg.MLPBias)
+		}
+		if ok {
+			b.gate, b.up = parts[0], parts[1]
+		} else {
+			b.gate = l.linear(guNames[0], cfg.IntermediateSize, h, cfg.MLPBias)
+			b.up = l.linear(guNames[1], cfg.IntermediateSize, h, cfg.MLPBias)
+		}
 		b.down = l.linear(p+"mlp.down_proj", h, cfg.IntermediateSize, cfg.MLPBias)
 		if i < len(cfg.Sliding) && cfg.Sliding[i] {
 			b.window = cfg.SlidingWindow

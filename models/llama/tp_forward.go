@@ -38,21 +38,22 @@ func (p *Parallel) rankForward(ctx context.Context, r int, ids []int, c *Cache, 
 	if err := c.setPos(c.n); err != nil {
 		return nil, err
 	}
+	s := residual{h: h}
 	for i := range m.layers {
 		rot := global
 		if m.layers[i].window > 0 {
 			rot = local
 		}
-		if h, err = p.block(ctx, r, i, h, c, rot); err != nil {
+		if s, err = p.block(ctx, r, i, s, c, rot); err != nil {
 			return nil, fmt.Errorf("llama: layer %d: %w", i, err)
 		}
 	}
 	if lastOnly && len(ids) > 1 {
-		if h, err = h.Slice(0, len(ids)-1, len(ids), 1); err != nil {
+		if s, err = s.rows(len(ids)-1, len(ids)); err != nil {
 			return nil, err
 		}
 	}
-	if h, err = core.RMSNormOp(h, m.norm, m.Config.RMSNormEps); err != nil {
+	if _, h, err = m.addNorm(s, m.norm); err != nil {
 		return nil, fmt.Errorf("llama: final norm: %w", err)
 	}
 	if logits, err = m.lmHead.apply(h); err != nil {
@@ -127,9 +128,9 @@ func (p *Parallel) embedding(ctx context.Context, r int, ids []int) (*core.Array
 // outputs are partial sums over the rank's heads and intermediate
 // columns, made whole by an all-reduce before the norms and residuals
 // that need all of them.
-func (p *Parallel) block(ctx context.Context, r, i int, h *core.Array, c *Cache, rot rotary) (*core.Array, error) {
+func (p *Parallel) block(ctx context.Context, r, i int, s residual, c *Cache, rot rotary) (residual, error) {
 	m, comm := p.ranks[r], p.comms[r]
-	return m.layer(i, h, func(x *core.Array) (*core.Array, error) { return m.attention(i, x, c, rot) },
+	return m.layer(i, s, func(x *core.Array) (*core.Array, error) { return m.attention(i, x, c, rot) },
 		func(part string, y *core.Array) (*core.Array, error) {
 			y, err := comm.AllReduceSum(ctx, y)
 			if err != nil {
