@@ -100,7 +100,14 @@ func (d *Device) reduce(op *core.Op) error {
 	if op.Name == "var" {
 		args.f64(op.Param)
 	}
-	return d.launch("reduce", dt, name, rows, blockFor(cols), args)
+	block := blockFor(cols)
+	if (op.Name == "argmax" || op.Name == "argmin") && rows < d.sms && cols >= 8192 {
+		// A decode step's argmax over the vocabulary: one row, and a block
+		// of 256 threads would walk it in a long chain of loads. The
+		// result is the first extreme index whatever the block size.
+		block = 1024
+	}
+	return d.launch("reduce", dt, name, rows, block, args)
 }
 
 func (d *Device) softmax(op *core.Op) error {

@@ -86,6 +86,8 @@ func TestReduceParity(t *testing.T) {
 		{input{core.Shape{5, 4, 3}, permute(2, 1, 0)}, []int{2}},
 		{input{core.Shape{1, 1}, ident}, []int{1}},
 		{input{core.Shape{2, 5000}, ident}, []int{1}},
+		// One long row (a vocabulary): argmax takes 1024 threads.
+		{input{core.Shape{1, 32003}, ident}, []int{1}},
 		{input{core.Shape{0, 3}, ident}, []int{1}},
 		{input{core.Shape{33, 40}, slice(1, 3, 40, 2)}, []int{1}},
 	}

@@ -33,38 +33,78 @@ __device__ __forceinline__ C block_max(C v) {
     return v;
 }
 
-// One block per row of d values: y = x / sqrt(mean(x^2) + eps) * w.
-template <class T>
-__device__ __forceinline__ void rms_norm(const T* x, const T* w, T* out, i64 d, double eps) {
-    typedef typename CT<T>::type C;
-    const T* row = x + (i64)blockIdx.x * d;
-    T* orow = out + (i64)blockIdx.x * d;
-    C ss = 0;
-    for (i64 j = threadIdx.x; j < d; j += blockDim.x) { C v = ld(row, j); ss += v * v; }
-    ss = block_sum(ss);
-    const C inv = (C)(1.0 / sqrt((double)ss / (double)d + eps));
-    for (i64 j = threadIdx.x; j < d; j += blockDim.x) st(orow, j, (C)ld(row, j) * inv * (C)ld(w, j));
-}
+// A value rounded to the storage type T and widened back: what storing
+// it and loading it again gives.
+__device__ __forceinline__ float rnd(const f16*, float v) { return h2f(f2h(v)); }
+__device__ __forceinline__ float rnd(const bf16*, float v) { return b2f(f2b(v)); }
+template <class T, class C> __device__ __forceinline__ C rnd(const T*, C v) { return v; }
 
-// add_rms_norm: one block per row of d values (n values in all): the sum
-// s = x + r is stored rounded into out[0..n) and read back, so the norm
-// into out[n..2n) sees what a separate add leaves; the squares add up as
-// in rms_norm (same block size, same order).
-template <class T>
-__device__ __forceinline__ void add_rms_norm(const T* x, const T* r, const T* w, T* out, i64 d, i64 n, double eps) {
+// norm_row: one block per row of d values, y = s / sqrt(mean(s^2) + eps) * w
+// with s = x, or with ADD s = x + r rounded to T (stored into sum too, as
+// a separate add leaves it). Rows of up to NORM_PER values a thread keep
+// s and w in registers, their loads issued together: a decode step's
+// single-row norm then waits for memory twice instead of once per value.
+// The squares add up in the same order either way (thread t: t, t+bd,
+// ...), so rms_norm and add_rms_norm agree with add then rms_norm.
+#define NORM_PER 16
+template <class T, bool ADD>
+__device__ __forceinline__ void norm_row(const T* x, const T* r, const T* w, T* sum, T* out, i64 d, double eps) {
     typedef typename CT<T>::type C;
-    const i64 o = (i64)blockIdx.x * d;
-    T* srow = out + o;
-    T* yrow = out + n + o;
+    const i64 bd = blockDim.x;
     C ss = 0;
-    for (i64 j = threadIdx.x; j < d; j += blockDim.x) {
-        st(srow, j, (C)ld(x, o + j) + (C)ld(r, o + j));
-        const C v = ld(srow, j);
-        ss += v * v;
+    if (d <= NORM_PER * bd) {
+        C v[NORM_PER], wv[NORM_PER];
+#pragma unroll
+        for (int i = 0; i < NORM_PER; ++i) {
+            const i64 j = threadIdx.x + i * bd;
+            C a = 0;
+            wv[i] = 0;
+            if (j < d) {
+                a = ld(x, j);
+                wv[i] = ld(w, j);
+                if (ADD) {
+                    a = rnd(x, a + (C)ld(r, j));
+                    st(sum, j, a);
+                }
+            }
+            v[i] = a;
+            ss += a * a;
+        }
+        ss = block_sum(ss);
+        const C inv = (C)(1.0 / sqrt((double)ss / (double)d + eps));
+#pragma unroll
+        for (int i = 0; i < NORM_PER; ++i) {
+            const i64 j = threadIdx.x + i * bd;
+            if (j < d) st(out, j, v[i] * inv * wv[i]);
+        }
+        return;
+    }
+    for (i64 j = threadIdx.x; j < d; j += bd) {
+        C a = ld(x, j);
+        if (ADD) {
+            a = rnd(x, a + (C)ld(r, j));
+            st(sum, j, a);
+        }
+        ss += a * a;
     }
     ss = block_sum(ss);
     const C inv = (C)(1.0 / sqrt((double)ss / (double)d + eps));
-    for (i64 j = threadIdx.x; j < d; j += blockDim.x) st(yrow, j, (C)ld(srow, j) * inv * (C)ld(w, j));
+    const T* src = ADD ? (const T*)sum : x;
+    for (i64 j = threadIdx.x; j < d; j += bd) st(out, j, (C)ld(src, j) * inv * (C)ld(w, j));
+}
+
+template <class T>
+__device__ __forceinline__ void rms_norm(const T* x, const T* w, T* out, i64 d, double eps) {
+    const i64 o = (i64)blockIdx.x * d;
+    norm_row<T, false>(x + o, (const T*)0, w, (T*)0, out + o, d, eps);
+}
+
+// add_rms_norm: rows of d of n values; the sums go to out[0..n), the
+// norms to out[n..2n).
+template <class T>
+__device__ __forceinline__ void add_rms_norm(const T* x, const T* r, const T* w, T* out, i64 d, i64 n, double eps) {
+    const i64 o = (i64)blockIdx.x * d;
+    norm_row<T, true>(x + o, r + o, w, out + o, out + n + o, d, eps);
 }
 
 // rope_cache: grid-stride over the pairs (j, j+half) of every head vector
@@ -75,21 +115,24 @@ template <class T>
 __device__ __forceinline__ void rope_cache(const T* qkv, const float* cs, const float* sn, const int* pos, T* kc,
                                            T* vc, T* q, i64 t, i64 h, i64 hkv, i64 half, i64 cap) {
     typedef typename CT<T>::type C;
+    // The position is checked after the loads that do not depend on it,
+    // so that they wait for memory together.
     const i64 p = pos[0];
-    if (p < 0 || p + t > cap) return;
     const i64 heads = h + 2 * hkv, d = 2 * half, total = t * heads * half;
     for (i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (i64)gridDim.x * blockDim.x) {
         const i64 i = e / half, j = e % half, tok = i / heads, hh = i % heads;
         const T* src = qkv + i * d;
+        const T r1 = src[j], r2 = src[j + half];
+        const C c = cs[tok * half + j], s = sn[tok * half + j];
+        if (p < 0 || p + t > cap) return;
         if (hh >= h + hkv) {
             T* dst = vc + ((p + tok) * hkv + (hh - h - hkv)) * d;
-            dst[j] = src[j];
-            dst[j + half] = src[j + half];
+            dst[j] = r1;
+            dst[j + half] = r2;
             continue;
         }
         T* dst = hh < h ? q + (tok * h + hh) * d : kc + ((p + tok) * hkv + (hh - h)) * d;
-        const C c = cs[tok * half + j], s = sn[tok * half + j];
-        const C x1 = ld(src, j), x2 = ld(src, j + half);
+        const C x1 = ld(&r1, 0), x2 = ld(&r2, 0);
         st(dst, j, x1 * c - x2 * s);
         st(dst, j + half, x2 * c + x1 * s);
     }
