@@ -186,6 +186,9 @@ func (d *Device) matmul(op *core.Op) error {
 	if bs[len(bs)-2] != k || os[len(os)-2] != m || os[len(os)-1] != n {
 		return fmt.Errorf("cuda: matmul %v @ %v -> %v: shapes do not chain", as, bs, os)
 	}
+	if canGEMV(a, b, out) {
+		return d.gemv(a, b, out)
+	}
 	batchShape := os[:len(os)-2]
 	bstA, err := batchStrides(a, batchShape)
 	if err != nil {

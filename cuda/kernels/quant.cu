@@ -337,3 +337,87 @@ __device__ __forceinline__ void dequant_affine(const u32* w, const S* scales, co
     }
 #define DQ_T(T) DQ(f32, T) DQ(f16, T) DQ(bf16, T)
 DQ_T(f32) DQ_T(f16) DQ_T(bf16)
+
+// Eight consecutive weights from element i (a multiple of 8), read once:
+// loaded around L1 as the codes of qmv are.
+__device__ __forceinline__ void ld8w(const f32* p, i64 i, float* v) {
+    const uint4 a = ld_stream((const uint4*)(p + i)), b = ld_stream((const uint4*)(p + i + 4));
+    v[0] = __uint_as_float(a.x); v[1] = __uint_as_float(a.y); v[2] = __uint_as_float(a.z); v[3] = __uint_as_float(a.w);
+    v[4] = __uint_as_float(b.x); v[5] = __uint_as_float(b.y); v[6] = __uint_as_float(b.z); v[7] = __uint_as_float(b.w);
+}
+__device__ __forceinline__ void ld8w(const f16* p, i64 i, float* v) {
+    const uint4 a = ld_stream((const uint4*)(p + i));
+    const u32 w[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) { v[2 * j] = h2f((u16)(w[j] & 0xffff)); v[2 * j + 1] = h2f((u16)(w[j] >> 16)); }
+}
+__device__ __forceinline__ void ld8w(const bf16* p, i64 i, float* v) {
+    const uint4 a = ld_stream((const uint4*)(p + i));
+    const u32 w[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) { v[2 * j] = __uint_as_float(w[j] << 16); v[2 * j + 1] = __uint_as_float(w[j] & 0xffff0000u); }
+}
+
+// Dense matrix-vector y[n] = sum_k x[k] * W[n, k] for one activation row
+// (a decode step's projection with float weights W [N, K], K a multiple
+// of 8, 16-byte aligned rows): qmv's layout, GEMV_ROWS rows a block of
+// QMV_WARPS warps sharing each load of x, the threads splitting K in
+// 8-value chunks, partial sums meeting in shared memory. Accumulates in
+// float (double for f64 is left to cuBLAS).
+#define GEMV_ROWS 8
+template <class T>
+__device__ __forceinline__ void gemv(const T* x, const T* w, T* y, i32 N, i32 K) {
+    const u32 n0 = blockIdx.x * GEMV_ROWS;
+    const u32 chunks = (u32)K / 8;
+    const T* wr[GEMV_ROWS];
+#pragma unroll
+    for (int r = 0; r < GEMV_ROWS; ++r) {
+        const u32 n = n0 + r < (u32)N ? n0 + r : (u32)N - 1;  // a partial last block repeats row N-1
+        wr[r] = w + (i64)n * K;
+    }
+    float acc[GEMV_ROWS];
+#pragma unroll
+    for (int r = 0; r < GEMV_ROWS; ++r) acc[r] = 0.f;
+    for (u32 c = threadIdx.x; c < chunks; c += blockDim.x) {
+        float xv[8];
+        ld8(x, (i64)c * 8, xv);
+        float wv[GEMV_ROWS][8];
+#pragma unroll
+        for (int r = 0; r < GEMV_ROWS; ++r) ld8w(wr[r], (i64)c * 8, wv[r]);
+#pragma unroll
+        for (int r = 0; r < GEMV_ROWS; ++r) {
+            float d0 = 0.f, d1 = 0.f;
+#pragma unroll
+            for (int j = 0; j < 8; j += 2) {
+                d0 = fmaf(xv[j], wv[r][j], d0);
+                d1 = fmaf(xv[j + 1], wv[r][j + 1], d1);
+            }
+            acc[r] += d0 + d1;
+        }
+    }
+    __shared__ float part[QMV_WARPS][GEMV_ROWS];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+#pragma unroll
+    for (int r = 0; r < GEMV_ROWS; ++r) {
+        const float v = warp_sum(acc[r]);
+        if (lane == 0) part[warp][r] = v;
+    }
+    __syncthreads();
+    const int t = threadIdx.x;
+    if (t < GEMV_ROWS && n0 + t < (u32)N) {
+        float v = 0.f;
+#pragma unroll
+        for (int i = 0; i < QMV_WARPS; ++i) v += part[i][t];
+        st(y, (i64)n0 + t, v);
+    }
+}
+
+#define GEMV(T) LBRX_IF(T, GEMV_(T))
+#define GEMV_(T)                                                                                   \
+    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32) gemv_##T(const T* x, const T* w, T* y, i32 N, \
+                                                                          i32 K) {                 \
+        gemv<T>(x, w, y, N, K);                                                                    \
+    }
+GEMV(f32)
+GEMV(f16)
+GEMV(bf16)
