@@ -154,6 +154,50 @@ __device__ __forceinline__ void rope(const T* x, const float* cs, const float* s
     }
 }
 
+// Eight consecutive values widened to the compute type, in one 16-byte
+// load for 16-bit types (two for f32, plain loads for f64).
+__device__ __forceinline__ void ld8v(const f16* p, float* v) {
+    const uint4 a = *(const uint4*)p;
+    const u32 w[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) { v[2 * j] = h2f((u16)(w[j] & 0xffff)); v[2 * j + 1] = h2f((u16)(w[j] >> 16)); }
+}
+__device__ __forceinline__ void ld8v(const bf16* p, float* v) {
+    const uint4 a = *(const uint4*)p;
+    const u32 w[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) { v[2 * j] = __uint_as_float(w[j] << 16); v[2 * j + 1] = __uint_as_float(w[j] & 0xffff0000u); }
+}
+__device__ __forceinline__ void ld8v(const f32* p, float* v) {
+    const float4 a = *(const float4*)p, b = *(const float4*)(p + 4);
+    v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+}
+__device__ __forceinline__ void ld8v(const f64* p, double* v) {
+#pragma unroll
+    for (int j = 0; j < 8; ++j) v[j] = p[j];
+}
+
+// The dot product of the query in shared memory with key row kr, adding
+// in index order; 16-byte loads where the row allows (a multiple of 8
+// values at an aligned address), which issue together instead of one
+// load of 2 bytes after the other.
+template <class T, class C>
+__device__ __forceinline__ C dot_row(const C* qs, const T* kr, i64 d) {
+    C s = 0;
+    if ((d & 7) == 0 && (((unsigned long long)kr) & 15) == 0) {
+#pragma unroll 4
+        for (i64 e = 0; e < d; e += 8) {
+            C kv[8];
+            ld8v(kr + e, kv);
+#pragma unroll
+            for (int u = 0; u < 8; ++u) s += qs[e + u] * kv[u];
+        }
+        return s;
+    }
+    for (i64 e = 0; e < d; ++e) s += qs[e] * (C)ld(kr, e);
+    return s;
+}
+
 // One block per query row (batch, position, head), blockDim 128, head size
 // d <= 512. Keys are visited in chunks of ATT_CHUNK whose scores sit in
 // shared memory, with the running maximum and sum rescaled between chunks
@@ -180,15 +224,16 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
     C acc[ATT_DIMS];
     for (int a = 0; a < ATT_DIMS; ++a) acc[a] = 0;
     C m = neg_inf((C)0), l = 0;
+    // Short heads (d <= blockDim/2, as 64 of 128): the value sums split
+    // the keys between groups of d threads instead of idling the rest.
+    const int groups = 2 * d <= (i64)blockDim.x ? (int)(blockDim.x / d) : 1;
     const T* kb = k + b * tk * hkv * d;
     const T* vb = v + b * tk * hkv * d;
     for (i64 j0 = first; j0 <= last; j0 += ATT_CHUNK) {
         const i64 n = min((i64)ATT_CHUNK, last + 1 - j0);
         C cm = neg_inf((C)0);
         for (i64 j = threadIdx.x; j < n; j += blockDim.x) {
-            const T* kr = kb + ((j0 + j) * hkv + g) * d;
-            C s = 0;
-            for (i64 e = 0; e < d; ++e) s += qs[e] * (C)ld(kr, e);
+            C s = dot_row(qs, kb + ((j0 + j) * hkv + g) * d, d);
             s *= (C)scale;
             if (softcap > 0) s = (C)softcap * m_tanh(s / (C)softcap);
             sc[j] = s;
@@ -201,17 +246,39 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
         for (i64 j = threadIdx.x; j < n; j += blockDim.x) { C p = m_exp(sc[j] - nm); sc[j] = p; ps += p; }
         ps = block_sum(ps);  // barrier: sc holds probabilities
         l = l * alpha + ps;
-        for (int a = 0; a < ATT_DIMS; ++a) {
-            const i64 e = threadIdx.x + (i64)a * blockDim.x;
-            if (e >= d) break;
-            C s = acc[a] * alpha;
-            for (i64 j = 0; j < n; ++j) s += sc[j] * (C)ld(vb + ((j0 + j) * hkv + g) * d, e);
-            acc[a] = s;
+        if (groups > 1) {
+            // Thread t sums dim t % d over keys t/d, t/d + groups, ...
+            const i64 e = threadIdx.x % d;
+            if (threadIdx.x / d < groups) {
+                C s = acc[0] * alpha;
+#pragma unroll 4
+                for (i64 j = threadIdx.x / d; j < n; j += groups) s += sc[j] * (C)ld(vb + ((j0 + j) * hkv + g) * d, e);
+                acc[0] = s;
+            }
+        } else {
+            for (int a = 0; a < ATT_DIMS; ++a) {
+                const i64 e = threadIdx.x + (i64)a * blockDim.x;
+                if (e >= d) break;
+                C s = acc[a] * alpha;
+                for (i64 j = 0; j < n; ++j) s += sc[j] * (C)ld(vb + ((j0 + j) * hkv + g) * d, e);
+                acc[a] = s;
+            }
         }
         m = nm;
         __syncthreads();  // sc is rewritten by the next chunk
     }
     T* orow = out + row * d;
+    if (groups > 1) {
+        // The groups' partial sums meet in sc, free after the last chunk.
+        sc[threadIdx.x] = acc[0];
+        __syncthreads();
+        if (threadIdx.x < d) {
+            C s = 0;
+            for (int q = 0; q < groups; ++q) s += sc[q * d + threadIdx.x];
+            st(orow, threadIdx.x, s / l);
+        }
+        return;
+    }
     for (int a = 0; a < ATT_DIMS; ++a) {
         const i64 e = threadIdx.x + (i64)a * blockDim.x;
         if (e < d) st(orow, e, acc[a] / l);

@@ -12,19 +12,25 @@ import (
 // core.Record and replayed for every later token: on CUDA one CUDA graph
 // launch runs the whole step, without a host round trip per op. What
 // changes from token to token is written into fixed arrays before each
-// replay: the token's embedding row, the rope angles of its position and
-// the position itself (the cache's device position). The cache must not
-// move while the graph lives; run re-records after the cache grew.
+// replay, in one upload: the token's embedding row, the rope angles of
+// its position and the position itself, which the step's first op
+// copies into the cache's device position. The cache must not move
+// while the graph lives; run re-records after the cache grew.
 type stepGraph struct {
 	m        *Model
 	c        *Cache
 	greedy   bool
 	g        *core.Graph
-	capacity int         // the cache capacity the graph was recorded at
-	x        *core.Array // [1, hidden], activation dtype
-	rot      rotaries    // [1, RotaryDim/2] F32 each; local shares global's unless the model has its own
-	logits   *core.Array // [1, vocab]
-	best     *core.Array // [1] I64, the argmax of logits (greedy only)
+	capacity int // the cache capacity the graph was recorded at
+	// in is the device buffer of the inputs below, all views of it; buf
+	// is its host image, written and uploaded whole per token.
+	in     core.Storage
+	buf    []byte
+	x      *core.Array // [1, hidden], activation dtype
+	rot    rotaries    // [1, RotaryDim/2] F32 each; local shares global's unless the model has its own
+	pos    *core.Array // [1] I32, the token's position
+	logits *core.Array // [1, vocab]
+	best   *core.Array // [1] I64, the argmax of logits (greedy only)
 }
 
 // newStep allocates the step's input arrays on the model's device.
@@ -32,25 +38,51 @@ type stepGraph struct {
 // id crosses to the host.
 func (m *Model) newStep(c *Cache, greedy bool) (*stepGraph, error) {
 	s := &stepGraph{m: m, c: c, greedy: greedy}
-	var err error
-	if s.x, err = core.Empty(m.dev, m.dtype, core.Shape{1, m.Config.HiddenSize}); err != nil {
-		return nil, err
+	// Byte offsets of the inputs in one buffer, each 16-byte aligned.
+	type slot struct {
+		dt    core.DType
+		shape core.Shape
+		off   int
 	}
-	table := func(inv []float32) (r rotary, err error) {
-		if r.cos, err = core.Empty(m.dev, core.F32, core.Shape{1, len(inv)}); err != nil {
-			return r, err
-		}
-		r.sin, err = core.Empty(m.dev, core.F32, core.Shape{1, len(inv)})
-		return r, err
+	var slots []*slot
+	size := 0
+	add := func(dt core.DType, shape core.Shape) *slot {
+		sl := &slot{dt: dt, shape: shape, off: size}
+		size += (shape.NumElements()*dt.Size() + 15) &^ 15
+		slots = append(slots, sl)
+		return sl
 	}
-	if s.rot.global, err = table(m.invFreq); err != nil {
-		return nil, err
-	}
-	s.rot.local = s.rot.global
+	half := len(m.invFreq)
+	xs := add(m.dtype, core.Shape{1, m.Config.HiddenSize})
+	tabs := []*slot{add(core.F32, core.Shape{1, half}), add(core.F32, core.Shape{1, half})}
 	if m.localInvFreq != nil {
-		if s.rot.local, err = table(m.localInvFreq); err != nil {
+		tabs = append(tabs, add(core.F32, core.Shape{1, half}), add(core.F32, core.Shape{1, half}))
+	}
+	ps := add(core.I32, core.Shape{1})
+	var err error
+	if s.in, err = m.dev.Alloc(size); err != nil {
+		return nil, err
+	}
+	s.buf = make([]byte, size)
+	view := func(sl *slot) (*core.Array, error) {
+		return core.NewArray(sl.dt, sl.shape, s.in, sl.off/sl.dt.Size())
+	}
+	if s.x, err = view(xs); err != nil {
+		return nil, err
+	}
+	t := make([]*core.Array, len(tabs))
+	for i, sl := range tabs {
+		if t[i], err = view(sl); err != nil {
 			return nil, err
 		}
+	}
+	s.rot.global = rotary{cos: t[0], sin: t[1]}
+	s.rot.local = s.rot.global
+	if len(t) == 4 {
+		s.rot.local = rotary{cos: t[2], sin: t[3]}
+	}
+	if s.pos, err = view(ps); err != nil {
+		return nil, err
 	}
 	if greedy {
 		// Run the argmax once outside the recording: a backend loads a
@@ -89,22 +121,32 @@ func (s *stepGraph) run(id int) (next int, logits *core.Array, err error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := m.dev.CopyFromHost(s.x.Storage(), 0, b); err != nil {
-		return 0, nil, err
-	}
-	if err := s.angles(s.rot.global, m.invFreq); err != nil {
-		return 0, nil, err
-	}
-	if m.localInvFreq != nil {
-		if err := s.angles(s.rot.local, m.localInvFreq); err != nil {
-			return 0, nil, err
+	off := copy(s.buf, b)
+	put := func(r rotary, inv []float32) {
+		cv, sv := angles(inv, c.n, 1)
+		off = r.cos.Offset() * 4
+		for _, v := range [][]float32{cv, sv} {
+			for _, f := range v {
+				binary.LittleEndian.PutUint32(s.buf[off:], math.Float32bits(f))
+				off += 4
+			}
+			off = r.sin.Offset() * 4
 		}
 	}
-	if err := c.setPos(c.n); err != nil {
+	put(s.rot.global, m.invFreq)
+	if m.localInvFreq != nil {
+		put(s.rot.local, m.localInvFreq)
+	}
+	binary.LittleEndian.PutUint32(s.buf[s.pos.Offset()*4:], uint32(int32(c.n)))
+	if err := m.dev.CopyFromHost(s.in, 0, s.buf); err != nil {
 		return 0, nil, err
 	}
 	if s.g == nil {
 		s.g, err = core.Record(m.dev, func() error {
+			// The position into the cache's, which the cache ops read.
+			if err := core.Run(&core.Op{Name: "copy", Inputs: []*core.Array{s.pos}, Out: c.pos}); err != nil {
+				return err
+			}
 			var err error
 			if s.logits, err = m.layersAndHead(s.x, s.rot, c, true); err != nil {
 				return err
@@ -132,27 +174,10 @@ func (s *stepGraph) run(id int) (next int, logits *core.Array, err error) {
 	return int(int64(binary.LittleEndian.Uint64(ib))), nil, nil
 }
 
-// angles writes the rope angles of the cache's position into r.
-func (s *stepGraph) angles(r rotary, inv []float32) error {
-	cv, sv := angles(inv, s.c.n, 1)
-	if err := s.m.dev.CopyFromHost(r.cos.Storage(), 0, f32Bytes(cv)); err != nil {
-		return err
-	}
-	return s.m.dev.CopyFromHost(r.sin.Storage(), 0, f32Bytes(sv))
-}
-
 // close releases the recorded graph.
 func (s *stepGraph) close() error {
 	if s == nil || s.g == nil {
 		return nil
 	}
 	return s.g.Close()
-}
-
-func f32Bytes(v []float32) []byte {
-	b := make([]byte, 0, 4*len(v))
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
-	}
-	return b
 }
