@@ -51,7 +51,7 @@ func (d *partialDevice) CopyToHost(dst []byte, src Storage, off int) error {
 
 func (d *partialDevice) Execute(op *Op) error {
 	switch op.Name {
-	case "write_rows", "cached_attention", "silu_mul", "add_rms_norm", "rope_cache":
+	case "write_rows", "cached_attention", "silu_mul", "add_rms_norm", "rope_cache", "silu_mul_matmul":
 		return errNoKernel
 	}
 	d.ran[op.Name]++
@@ -140,8 +140,16 @@ func TestDecomposedCacheAndFusedOps(t *testing.T) {
 	assert.Equal(t, arrayF32(t, kh.Array()), arrayF32(t, kd), "rope_cache decomposed: key cache")
 	assert.Equal(t, arrayF32(t, vh.Array()), arrayF32(t, vd), "rope_cache decomposed: value cache")
 
+	w2, err := FromSlice(randValues[float32](r, 3*4, -1, 1), 3, 4)
+	require.NoError(t, err)
+	wm, err := SiLUMulMatMulOp(g.Array(), w2.Array())
+	require.NoError(t, err)
+	gm, err := SiLUMulMatMulOp(to(g.Array()), to(w2.Array()))
+	require.NoError(t, err)
+	assertClose(t, asF64(arrayF32(t, wm)), asF64(arrayF32(t, gm)), 1e-6, "silu_mul_matmul decomposed")
+
 	assert.Equal(t, before, Fallbacks(), "nothing ran on the CPU on the device's behalf")
-	for _, op := range []string{"copy", "causal_attention", "silu", "mul", "add", "rms_norm", "rope"} {
+	for _, op := range []string{"copy", "causal_attention", "silu", "mul", "add", "rms_norm", "rope", "matmul"} {
 		assert.Positive(t, dev.ran[op], op)
 	}
 	// A position past the cache is an error, as on the CPU.

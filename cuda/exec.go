@@ -133,6 +133,8 @@ func (d *Device) execute(op *core.Op) error {
 		return d.concat(op)
 	case op.Name == "silu_mul":
 		return d.siluMul(op)
+	case op.Name == "silu_mul_matmul":
+		return d.siluMulMatmul(op)
 	case op.Name == "rms_norm" || op.Name == "rope" || op.Name == "causal_attention" ||
 		op.Name == "cached_attention" || op.Name == "write_rows" || op.Name == "add_rms_norm" || op.Name == "rope_cache":
 		return d.transformer(op)

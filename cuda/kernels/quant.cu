@@ -31,6 +31,29 @@ __device__ __forceinline__ void ld8(const bf16* p, i64 i, float* v) {
     for (int j = 0; j < 4; ++j) { v[2 * j] = __uint_as_float(w[j] << 16); v[2 * j + 1] = __uint_as_float(w[j] & 0xffff0000u); }
 }
 
+// A value rounded to the storage type T and widened back.
+__device__ __forceinline__ float rnd_as(const f16*, float v) { return h2f(f2h(v)); }
+__device__ __forceinline__ float rnd_as(const bf16*, float v) { return b2f(f2b(v)); }
+__device__ __forceinline__ float rnd_as(const f32*, float v) { return v; }
+
+// Eight x values of activation row m from element i (a multiple of 8):
+// x [M, K] itself, or with GLU the gated activation silu(g) * u of
+// x = [g | u] [M, 2K], rounded to T as silu_mul would store it
+// (silu_mul_matmul: the down projection reads it without a pass of its
+// own).
+template <bool GLU, class T>
+__device__ __forceinline__ void ld8x(const T* x, i64 m, i64 K, i64 i, float* v) {
+    if (!GLU) {
+        ld8(x, m * K + i, v);
+        return;
+    }
+    float g[8], u[8];
+    ld8(x, m * 2 * K + i, g);
+    ld8(x, m * 2 * K + K + i, u);
+#pragma unroll
+    for (int j = 0; j < 8; ++j) v[j] = rnd_as(x, g[j] / (1.f + m_exp(-g[j])) * u[j]);
+}
+
 // Code k of a byte-per-code word as a float: PRMT builds the float
 // 2^23 + byte (0x4B0000bb) in one instruction and a subtraction leaves the
 // byte, avoiding the integer-to-float unit, which runs at a quarter of the
@@ -88,7 +111,7 @@ __device__ __forceinline__ uint4 ld_stream(const uint4* p) {
 // sum x*(s*q+b) = s*sum(x*q) + b*sum(x). With PF the next chunk's codes
 // are loaded before the current one is used, so each thread keeps two
 // loads in flight. Partial sums meet in shared memory.
-template <int BITS, int MAXM, int ROWS, bool PF, class T, class S>
+template <int BITS, int MAXM, int ROWS, bool PF, class T, class S, bool GLU = false>
 __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* scales, const S* biases, T* y,
                                            i32 M, i32 N, i32 K, i32 gs) {
     const u32 n0 = blockIdx.x * ROWS;
@@ -136,7 +159,7 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
             float xv[PER];
             float xs = 0.f;
 #pragma unroll
-            for (int h = 0; h < PER / 8; ++h) ld8(x, (i64)m * K + (i64)(c * PER + h * 8), xv + h * 8);
+            for (int h = 0; h < PER / 8; ++h) ld8x<GLU>(x, (i64)m, (i64)K, (i64)(c * PER + h * 8), xv + h * 8);
 #pragma unroll
             for (int j = 0; j < PER; ++j) xs += xv[j];
 #pragma unroll
@@ -191,9 +214,16 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
                                                   i32 M, i32 N, i32 K, i32 gs) {                                   \
         qmv_affine<BITS, 1, R, PF, T, S>(x, w, scales, biases, y, M, N, K, gs);                                    \
     }
+// _1r8g: _1r8 reading silu(g) * u from x = [g | u] (silu_mul_matmul).
+#define QMV1G(BITS, T, S)                                                                                          \
+    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                   \
+        qmv_affine##BITS##_1r8g_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y,     \
+                                           i32 M, i32 N, i32 K, i32 gs) {                                          \
+        qmv_affine<BITS, 1, 8, false, T, S, true>(x, w, scales, biases, y, M, N, K, gs);                          \
+    }
 #define QMV(BITS, T, S) LBRX_IF(T, QMV_(BITS, T, S))
 #define QMV_(BITS, T, S)                                                                                    \
-    QMV1(BITS, 4, false, , T, S) QMV1(BITS, 8, false, , T, S)                                              \
+    QMV1(BITS, 4, false, , T, S) QMV1(BITS, 8, false, , T, S) QMV1G(BITS, T, S)                            \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                           \
         qmv_affine##BITS##_8_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                        i32 M, i32 N, i32 K, i32 gs) {                                      \
@@ -365,7 +395,7 @@ __device__ __forceinline__ void ld8w(const bf16* p, i64 i, float* v) {
 // 8-value chunks, partial sums meeting in shared memory. Accumulates in
 // float (double for f64 is left to cuBLAS).
 #define GEMV_ROWS 8
-template <class T>
+template <class T, bool GLU>
 __device__ __forceinline__ void gemv(const T* x, const T* w, T* y, i32 N, i32 K) {
     const u32 n0 = blockIdx.x * GEMV_ROWS;
     const u32 chunks = (u32)K / 8;
@@ -380,7 +410,7 @@ __device__ __forceinline__ void gemv(const T* x, const T* w, T* y, i32 N, i32 K)
     for (int r = 0; r < GEMV_ROWS; ++r) acc[r] = 0.f;
     for (u32 c = threadIdx.x; c < chunks; c += blockDim.x) {
         float xv[8];
-        ld8(x, (i64)c * 8, xv);
+        ld8x<GLU>(x, 0, (i64)K, (i64)c * 8, xv);
         float wv[GEMV_ROWS][8];
 #pragma unroll
         for (int r = 0; r < GEMV_ROWS; ++r) ld8w(wr[r], (i64)c * 8, wv[r]);
@@ -416,7 +446,11 @@ __device__ __forceinline__ void gemv(const T* x, const T* w, T* y, i32 N, i32 K)
 #define GEMV_(T)                                                                                   \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32) gemv_##T(const T* x, const T* w, T* y, i32 N, \
                                                                           i32 K) {                 \
-        gemv<T>(x, w, y, N, K);                                                                    \
+        gemv<T, false>(x, w, y, N, K);                                                             \
+    }                                                                                              \
+    extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32) gemv_glu_##T(const T* x, const T* w, T* y,   \
+                                                                              i32 N, i32 K) {      \
+        gemv<T, true>(x, w, y, N, K);                                                              \
     }
 GEMV(f32)
 GEMV(f16)
