@@ -251,6 +251,28 @@ func (m *Model) rope(y *core.Array, r rotary) (*core.Array, error) {
 // mlp is the gated feed-forward network down(act(gate(x)) * up(x)), with
 // act(gate) * up as one fused op (silu_mul) for SiLU.
 func (m *Model) mlp(b *block, x *core.Array) (*core.Array, error) {
+	if x.Shape()[0] == 1 && m.fused && b.gateUp.w != nil && m.Config.HiddenAct == "silu" {
+		// A decode step: the merged gate/up projection, then the down
+		// projection reading silu(gate) * up from it (one op).
+		gu, err := b.gateUp.apply(x)
+		if err != nil {
+			return nil, err
+		}
+		w := b.down.w
+		if w.Quant() == nil {
+			w = b.down.wT
+		}
+		y, err := core.SiLUMulMatMulOp(gu, w)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.down.w.Name(), err)
+		}
+		if b.down.b != nil {
+			if y, err = core.BinaryOp("add", y, b.down.b); err != nil {
+				return nil, fmt.Errorf("%s bias: %w", b.down.w.Name(), err)
+			}
+		}
+		return y, nil
+	}
 	g, u, err := m.gateUp(b, x)
 	if err != nil {
 		return nil, err
