@@ -7,9 +7,9 @@ import (
 
 // decompose runs op as simpler ops on its own device, for a device that
 // has no kernel for it: the cache and fused ops (write_rows,
-// cached_attention, rope_cache, silu_mul, add_rms_norm, silu_mul_matmul) are
-// newer than some backends' kernels, and
-// running their parts on the device beats copying a whole KV cache to the
+// cached_attention, rope_cache, silu_mul, add_rms_norm,
+// silu_mul_matmul) are newer than some backends' kernels, and running
+// their parts on the device beats copying a whole KV cache to the
 // host and back per layer. handled is false for ops without a
 // decomposition; the caller then falls back to the CPU. The cache ops
 // read their position back to the host first (a wait for the device), so
@@ -28,22 +28,15 @@ func decompose(op *Op) (handled bool, err error) {
 		}
 		return true, Run(&Op{Name: "copy", Inputs: []*Array{p}, Out: op.Out})
 	case "add_rms_norm":
-		s, err := BinaryOp("add", in[0], in[1])
-		if err != nil {
-			return true, err
-		}
-		y, err := RMSNormOp(s, in[2], op.Param)
-		if err != nil {
-			return true, err
-		}
+		// add and rms_norm write straight into Out's halves (contiguous).
 		os, oy, err := halves(op.Out)
 		if err != nil {
 			return true, err
 		}
-		if err := Run(&Op{Name: "copy", Inputs: []*Array{s}, Out: os}); err != nil {
+		if err := Run(&Op{Name: "add", Inputs: in[:2], Out: os}); err != nil {
 			return true, err
 		}
-		return true, Run(&Op{Name: "copy", Inputs: []*Array{y}, Out: oy})
+		return true, Run(&Op{Name: "rms_norm", Inputs: []*Array{os, in[2]}, Out: oy, Param: op.Param, Attrs: op.Attrs})
 	case "rope_cache":
 		return true, decomposeRoPECache(op)
 	case "silu_mul_matmul":

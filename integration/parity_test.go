@@ -106,6 +106,44 @@ func parityCases() []parityCase {
 			op:     func(in []*core.Array) (*core.Array, error) { return core.RMSNormOp(in[0], in[1], 1e-5) },
 			ref:    withHosts(func(h []host) ([]float64, error) { return refRMSNorm(h[0], h[1], 1e-5), nil }),
 		}, parityCase{
+			// The fused residual add and norm (a decode step's row, and
+			// several rows): its normed output, from x + r.
+			name: fmt.Sprintf("add_rms_norm/%v", dt), opName: "add_rms_norm", tol: tol,
+			inputs: inputsOf(dt, []int{5, 96}, []int{5, 96}, []int{96}),
+			op: func(in []*core.Array) (*core.Array, error) {
+				_, y, err := core.AddRMSNormOp(in[0], in[1], in[2], 1e-5)
+				return y, err
+			},
+			ref: withHosts(func(h []host) ([]float64, error) {
+				s := host{v: make([]float64, len(h[0].v)), s: h[0].s}
+				for i := range s.v {
+					s.v[i] = h[0].v[i] + h[1].v[i]
+				}
+				return refRMSNorm(s, h[2], 1e-5), nil
+			}),
+		}, parityCase{
+			// The gated down projection of a decode step: silu(g) * u of
+			// gu = [g | u] times a transposed weight.
+			name: fmt.Sprintf("silu_mul_matmul/%v", dt), opName: "silu_mul_matmul", tol: max(tol, 1e-4),
+			inputs: inputsOf(dt, []int{1, 2 * 64}, []int{40, 64}),
+			op: func(in []*core.Array) (*core.Array, error) {
+				wt, err := in[1].T()
+				if err != nil {
+					return nil, err
+				}
+				return core.SiLUMulMatMulOp(in[0], wt)
+			},
+			ref: withHosts(func(h []host) ([]float64, error) {
+				k := h[0].s[1] / 2
+				x := host{v: make([]float64, k), s: core.Shape{1, k}}
+				for j := range x.v {
+					g, u := h[0].v[j], h[0].v[k+j]
+					x.v[j] = g / (1 + math.Exp(-g)) * u
+				}
+				v, _ := refMatMul(x, h[1], false, true)
+				return v, nil
+			}),
+		}, parityCase{
 			name: fmt.Sprintf("rope/%v", dt), opName: "rope", tol: tol,
 			inputs: func(r *rand.Rand) ([]*core.Array, error) {
 				x, err := randArray(r, dt, 6, 4, 34)
