@@ -36,9 +36,15 @@ func TestSiLUMulMatmulParity(t *testing.T) {
 	}
 	weights := []weight{
 		{"dense", dense},
-		{"affine4", func(n, k int, dt core.DType) (*core.Array, []float64) { return affineWeight(t, r, dev, n, k, 4, 32, dt) }},
-		{"affine8", func(n, k int, dt core.DType) (*core.Array, []float64) { return affineWeight(t, r, dev, n, k, 8, 64, dt) }},
-		{"q4_0", func(n, k int, _ core.DType) (*core.Array, []float64) { return ggmlWeight(t, r, dev, n, k, core.SchemeQ4_0) }},
+		{"affine4", func(n, k int, dt core.DType) (*core.Array, []float64) {
+			return affineWeight(t, r, dev, n, k, 4, 32, dt)
+		}},
+		{"affine8", func(n, k int, dt core.DType) (*core.Array, []float64) {
+			return affineWeight(t, r, dev, n, k, 8, 64, dt)
+		}},
+		{"q4_0", func(n, k int, _ core.DType) (*core.Array, []float64) {
+			return ggmlWeight(t, r, dev, n, k, core.SchemeQ4_0)
+		}},
 	}
 	for _, dt := range []core.DType{core.F32, core.F16, core.BF16} {
 		for _, wk := range weights {
