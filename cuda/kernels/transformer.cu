@@ -293,7 +293,6 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
 // different key row. Rows are ordered so that a block's warps share a
 // position and a key/value head. window and softcap as in attention.
 #define ATT_LANE_DIMS 4
-#define ATT_KEYS 4
 template <class T>
 __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* v, T* out, i64 rows, i64 tq, i64 hq,
                                                i64 tk, i64 hkv, i64 d, double scale, i64 window, double softcap) {
@@ -316,54 +315,22 @@ __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* 
         acc[a] = 0;
     }
     C m = neg_inf((C)0), l = 0;
-    // ATT_KEYS keys a step: their loads and lane reductions interleave,
-    // and the running maximum and sum are rescaled once per step, so the
-    // chain of dependent shuffles and exponentials is paid per step, not
-    // per key. Keys past last are masked (no load, probability 0).
-    for (i64 j = first; j <= last; j += ATT_KEYS) {
-        C s[ATT_KEYS];
-#pragma unroll
-        for (int u = 0; u < ATT_KEYS; ++u) {
-            s[u] = 0;
-            if (j + u <= last) {
-                const T* kr = kb + (j + u) * hkv * d;
-#pragma unroll
-                for (int a = 0; a < ATT_LANE_DIMS; ++a) {
-                    const i64 e = lane + 32 * a;
-                    if (e < d) s[u] += qv[a] * (C)ld(kr, e);
-                }
-            }
-        }
-        for (int o = 16; o > 0; o >>= 1) {
-#pragma unroll
-            for (int u = 0; u < ATT_KEYS; ++u) s[u] += __shfl_xor_sync(0xffffffffu, s[u], o);
-        }
-        C cm = neg_inf((C)0);
-#pragma unroll
-        for (int u = 0; u < ATT_KEYS; ++u) {
-            if (j + u > last) continue;
-            if (softcap > 0) s[u] = (C)softcap * m_tanh(s[u] / (C)softcap);  // s is already scaled (qv)
-            cm = s[u] > cm ? s[u] : cm;
-        }
-        const C nm = cm > m ? cm : m;  // finite: key j is always visible
-        const C alpha = m_exp(m - nm);
-        C p[ATT_KEYS];
-        C ps = 0;
-#pragma unroll
-        for (int u = 0; u < ATT_KEYS; ++u) {
-            p[u] = j + u <= last ? m_exp(s[u] - nm) : (C)0;
-            ps += p[u];
-        }
-        l = l * alpha + ps;
-#pragma unroll
+    for (i64 j = first; j <= last; ++j) {
+        const T* kr = kb + j * hkv * d;
+        C s = 0;
         for (int a = 0; a < ATT_LANE_DIMS; ++a) {
             const i64 e = lane + 32 * a;
-            if (e >= d) continue;
-            C t = acc[a] * alpha;
-#pragma unroll
-            for (int u = 0; u < ATT_KEYS; ++u)
-                if (j + u <= last) t += p[u] * (C)ld(vb + (j + u) * hkv * d, e);
-            acc[a] = t;
+            if (e < d) s += qv[a] * (C)ld(kr, e);
+        }
+        for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        if (softcap > 0) s = (C)softcap * m_tanh(s / (C)softcap);  // s is already scaled (qv)
+        const C nm = s > m ? s : m;
+        const C alpha = m_exp(m - nm), p = m_exp(s - nm);
+        l = l * alpha + p;
+        const T* vr = vb + j * hkv * d;
+        for (int a = 0; a < ATT_LANE_DIMS; ++a) {
+            const i64 e = lane + 32 * a;
+            if (e < d) acc[a] = acc[a] * alpha + p * (C)ld(vr, e);
         }
         m = nm;
     }
