@@ -2,9 +2,17 @@ package cuda
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/lbrx/lbrx/core"
 )
+
+// gluOn lets the one-row product kernels read silu(g) * u from [g | u]
+// themselves; LBRX_CUDA_GLU=off runs silu_mul and the plain product
+// instead (two kernels), for comparison. Every block of the gated
+// kernels recomputes the gated row, which costs what the separate
+// kernel saves where the weight is small.
+var gluOn = os.Getenv("LBRX_CUDA_GLU") != "off"
 
 // siluMulMatmul runs core's silu_mul_matmul: for one activation row the
 // product kernels read silu(g) * u straight from gu = [g | u] (the _1r8g
@@ -23,7 +31,7 @@ func (d *Device) siluMulMatmul(op *core.Op) error {
 	if m == 0 || out.NumElements() == 0 {
 		return nil
 	}
-	if m == 1 {
+	if m == 1 && gluOn {
 		if q := w.Quant(); q != nil {
 			if q.Scheme == core.SchemeAffine && xt != core.F64 && w.IsContiguous() && len(q.Shape) == 2 && q.Shape[1] == k &&
 				checkQuantShape(w, q, q.Shape[0], k) == nil && d.canQMV(gu, w, q) && (q.Bits == 4 || q.Bits == 8) {
