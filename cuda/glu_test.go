@@ -15,9 +15,20 @@ import (
 // silu_mul_matmul on the GPU against a float64 reference (the gated row
 // rounded to the dtype, as silu_mul stores it, times the weight's dense
 // values): one row through the gated kernels (affine 4- and 8-bit,
-// dense f16/bf16/f32), and the temporary-row path (two rows, ggml
-// blocks). Strict mode: nothing may fall back to the CPU.
+// dense f16/bf16/f32) with them on, and the temporary-row path (with
+// them off, two rows, ggml blocks). Strict mode: nothing may fall back
+// to the CPU.
 func TestSiLUMulMatmulParity(t *testing.T) {
+	for _, gated := range []bool{true, false} {
+		t.Run(fmt.Sprintf("gated=%v", gated), func(t *testing.T) {
+			defer func(d, q bool) { gluDense, gluQuant = d, q }(gluDense, gluQuant)
+			gluDense, gluQuant = gated, gated
+			testSiLUMulMatmulParity(t)
+		})
+	}
+}
+
+func testSiLUMulMatmulParity(t *testing.T) {
 	dev := gpu(t)
 	defer core.SetStrict(core.SetStrict(true))
 	before := core.Fallbacks()
