@@ -14,7 +14,8 @@ import (
 // more than the separate kernel saves: on an H200 the 1B-shaped decode
 // step measured 869 tok/s for f16 with gemv_glu, while 8- and 4-bit
 // decode lost 5-9% with _1r8g (p50 1.30 -> 1.36 ms, 1.23 -> 1.34 ms), so
-// the quantized kernels are off unless LBRX_CUDA_GLU=on;
+// the quantized kernels are off unless LBRX_CUDA_GLU=on (and
+// models/llama keeps silu_mul apart for quantized weights);
 // LBRX_CUDA_GLU=off turns both off.
 var (
 	gluDense = os.Getenv("LBRX_CUDA_GLU") != "off"
