@@ -214,8 +214,8 @@ unused).`)
 
 // kScalesMins unpacks the twelve 6-bit scale/min bytes of a Q4_K/Q5_K
 // super-block (at 4(SI)), stores d*sc_j to 0..31(SP) and adds
-// Σ dmin*m_j*xs_j to Y7.
-func kScalesMins(f *file) {
+// Σ dmin*m_j*xs_j to Y<mins>.
+func kScalesMins(f *file, mins int) {
 	f.raw(`
 	MOVL  4(SI), AX
 	MOVL  8(SI), BX
@@ -255,8 +255,8 @@ func kScalesMins(f *file) {
 	VPBROADCASTW 2(SI), X3
 	VCVTPH2PS X3, Y3
 	VMULPS Y3, Y2, Y2
-	VFMADD231PS (R8), Y2, Y7
 `)
+	f.i("VFMADD231PS (R8), Y2, Y%d", mins)
 }
 
 // kScaleAcc adds scale_lo*Y10 to Y6 and scale_hi*Y11 to acc, the scales
@@ -297,7 +297,7 @@ into 8 bytes each, widened, converted and scaled in one go.`)
 	f.i("VXORPS Y9, Y9, Y9")
 	nibbleMask(f)
 	loopHead(f, "q4kloop", "q4kdone")
-	kScalesMins(f)
+	kScalesMins(f, 7)
 	for g := range 4 {
 		so, xo := 16+32*g, 256*g
 		for k := range 4 {
@@ -331,7 +331,7 @@ per block, so bit k sits at bit k+4 and (h >> k) & 16 is the fifth bit.`)
 	f.i("VPSRLD   $31, Y9, Y9")
 	f.i("VPSLLD   $4, Y9, Y9        // 0x10")
 	loopHead(f, "q5kloop", "q5kdone")
-	kScalesMins(f)
+	kScalesMins(f, 7)
 	for k := range 4 {
 		f.i("VPMOVZXBD   %d(SI), Y%d", 16+8*k, 12+k)
 		f.i("VPSLLD      $4, Y%d, Y%d", 12+k, 12+k)
@@ -615,10 +615,49 @@ minus 32); returns Σ_j d*sc_j*(Σu*x - 4*xs_j).`)
 	f.i("VPSLLD   $2, Y8, Y8        // 4")
 	f.i("VPSLLD   $3, Y8, Y7        // 32")
 	loopHead(f, "dotQ3KAVX2loop", "dotQ3KAVX2done")
+	q3kScales(f, "          // tmp")
+	q3kScaleStore(f, 7)
+	for n := range 2 {
+		for p := range 2 {
+			for c := range 2 {
+				x := 512*n + 64*p + 32*c
+				f.i("VPMOVZXBD   %d(SI), Y0", 32+32*n+16*p+8*c)
+				f.i("VPMOVZXBD   %d(SI), Y4", 16*p+8*c)
+				f.i("VPSLLD      $2, Y4, Y4")
+				for k := range 4 {
+					if k == 0 {
+						f.i("VPAND       Y9, Y0, Y1")
+					} else {
+						f.i("VPSRLD      $%d, Y0, Y1", 2*k)
+						f.i("VPAND       Y9, Y1, Y1")
+					}
+					if s := 4*n + k; s == 0 {
+						f.i("VPAND       Y8, Y4, Y2")
+					} else {
+						f.i("VPSRLD      $%d, Y4, Y2", s)
+						f.i("VPAND       Y8, Y2, Y2")
+					}
+					f.i("VPOR        Y2, Y1, Y1")
+					f.i("VCVTDQ2PS   Y1, Y1")
+					mulAcc(f, c == 0, x+128*k, 1, 10+k)
+				}
+			}
+			scaleAcc4(f, 8*n+p)
+		}
+	}
+	loopTail(f, "dotQ3KAVX2loop", "dotQ3KAVX2done", "$110, SI", "$1024, DI", "$64, R8")
+	kDone(f, 14, 15, 0x40800000, "4.0")
+}
+
+// q3kScales unpacks the sixteen 6-bit Q3_K scales (at 96(SI)) into the
+// bytes of BX (sub-blocks 0-7) and R11 (8-15), and loads d into Y3.
+func q3kScales(f *file, tmpNote string) {
 	f.raw(`
 	MOVL  96(SI), AX
 	MOVL  100(SI), BX
-	MOVL  104(SI), DX          // tmp
+`)
+	f.i("MOVL  104(SI), DX%s", tmpNote)
+	f.raw(`
 	MOVL  AX, R9
 	SHRL  $4, R9
 	ANDL  $0x0f0f0f0f, R9
@@ -653,43 +692,18 @@ minus 32); returns Σ_j d*sc_j*(Σu*x - 4*xs_j).`)
 	VPBROADCASTW 108(SI), X3
 	VCVTPH2PS X3, Y3
 `)
+}
+
+// q3kScaleStore subtracts 32 (in Y<c32>) from the unpacked Q3_K scales,
+// stores d*sc_j to 0..63(SP) and adds Σ d*sc_j*xs_j to Y15.
+func q3kScaleStore(f *file, c32 int) {
 	for s, r := range []string{"BX", "R11"} {
 		f.i("MOVQ  %s, X2", r)
 		f.i("VPMOVZXBD X2, Y%d", s)
-		f.i("VPSUBD Y7, Y%d, Y%d", s, s)
+		f.i("VPSUBD Y%d, Y%d, Y%d", c32, s, s)
 		f.i("VCVTDQ2PS Y%d, Y%d", s, s)
 		f.i("VMULPS Y3, Y%d, Y%d", s, s)
 		f.i("VMOVUPS Y%d, %d(SP)", s, 32*s)
 		f.i("VFMADD231PS %d(R8), Y%d, Y15", 32*s, s)
 	}
-	for n := range 2 {
-		for p := range 2 {
-			for c := range 2 {
-				x := 512*n + 64*p + 32*c
-				f.i("VPMOVZXBD   %d(SI), Y0", 32+32*n+16*p+8*c)
-				f.i("VPMOVZXBD   %d(SI), Y4", 16*p+8*c)
-				f.i("VPSLLD      $2, Y4, Y4")
-				for k := range 4 {
-					if k == 0 {
-						f.i("VPAND       Y9, Y0, Y1")
-					} else {
-						f.i("VPSRLD      $%d, Y0, Y1", 2*k)
-						f.i("VPAND       Y9, Y1, Y1")
-					}
-					if s := 4*n + k; s == 0 {
-						f.i("VPAND       Y8, Y4, Y2")
-					} else {
-						f.i("VPSRLD      $%d, Y4, Y2", s)
-						f.i("VPAND       Y8, Y2, Y2")
-					}
-					f.i("VPOR        Y2, Y1, Y1")
-					f.i("VCVTDQ2PS   Y1, Y1")
-					mulAcc(f, c == 0, x+128*k, 1, 10+k)
-				}
-			}
-			scaleAcc4(f, 8*n+p)
-		}
-	}
-	loopTail(f, "dotQ3KAVX2loop", "dotQ3KAVX2done", "$110, SI", "$1024, DI", "$64, R8")
-	kDone(f, 14, 15, 0x40800000, "4.0")
 }

@@ -55,5 +55,5 @@ func (f *file) comment(text string) {
 // text returns the file; the blank line each function leaves after
 // itself is dropped at the end of the file.
 func (f *file) text() string {
-	return strings.TrimSuffix(f.b.String(), "\n\n") + "\n"
+	return strings.TrimRight(f.b.String(), "\n") + "\n"
 }

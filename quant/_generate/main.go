@@ -19,7 +19,8 @@ import (
 
 // outputs maps each generated file name to its generator.
 var outputs = map[string]func() string{
-	"block_kernels_amd64.s": blockKernelsAVX2,
+	"block_kernels_amd64.s":    blockKernelsAVX2,
+	"block_kernels512_amd64.s": blockKernelsAVX512,
 }
 
 func main() {
