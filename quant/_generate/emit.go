@@ -57,3 +57,5 @@ func (f *file) comment(text string) {
 func (f *file) text() string {
 	return strings.TrimRight(f.b.String(), "\n") + "\n"
 }
+
+var sprintf = fmt.Sprintf

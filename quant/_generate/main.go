@@ -21,6 +21,7 @@ import (
 var outputs = map[string]func() string{
 	"block_kernels_amd64.s":    blockKernelsAVX2,
 	"block_kernels512_amd64.s": blockKernelsAVX512,
+	"block_kernels_arm64.s":    blockKernelsNEON,
 }
 
 func main() {
