@@ -52,6 +52,8 @@ var ggmlSchemes = map[core.Scheme]ggmlScheme{
 	core.SchemeQ5_K:   {gguf.Q5K, 5},
 	core.SchemeQ6_K:   {gguf.Q6K, 6},
 	core.SchemeIQ4_NL: {gguf.IQ4NL, 4},
+	core.SchemeF16:    {gguf.F16, 16},
+	core.SchemeBF16:   {gguf.BF16, 16},
 }
 
 // schemeBits is the nominal code width recorded in QuantizationInfo.Bits.

@@ -1,6 +1,7 @@
-// Command _generate writes the hand-unrolled assembly of package quant
-// (block_kernels*.s): the kernels are regular, so each is written here
-// as loops over its sub-blocks rather than kept by hand. It lives in its
+// Command _generate writes the unrolled assembly of package quant
+// (block_kernels*.s, half_kernels_amd64.s): the kernels are regular, so
+// each is written here as loops over its sub-blocks rather than kept by
+// hand. It lives in its
 // own module, which the go tool skips (leading underscore), so the
 // library does not depend on it.
 //
@@ -22,6 +23,7 @@ var outputs = map[string]func() string{
 	"block_kernels_amd64.s":    blockKernelsAVX2,
 	"block_kernels512_amd64.s": blockKernelsAVX512,
 	"block_kernels_arm64.s":    blockKernelsNEON,
+	"half_kernels_amd64.s":     halfKernels,
 }
 
 func main() {
