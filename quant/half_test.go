@@ -1,7 +1,6 @@
 package quant
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -91,7 +90,7 @@ func TestHalfBlocks(t *testing.T) {
 				require.NoError(t, err)
 				wv, err := float32s(want)
 				require.NoError(t, err)
-				require.InDeltaSlice(t, wv, yv, 1e-4, fmt.Sprintf("m=%d", m))
+				require.InDeltaSlice(t, wv, yv, 1e-4, "m=%d", m)
 			}
 		})
 	}

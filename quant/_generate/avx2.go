@@ -104,13 +104,12 @@ func nibbleMask(f *file) {
 	f.i("VPSRLD   $28, Y8, Y8")
 }
 
-// hsumY sums the eight lanes of Y<src> into X<dst> (X1 is scratch when dst
-// is X0).
-func hsumY(f *file, src, dst int) {
-	f.i("VEXTRACTF128 $1, Y%d, X1", src)
-	f.i("VADDPS      X1, X%d, X%d", src, dst)
-	f.i("VHADDPS     X%d, X%d, X%d", dst, dst, dst)
-	f.i("VHADDPS     X%d, X%d, X%d", dst, dst, dst)
+// hsumY6 sums the eight lanes of Y6 into X0 (X1 scratch).
+func hsumY6(f *file) {
+	f.i("VEXTRACTF128 $1, Y6, X1")
+	f.i("VADDPS      X1, X6, X0")
+	f.i("VHADDPS     X0, X0, X0")
+	f.i("VHADDPS     X0, X0, X0")
 }
 
 // retX0 returns X0.
@@ -188,7 +187,7 @@ unused).`)
 	f.i("VFMADD231PS Y0, Y5, Y6")
 	loopTail(f, "q80loop", "q80done", "$34, SI", "$128, DI")
 	f.i("VADDPS      Y7, Y6, Y6")
-	hsumY(f, 6, 0)
+	hsumY6(f)
 	retX0(f)
 }
 
@@ -208,7 +207,7 @@ unused).`)
 	block32Sum(f)
 	loopTail(f, "q40loop", "q40done", "$18, SI", "$128, DI")
 	f.i("VADDPS      Y7, Y6, Y6")
-	hsumY(f, 6, 0)
+	hsumY6(f)
 	retX0(f)
 }
 
@@ -272,7 +271,7 @@ func kScaleAcc(f *file, g, acc int) {
 // (scaled by the f32 bit pattern mul when it is not zero).
 func kDone(f *file, acc2, mins int, mul uint32, mulNote string) {
 	f.i("VADDPS      Y%d, Y6, Y6", acc2)
-	hsumY(f, 6, 0)
+	hsumY6(f)
 	f.i("VEXTRACTF128 $1, Y%d, X1", mins)
 	f.i("VADDPS      X1, X%d, X1", mins)
 	f.i("VHADDPS     X1, X1, X1")
@@ -457,7 +456,7 @@ block sums of x.`)
 	block32Sum(f)
 	minAccQ41(f)
 	loopTail(f, "dotQ41AVX2loop", "dotQ41AVX2done", "$20, SI", "$128, DI")
-	hsumY(f, 6, 0)
+	hsumY6(f)
 	f.i("VADDSS      X7, X0, X0")
 	retX0(f)
 }
@@ -493,7 +492,7 @@ each lane shifted by its value index (VPSRLVD). xs is unused.`)
 	}
 	block32Sum(f)
 	loopTail(f, "dotQ50AVX2loop", "dotQ50AVX2done", "$22, SI", "$128, DI")
-	hsumY(f, 6, 0)
+	hsumY6(f)
 	retX0(f)
 }
 
@@ -512,7 +511,7 @@ value d*code + m; Σ d*Σq*x + m*xs_b.`)
 	block32Sum(f)
 	minAccQ41(f)
 	loopTail(f, "dotQ51AVX2loop", "dotQ51AVX2done", "$24, SI", "$128, DI")
-	hsumY(f, 6, 0)
+	hsumY6(f)
 	f.i("VADDSS      X7, X0, X0")
 	retX0(f)
 }
@@ -545,7 +544,7 @@ IQ4_NL: 18-byte blocks {f16 d; u8 qs[16]}, nibbles as Q4_0 indexing a
 `)
 	block32Sum(f)
 	loopTail(f, "dotIQ4NLAVX2loop", "dotIQ4NLAVX2done", "$18, SI", "$128, DI")
-	hsumY(f, 6, 0)
+	hsumY6(f)
 	retX0(f)
 }
 

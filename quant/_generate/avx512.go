@@ -107,15 +107,6 @@ func zKDone(f *file, mul uint32, mulNote string) {
 	retX0(f)
 }
 
-// zMulAcc is mulAcc on zmm registers.
-func zMulAcc(f *file, first bool, xoff, src, acc int) {
-	if first {
-		f.i("VMULPS      %d(DI), Z%d, Z%d", xoff, src, acc)
-	} else {
-		f.i("VFMADD231PS %d(DI), Z%d, Z%d", xoff, src, acc)
-	}
-}
-
 // zAcc is the accumulator of the i-th of four interleaved FMA chains.
 func zAcc(i int) int { return []int{6, 7, 14, 16}[i%4] }
 
