@@ -25,7 +25,7 @@ func BlockBytes(s core.Scheme) int {
 }
 
 // BlockValues returns the number of values one block of a ggml scheme
-// holds: 32, or 256 for the K-quants; 0 for other schemes.
+// holds: 32, 256 for the K-quants, 1 for F16/BF16; 0 for other schemes.
 func BlockValues(s core.Scheme) int {
 	if g, ok := ggmlSchemes[s]; ok {
 		return g.typ.BlockSize()
