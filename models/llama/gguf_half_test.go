@@ -1,6 +1,8 @@
 package llama
 
 import (
+	"errors"
+
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -52,4 +54,56 @@ func TestGGUFHalfWeightsInPlace(t *testing.T) {
 			require.Equal(t, c.dt, half.layers[0].q.w.DType())
 		})
 	}
+}
+
+// hostOnlyDevice is a device without kernels over host memory that the
+// CPU cannot address as its own: ops on it run through core's counted
+// CPU fallback. It stands for a GPU without the half-weight kernel.
+type hostOnlyDevice struct{}
+
+type hostOnlyStorage struct{ b []byte }
+
+func (*hostOnlyStorage) Device() core.Device { return hostOnlyDevice{} }
+func (s *hostOnlyStorage) Len() int          { return len(s.b) }
+
+func (hostOnlyDevice) Name() string        { return "hostonly:0" }
+func (hostOnlyDevice) Kind() string        { return "hostonly" }
+func (hostOnlyDevice) Priority() int       { return -1 }
+func (hostOnlyDevice) Status() core.Status { return core.Status{Available: true} }
+func (hostOnlyDevice) Sync() error         { return nil }
+func (hostOnlyDevice) Alloc(n int) (core.Storage, error) {
+	return &hostOnlyStorage{b: make([]byte, n)}, nil
+}
+
+func (hostOnlyDevice) CopyFromHost(dst core.Storage, off int, src []byte) error {
+	s, ok := dst.(*hostOnlyStorage)
+	if !ok || off < 0 || off+len(src) > len(s.b) {
+		return errors.New("hostonly: bad copy")
+	}
+	copy(s.b[off:], src)
+	return nil
+}
+
+func (hostOnlyDevice) CopyToHost(dst []byte, src core.Storage, off int) error {
+	s, ok := src.(*hostOnlyStorage)
+	if !ok || off < 0 || off+len(dst) > len(s.b) {
+		return errors.New("hostonly: bad copy")
+	}
+	copy(dst, s.b[off:])
+	return nil
+}
+
+// TestGGUFHalfWeightsWidenedElsewhere: on a device that is not the CPU
+// the loader keeps today's behaviour, F16 weights widened to the float32
+// activation dtype (plain arrays that any backend's matmul takes), and
+// the model still runs.
+func TestGGUFHalfWeightsWidenedElsewhere(t *testing.T) {
+	m := load(t, testfiles.Path(t, "gguf-models", "small-llama", "small-llama-f16.gguf"), Options{Device: hostOnlyDevice{}})
+	w := m.layers[0].q.w
+	require.Nil(t, w.Quant())
+	require.Equal(t, core.F32, w.DType())
+	require.Equal(t, "hostonly:0", w.Device().Name())
+	logits, err := m.Forward([]int{1, 2, 3}, nil)
+	require.NoError(t, err)
+	require.Equal(t, core.F32, logits.DType())
 }
