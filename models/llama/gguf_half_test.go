@@ -2,7 +2,6 @@ package llama
 
 import (
 	"errors"
-
 	"testing"
 
 	"github.com/stretchr/testify/require"
