@@ -21,6 +21,7 @@ func TestRowKernelsInstalled(t *testing.T) {
 		core.SchemeF16, core.SchemeBF16} {
 		require.NotNil(t, rowKernels[s].goDot, "%s has no assembly kernel", s)
 	}
+	require.True(t, HalfVectorized())
 	if hasAVX512 {
 		for _, s := range []core.Scheme{core.SchemeQ8_0, core.SchemeQ4_0, core.SchemeQ4_K, core.SchemeQ5_K, core.SchemeQ6_K,
 			core.SchemeQ4_1, core.SchemeQ5_0, core.SchemeQ5_1, core.SchemeIQ4_NL, core.SchemeQ2_K, core.SchemeQ3_K,

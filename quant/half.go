@@ -59,6 +59,14 @@ func HalfBlocks(a *core.Array) (*core.Array, error) {
 	return AsBlocks(raw, s, shape)
 }
 
+// HalfVectorized reports whether this build and CPU have vector row
+// kernels for F16 and BF16 blocks. Without them the portable loop (a
+// table lookup per value) is slower than a widened float32 copy's matmul,
+// so models keep widening half weights.
+func HalfVectorized() bool {
+	return rowKernels[core.SchemeF16].goDot != nil && rowKernels[core.SchemeBF16].goDot != nil
+}
+
 // halfBits views little-endian 16-bit values as uint16s (the host is
 // little-endian: amd64, arm64). Rows of halves start at even offsets of
 // storage whose base Go or mmap aligns.

@@ -296,9 +296,10 @@ func (l *loader) getForm(name string, shape core.Shape, dev core.Device, form ha
 // in its inner loop (quant.HalfBlocks), so the weight is neither widened
 // into a copy twice its size nor read from its file before use. Other
 // devices have no kernel for it and keep the widened copy, as do
-// non-contiguous weights.
+// non-contiguous weights and CPUs without vector kernels for halves
+// (quant.HalfVectorized).
 func (l *loader) halfInPlace(a *core.Array, dev core.Device) bool {
-	return l.m.dtype == core.F32 && dev.Kind() == "cpu" && a.Device().Kind() == "cpu" && a.IsContiguous()
+	return l.m.dtype == core.F32 && dev.Kind() == "cpu" && a.Device().Kind() == "cpu" && a.IsContiguous() && quant.HalfVectorized()
 }
 
 // place casts a (unless quantized) to the activation dtype and moves it
