@@ -117,3 +117,91 @@ func (v halfVariant) emit(f *file) {
 	f.i("RET")
 	f.line("")
 }
+
+// halfKernelsNEON writes half_kernels_arm64.s: the F16/BF16 row dots in
+// NEON (FCVTL for f16, SHLL #16 for bf16, both WORD encodings).
+func halfKernelsNEON() string {
+	f := &file{}
+	f.raw(`
+//go:build !noasm
+
+// NEON row dots of F16/BF16 weights with float32 x (see half.go): F16
+// widened with FCVTL/FCVTL2, BF16 with SHLL/SHLL2 #16 (a bf16 is the high
+// half of a float32), both WORD encodings as Go's assembler lacks them.
+// Four accumulators over 16 values per pass, then 4 values per pass,
+// then one value per pass.
+
+#include "textflag.h"
+
+`)
+	neonHalf(f, "dotF16NEON", false)
+	neonHalf(f, "dotBF16NEON", true)
+	return f.text()
+}
+
+// neonHalf writes one NEON half row dot.
+func neonHalf(f *file, name string, bf16 bool) {
+	widen := func(d, n int, upper bool) {
+		if bf16 {
+			f.shll16(d, n, upper)
+		} else {
+			f.fcvtl(d, n, upper)
+		}
+	}
+	f.line("// func %s(row *byte, x *float32, xs *float32, n int) float32", name)
+	f.line("TEXT ·%s(SB), NOSPLIT, $0-36", name)
+	f.i("MOVD row+0(FP), R0")
+	f.i("MOVD x+8(FP), R1")
+	f.i("MOVD n+24(FP), R2")
+	for k := range 4 {
+		f.i("VEOR V%d.B16, V%d.B16, V%d.B16", 16+k, 16+k, 16+k)
+	}
+	f.label("loop16")
+	f.i("CMP  $16, R2")
+	f.i("BLT  loop4")
+	f.i("VLD1.P 32(R0), [V0.B16, V1.B16]")
+	widen(2, 0, false)
+	widen(3, 0, true)
+	widen(4, 1, false)
+	widen(5, 1, true)
+	f.i("VLD1.P 64(R1), [%s]", xQuad(6))
+	for k := range 4 {
+		f.i("VFMLA V%d.S4, V%d.S4, V%d.S4", 6+k, 2+k, 16+k)
+	}
+	f.i("SUB  $16, R2")
+	f.i("B    loop16")
+	f.label("loop4")
+	f.i("CMP  $4, R2")
+	f.i("BLT  tail")
+	f.i("VLD1.P 8(R0), [V0.B8]")
+	widen(2, 0, false)
+	f.i("VLD1.P 16(R1), [V6.S4]")
+	f.i("VFMLA V6.S4, V2.S4, V16.S4")
+	f.i("SUB  $4, R2")
+	f.i("B    loop4")
+	f.label("tail")
+	f.fadd(16, 16, 17)
+	f.fadd(18, 18, 19)
+	f.fadd(16, 16, 18)
+	f.faddp(16, 16, 16)
+	f.faddpS(0, 16)
+	f.i("CBZ  R2, done")
+	f.label("scalar")
+	f.i("MOVHU.P 2(R0), R4")
+	if bf16 {
+		f.i("LSLW $16, R4, R4")
+		f.i("FMOVS R4, F1")
+	} else {
+		f.i("FMOVS R4, F1")
+		f.i("FCVTHS F1, F1")
+	}
+	f.i("FMOVS.P 4(R1), F2")
+	f.i("FMULS F2, F1, F1")
+	f.i("FADDS F1, F0, F0")
+	f.i("SUBS $1, R2, R2")
+	f.i("BNE  scalar")
+	f.label("done")
+	f.i("FMOVS F0, ret+32(FP)")
+	f.i("RET")
+	f.line("")
+}

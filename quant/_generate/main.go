@@ -24,6 +24,7 @@ var outputs = map[string]func() string{
 	"block_kernels512_amd64.s": blockKernelsAVX512,
 	"block_kernels_arm64.s":    blockKernelsNEON,
 	"half_kernels_amd64.s":     halfKernels,
+	"half_kernels_arm64.s":     halfKernelsNEON,
 }
 
 func main() {

@@ -55,3 +55,24 @@ func (f *file) faddp(d, n, m int) { f.vop3(0x6e20d400, "FADDP", d, n, m) }
 func (f *file) faddpS(d, n int) {
 	f.word(0x7e30d800|uint32(n)<<5|uint32(d), sprintf("FADDP S%d, V%d.2S", d, n))
 }
+
+// fcvtl writes FCVTL (upper: FCVTL2) Vd.4S, Vn.4H (.8H): four halves
+// (the low or the high four) widened to float32.
+func (f *file) fcvtl(d, n int, upper bool) {
+	enc, name, src := uint32(0x0e217800), "FCVTL", "4H"
+	if upper {
+		enc, name, src = 0x4e217800, "FCVTL2", "8H"
+	}
+	f.word(enc|uint32(n)<<5|uint32(d), sprintf("%s V%d.4S, V%d.%s", name, d, n, src))
+}
+
+// shll16 writes SHLL (upper: SHLL2) Vd.4S, Vn.4H (.8H), #16: four 16-bit
+// lanes zero-extended and shifted into the high halves of 32-bit lanes
+// (bf16 to float32).
+func (f *file) shll16(d, n int, upper bool) {
+	enc, name, src := uint32(0x2e613800), "SHLL", "4H"
+	if upper {
+		enc, name, src = 0x6e613800, "SHLL2", "8H"
+	}
+	f.word(enc|uint32(n)<<5|uint32(d), sprintf("%s V%d.4S, V%d.%s, #16", name, d, n, src))
+}
