@@ -1,9 +1,8 @@
-// Command _generate writes the unrolled assembly of package quant
-// (block_kernels*.s, half_kernels_amd64.s): the kernels are regular, so
-// each is written here as loops over its sub-blocks rather than kept by
-// hand. It lives in its
-// own module, which the go tool skips (leading underscore), so the
-// library does not depend on it.
+// Command _generate writes the assembly kernels of package quant that
+// are regular enough to be written as loops (block_kernels*.s,
+// block_decode_amd64.s, half_kernels_*.s) rather than kept by hand. It
+// lives in its own module, which the go tool skips (leading underscore),
+// so the library does not depend on it.
 //
 //	go generate ./quant                 # rewrite the files in quant
 //	GOWORK=off go run . -check -out ..  # fail if they differ
@@ -23,6 +22,7 @@ var outputs = map[string]func() string{
 	"block_kernels_amd64.s":    blockKernelsAVX2,
 	"block_kernels512_amd64.s": blockKernelsAVX512,
 	"block_kernels_arm64.s":    blockKernelsNEON,
+	"block_decode_amd64.s":     blockDecode,
 	"half_kernels_amd64.s":     halfKernels,
 	"half_kernels_arm64.s":     halfKernelsNEON,
 }
