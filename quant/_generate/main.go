@@ -1,6 +1,6 @@
 // Command _generate writes the assembly kernels of package quant that
 // are regular enough to be written as loops (block_kernels*.s,
-// block_decode_amd64.s, half_kernels_*.s) rather than kept by hand. It
+// block_decode_amd64.s, dot_amd64.s, half_kernels_*.s) rather than kept by hand. It
 // lives in its own module, which the go tool skips (leading underscore),
 // so the library does not depend on it.
 //
@@ -23,6 +23,7 @@ var outputs = map[string]func() string{
 	"block_kernels512_amd64.s": blockKernelsAVX512,
 	"block_kernels_arm64.s":    blockKernelsNEON,
 	"block_decode_amd64.s":     blockDecode,
+	"dot_amd64.s":              dotAffine,
 	"half_kernels_amd64.s":     halfKernels,
 	"half_kernels_arm64.s":     halfKernelsNEON,
 }
