@@ -45,6 +45,12 @@ const (
 	SchemeQ5_K   Scheme = "ggml_q5_k"   //nolint:revive // ggml's type name
 	SchemeQ6_K   Scheme = "ggml_q6_k"   //nolint:revive // ggml's type name
 	SchemeIQ4_NL Scheme = "ggml_iq4_nl" //nolint:revive // ggml's type name
+	// SchemeF16 and SchemeBF16 are plain half-precision rows (ggml's F16
+	// and BF16) marked as one-value blocks, so that a float32 model runs
+	// the quantized matmul on them in place (converting in the kernel's
+	// inner loop) instead of widening a copy at load.
+	SchemeF16  Scheme = "ggml_f16"
+	SchemeBF16 Scheme = "ggml_bf16"
 )
 
 // QuantizationInfo describes how a tensor's stored codes map to values. It

@@ -4,18 +4,26 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/lbrx/lbrx/core"
 )
 
 // ggmlBenchWeight is a 4096x4096 weight of random blocks (the kernels'
 // speed does not depend on the values).
 func ggmlBenchWeight(s string) *BlockWeight {
 	sc := schemeOf(s)
+	switch s {
+	case "f16":
+		sc = core.SchemeF16
+	case "bf16":
+		sc = core.SchemeBF16
+	}
 	r := rand.New(rand.NewPCG(61, 62))
 	const n, k = 4096, 4096
 	return &BlockWeight{Scheme: sc, N: n, K: k, Blocks: randomBlocks(r, sc, n*k/BlockValues(sc))}
 }
 
-var benchSchemes = []string{"q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "iq4_nl"}
+var benchSchemes = []string{"q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "iq4_nl", "f16", "bf16"}
 
 // BenchmarkGGMLMatVec reports GB/s of GGUF block bytes for y = W x with W
 // 4096x4096 multiplied in place, with the kernel the CPU gets by default

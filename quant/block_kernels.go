@@ -48,6 +48,8 @@ var rowKernels = map[core.Scheme]*rowKernel{
 	core.SchemeIQ4_NL: {dot: dotIQ4NL},
 	core.SchemeQ2_K:   {sub: 16, dot: dotQ2K},
 	core.SchemeQ3_K:   {sub: 16, dot: dotQ3K},
+	core.SchemeF16:    {dot: dotF16},
+	core.SchemeBF16:   {dot: dotBF16},
 }
 
 func f16Bits(b []byte) float32 {

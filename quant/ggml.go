@@ -25,7 +25,7 @@ func BlockBytes(s core.Scheme) int {
 }
 
 // BlockValues returns the number of values one block of a ggml scheme
-// holds: 32, or 256 for the K-quants; 0 for other schemes.
+// holds: 32, 256 for the K-quants, 1 for F16/BF16; 0 for other schemes.
 func BlockValues(s core.Scheme) int {
 	if g, ok := ggmlSchemes[s]; ok {
 		return g.typ.BlockSize()
@@ -52,6 +52,8 @@ var ggmlSchemes = map[core.Scheme]ggmlScheme{
 	core.SchemeQ5_K:   {gguf.Q5K, 5},
 	core.SchemeQ6_K:   {gguf.Q6K, 6},
 	core.SchemeIQ4_NL: {gguf.IQ4NL, 4},
+	core.SchemeF16:    {gguf.F16, 16},
+	core.SchemeBF16:   {gguf.BF16, 16},
 }
 
 // schemeBits is the nominal code width recorded in QuantizationInfo.Bits.

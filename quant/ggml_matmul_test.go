@@ -16,7 +16,7 @@ import (
 var allBlockSchemes = []core.Scheme{
 	core.SchemeQ8_0, core.SchemeQ4_0, core.SchemeQ4_1, core.SchemeQ5_0, core.SchemeQ5_1,
 	core.SchemeQ2_K, core.SchemeQ3_K, core.SchemeQ4_K, core.SchemeQ5_K, core.SchemeQ6_K,
-	core.SchemeIQ4_NL,
+	core.SchemeIQ4_NL, core.SchemeF16, core.SchemeBF16,
 }
 
 // f16Fields are the byte offsets of each scheme's f16 scale (and min)
@@ -27,7 +27,11 @@ var f16Fields = map[core.Scheme][]int{
 	core.SchemeQ8_0: {0}, core.SchemeQ4_0: {0}, core.SchemeQ4_1: {0, 2}, core.SchemeQ5_0: {0},
 	core.SchemeQ5_1: {0, 2}, core.SchemeQ2_K: {80, 82}, core.SchemeQ3_K: {108},
 	core.SchemeQ4_K: {0, 2}, core.SchemeQ5_K: {0, 2}, core.SchemeQ6_K: {208}, core.SchemeIQ4_NL: {0},
+	core.SchemeF16: {0},
 }
+
+// bf16Fields are f16Fields for bf16 values (a BF16 "block" is one value).
+var bf16Fields = map[core.Scheme][]int{core.SchemeBF16: {0}}
 
 func randomBlocks(r *rand.Rand, s core.Scheme, nblocks int) []byte {
 	bb := BlockBytes(s)
@@ -45,6 +49,13 @@ func randomBlocks(r *rand.Rand, s core.Scheme, nblocks int) []byte {
 				v = 0
 			}
 			binary.LittleEndian.PutUint16(raw[b*bb+off:], f32ToF16(v))
+		}
+		for _, off := range bf16Fields[s] {
+			v := float32(r.NormFloat64())
+			if r.IntN(16) == 0 {
+				v = 0
+			}
+			binary.LittleEndian.PutUint16(raw[b*bb+off:], uint16(core.BFloat16FromFloat32(v)))
 		}
 	}
 	return raw
@@ -230,6 +241,7 @@ func TestBlockSchemeSizes(t *testing.T) {
 		core.SchemeQ5_0: {32, 22}, core.SchemeQ5_1: {32, 24}, core.SchemeIQ4_NL: {32, 18},
 		core.SchemeQ2_K: {256, 84}, core.SchemeQ3_K: {256, 110}, core.SchemeQ4_K: {256, 144},
 		core.SchemeQ5_K: {256, 176}, core.SchemeQ6_K: {256, 210},
+		core.SchemeF16: {1, 2}, core.SchemeBF16: {1, 2},
 	}
 	require.Len(t, want, len(allBlockSchemes))
 	for s, vb := range want {

@@ -113,3 +113,22 @@ func ExampleAsBlocks() {
 	fmt.Println(w.Quant().Scheme, w.Quant().Shape)
 	// Output: ggml_q4_0 [4 64]
 }
+
+// An F16 weight used in place by a float32 model: HalfBlocks marks its
+// bytes as one-value blocks, and the quantized matmul converts each half
+// in its inner loop instead of needing a widened float32 copy.
+func ExampleHalfBlocks() {
+	w, _ := core.FromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
+	h, _ := core.CastOp(w.Array(), core.F16)
+	hb, err := quant.HalfBlocks(h)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	x, _ := core.FromSlice([]float32{1, 1, 1}, 1, 3)
+	y, _ := core.QuantizedMatMulOp(x.Array(), hb)
+	yt, _ := core.As[float32](y)
+	yv, _ := yt.Values()
+	fmt.Println(hb.Quant().Scheme, hb.Shape(), yv)
+	// Output: ggml_f16 [2 6] [6 15]
+}

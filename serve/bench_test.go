@@ -172,6 +172,17 @@ func BenchmarkEngine(b *testing.B) {
 		{"tiny-llama-f32", []string{"safetensors", "tiny-llama"}, 128},
 		{"small-llama-q8_0", []string{"gguf-models", "small-llama", "small-llama-q8_0.gguf"}, 0},
 	}
+	// LBRX_BENCH_MODEL adds a model of the caller's (a path): the test
+	// models are small enough that a GPU pass is all launch overhead,
+	// while a real model's matmuls wait on its weights, which a batch
+	// reads once for every row.
+	if p := os.Getenv("LBRX_BENCH_MODEL"); p != "" {
+		models = append(models, struct {
+			name string
+			path []string
+			ctx  int
+		}{filepath.Base(p), []string{p}, 512})
+	}
 	runs := []struct {
 		name    string
 		clients int
@@ -180,11 +191,16 @@ func BenchmarkEngine(b *testing.B) {
 		{"c=1/vary", 1, true},
 		{"c=1/padded", 1, false},
 		{"c=8/padded", 8, false},
+		{"c=8/vary", 8, true},
 	}
 	for _, md := range models {
 		for _, r := range runs {
 			b.Run(md.name+"/"+r.name, func(b *testing.B) {
-				m, err := llama.Load(testfiles.Path(b, md.path...), llama.Options{})
+				path := md.path[0]
+				if !filepath.IsAbs(path) {
+					path = testfiles.Path(b, md.path...)
+				}
+				m, err := llama.Load(path, llama.Options{})
 				require.NoError(b, err)
 				b.Cleanup(func() { _ = m.Close() })
 				tj, err := servetest.ByteLevelTokenizer(m.Config.VocabSize)

@@ -13,6 +13,8 @@ replace (
 
 require (
 	github.com/lbrx/lbrx/core v0.0.0-00010101000000-000000000000
+	github.com/lbrx/lbrx/cuda v0.0.0-00010101000000-000000000000
+	github.com/lbrx/lbrx/metal v0.0.0-00010101000000-000000000000
 	github.com/lbrx/lbrx/models v0.0.0-00010101000000-000000000000
 	github.com/lbrx/lbrx/text v0.0.0-00010101000000-000000000000
 	github.com/openai/openai-go/v3 v3.102.0
@@ -26,6 +28,7 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/coder/websocket v1.8.15 // indirect
 	github.com/dlclark/regexp2/v2 v2.13.0 // indirect
+	github.com/ebitengine/purego v0.11.3 // indirect
 	github.com/kr/text v0.2.0 // indirect
 	github.com/kylelemons/godebug v1.1.0 // indirect
 	github.com/lbrx/lbrx/quant v0.0.0-00010101000000-000000000000 // indirect

@@ -158,6 +158,11 @@ func (m *Model) hostEmbedding(ids []int) (*core.Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("llama: embedding: %w", err)
 	}
+	if rows.Quant() == nil && rows.DType() != m.dtype {
+		// An F16/BF16 table of a model of another dtype is kept as is
+		// (keepHalf): only the rows looked up are cast.
+		return core.CastOp(rows, m.dtype)
+	}
 	if rows.Quant() != nil {
 		// One dequantization of the gathered rows, not one per token.
 		d, err := quant.DequantizeFloat32(rows)

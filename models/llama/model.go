@@ -172,7 +172,7 @@ func New(cfg Config, tensors map[string]*core.Array, opts Options) (*Model, erro
 	}
 	l := loader{m: m, tensors: tensors}
 	h, qd, kv := cfg.HiddenSize, cfg.NumHeads*cfg.HeadDim, cfg.NumKVHeads*cfg.HeadDim
-	m.embed = l.getOn("model.embed_tokens.weight", core.Shape{cfg.VocabSize, h}, core.CPU())
+	m.embed = l.getForm("model.embed_tokens.weight", core.Shape{cfg.VocabSize, h}, core.CPU(), keepHalf)
 	m.norm = l.norm("model.norm.weight", h)
 	if cfg.TieWordEmbeddings {
 		m.lmHead = l.linear("model.embed_tokens", cfg.VocabSize, h, false)
@@ -266,9 +266,24 @@ func (l *loader) get(name string, shape core.Shape) *core.Array {
 	return l.getOn(name, shape, l.m.dev)
 }
 
+// halfForm says what the loader does with an F16 or BF16 tensor of a
+// model whose activation dtype differs.
+type halfForm int
+
+const (
+	castHalf   halfForm = iota // cast to the activation dtype
+	keepHalf                   // keep it (the host embedding table: the rows looked up are cast)
+	halfBlocks                 // use it in place as one-value blocks where the device runs them
+)
+
 // getOn returns tensor name, checked against shape, in the activation
 // dtype unless quantized, on dev.
 func (l *loader) getOn(name string, shape core.Shape, dev core.Device) *core.Array {
+	return l.getForm(name, shape, dev, castHalf)
+}
+
+// getForm is getOn with the given treatment of F16/BF16 tensors.
+func (l *loader) getForm(name string, shape core.Shape, dev core.Device, form halfForm) *core.Array {
 	if l.err != nil {
 		return nil
 	}
@@ -294,7 +309,31 @@ func (l *loader) getOn(name string, shape core.Shape, dev core.Device) *core.Arr
 		l.err = fmt.Errorf("quantized tensor %q has logical shape %v, want 2-D", name, a.Quant().Shape)
 		return nil
 	}
+	if half := a.DType() == core.F16 || a.DType() == core.BF16; half && a.Quant() == nil && a.DType() != l.m.dtype {
+		switch {
+		case form == keepHalf:
+			return l.move(name, a, dev)
+		case form == halfBlocks && l.halfInPlace(a, dev):
+			hb, err := quant.HalfBlocks(a)
+			if err != nil {
+				l.err = fmt.Errorf("tensor %q: %w", name, err)
+				return nil
+			}
+			return l.move(name, hb, dev)
+		}
+	}
 	return l.place(name, a, dev)
+}
+
+// halfInPlace reports whether a float32 model on dev multiplies by the
+// F16/BF16 weight a in place: the CPU's quantized matmul converts halves
+// in its inner loop (quant.HalfBlocks), so the weight is neither widened
+// into a copy twice its size nor read from its file before use. Other
+// devices have no kernel for it and keep the widened copy, as do
+// non-contiguous weights and CPUs without vector kernels for halves
+// (quant.HalfVectorized).
+func (l *loader) halfInPlace(a *core.Array, dev core.Device) bool {
+	return l.m.dtype == core.F32 && dev.Kind() == "cpu" && a.Device().Kind() == "cpu" && a.IsContiguous() && quant.HalfVectorized()
 }
 
 // place casts a (unless quantized) to the activation dtype and moves it
@@ -307,6 +346,11 @@ func (l *loader) place(name string, a *core.Array, dev core.Device) *core.Array 
 			return nil
 		}
 	}
+	return l.move(name, a, dev)
+}
+
+// move moves a to dev, named name.
+func (l *loader) move(name string, a *core.Array, dev core.Device) *core.Array {
 	moved, err := a.To(dev)
 	if err != nil {
 		l.err = fmt.Errorf("tensor %q to %s: %w", name, dev.Name(), err)
@@ -384,7 +428,7 @@ func (l *loader) scalar(v float64) *core.Array {
 
 func (l *loader) linear(prefix string, out, in int, bias bool) linear {
 	var ln linear
-	ln.w = l.get(prefix+".weight", core.Shape{out, in})
+	ln.w = l.getForm(prefix+".weight", core.Shape{out, in}, l.m.dev, halfBlocks)
 	if ln.w != nil && ln.w.Quant() == nil {
 		ln.wT, l.err = ln.w.T()
 	}

@@ -1,0 +1,3 @@
+module github.com/lbrx/lbrx/quant/_generate
+
+go 1.26.0
