@@ -37,6 +37,10 @@ func (w *BlockWeight) MatMul(y, x []float32, m int) error {
 	}
 	rk := rowKernels[w.Scheme]
 	if m < rk.panelFrom() {
+		if ik := intKernels[w.Scheme]; ik != nil {
+			w.matMulRowsInt(y, x, m, ik)
+			return nil
+		}
 		w.matMulRows(y, x, m, rk)
 		return nil
 	}

@@ -1,0 +1,156 @@
+package quant
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// q8Row is one input row quantized for the integer row kernels
+// (int_kernels.go): blocks of 32 values, each with a float32 scale d,
+// codes q in [-127, 127] (x ≈ d*q, q = round(x*127/max|x|)) and the sum
+// of its codes (the kernels fold the weights' offsets, Q4_0's 8 and the
+// unsigned bias of VPDPBUSD, into it). ggml quantizes activations the
+// same way (its q8_0 "vec_dot_type"), which is what bounds the error
+// llama.cpp shows against the exact logits; the GGUF models test checks
+// that lbrx stays within twice that.
+type q8Row struct {
+	d   []float32
+	sum []int32
+	qs  []int8
+}
+
+// quantizeQ8Row fills r from x (len(x) a multiple of 32), reusing r's
+// slices. A block holding a NaN or an infinity gets d = NaN and zero
+// codes, so the product is NaN as the float kernels' would be.
+func quantizeQ8Row(r *q8Row, x []float32) {
+	nb := len(x) / 32
+	r.d = grow(r.d, nb)
+	r.sum = grow(r.sum, nb)
+	r.qs = grow(r.qs, 32*nb)
+	for b := range nb {
+		xb := (*[32]float32)(x[32*b:])
+		qb := (*[32]int8)(r.qs[32*b:])
+		var amax float32
+		finite := true
+		for _, v := range xb {
+			a := float32(math.Abs(float64(v)))
+			if !(a <= math.MaxFloat32) {
+				finite = false
+			}
+			amax = max(amax, a)
+		}
+		switch {
+		case !finite:
+			r.d[b], r.sum[b] = float32(math.NaN()), 0
+			*qb = [32]int8{}
+			continue
+		case amax == 0:
+			r.d[b], r.sum[b] = 0, 0
+			*qb = [32]int8{}
+			continue
+		}
+		id := 127 / amax
+		var s int32
+		for j, v := range xb {
+			// Round half away from zero; |v*id| <= 127 up to one ulp.
+			q := int32(v*id + float32(math.Copysign(0.5, float64(v))))
+			q = min(max(q, -127), 127)
+			qb[j] = int8(q)
+			s += q
+		}
+		r.d[b], r.sum[b] = amax/127, s
+	}
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// dotQ40Q8 is the portable integer dot of a Q4_0 row with a q8Row (the
+// spec of the assembly kernels): per block d_w*d_x*Σ(q_w-8)*q_x, the
+// integer sum exact, the scale product formed as the kernels form it.
+func dotQ40Q8(row []byte, a *q8Row) float32 {
+	var acc float32
+	for b := range len(row) / 18 {
+		qs := (*[16]byte)(row[18*b+2:])
+		ax := (*[32]int8)(a.qs[32*b:])
+		var s int32
+		for j, c := range qs {
+			s += int32(c&15)*int32(ax[j]) + int32(c>>4)*int32(ax[j+16])
+		}
+		s -= 8 * a.sum[b]
+		acc += f16Bits(row[18*b:]) * a.d[b] * float32(s)
+	}
+	return acc
+}
+
+// dotQ80Q8 is dotQ40Q8 for Q8_0 rows: d_w*d_x*Σq_w*q_x per block.
+func dotQ80Q8(row []byte, a *q8Row) float32 {
+	var acc float32
+	for b := range len(row) / 34 {
+		qs := (*[32]byte)(row[34*b+2:])
+		ax := (*[32]int8)(a.qs[32*b:])
+		var s int32
+		for j, c := range qs {
+			s += int32(int8(c)) * int32(ax[j])
+		}
+		acc += f16Bits(row[34*b:]) * a.d[b] * float32(s)
+	}
+	return acc
+}
+
+// The assembly kernels read a q8Row rearranged for their loads.
+//
+// packQ40 (Q4_0 kernels): per group of 4 blocks, 256 bytes: the codes
+// of values 0-15 of blocks 0-3 (64 bytes, matching the low nibbles of
+// the blocks' 16 code bytes side by side), those of values 16-31 (64
+// bytes, the high nibbles), 16 int32 with -8*sum of block L at index 4L
+// (zero elsewhere: the integer sums' initial values) and 16 float32
+// with d of block L at 4L..4L+3. A last group of fewer than 4 blocks is
+// padded with zeros, so it adds nothing whatever the weight bytes.
+func packQ40(dst []byte, a *q8Row) []byte {
+	nb := len(a.d)
+	dst = grow(dst, packQ40Bytes(nb))
+	clear(dst)
+	for b := range nb {
+		g, l := dst[256*(b/4):], b%4
+		for j := range 16 {
+			g[16*l+j] = byte(a.qs[32*b+j])
+			g[64+16*l+j] = byte(a.qs[32*b+16+j])
+		}
+		binary.LittleEndian.PutUint32(g[128+16*l:], uint32(-8*a.sum[b]))
+		for i := range 4 {
+			binary.LittleEndian.PutUint32(g[192+16*l+4*i:], math.Float32bits(a.d[b]))
+		}
+	}
+	return dst
+}
+
+// packQ80 (Q8_0 kernels): per pair of blocks, 192 bytes: the 64 codes
+// in order, 16 int32 with -128*sum of block h at index 8h (the AVX-512
+// kernel flips the weights' sign bits to use them as unsigned bytes,
+// adding 128*sum) and 16 float32 with d of block h at 8h..8h+7. An odd
+// last block is padded with zeros.
+func packQ80(dst []byte, a *q8Row) []byte {
+	nb := len(a.d)
+	dst = grow(dst, packQ80Bytes(nb))
+	clear(dst)
+	for b := range nb {
+		p, h := dst[192*(b/2):], b%2
+		for j := range 32 {
+			p[32*h+j] = byte(a.qs[32*b+j])
+		}
+		binary.LittleEndian.PutUint32(p[64+32*h:], uint32(-128*a.sum[b]))
+		for i := range 8 {
+			binary.LittleEndian.PutUint32(p[128+32*h+4*i:], math.Float32bits(a.d[b]))
+		}
+	}
+	return dst
+}
+
+func packQ40Bytes(nb int) int { return 256 * ((nb + 3) / 4) }
+
+func packQ80Bytes(nb int) int { return 192 * ((nb + 1) / 2) }

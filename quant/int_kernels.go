@@ -1,0 +1,86 @@
+package quant
+
+import (
+	"sync"
+
+	"github.com/lbrx/lbrx/core"
+)
+
+// intKernel is the integer row kernel of a ggml scheme: the input row is
+// quantized once per product to 8-bit blocks (q8Row) and each weight row
+// is multiplied with integer dot products (VPDPBUSD, VPMADDUBSW) and one
+// float scale per block, instead of widening every code to float. On
+// Q4_0 this halves the vector operations per weight (see README). Only
+// schemes with an assembly kernel have one; elsewhere the float row
+// kernels (block_kernels.go) run.
+type intKernel struct {
+	pack func(dst []byte, a *q8Row) []byte // the kernels' layout of a q8Row
+	// packBytes is the length of pack's output for nb blocks.
+	packBytes func(nb int) int
+	dot  func(row, act []byte) float32     // over the row's blocks
+	// goDot is the portable dot on the unpacked row (the spec the tests
+	// hold every variant to).
+	goDot func(row []byte, a *q8Row) float32
+	// variants are all the assembly kernels this CPU can run.
+	variants []namedIntDot
+}
+
+type namedIntDot struct {
+	name string
+	dot  func(row, act []byte) float32
+}
+
+// intKernels is filled by the assembly files' init for the CPU.
+var intKernels = map[core.Scheme]*intKernel{}
+
+// installInt makes dot the scheme's integer kernel (the last install
+// wins), keeping the earlier ones as variants for the tests.
+func installInt(s core.Scheme, name string, dot func(row, act []byte) float32) {
+	ik := intKernel{pack: packQ80, packBytes: packQ80Bytes, goDot: dotQ80Q8}
+	if s == core.SchemeQ4_0 {
+		ik = intKernel{pack: packQ40, packBytes: packQ40Bytes, goDot: dotQ40Q8}
+	}
+	if old := intKernels[s]; old != nil {
+		ik.variants = append(ik.variants, old.variants...)
+	}
+	ik.dot = dot
+	ik.variants = append(ik.variants, namedIntDot{name, dot})
+	intKernels[s] = &ik
+}
+
+// actPool holds the quantized inputs between products (a decode step
+// runs over a hundred of them).
+var actPool sync.Pool // *actBuf
+
+type actBuf struct {
+	row    q8Row
+	packed []byte
+}
+
+// matMulRowsInt is matMulRows for schemes with an integer kernel: each
+// input row is quantized and packed once, then every weight row is
+// multiplied with the m packed rows.
+func (w *BlockWeight) matMulRowsInt(y, x []float32, m int, ik *intKernel) {
+	bb, bv := BlockBytes(w.Scheme), BlockValues(w.Scheme)
+	nb := w.K / bv
+	buf, _ := actPool.Get().(*actBuf)
+	if buf == nil {
+		buf = new(actBuf)
+	}
+	defer actPool.Put(buf)
+	stride := ik.packBytes(nb)
+	buf.packed = grow(buf.packed, m*stride)
+	for r := range m {
+		quantizeQ8Row(&buf.row, x[r*w.K:(r+1)*w.K])
+		ik.pack(buf.packed[r*stride:(r+1)*stride], &buf.row)
+	}
+	act := buf.packed[:m*stride]
+	parallelRows(w.N, m*w.N*w.K, func(lo, hi int) {
+		for n := lo; n < hi; n++ {
+			row := w.Blocks[n*nb*bb : (n+1)*nb*bb]
+			for r := range m {
+				y[r*w.N+n] = ik.dot(row, act[r*stride:(r+1)*stride])
+			}
+		}
+	})
+}

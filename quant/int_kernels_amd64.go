@@ -1,0 +1,54 @@
+//go:build amd64 && !noasm
+
+package quant
+
+import (
+	"golang.org/x/sys/cpu"
+
+	"github.com/lbrx/lbrx/core"
+)
+
+// The integer row kernels (int_kernels_amd64.s): AVX2 (VPMADDUBSW) on
+// every AVX2 CPU, AVX-512 with VNNI (VPDPBUSD) and VBMI (VPERMB, which
+// gathers a Q4_0 group's scales and codes from its 18-byte blocks).
+
+//go:noescape
+func dotQ40VNNI(row *byte, act *byte, nb int) float32
+
+//go:noescape
+func dotQ80VNNI(row *byte, act *byte, nb int) float32
+
+//go:noescape
+func dotQ40AVX2Int(row *byte, act *byte, nb int) float32
+
+//go:noescape
+func dotQ80AVX2Int(row *byte, act *byte, nb int) float32
+
+var hasVNNI = hasAVX512 && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
+	cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VBMI
+
+// asmIntDot wraps an integer kernel over blocks of bb bytes whose packed
+// input takes packBytes(nb) bytes; the slices are checked here so the
+// assembly never reads past them.
+func asmIntDot(f func(row, act *byte, nb int) float32, bb int, packBytes func(int) int) func(row, act []byte) float32 {
+	return func(row, act []byte) float32 {
+		nb := len(row) / bb
+		if nb == 0 {
+			return 0
+		}
+		_ = act[packBytes(nb)-1]
+		return f(&row[0], &act[0], nb)
+	}
+}
+
+func init() {
+	if !hasAVX2FMA {
+		return
+	}
+	installInt(core.SchemeQ4_0, "avx2", asmIntDot(dotQ40AVX2Int, 18, packQ40Bytes))
+	installInt(core.SchemeQ8_0, "avx2", asmIntDot(dotQ80AVX2Int, 34, packQ80Bytes))
+	if hasVNNI {
+		installInt(core.SchemeQ4_0, "vnni", asmIntDot(dotQ40VNNI, 18, packQ40Bytes))
+		installInt(core.SchemeQ8_0, "vnni", asmIntDot(dotQ80VNNI, 34, packQ80Bytes))
+	}
+}
