@@ -17,7 +17,7 @@ type intKernel struct {
 	pack func(dst []byte, a *q8Row) []byte // the kernels' layout of a q8Row
 	// packBytes is the length of pack's output for nb blocks.
 	packBytes func(nb int) int
-	dot  func(row, act []byte) float32     // over the row's blocks
+	dot       func(row, act []byte) float32 // over the row's blocks
 	// goDot is the portable dot on the unpacked row (the spec the tests
 	// hold every variant to).
 	goDot func(row []byte, a *q8Row) float32
