@@ -17,7 +17,7 @@ type intKernel struct {
 	pack func(dst []byte, a *q8Row) []byte // the kernels' layout of a q8Row
 	// packBytes is the length of pack's output for nb blocks.
 	packBytes func(nb int) int
-	dot       func(row, act []byte) float32 // over the row's blocks
+	dot       intDot
 	// goDot is the portable dot on the unpacked row (the spec the tests
 	// hold every variant to).
 	goDot func(row []byte, a *q8Row) float32
@@ -25,9 +25,13 @@ type intKernel struct {
 	variants []namedIntDot
 }
 
+// intDot writes y[i] = Σ w·x for the len(y) weight rows of nb blocks
+// each in rows (consecutive) and the packed input row act.
+type intDot func(rows []byte, nb int, act []byte, y []float32)
+
 type namedIntDot struct {
 	name string
-	dot  func(row, act []byte) float32
+	dot  intDot
 }
 
 // intKernels is filled by the assembly files' init for the CPU.
@@ -35,7 +39,7 @@ var intKernels = map[core.Scheme]*intKernel{}
 
 // installInt makes dot the scheme's integer kernel (the last install
 // wins), keeping the earlier ones as variants for the tests.
-func installInt(s core.Scheme, name string, dot func(row, act []byte) float32) {
+func installInt(s core.Scheme, name string, dot intDot) {
 	ik := intKernel{pack: packQ80, packBytes: packQ80Bytes, goDot: dotQ80Q8}
 	if s == core.SchemeQ4_0 {
 		ik = intKernel{pack: packQ40, packBytes: packQ40Bytes, goDot: dotQ40Q8}
@@ -75,12 +79,22 @@ func (w *BlockWeight) matMulRowsInt(y, x []float32, m int, ik *intKernel) {
 		ik.pack(buf.packed[r*stride:(r+1)*stride], &buf.row)
 	}
 	act := buf.packed[:m*stride]
+	rb := nb * bb
 	parallelRows(w.N, m*w.N*w.K, func(lo, hi int) {
-		for n := lo; n < hi; n++ {
-			row := w.Blocks[n*nb*bb : (n+1)*nb*bb]
+		if m == 1 {
+			ik.dot(w.Blocks[lo*rb:hi*rb], nb, act, y[lo:hi])
+			return
+		}
+		// Chunks of rowChunk weight rows stay in L1/L2 while the m
+		// inputs pass.
+		for n0 := lo; n0 < hi; n0 += rowChunk {
+			n1 := min(n0+rowChunk, hi)
 			for r := range m {
-				y[r*w.N+n] = ik.dot(row, act[r*stride:(r+1)*stride])
+				ik.dot(w.Blocks[n0*rb:n1*rb], nb, act[r*stride:(r+1)*stride], y[r*w.N+n0:r*w.N+n1])
 			}
 		}
 	})
 }
+
+// rowChunk weight rows of K = 8192 at 4 bits (72 KiB) fit the L2.
+const rowChunk = 16

@@ -12,17 +12,20 @@ import (
 // every AVX2 CPU, AVX-512 with VNNI (VPDPBUSD) and VBMI (VPERMB, which
 // gathers a Q4_0 group's scales and codes from its 18-byte blocks).
 
-//go:noescape
-func dotQ40VNNI(row *byte, act *byte, nb int) float32
+// Each writes y[i] = row i · act for n rows of nb blocks, stride bytes
+// apart.
 
 //go:noescape
-func dotQ80VNNI(row *byte, act *byte, nb int) float32
+func dotQ40VNNI(rows *byte, stride, n int, act *byte, nb int, y *float32)
 
 //go:noescape
-func dotQ40AVX2Int(row *byte, act *byte, nb int) float32
+func dotQ80VNNI(rows *byte, stride, n int, act *byte, nb int, y *float32)
 
 //go:noescape
-func dotQ80AVX2Int(row *byte, act *byte, nb int) float32
+func dotQ40AVX2Int(rows *byte, stride, n int, act *byte, nb int, y *float32)
+
+//go:noescape
+func dotQ80AVX2Int(rows *byte, stride, n int, act *byte, nb int, y *float32)
 
 var hasVNNI = hasAVX512 && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
 	cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VBMI
@@ -30,14 +33,18 @@ var hasVNNI = hasAVX512 && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
 // asmIntDot wraps an integer kernel over blocks of bb bytes whose packed
 // input takes packBytes(nb) bytes; the slices are checked here so the
 // assembly never reads past them.
-func asmIntDot(f func(row, act *byte, nb int) float32, bb int, packBytes func(int) int) func(row, act []byte) float32 {
-	return func(row, act []byte) float32 {
-		nb := len(row) / bb
-		if nb == 0 {
-			return 0
+func asmIntDot(f func(rows *byte, stride, n int, act *byte, nb int, y *float32), bb int, packBytes func(int) int) intDot {
+	return func(rows []byte, nb int, act []byte, y []float32) {
+		if len(y) == 0 {
+			return
 		}
+		if nb == 0 {
+			clear(y)
+			return
+		}
+		_ = rows[len(y)*nb*bb-1]
 		_ = act[packBytes(nb)-1]
-		return f(&row[0], &act[0], nb)
+		f(&rows[0], nb*bb, len(y), &act[0], nb, &y[0])
 	}
 }
 

@@ -8,6 +8,28 @@
 
 #include "textflag.h"
 
+// Row loop: R8 the current row, R11 the stride, R10 rows left, DX the
+// packed input, R12 the blocks per row, R9 the next output.
+#define ROWSPROLOG \
+	MOVQ rows+0(FP), R8; \
+	MOVQ stride+8(FP), R11; \
+	MOVQ n+16(FP), R10; \
+	MOVQ act+24(FP), DX; \
+	MOVQ nb+32(FP), R12; \
+	MOVQ y+40(FP), R9
+
+#define ROWSTART \
+	MOVQ R8, SI; \
+	MOVQ DX, DI; \
+	MOVQ R12, CX
+
+#define ROWEND(again) \
+	MOVSS X0, (R9); \
+	ADDQ  $4, R9; \
+	ADDQ  R11, R8; \
+	DECQ  R10; \
+	JNZ   again
+
 // VPERMB indices: the f16 scales of blocks 0-3 of a 72-byte Q4_0 group,
 // each repeated 4 times (block L in halves 4L..4L+3).
 DATA q40scales<>+0(SB)/8, $0x0100010001000100
@@ -56,17 +78,31 @@ GLOBL scale2x4<>(SB), RODATA|NOPTR, $16
 	VPERMB    Z0, Z10, Z1; \
 	VPERMT2B  8(SI), Z11, Z0
 
-// func dotQ40VNNI(row *byte, act *byte, nb int) float32
-TEXT ·dotQ40VNNI(SB), NOSPLIT, $0-28
-	MOVQ row+0(FP), SI
-	MOVQ act+8(FP), DI
-	MOVQ nb+16(FP), CX
-	VPXORD    Z6, Z6, Z6
-	VPXORD    Z7, Z7, Z7
+// The kernels below take n weight rows of nb blocks, stride bytes apart,
+// and write the n dots with one packed input row to y.
+
+// func dotQ40VNNI(rows *byte, stride, n int, act *byte, nb int, y *float32)
+TEXT ·dotQ40VNNI(SB), NOSPLIT, $0-48
+	ROWSPROLOG
 	VMOVDQU64 q40scales<>(SB), Z10
 	VMOVDQU64 q40codes<>(SB), Z11
 	MOVL      $0x0f0f0f0f, AX
 	VPBROADCASTD AX, Z12
+	VPXORD    Z13, Z13, Z13
+	// The mask of the last 1-3 blocks' 18*(nb%4) bytes.
+	MOVQ   R12, CX
+	ANDQ   $3, CX
+	IMUL3Q $18, CX, CX
+	MOVQ   $1, BX
+	SHLQ   CX, BX
+	DECQ   BX
+	KMOVQ  BX, K1
+	TESTQ  R10, R10
+	JZ     q40vend
+q40vrow:
+	ROWSTART
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
 q40v8:
 	// Two groups per pass into two accumulators.
 	CMPQ CX, $8
@@ -94,13 +130,7 @@ q40vtail:
 	// zeros: zero codes and scales against the zero padding of act).
 	TESTQ  CX, CX
 	JZ     q40vdone
-	IMUL3Q $18, CX, CX
-	MOVQ   $1, BX
-	SHLQ   CX, BX
-	DECQ   BX
-	KMOVQ  BX, K1
 	VMOVDQU8.Z (SI), K1, Z0
-	VPXORD   Z13, Z13, Z13
 	VPERMB   Z0, Z10, Z1
 	VPERMT2B Z13, Z11, Z0
 	Q40VNNI(Z6)
@@ -112,8 +142,9 @@ q40vdone:
 	VADDPS        X1, X0, X0
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
+	ROWEND(q40vrow)
+q40vend:
 	VZEROUPPER
-	MOVSS         X0, ret+24(FP)
 	RET
 
 // One pair of Q8_0 blocks at SI against the packed pair at DI, into acc:
@@ -133,15 +164,17 @@ q40vdone:
 	VMULPS       128(DI), Z1, Z1; \
 	VFMADD231PS  Z3, Z1, acc
 
-// func dotQ80VNNI(row *byte, act *byte, nb int) float32
-TEXT ·dotQ80VNNI(SB), NOSPLIT, $0-28
-	MOVQ row+0(FP), SI
-	MOVQ act+8(FP), DI
-	MOVQ nb+16(FP), CX
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
+// func dotQ80VNNI(rows *byte, stride, n int, act *byte, nb int, y *float32)
+TEXT ·dotQ80VNNI(SB), NOSPLIT, $0-48
+	ROWSPROLOG
 	MOVL   $0x80808080, AX
 	VPBROADCASTD AX, Z12
+	TESTQ  R10, R10
+	JZ     q80vend
+q80vrow:
+	ROWSTART
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
 q80v4:
 	CMPQ CX, $4
 	JLT  q80v2
@@ -182,8 +215,9 @@ q80vdone:
 	VADDPS        X1, X0, X0
 	VHADDPS       X0, X0, X0
 	VHADDPS       X0, X0, X0
+	ROWEND(q80vrow)
+q80vend:
 	VZEROUPPER
-	MOVSS         X0, ret+24(FP)
 	RET
 
 // Two Q4_0 blocks at a and b (bytes from SI) against the packed group at
@@ -220,13 +254,9 @@ q80vdone:
 	VMULPS      lo+192(DI), Y1, Y1; \
 	VFMADD231PS Y0, Y1, acc
 
-// func dotQ40AVX2Int(row *byte, act *byte, nb int) float32
-TEXT ·dotQ40AVX2Int(SB), NOSPLIT, $0-28
-	MOVQ row+0(FP), SI
-	MOVQ act+8(FP), DI
-	MOVQ nb+16(FP), CX
-	VPXOR Y6, Y6, Y6
-	VPXOR Y7, Y7, Y7
+// func dotQ40AVX2Int(rows *byte, stride, n int, act *byte, nb int, y *float32)
+TEXT ·dotQ40AVX2Int(SB), NOSPLIT, $0-48
+	ROWSPROLOG
 	MOVL  $0x0f0f0f0f, AX
 	VMOVD AX, X12
 	VPBROADCASTD X12, Y12
@@ -234,6 +264,12 @@ TEXT ·dotQ40AVX2Int(SB), NOSPLIT, $0-28
 	VMOVD AX, X13
 	VPBROADCASTD X13, Y13
 	VMOVDQU scale2x4<>(SB), X14
+	TESTQ R10, R10
+	JZ    q40aend
+q40arow:
+	ROWSTART
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
 q40a4:
 	CMPQ CX, $4
 	JLT  q40atail
@@ -260,8 +296,9 @@ q40adone:
 	VADDPS       X1, X6, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
+	ROWEND(q40arow)
+q40aend:
 	VZEROUPPER
-	MOVSS        X0, ret+24(FP)
 	RET
 
 // One Q8_0 block at a against the packed codes at DI+x and scales at
@@ -280,16 +317,18 @@ q40adone:
 	VMULPS       s(DI), Y1, Y1; \
 	VFMADD231PS  Y2, Y1, acc
 
-// func dotQ80AVX2Int(row *byte, act *byte, nb int) float32
-TEXT ·dotQ80AVX2Int(SB), NOSPLIT, $0-28
-	MOVQ row+0(FP), SI
-	MOVQ act+8(FP), DI
-	MOVQ nb+16(FP), CX
-	VPXOR Y6, Y6, Y6
-	VPXOR Y7, Y7, Y7
+// func dotQ80AVX2Int(rows *byte, stride, n int, act *byte, nb int, y *float32)
+TEXT ·dotQ80AVX2Int(SB), NOSPLIT, $0-48
+	ROWSPROLOG
 	MOVL  $0x00010001, AX
 	VMOVD AX, X13
 	VPBROADCASTD X13, Y13
+	TESTQ R10, R10
+	JZ    q80aend
+q80arow:
+	ROWSTART
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
 q80a2:
 	CMPQ CX, $2
 	JLT  q80atail
@@ -309,6 +348,7 @@ q80adone:
 	VADDPS       X1, X6, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
+	ROWEND(q80arow)
+q80aend:
 	VZEROUPPER
-	MOVSS        X0, ret+24(FP)
 	RET

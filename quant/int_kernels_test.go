@@ -126,7 +126,7 @@ func TestIntKernelsMatchGoReference(t *testing.T) {
 				}
 				act := is.pack(nil, &a)
 				for _, v := range ik.variants {
-					got := v.dot(row, act)
+					got := intDot1(v.dot, row, nb, act)
 					require.LessOrEqualf(t, math.Abs(float64(got-want)), tol, "%s %g, Go %g", v.name, got, want)
 					if nb == 0 {
 						require.Zero(t, got)
@@ -137,7 +137,7 @@ func TestIntKernelsMatchGoReference(t *testing.T) {
 					quantizeQ8Row(&a, x)
 					act = is.pack(act, &a)
 					for _, v := range ik.variants {
-						require.True(t, math.IsNaN(float64(v.dot(row, act))), v.name)
+						require.True(t, math.IsNaN(float64(intDot1(v.dot, row, nb, act))), v.name)
 					}
 				}
 			})
@@ -177,7 +177,7 @@ func TestIntKernelsExtremeCodes(t *testing.T) {
 				want := is.goDot(row, &a)
 				act := is.pack(nil, &a)
 				for _, v := range ik.variants {
-					require.InDeltaf(t, want, v.dot(row, act), float64(nb)*1e-3, "%s %s code %#x x %g", is.s, v.name, c, xv)
+					require.InDeltaf(t, want, intDot1(v.dot, row, nb, act), float64(nb)*1e-3, "%s %s code %#x x %g", is.s, v.name, c, xv)
 				}
 			}
 		}
@@ -212,4 +212,43 @@ func actQuantErr(s core.Scheme, m int, w, x []float32) float64 {
 		}
 	}
 	return e * (1 + 1e-3)
+}
+
+func intDot1(f intDot, row []byte, nb int, act []byte) float32 {
+	y := []float32{42}
+	f(row, nb, act, y)
+	return y[0]
+}
+
+// TestIntKernelsRows runs the kernels over several rows at once (the
+// row loop, strides and output pointer) on 0-5 rows of 1, 5 and 64
+// blocks, each row checked against the portable dot.
+func TestIntKernelsRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(65, 66))
+	for _, is := range intSchemes {
+		ik := intKernels[is.s]
+		if ik == nil {
+			t.Skipf("no integer assembly kernel for %s on this CPU/build", is.s)
+		}
+		bb := BlockBytes(is.s)
+		for _, nb := range []int{1, 5, 64} {
+			for n := range 6 {
+				rows := randomBlocks(r, is.s, n*nb)
+				var a q8Row
+				quantizeQ8Row(&a, randomX(r, 32*nb))
+				act := is.pack(nil, &a)
+				for _, v := range ik.variants {
+					y := make([]float32, n+1)
+					y[n] = 42
+					v.dot(rows, nb, act, y[:n])
+					require.Equal(t, float32(42), y[n], "%s %s wrote past y", is.s, v.name)
+					for i := range n {
+						row := rows[i*nb*bb : (i+1)*nb*bb]
+						want := is.goDot(row, &a)
+						require.LessOrEqualf(t, math.Abs(float64(y[i]-want)), intTermsTol(is.s, row, &a), "%s %s nb=%d row %d of %d", is.s, v.name, nb, i, n)
+					}
+				}
+			}
+		}
+	}
 }
