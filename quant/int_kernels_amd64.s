@@ -73,10 +73,73 @@ GLOBL scale2x4<>(SB), RODATA|NOPTR, $16
 	VMULPS      192(DI), Z1, Z1; \
 	VFMADD231PS Z3, Z1, acc
 
-#define Q40VNNILOAD \
-	VMOVDQU64 (SI), Z0; \
-	VPERMB    Z0, Z10, Z1; \
-	VPERMT2B  8(SI), Z11, Z0
+// Loads the Q4_0 group at base into Z0 and Z1, prefetching the stream
+// ahead into L1 and L2 (hardware prefetch stops at 4 KiB pages).
+#define Q40VNNILOAD(base) \
+	PREFETCHT0 1024(base); \
+	PREFETCHT1 4096(base); \
+	VMOVDQU64  (base), Z0; \
+	VPERMB     Z0, Z10, Z1; \
+	VPERMT2B   8(base), Z11, Z0
+
+// The last 1-3 blocks at base: a masked load of their 18*(nb%4) bytes
+// (K1); the rest reads as zeros, zero codes and scales against the zero
+// padding of act.
+#define Q40VNNITAIL(base) \
+	VMOVDQU8.Z (base), K1, Z0; \
+	VPERMB     Z0, Z10, Z1; \
+	VPERMT2B   Z13, Z11, Z0
+
+// Sums the 16 lanes of acc (accy its low half) into X0.
+#define REDUCE512(acc, accy) \
+	VEXTRACTF64X4 $1, acc, Y1; \
+	VADDPS        Y1, accy, Y0; \
+	VEXTRACTF128  $1, Y0, X1; \
+	VADDPS        X1, X0, X0; \
+	VHADDPS       X0, X0, X0; \
+	VHADDPS       X0, X0, X0
+
+// The VNNI kernels run two rows at a time, i and i+n/2, two independent
+// streams through memory (one stream reached ~0.6 of a plain read); an
+// odd last row runs paired with itself. SI, R13 the two rows, R8 and R14
+// their starts, R9 and R15 their outputs, R10 the pairs left, BX set
+// while the odd row is still to do.
+#define PAIRSETUP \
+	MOVQ  R10, BX; \
+	ANDQ  $1, BX; \
+	SHRQ  $1, R10; \
+	MOVQ  R11, R14; \
+	IMULQ R10, R14; \
+	ADDQ  R8, R14; \
+	LEAQ  (R9)(R10*4), R15
+
+#define PAIRSTART \
+	MOVQ R8, SI; \
+	MOVQ R14, R13; \
+	MOVQ DX, DI; \
+	MOVQ R12, CX; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7
+
+#define PAIREND(again, odd) \
+	REDUCE512(Z6, Y6); \
+	MOVSS X0, (R9); \
+	REDUCE512(Z7, Y7); \
+	MOVSS X0, (R15); \
+	ADDQ  $4, R9; \
+	ADDQ  $4, R15; \
+	ADDQ  R11, R8; \
+	ADDQ  R11, R14; \
+	DECQ  R10; \
+	JNZ   again; \
+odd: \
+	TESTQ BX, BX; \
+	JZ    6(PC); \
+	MOVQ  R14, R8; \
+	MOVQ  R15, R9; \
+	MOVQ  $1, R10; \
+	XORQ  BX, BX; \
+	JMP   again
 
 // The kernels below take n weight rows of nb blocks, stride bytes apart,
 // and write the n dots with one packed input row to y.
@@ -89,76 +152,67 @@ TEXT ·dotQ40VNNI(SB), NOSPLIT, $0-48
 	MOVL      $0x0f0f0f0f, AX
 	VPBROADCASTD AX, Z12
 	VPXORD    Z13, Z13, Z13
-	// The mask of the last 1-3 blocks' 18*(nb%4) bytes.
 	MOVQ   R12, CX
 	ANDQ   $3, CX
 	IMUL3Q $18, CX, CX
-	MOVQ   $1, BX
-	SHLQ   CX, BX
-	DECQ   BX
-	KMOVQ  BX, K1
+	MOVQ   $1, AX
+	SHLQ   CX, AX
+	DECQ   AX
+	KMOVQ  AX, K1
+	PAIRSETUP
 	TESTQ  R10, R10
-	JZ     q40vend
+	JZ     q40vodd
 q40vrow:
-	ROWSTART
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-q40v8:
-	// Two groups per pass into two accumulators.
-	CMPQ CX, $8
-	JLT  q40v4
-	Q40VNNILOAD
-	Q40VNNI(Z6)
-	ADDQ $72, SI
-	ADDQ $256, DI
-	Q40VNNILOAD
-	Q40VNNI(Z7)
-	ADDQ $72, SI
-	ADDQ $256, DI
-	SUBQ $8, CX
-	JMP  q40v8
+	PAIRSTART
 q40v4:
 	CMPQ CX, $4
 	JLT  q40vtail
-	Q40VNNILOAD
+	Q40VNNILOAD(SI)
 	Q40VNNI(Z6)
+	Q40VNNILOAD(R13)
+	Q40VNNI(Z7)
 	ADDQ $72, SI
+	ADDQ $72, R13
 	ADDQ $256, DI
 	SUBQ $4, CX
+	JMP  q40v4
 q40vtail:
-	// 1-3 blocks: a masked load of their 18*CX bytes (the rest reads as
-	// zeros: zero codes and scales against the zero padding of act).
-	TESTQ  CX, CX
-	JZ     q40vdone
-	VMOVDQU8.Z (SI), K1, Z0
-	VPERMB   Z0, Z10, Z1
-	VPERMT2B Z13, Z11, Z0
+	TESTQ CX, CX
+	JZ    q40vdone
+	Q40VNNITAIL(SI)
 	Q40VNNI(Z6)
+	Q40VNNITAIL(R13)
+	Q40VNNI(Z7)
 q40vdone:
-	VADDPS        Z7, Z6, Z6
-	VEXTRACTF64X4 $1, Z6, Y1
-	VADDPS        Y1, Y6, Y0
-	VEXTRACTF128  $1, Y0, X1
-	VADDPS        X1, X0, X0
-	VHADDPS       X0, X0, X0
-	VHADDPS       X0, X0, X0
-	ROWEND(q40vrow)
-q40vend:
+	PAIREND(q40vrow, q40vodd)
 	VZEROUPPER
 	RET
 
-// One pair of Q8_0 blocks at SI against the packed pair at DI, into acc:
-// the codes with their sign bits flipped are unsigned (q+128), and the
-// packed initial sums hold -128*Σq_x.
-#define Q80VNNI(acc) \
-	VMOVDQU      2(SI), Y0; \
-	VINSERTI64X4 $1, 36(SI), Z0, Z0; \
+// One pair of Q8_0 blocks at base against the packed pair at DI, into
+// acc: the codes with their sign bits flipped are unsigned (q+128), and
+// the packed initial sums hold -128*Σq_x.
+#define Q80VNNI(base, acc) \
+	PREFETCHT0   1024(base); \
+	PREFETCHT1   4096(base); \
+	VMOVDQU      2(base), Y0; \
+	VINSERTI64X4 $1, 36(base), Z0, Z0; \
+	VPBROADCASTW (base), Y1; \
+	VPBROADCASTW 34(base), Y2; \
+	Q80VNNIREST(acc)
+
+// One Q8_0 block at base (the VEX load zeroes the upper half, whose
+// flipped codes meet zero padding in act).
+#define Q80VNNIONE(base, acc) \
+	VMOVDQU      2(base), Y0; \
+	VPBROADCASTW (base), Y1; \
+	VMOVDQA      Y1, Y2; \
+	Q80VNNIREST(acc)
+
+#define Q80VNNIREST(acc) \
 	VPXORD       Z12, Z0, Z0; \
 	VMOVDQU32    64(DI), Z3; \
 	VPDPBUSD     (DI), Z0, Z3; \
 	VCVTDQ2PS    Z3, Z3; \
-	VPBROADCASTW (SI), Y1; \
-	VPBROADCASTW 34(SI), Y2; \
 	VPBLENDD     $0xf0, Y2, Y1, Y1; \
 	VCVTPH2PS    Y1, Z1; \
 	VMULPS       128(DI), Z1, Z1; \
@@ -169,54 +223,28 @@ TEXT ·dotQ80VNNI(SB), NOSPLIT, $0-48
 	ROWSPROLOG
 	MOVL   $0x80808080, AX
 	VPBROADCASTD AX, Z12
+	PAIRSETUP
 	TESTQ  R10, R10
-	JZ     q80vend
+	JZ     q80vodd
 q80vrow:
-	ROWSTART
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-q80v4:
-	CMPQ CX, $4
-	JLT  q80v2
-	Q80VNNI(Z6)
-	ADDQ $68, SI
-	ADDQ $192, DI
-	Q80VNNI(Z7)
-	ADDQ $68, SI
-	ADDQ $192, DI
-	SUBQ $4, CX
-	JMP  q80v4
+	PAIRSTART
 q80v2:
 	CMPQ CX, $2
 	JLT  q80vtail
-	Q80VNNI(Z6)
+	Q80VNNI(SI, Z6)
+	Q80VNNI(R13, Z7)
 	ADDQ $68, SI
+	ADDQ $68, R13
 	ADDQ $192, DI
 	SUBQ $2, CX
+	JMP  q80v2
 q80vtail:
-	// One block: the VEX load zeroes the upper half, whose flipped
-	// codes meet zero padding in act.
 	TESTQ CX, CX
 	JZ    q80vdone
-	VMOVDQU      2(SI), Y0
-	VPXORD       Z12, Z0, Z0
-	VMOVDQU32    64(DI), Z3
-	VPDPBUSD     (DI), Z0, Z3
-	VCVTDQ2PS    Z3, Z3
-	VPBROADCASTW (SI), Y1
-	VCVTPH2PS    Y1, Z1
-	VMULPS       128(DI), Z1, Z1
-	VFMADD231PS  Z3, Z1, Z6
+	Q80VNNIONE(SI, Z6)
+	Q80VNNIONE(R13, Z7)
 q80vdone:
-	VADDPS        Z7, Z6, Z6
-	VEXTRACTF64X4 $1, Z6, Y1
-	VADDPS        Y1, Y6, Y0
-	VEXTRACTF128  $1, Y0, X1
-	VADDPS        X1, X0, X0
-	VHADDPS       X0, X0, X0
-	VHADDPS       X0, X0, X0
-	ROWEND(q80vrow)
-q80vend:
+	PAIREND(q80vrow, q80vodd)
 	VZEROUPPER
 	RET
 
