@@ -20,9 +20,12 @@ type q8Row struct {
 }
 
 // quantizeQ8Row fills r from x (len(x) a multiple of 32), reusing r's
-// slices. A block holding a NaN or an infinity gets d = NaN and zero
-// codes, so the product is NaN as the float kernels' would be.
+// slices. Codes round to nearest, ties to even (the float32 sum with
+// 1.5*2^23 does the rounding). A block holding a NaN or an infinity gets
+// d = NaN and zero codes, so the product is NaN as the float kernels'
+// would be.
 func quantizeQ8Row(r *q8Row, x []float32) {
+	const round = 0x1.8p23
 	nb := len(x) / 32
 	r.d = grow(r.d, nb)
 	r.sum = grow(r.sum, nb)
@@ -30,17 +33,14 @@ func quantizeQ8Row(r *q8Row, x []float32) {
 	for b := range nb {
 		xb := (*[32]float32)(x[32*b:])
 		qb := (*[32]int8)(r.qs[32*b:])
-		var amax float32
-		finite := true
-		for _, v := range xb {
-			a := float32(math.Abs(float64(v)))
-			if !(a <= math.MaxFloat32) {
-				finite = false
-			}
-			amax = max(amax, a)
+		var m0, m1 uint32 // max |x| as bits: ordered like the values
+		for j := 0; j < 32; j += 2 {
+			m0 = max(m0, math.Float32bits(xb[j])&^(1<<31))
+			m1 = max(m1, math.Float32bits(xb[j+1])&^(1<<31))
 		}
+		amax := math.Float32frombits(max(m0, m1))
 		switch {
-		case !finite:
+		case !(amax <= math.MaxFloat32): // NaN bits sort above infinity's
 			r.d[b], r.sum[b] = float32(math.NaN()), 0
 			*qb = [32]int8{}
 			continue
@@ -52,8 +52,8 @@ func quantizeQ8Row(r *q8Row, x []float32) {
 		id := 127 / amax
 		var s int32
 		for j, v := range xb {
-			// Round half away from zero; |v*id| <= 127 up to one ulp.
-			q := int32(v*id + float32(math.Copysign(0.5, float64(v))))
+			// |v*id| <= 127 up to rounding; the clamp keeps it there.
+			q := int32(math.Float32bits(float32(v*id)+round)&0x7fffff) - 0x400000
 			q = min(max(q, -127), 127)
 			qb[j] = int8(q)
 			s += q
@@ -114,16 +114,23 @@ func dotQ80Q8(row []byte, a *q8Row) float32 {
 func packQ40(dst []byte, a *q8Row) []byte {
 	nb := len(a.d)
 	dst = grow(dst, packQ40Bytes(nb))
-	clear(dst)
-	for b := range nb {
+	for b := range 4 * ((nb + 3) / 4) {
 		g, l := dst[256*(b/4):], b%4
-		for j := range 16 {
-			g[16*l+j] = byte(a.qs[32*b+j])
-			g[64+16*l+j] = byte(a.qs[32*b+16+j])
+		lo, hi := (*[16]byte)(g[16*l:]), (*[16]byte)(g[64+16*l:])
+		c, d := (*[16]byte)(g[128+16*l:]), (*[16]byte)(g[192+16*l:])
+		if b >= nb { // padding
+			*lo, *hi, *c, *d = [16]byte{}, [16]byte{}, [16]byte{}, [16]byte{}
+			continue
 		}
-		binary.LittleEndian.PutUint32(g[128+16*l:], uint32(-8*a.sum[b]))
+		for j := range 16 {
+			lo[j] = byte(a.qs[32*b+j])
+			hi[j] = byte(a.qs[32*b+16+j])
+		}
+		*c = [16]byte{}
+		binary.LittleEndian.PutUint32(c[:], uint32(-8*a.sum[b]))
+		db := math.Float32bits(a.d[b])
 		for i := range 4 {
-			binary.LittleEndian.PutUint32(g[192+16*l+4*i:], math.Float32bits(a.d[b]))
+			binary.LittleEndian.PutUint32(d[4*i:], db)
 		}
 	}
 	return dst
@@ -137,15 +144,21 @@ func packQ40(dst []byte, a *q8Row) []byte {
 func packQ80(dst []byte, a *q8Row) []byte {
 	nb := len(a.d)
 	dst = grow(dst, packQ80Bytes(nb))
-	clear(dst)
-	for b := range nb {
+	for b := range 2 * ((nb + 1) / 2) {
 		p, h := dst[192*(b/2):], b%2
-		for j := range 32 {
-			p[32*h+j] = byte(a.qs[32*b+j])
+		q, c, d := (*[32]byte)(p[32*h:]), (*[32]byte)(p[64+32*h:]), (*[32]byte)(p[128+32*h:])
+		if b >= nb { // padding
+			*q, *c, *d = [32]byte{}, [32]byte{}, [32]byte{}
+			continue
 		}
-		binary.LittleEndian.PutUint32(p[64+32*h:], uint32(-128*a.sum[b]))
+		for j := range 32 {
+			q[j] = byte(a.qs[32*b+j])
+		}
+		*c = [32]byte{}
+		binary.LittleEndian.PutUint32(c[:], uint32(-128*a.sum[b]))
+		db := math.Float32bits(a.d[b])
 		for i := range 8 {
-			binary.LittleEndian.PutUint32(p[128+32*h+4*i:], math.Float32bits(a.d[b]))
+			binary.LittleEndian.PutUint32(d[4*i:], db)
 		}
 	}
 	return dst

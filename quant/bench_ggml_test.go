@@ -74,6 +74,13 @@ func BenchmarkGGMLMatMul64(b *testing.B) {
 	for _, s := range benchSchemes {
 		w := ggmlBenchWeight(s)
 		b.Run(strings.ToLower(s), func(b *testing.B) { benchBlocks(b, w, 64) })
+		if ik := intKernels[w.Scheme]; ik != nil {
+			b.Run(s+"/float", func(b *testing.B) {
+				delete(intKernels, w.Scheme)
+				defer func() { intKernels[w.Scheme] = ik }()
+				benchBlocks(b, w, 64)
+			})
+		}
 	}
 }
 

@@ -18,6 +18,9 @@ type intKernel struct {
 	// packBytes is the length of pack's output for nb blocks.
 	packBytes func(nb int) int
 	dot       intDot
+	// dot4, where there is one, multiplies the rows with four inputs
+	// at once (decoding each weight once for the four).
+	dot4 intDot4
 	// goDot is the portable dot on the unpacked row (the spec the tests
 	// hold every variant to).
 	goDot func(row []byte, a *q8Row) float32
@@ -28,6 +31,10 @@ type intKernel struct {
 // intDot writes y[i] = Σ w·x for the len(y) weight rows of nb blocks
 // each in rows (consecutive) and the packed input row act.
 type intDot func(rows []byte, nb int, act []byte, y []float32)
+
+// intDot4 writes y[r*yStride+i] = Σ w·x for the n weight rows of nb
+// blocks in rows and the four packed inputs act[r*actStride:] (r < 4).
+type intDot4 func(rows []byte, n, nb int, act []byte, actStride int, y []float32, yStride int)
 
 type namedIntDot struct {
 	name string
@@ -89,7 +96,13 @@ func (w *BlockWeight) matMulRowsInt(y, x []float32, m int, ik *intKernel) {
 		// inputs pass.
 		for n0 := lo; n0 < hi; n0 += rowChunk {
 			n1 := min(n0+rowChunk, hi)
-			for r := range m {
+			r := 0
+			if ik.dot4 != nil {
+				for ; r+4 <= m; r += 4 {
+					ik.dot4(w.Blocks[n0*rb:n1*rb], n1-n0, nb, act[r*stride:], stride, y[r*w.N+n0:], w.N)
+				}
+			}
+			for ; r < m; r++ {
 				ik.dot(w.Blocks[n0*rb:n1*rb], nb, act[r*stride:(r+1)*stride], y[r*w.N+n0:r*w.N+n1])
 			}
 		}

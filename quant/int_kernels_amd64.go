@@ -21,6 +21,15 @@ func dotQ40VNNI(rows *byte, stride, n int, act *byte, nb int, y *float32)
 //go:noescape
 func dotQ80VNNI(rows *byte, stride, n int, act *byte, nb int, y *float32)
 
+// The *4 kernels write y[r*yStride+i] = row i · input r for four packed
+// inputs actStride bytes apart.
+
+//go:noescape
+func dotQ40VNNI4(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int)
+
+//go:noescape
+func dotQ80VNNI4(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int)
+
 //go:noescape
 func dotQ40AVX2Int(rows *byte, stride, n int, act *byte, nb int, y *float32)
 
@@ -48,6 +57,25 @@ func asmIntDot(f func(rows *byte, stride, n int, act *byte, nb int, y *float32),
 	}
 }
 
+// asmIntDot4 wraps a four-input kernel as asmIntDot does.
+func asmIntDot4(f func(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int), bb int, packBytes func(int) int) intDot4 {
+	return func(rows []byte, n, nb int, act []byte, actStride int, y []float32, yStride int) {
+		if n == 0 {
+			return
+		}
+		if nb == 0 {
+			for r := range 4 {
+				clear(y[r*yStride : r*yStride+n])
+			}
+			return
+		}
+		_ = rows[n*nb*bb-1]
+		_ = act[3*actStride+packBytes(nb)-1]
+		_ = y[3*yStride+n-1]
+		f(&rows[0], nb*bb, n, &act[0], actStride, nb, &y[0], yStride)
+	}
+}
+
 func init() {
 	if !hasAVX2FMA {
 		return
@@ -57,5 +85,7 @@ func init() {
 	if hasVNNI {
 		installInt(core.SchemeQ4_0, "vnni", asmIntDot(dotQ40VNNI, 18, packQ40Bytes))
 		installInt(core.SchemeQ8_0, "vnni", asmIntDot(dotQ80VNNI, 34, packQ80Bytes))
+		intKernels[core.SchemeQ4_0].dot4 = asmIntDot4(dotQ40VNNI4, 18, packQ40Bytes)
+		intKernels[core.SchemeQ8_0].dot4 = asmIntDot4(dotQ80VNNI4, 34, packQ80Bytes)
 	}
 }

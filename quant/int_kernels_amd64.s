@@ -18,6 +18,20 @@
 	MOVQ nb+32(FP), R12; \
 	MOVQ y+40(FP), R9
 
+// The *4 kernels' arguments (see below).
+#define ROWS4PROLOG \
+	MOVQ rows+0(FP), R8; \
+	MOVQ stride+8(FP), R11; \
+	MOVQ n+16(FP), R10; \
+	MOVQ act+24(FP), DX; \
+	MOVQ actStride+32(FP), R13; \
+	MOVQ nb+40(FP), R12; \
+	MOVQ y+48(FP), R9; \
+	MOVQ yStride+56(FP), R15; \
+	SHLQ $2, R15; \
+	LEAQ (R13)(R13*2), R14; \
+	LEAQ (R15)(R15*2), BX
+
 #define ROWSTART \
 	MOVQ R8, SI; \
 	MOVQ DX, DI; \
@@ -245,6 +259,149 @@ q80vtail:
 	Q80VNNIONE(R13, Z7)
 q80vdone:
 	PAIREND(q80vrow, q80vodd)
+	VZEROUPPER
+	RET
+
+// The *4 kernels multiply each of n weight rows with four packed input
+// rows actStride bytes apart and write y[r*yStride+i] (r < 4): the
+// weights are decoded once for the four (prefill). One weight row at a
+// time; the four inputs stay in L1/L2 across rows.
+#define ROWS4START \
+	XORQ AX, AX; \
+	MOVQ R8, SI; \
+	MOVQ DX, DI; \
+	MOVQ R12, CX; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9
+
+#define ROWS4END(again) \
+	REDUCE512(Z6, Y6); \
+	MOVSS X0, (R9); \
+	REDUCE512(Z7, Y7); \
+	MOVSS X0, (R9)(R15*1); \
+	REDUCE512(Z8, Y8); \
+	MOVSS X0, (R9)(R15*2); \
+	REDUCE512(Z9, Y9); \
+	MOVSS X0, (R9)(BX*1); \
+	ADDQ  $4, R9; \
+	ADDQ  R11, R8; \
+	DECQ  R10; \
+	JNZ   again
+
+// (AX is zero in the loop: the index of the first input row.)
+
+// One input row of a Q4_0 group: codes at DI+idx, into acc (Z0/Z2 the
+// low and high nibbles, Z1 the group's scales as floats).
+#define Q40VNNIIN(idx, t, u, acc) \
+	VMOVDQU32   128(DI)(idx), t; \
+	VPDPBUSD    (DI)(idx), Z0, t; \
+	VPDPBUSD    64(DI)(idx), Z2, t; \
+	VCVTDQ2PS   t, t; \
+	VMULPS      192(DI)(idx), Z1, u; \
+	VFMADD231PS t, u, acc
+
+#define Q40VNNI4 \
+	VPSRLW    $4, Z0, Z2; \
+	VPANDD    Z12, Z0, Z0; \
+	VPANDD    Z12, Z2, Z2; \
+	VCVTPH2PS Y1, Z1; \
+	Q40VNNIIN(AX*1, Z3, Z4, Z6); \
+	Q40VNNIIN(R13*1, Z5, Z14, Z7); \
+	Q40VNNIIN(R13*2, Z15, Z16, Z8); \
+	Q40VNNIIN(R14*1, Z17, Z18, Z9)
+
+// func dotQ40VNNI4(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int)
+TEXT ·dotQ40VNNI4(SB), NOSPLIT, $0-64
+	ROWS4PROLOG
+	VMOVDQU64 q40scales<>(SB), Z10
+	VMOVDQU64 q40codes<>(SB), Z11
+	MOVL      $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z12
+	VPXORD    Z13, Z13, Z13
+	MOVQ   R12, CX
+	ANDQ   $3, CX
+	IMUL3Q $18, CX, CX
+	MOVQ   $1, AX
+	SHLQ   CX, AX
+	DECQ   AX
+	KMOVQ  AX, K1
+	TESTQ  R10, R10
+	JZ     q40v4end
+q40v4row:
+	ROWS4START
+q40v4g:
+	CMPQ CX, $4
+	JLT  q40v4tail
+	Q40VNNILOAD(SI)
+	Q40VNNI4
+	ADDQ $72, SI
+	ADDQ $256, DI
+	SUBQ $4, CX
+	JMP  q40v4g
+q40v4tail:
+	TESTQ CX, CX
+	JZ    q40v4done
+	Q40VNNITAIL(SI)
+	Q40VNNI4
+q40v4done:
+	ROWS4END(q40v4row)
+q40v4end:
+	VZEROUPPER
+	RET
+
+// One input row of a Q8_0 pair: codes at DI+idx, into acc (Z0 the
+// flipped codes, Z1 the pair's scales as floats).
+#define Q80VNNIIN(idx, t, u, acc) \
+	VMOVDQU32   64(DI)(idx), t; \
+	VPDPBUSD    (DI)(idx), Z0, t; \
+	VCVTDQ2PS   t, t; \
+	VMULPS      128(DI)(idx), Z1, u; \
+	VFMADD231PS t, u, acc
+
+#define Q80VNNI4 \
+	VPXORD       Z12, Z0, Z0; \
+	VPBLENDD     $0xf0, Y2, Y1, Y1; \
+	VCVTPH2PS    Y1, Z1; \
+	Q80VNNIIN(AX*1, Z3, Z4, Z6); \
+	Q80VNNIIN(R13*1, Z5, Z14, Z7); \
+	Q80VNNIIN(R13*2, Z15, Z16, Z8); \
+	Q80VNNIIN(R14*1, Z17, Z18, Z9)
+
+// func dotQ80VNNI4(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int)
+TEXT ·dotQ80VNNI4(SB), NOSPLIT, $0-64
+	ROWS4PROLOG
+	MOVL   $0x80808080, AX
+	VPBROADCASTD AX, Z12
+	TESTQ  R10, R10
+	JZ     q80v4end
+q80v4row:
+	ROWS4START
+q80v4p:
+	CMPQ CX, $2
+	JLT  q80v4tail
+	PREFETCHT0   1024(SI)
+	PREFETCHT1   4096(SI)
+	VMOVDQU      2(SI), Y0
+	VINSERTI64X4 $1, 36(SI), Z0, Z0
+	VPBROADCASTW (SI), Y1
+	VPBROADCASTW 34(SI), Y2
+	Q80VNNI4
+	ADDQ $68, SI
+	ADDQ $192, DI
+	SUBQ $2, CX
+	JMP  q80v4p
+q80v4tail:
+	TESTQ CX, CX
+	JZ    q80v4done
+	VMOVDQU      2(SI), Y0
+	VPBROADCASTW (SI), Y1
+	VMOVDQA      Y1, Y2
+	Q80VNNI4
+q80v4done:
+	ROWS4END(q80v4row)
+q80v4end:
 	VZEROUPPER
 	RET
 

@@ -199,8 +199,8 @@ func TestIntKernelVariantsListed(t *testing.T) {
 // integer kernels for scheme s at batch m: Σ|w_j|*d_x/2 over each
 // block's d_x (0 where the float kernels run).
 func actQuantErr(s core.Scheme, m int, w, x []float32) float64 {
-	rk := rowKernels[s]
-	if intKernels[s] == nil || rk == nil || m >= rk.panelFrom() {
+	rk, ik := rowKernels[s], intKernels[s]
+	if ik == nil || rk == nil || (m >= rk.panelFrom() && ik.dot4 == nil) {
 		return 0
 	}
 	var a q8Row
@@ -249,6 +249,72 @@ func TestIntKernelsRows(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestIntKernels4 holds the four-input kernels to the portable dot on
+// 0-5 weight rows of 1-9 and 64 blocks, inputs and outputs at strides
+// larger than a row (as MatMul passes them), nothing written past them.
+func TestIntKernels4(t *testing.T) {
+	r := rand.New(rand.NewPCG(67, 68))
+	for _, is := range intSchemes {
+		ik := intKernels[is.s]
+		if ik == nil || ik.dot4 == nil {
+			t.Skipf("no four-input integer kernel for %s on this CPU/build", is.s)
+		}
+		bb := BlockBytes(is.s)
+		for _, nb := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 64} {
+			for n := range 6 {
+				rows := randomBlocks(r, is.s, n*nb)
+				var a [4]q8Row
+				stride := 0
+				var packed [4][]byte
+				for i := range 4 {
+					quantizeQ8Row(&a[i], randomX(r, 32*nb))
+					packed[i] = is.pack(nil, &a[i])
+					stride = len(packed[i]) + 64
+				}
+				act := make([]byte, 4*stride)
+				for i := range 4 {
+					copy(act[i*stride:], packed[i])
+				}
+				yStride := n + 3
+				y := make([]float32, 4*yStride)
+				for i := range y {
+					y[i] = 42
+				}
+				ik.dot4(rows, n, nb, act, stride, y, yStride)
+				for in := range 4 {
+					for i := range n {
+						row := rows[i*nb*bb : (i+1)*nb*bb]
+						want := is.goDot(row, &a[in])
+						require.LessOrEqualf(t, math.Abs(float64(y[in*yStride+i]-want)), intTermsTol(is.s, row, &a[in]), "%s nb=%d input %d row %d of %d", is.s, nb, in, i, n)
+					}
+					for i := n; i < yStride; i++ {
+						require.Equal(t, float32(42), y[in*yStride+i], "%s wrote past row %d", is.s, n)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPackReusesDirtyBuffers: packing into a buffer full of other bytes
+// gives the same layout as into a fresh one (the padding and the unused
+// lanes of the initial sums are written, not assumed zero).
+func TestPackReusesDirtyBuffers(t *testing.T) {
+	r := rand.New(rand.NewPCG(69, 70))
+	for _, is := range intSchemes {
+		for _, nb := range []int{1, 2, 3, 5, 8} {
+			var a q8Row
+			quantizeQ8Row(&a, randomX(r, 32*nb))
+			fresh := is.pack(nil, &a)
+			dirty := make([]byte, len(fresh)+7)
+			for i := range dirty {
+				dirty[i] = 0xa5
+			}
+			require.Equal(t, fresh, is.pack(dirty[:0], &a), "%s nb=%d", is.s, nb)
 		}
 	}
 }
