@@ -167,3 +167,33 @@ func packQ80(dst []byte, a *q8Row) []byte {
 func packQ40Bytes(nb int) int { return 256 * ((nb + 3) / 4) }
 
 func packQ80Bytes(nb int) int { return 192 * ((nb + 1) / 2) }
+
+// packNEON (arm64 kernels): per block 36 bytes, the 32 codes in order
+// and d as float32 (SDOT multiplies signed bytes, so no sums are needed).
+func packNEON(dst []byte, a *q8Row) []byte {
+	nb := len(a.d)
+	dst = grow(dst, packNEONBytes(nb))
+	for b := range nb {
+		p := dst[36*b:]
+		for j := range 32 {
+			p[j] = byte(a.qs[32*b+j])
+		}
+		binary.LittleEndian.PutUint32(p[32:], math.Float32bits(a.d[b]))
+	}
+	return dst
+}
+
+func packNEONBytes(nb int) int { return 36 * nb }
+
+// actLayout is one packing of a q8Row for a family of kernels.
+type actLayout struct {
+	name      string
+	pack      func(dst []byte, a *q8Row) []byte
+	packBytes func(nb int) int
+}
+
+var (
+	layoutQ40  = &actLayout{"q40x4", packQ40, packQ40Bytes}
+	layoutQ80  = &actLayout{"q80x2", packQ80, packQ80Bytes}
+	layoutNEON = &actLayout{"neon", packNEON, packNEONBytes}
+)

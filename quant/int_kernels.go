@@ -17,6 +17,7 @@ type intKernel struct {
 	pack func(dst []byte, a *q8Row) []byte // the kernels' layout of a q8Row
 	// packBytes is the length of pack's output for nb blocks.
 	packBytes func(nb int) int
+	layout    *actLayout
 	dot       intDot
 	// dot4, where there is one, multiplies the rows with four inputs
 	// at once (decoding each weight once for the four).
@@ -44,14 +45,15 @@ type namedIntDot struct {
 // intKernels is filled by the assembly files' init for the CPU.
 var intKernels = map[core.Scheme]*intKernel{}
 
-// installInt makes dot the scheme's integer kernel (the last install
-// wins), keeping the earlier ones as variants for the tests.
-func installInt(s core.Scheme, name string, dot intDot) {
-	ik := intKernel{pack: packQ80, packBytes: packQ80Bytes, goDot: dotQ80Q8}
+// installInt makes dot, reading inputs packed by layout, the scheme's
+// integer kernel (the last install wins); earlier kernels with the same
+// layout stay as variants for the tests.
+func installInt(s core.Scheme, name string, layout *actLayout, dot intDot) {
+	ik := intKernel{pack: layout.pack, packBytes: layout.packBytes, layout: layout, goDot: dotQ80Q8}
 	if s == core.SchemeQ4_0 {
-		ik = intKernel{pack: packQ40, packBytes: packQ40Bytes, goDot: dotQ40Q8}
+		ik.goDot = dotQ40Q8
 	}
-	if old := intKernels[s]; old != nil {
+	if old := intKernels[s]; old != nil && old.layout == layout {
 		ik.variants = append(ik.variants, old.variants...)
 	}
 	ik.dot = dot

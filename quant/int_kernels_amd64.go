@@ -39,24 +39,6 @@ func dotQ80AVX2Int(rows *byte, stride, n int, act *byte, nb int, y *float32)
 var hasVNNI = hasAVX512 && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
 	cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VBMI
 
-// asmIntDot wraps an integer kernel over blocks of bb bytes whose packed
-// input takes packBytes(nb) bytes; the slices are checked here so the
-// assembly never reads past them.
-func asmIntDot(f func(rows *byte, stride, n int, act *byte, nb int, y *float32), bb int, packBytes func(int) int) intDot {
-	return func(rows []byte, nb int, act []byte, y []float32) {
-		if len(y) == 0 {
-			return
-		}
-		if nb == 0 {
-			clear(y)
-			return
-		}
-		_ = rows[len(y)*nb*bb-1]
-		_ = act[packBytes(nb)-1]
-		f(&rows[0], nb*bb, len(y), &act[0], nb, &y[0])
-	}
-}
-
 // asmIntDot4 wraps a four-input kernel as asmIntDot does.
 func asmIntDot4(f func(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int), bb int, packBytes func(int) int) intDot4 {
 	return func(rows []byte, n, nb int, act []byte, actStride int, y []float32, yStride int) {
@@ -80,11 +62,11 @@ func init() {
 	if !hasAVX2FMA {
 		return
 	}
-	installInt(core.SchemeQ4_0, "avx2", asmIntDot(dotQ40AVX2Int, 18, packQ40Bytes))
-	installInt(core.SchemeQ8_0, "avx2", asmIntDot(dotQ80AVX2Int, 34, packQ80Bytes))
+	installInt(core.SchemeQ4_0, "avx2", layoutQ40, asmIntDot(dotQ40AVX2Int, 18, packQ40Bytes))
+	installInt(core.SchemeQ8_0, "avx2", layoutQ80, asmIntDot(dotQ80AVX2Int, 34, packQ80Bytes))
 	if hasVNNI {
-		installInt(core.SchemeQ4_0, "vnni", asmIntDot(dotQ40VNNI, 18, packQ40Bytes))
-		installInt(core.SchemeQ8_0, "vnni", asmIntDot(dotQ80VNNI, 34, packQ80Bytes))
+		installInt(core.SchemeQ4_0, "vnni", layoutQ40, asmIntDot(dotQ40VNNI, 18, packQ40Bytes))
+		installInt(core.SchemeQ8_0, "vnni", layoutQ80, asmIntDot(dotQ80VNNI, 34, packQ80Bytes))
 		intKernels[core.SchemeQ4_0].dot4 = asmIntDot4(dotQ40VNNI4, 18, packQ40Bytes)
 		intKernels[core.SchemeQ8_0].dot4 = asmIntDot4(dotQ80VNNI4, 34, packQ80Bytes)
 	}

@@ -16,10 +16,9 @@ import (
 var intSchemes = []struct {
 	s     core.Scheme
 	goDot func([]byte, *q8Row) float32
-	pack  func([]byte, *q8Row) []byte
 }{
-	{core.SchemeQ4_0, dotQ40Q8, packQ40},
-	{core.SchemeQ8_0, dotQ80Q8, packQ80},
+	{core.SchemeQ4_0, dotQ40Q8},
+	{core.SchemeQ8_0, dotQ80Q8},
 }
 
 // intTermsTol bounds the difference between two summation orders of the
@@ -124,7 +123,7 @@ func TestIntKernelsMatchGoReference(t *testing.T) {
 				if ik == nil {
 					return
 				}
-				act := is.pack(nil, &a)
+				act := ik.pack(nil, &a)
 				for _, v := range ik.variants {
 					got := intDot1(v.dot, row, nb, act)
 					require.LessOrEqualf(t, math.Abs(float64(got-want)), tol, "%s %g, Go %g", v.name, got, want)
@@ -135,7 +134,7 @@ func TestIntKernelsMatchGoReference(t *testing.T) {
 				if nb > 4 { // a NaN in x makes the product NaN
 					x[32*4+3] = float32(math.NaN())
 					quantizeQ8Row(&a, x)
-					act = is.pack(act, &a)
+					act = ik.pack(act, &a)
 					for _, v := range ik.variants {
 						require.True(t, math.IsNaN(float64(intDot1(v.dot, row, nb, act))), v.name)
 					}
@@ -175,7 +174,7 @@ func TestIntKernelsExtremeCodes(t *testing.T) {
 				var a q8Row
 				quantizeQ8Row(&a, x)
 				want := is.goDot(row, &a)
-				act := is.pack(nil, &a)
+				act := ik.pack(nil, &a)
 				for _, v := range ik.variants {
 					require.InDeltaf(t, want, intDot1(v.dot, row, nb, act), float64(nb)*1e-3, "%s %s code %#x x %g", is.s, v.name, c, xv)
 				}
@@ -236,7 +235,7 @@ func TestIntKernelsRows(t *testing.T) {
 				rows := randomBlocks(r, is.s, n*nb)
 				var a q8Row
 				quantizeQ8Row(&a, randomX(r, 32*nb))
-				act := is.pack(nil, &a)
+				act := ik.pack(nil, &a)
 				for _, v := range ik.variants {
 					y := make([]float32, n+1)
 					y[n] = 42
@@ -272,7 +271,7 @@ func TestIntKernels4(t *testing.T) {
 				var packed [4][]byte
 				for i := range 4 {
 					quantizeQ8Row(&a[i], randomX(r, 32*nb))
-					packed[i] = is.pack(nil, &a[i])
+					packed[i] = ik.pack(nil, &a[i])
 					stride = len(packed[i]) + 64
 				}
 				act := make([]byte, 4*stride)
@@ -305,16 +304,17 @@ func TestIntKernels4(t *testing.T) {
 // lanes of the initial sums are written, not assumed zero).
 func TestPackReusesDirtyBuffers(t *testing.T) {
 	r := rand.New(rand.NewPCG(69, 70))
-	for _, is := range intSchemes {
+	for _, l := range []*actLayout{layoutQ40, layoutQ80, layoutNEON} {
 		for _, nb := range []int{1, 2, 3, 5, 8} {
 			var a q8Row
 			quantizeQ8Row(&a, randomX(r, 32*nb))
-			fresh := is.pack(nil, &a)
+			fresh := l.pack(nil, &a)
+			require.Len(t, fresh, l.packBytes(nb))
 			dirty := make([]byte, len(fresh)+7)
 			for i := range dirty {
 				dirty[i] = 0xa5
 			}
-			require.Equal(t, fresh, is.pack(dirty[:0], &a), "%s nb=%d", is.s, nb)
+			require.Equal(t, fresh, l.pack(dirty[:0], &a), "%s nb=%d", l.name, nb)
 		}
 	}
 }
