@@ -19,4 +19,3 @@ func asmIntDot(f func(rows *byte, stride, n int, act *byte, nb int, y *float32),
 		f(&rows[0], nb*bb, len(y), &act[0], nb, &y[0])
 	}
 }
-
