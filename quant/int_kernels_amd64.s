@@ -96,6 +96,41 @@ GLOBL scale2x4<>(SB), RODATA|NOPTR, $16
 	VPERMB     Z0, Z10, Z1; \
 	VPERMT2B   8(base), Z11, Z0
 
+// Q40VNNILOAD into Z20 and Z21 (the second row of a pair).
+#define Q40VNNILOAD2(base) \
+	PREFETCHT0 1024(base); \
+	PREFETCHT1 4096(base); \
+	VMOVDQU64  (base), Z20; \
+	VPERMB     Z20, Z10, Z21; \
+	VPERMT2B   8(base), Z11, Z20
+
+// Q40VNNI for both rows of a pair (Z0/Z1 into Z6, Z20/Z21 into Z7),
+// each input vector loaded once for the two.
+#define Q40VNNIPAIR \
+	VMOVDQU32   128(DI), Z3; \
+	VMOVDQA32   Z3, Z23; \
+	VMOVDQU32   (DI), Z24; \
+	VMOVDQU32   64(DI), Z25; \
+	VMOVUPS     192(DI), Z26; \
+	VPSRLW      $4, Z0, Z2; \
+	VPSRLW      $4, Z20, Z22; \
+	VPANDD      Z12, Z0, Z0; \
+	VPANDD      Z12, Z2, Z2; \
+	VPANDD      Z12, Z20, Z20; \
+	VPANDD      Z12, Z22, Z22; \
+	VPDPBUSD    Z24, Z0, Z3; \
+	VPDPBUSD    Z24, Z20, Z23; \
+	VPDPBUSD    Z25, Z2, Z3; \
+	VPDPBUSD    Z25, Z22, Z23; \
+	VCVTDQ2PS   Z3, Z3; \
+	VCVTDQ2PS   Z23, Z23; \
+	VCVTPH2PS   Y1, Z1; \
+	VCVTPH2PS   Y21, Z21; \
+	VMULPS      Z26, Z1, Z1; \
+	VMULPS      Z26, Z21, Z21; \
+	VFMADD231PS Z3, Z1, Z6; \
+	VFMADD231PS Z23, Z21, Z7
+
 // The last 1-3 blocks at base: a masked load of their 18*(nb%4) bytes
 // (K1); the rest reads as zeros, zero codes and scales against the zero
 // padding of act.
@@ -182,9 +217,8 @@ q40v4:
 	CMPQ CX, $4
 	JLT  q40vtail
 	Q40VNNILOAD(SI)
-	Q40VNNI(Z6)
-	Q40VNNILOAD(R13)
-	Q40VNNI(Z7)
+	Q40VNNILOAD2(R13)
+	Q40VNNIPAIR
 	ADDQ $72, SI
 	ADDQ $72, R13
 	ADDQ $256, DI
@@ -213,6 +247,40 @@ q40vdone:
 	VPBROADCASTW (base), Y1; \
 	VPBROADCASTW 34(base), Y2; \
 	Q80VNNIREST(acc)
+
+// Q80VNNI for both rows of a pair (SI into Z6, R13 into Z7), each input
+// vector loaded once for the two.
+#define Q80VNNIPAIR \
+	PREFETCHT0   1024(SI); \
+	PREFETCHT1   4096(SI); \
+	PREFETCHT0   1024(R13); \
+	PREFETCHT1   4096(R13); \
+	VMOVDQU      2(SI), Y0; \
+	VINSERTI64X4 $1, 36(SI), Z0, Z0; \
+	VMOVDQU      2(R13), Y8; \
+	VINSERTI64X4 $1, 36(R13), Z8, Z8; \
+	VPBROADCASTW (SI), Y1; \
+	VPBROADCASTW 34(SI), Y2; \
+	VPBROADCASTW (R13), Y9; \
+	VPBROADCASTW 34(R13), Y10; \
+	VMOVDQU32    64(DI), Z3; \
+	VMOVDQA32    Z3, Z23; \
+	VMOVDQU32    (DI), Z24; \
+	VMOVUPS      128(DI), Z26; \
+	VPXORD       Z12, Z0, Z0; \
+	VPXORD       Z12, Z8, Z8; \
+	VPDPBUSD     Z24, Z0, Z3; \
+	VPDPBUSD     Z24, Z8, Z23; \
+	VCVTDQ2PS    Z3, Z3; \
+	VCVTDQ2PS    Z23, Z23; \
+	VPBLENDD     $0xf0, Y2, Y1, Y1; \
+	VPBLENDD     $0xf0, Y10, Y9, Y9; \
+	VCVTPH2PS    Y1, Z1; \
+	VCVTPH2PS    Y9, Z21; \
+	VMULPS       Z26, Z1, Z1; \
+	VMULPS       Z26, Z21, Z21; \
+	VFMADD231PS  Z3, Z1, Z6; \
+	VFMADD231PS  Z23, Z21, Z7
 
 // One Q8_0 block at base (the VEX load zeroes the upper half, whose
 // flipped codes meet zero padding in act).
@@ -245,8 +313,7 @@ q80vrow:
 q80v2:
 	CMPQ CX, $2
 	JLT  q80vtail
-	Q80VNNI(SI, Z6)
-	Q80VNNI(R13, Z7)
+	Q80VNNIPAIR
 	ADDQ $68, SI
 	ADDQ $68, R13
 	ADDQ $192, DI
