@@ -28,6 +28,9 @@ func dotQ80VNNI(rows *byte, stride, n int, act *byte, nb int, y *float32)
 func dotQ40VNNI4(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int)
 
 //go:noescape
+func dotQ40VNNI24(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int)
+
+//go:noescape
 func dotQ80VNNI4(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int)
 
 //go:noescape
@@ -58,6 +61,19 @@ func asmIntDot4(f func(rows *byte, stride, n int, act *byte, actStride, nb int, 
 	}
 }
 
+// pairs4 runs a four-input kernel that takes rows two at a time (even)
+// on the even part of n rows and one that takes them one at a time on
+// a last odd row.
+func pairs4(even, one intDot4, bb int) intDot4 {
+	return func(rows []byte, n, nb int, act []byte, actStride int, y []float32, yStride int) {
+		e := n &^ 1
+		even(rows, e, nb, act, actStride, y, yStride)
+		if e < n {
+			one(rows[e*nb*bb:], 1, nb, act, actStride, y[e:], yStride)
+		}
+	}
+}
+
 func init() {
 	if !hasAVX2FMA {
 		return
@@ -67,7 +83,7 @@ func init() {
 	if hasVNNI {
 		installInt(core.SchemeQ4_0, "vnni", layoutQ40, asmIntDot(dotQ40VNNI, 18, packQ40Bytes))
 		installInt(core.SchemeQ8_0, "vnni", layoutQ80, asmIntDot(dotQ80VNNI, 34, packQ80Bytes))
-		intKernels[core.SchemeQ4_0].dot4 = asmIntDot4(dotQ40VNNI4, 18, packQ40Bytes)
+		intKernels[core.SchemeQ4_0].dot4 = pairs4(asmIntDot4(dotQ40VNNI24, 18, packQ40Bytes), asmIntDot4(dotQ40VNNI4, 18, packQ40Bytes), 18)
 		intKernels[core.SchemeQ8_0].dot4 = asmIntDot4(dotQ80VNNI4, 34, packQ80Bytes)
 	}
 }

@@ -418,6 +418,112 @@ q40v4end:
 	VZEROUPPER
 	RET
 
+// One input row for two Q4_0 rows (Z0/Z2/Z1 into accA, Z20/Z22/Z21
+// into accB): the input's four vectors are loaded once for both.
+#define Q40VNNI24IN(idx, accA, accB) \
+	VMOVDQU32   128(DI)(idx), Z3; \
+	VMOVDQA32   Z3, Z23; \
+	VMOVDQU32   (DI)(idx), Z24; \
+	VMOVDQU32   64(DI)(idx), Z25; \
+	VMOVUPS     192(DI)(idx), Z26; \
+	VPDPBUSD    Z24, Z0, Z3; \
+	VPDPBUSD    Z24, Z20, Z23; \
+	VPDPBUSD    Z25, Z2, Z3; \
+	VPDPBUSD    Z25, Z22, Z23; \
+	VCVTDQ2PS   Z3, Z3; \
+	VCVTDQ2PS   Z23, Z23; \
+	VMULPS      Z26, Z1, Z4; \
+	VMULPS      Z26, Z21, Z5; \
+	VFMADD231PS Z3, Z4, accA; \
+	VFMADD231PS Z23, Z5, accB
+
+#define Q40VNNI24 \
+	VPSRLW    $4, Z0, Z2; \
+	VPSRLW    $4, Z20, Z22; \
+	VPANDD    Z12, Z0, Z0; \
+	VPANDD    Z12, Z2, Z2; \
+	VPANDD    Z12, Z20, Z20; \
+	VPANDD    Z12, Z22, Z22; \
+	VCVTPH2PS Y1, Z1; \
+	VCVTPH2PS Y21, Z21; \
+	Q40VNNI24IN(AX*1, Z6, Z14); \
+	Q40VNNI24IN(R13*1, Z7, Z15); \
+	Q40VNNI24IN(R13*2, Z8, Z16); \
+	Q40VNNI24IN(R14*1, Z9, Z17)
+
+// func dotQ40VNNI24(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int)
+//
+// dotQ40VNNI4 for an even n, two adjacent weight rows at a time (each
+// input vector loaded once for both: the load ports bound these kernels).
+TEXT ·dotQ40VNNI24(SB), NOSPLIT, $0-64
+	ROWS4PROLOG
+	VMOVDQU64 q40scales<>(SB), Z10
+	VMOVDQU64 q40codes<>(SB), Z11
+	MOVL      $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z12
+	VPXORD    Z13, Z13, Z13
+	MOVQ   R12, CX
+	ANDQ   $3, CX
+	IMUL3Q $18, CX, CX
+	MOVQ   $1, AX
+	SHLQ   CX, AX
+	DECQ   AX
+	KMOVQ  AX, K1
+	SHRQ   $1, R10
+	JZ     q40v24end
+q40v24row:
+	ROWS4START
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+q40v24g:
+	CMPQ CX, $4
+	JLT  q40v24tail
+	Q40VNNILOAD(SI)
+	PREFETCHT0 1024(SI)(R11*1)
+	PREFETCHT1 4096(SI)(R11*1)
+	VMOVDQU64  (SI)(R11*1), Z20
+	VPERMB     Z20, Z10, Z21
+	VPERMT2B   8(SI)(R11*1), Z11, Z20
+	Q40VNNI24
+	ADDQ $72, SI
+	ADDQ $256, DI
+	SUBQ $4, CX
+	JMP  q40v24g
+q40v24tail:
+	TESTQ CX, CX
+	JZ    q40v24done
+	Q40VNNITAIL(SI)
+	VMOVDQU8.Z (SI)(R11*1), K1, Z20
+	VPERMB     Z20, Z10, Z21
+	VPERMT2B   Z13, Z11, Z20
+	Q40VNNI24
+q40v24done:
+	REDUCE512(Z6, Y6)
+	MOVSS X0, (R9)
+	REDUCE512(Z7, Y7)
+	MOVSS X0, (R9)(R15*1)
+	REDUCE512(Z8, Y8)
+	MOVSS X0, (R9)(R15*2)
+	REDUCE512(Z9, Y9)
+	MOVSS X0, (R9)(BX*1)
+	REDUCE512(Z14, Y14)
+	MOVSS X0, 4(R9)
+	REDUCE512(Z15, Y15)
+	MOVSS X0, 4(R9)(R15*1)
+	REDUCE512(Z16, Y16)
+	MOVSS X0, 4(R9)(R15*2)
+	REDUCE512(Z17, Y17)
+	MOVSS X0, 4(R9)(BX*1)
+	ADDQ  $8, R9
+	LEAQ  (R8)(R11*2), R8
+	DECQ  R10
+	JNZ   q40v24row
+q40v24end:
+	VZEROUPPER
+	RET
+
 // One input row of a Q8_0 pair: codes at DI+idx, into acc (Z0 the
 // flipped codes, Z1 the pair's scales as floats).
 #define Q80VNNIIN(idx, t, u, acc) \
