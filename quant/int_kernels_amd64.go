@@ -31,6 +31,9 @@ func dotQ40VNNI4(rows *byte, stride, n int, act *byte, actStride, nb int, y *flo
 func dotQ40VNNI24(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int)
 
 //go:noescape
+func dotQ80VNNI24(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int)
+
+//go:noescape
 func dotQ80VNNI4(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int)
 
 //go:noescape
@@ -84,6 +87,6 @@ func init() {
 		installInt(core.SchemeQ4_0, "vnni", layoutQ40, asmIntDot(dotQ40VNNI, 18, packQ40Bytes))
 		installInt(core.SchemeQ8_0, "vnni", layoutQ80, asmIntDot(dotQ80VNNI, 34, packQ80Bytes))
 		intKernels[core.SchemeQ4_0].dot4 = pairs4(asmIntDot4(dotQ40VNNI24, 18, packQ40Bytes), asmIntDot4(dotQ40VNNI4, 18, packQ40Bytes), 18)
-		intKernels[core.SchemeQ8_0].dot4 = asmIntDot4(dotQ80VNNI4, 34, packQ80Bytes)
+		intKernels[core.SchemeQ8_0].dot4 = pairs4(asmIntDot4(dotQ80VNNI24, 34, packQ80Bytes), asmIntDot4(dotQ80VNNI4, 34, packQ80Bytes), 34)
 	}
 }

@@ -578,6 +578,107 @@ q80v4end:
 	VZEROUPPER
 	RET
 
+// One input row for two Q8_0 rows (Z0/Z1 into accA, Z20/Z21 into accB).
+#define Q80VNNI24IN(idx, accA, accB) \
+	VMOVDQU32   64(DI)(idx), Z3; \
+	VMOVDQA32   Z3, Z23; \
+	VMOVDQU32   (DI)(idx), Z24; \
+	VMOVUPS     128(DI)(idx), Z26; \
+	VPDPBUSD    Z24, Z0, Z3; \
+	VPDPBUSD    Z24, Z20, Z23; \
+	VCVTDQ2PS   Z3, Z3; \
+	VCVTDQ2PS   Z23, Z23; \
+	VMULPS      Z26, Z1, Z4; \
+	VMULPS      Z26, Z21, Z5; \
+	VFMADD231PS Z3, Z4, accA; \
+	VFMADD231PS Z23, Z5, accB
+
+// The codes of two rows in Z0 and Z8 (to flip), their scales in Y1/Y2
+// and Y9/Y10 (to blend).
+#define Q80VNNI24 \
+	VPXORD       Z12, Z0, Z0; \
+	VPXORD       Z12, Z8, Z20; \
+	VPBLENDD     $0xf0, Y2, Y1, Y1; \
+	VPBLENDD     $0xf0, Y10, Y9, Y9; \
+	VCVTPH2PS    Y1, Z1; \
+	VCVTPH2PS    Y9, Z21; \
+	Q80VNNI24IN(AX*1, Z6, Z14); \
+	Q80VNNI24IN(R13*1, Z7, Z15); \
+	Q80VNNI24IN(R13*2, Z18, Z16); \
+	Q80VNNI24IN(R14*1, Z19, Z17)
+
+// func dotQ80VNNI24(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int)
+//
+// dotQ80VNNI4 for an even n, two adjacent weight rows at a time.
+TEXT ·dotQ80VNNI24(SB), NOSPLIT, $0-64
+	ROWS4PROLOG
+	MOVL   $0x80808080, AX
+	VPBROADCASTD AX, Z12
+	SHRQ   $1, R10
+	JZ     q80v24end
+q80v24row:
+	ROWS4START
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+q80v24p:
+	CMPQ CX, $2
+	JLT  q80v24tail
+	PREFETCHT0   1024(SI)
+	PREFETCHT1   4096(SI)
+	PREFETCHT0   1024(SI)(R11*1)
+	PREFETCHT1   4096(SI)(R11*1)
+	VMOVDQU      2(SI), Y0
+	VINSERTI64X4 $1, 36(SI), Z0, Z0
+	VMOVDQU      2(SI)(R11*1), Y8
+	VINSERTI64X4 $1, 36(SI)(R11*1), Z8, Z8
+	VPBROADCASTW (SI), Y1
+	VPBROADCASTW 34(SI), Y2
+	VPBROADCASTW (SI)(R11*1), Y9
+	VPBROADCASTW 34(SI)(R11*1), Y10
+	Q80VNNI24
+	ADDQ $68, SI
+	ADDQ $192, DI
+	SUBQ $2, CX
+	JMP  q80v24p
+q80v24tail:
+	TESTQ CX, CX
+	JZ    q80v24done
+	VMOVDQU      2(SI), Y0
+	VMOVDQU      2(SI)(R11*1), Y8
+	VPBROADCASTW (SI), Y1
+	VMOVDQA      Y1, Y2
+	VPBROADCASTW (SI)(R11*1), Y9
+	VMOVDQA      Y9, Y10
+	Q80VNNI24
+q80v24done:
+	REDUCE512(Z6, Y6)
+	MOVSS X0, (R9)
+	REDUCE512(Z7, Y7)
+	MOVSS X0, (R9)(R15*1)
+	REDUCE512(Z18, Y18)
+	MOVSS X0, (R9)(R15*2)
+	REDUCE512(Z19, Y19)
+	MOVSS X0, (R9)(BX*1)
+	REDUCE512(Z14, Y14)
+	MOVSS X0, 4(R9)
+	REDUCE512(Z15, Y15)
+	MOVSS X0, 4(R9)(R15*1)
+	REDUCE512(Z16, Y16)
+	MOVSS X0, 4(R9)(R15*2)
+	REDUCE512(Z17, Y17)
+	MOVSS X0, 4(R9)(BX*1)
+	ADDQ  $8, R9
+	LEAQ  (R8)(R11*2), R8
+	DECQ  R10
+	JNZ   q80v24row
+q80v24end:
+	VZEROUPPER
+	RET
+
 // Two Q4_0 blocks at a and b (bytes from SI) against the packed group at
 // DI (low codes at lo, high at lo+64, initial sums at lo+128, scales at
 // lo+192), into acc. VPMADDUBSW cannot saturate: 2*15*127 < 2^15.
