@@ -312,7 +312,7 @@ func parityCases() []parityCase {
 					}
 					return []*core.Array{in[0], w}, nil
 				},
-				op: func(in []*core.Array) (*core.Array, error) { return core.QuantizedMatMulOp(in[0], in[1]) },
+				op:    func(in []*core.Array) (*core.Array, error) { return core.QuantizedMatMulOp(in[0], in[1]) },
 				slack: actQuantSlack(q.name),
 				// x · W^T in float64 over the weight's dequantized values
 				// (quant.Dequantize, itself checked against MLX's and
@@ -544,4 +544,3 @@ func actQuantSlack(scheme string) func(in []*core.Array) (float64, error) {
 		return worst * (1 + 1e-3), nil
 	}
 }
-
