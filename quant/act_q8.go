@@ -102,6 +102,39 @@ func dotQ80Q8(row []byte, a *q8Row) float32 {
 	return acc
 }
 
+// dotQ6KQ8 is dotQ40Q8 for Q6_K rows: per 16-value sub-block j,
+// Σ(q_w-32)*q_x exact, times (d_x*(d*sc_j)) as the kernel forms it.
+func dotQ6KQ8(row []byte, a *q8Row) float32 {
+	var acc float32
+	for b := range len(row) / 210 {
+		blk := row[210*b:]
+		d := f16Bits(blk[208:])
+		for h := range 2 {
+			ql, qh := blk[64*h:], blk[128+32*h:]
+			for j := range 8 { // sub-blocks of this half
+				var s int32
+				for i := 16 * j; i < 16*j+16; i++ {
+					// Value i of the half: the low nibbles of ql[0:64]
+					// are values 0-63, the high ones 64-127; qh[i%32]
+					// holds two bits for each quarter.
+					l, quarter := i%64, i/32
+					nib := ql[l] & 15
+					if i >= 64 {
+						nib = ql[l] >> 4
+					}
+					q := int32(nib|(qh[i%32]>>(2*quarter)&3)<<4) - 32
+					x := int32(a.qs[256*b+128*h+i])
+					s += q * x
+				}
+				da := a.d[(256*b+128*h+16*j)/32]
+				sc := d * float32(int8(blk[192+8*h+j]))
+				acc += float32(s) * da * sc
+			}
+		}
+	}
+	return acc
+}
+
 // The assembly kernels read a q8Row rearranged for their loads.
 //
 // packQ40 (Q4_0 kernels): per group of 4 blocks, 256 bytes: the codes
@@ -164,6 +197,39 @@ func packQ80(dst []byte, a *q8Row) []byte {
 	return dst
 }
 
+// packQ6K (Q6_K kernels): per 256-value super-block, 768 bytes: the
+// 256 codes in order, then for each 64-value quarter 16 int32 with
+// -32*Σq_x over sub-block s (16 values) at index 4s, and 16 float32
+// with d_x of the sub-block's 32-value block at 4s..4s+3.
+func packQ6K(dst []byte, a *q8Row) []byte {
+	nb := len(a.d) / 8
+	dst = grow(dst, packQ6KBytes(nb))
+	for b := range nb {
+		p := dst[768*b:]
+		for j := range 256 {
+			p[j] = byte(a.qs[256*b+j])
+		}
+		for z := range 4 {
+			c, dx := (*[64]byte)(p[256+64*z:]), (*[64]byte)(p[512+64*z:])
+			*c = [64]byte{}
+			for sb := range 4 {
+				var sum int32
+				for _, q := range a.qs[256*b+64*z+16*sb : 256*b+64*z+16*sb+16] {
+					sum += int32(q)
+				}
+				binary.LittleEndian.PutUint32(c[16*sb:], uint32(-32*sum))
+				db := math.Float32bits(a.d[8*b+(64*z+16*sb)/32])
+				for i := range 4 {
+					binary.LittleEndian.PutUint32(dx[16*sb+4*i:], db)
+				}
+			}
+		}
+	}
+	return dst
+}
+
+func packQ6KBytes(nb int) int { return 768 * nb }
+
 func packQ40Bytes(nb int) int { return 256 * ((nb + 3) / 4) }
 
 func packQ80Bytes(nb int) int { return 192 * ((nb + 1) / 2) }
@@ -196,4 +262,5 @@ var (
 	layoutQ40  = &actLayout{"q40x4", packQ40, packQ40Bytes}
 	layoutQ80  = &actLayout{"q80x2", packQ80, packQ80Bytes}
 	layoutNEON = &actLayout{"neon", packNEON, packNEONBytes}
+	layoutQ6K  = &actLayout{"q6kx4", packQ6K, packQ6KBytes}
 )

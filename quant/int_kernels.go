@@ -42,6 +42,14 @@ type namedIntDot struct {
 	dot  intDot
 }
 
+// intGoDots are the portable integer dots, the spec of each scheme's
+// kernels.
+var intGoDots = map[core.Scheme]func(row []byte, a *q8Row) float32{
+	core.SchemeQ4_0: dotQ40Q8,
+	core.SchemeQ8_0: dotQ80Q8,
+	core.SchemeQ6_K: dotQ6KQ8,
+}
+
 // intKernels is filled by the assembly files' init for the CPU.
 var intKernels = map[core.Scheme]*intKernel{}
 
@@ -49,10 +57,7 @@ var intKernels = map[core.Scheme]*intKernel{}
 // integer kernel (the last install wins); earlier kernels with the same
 // layout stay as variants for the tests.
 func installInt(s core.Scheme, name string, layout *actLayout, dot intDot) {
-	ik := intKernel{pack: layout.pack, packBytes: layout.packBytes, layout: layout, goDot: dotQ80Q8}
-	if s == core.SchemeQ4_0 {
-		ik.goDot = dotQ40Q8
-	}
+	ik := intKernel{pack: layout.pack, packBytes: layout.packBytes, layout: layout, goDot: intGoDots[s]}
 	if old := intKernels[s]; old != nil && old.layout == layout {
 		ik.variants = append(ik.variants, old.variants...)
 	}

@@ -37,6 +37,9 @@ func dotQ80VNNI24(rows *byte, stride, n int, act *byte, actStride, nb int, y *fl
 func dotQ80VNNI4(rows *byte, stride, n int, act *byte, actStride, nb int, y *float32, yStride int)
 
 //go:noescape
+func dotQ6KVNNI(rows *byte, stride, n int, act *byte, nb int, y *float32)
+
+//go:noescape
 func dotQ40AVX2Int(rows *byte, stride, n int, act *byte, nb int, y *float32)
 
 //go:noescape
@@ -86,6 +89,7 @@ func init() {
 	if hasVNNI {
 		installInt(core.SchemeQ4_0, "vnni", layoutQ40, asmIntDot(dotQ40VNNI, 18, packQ40Bytes))
 		installInt(core.SchemeQ8_0, "vnni", layoutQ80, asmIntDot(dotQ80VNNI, 34, packQ80Bytes))
+		installInt(core.SchemeQ6_K, "vnni", layoutQ6K, asmIntDot(dotQ6KVNNI, 210, packQ6KBytes))
 		intKernels[core.SchemeQ4_0].dot4 = pairs4(asmIntDot4(dotQ40VNNI24, 18, packQ40Bytes), asmIntDot4(dotQ40VNNI4, 18, packQ40Bytes), 18)
 		intKernels[core.SchemeQ8_0].dot4 = pairs4(asmIntDot4(dotQ80VNNI24, 34, packQ80Bytes), asmIntDot4(dotQ80VNNI4, 34, packQ80Bytes), 34)
 	}

@@ -19,26 +19,22 @@ var intSchemes = []struct {
 }{
 	{core.SchemeQ4_0, dotQ40Q8},
 	{core.SchemeQ8_0, dotQ80Q8},
+	{core.SchemeQ6_K, dotQ6KQ8},
 }
 
 // intTermsTol bounds the difference between two summation orders of the
 // per-block terms d_w*d_x*Σq_w*q_x (each formed identically): (nb + 8)
 // units of rounding of Σ|term|.
-func intTermsTol(s core.Scheme, row []byte, a *q8Row) float64 {
-	w := make([]float32, len(row)/BlockBytes(s)*32)
-	if err := DecodeBlocks(s, w, row); err != nil {
-		panic(err)
-	}
+func intTermsTol(t *testing.T, s core.Scheme, row []byte, a *q8Row) float64 {
+	t.Helper()
+	w := make([]float32, len(row)/BlockBytes(s)*BlockValues(s))
+	require.NoError(t, DecodeBlocks(s, w, row))
+	// The integer sums carry the offsets (Q4_0's -8d, Q6_K's -32*d*sc)
+	// besides w.
+	off := blockOffsets(t, s, row)
 	var mag float64
-	for b := range len(a.d) {
-		for j := range 32 {
-			// Q4_0's sum carries -8d per value besides w.
-			wm := math.Abs(float64(w[32*b+j]))
-			if s == core.SchemeQ4_0 {
-				wm += 16 * math.Abs(float64(f16Bits(row[18*b:])))
-			}
-			mag += wm * math.Abs(float64(a.d[b])*float64(a.qs[32*b+j]))
-		}
+	for i := range w {
+		mag += (math.Abs(float64(w[i])) + 2*off[i]) * math.Abs(float64(a.d[i/32])*float64(a.qs[i]))
 	}
 	return float64(len(a.d)+8)*0x1p-24*mag + 1e-30
 }
@@ -101,8 +97,9 @@ func TestIntKernelsMatchGoReference(t *testing.T) {
 		ik := intKernels[is.s]
 		for _, nb := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 17, 64} {
 			t.Run(fmt.Sprintf("%s/%d", is.s, nb), func(t *testing.T) {
+				bv := BlockValues(is.s)
 				row := randomBlocks(r, is.s, nb)
-				x := randomX(r, 32*nb)
+				x := randomX(r, bv*nb)
 				if nb > 2 {
 					for j := range 32 {
 						x[32+j] = 0
@@ -111,14 +108,14 @@ func TestIntKernelsMatchGoReference(t *testing.T) {
 				var a q8Row
 				quantizeQ8Row(&a, x)
 				want := is.goDot(row, &a)
-				w := make([]float32, 32*nb)
+				w := make([]float32, bv*nb)
 				require.NoError(t, DecodeBlocks(is.s, w, row))
 				var ref, qerr float64
 				for i := range w {
 					ref += float64(w[i]) * float64(x[i])
 					qerr += math.Abs(float64(w[i])) * float64(a.d[i/32]) / 2
 				}
-				tol := intTermsTol(is.s, row, &a)
+				tol := intTermsTol(t, is.s, row, &a)
 				require.LessOrEqualf(t, math.Abs(float64(want)-ref), qerr+tol, "Go %g, float product %g", want, ref)
 				if ik == nil {
 					return
@@ -132,7 +129,7 @@ func TestIntKernelsMatchGoReference(t *testing.T) {
 					}
 				}
 				if nb > 4 { // a NaN in x makes the product NaN
-					x[32*4+3] = float32(math.NaN())
+					x[bv*4+3] = float32(math.NaN())
 					quantizeQ8Row(&a, x)
 					act = ik.pack(act, &a)
 					for _, v := range ik.variants {
@@ -151,20 +148,23 @@ func TestIntKernelsExtremeCodes(t *testing.T) {
 	for _, is := range intSchemes {
 		ik := intKernels[is.s]
 		if ik == nil {
-			t.Skipf("no integer assembly kernel for %s on this CPU/build", is.s)
+			t.Logf("no integer assembly kernel for %s on this CPU/build", is.s)
+			continue
 		}
 		nb := 9
 		bb := BlockBytes(is.s)
 		for _, c := range []byte{0x00, 0x80, 0x7f, 0xff, 0xf0, 0x0f} {
 			row := make([]byte, nb*bb)
 			for b := range nb {
-				copy(row[b*bb:], []byte{0x00, 0x3c}) // d = 1
-				for j := 2; j < bb; j++ {
+				for j := range bb {
 					row[b*bb+j] = c
+				}
+				for _, off := range f16Fields[is.s] {
+					copy(row[b*bb+off:], []byte{0x00, 0x3c}) // d = 1
 				}
 			}
 			for _, xv := range []float32{1, -1} {
-				x := make([]float32, 32*nb)
+				x := make([]float32, BlockValues(is.s)*nb)
 				for i := range x {
 					x[i] = xv
 					if i%3 == 0 {
@@ -227,14 +227,15 @@ func TestIntKernelsRows(t *testing.T) {
 	for _, is := range intSchemes {
 		ik := intKernels[is.s]
 		if ik == nil {
-			t.Skipf("no integer assembly kernel for %s on this CPU/build", is.s)
+			t.Logf("no integer assembly kernel for %s on this CPU/build", is.s)
+			continue
 		}
 		bb := BlockBytes(is.s)
 		for _, nb := range []int{1, 5, 64} {
 			for n := range 6 {
 				rows := randomBlocks(r, is.s, n*nb)
 				var a q8Row
-				quantizeQ8Row(&a, randomX(r, 32*nb))
+				quantizeQ8Row(&a, randomX(r, BlockValues(is.s)*nb))
 				act := ik.pack(nil, &a)
 				for _, v := range ik.variants {
 					y := make([]float32, n+1)
@@ -244,7 +245,7 @@ func TestIntKernelsRows(t *testing.T) {
 					for i := range n {
 						row := rows[i*nb*bb : (i+1)*nb*bb]
 						want := is.goDot(row, &a)
-						require.LessOrEqualf(t, math.Abs(float64(y[i]-want)), intTermsTol(is.s, row, &a), "%s %s nb=%d row %d of %d", is.s, v.name, nb, i, n)
+						require.LessOrEqualf(t, math.Abs(float64(y[i]-want)), intTermsTol(t, is.s, row, &a), "%s %s nb=%d row %d of %d", is.s, v.name, nb, i, n)
 					}
 				}
 			}
@@ -260,7 +261,8 @@ func TestIntKernels4(t *testing.T) {
 	for _, is := range intSchemes {
 		ik := intKernels[is.s]
 		if ik == nil || ik.dot4 == nil {
-			t.Skipf("no four-input integer kernel for %s on this CPU/build", is.s)
+			t.Logf("no four-input integer kernel for %s on this CPU/build", is.s)
+			continue
 		}
 		bb := BlockBytes(is.s)
 		for _, nb := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 64} {
@@ -270,7 +272,7 @@ func TestIntKernels4(t *testing.T) {
 				stride := 0
 				var packed [4][]byte
 				for i := range 4 {
-					quantizeQ8Row(&a[i], randomX(r, 32*nb))
+					quantizeQ8Row(&a[i], randomX(r, BlockValues(is.s)*nb))
 					packed[i] = ik.pack(nil, &a[i])
 					stride = len(packed[i]) + 64
 				}
@@ -288,7 +290,7 @@ func TestIntKernels4(t *testing.T) {
 					for i := range n {
 						row := rows[i*nb*bb : (i+1)*nb*bb]
 						want := is.goDot(row, &a[in])
-						require.LessOrEqualf(t, math.Abs(float64(y[in*yStride+i]-want)), intTermsTol(is.s, row, &a[in]), "%s nb=%d input %d row %d of %d", is.s, nb, in, i, n)
+						require.LessOrEqualf(t, math.Abs(float64(y[in*yStride+i]-want)), intTermsTol(t, is.s, row, &a[in]), "%s nb=%d input %d row %d of %d", is.s, nb, in, i, n)
 					}
 					for i := n; i < yStride; i++ {
 						require.Equal(t, float32(42), y[in*yStride+i], "%s wrote past row %d", is.s, n)
@@ -304,10 +306,14 @@ func TestIntKernels4(t *testing.T) {
 // lanes of the initial sums are written, not assumed zero).
 func TestPackReusesDirtyBuffers(t *testing.T) {
 	r := rand.New(rand.NewPCG(69, 70))
-	for _, l := range []*actLayout{layoutQ40, layoutQ80, layoutNEON} {
+	for _, l := range []*actLayout{layoutQ40, layoutQ80, layoutNEON, layoutQ6K} {
 		for _, nb := range []int{1, 2, 3, 5, 8} {
+			bv := 32
+			if l == layoutQ6K {
+				bv = 256
+			}
 			var a q8Row
-			quantizeQ8Row(&a, randomX(r, 32*nb))
+			quantizeQ8Row(&a, randomX(r, bv*nb))
 			fresh := l.pack(nil, &a)
 			require.Len(t, fresh, l.packBytes(nb))
 			dirty := make([]byte, len(fresh)+7)
