@@ -77,7 +77,7 @@ func TestQuantizeQ8Row(t *testing.T) {
 		hit := false
 		for j := range 32 {
 			q := a.qs[32*b+j]
-			require.True(t, q >= -127 && q <= 127)
+			require.NotEqual(t, int8(-128), q, "block %d value %d: code -128 (the range is ±127)", b, j)
 			hit = hit || q == 127 || q == -127
 			require.LessOrEqualf(t, math.Abs(float64(x[32*b+j])-d*float64(q)), d*(0.5+1e-5), "block %d value %d", b, j)
 		}
