@@ -97,7 +97,7 @@ func matMulPrepared(x *core.Array, pw Weight) (*core.Array, error) {
 	if len(xs) < 1 || xs[len(xs)-1] != k {
 		return nil, fmt.Errorf("x %v does not end in K=%d of the weight", x, k)
 	}
-	xv, err := float32s(x)
+	xv, err := float32sRead(x)
 	if err != nil {
 		return nil, err
 	}
@@ -107,15 +107,18 @@ func matMulPrepared(x *core.Array, pw Weight) (*core.Array, error) {
 	}
 	ys := xs.Clone()
 	ys[len(ys)-1] = n
-	y := make([]float32, ys.NumElements())
-	if err := pw.MatMul(y, xv, m); err != nil {
-		return nil, err
-	}
-	t, err := core.FromSlice(y, ys...)
+	// The product is written straight into the result's storage (a
+	// decode step runs over a hundred products; a slice copied into a
+	// new array doubled their allocations).
+	out, err := core.Empty(core.CPU(), core.F32, ys)
 	if err != nil {
 		return nil, err
 	}
-	return t.Array(), nil
+	y := hostF32(out)
+	if err := pw.MatMul(y, xv, m); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Dims returns N and K.
