@@ -112,7 +112,6 @@ func uint32s(a *core.Array) ([]uint32, error) {
 	return out, nil
 }
 
-
 // float32sRead is float32s for reading only: a contiguous, aligned F32
 // host array is returned in place (its storage aliased, not copied).
 func float32sRead(a *core.Array) ([]float32, error) {
@@ -140,4 +139,3 @@ func hostF32(a *core.Array) []float32 {
 	}
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), n)
 }
-
