@@ -97,14 +97,6 @@ func matMulPrepared(x *core.Array, pw Weight) (*core.Array, error) {
 	if len(xs) < 1 || xs[len(xs)-1] != k {
 		return nil, fmt.Errorf("x %v does not end in K=%d of the weight", x, k)
 	}
-	xv, err := float32sRead(x)
-	if err != nil {
-		return nil, err
-	}
-	m := 1
-	for _, d := range xs[:len(xs)-1] {
-		m *= d
-	}
 	ys := xs.Clone()
 	ys[len(ys)-1] = n
 	// The product is written straight into the result's storage (a
@@ -114,11 +106,32 @@ func matMulPrepared(x *core.Array, pw Weight) (*core.Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := hostF32(out)
-	if err := pw.MatMul(y, xv, m); err != nil {
+	if err := matMulInto(hostF32(out), x, pw); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// matMulInto writes x @ W^T into y (len(y) = rows of x times N), reading
+// an f32 x in place.
+func matMulInto(y []float32, x *core.Array, pw Weight) error {
+	n, k := pw.Dims()
+	xs := x.Shape()
+	if len(xs) < 1 || xs[len(xs)-1] != k {
+		return fmt.Errorf("x %v does not end in K=%d of the weight", x, k)
+	}
+	m := 1
+	for _, d := range xs[:len(xs)-1] {
+		m *= d
+	}
+	if len(y) != m*n {
+		return fmt.Errorf("output holds %d values, want %d×%d", len(y), m, n)
+	}
+	xv, err := float32sRead(x)
+	if err != nil {
+		return err
+	}
+	return pw.MatMul(y, xv, m)
 }
 
 // Dims returns N and K.
