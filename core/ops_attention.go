@@ -175,7 +175,11 @@ func attentionKernel[C floatC](op *Op) error {
 			return nil, fmt.Errorf("%s: %w", op.Name, err)
 		}
 		n := a.NumElements()
-		return rd(a.offset, 1, n, make([]C, n)), nil
+		var buf []C // arrays of the compute type are read in place
+		if a.dtype != DTypeOf[C]() {
+			buf = make([]C, n)
+		}
+		return rd(a.offset, 1, n, buf), nil
 	}
 	qs, err := load(q)
 	if err != nil {
@@ -194,7 +198,11 @@ func attentionKernel[C floatC](op *Op) error {
 		return fmt.Errorf("%s: %w", op.Name, err)
 	}
 	n := q.NumElements()
-	os := get(out.offset, 1, n, make([]C, n))
+	var obuf []C // written in place when out has the compute type
+	if out.dtype != DTypeOf[C]() {
+		obuf = make([]C, n)
+	}
+	os := get(out.offset, 1, n, obuf)
 	batches := n / (tq * hq * d)
 	rep := hq / hkv
 	ap := op.Attention()

@@ -93,8 +93,16 @@ func rmsNormKernel[C floatC](op *Op) error {
 		return nil
 	}
 	rows := x.NumElements() / d
-	xbuf, obuf := make([]C, d), make([]C, d)
-	wv := rw(w.offset, 1, d, make([]C, d)) // its own buffer: xbuf is reused per row
+	// Arrays of the compute type are read and written in place (stride
+	// 1): buffers are only needed to convert.
+	scratch := func(a *Array) []C {
+		if a.dtype == DTypeOf[C]() {
+			return nil
+		}
+		return make([]C, d)
+	}
+	xbuf, obuf := scratch(x), scratch(out)
+	wv := rw(w.offset, 1, d, scratch(w)) // its own buffer: xbuf is reused per row
 	for r := range rows {
 		row := rx(x.offset+r*d, 1, d, xbuf)
 		var ss float64

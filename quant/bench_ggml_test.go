@@ -28,11 +28,31 @@ var benchSchemes = []string{"q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_
 // BenchmarkGGMLMatVec reports GB/s of GGUF block bytes for y = W x with W
 // 4096x4096 multiplied in place, with the kernel the CPU gets by default
 // and then, where there is assembly, each assembly variant ("/avx2",
-// "/avx512") and the portable Go loop ("/go").
+// "/avx512") and the portable Go loop ("/go"); for schemes with integer
+// kernels (int_kernels.go) the float kernel they replace ("/float") and
+// each integer variant ("/int-avx2", "/int-vnni"); the float variants
+// run with the integer kernels off.
 func BenchmarkGGMLMatVec(b *testing.B) {
 	for _, s := range benchSchemes {
 		w := ggmlBenchWeight(s)
 		b.Run(s, func(b *testing.B) { benchBlocks(b, w, 1) })
+		if ik := intKernels[w.Scheme]; ik != nil {
+			// The float row kernels the integer ones replace, then each
+			// integer variant.
+			b.Run(s+"/float", func(b *testing.B) {
+				delete(intKernels, w.Scheme)
+				defer func() { intKernels[w.Scheme] = ik }()
+				benchBlocks(b, w, 1)
+			})
+			for _, v := range ik.variants {
+				b.Run(s+"/int-"+v.name, func(b *testing.B) {
+					saved := ik.dot
+					ik.dot = v.dot
+					defer func() { ik.dot = saved }()
+					benchBlocks(b, w, 1)
+				})
+			}
+		}
 		rk := rowKernels[w.Scheme]
 		if rk == nil || rk.goDot == nil {
 			continue
@@ -41,9 +61,15 @@ func BenchmarkGGMLMatVec(b *testing.B) {
 		dots = append(dots, namedDot{"go", rk.goDot})
 		for _, v := range dots {
 			b.Run(s+"/"+v.name, func(b *testing.B) {
-				saved := rk.dot
+				saved, ik := rk.dot, intKernels[w.Scheme]
 				rk.dot = v.dot
-				defer func() { rk.dot = saved }()
+				delete(intKernels, w.Scheme)
+				defer func() {
+					rk.dot = saved
+					if ik != nil {
+						intKernels[w.Scheme] = ik
+					}
+				}()
 				benchBlocks(b, w, 1)
 			})
 		}
@@ -56,6 +82,13 @@ func BenchmarkGGMLMatMul64(b *testing.B) {
 	for _, s := range benchSchemes {
 		w := ggmlBenchWeight(s)
 		b.Run(strings.ToLower(s), func(b *testing.B) { benchBlocks(b, w, 64) })
+		if ik := intKernels[w.Scheme]; ik != nil {
+			b.Run(s+"/float", func(b *testing.B) {
+				delete(intKernels, w.Scheme)
+				defer func() { intKernels[w.Scheme] = ik }()
+				benchBlocks(b, w, 64)
+			})
+		}
 	}
 }
 

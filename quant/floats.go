@@ -111,3 +111,31 @@ func uint32s(a *core.Array) ([]uint32, error) {
 	}
 	return out, nil
 }
+
+// float32sRead is float32s for reading only: a contiguous, aligned F32
+// host array is returned in place (its storage aliased, not copied).
+func float32sRead(a *core.Array) ([]float32, error) {
+	if a.DType() == core.F32 && littleEndian {
+		if _, ok := a.Storage().(core.HostStorage); ok && a.IsContiguous() {
+			b, err := a.Bytes()
+			if err != nil {
+				return nil, err
+			}
+			if n := a.NumElements(); n == 0 || uintptr(unsafe.Pointer(unsafe.SliceData(b)))%4 == 0 {
+				return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), n), nil
+			}
+		}
+	}
+	return float32s(a)
+}
+
+// hostF32 returns the float32 elements of a new (writable, contiguous)
+// CPU array made by core.Empty.
+func hostF32(a *core.Array) []float32 {
+	b := a.Storage().(core.HostStorage).Bytes()[4*a.Offset():]
+	n := a.NumElements()
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), n)
+}

@@ -124,7 +124,8 @@ func checkBlockMatMul(t *testing.T, s core.Scheme, raw []byte, y, x []float32, m
 				mag += (math.Abs(float64(w[j*k+c])) + 2*off[j*k+c]) * math.Abs(xv)
 			}
 			got := float64(y[i*n+j])
-			require.LessOrEqualf(t, math.Abs(got-ref), gamma*mag+1e-30, "%s y[%d,%d] = %g, dequantized matmul %g (m=%d n=%d k=%d)", s, i, j, got, ref, m, n, k)
+			qe := actQuantErr(s, m, w[j*k:(j+1)*k], x[i*k:(i+1)*k])
+			require.LessOrEqualf(t, math.Abs(got-ref), gamma*mag+qe+1e-30, "%s y[%d,%d] = %g, dequantized matmul %g (m=%d n=%d k=%d)", s, i, j, got, ref, m, n, k)
 		}
 	}
 }

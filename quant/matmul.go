@@ -97,25 +97,41 @@ func matMulPrepared(x *core.Array, pw Weight) (*core.Array, error) {
 	if len(xs) < 1 || xs[len(xs)-1] != k {
 		return nil, fmt.Errorf("x %v does not end in K=%d of the weight", x, k)
 	}
-	xv, err := float32s(x)
+	ys := xs.Clone()
+	ys[len(ys)-1] = n
+	// The product is written straight into the result's storage (a
+	// decode step runs over a hundred products; a slice copied into a
+	// new array doubled their allocations).
+	out, err := core.Empty(core.CPU(), core.F32, ys)
 	if err != nil {
 		return nil, err
+	}
+	if err := matMulInto(hostF32(out), x, pw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// matMulInto writes x @ W^T into y (len(y) = rows of x times N), reading
+// an f32 x in place.
+func matMulInto(y []float32, x *core.Array, pw Weight) error {
+	n, k := pw.Dims()
+	xs := x.Shape()
+	if len(xs) < 1 || xs[len(xs)-1] != k {
+		return fmt.Errorf("x %v does not end in K=%d of the weight", x, k)
 	}
 	m := 1
 	for _, d := range xs[:len(xs)-1] {
 		m *= d
 	}
-	ys := xs.Clone()
-	ys[len(ys)-1] = n
-	y := make([]float32, ys.NumElements())
-	if err := pw.MatMul(y, xv, m); err != nil {
-		return nil, err
+	if len(y) != m*n {
+		return fmt.Errorf("output holds %d values, want %d×%d", len(y), m, n)
 	}
-	t, err := core.FromSlice(y, ys...)
+	xv, err := float32sRead(x)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return t.Array(), nil
+	return pw.MatMul(y, xv, m)
 }
 
 // Dims returns N and K.

@@ -36,6 +36,12 @@ func (w *BlockWeight) MatMul(y, x []float32, m int) error {
 		return nil
 	}
 	rk := rowKernels[w.Scheme]
+	// The integer kernels run every batch where they decode each weight
+	// once for four inputs (dot4), small batches otherwise.
+	if ik := intKernels[w.Scheme]; ik != nil && (m < rk.panelFrom() || ik.dot4 != nil) {
+		w.matMulRowsInt(y, x, m, ik)
+		return nil
+	}
 	if m < rk.panelFrom() {
 		w.matMulRows(y, x, m, rk)
 		return nil

@@ -41,7 +41,8 @@ func checkMatMul(t *testing.T, q *core.Array, m, k int, r *rand.Rand) {
 				mag += float64(absW[j*k+c]) * math.Abs(float64(x[i*k+c]))
 			}
 			got := float64(yv[i*n+j])
-			require.LessOrEqualf(t, math.Abs(got-ref), gamma*mag+1e-30, "y[%d,%d] = %g, dequantized matmul %g (m=%d n=%d k=%d)", i, j, got, ref, m, n, k)
+			qe := actQuantErr(q.Quant().Scheme, m, deq[j*k:(j+1)*k], x[i*k:(i+1)*k])
+			require.LessOrEqualf(t, math.Abs(got-ref), gamma*mag+qe+1e-30, "y[%d,%d] = %g, dequantized matmul %g (m=%d n=%d k=%d)", i, j, got, ref, m, n, k)
 		}
 	}
 }

@@ -23,6 +23,15 @@ func cpuQuantizedMatMul(op *core.Op) error {
 	if err != nil {
 		return fmt.Errorf("quantized matmul: %w", err)
 	}
+	if out := op.Out; out.DType() == core.F32 && out.IsContiguous() {
+		// Straight into the op's output (no result array copied over).
+		if hs, ok := out.Storage().(core.HostStorage); ok && hs.Writable() {
+			if err := matMulInto(hostF32(out), op.Inputs[0], w); err != nil {
+				return fmt.Errorf("quantized matmul %v @ %v^T: %w", op.Inputs[0], op.Inputs[1], err)
+			}
+			return nil
+		}
+	}
 	y, err := matMulPrepared(op.Inputs[0], w)
 	if err != nil {
 		return fmt.Errorf("quantized matmul %v @ %v^T: %w", op.Inputs[0], op.Inputs[1], err)
