@@ -72,11 +72,11 @@ func asmIntDot4(f func(rows *byte, stride, n int, act *byte, actStride, nb int, 
 
 // quads runs a kernel that takes rows four at a time on the rows
 // that fill fours and one that takes any count on the rest.
-func quads(four, any intDot, bb int) intDot {
+func quads(four, rest intDot, bb int) intDot {
 	return func(rows []byte, nb int, act []byte, y []float32) {
 		f := len(y) &^ 3
 		four(rows, nb, act, y[:f])
-		any(rows[f*nb*bb:], nb, act, y[f:])
+		rest(rows[f*nb*bb:], nb, act, y[f:])
 	}
 }
 
