@@ -19,6 +19,9 @@ import (
 func dotQ40VNNI(rows *byte, stride, n int, act *byte, nb int, y *float32)
 
 //go:noescape
+func dotQ40VNNIQuad(rows *byte, stride, n int, act *byte, nb int, y *float32)
+
+//go:noescape
 func dotQ80VNNI(rows *byte, stride, n int, act *byte, nb int, y *float32)
 
 // The *4 kernels write y[r*yStride+i] = row i · input r for four packed
@@ -67,6 +70,16 @@ func asmIntDot4(f func(rows *byte, stride, n int, act *byte, actStride, nb int, 
 	}
 }
 
+// quads runs a kernel that takes rows four at a time on the rows
+// that fill fours and one that takes any count on the rest.
+func quads(four, rest intDot, bb int) intDot {
+	return func(rows []byte, nb int, act []byte, y []float32) {
+		f := len(y) &^ 3
+		four(rows, nb, act, y[:f])
+		rest(rows[f*nb*bb:], nb, act, y[f:])
+	}
+}
+
 // pairs4 runs a four-input kernel that takes rows two at a time (even)
 // on the even part of n rows and one that takes them one at a time on
 // a last odd row.
@@ -88,6 +101,7 @@ func init() {
 	installInt(core.SchemeQ8_0, "avx2", layoutQ80, asmIntDot(dotQ80AVX2Int, 34, packQ80Bytes))
 	if hasVNNI {
 		installInt(core.SchemeQ4_0, "vnni", layoutQ40, asmIntDot(dotQ40VNNI, 18, packQ40Bytes))
+		installInt(core.SchemeQ4_0, "vnni-quad", layoutQ40, quads(asmIntDot(dotQ40VNNIQuad, 18, packQ40Bytes), asmIntDot(dotQ40VNNI, 18, packQ40Bytes), 18))
 		installInt(core.SchemeQ8_0, "vnni", layoutQ80, asmIntDot(dotQ80VNNI, 34, packQ80Bytes))
 		installInt(core.SchemeQ6_K, "vnni", layoutQ6K, asmIntDot(dotQ6KVNNI, 210, packQ6KBytes))
 		intKernels[core.SchemeQ4_0].dot4 = pairs4(asmIntDot4(dotQ40VNNI24, 18, packQ40Bytes), asmIntDot4(dotQ40VNNI4, 18, packQ40Bytes), 18)

@@ -236,6 +236,122 @@ q40vdone:
 	VZEROUPPER
 	RET
 
+// One group of four Q4_0 rows (i, i+h, i+2h, i+3h: SI, SI+R13,
+// SI+2*R13, SI+R14): codes into Z0/Z2, Z20/Z22, Z27/Z28, Z29/Z30 (low
+// and high nibbles) and scales into Z1, Z21, Z5, Z31; each input vector
+// loaded once for the four rows.
+#define Q40QUADLOAD(idx, c, s) \
+	PREFETCHT0 1024(SI)(idx); \
+	PREFETCHT1 4096(SI)(idx); \
+	VMOVDQU64  (SI)(idx), c; \
+	VPERMB     c, Z10, s; \
+	VPERMT2B   8(SI)(idx), Z11, c
+
+#define Q40QUADROW(c, h, sy, sz, t, acc) \
+	VPSRLW      $4, c, h; \
+	VPANDD      Z12, c, c; \
+	VPANDD      Z12, h, h; \
+	VMOVDQA32   Z3, t; \
+	VPDPBUSD    Z24, c, t; \
+	VPDPBUSD    Z25, h, t; \
+	VCVTDQ2PS   t, t; \
+	VCVTPH2PS   sy, sz; \
+	VMULPS      Z26, sz, sz; \
+	VFMADD231PS t, sz, acc
+
+// func dotQ40VNNIQuad(rows *byte, stride, n int, act *byte, nb int, y *float32)
+//
+// dotQ40VNNI for n a multiple of 4 (at least 4): rows i, i+n/4, i+n/2 and
+// i+3n/4 per pass, four streams, the input loaded once for the four.
+TEXT ·dotQ40VNNIQuad(SB), NOSPLIT, $0-48
+	ROWSPROLOG
+	VMOVDQU64 q40scales<>(SB), Z10
+	VMOVDQU64 q40codes<>(SB), Z11
+	MOVL      $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z12
+	SHRQ      $2, R10
+	JZ        q40qend
+	// R13 = h*stride, R14 = 3h*stride, R15 = 4h (bytes of y), BX = 12h.
+	MOVQ  R11, R13
+	IMULQ R10, R13
+	LEAQ  (R13)(R13*2), R14
+	LEAQ  (R10*4), R15
+	LEAQ  (R15)(R15*2), BX
+q40qrow:
+	XORQ   AX, AX
+	MOVQ   R8, SI
+	MOVQ   DX, DI
+	MOVQ   R12, CX
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+q40q4:
+	CMPQ CX, $4
+	JLT  q40qtail
+	Q40QUADLOAD(AX*1, Z0, Z1)
+	Q40QUADLOAD(R13*1, Z20, Z21)
+	Q40QUADLOAD(R13*2, Z27, Z5)
+	Q40QUADLOAD(R14*1, Z29, Z31)
+	VMOVDQU32   128(DI), Z3
+	VMOVDQU32   (DI), Z24
+	VMOVDQU32   64(DI), Z25
+	VMOVUPS     192(DI), Z26
+	Q40QUADROW(Z0, Z2, Y1, Z1, Z4, Z6)
+	Q40QUADROW(Z20, Z22, Y21, Z21, Z23, Z7)
+	Q40QUADROW(Z27, Z28, Y5, Z5, Z13, Z8)
+	Q40QUADROW(Z29, Z30, Y31, Z31, Z14, Z9)
+	ADDQ $72, SI
+	ADDQ $256, DI
+	SUBQ $4, CX
+	JMP  q40q4
+q40qtail:
+	// 1-3 blocks: masked loads (K1 set from nb%4 below the loop start).
+	TESTQ CX, CX
+	JZ    q40qdone
+	IMUL3Q $18, CX, CX
+	MOVQ   $1, AX
+	SHLQ   CX, AX
+	DECQ   AX
+	KMOVQ  AX, K1
+	VPXORD Z15, Z15, Z15
+	VMOVDQU8.Z (SI), K1, Z0
+	VPERMB     Z0, Z10, Z1
+	VPERMT2B   Z15, Z11, Z0
+	VMOVDQU8.Z (SI)(R13*1), K1, Z20
+	VPERMB     Z20, Z10, Z21
+	VPERMT2B   Z15, Z11, Z20
+	VMOVDQU8.Z (SI)(R13*2), K1, Z27
+	VPERMB     Z27, Z10, Z5
+	VPERMT2B   Z15, Z11, Z27
+	VMOVDQU8.Z (SI)(R14*1), K1, Z29
+	VPERMB     Z29, Z10, Z31
+	VPERMT2B   Z15, Z11, Z29
+	VMOVDQU32   128(DI), Z3
+	VMOVDQU32   (DI), Z24
+	VMOVDQU32   64(DI), Z25
+	VMOVUPS     192(DI), Z26
+	Q40QUADROW(Z0, Z2, Y1, Z1, Z4, Z6)
+	Q40QUADROW(Z20, Z22, Y21, Z21, Z23, Z7)
+	Q40QUADROW(Z27, Z28, Y5, Z5, Z13, Z8)
+	Q40QUADROW(Z29, Z30, Y31, Z31, Z14, Z9)
+q40qdone:
+	REDUCE512(Z6, Y6)
+	MOVSS X0, (R9)
+	REDUCE512(Z7, Y7)
+	MOVSS X0, (R9)(R15*1)
+	REDUCE512(Z8, Y8)
+	MOVSS X0, (R9)(R15*2)
+	REDUCE512(Z9, Y9)
+	MOVSS X0, (R9)(BX*1)
+	ADDQ  $4, R9
+	ADDQ  R11, R8
+	DECQ  R10
+	JNZ   q40qrow
+q40qend:
+	VZEROUPPER
+	RET
+
 // One pair of Q8_0 blocks at base against the packed pair at DI, into
 // acc: the codes with their sign bits flipped are unsigned (q+128), and
 // the packed initial sums hold -128*Σq_x.

@@ -220,7 +220,8 @@ func intDot1(f intDot, row []byte, nb int, act []byte) float32 {
 }
 
 // TestIntKernelsRows runs the kernels over several rows at once (the
-// row loop, strides and output pointer) on 0-5 rows of 1, 5 and 64
+// row loop, strides and output pointer; the two- and four-stream forms
+// with the rows left over) on 0-5, 8, 9 and 13 rows of 1, 5 and 64
 // blocks, each row checked against the portable dot.
 func TestIntKernelsRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(65, 66))
@@ -232,7 +233,7 @@ func TestIntKernelsRows(t *testing.T) {
 		}
 		bb := BlockBytes(is.s)
 		for _, nb := range []int{1, 5, 64} {
-			for n := range 6 {
+			for _, n := range []int{0, 1, 2, 3, 4, 5, 8, 9, 13} {
 				rows := randomBlocks(r, is.s, n*nb)
 				var a q8Row
 				quantizeQ8Row(&a, randomX(r, BlockValues(is.s)*nb))
