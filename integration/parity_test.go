@@ -444,7 +444,9 @@ func runParityCase(t *testing.T, dev core.Device, c parityCase) {
 		scale = max(scale, math.Abs(v))
 	}
 	limit := c.tol * scale
-	if c.slack != nil {
+	// Only the CPU quantizes activations; a GPU kernel that started to
+	// would fail here instead of hiding inside the slack.
+	if c.slack != nil && dev.Kind() == "cpu" {
 		s, err := c.slack(in)
 		require.NoError(t, err)
 		limit += s
