@@ -45,18 +45,14 @@ func xRows(x []float32, m, k, ld int) []float32 {
 	return out
 }
 
-// quantReference is the quant module's y = x W^T (F32 out), rounded to
+// quantReference is y = x W^T over the dequantized weight, rounded to
 // dt, and the error scale sum_k |x| |W| from the dequantized weight.
 func quantReference(dt string, qc quantCase, x []float32, w *core.Array) ([]float64, []float64, error) {
 	xa, err := hostArray(dt, []int{qc.m, qc.k}, xRows(x, qc.m, qc.k, qc.k+qc.xpad))
 	if err != nil {
 		return nil, nil, err
 	}
-	y, err := quant.MatMul(xa, w)
-	if err != nil {
-		return nil, nil, err
-	}
-	yv, err := arrayValues("f32", y)
+	yv, err := exactQuantMatMul(dt, xa, w)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,10 +4,12 @@ import (
 	"fmt"
 
 	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/quant"
 )
 
-// The references are core's CPU ops and the quant module's quantized
-// matmul: the kernels must agree with what lbrx computes on the CPU.
+// The references are core's CPU ops and, for the quantized matmuls, the
+// exact product over the dequantized weight: the kernels must agree with
+// what lbrx computes on the CPU.
 
 func coreDType(dt string) core.DType {
 	switch dt {
@@ -58,3 +60,35 @@ func gather(l layout, vals []float32) []float32 {
 
 // rounded returns v rounded to dt, as float64 (for references computed here).
 func rounded(dt string, v float64) float64 { return float64(roundTo(dt, []float32{float32(v)})[0]) }
+
+// exactQuantMatMul is y = x W^T in float64 over the weight's dequantized
+// values and x as stored (dtype dt), [m, n]. It is the reference for the
+// quantized kernels rather than quant.MatMul, because the CPU's integer
+// kernels for Q4_0, Q8_0 and Q6_K quantize x to 8 bits first and the
+// Metal kernels do not.
+func exactQuantMatMul(dt string, x, w *core.Array) ([]float64, error) {
+	xv, err := arrayValues(dt, x)
+	if err != nil {
+		return nil, err
+	}
+	deq, err := quant.DequantizeFloat32(w)
+	if err != nil {
+		return nil, err
+	}
+	dv, err := deq.Values()
+	if err != nil {
+		return nil, err
+	}
+	m, k, n := x.Shape()[0], x.Shape()[1], w.Shape()[0]
+	y := make([]float64, m*n)
+	for i := range m {
+		for j := range n {
+			s := 0.0
+			for l := range k {
+				s += xv[i*k+l] * float64(dv[j*k+l])
+			}
+			y[i*n+j] = s
+		}
+	}
+	return y, nil
+}
