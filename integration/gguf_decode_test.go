@@ -44,3 +44,30 @@ func TestGGUFModelsDecodeStepByStep(t *testing.T) {
 		})
 	}
 }
+
+// TestGGUFModelsRecordedStepOnCPU generates greedily from each quantized
+// shared GGUF model on the CPU with the decode step recorded and
+// replayed (quantized_matmul_concat among its ops) and op by op: the
+// tokens must be the same.
+func TestGGUFModelsRecordedStepOnCPU(t *testing.T) {
+	for _, gm := range ggufModels(t) {
+		t.Run(gm.name, func(t *testing.T) {
+			ids := readIDs(t, gm.ids)
+			m, err := llama.Load(gm.path, llama.Options{Device: core.CPU()})
+			require.NoError(t, err)
+			defer func() { _ = m.Close() }()
+			gen := func(eager bool) []int {
+				var out []int
+				_, err := m.Generate(ids, llama.GenerateOptions{MaxTokens: 12, IgnoreEOS: true, Eager: eager}, func(id int) bool {
+					out = append(out, id)
+					return true
+				})
+				require.NoError(t, err)
+				return out
+			}
+			eager := gen(true)
+			require.Len(t, eager, 12)
+			require.Equal(t, eager, gen(false))
+		})
+	}
+}
