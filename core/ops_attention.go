@@ -207,8 +207,28 @@ func attentionKernel[C floatC](op *Op) error {
 	rep := hq / hkv
 	ap := op.Attention()
 	pairs := batches * hq
+	q32, _ := any(qs).([]float32)
+	k32, _ := any(ks).([]float32)
+	v32, _ := any(vs).([]float32)
+	o32, _ := any(os).([]float32)
 	work := func(p0, p1 int) {
 		w := make([]float64, tk)
+		if o32 != nil {
+			for p := p0; p < p1; p++ {
+				b, h := p/hq, p%hq
+				kb, vb := k32[b*tk*hkv*d:], v32[b*tk*hkv*d:]
+				for i := range tq {
+					last := i + tk - tq
+					first := 0
+					if ap.Window > 0 {
+						first = max(0, last-ap.Window+1)
+					}
+					at := ((b*tq+i)*hq + h) * d
+					attendF32(o32[at:at+d], q32[at:at+d], kb, vb, w, first, last, hkv, h/rep, ap)
+				}
+			}
+			return
+		}
 		acc := make([]float64, d)
 		for p := p0; p < p1; p++ {
 			b, h := p/hq, p%hq
@@ -256,7 +276,9 @@ func attentionKernel[C floatC](op *Op) error {
 			}
 		}
 	}
-	if pairs < 2 || tq*tk*d*pairs < 1<<18 {
+	// Heads go to the threads once a call has some 64K multiply-adds
+	// (a decode step of 32 heads of 64 over 32 cached positions).
+	if pairs < 2 || tq*tk*d*pairs < 1<<16 {
 		work(0, pairs)
 	} else {
 		ParallelFor(pairs, 1, work)

@@ -223,6 +223,8 @@ func testAttention[T Float](t *testing.T) {
 		{Shape{0, 2, 4}, Shape{3, 2, 4}},       // no queries
 		{Shape{2, 2, 0}, Shape{2, 2, 0}},       // empty heads
 		{Shape{40, 8, 32}, Shape{40, 8, 32}},   // enough work to go parallel
+		{Shape{1, 8, 128}, Shape{300, 2, 128}}, // a decode step over a long cache (float32 sums of 128 and 300 terms)
+		{Shape{5, 4, 67}, Shape{203, 2, 67}},   // odd head size (unrolled loops' tails), parallel
 	}
 	for _, c := range cases {
 		for _, kind := range []string{"contig", "permuted"} {

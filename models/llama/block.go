@@ -171,8 +171,9 @@ func (m *Model) ropeCache(b *block) bool {
 func (m *Model) project(b *block, x *core.Array, r rotary) (q, k, v *core.Array, err error) {
 	cfg := m.Config
 	t := x.Shape()[0]
-	// One row (a decode step): the merged projection, whose columns for
-	// q, k and v are then contiguous views.
+	// One row (a decode step): the merged projection (or on the CPU the
+	// shared product of the quantized weights), whose columns for q, k
+	// and v are then contiguous views.
 	var ys []*core.Array
 	if t == 1 && m.fused && b.qkv.w != nil {
 		y, err := b.qkv.apply(x)
@@ -186,6 +187,11 @@ func (m *Model) project(b *block, x *core.Array, r rotary) (q, k, v *core.Array,
 				return nil, nil, nil, err
 			}
 			ys = append(ys, part)
+		}
+	} else if t == 1 {
+		var err error
+		if ys, _, err = m.shared(x, b.q, b.k, b.v); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	head := func(l linear, heads int, norm *core.Array, rotate bool) (*core.Array, error) {
@@ -293,8 +299,9 @@ func (m *Model) mlp(b *block, x *core.Array) (*core.Array, error) {
 
 // gateUp returns the gate and up projections of x: for one row (a decode
 // step) of a fused model through the merged weight, its halves being
-// contiguous views then; else one by one, so that silu_mul reads
-// contiguous operands without a gather.
+// contiguous views then; for one row on the CPU with quantized weights as
+// one shared product (Model.shared); else one by one, so that silu_mul
+// reads contiguous operands without a gather.
 func (m *Model) gateUp(b *block, x *core.Array) (g, u *core.Array, err error) {
 	if x.Shape()[0] == 1 && m.fused && b.gateUp.w != nil {
 		y, err := b.gateUp.apply(x)
@@ -307,6 +314,12 @@ func (m *Model) gateUp(b *block, x *core.Array) (g, u *core.Array, err error) {
 		}
 		u, err = y.Slice(1, n, 2*n, 1)
 		return g, u, err
+	}
+	if ys, ok, err := m.shared(x, b.gate, b.up); err != nil || ok {
+		if err != nil {
+			return nil, nil, err
+		}
+		return ys[0], ys[1], nil
 	}
 	if g, err = b.gate.apply(x); err != nil {
 		return nil, nil, err
