@@ -1,8 +1,7 @@
 // Command _generate writes the assembly kernels of package quant that
 // are regular enough to be written as loops (block_kernels*.s,
 // block_decode_amd64.s, dot_amd64.s, half_kernels_*.s,
-// int_kernels_arm64.s) rather than kept
-// by hand. It lives in its own module, which the go tool skips (leading
+// int_kernels_arm64.s) rather than kept by hand. It lives in its own module, which the go tool skips (leading
 // underscore), so the library does not depend on it.
 //
 //	go generate ./quant                 # rewrite the files in quant
