@@ -1,8 +1,8 @@
 // Command _generate writes the assembly kernels of package quant that
 // are regular enough to be written as loops (block_kernels*.s,
-// block_decode_amd64.s, dot_amd64.s, half_kernels_*.s,
-// int_kernels_arm64.s) rather than kept by hand. It lives in its own module, which the go tool skips (leading
-// underscore), so the library does not depend on it.
+// block_decode_amd64.s, dot_amd64.s, half_kernels_*.s, int_kernels_*.s)
+// rather than kept by hand. It lives in its own module, which the go
+// tool skips (leading underscore), so the library does not depend on it.
 //
 //	go generate ./quant                 # rewrite the files in quant
 //	GOWORK=off go run . -check -out ..  # fail if they differ
@@ -26,6 +26,7 @@ var outputs = map[string]func() string{
 	"dot_amd64.s":              dotAffine,
 	"half_kernels_amd64.s":     halfKernels,
 	"half_kernels_arm64.s":     halfKernelsNEON,
+	"int_kernels_amd64.s":      intKernels,
 	"int_kernels_arm64.s":      intKernelsSDOT,
 }
 
