@@ -594,7 +594,7 @@ time; the four inputs stay in L1/L2 across rows.`)
 		lines = append(lines, sprintf("VPXORD Z%d, Z%d, Z%d", r, r, r))
 	}
 	macro(f, "ROWS4START", lines...)
-	lines = nil
+	lines = make([]string, 0, 12)
 	for r := range 4 {
 		lines = append(lines, sprintf("REDUCE512(Z%d, Y%d)", 6+r, 6+r), "MOVSS X0, "+rows4Dst("", r))
 	}
