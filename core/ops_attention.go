@@ -44,6 +44,35 @@ type AttentionParams struct {
 	SoftCap float64
 }
 
+// keys returns the first and last key query i of tq attends to among tk
+// keys (the queries are the last tq positions).
+func (ap AttentionParams) keys(i, tq, tk int) (first, last int) {
+	last = i + tk - tq
+	if ap.Window > 0 {
+		first = max(0, last-ap.Window+1)
+	}
+	return first, last
+}
+
+// capped applies the soft cap to a scaled score.
+func (ap AttentionParams) capped(s float64) float64 {
+	if ap.SoftCap > 0 {
+		return ap.SoftCap * math.Tanh(s/ap.SoftCap)
+	}
+	return s
+}
+
+// expScores replaces the scores w[first..last] by e^(w-mx) and returns
+// their sum: the softmax's numerators and denominator.
+func expScores(w []float64, first, last int, mx float64) float64 {
+	var sum float64
+	for j := first; j <= last; j++ {
+		w[j] = math.Exp(w[j] - mx)
+		sum += w[j]
+	}
+	return sum
+}
+
 // Attention returns the parameters of a causal_attention or
 // cached_attention op.
 func (op *Op) Attention() AttentionParams {
@@ -218,11 +247,7 @@ func attentionKernel[C floatC](op *Op) error {
 				b, h := p/hq, p%hq
 				kb, vb := k32[b*tk*hkv*d:], v32[b*tk*hkv*d:]
 				for i := range tq {
-					last := i + tk - tq
-					first := 0
-					if ap.Window > 0 {
-						first = max(0, last-ap.Window+1)
-					}
+					first, last := ap.keys(i, tq, tk)
 					at := ((b*tq+i)*hq + h) * d
 					attendF32(o32[at:at+d], q32[at:at+d], kb, vb, w, first, last, hkv, h/rep, ap)
 				}
@@ -237,11 +262,7 @@ func attentionKernel[C floatC](op *Op) error {
 			vb := vs[b*tk*hkv*d:]
 			for i := range tq {
 				qv := qs[((b*tq+i)*hq+h)*d:][:d]
-				last := i + tk - tq
-				first := 0
-				if ap.Window > 0 {
-					first = max(0, last-ap.Window+1)
-				}
+				first, last := ap.keys(i, tq, tk)
 				mx := math.Inf(-1)
 				for j := first; j <= last; j++ {
 					kv := kb[(j*hkv+g)*d:][:d]
@@ -249,18 +270,10 @@ func attentionKernel[C floatC](op *Op) error {
 					for e, x := range qv {
 						s += float64(x) * float64(kv[e])
 					}
-					s *= ap.Scale
-					if ap.SoftCap > 0 {
-						s = ap.SoftCap * math.Tanh(s/ap.SoftCap)
-					}
-					w[j] = s
-					mx = math.Max(mx, s)
+					w[j] = ap.capped(s * ap.Scale)
+					mx = math.Max(mx, w[j])
 				}
-				var sum float64
-				for j := first; j <= last; j++ {
-					w[j] = math.Exp(w[j] - mx)
-					sum += w[j]
-				}
+				sum := expScores(w, first, last, mx)
 				clear(acc)
 				for j := first; j <= last; j++ {
 					p := w[j] / sum

@@ -109,6 +109,14 @@ func parallelFor(total int, split bool, fn func(lo, hi int)) {
 	workers.For(Threads(), total, 16, fn)
 }
 
+// Dot returns x·y (len(y) >= len(x)) with the active kernel's vector
+// loop: the products other packages need outside a matrix (attention's
+// scores).
+func Dot(x, y []float32) float32 { return dot(activeKernel(), x, y) }
+
+// Axpy does y += alpha·x (len(y) == len(x)) with the active kernel.
+func Axpy(alpha float32, x, y []float32) { axpy(activeKernel(), alpha, x, y) }
+
 // dot returns x·y (len(y) >= len(x)) with the kernel's vector loop over
 // the whole vectors and Go for the remainder.
 func dot(kern *kernel, x, y []float32) float32 {
