@@ -23,8 +23,13 @@ const (
 // (several queries); one query (decode) keeps the block-per-row kernel,
 // whose 128 threads split a short context's keys.
 func warpAttention(tq, headDim int) bool {
-	return tq > 1 && headDim <= warpMaxHead && os.Getenv("LBRX_CUDA_ATTENTION") != "block"
+	return tq > 1 && headDim <= warpMaxHead && !blockAttentionOnly
 }
+
+// blockAttentionOnly (LBRX_CUDA_ATTENTION=block) keeps prompts on the
+// block-per-row kernel; read once, like the other kernel switches, not
+// on every attention call.
+var blockAttentionOnly = os.Getenv("LBRX_CUDA_ATTENTION") == "block"
 
 // warpGrid is the grid of attentionBlock-thread blocks giving each of
 // rows its own warp.
