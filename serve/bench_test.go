@@ -20,10 +20,51 @@ import (
 	"github.com/lbrx/lbrx/text/tokenizer"
 )
 
-// benchServer serves the model at path (a byte-level tokenizer as large
-// as its vocabulary; completions only) on loopback.
-func benchServer(b *testing.B, path []string, cfg Config) string {
-	m, err := llama.Load(testfiles.Path(b, path...), llama.Options{})
+// benchModel is a model the benchmarks serve: a path under the shared
+// testdata, or an absolute path, and the context to serve it with.
+type benchModel struct {
+	name string
+	path []string
+	ctx  int
+}
+
+// benchModels are the test models, plus LBRX_BENCH_MODEL, a model of the
+// caller's (a path): the test models are small enough that a GPU pass
+// is all launch overhead, while a real model's matmuls wait on its
+// weights, which a batch reads once for every row.
+func benchModels() []benchModel {
+	models := []benchModel{
+		{"tiny-llama-f32", []string{"safetensors", "tiny-llama"}, 128},
+		{"small-llama-q8_0", []string{"gguf-models", "small-llama", "small-llama-q8_0.gguf"}, 0},
+	}
+	if p := os.Getenv("LBRX_BENCH_MODEL"); p != "" {
+		models = append(models, benchModel{filepath.Base(p), []string{p}, 512})
+	}
+	return models
+}
+
+// benchRuns are the client counts and engine widths each model runs at:
+// "padded" is the default batch-invariant engine (every pass 8 rows
+// wide), "vary" the engine with VaryWidth.
+var benchRuns = []struct {
+	name    string
+	clients int
+	vary    bool
+}{
+	{"c=1/vary", 1, true},
+	{"c=1/padded", 1, false},
+	{"c=8/padded", 8, false},
+	{"c=8/vary", 8, true},
+}
+
+// benchEngine builds a server for md with a byte-level tokenizer as large
+// as its vocabulary (completions only), closed when b ends.
+func benchEngine(b *testing.B, md benchModel, cfg Config) *Server {
+	path := md.path[0]
+	if !filepath.IsAbs(path) {
+		path = testfiles.Path(b, md.path...)
+	}
+	m, err := llama.Load(path, llama.Options{})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = m.Close() })
 	tj, err := servetest.ByteLevelTokenizer(m.Config.VocabSize)
@@ -32,14 +73,17 @@ func benchServer(b *testing.B, path []string, cfg Config) string {
 	require.NoError(b, os.WriteFile(tp, tj, 0o600))
 	tk, err := tokenizer.Load(tp)
 	require.NoError(b, err)
-	cfg.Model, cfg.Tokenizer, cfg.Name = m, tk, "bench"
+	cfg.Model, cfg.Tokenizer, cfg.Name, cfg.Context = m, tk, "bench", md.ctx
 	s, err := New(cfg)
 	require.NoError(b, err)
-	hs := httptest.NewServer(s)
-	b.Cleanup(func() {
-		hs.Close()
-		_ = s.Close()
-	})
+	b.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// benchServer serves md as benchEngine builds it on loopback.
+func benchServer(b *testing.B, md benchModel, cfg Config) string {
+	hs := httptest.NewServer(benchEngine(b, md, cfg))
+	b.Cleanup(hs.Close)
 	return hs.URL
 }
 
@@ -55,28 +99,10 @@ func benchServer(b *testing.B, path []string, cfg Config) string {
 //
 //	go test ./serve -run '^$' -bench BenchmarkServe -benchtime 5x
 func BenchmarkServe(b *testing.B) {
-	models := []struct {
-		name string
-		path []string
-		ctx  int
-	}{
-		{"tiny-llama-f32", []string{"safetensors", "tiny-llama"}, 128},
-		{"small-llama-q8_0", []string{"gguf-models", "small-llama", "small-llama-q8_0.gguf"}, 0},
-	}
-	runs := []struct {
-		name    string
-		clients int
-		vary    bool
-	}{
-		{"c=1/vary", 1, true},
-		{"c=1/padded", 1, false},
-		{"c=8/padded", 8, false},
-		{"c=8/vary", 8, true},
-	}
-	for _, md := range models {
-		for _, r := range runs {
+	for _, md := range benchModels() {
+		for _, r := range benchRuns {
 			b.Run(md.name+"/"+r.name, func(b *testing.B) {
-				url := benchServer(b, md.path, Config{MaxBatch: 8, Context: md.ctx, VaryWidth: r.vary})
+				url := benchServer(b, md, Config{MaxBatch: 8, VaryWidth: r.vary})
 				c := openai.NewClient(option.WithBaseURL(url+"/v1/"), option.WithAPIKey("unused"), option.WithMaxRetries(0))
 				prompt := make([]int64, 16)
 				for i := range prompt {
@@ -164,54 +190,10 @@ func streamIDs(ctx context.Context, c openai.Client, prompt []int64, maxTokens i
 //
 //	go test ./serve -run '^$' -bench BenchmarkEngine -benchtime 5x
 func BenchmarkEngine(b *testing.B) {
-	models := []struct {
-		name string
-		path []string
-		ctx  int
-	}{
-		{"tiny-llama-f32", []string{"safetensors", "tiny-llama"}, 128},
-		{"small-llama-q8_0", []string{"gguf-models", "small-llama", "small-llama-q8_0.gguf"}, 0},
-	}
-	// LBRX_BENCH_MODEL adds a model of the caller's (a path): the test
-	// models are small enough that a GPU pass is all launch overhead,
-	// while a real model's matmuls wait on its weights, which a batch
-	// reads once for every row.
-	if p := os.Getenv("LBRX_BENCH_MODEL"); p != "" {
-		models = append(models, struct {
-			name string
-			path []string
-			ctx  int
-		}{filepath.Base(p), []string{p}, 512})
-	}
-	runs := []struct {
-		name    string
-		clients int
-		vary    bool
-	}{
-		{"c=1/vary", 1, true},
-		{"c=1/padded", 1, false},
-		{"c=8/padded", 8, false},
-		{"c=8/vary", 8, true},
-	}
-	for _, md := range models {
-		for _, r := range runs {
+	for _, md := range benchModels() {
+		for _, r := range benchRuns {
 			b.Run(md.name+"/"+r.name, func(b *testing.B) {
-				path := md.path[0]
-				if !filepath.IsAbs(path) {
-					path = testfiles.Path(b, md.path...)
-				}
-				m, err := llama.Load(path, llama.Options{})
-				require.NoError(b, err)
-				b.Cleanup(func() { _ = m.Close() })
-				tj, err := servetest.ByteLevelTokenizer(m.Config.VocabSize)
-				require.NoError(b, err)
-				tp := filepath.Join(b.TempDir(), "tokenizer.json")
-				require.NoError(b, os.WriteFile(tp, tj, 0o600))
-				tk, err := tokenizer.Load(tp)
-				require.NoError(b, err)
-				s, err := New(Config{Model: m, Tokenizer: tk, MaxBatch: 8, Context: md.ctx, VaryWidth: r.vary})
-				require.NoError(b, err)
-				b.Cleanup(func() { _ = s.Close() })
+				s := benchEngine(b, md, Config{MaxBatch: 8, VaryWidth: r.vary})
 				tokens := 0
 				b.ResetTimer()
 				for range b.N {
