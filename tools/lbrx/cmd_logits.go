@@ -32,15 +32,9 @@ func logitsSetup(fs *flag.FlagSet) runFunc {
 }
 
 func runLogits(mf modelFlags, path, out string, force bool, stdout, stderr io.Writer) error {
-	if out == "" {
-		return usagef("--npy is required (a path, or - for standard output)")
-	}
-	if err := checkOutput("--npy", out, force, path); err != nil {
+	report, err := logitsOutput(path, out, force, stdout, stderr)
+	if err != nil {
 		return err
-	}
-	report := stdout
-	if out == stdoutName {
-		report = stderr // stdout carries the .npy bytes
 	}
 	m, ids, err := mf.open(path)
 	if err != nil {
@@ -53,6 +47,22 @@ func runLogits(mf modelFlags, path, out string, force bool, stdout, stderr io.Wr
 		return err
 	}
 	return reportLogits(logits, start, out, m.Device().Name(), m.DType(), stdout, report)
+}
+
+// logitsOutput checks `lbrx logits`'s --npy destination out (for the
+// model at path) and returns where the report lines go: stderr when
+// stdout carries the .npy bytes.
+func logitsOutput(path, out string, force bool, stdout, stderr io.Writer) (io.Writer, error) {
+	if out == "" {
+		return nil, usagef("--npy is required (a path, or - for standard output)")
+	}
+	if err := checkOutput("--npy", out, force, path); err != nil {
+		return nil, err
+	}
+	if out == stdoutName {
+		return stderr, nil
+	}
+	return stdout, nil
 }
 
 // reportLogits finishes `lbrx logits`: the logits as float32 on the host

@@ -153,15 +153,9 @@ func rankNames(devices string, p *llama.Parallel) string {
 
 // runParallelLogits is logits --devices.
 func runParallelLogits(mf modelFlags, devices, path, out string, force bool, stdout, stderr io.Writer) error {
-	if out == "" {
-		return usagef("--npy is required (a path, or - for standard output)")
-	}
-	if err := checkOutput("--npy", out, force, path); err != nil {
+	report, err := logitsOutput(path, out, force, stdout, stderr)
+	if err != nil {
 		return err
-	}
-	report := stdout
-	if out == stdoutName {
-		report = stderr
 	}
 	p, ids, done, err := mf.loadParallel(devices, path)
 	if err != nil {
