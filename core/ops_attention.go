@@ -46,18 +46,18 @@ type AttentionParams struct {
 
 // keys returns the first and last key query i of tq attends to among tk
 // keys (the queries are the last tq positions).
-func (ap AttentionParams) keys(i, tq, tk int) (first, last int) {
+func (p AttentionParams) keys(i, tq, tk int) (first, last int) {
 	last = i + tk - tq
-	if ap.Window > 0 {
-		first = max(0, last-ap.Window+1)
+	if p.Window > 0 {
+		first = max(0, last-p.Window+1)
 	}
 	return first, last
 }
 
 // capped applies the soft cap to a scaled score.
-func (ap AttentionParams) capped(s float64) float64 {
-	if ap.SoftCap > 0 {
-		return ap.SoftCap * math.Tanh(s/ap.SoftCap)
+func (p AttentionParams) capped(s float64) float64 {
+	if p.SoftCap > 0 {
+		return p.SoftCap * math.Tanh(s/p.SoftCap)
 	}
 	return s
 }
