@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -22,6 +23,30 @@ const (
 var qmvVariant = map[int]string{4: "1r8", 8: "1r8"}
 
 var qmvVariantRows = map[string]int{"1r4": 4, "1r8": 8}
+
+// qmvWarpRows is how many outputs a warp of the one-row warp kernels
+// (qmv_affine<bits>_w<rows>) computes; 0 keeps the block kernels
+// (qmvVariant). LBRX_CUDA_QMV=w1, w2, w4 or block picks one, for
+// benchmarks.
+var qmvWarpRows = qmvWarpRowsFrom(os.Getenv("LBRX_CUDA_QMV"))
+
+const qmvWarpBlock = 4 // warps per block of the warp kernels
+
+// dequantVector sends 4- and 8-bit affine dequantization to the 16-byte
+// kernels (dequant_affine4/8); benchmarks turn it off to compare.
+var dequantVector = true
+
+func qmvWarpRowsFrom(v string) int {
+	switch v {
+	case "block":
+		return 0
+	case "w1":
+		return 1
+	case "w4":
+		return 4
+	}
+	return 2
+}
 
 // q4q8QMV sends Q8_0/Q4_0 matrix-vector products to quant.cu's qmv kernels
 // instead of ggml.cu's gmv, which covers every ggml type. gmv is the
@@ -148,7 +173,7 @@ func checkQuantShape(w *core.Array, q *core.QuantizationInfo, n, k int) error {
 
 // canQMV reports whether the matrix-vector kernels can read the operands:
 // 4- or 8-bit affine codes in 16-byte aligned rows with power-of-two groups
-// and fewer than 2^31 chunks, ggml blocks at even addresses, activations
+// of at least a 16-byte chunk's codes and fewer than 2^31 chunks, ggml blocks at even addresses, activations
 // 16-byte aligned.
 func (d *Device) canQMV(x, w *core.Array, q *core.QuantizationInfo) bool {
 	if dataPtr(x)%16 != 0 {
@@ -159,7 +184,7 @@ func (d *Device) canQMV(x, w *core.Array, q *core.QuantizationInfo) bool {
 		// The kernel shifts for the group and indexes in 32 bits.
 		n, k := q.Shape[0], q.Shape[1]
 		return (q.Bits == 4 || q.Bits == 8) && dataPtr(w)%16 == 0 && k*q.Bits%128 == 0 &&
-			q.GroupSize&(q.GroupSize-1) == 0 && n*(k*q.Bits/128) < 1<<31 && n*(k/q.GroupSize) < 1<<31
+			q.GroupSize&(q.GroupSize-1) == 0 && q.GroupSize >= 128/q.Bits && n*(k*q.Bits/128) < 1<<31 && n*(k/q.GroupSize) < 1<<31
 	case core.SchemeQ8_0, core.SchemeQ4_0:
 		return q4q8QMV && dataPtr(w)%2 == 0 && w.NumElements() < 1<<31
 	}
@@ -175,6 +200,12 @@ func (d *Device) qmv(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt
 		// One activation row: qmvRows outputs per block; more: 4 (the
 		// accumulators take MAXM*ROWS registers).
 		variant, rows := "8", 4
+		if m == 1 && qmvWarpRows > 0 {
+			wa := (&kargs{}).ptr(x).ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(y).i32(n).i32(k).i32(q.GroupSize)
+			name := fmt.Sprintf("qmv_affine%d_w%d_%s_%s", q.Bits, qmvWarpRows, suffix(xt), suffix(q.Scales.DType()))
+			per := qmvWarpBlock * qmvWarpRows
+			return d.launch("quant", xt, name, (n+per-1)/per, qmvWarpBlock*32, wa)
+		}
 		if m == 1 {
 			variant = qmvVariant[q.Bits]
 			rows = qmvVariantRows[variant]
@@ -202,9 +233,19 @@ func schemeKernel(s core.Scheme) string {
 	return "q8_0"
 }
 
-// dequantize writes affine W [N, K] in dtype xt to dst.
+// dequantize writes affine W [N, K] in dtype xt to dst (16-byte
+// aligned). 4- and 8-bit codes in whole 16-byte chunks of one group run a
+// kernel taking a chunk a thread with 16-byte loads and stores; other
+// widths one value a thread.
 func (d *Device) dequantize(q *core.QuantizationInfo, w *core.Array, dst devicePtr, xt core.DType, n, k int) error {
 	total := int64(n) * int64(k)
+	if per := 128 / max(q.Bits, 1); dequantVector && (q.Bits == 4 || q.Bits == 8) && k%per == 0 && q.GroupSize%per == 0 &&
+		q.GroupSize&(q.GroupSize-1) == 0 && dataPtr(w)%16 == 0 && dst%16 == 0 && int64(k/per)*int64(n) < 1<<40 {
+		chunks := total / int64(per)
+		a := (&kargs{}).ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(dst).i64(int(chunks)).i32(k).i32(q.GroupSize)
+		name := fmt.Sprintf("dequant_affine%d_%s_%s", q.Bits, suffix(q.Scales.DType()), suffix(xt))
+		return d.launch("quant", xt, name, d.gridFor(chunks), gridBlock, a)
+	}
 	a := (&kargs{}).ptr(dataPtr(w))
 	a.ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(dst).i32(n).i32(k).i32(q.GroupSize).i32(q.Bits)
 	name := fmt.Sprintf("dequant_affine_%s_%s", suffix(q.Scales.DType()), suffix(xt))
