@@ -179,33 +179,40 @@ func BenchmarkSmallOp(b *testing.B) {
 // the 1B-shaped Llama (bench/cuda: hidden 2048, q/k/v 3072, gate/up
 // 16384, down K 8192, vocabulary 32000), f16 activations, scales and
 // biases, groups of 32, per kernel (block: the 8-warp qmv_affine 1r8; w1,
-// w2, w4: the warp kernels). 20 products are captured in a CUDA graph and
-// replayed, so the time is the GPU's per product, launch gaps inside a
-// graph included, without the host's per-op cost (timeOp's back-to-back
-// Execute is host-bound for products this small).
+// w2, w4: the warp kernels). The products are captured in a CUDA graph
+// and replayed, so the time is the GPU's per product, launch gaps inside
+// a graph included, without the host's per-op cost (timeOp's
+// back-to-back Execute is host-bound for products this small). They
+// cycle through copies of the weight filling 256 MB, past the 60 MB L2,
+// as a step's distinct weights do.
 func BenchmarkQMVDecode(b *testing.B) {
 	dev := gpu(b)
-	const gs, reps = 32, 20
+	const gs = 32
 	for _, bits := range []int{4, 8} {
 		for _, s := range [][2]int{{3072, 2048}, {2048, 2048}, {16384, 2048}, {2048, 8192}, {32000, 2048}} {
 			for _, kernel := range []string{"block", "w1", "w2", "w4"} {
 				n, k := s[0], s[1]
 				b.Run(fmt.Sprintf("affine%d/%dx%d/%s", bits, n, k, kernel), func(b *testing.B) {
-					defer func(r int) { qmvWarpRows = r }(qmvWarpRows)
-					qmvWarpRows = qmvWarpRowsFrom(kernel)
-					w := filled(b, dev, core.U32, core.Shape{n, k * bits / 32}, 0, 1<<32-1, true)
-					q := &core.QuantizationInfo{Scheme: core.SchemeAffine, Bits: bits, GroupSize: gs, Shape: core.Shape{n, k},
-						Scales: filled(b, dev, core.F16, core.Shape{n, k / gs}, -0.1, 0.1, false),
-						Biases: filled(b, dev, core.F16, core.Shape{n, k / gs}, -1, 1, false)}
-					w, err := w.WithMetadata(core.Metadata{Quant: q})
-					require.NoError(b, err)
-					x := filled(b, dev, core.F16, core.Shape{1, k}, -1, 1, false)
-					out, err := core.Empty(dev, core.F16, core.Shape{1, n})
-					require.NoError(b, err)
-					timeGraph(b, dev, reps, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
+					defer func(s, l int) { qmvWarpRows, qmvWarpRowsLong = s, l }(qmvWarpRows, qmvWarpRowsLong)
+					qmvWarpRows, qmvWarpRowsLong = qmvWarpRowsFrom(kernel)
 					bytes := n*k*bits/8 + 2*2*n*k/gs
-					b.ReportMetric(float64(bytes)*float64(b.N*reps)/b.Elapsed().Seconds()/1e9, "GB/s")
-					b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N*reps), "us/op")
+					copies := (256<<20 + bytes - 1) / bytes
+					x := filled(b, dev, core.F16, core.Shape{1, k}, -1, 1, false)
+					var ops []*core.Op
+					for range copies {
+						w := filled(b, dev, core.U32, core.Shape{n, k * bits / 32}, 0, 1<<32-1, true)
+						q := &core.QuantizationInfo{Scheme: core.SchemeAffine, Bits: bits, GroupSize: gs, Shape: core.Shape{n, k},
+							Scales: filled(b, dev, core.F16, core.Shape{n, k / gs}, -0.1, 0.1, false),
+							Biases: filled(b, dev, core.F16, core.Shape{n, k / gs}, -1, 1, false)}
+						w, err := w.WithMetadata(core.Metadata{Quant: q})
+						require.NoError(b, err)
+						out, err := core.Empty(dev, core.F16, core.Shape{1, n})
+						require.NoError(b, err)
+						ops = append(ops, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
+					}
+					timeGraph(b, dev, ops)
+					b.ReportMetric(float64(bytes)*float64(b.N*len(ops))/b.Elapsed().Seconds()/1e9, "GB/s")
+					b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N*len(ops)), "us/op")
 				})
 			}
 		}
@@ -243,15 +250,15 @@ func BenchmarkQMMPrefill(b *testing.B) {
 	}
 }
 
-// timeGraph captures reps executions of op in a CUDA graph and replays
-// it b.N times after a warm-up.
-func timeGraph(b *testing.B, dev *Device, reps int, op *core.Op) {
+// timeGraph captures one execution of each op in a CUDA graph and
+// replays it b.N times after a warm-up.
+func timeGraph(b *testing.B, dev *Device, ops []*core.Op) {
 	b.Helper()
-	require.NoError(b, dev.Execute(op)) // compile and load outside the capture
+	require.NoError(b, dev.Execute(ops[0])) // compile and load outside the capture
 	require.NoError(b, dev.Sync())
 	require.NoError(b, dev.BeginGraph())
 	var err error
-	for range reps {
+	for _, op := range ops {
 		if err = dev.Execute(op); err != nil {
 			break
 		}

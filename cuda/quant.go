@@ -3,6 +3,7 @@ package cuda
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -25,28 +26,41 @@ var qmvVariant = map[int]string{4: "1r8", 8: "1r8"}
 var qmvVariantRows = map[string]int{"1r4": 4, "1r8": 8}
 
 // qmvWarpRows is how many outputs a warp of the one-row warp kernels
-// (qmv_affine<bits>_w<rows>) computes; 0 keeps the block kernels
-// (qmvVariant). LBRX_CUDA_QMV=w1, w2, w4 or block picks one, for
-// benchmarks.
-var qmvWarpRows = qmvWarpRowsFrom(os.Getenv("LBRX_CUDA_QMV"))
+// (qmv_affine<bits>_w<rows>) computes for rows of fewer than 256 16-byte
+// chunks (K = 2048 at 4 or 8 bits: a decode step's q/k/v, o and gate/up
+// products), where the block kernels leave threads idle;
+// qmvWarpRowsLong is the same for longer rows (the down product's K =
+// 8192), where every thread of a block kernel has work and it measured
+// faster on an H200 (README). 0 keeps the block kernels (qmvVariant).
+// LBRX_CUDA_QMV=<short>[,<long>] picks them by name (w1, w2, w4, block),
+// for benchmarks.
+var qmvWarpRows, qmvWarpRowsLong = qmvWarpRowsFrom(os.Getenv("LBRX_CUDA_QMV"))
+
+// qmvWarpMinChunks is the row length, in chunks, from which
+// qmvWarpRowsLong applies: a block kernel's thread count.
+const qmvWarpMinChunks = qmvWarps * 32
+
+func qmvWarpRowsFrom(v string) (short, long int) {
+	short, long = 2, 0
+	s, l, two := strings.Cut(v, ",")
+	rows := map[string]int{"block": 0, "w1": 1, "w2": 2, "w4": 4}
+	if r, ok := rows[s]; ok {
+		short = r
+		if !two {
+			long = r
+		}
+	}
+	if r, ok := rows[l]; ok && two {
+		long = r
+	}
+	return short, long
+}
 
 const qmvWarpBlock = 4 // warps per block of the warp kernels
 
 // dequantVector sends 4- and 8-bit affine dequantization to the 16-byte
 // kernels (dequant_affine4/8); benchmarks turn it off to compare.
 var dequantVector = true
-
-func qmvWarpRowsFrom(v string) int {
-	switch v {
-	case "block":
-		return 0
-	case "w1":
-		return 1
-	case "w4":
-		return 4
-	}
-	return 2
-}
 
 // q4q8QMV sends Q8_0/Q4_0 matrix-vector products to quant.cu's qmv kernels
 // instead of ggml.cu's gmv, which covers every ggml type. gmv is the
@@ -200,10 +214,14 @@ func (d *Device) qmv(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt
 		// One activation row: qmvRows outputs per block; more: 4 (the
 		// accumulators take MAXM*ROWS registers).
 		variant, rows := "8", 4
-		if m == 1 && qmvWarpRows > 0 {
+		wr := qmvWarpRows
+		if k*q.Bits/128 >= qmvWarpMinChunks {
+			wr = qmvWarpRowsLong
+		}
+		if m == 1 && wr > 0 {
 			wa := (&kargs{}).ptr(x).ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(y).i32(n).i32(k).i32(q.GroupSize)
-			name := fmt.Sprintf("qmv_affine%d_w%d_%s_%s", q.Bits, qmvWarpRows, suffix(xt), suffix(q.Scales.DType()))
-			per := qmvWarpBlock * qmvWarpRows
+			name := fmt.Sprintf("qmv_affine%d_w%d_%s_%s", q.Bits, wr, suffix(xt), suffix(q.Scales.DType()))
+			per := qmvWarpBlock * wr
 			return d.launch("quant", xt, name, (n+per-1)/per, qmvWarpBlock*32, wa)
 		}
 		if m == 1 {

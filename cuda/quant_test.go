@@ -163,9 +163,9 @@ func TestQuantizedMatmulParity(t *testing.T) {
 			want = round(c.xt, want)
 			// The one-row kernel comes in several variants (block
 			// kernels, warp kernels of 1, 2 or 4 rows); check each.
-			defaults, warpRows := qmvVariant, qmvWarpRows
+			defaults, warpRows, warpLong := qmvVariant, qmvWarpRows, qmvWarpRowsLong
 			for _, wr := range []int{0, 1, 2, 4} {
-				qmvWarpRows = wr
+				qmvWarpRows, qmvWarpRowsLong = wr, wr
 				for v := range qmvVariantRows {
 					qmvVariant = map[int]string{4: v, 8: v}
 					// runOn executes on the device: no CPU fallback.
@@ -174,7 +174,7 @@ func TestQuantizedMatmulParity(t *testing.T) {
 					near(t, c.xt, want, got, scale*float64(c.k), fmt.Sprintf("quantized_matmul (kernel %s, warp rows %d)", v, wr))
 				}
 			}
-			qmvVariant, qmvWarpRows = defaults, warpRows
+			qmvVariant, qmvWarpRows, qmvWarpRowsLong = defaults, warpRows, warpLong
 		})
 	}
 }

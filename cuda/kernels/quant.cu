@@ -212,6 +212,7 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                   \
         qmv_affine##BITS##_1r##R##SUF##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                                   i32 M, i32 N, i32 K, i32 gs) {                                   \
+        pdl_entry();                                                                                               \
         qmv_affine<BITS, 1, R, PF, T, S>(x, w, scales, biases, y, M, N, K, gs);                                    \
     }
 // _1r8g: _1r8 reading silu(g) * u from x = [g | u] (silu_mul_matmul).
@@ -219,6 +220,7 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                   \
         qmv_affine##BITS##_1r8g_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y,     \
                                            i32 M, i32 N, i32 K, i32 gs) {                                          \
+        pdl_entry();                                                                                               \
         qmv_affine<BITS, 1, 8, false, T, S, true>(x, w, scales, biases, y, M, N, K, gs);                          \
     }
 #define QMV(BITS, T, S) LBRX_IF(T, QMV_(BITS, T, S))
@@ -227,6 +229,7 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                           \
         qmv_affine##BITS##_8_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                        i32 M, i32 N, i32 K, i32 gs) {                                      \
+        pdl_entry();                                                                                        \
         qmv_affine<BITS, 8, 4, false, T, S>(x, w, scales, biases, y, M, N, K, gs);                          \
     }
 #define QMV_T(BITS, T) QMV(BITS, T, f32) QMV(BITS, T, f16) QMV(BITS, T, bf16)
@@ -323,6 +326,7 @@ __device__ __forceinline__ void qmv_affine_w(const T* __restrict__ x, const uint
     extern "C" __global__ void __launch_bounds__(256)                                                           \
         qmv_affine##BITS##_w##R##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                             i32 N, i32 K, i32 gs) {                                             \
+        pdl_entry();                                                                                            \
         qmv_affine_w<BITS, R, T, S>(x, w, scales, biases, y, N, K, gs);                                        \
     }
 #define QMVW(BITS, T, S) LBRX_IF(T, QMVW1(BITS, 1, T, S) QMVW1(BITS, 2, T, S) QMVW1(BITS, 4, T, S))
@@ -428,13 +432,13 @@ __device__ __forceinline__ void qmv_ggml(const T* x, const u16* w, T* y, i32 M, 
 #define QMVG(T) LBRX_IF(T, QMVG_(T))
 #define QMVG_(T)                                                                                                       \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
-        qmv_q8_0_1_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<false, 1, 4, T>(x, w, y, M, N, K); } \
+        qmv_q8_0_1_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); qmv_ggml<false, 1, 4, T>(x, w, y, M, N, K); } \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
-        qmv_q4_0_1_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<true, 1, 4, T>(x, w, y, M, N, K); }  \
+        qmv_q4_0_1_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); qmv_ggml<true, 1, 4, T>(x, w, y, M, N, K); }  \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
-        qmv_q8_0_8_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<false, 8, 2, T>(x, w, y, M, N, K); } \
+        qmv_q8_0_8_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); qmv_ggml<false, 8, 2, T>(x, w, y, M, N, K); } \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
-        qmv_q4_0_8_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<true, 8, 2, T>(x, w, y, M, N, K); }
+        qmv_q4_0_8_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); qmv_ggml<true, 8, 2, T>(x, w, y, M, N, K); }
 QMVG(f32) QMVG(f16) QMVG(bf16)
 
 // Dequantization to a dense [N, K] matrix in the activations' dtype, for
@@ -606,10 +610,12 @@ __device__ __forceinline__ void gemv(const T* x, const T* w, T* y, i32 N, i32 K)
 #define GEMV_(T)                                                                                   \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32) gemv_##T(const T* x, const T* w, T* y, i32 N, \
                                                                           i32 K) {                 \
+        pdl_entry();                                                                               \
         gemv<T, false>(x, w, y, N, K);                                                             \
     }                                                                                              \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32) gemv_glu_##T(const T* x, const T* w, T* y,   \
                                                                               i32 N, i32 K) {      \
+        pdl_entry();                                                                               \
         gemv<T, true>(x, w, y, N, K);                                                              \
     }
 GEMV(f32)
