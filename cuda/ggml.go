@@ -1,7 +1,9 @@
 package cuda
 
 import (
+	"cmp"
 	"fmt"
+	"os"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -103,13 +105,16 @@ func (d *Device) ggmlMatmul(op *core.Op, t ggmlType, x, w, out *core.Array, m, n
 		mb := min(gmvMaxM, m-m0)
 		// One activation row: 4 outputs per warp; more: 2 (the
 		// accumulators take MAXM*ROWS registers).
-		variant, rows := 8, 2
+		variant, rows := "8", 2
 		if mb == 1 {
-			variant, rows = 1, 4
+			variant, rows = "1", 4
+			if gmvRows1 != 4 {
+				variant, rows = fmt.Sprintf("1r%d", gmvRows1), gmvRows1
+			}
 		}
 		xp := dataPtr(cx) + devicePtr(m0*k*xt.Size())
 		yp := dataPtr(out) + devicePtr(m0*n*xt.Size())
-		name := fmt.Sprintf("gmv_%s_%d_%s", t.kernel, variant, suffix(xt))
+		name := fmt.Sprintf("gmv_%s_%s_%s", t.kernel, variant, suffix(xt))
 		perBlock := rows * gmvWarps
 		if err := d.launch("ggml", xt, name, (n+perBlock-1)/perBlock, gmvWarps*32, a(xp, yp, mb)); err != nil {
 			return err
@@ -117,6 +122,12 @@ func (d *Device) ggmlMatmul(op *core.Op, t ggmlType, x, w, out *core.Array, m, n
 	}
 	return nil
 }
+
+// gmvRows1 is how many outputs a warp of the one-row ggml kernels
+// computes: 4 (gmv_<type>_1), or 1 or 2 (_1r1, _1r2), which give a
+// decode step's short products (N = 2048) more warps than the 64 blocks
+// of 4. LBRX_CUDA_GMV=1, 2 or 4 picks it, for benchmarks.
+var gmvRows1 = cmp.Or(map[string]int{"1": 1, "2": 2}[os.Getenv("LBRX_CUDA_GMV")], 4)
 
 // gmvWarps is GMV_WARPS in kernels/ggml.cu.
 const gmvWarps = 8

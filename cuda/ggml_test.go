@@ -145,12 +145,18 @@ func TestGGMLMatmulParity(t *testing.T) {
 					if m <= gmvMaxRows && (s.scheme == core.SchemeQ8_0 || s.scheme == core.SchemeQ4_0) {
 						configs = append(configs, config{true, true, true})
 					}
-					for _, cfg := range configs {
-						defaults := config{gmmTensorCores, q4q8QMV, ggmlDequantGEMM}
-						gmmTensorCores, q4q8QMV, ggmlDequantGEMM = cfg.tc, cfg.q4q8, cfg.dq
+					// One row: 4, 2 or 1 outputs a warp.
+					rows := []int{gmvRows1}
+					if m == 1 {
+						rows = []int{4, 2, 1}
+					}
+					for ci := range len(configs) * len(rows) {
+						cfg, r1 := configs[ci%len(configs)], rows[ci/len(configs)]
+						defaults, defRows := config{gmmTensorCores, q4q8QMV, ggmlDequantGEMM}, gmvRows1
+						gmmTensorCores, q4q8QMV, ggmlDequantGEMM, gmvRows1 = cfg.tc, cfg.q4q8, cfg.dq, r1
 						before := fallbackTotal()
 						y, err := core.QuantizedMatMulOp(dx, w)
-						gmmTensorCores, q4q8QMV, ggmlDequantGEMM = defaults.tc, defaults.q4q8, defaults.dq
+						gmmTensorCores, q4q8QMV, ggmlDequantGEMM, gmvRows1 = defaults.tc, defaults.q4q8, defaults.dq, defRows
 						require.NoError(t, err)
 						require.Equal(t, before, fallbackTotal(), "quantized_matmul fell back to the CPU")
 						require.Equal(t, dev.Name(), y.Device().Name())
@@ -159,7 +165,7 @@ func TestGGMLMatmulParity(t *testing.T) {
 						// matrix-vector kernels carry codes as 128+q (up to 7
 						// more bits), the tensor-core kernel rounds W to x's
 						// dtype.
-						near(t, xt, round(xt, want), values(t, y), 8*scale*float64(k), fmt.Sprintf("quantized_matmul (%+v)", cfg))
+						near(t, xt, round(xt, want), values(t, y), 8*scale*float64(k), fmt.Sprintf("quantized_matmul (%+v, %d rows a warp)", cfg, r1))
 					}
 				})
 			}

@@ -643,7 +643,8 @@ __device__ __forceinline__ void dequant_ggml(const u8* __restrict__ wq, T* __res
 }
 
 // Per type and activation dtype: gmv_<type>_1 (one activation row, 4
-// outputs per warp), gmv_<type>_8 (up to 8 rows, 2 outputs per warp),
+// outputs per warp; _1r1, _1r2: 1 or 2, for more warps on short
+// products), gmv_<type>_8 (up to 8 rows, 2 outputs per warp),
 // gmm_<type> (any number of rows), and for f16/bf16 gmt_<type> (the
 // tensor-core gmm).
 #define GGML_KERNELS(NAME, B, T)                                                                                     \
@@ -651,6 +652,10 @@ __device__ __forceinline__ void dequant_ggml(const u8* __restrict__ wq, T* __res
         gmv_##NAME##_1_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); gmv<B, 1, 4, T>(x, w, y, M, N, K); } \
     extern "C" __global__ void __launch_bounds__(GMV_WARPS * 32)                                                    \
         gmv_##NAME##_8_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); gmv<B, 8, 2, T>(x, w, y, M, N, K); } \
+    extern "C" __global__ void __launch_bounds__(GMV_WARPS * 32)                                                    \
+        gmv_##NAME##_1r1_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); gmv<B, 1, 1, T>(x, w, y, M, N, K); } \
+    extern "C" __global__ void __launch_bounds__(GMV_WARPS * 32)                                                    \
+        gmv_##NAME##_1r2_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); gmv<B, 1, 2, T>(x, w, y, M, N, K); } \
     extern "C" __global__ void __launch_bounds__(256)                                                               \
         gmm_##NAME##_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmm<B, T>(x, w, y, M, N, K); } \
     extern "C" __global__ void dequant_##NAME##_##T(const u8* w, T* out, i64 chunks, i32 K) {                      \
