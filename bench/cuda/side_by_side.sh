@@ -14,6 +14,7 @@
 #   OUT receives the JSON of every run and the logs.
 # Needs nvcc, cmake, ninja, python3 with numpy. Set LBRX_SKIP_LLAMACPP=1 to
 # run lbrx alone, LBRX_PROFILE=1 to add a per-op profile of one decode step,
+# LBRX_SKIP_EAGER=1 to leave out the op-by-op (--eager) decode runs,
 # LBRX_WHILE_BUILDING to a command to run while llama.cpp builds (timed runs
 # wait for a quiet CPU).
 set -euo pipefail
@@ -62,7 +63,7 @@ GV=""; for q in ${LBRX_GGUF-Q8_0 Q4_0}; do GV="$GV gguf-$q:model-$q.gguf"; done
 for v in ${LBRX_VARIANTS:-f16:hf q8:q8 q4:q4$GV}; do
   n=${v%%:*}; d=$M/${v#*:}
   lb "$n-tg" "$d" --prompt 8 --tokens 128 ${LBRX_PROFILE:+--profile}
-  lb "$n-tg-eager" "$d" --prompt 8 --tokens 128 --eager
+  [ -n "${LBRX_SKIP_EAGER:-}" ] || lb "$n-tg-eager" "$d" --prompt 8 --tokens 128 --eager
   lb "$n-pp" "$d" --prompt 512 --tokens 2 ${LBRX_PROFILE:+--profile}
 done
 
