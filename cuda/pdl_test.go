@@ -91,7 +91,11 @@ func TestPDLChainEqualsSerial(t *testing.T) {
 	require.NoError(t, err)
 	wv, wb := values(t, want), values(t, wantBest)
 
-	pdlOff = false
+	// With the warp kernels' early weight loads too (the chain's weight
+	// is uploaded from the host, so they apply).
+	defer func(v bool) { qmvEarly = v }(qmvEarly)
+	pdlOff, qmvEarly = false, true
+	require.False(t, written(w))
 	before := core.Fallbacks()
 	var got, best *core.Array
 	g, err := core.Record(dev, func() error {
@@ -112,4 +116,6 @@ func TestPDLChainEqualsSerial(t *testing.T) {
 	require.Equal(t, wv, values(t, got), "op by op")
 	require.Equal(t, wb, values(t, best), "op by op")
 	require.Equal(t, before, core.Fallbacks(), fmt.Sprintf("fallbacks on %s", dev.name))
+	// An op's output is marked written: no early loads from it.
+	require.True(t, written(got))
 }

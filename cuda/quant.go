@@ -58,6 +58,19 @@ func qmvWarpRowsFrom(v string) (short, long int) {
 
 const qmvWarpBlock = 4 // warps per block of the warp kernels
 
+// qmvEarly lets the warp kernels load their first weight chunks before
+// waiting for the kernel before them (programmatic dependent launch,
+// pdl.go), when no kernel has written the weight, its scales or biases
+// (Storage.written: weights uploaded from the host), so that kernel
+// cannot be writing them. LBRX_CUDA_QMV_EARLY=on turns it on.
+var qmvEarly = os.Getenv("LBRX_CUDA_QMV_EARLY") == "on"
+
+// written reports whether a kernel has written a's storage.
+func written(a *core.Array) bool {
+	s, ok := a.Storage().(*Storage)
+	return !ok || s.written.Load()
+}
+
 // dequantVector sends 4- and 8-bit affine dequantization to the 16-byte
 // kernels (dequant_affine4/8); benchmarks turn it off to compare.
 var dequantVector = true
@@ -220,7 +233,11 @@ func (d *Device) qmv(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt
 		}
 		if m == 1 && wr > 0 {
 			wa := (&kargs{}).ptr(x).ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(y).i32(n).i32(k).i32(q.GroupSize)
-			name := fmt.Sprintf("qmv_affine%d_w%d_%s_%s", q.Bits, wr, suffix(xt), suffix(q.Scales.DType()))
+			early := ""
+			if qmvEarly && !written(w) && !written(q.Scales) && !written(q.Biases) {
+				early = "e"
+			}
+			name := fmt.Sprintf("qmv_affine%d_w%d%s_%s_%s", q.Bits, wr, early, suffix(xt), suffix(q.Scales.DType()))
 			per := qmvWarpBlock * wr
 			return d.launch("quant", xt, name, (n+per-1)/per, qmvWarpBlock*32, wa)
 		}

@@ -162,19 +162,21 @@ func TestQuantizedMatmulParity(t *testing.T) {
 			}
 			want = round(c.xt, want)
 			// The one-row kernel comes in several variants (block
-			// kernels, warp kernels of 1, 2 or 4 rows); check each.
-			defaults, warpRows, warpLong := qmvVariant, qmvWarpRows, qmvWarpRowsLong
-			for _, wr := range []int{0, 1, 2, 4} {
-				qmvWarpRows, qmvWarpRowsLong = wr, wr
+			// kernels, warp kernels of 1, 2 or 4 rows, loading weights
+			// before or after waiting for the kernel before); check each.
+			defaults, warpRows, warpLong, early := qmvVariant, qmvWarpRows, qmvWarpRowsLong, qmvEarly
+			for vi := range 8 {
+				wr := []int{0, 1, 2, 4}[vi%4]
+				qmvWarpRows, qmvWarpRowsLong, qmvEarly = wr, wr, vi >= 4
 				for v := range qmvVariantRows {
 					qmvVariant = map[int]string{4: v, 8: v}
 					// runOn executes on the device: no CPU fallback.
 					got := runOn(t, dev, "quantized_matmul", c.xt, core.Shape{c.m, c.n}, nil, 0, dx, w)
 					// Rounding grows with k times the largest product term.
-					near(t, c.xt, want, got, scale*float64(c.k), fmt.Sprintf("quantized_matmul (kernel %s, warp rows %d)", v, wr))
+					near(t, c.xt, want, got, scale*float64(c.k), fmt.Sprintf("quantized_matmul (kernel %s, warp rows %d, early %v)", v, wr, qmvEarly))
 				}
 			}
-			qmvVariant, qmvWarpRows, qmvWarpRowsLong = defaults, warpRows, warpLong
+			qmvVariant, qmvWarpRows, qmvWarpRowsLong, qmvEarly = defaults, warpRows, warpLong, early
 		})
 	}
 }

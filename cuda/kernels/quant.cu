@@ -245,7 +245,7 @@ QMV_T(8, f32) QMV_T(8, f16) QMV_T(8, bf16)
 // lane has a chunk whenever K*BITS >= 4096 and warps finish on their own.
 // The sums are taken in another order than qmv_affine's, so outputs
 // differ from it in the last bits.
-template <int BITS, int ROWS, class T, class S>
+template <int BITS, int ROWS, bool EARLY, class T, class S>
 __device__ __forceinline__ void qmv_affine_w(const T* __restrict__ x, const uint4* __restrict__ w,
                                              const S* __restrict__ scales, const S* __restrict__ biases,
                                              T* __restrict__ y, i32 N, i32 K, i32 gs) {
@@ -297,20 +297,22 @@ __device__ __forceinline__ void qmv_affine_w(const T* __restrict__ x, const uint
             acc[r] += s[r] * ((d0 + d1) - CodeBias<BITS>::v * xs) + b[r] * xs;
         }
     };
+    // Chunks c and c+32 of every row are in flight together. With EARLY
+    // the first pair is loaded before pdl_entry: the weights are not an
+    // output of the kernel before (the host checks: qmvEarly), so their
+    // first round trip overlaps that kernel's tail; x is read after.
     u32 c = lane;
-    for (; c + 32 < chunks; c += 64) {
-        uint4 q0[ROWS], q1[ROWS];
-        float s0[ROWS], b0[ROWS], s1[ROWS], b1[ROWS];
-        QMVW_LOAD(c, q0, s0, b0)
-        QMVW_LOAD(c + 32, q1, s1, b1)
+    uint4 q0[ROWS], q1[ROWS];
+    float s0[ROWS], b0[ROWS], s1[ROWS], b1[ROWS];
+    if (c < chunks) QMVW_LOAD(c, q0, s0, b0)
+    if (c + 32 < chunks) QMVW_LOAD(c + 32, q1, s1, b1)
+    if (EARLY) pdl_entry();
+    while (c < chunks) {
         dot(c, q0, s0, b0);
-        dot(c + 32, q1, s1, b1);
-    }
-    if (c < chunks) {
-        uint4 q0[ROWS];
-        float s0[ROWS], b0[ROWS];
-        QMVW_LOAD(c, q0, s0, b0)
-        dot(c, q0, s0, b0);
+        if (c + 32 < chunks) dot(c + 32, q1, s1, b1);
+        c += 64;
+        if (c < chunks) QMVW_LOAD(c, q0, s0, b0)
+        if (c + 32 < chunks) QMVW_LOAD(c + 32, q1, s1, b1)
     }
 #undef QMVW_LOAD
 #pragma unroll
@@ -321,13 +323,19 @@ __device__ __forceinline__ void qmv_affine_w(const T* __restrict__ x, const uint
 }
 
 // qmv_affine<BITS>_w<R>: one activation row, R outputs a warp, any
-// number of warps a block (the host picks 4).
+// number of warps a block (the host picks 4); _w<R>e loads its first
+// chunks before pdl_entry (EARLY).
 #define QMVW1(BITS, R, T, S)                                                                                      \
     extern "C" __global__ void __launch_bounds__(256)                                                           \
         qmv_affine##BITS##_w##R##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                             i32 N, i32 K, i32 gs) {                                             \
         pdl_entry();                                                                                            \
-        qmv_affine_w<BITS, R, T, S>(x, w, scales, biases, y, N, K, gs);                                        \
+        qmv_affine_w<BITS, R, false, T, S>(x, w, scales, biases, y, N, K, gs);                                 \
+    }                                                                                                           \
+    extern "C" __global__ void __launch_bounds__(256)                                                           \
+        qmv_affine##BITS##_w##R##e_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
+                                             i32 N, i32 K, i32 gs) {                                            \
+        qmv_affine_w<BITS, R, true, T, S>(x, w, scales, biases, y, N, K, gs);                                  \
     }
 #define QMVW(BITS, T, S) LBRX_IF(T, QMVW1(BITS, 1, T, S) QMVW1(BITS, 2, T, S) QMVW1(BITS, 4, T, S))
 #define QMVW_T(BITS, T) QMVW(BITS, T, f32) QMVW(BITS, T, f16) QMVW(BITS, T, bf16)
