@@ -1,7 +1,6 @@
 package cuda
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"testing"
 	"unsafe"
@@ -115,7 +114,7 @@ func TestPDLChainEqualsSerial(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, wv, values(t, got), "op by op")
 	require.Equal(t, wb, values(t, best), "op by op")
-	require.Equal(t, before, core.Fallbacks(), fmt.Sprintf("fallbacks on %s", dev.name))
+	require.Equal(t, before, core.Fallbacks(), "fallbacks on %s", dev.name)
 	// An op's output is marked written: no early loads from it.
 	require.True(t, written(got))
 }
