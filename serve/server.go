@@ -118,9 +118,14 @@ func New(cfg Config) (*Server, error) {
 	for _, id := range cfg.Tokenizer.EOS() {
 		eos[id] = true
 	}
+	budget := int(min(cfg.KVBudget/perPos, int64(cfg.MaxBatch)*int64(cfg.Context)))
+	pool, err := cfg.Model.NewPool(cfg.Context, budget)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
 	s.eng = &engine{
-		m: cfg.Model, eos: eos, width: cfg.MaxBatch, ctxLen: cfg.Context,
-		budget: int(min(cfg.KVBudget/perPos, int64(cfg.MaxBatch)*int64(cfg.Context))), pad: !cfg.VaryWidth,
+		m: cfg.Model, pool: pool, eos: eos, width: cfg.MaxBatch, ctxLen: cfg.Context,
+		budget: budget, pad: !cfg.VaryWidth,
 		queue: make(chan *job, cfg.QueueSize), quit: make(chan struct{}), done: make(chan struct{}), metrics: s.metrics,
 	}
 	if cfg.APIKey != "" {
