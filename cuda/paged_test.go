@@ -125,6 +125,11 @@ func TestPagedOpsParity(t *testing.T) {
 	// Row 0 owns blocks 5, 1; row 1 blocks 2, 0; row 2 is padding.
 	table := []float64{5, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0}
 	var g *core.Graph
+	defer func() {
+		if g != nil {
+			_ = g.Close()
+		}
+	}()
 	for p := range 6 {
 		idx := []float64{float64(int(table[p/bs])*bs + p%bs), float64(int(table[m+p/bs])*bs + p%bs), -1}
 		q, kv := random(r, b*hq*d, -1, 1, false), random(r, b*hkv*d, -1, 1, false)
@@ -145,7 +150,6 @@ func TestPagedOpsParity(t *testing.T) {
 				return err
 			})
 			require.NoError(t, err)
-			defer func() { _ = g.Close() }()
 		} else {
 			require.NoError(t, g.Replay())
 			got = g.Ops()[len(g.Ops())-1].Out

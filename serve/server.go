@@ -35,8 +35,9 @@ type Config struct {
 	// sequence (default: the model's max_position_embeddings, else 4096).
 	Context int
 	// KVBudget bounds the bytes of KV cache reserved for all running
-	// sequences together; each reserves prompt + max_tokens positions
-	// when admitted (default: MaxBatch full contexts).
+	// sequences together; each reserves prompt + max_tokens positions,
+	// rounded up to whole blocks of llama.PoolBlock, when admitted
+	// (default: MaxBatch full contexts).
 	KVBudget int64
 	// QueueSize is the most requests waiting for a slot; more get 429
 	// (default 4 * MaxBatch).
