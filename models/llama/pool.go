@@ -151,6 +151,13 @@ func (p *Pool) dropSteps() error {
 	return first
 }
 
+// Recorded reports whether the decode step of width w is recorded (it
+// replays as a whole), and not only run op by op.
+func (p *Pool) Recorded(w int) bool {
+	st := p.steps[w]
+	return st != nil && st.g != nil
+}
+
 // Close releases the recorded steps; the memory goes with the pool.
 func (p *Pool) Close() error { return p.dropSteps() }
 

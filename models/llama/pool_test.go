@@ -71,7 +71,8 @@ func TestPoolDecodeMatchesForwardBatch(t *testing.T) {
 					ids[r] = (ids[r]*7 + step) % v
 				}
 			}
-			assert.NotNil(t, p.steps[4].g, "the step was recorded")
+			assert.True(t, p.Recorded(4), "the step was recorded")
+			assert.False(t, p.Recorded(3))
 
 			// Sequence 0's next logits, alone among padding rows, equal
 			// those it gets among the others.
