@@ -22,8 +22,10 @@ const PoolBlock = 16
 //
 // Memory grows with what the live sequences reserve: the pool doubles
 // its blocks when a new sequence needs more than are free (copying the
-// cached rows, and recording its steps anew), up to the limit NewPool
-// was given. A Pool is not safe for concurrent use.
+// cached rows, and recording its steps anew; old and new blocks are both
+// held while they copy). NewPool's limit bounds the doubling, not the
+// reservations: a caller keeps those within its budget (lbrx serve's
+// engine does). A Pool is not safe for concurrent use.
 type Pool struct {
 	m      *Model
 	maxLen int // positions a sequence holds at most
@@ -246,7 +248,7 @@ func (p *Pool) Prefill(s *PoolSeq, ids []int) (*core.Array, error) {
 // the next Decode. The first pass at a width runs op by op, the second
 // is recorded (core.Record) and later ones replay it. As with
 // ForwardBatch, a sequence's logits do not depend on the other rows of
-// a pass of the same width (TestPoolDecodeIsBatchInvariant).
+// a pass of the same width (TestPoolDecodeMatchesForwardBatch).
 func (p *Pool) Decode(ids []int, seqs []*PoolSeq) (*core.Array, error) {
 	if len(ids) == 0 || len(ids) != len(seqs) {
 		return nil, fmt.Errorf("llama: %d token ids for %d sequences", len(ids), len(seqs))
