@@ -282,6 +282,10 @@ func (p *Pool) Decode(ids []int, seqs []*PoolSeq) (*core.Array, error) {
 	}
 	logits, err := st.run(ids, seqs)
 	if err != nil {
+		// A failed replay fails every later one: the next call starts
+		// the width afresh.
+		_ = st.close()
+		delete(p.steps, len(ids))
 		return nil, err
 	}
 	for _, s := range seqs {
