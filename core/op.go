@@ -58,10 +58,17 @@ import (
 //	rope_cache              qkv [T, (H+2Hkv)*D], cos,     [T, H, D] rotated q;   Attrs: RoPECacheAttrs
 //	                          sin [T, D/2] F32, pos I32    k, v written into the
 //	                          [1], k, v [C, Hkv, D]        caches in place
+//	scatter_rows            dst [N, ...], src [B, ...],   dst itself (in place)  -
+//	                          idx I32 [B]; contiguous
+//	paged_attention         q [B, Hq, D], k, v [NB, BS,   q's shape and dtype    as causal_attention
+//	                          Hkv, D], table I32 [B, M],
+//	                          pos I32 [B]; contiguous
 //
-// write_rows is the one op whose Out is not fresh (and rope_cache the one
-// that writes inputs, its caches): it is the array the
-// caller passed (a preallocated cache), written at the rows pos names.
+// write_rows and scatter_rows are the ops whose Out is not fresh (and
+// rope_cache the one that writes inputs, its caches): it is the array
+// the caller passed (a preallocated cache), written at the rows pos (or
+// idx) names. paged_attention reads its table and positions from device
+// data likewise.
 // cached_attention and write_rows read the position from device data, so
 // a recorded graph (Record) replays them at a new position unchanged.
 //
@@ -176,7 +183,7 @@ func Run(op *Op) error {
 	}
 	var out *Array
 	var err error
-	if op.Name == "write_rows" {
+	if op.Name == "write_rows" || op.Name == "scatter_rows" {
 		out, err = op.Out.To(CPU()) // written in place: start from its contents
 	} else {
 		out, err = Empty(CPU(), op.Out.dtype, op.Out.shape)

@@ -8,7 +8,8 @@ import (
 // decompose runs op as simpler ops on its own device, for a device that
 // has no kernel for it: the cache and fused ops (write_rows,
 // cached_attention, rope_cache, silu_mul, add_rms_norm,
-// silu_mul_matmul) are newer than some backends' kernels, and running
+// silu_mul_matmul, scatter_rows, paged_attention) are newer than some
+// backends' kernels, and running
 // their parts on the device beats copying a whole KV cache to the
 // host and back per layer. handled is false for ops without a
 // decomposition; the caller then falls back to the CPU. The cache ops
@@ -41,6 +42,10 @@ func decompose(op *Op) (handled bool, err error) {
 		return true, decomposeRoPECache(op)
 	case "silu_mul_matmul":
 		return true, decomposeSiLUMulMatMul(op)
+	case "scatter_rows":
+		return true, decomposeScatterRows(op)
+	case "paged_attention":
+		return true, decomposePagedAttention(op)
 	case "write_rows":
 		src, dst := in[0], op.Out
 		p, err := devicePos(op.Name, in[1])

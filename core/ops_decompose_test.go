@@ -51,7 +51,7 @@ func (d *partialDevice) CopyToHost(dst []byte, src Storage, off int) error {
 
 func (d *partialDevice) Execute(op *Op) error {
 	switch op.Name {
-	case "write_rows", "cached_attention", "silu_mul", "add_rms_norm", "rope_cache", "silu_mul_matmul":
+	case "write_rows", "cached_attention", "silu_mul", "add_rms_norm", "rope_cache", "silu_mul_matmul", "scatter_rows", "paged_attention":
 		return errNoKernel
 	}
 	d.ran[op.Name]++

@@ -137,7 +137,8 @@ func (d *Device) execute(op *core.Op) error {
 	case op.Name == "silu_mul_matmul":
 		return d.siluMulMatmul(op)
 	case op.Name == "rms_norm" || op.Name == "rope" || op.Name == "causal_attention" ||
-		op.Name == "cached_attention" || op.Name == "write_rows" || op.Name == "add_rms_norm" || op.Name == "rope_cache":
+		op.Name == "cached_attention" || op.Name == "write_rows" || op.Name == "add_rms_norm" || op.Name == "rope_cache" ||
+		op.Name == "paged_attention" || op.Name == "scatter_rows":
 		return d.transformer(op)
 	}
 	return unsupported(op, "no CUDA kernel")

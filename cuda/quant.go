@@ -132,6 +132,9 @@ func (d *Device) quantizedMatmul(op *core.Op) error {
 		return err
 	}
 	defer release()
+	if d.canQMM(cx, w, q, m) {
+		return d.qmm(q, w, cx, out, m, n, k) // a few rows: qmm.go
+	}
 	if m <= qmvMaxM*4 && d.canQMV(cx, w, q) {
 		for m0 := 0; m0 < m; m0 += qmvMaxM {
 			mb := min(qmvMaxM, m-m0)

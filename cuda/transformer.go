@@ -146,6 +146,33 @@ func (d *Device) transformer(op *core.Op) error {
 			return d.launch("transformer", dt, "cached_attention_warp_"+suffix(dt), warpGrid(qs[0]*qs[1]), attentionBlock, args)
 		}
 		return d.launch("transformer", dt, name, qs[0]*qs[1], attentionBlock, args)
+	case "paged_attention":
+		if len(in) != 5 || in[0].Rank() != 3 || in[1].Rank() != 4 || in[3].DType() != core.I32 || in[4].DType() != core.I32 {
+			return fmt.Errorf("cuda: paged_attention takes q [B, H, D], k and v blocks [NB, BS, H, D], an I32 table and I32 positions")
+		}
+		qs, ks := in[0].Shape(), in[1].Shape()
+		if qs[2] > attentionMaxHead {
+			return unsupported(op, "head size %d > %d", qs[2], attentionMaxHead)
+		}
+		if in[0].NumElements() == 0 {
+			return nil
+		}
+		p := op.Attention()
+		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(in[3])).ptr(dataPtr(in[4])).
+			ptr(dataPtr(out)).i64(qs[1]).i64(ks[2]).i64(qs[2]).i64(ks[0]).i64(ks[1]).i64(in[3].Shape()[1]).
+			f64(p.Scale).i64(p.Window).f64(p.SoftCap)
+		return d.launch("transformer", dt, name, qs[0]*qs[1], attentionBlock, args)
+	case "scatter_rows":
+		if len(in) != 2 || in[0].DType() != dt || in[1].DType() != core.I32 || out.Rank() < 1 {
+			return fmt.Errorf("cuda: scatter_rows takes rows of the destination's dtype and I32 row indices")
+		}
+		n, b := out.Shape()[0], in[0].Shape()[0]
+		if in[0].NumElements() == 0 || n == 0 {
+			return nil
+		}
+		row := out.NumElements() / n
+		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(out)).i64(row).i64(b).i64(n)
+		return d.launch("transformer", dt, name, d.gridFor(int64(b*row)), gridBlock, args)
 	case "write_rows":
 		if len(in) != 2 || in[0].DType() != dt || in[1].DType() != core.I32 || out.Rank() < 1 {
 			return fmt.Errorf("cuda: write_rows takes rows of the destination's dtype and an I32 position")

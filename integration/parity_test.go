@@ -192,6 +192,7 @@ func parityCases() []parityCase {
 			core.AttentionParams{Scale: 0.4, Window: 1100, SoftCap: 2}), // blocks: past one chunk
 			cachedAttentionCase(dt, tol, "prefill-window-soft-cap", 5, 40, 20,
 				core.AttentionParams{Scale: 0.5, Window: 7, SoftCap: 1.5})) // warp-per-row kernel on CUDA
+		cases = append(cases, pagedCases(dt, tol)...)
 		for _, op := range []string{"neg", "abs", "exp", "sin", "cos", "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu"} {
 			cases = append(cases, parityCase{
 				name: fmt.Sprintf("%s/%v", op, dt), opName: op, tol: tol,

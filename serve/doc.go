@@ -11,17 +11,25 @@
 // queue; at every token boundary the engine admits waiting requests while
 // a slot is free and the KV-cache budget allows (their prompt runs as one
 // prefill pass each), drops the sequences that finished or whose client
-// went away, and runs one decode pass (llama.Model.ForwardBatch) for every
+// went away, and runs one decode pass (llama.Pool.Decode) for every
 // active sequence together: their new tokens stacked into one [B, hidden]
 // activation, so each projection, quantized or not, runs once per step,
-// with attention per sequence over its own KV cache.
+// and one paged attention op per layer attends every row over its own
+// sequence. The sequences' keys and values live in one llama.Pool, a
+// paged cache whose blocks of 16 positions a sequence takes when admitted
+// (prompt + max_tokens, in whole blocks, counted against the budget) and
+// gives back when it leaves; the decode pass is recorded once per width
+// (one CUDA graph launch per step on CUDA) and replayed with the new
+// tokens, positions and block tables as device data.
 //
 // Batch invariance: the decode pass always has MaxBatch rows, the free
 // slots padded. The matmul kernels choose their algorithm by the number
 // of rows, so a pass of varying width would change a sequence's logits in
 // the last bits with the load; at one width they do not depend on the row
 // or the other rows (llama's TestForwardBatchIsBatchInvariant), so a
-// greedy request gets the same answer alone or among 31 others. The cost:
+// greedy request gets the same answer alone or among 31 others
+// (llama's TestPoolDecodeMatchesForwardBatch checks the pool's pass
+// against ForwardBatch's, bit for bit on the CPU). The cost:
 // a lone sequence pays for MaxBatch rows (Config.VaryWidth turns padding
 // off).
 //

@@ -50,19 +50,21 @@ func newJob(ctx context.Context, prompt []int, maxTokens int, s *sample.Sampler)
 	return &job{ctx: ctx, prompt: prompt, max: maxTokens, sampler: s, events: make(chan event, maxTokens+1), queued: time.Now()}
 }
 
-// seq is a job holding a slot: its cache and the token to run next.
+// seq is a job holding a slot: its blocks of the KV pool and the token
+// to run next.
 type seq struct {
 	*job
-	cache     *llama.Cache
+	kv        *llama.PoolSeq
 	next      int
 	generated int
-	reserved  int // KV positions reserved: prompt + max
+	reserved  int // KV positions reserved: prompt + max, in whole blocks
 	last      time.Time
 }
 
 // engine owns the model and runs the batch (see the package doc).
 type engine struct {
 	m       *llama.Model
+	pool    *llama.Pool // the sequences' KV cache, paged
 	eos     map[int]bool
 	width   int
 	ctxLen  int
@@ -133,6 +135,7 @@ func (e *engine) stop() { e.stopOnce.Do(func() { close(e.quit) }) }
 // run is the engine's loop; it returns after stop.
 func (e *engine) run() {
 	defer close(e.done)
+	defer func() { _ = e.pool.Close() }()
 	e.slots = make([]*seq, e.width)
 	slots := e.slots
 	var waiting *job // the head of the queue, waiting for room
@@ -200,7 +203,7 @@ func (e *engine) run() {
 					break
 				}
 			}
-			need := len(waiting.prompt) + waiting.max
+			need := e.pool.Rounded(len(waiting.prompt) + waiting.max)
 			if free < 0 || (e.reserved+need > e.budget && count() > 0) {
 				break
 			}
@@ -233,9 +236,10 @@ func (e *engine) run() {
 	}
 }
 
-// free gives slot i back.
+// free gives slot i back, and its blocks to the pool.
 func (e *engine) free(i int) {
 	e.reserved -= e.slots[i].reserved
+	e.pool.Remove(e.slots[i].kv)
 	e.slots[i] = nil
 }
 
@@ -255,34 +259,44 @@ func (e *engine) drain(waiting *job) {
 	}
 }
 
-// prefill runs j's prompt through a new cache and emits its first token;
-// it returns the sequence, or nil when the job already ended.
+// prefill runs j's prompt into new blocks of the pool and emits its
+// first token; it returns the sequence, or nil when the job already
+// ended (its blocks given back).
 func (e *engine) prefill(j *job) *seq {
-	s := &seq{job: j, cache: e.m.NewCache()}
-	// The cache takes the positions the job reserved at once, so it never
-	// reallocates while it decodes.
-	if err := e.m.Reserve(s.cache, len(j.prompt)+j.max); err != nil {
+	// The sequence takes the positions the job reserved at once, so the
+	// pool never grows while it decodes.
+	kv, err := e.pool.Add(len(j.prompt) + j.max)
+	if err != nil {
 		j.events <- event{err: fmt.Errorf("KV cache: %w", err)}
 		return nil
 	}
+	s := &seq{job: j, kv: kv}
+	if !e.prefillKV(s) {
+		e.pool.Remove(kv)
+		return nil
+	}
+	return s
+}
+
+// prefillKV runs s's prompt and emits its first token; false when the
+// job ended.
+func (e *engine) prefillKV(s *seq) bool {
+	j := s.job
 	start := time.Now()
-	logits, err := e.m.ForwardLast(j.prompt, s.cache)
+	logits, err := e.pool.Prefill(s.kv, j.prompt)
 	if err != nil {
 		j.events <- event{err: fmt.Errorf("prefill: %w", err)}
-		return nil
+		return false
 	}
 	rows, err := hostRows(logits)
 	if err != nil {
 		j.events <- event{err: err}
-		return nil
+		return false
 	}
 	e.metrics.prefillSeconds.Observe(time.Since(start).Seconds())
 	e.metrics.promptTokens.Add(float64(len(j.prompt)))
 	j.sampler.Accept(j.prompt...)
-	if !e.emit(s, rows) {
-		return nil
-	}
-	return s
+	return e.emit(s, rows)
 }
 
 // step runs one decode pass over every active sequence and emits each
@@ -293,22 +307,22 @@ func (e *engine) step() error {
 	}
 	slots := e.slots
 	var ids []int
-	var caches []*llama.Cache
+	var kvs []*llama.PoolSeq
 	var rowOf []int // slot -> row of the pass
 	for _, s := range slots {
 		switch {
 		case s != nil:
 			rowOf = append(rowOf, len(ids))
-			ids, caches = append(ids, s.next), append(caches, s.cache)
+			ids, kvs = append(ids, s.next), append(kvs, s.kv)
 		case e.pad:
 			rowOf = append(rowOf, len(ids))
-			ids, caches = append(ids, 0), append(caches, nil)
+			ids, kvs = append(ids, 0), append(kvs, nil)
 		default:
 			rowOf = append(rowOf, -1)
 		}
 	}
 	start := time.Now()
-	logits, err := e.m.ForwardBatch(ids, caches)
+	logits, err := e.pool.Decode(ids, kvs)
 	if err != nil {
 		return fmt.Errorf("decode: %w", err)
 	}
@@ -352,7 +366,7 @@ func (e *engine) emit(s *seq, row []float32) bool {
 	switch {
 	case e.eos[id] && !s.ignoreEOS:
 		ev.eos, ev.finish = true, finishStop
-	case s.generated >= s.max, s.cache.Len()+1 >= e.ctxLen:
+	case s.generated >= s.max, s.kv.Len()+1 >= e.ctxLen:
 		ev.finish = finishLength
 	}
 	s.next = id

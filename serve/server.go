@@ -35,8 +35,9 @@ type Config struct {
 	// sequence (default: the model's max_position_embeddings, else 4096).
 	Context int
 	// KVBudget bounds the bytes of KV cache reserved for all running
-	// sequences together; each reserves prompt + max_tokens positions
-	// when admitted (default: MaxBatch full contexts).
+	// sequences together; each reserves prompt + max_tokens positions,
+	// rounded up to whole blocks of llama.PoolBlock, when admitted
+	// (default: MaxBatch full contexts).
 	KVBudget int64
 	// QueueSize is the most requests waiting for a slot; more get 429
 	// (default 4 * MaxBatch).
@@ -118,9 +119,14 @@ func New(cfg Config) (*Server, error) {
 	for _, id := range cfg.Tokenizer.EOS() {
 		eos[id] = true
 	}
+	budget := int(min(cfg.KVBudget/perPos, int64(cfg.MaxBatch)*int64(cfg.Context)))
+	pool, err := cfg.Model.NewPool(cfg.Context, budget)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
 	s.eng = &engine{
-		m: cfg.Model, eos: eos, width: cfg.MaxBatch, ctxLen: cfg.Context,
-		budget: int(min(cfg.KVBudget/perPos, int64(cfg.MaxBatch)*int64(cfg.Context))), pad: !cfg.VaryWidth,
+		m: cfg.Model, pool: pool, eos: eos, width: cfg.MaxBatch, ctxLen: cfg.Context,
+		budget: budget, pad: !cfg.VaryWidth,
 		queue: make(chan *job, cfg.QueueSize), quit: make(chan struct{}), done: make(chan struct{}), metrics: s.metrics,
 	}
 	if cfg.APIKey != "" {

@@ -206,19 +206,26 @@ __device__ __forceinline__ C dot_row(const C* qs, const T* kr, i64 d) {
 // window); softcap > 0 maps each scaled score s to softcap*tanh(s/softcap).
 #define ATT_CHUNK 1024
 #define ATT_DIMS 4
-template <class T>
-__device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq, i64 tk,
-                                          i64 hkv, i64 d, double scale, i64 window, double softcap) {
+//
+// Where key j of the query's sequence sits is the keys functor's: the
+// row keys(j) of k and v, rows of hkv*d values (DenseKeys for a
+// sequence's contiguous cache, PagedKeys for a paged one). attend is one
+// query row's work; attention finds its row from the block index.
+struct DenseKeys {
+    i64 base;  // the sequence's first row
+    __device__ __forceinline__ i64 operator()(i64 j) const { return base + j; }
+};
+struct PagedKeys {
+    const int* blocks;  // the sequence's block table
+    i64 bs;             // positions a block
+    __device__ __forceinline__ i64 operator()(i64 j) const { return (i64)blocks[j / bs] * bs + j % bs; }
+};
+template <class T, class K>
+__device__ __forceinline__ void attend(const T* qrow, const T* k, const T* v, T* orow, K keys, i64 first, i64 last,
+                                       i64 hkv, i64 g, i64 d, double scale, double softcap) {
     typedef typename CT<T>::type C;
     __shared__ C qs[128 * ATT_DIMS];
     __shared__ C sc[ATT_CHUNK];
-    const i64 row = blockIdx.x;             // ((b*tq)+i)*hq + h
-    const i64 h = row % hq, bi = row / hq;  // bi = b*tq + i
-    const i64 i = bi % tq, b = bi / tq;
-    const i64 g = h / (hq / hkv);
-    const i64 last = i + tk - tq;           // keys first..last are visible
-    const i64 first = window > 0 && last >= window ? last - window + 1 : 0;
-    const T* qrow = q + row * d;
     for (i64 e = threadIdx.x; e < d; e += blockDim.x) qs[e] = ld(qrow, e);
     __syncthreads();
     C acc[ATT_DIMS];
@@ -227,13 +234,14 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
     // Short heads (d <= blockDim/2, as 64 of 128): the value sums split
     // the keys between groups of d threads instead of idling the rest.
     const int groups = 2 * d <= (i64)blockDim.x ? (int)(blockDim.x / d) : 1;
-    const T* kb = k + b * tk * hkv * d;
-    const T* vb = v + b * tk * hkv * d;
+    const T* kb = k + g * d;
+    const T* vb = v + g * d;
+    const i64 stride = hkv * d;
     for (i64 j0 = first; j0 <= last; j0 += ATT_CHUNK) {
         const i64 n = min((i64)ATT_CHUNK, last + 1 - j0);
         C cm = neg_inf((C)0);
         for (i64 j = threadIdx.x; j < n; j += blockDim.x) {
-            C s = dot_row(qs, kb + ((j0 + j) * hkv + g) * d, d);
+            C s = dot_row(qs, kb + keys(j0 + j) * stride, d);
             s *= (C)scale;
             if (softcap > 0) s = (C)softcap * m_tanh(s / (C)softcap);
             sc[j] = s;
@@ -252,7 +260,7 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
             if (threadIdx.x / d < groups) {
                 C s = acc[0] * alpha;
 #pragma unroll 4
-                for (i64 j = threadIdx.x / d; j < n; j += groups) s += sc[j] * (C)ld(vb + ((j0 + j) * hkv + g) * d, e);
+                for (i64 j = threadIdx.x / d; j < n; j += groups) s += sc[j] * (C)ld(vb + keys(j0 + j) * stride, e);
                 acc[0] = s;
             }
         } else {
@@ -260,14 +268,13 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
                 const i64 e = threadIdx.x + (i64)a * blockDim.x;
                 if (e >= d) break;
                 C s = acc[a] * alpha;
-                for (i64 j = 0; j < n; ++j) s += sc[j] * (C)ld(vb + ((j0 + j) * hkv + g) * d, e);
+                for (i64 j = 0; j < n; ++j) s += sc[j] * (C)ld(vb + keys(j0 + j) * stride, e);
                 acc[a] = s;
             }
         }
         m = nm;
         __syncthreads();  // sc is rewritten by the next chunk
     }
-    T* orow = out + row * d;
     if (groups > 1) {
         // The groups' partial sums meet in sc, free after the last chunk.
         sc[threadIdx.x] = acc[0];
@@ -283,6 +290,47 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
         const i64 e = threadIdx.x + (i64)a * blockDim.x;
         if (e < d) st(orow, e, acc[a] / l);
     }
+}
+
+template <class T>
+__device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq, i64 tk,
+                                          i64 hkv, i64 d, double scale, i64 window, double softcap) {
+    const i64 row = blockIdx.x;             // ((b*tq)+i)*hq + h
+    const i64 h = row % hq, bi = row / hq;  // bi = b*tq + i
+    const i64 i = bi % tq, b = bi / tq;
+    const i64 last = i + tk - tq;           // keys first..last are visible
+    const i64 first = window > 0 && last >= window ? last - window + 1 : 0;
+    attend(q + row * d, k, v, out + row * d, DenseKeys{b * tk}, first, last, hkv, h / (hq / hkv), d, scale, softcap);
+}
+
+// Decode attention over a paged cache: one block per (batch row, head),
+// the row's query at position pos[b] attending its sequence's keys
+// through its block table (m entries) into k and v [nb, bs, hkv, d]. A
+// padding row (pos < 0), a position past the table or a block outside
+// [0, nb) gives zeros.
+template <class T>
+__device__ __forceinline__ void paged_attention(const T* q, const T* k, const T* v, const int* table, const int* pos,
+                                                T* out, i64 hq, i64 hkv, i64 d, i64 nb, i64 bs, i64 m, double scale,
+                                                i64 window, double softcap) {
+    typedef typename CT<T>::type C;
+    const i64 row = blockIdx.x;  // b*hq + h
+    const i64 h = row % hq, b = row / hq;
+    const i64 p = pos[b];
+    const int* blocks = table + b * m;
+    int ok = p >= 0 && p < m * bs;
+    if (ok) {
+        for (i64 e = threadIdx.x; e <= p / bs; e += blockDim.x) {
+            if (blocks[e] < 0 || blocks[e] >= nb) ok = 0;
+        }
+    }
+    ok = __syncthreads_and(ok);
+    T* orow = out + row * d;
+    if (!ok) {
+        for (i64 e = threadIdx.x; e < d; e += blockDim.x) st(orow, e, (C)0);
+        return;
+    }
+    const i64 first = window > 0 && p >= window ? p - window + 1 : 0;
+    attend(q + row * d, k, v, orow, PagedKeys{blocks, bs}, first, p, hkv, h / (hq / hkv), d, scale, softcap);
 }
 
 // Prefill attention: one warp per query row (batch, position, head), the
@@ -387,6 +435,18 @@ __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* 
         const i64 tk = (i64)pos[0] + tq;                                                                              \
         if (pos[0] < 0 || tk > cap) return;                                                                           \
         attention_warp(q, k, v, out, tq * hq, tq, hq, tk, hkv, d, scale, window, softcap);                            \
+    }                                                                                                                 \
+    extern "C" __global__ void paged_attention_##T(const T* q, const T* k, const T* v, const int* table,              \
+                                                   const int* pos, T* out, i64 hq, i64 hkv, i64 d, i64 nb, i64 bs,   \
+                                                   i64 m, double scale, i64 window, double softcap) {                \
+        paged_attention(q, k, v, table, pos, out, hq, hkv, d, nb, bs, m, scale, window, softcap);                    \
+    }                                                                                                                 \
+    extern "C" __global__ void scatter_rows_##T(const T* src, const int* idx, T* dst, i64 row, i64 b, i64 n) {        \
+        const i64 total = b * row;                                                                                    \
+        for (i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (i64)gridDim.x * blockDim.x) {       \
+            const i64 i = idx[e / row];                                                                               \
+            if (i >= 0 && i < n) dst[i * row + e % row] = src[e];                                                     \
+        }                                                                                                             \
     }                                                                                                                 \
     extern "C" __global__ void write_rows_##T(const T* src, const int* pos, T* dst, i64 row, i64 t, i64 cap) {        \
         pdl_entry();                                                                                                  \

@@ -115,3 +115,40 @@ func ExampleLoadParallel() {
 	logits := must(p.Forward(context.Background(), []int{128000, 791, 6460}, nil)) // [3, vocab], rank 0's copy
 	fmt.Println(logits.Shape())
 }
+
+// Decoding two sequences as one batch over a paged KV cache (what a
+// server does each step): reserve room per sequence, prefill each
+// prompt, then run one token of every sequence per pass; a nil row is
+// padding. The same zero model as ExampleNew, so every logit is zero.
+func ExamplePool() {
+	cfg := must(llama.ParseConfig([]byte(`{"hidden_size": 8, "num_hidden_layers": 1,
+		"num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 16, "vocab_size": 10}`)))
+	t := map[string]*core.Array{}
+	for name, shape := range map[string][]int{
+		"model.embed_tokens.weight": {10, 8}, "lm_head.weight": {10, 8},
+		"model.layers.0.self_attn.q_proj.weight": {8, 8}, "model.layers.0.self_attn.k_proj.weight": {4, 8},
+		"model.layers.0.self_attn.v_proj.weight": {4, 8}, "model.layers.0.self_attn.o_proj.weight": {8, 8},
+		"model.layers.0.mlp.gate_proj.weight": {16, 8}, "model.layers.0.mlp.up_proj.weight": {16, 8},
+		"model.layers.0.mlp.down_proj.weight": {8, 16},
+	} {
+		t[name] = must(core.Zeros[float32](shape...)).Array()
+	}
+	for _, name := range []string{"model.norm.weight", "model.layers.0.input_layernorm.weight", "model.layers.0.post_attention_layernorm.weight"} {
+		t[name] = must(core.Full[float32](1, 8)).Array()
+	}
+	m := must(llama.New(cfg, t, llama.Options{Device: core.CPU()}))
+	pool := must(m.NewPool(64, 0))
+	defer func() { _ = pool.Close() }()
+	a, b := must(pool.Add(20)), must(pool.Add(40)) // prompt + tokens to generate
+	_ = must(pool.Prefill(a, []int{3, 1, 4}))
+	_ = must(pool.Prefill(b, []int{1, 5}))
+	for range 3 {
+		logits := must(pool.Decode([]int{7, 0, 2}, []*llama.PoolSeq{a, nil, b}))
+		fmt.Println(logits.Shape(), a.Len(), b.Len())
+	}
+	pool.Remove(a) // its blocks go back to the pool
+	// Output:
+	// [3 10] 4 3
+	// [3 10] 5 4
+	// [3 10] 6 5
+}
