@@ -29,13 +29,19 @@ type intGEMM struct {
 	// repack writes the panel of 16 rows of nb blocks, stride bytes
 	// apart, into panel (len nb*panelBlockBytes).
 	repack func(rows []byte, stride, nb int, panel []byte)
-	// kernels[c-1] writes y[i*yStride+r] = Σ_b d_w[r]*d_x[i]*(sum_i +
-	// Σ u_w*q_x) for the rows r < 16 set in mask and inputs i < c.
-	kernels [gemmMaxC]func(panel, act []byte, nb int, y []float32, yStride int, mask uint16)
+	// kernels[c-1] multiplies a panel with c inputs.
+	kernels [gemmMaxC]gemmKernel
 	// offset is what the packed codes add to each weight code (8 for
 	// Q4_0's nibbles, 128 for Q8_0's flipped sign bits).
 	offset int32
 }
+
+// gemmKernel writes y[i*yStride+r] = Σ_b d_w[r]*d_x[i]*(sum_i + Σ
+// u_w*q_x) for the rows r < 16 set in mask and its c inputs i, and on
+// the way prefetches into L2 up to 128*nb bytes of pf (the memory the
+// next repack reads; at most the first 128*nb bytes count, the rest is
+// ignored).
+type gemmKernel func(panel, act []byte, nb int, y []float32, yStride int, mask uint16, pf []byte)
 
 const (
 	gemmMaxC        = 8 // inputs per micro-kernel call (the generator's gemmMaxC)
@@ -131,9 +137,16 @@ func (w *BlockWeight) matMulGEMM(y []float32, yStride, col int, x []float32, m i
 			}
 			g.repack(src, rb, nb, gb.panel)
 			mask := uint16(0xffff) >> (gemmRows - rows)
+			// The tiles prefetch the next panel's rows (contiguous),
+			// 128*nb bytes each.
+			var next []byte
+			if n1 := n0 + gemmRows; n1 < hi {
+				next = w.Blocks[n1*rb : min(n1+gemmRows, hi)*rb]
+			}
 			for t := 0; t < m; t += gemmMaxC {
 				c := min(gemmMaxC, m-t)
-				g.kernels[c-1](gb.panel, act[t*40*nb:], nb, y[t*yStride+col+n0:], yStride, mask)
+				pf := next[min(len(next), t/gemmMaxC*128*nb):]
+				g.kernels[c-1](gb.panel, act[t*40*nb:], nb, y[t*yStride+col+n0:], yStride, mask, pf)
 			}
 		}
 	})

@@ -17,28 +17,28 @@ func repackQ40x16(rows *byte, stride, nb int, panel *byte)
 func repackQ80x16(rows *byte, stride, nb int, panel *byte)
 
 //go:noescape
-func gemmU8C1(panel, act *byte, nb int, y *float32, yStride, mask int)
+func gemmU8C1(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 
 //go:noescape
-func gemmU8C2(panel, act *byte, nb int, y *float32, yStride, mask int)
+func gemmU8C2(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 
 //go:noescape
-func gemmU8C3(panel, act *byte, nb int, y *float32, yStride, mask int)
+func gemmU8C3(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 
 //go:noescape
-func gemmU8C4(panel, act *byte, nb int, y *float32, yStride, mask int)
+func gemmU8C4(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 
 //go:noescape
-func gemmU8C5(panel, act *byte, nb int, y *float32, yStride, mask int)
+func gemmU8C5(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 
 //go:noescape
-func gemmU8C6(panel, act *byte, nb int, y *float32, yStride, mask int)
+func gemmU8C6(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 
 //go:noescape
-func gemmU8C7(panel, act *byte, nb int, y *float32, yStride, mask int)
+func gemmU8C7(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 
 //go:noescape
-func gemmU8C8(panel, act *byte, nb int, y *float32, yStride, mask int)
+func gemmU8C8(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 
 //go:noescape
 func quantizeQ8AVX512(x *float32, nb int, qs *int8, d *float32, sum *int32)
@@ -71,8 +71,8 @@ func asmRepack(f func(rows *byte, stride, nb int, panel *byte), bb int) func(row
 
 // asmGEMM wraps the micro-kernel for c inputs; y must hold the c
 // outputs' first 16 values (the masked-off ones are not written).
-func asmGEMM(f func(panel, act *byte, nb int, y *float32, yStride, mask int), c int) func(panel, act []byte, nb int, y []float32, yStride int, mask uint16) {
-	return func(panel, act []byte, nb int, y []float32, yStride int, mask uint16) {
+func asmGEMM(f func(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte), c int) gemmKernel {
+	return func(panel, act []byte, nb int, y []float32, yStride int, mask uint16, pf []byte) {
 		if mask == 0 {
 			return
 		}
@@ -89,14 +89,18 @@ func asmGEMM(f func(panel, act *byte, nb int, y *float32, yStride, mask int), c 
 		_ = panel[nb*panelBlockBytes-1]
 		_ = act[40*c*nb-1]
 		_ = y[(c-1)*yStride+gemmRows-1-bits.LeadingZeros16(mask)]
-		f(&panel[0], &act[0], nb, &y[0], yStride, int(mask))
+		p := &panel[0] // prefetching the panel again costs nothing
+		if len(pf) > 0 {
+			p = &pf[0]
+		}
+		f(&panel[0], &act[0], nb, &y[0], yStride, int(mask), p)
 	}
 }
 
 // installGEMM gives the Q4_0 and Q8_0 integer kernels their GEMM (run by
 // int_kernels_amd64.go's init after it installs them, on VNNI CPUs).
 func installGEMM() {
-	ks := [gemmMaxC]func(panel, act []byte, nb int, y []float32, yStride int, mask uint16){
+	ks := [gemmMaxC]gemmKernel{
 		asmGEMM(gemmU8C1, 1), asmGEMM(gemmU8C2, 2), asmGEMM(gemmU8C3, 3), asmGEMM(gemmU8C4, 4),
 		asmGEMM(gemmU8C5, 5), asmGEMM(gemmU8C6, 6), asmGEMM(gemmU8C7, 7), asmGEMM(gemmU8C8, 8),
 	}

@@ -268,8 +268,8 @@ quantizeQ8AVX512store:
 	VMOVDQU      Y0, (DI)
 	JMP          quantizeQ8AVX512next
 
-// func gemmU8C1(panel, act *byte, nb int, y *float32, yStride, mask int)
-TEXT ·gemmU8C1(SB), NOSPLIT, $0-48
+// func gemmU8C1(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
+TEXT ·gemmU8C1(SB), NOSPLIT, $0-56
 	MOVQ         panel+0(FP), SI
 	MOVQ         act+8(FP), DI
 	MOVQ         nb+16(FP), CX
@@ -278,8 +278,11 @@ TEXT ·gemmU8C1(SB), NOSPLIT, $0-48
 	SHLQ         $2, R8
 	MOVQ         mask+40(FP), AX
 	KMOVW        AX, K1
+	MOVQ         pf+48(FP), R9
 	VPXORD       Z16, Z16, Z16
 gemmU8C1loop:
+	PREFETCHT1   (R9)
+	PREFETCHT1   64(R9)
 	VMOVDQU32    64(SI), Z0
 	VMOVDQU32    128(SI), Z1
 	VMOVDQU32    192(SI), Z2
@@ -302,14 +305,15 @@ gemmU8C1loop:
 	VFMADD231PS  (SI), Z8, Z16
 	ADDQ         $576, SI
 	ADDQ         $40, DI
+	ADDQ         $128, R9
 	DECQ         CX
 	JNZ          gemmU8C1loop
 	VMOVUPS      Z16, K1, (DX)
 	VZEROUPPER
 	RET
 
-// func gemmU8C2(panel, act *byte, nb int, y *float32, yStride, mask int)
-TEXT ·gemmU8C2(SB), NOSPLIT, $0-48
+// func gemmU8C2(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
+TEXT ·gemmU8C2(SB), NOSPLIT, $0-56
 	MOVQ         panel+0(FP), SI
 	MOVQ         act+8(FP), DI
 	MOVQ         nb+16(FP), CX
@@ -318,9 +322,12 @@ TEXT ·gemmU8C2(SB), NOSPLIT, $0-48
 	SHLQ         $2, R8
 	MOVQ         mask+40(FP), AX
 	KMOVW        AX, K1
+	MOVQ         pf+48(FP), R9
 	VPXORD       Z16, Z16, Z16
 	VPXORD       Z17, Z17, Z17
 gemmU8C2loop:
+	PREFETCHT1   (R9)
+	PREFETCHT1   64(R9)
 	VMOVDQU32    64(SI), Z0
 	VMOVDQU32    128(SI), Z1
 	VMOVDQU32    192(SI), Z2
@@ -355,6 +362,7 @@ gemmU8C2loop:
 	VFMADD231PS  (SI), Z9, Z17
 	ADDQ         $576, SI
 	ADDQ         $80, DI
+	ADDQ         $128, R9
 	DECQ         CX
 	JNZ          gemmU8C2loop
 	VMOVUPS      Z16, K1, (DX)
@@ -363,8 +371,8 @@ gemmU8C2loop:
 	VZEROUPPER
 	RET
 
-// func gemmU8C3(panel, act *byte, nb int, y *float32, yStride, mask int)
-TEXT ·gemmU8C3(SB), NOSPLIT, $0-48
+// func gemmU8C3(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
+TEXT ·gemmU8C3(SB), NOSPLIT, $0-56
 	MOVQ         panel+0(FP), SI
 	MOVQ         act+8(FP), DI
 	MOVQ         nb+16(FP), CX
@@ -373,10 +381,13 @@ TEXT ·gemmU8C3(SB), NOSPLIT, $0-48
 	SHLQ         $2, R8
 	MOVQ         mask+40(FP), AX
 	KMOVW        AX, K1
+	MOVQ         pf+48(FP), R9
 	VPXORD       Z16, Z16, Z16
 	VPXORD       Z17, Z17, Z17
 	VPXORD       Z18, Z18, Z18
 gemmU8C3loop:
+	PREFETCHT1   (R9)
+	PREFETCHT1   64(R9)
 	VMOVDQU32    64(SI), Z0
 	VMOVDQU32    128(SI), Z1
 	VMOVDQU32    192(SI), Z2
@@ -423,6 +434,7 @@ gemmU8C3loop:
 	VFMADD231PS  (SI), Z10, Z18
 	ADDQ         $576, SI
 	ADDQ         $120, DI
+	ADDQ         $128, R9
 	DECQ         CX
 	JNZ          gemmU8C3loop
 	VMOVUPS      Z16, K1, (DX)
@@ -433,8 +445,8 @@ gemmU8C3loop:
 	VZEROUPPER
 	RET
 
-// func gemmU8C4(panel, act *byte, nb int, y *float32, yStride, mask int)
-TEXT ·gemmU8C4(SB), NOSPLIT, $0-48
+// func gemmU8C4(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
+TEXT ·gemmU8C4(SB), NOSPLIT, $0-56
 	MOVQ         panel+0(FP), SI
 	MOVQ         act+8(FP), DI
 	MOVQ         nb+16(FP), CX
@@ -443,11 +455,14 @@ TEXT ·gemmU8C4(SB), NOSPLIT, $0-48
 	SHLQ         $2, R8
 	MOVQ         mask+40(FP), AX
 	KMOVW        AX, K1
+	MOVQ         pf+48(FP), R9
 	VPXORD       Z16, Z16, Z16
 	VPXORD       Z17, Z17, Z17
 	VPXORD       Z18, Z18, Z18
 	VPXORD       Z19, Z19, Z19
 gemmU8C4loop:
+	PREFETCHT1   (R9)
+	PREFETCHT1   64(R9)
 	VMOVDQU32    64(SI), Z0
 	VMOVDQU32    128(SI), Z1
 	VMOVDQU32    192(SI), Z2
@@ -506,6 +521,7 @@ gemmU8C4loop:
 	VFMADD231PS  (SI), Z11, Z19
 	ADDQ         $576, SI
 	ADDQ         $160, DI
+	ADDQ         $128, R9
 	DECQ         CX
 	JNZ          gemmU8C4loop
 	VMOVUPS      Z16, K1, (DX)
@@ -518,8 +534,8 @@ gemmU8C4loop:
 	VZEROUPPER
 	RET
 
-// func gemmU8C5(panel, act *byte, nb int, y *float32, yStride, mask int)
-TEXT ·gemmU8C5(SB), NOSPLIT, $0-48
+// func gemmU8C5(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
+TEXT ·gemmU8C5(SB), NOSPLIT, $0-56
 	MOVQ         panel+0(FP), SI
 	MOVQ         act+8(FP), DI
 	MOVQ         nb+16(FP), CX
@@ -528,12 +544,15 @@ TEXT ·gemmU8C5(SB), NOSPLIT, $0-48
 	SHLQ         $2, R8
 	MOVQ         mask+40(FP), AX
 	KMOVW        AX, K1
+	MOVQ         pf+48(FP), R9
 	VPXORD       Z16, Z16, Z16
 	VPXORD       Z17, Z17, Z17
 	VPXORD       Z18, Z18, Z18
 	VPXORD       Z19, Z19, Z19
 	VPXORD       Z20, Z20, Z20
 gemmU8C5loop:
+	PREFETCHT1   (R9)
+	PREFETCHT1   64(R9)
 	VMOVDQU32    64(SI), Z0
 	VMOVDQU32    128(SI), Z1
 	VMOVDQU32    192(SI), Z2
@@ -604,6 +623,7 @@ gemmU8C5loop:
 	VFMADD231PS  (SI), Z12, Z20
 	ADDQ         $576, SI
 	ADDQ         $200, DI
+	ADDQ         $128, R9
 	DECQ         CX
 	JNZ          gemmU8C5loop
 	VMOVUPS      Z16, K1, (DX)
@@ -618,8 +638,8 @@ gemmU8C5loop:
 	VZEROUPPER
 	RET
 
-// func gemmU8C6(panel, act *byte, nb int, y *float32, yStride, mask int)
-TEXT ·gemmU8C6(SB), NOSPLIT, $0-48
+// func gemmU8C6(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
+TEXT ·gemmU8C6(SB), NOSPLIT, $0-56
 	MOVQ         panel+0(FP), SI
 	MOVQ         act+8(FP), DI
 	MOVQ         nb+16(FP), CX
@@ -628,6 +648,7 @@ TEXT ·gemmU8C6(SB), NOSPLIT, $0-48
 	SHLQ         $2, R8
 	MOVQ         mask+40(FP), AX
 	KMOVW        AX, K1
+	MOVQ         pf+48(FP), R9
 	VPXORD       Z16, Z16, Z16
 	VPXORD       Z17, Z17, Z17
 	VPXORD       Z18, Z18, Z18
@@ -635,6 +656,8 @@ TEXT ·gemmU8C6(SB), NOSPLIT, $0-48
 	VPXORD       Z20, Z20, Z20
 	VPXORD       Z21, Z21, Z21
 gemmU8C6loop:
+	PREFETCHT1   (R9)
+	PREFETCHT1   64(R9)
 	VMOVDQU32    64(SI), Z0
 	VMOVDQU32    128(SI), Z1
 	VMOVDQU32    192(SI), Z2
@@ -717,6 +740,7 @@ gemmU8C6loop:
 	VFMADD231PS  (SI), Z13, Z21
 	ADDQ         $576, SI
 	ADDQ         $240, DI
+	ADDQ         $128, R9
 	DECQ         CX
 	JNZ          gemmU8C6loop
 	VMOVUPS      Z16, K1, (DX)
@@ -733,8 +757,8 @@ gemmU8C6loop:
 	VZEROUPPER
 	RET
 
-// func gemmU8C7(panel, act *byte, nb int, y *float32, yStride, mask int)
-TEXT ·gemmU8C7(SB), NOSPLIT, $0-48
+// func gemmU8C7(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
+TEXT ·gemmU8C7(SB), NOSPLIT, $0-56
 	MOVQ         panel+0(FP), SI
 	MOVQ         act+8(FP), DI
 	MOVQ         nb+16(FP), CX
@@ -743,6 +767,7 @@ TEXT ·gemmU8C7(SB), NOSPLIT, $0-48
 	SHLQ         $2, R8
 	MOVQ         mask+40(FP), AX
 	KMOVW        AX, K1
+	MOVQ         pf+48(FP), R9
 	VPXORD       Z16, Z16, Z16
 	VPXORD       Z17, Z17, Z17
 	VPXORD       Z18, Z18, Z18
@@ -751,6 +776,8 @@ TEXT ·gemmU8C7(SB), NOSPLIT, $0-48
 	VPXORD       Z21, Z21, Z21
 	VPXORD       Z22, Z22, Z22
 gemmU8C7loop:
+	PREFETCHT1   (R9)
+	PREFETCHT1   64(R9)
 	VMOVDQU32    64(SI), Z0
 	VMOVDQU32    128(SI), Z1
 	VMOVDQU32    192(SI), Z2
@@ -845,6 +872,7 @@ gemmU8C7loop:
 	VFMADD231PS  (SI), Z14, Z22
 	ADDQ         $576, SI
 	ADDQ         $280, DI
+	ADDQ         $128, R9
 	DECQ         CX
 	JNZ          gemmU8C7loop
 	VMOVUPS      Z16, K1, (DX)
@@ -863,8 +891,8 @@ gemmU8C7loop:
 	VZEROUPPER
 	RET
 
-// func gemmU8C8(panel, act *byte, nb int, y *float32, yStride, mask int)
-TEXT ·gemmU8C8(SB), NOSPLIT, $0-48
+// func gemmU8C8(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
+TEXT ·gemmU8C8(SB), NOSPLIT, $0-56
 	MOVQ         panel+0(FP), SI
 	MOVQ         act+8(FP), DI
 	MOVQ         nb+16(FP), CX
@@ -873,6 +901,7 @@ TEXT ·gemmU8C8(SB), NOSPLIT, $0-48
 	SHLQ         $2, R8
 	MOVQ         mask+40(FP), AX
 	KMOVW        AX, K1
+	MOVQ         pf+48(FP), R9
 	VPXORD       Z16, Z16, Z16
 	VPXORD       Z17, Z17, Z17
 	VPXORD       Z18, Z18, Z18
@@ -882,6 +911,8 @@ TEXT ·gemmU8C8(SB), NOSPLIT, $0-48
 	VPXORD       Z22, Z22, Z22
 	VPXORD       Z23, Z23, Z23
 gemmU8C8loop:
+	PREFETCHT1   (R9)
+	PREFETCHT1   64(R9)
 	VMOVDQU32    64(SI), Z0
 	VMOVDQU32    128(SI), Z1
 	VMOVDQU32    192(SI), Z2
@@ -988,6 +1019,7 @@ gemmU8C8loop:
 	VFMADD231PS  (SI), Z15, Z23
 	ADDQ         $576, SI
 	ADDQ         $320, DI
+	ADDQ         $128, R9
 	DECQ         CX
 	JNZ          gemmU8C8loop
 	VMOVUPS      Z16, K1, (DX)

@@ -183,13 +183,15 @@ func gemmRepack(f *file, name string, bb, words int) {
 // gemmKernel writes gemmU8C<c>: one panel of nb blocks times c packed
 // inputs (per block 40*c bytes: the c inputs' 32 codes, their int32
 // initial sums, their float32 scales), the 16 rows' dots with input i
-// stored (under the row mask) at y + i*yStride floats. Registers: Z0-Z7
+// stored (under the row mask) at y + i*yStride floats. It prefetches
+// 128*nb bytes from pf into L2 on the way (the weight rows of the next
+// panel, which its repack would otherwise wait on). Registers: Z0-Z7
 // a block's code vectors, Z8.. the int32 sums of the c inputs, Z16.. their
 // float32 accumulators.
 func gemmKernel(f *file, c int) {
 	name := sprintf("gemmU8C%d", c)
-	f.line("// func %s(panel, act *byte, nb int, y *float32, yStride, mask int)", name)
-	f.line("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	f.line("// func %s(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)", name)
+	f.line("TEXT ·%s(SB), NOSPLIT, $0-56", name)
 	f.i("MOVQ         panel+0(FP), SI")
 	f.i("MOVQ         act+8(FP), DI")
 	f.i("MOVQ         nb+16(FP), CX")
@@ -198,10 +200,13 @@ func gemmKernel(f *file, c int) {
 	f.i("SHLQ         $2, R8")
 	f.i("MOVQ         mask+40(FP), AX")
 	f.i("KMOVW        AX, K1")
+	f.i("MOVQ         pf+48(FP), R9")
 	for i := range c {
 		f.i("VPXORD       Z%d, Z%d, Z%d", 16+i, 16+i, 16+i)
 	}
 	f.label(name + "loop")
+	f.i("PREFETCHT1   (R9)")
+	f.i("PREFETCHT1   64(R9)")
 	for j := range 8 {
 		f.i("VMOVDQU32    %d(SI), Z%d", 64+64*j, j)
 	}
@@ -220,6 +225,7 @@ func gemmKernel(f *file, c int) {
 	}
 	f.i("ADDQ         $576, SI")
 	f.i("ADDQ         $%d, DI", 40*c)
+	f.i("ADDQ         $128, R9")
 	f.i("DECQ         CX")
 	f.i("JNZ          %sloop", name)
 	for i := range c {
