@@ -209,7 +209,7 @@ func TestQuantizeQ8KernelMatchesGo(t *testing.T) {
 			}
 			b[9] = 127
 		},
-		func(b []float32) { b[5] = -0.0 },
+		func(b []float32) { b[5] = float32(math.Copysign(0, -1)) },
 	}
 	for nb := range 10 {
 		for trial := range 20 {
