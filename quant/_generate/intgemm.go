@@ -47,7 +47,8 @@ the next four's (16+...): dwords j and j+1 of the eight rows in lanes
 		data(f, sprintf("gemmt%d", j), idx)
 	}
 	gemmRepackQ40(f)
-	gemmRepack(f, "repackQ80x16", 34, 8)
+	gemmQ80Tables(f)
+	gemmRepackQ80(f)
 	quantizeQ8(f)
 	for c := 1; c <= gemmMaxC; c++ {
 		gemmKernel(f, c)
@@ -55,7 +56,7 @@ the next four's (16+...): dwords j and j+1 of the eight rows in lanes
 	return f.text()
 }
 
-// gemmRepackQ40 writes repackQ40x16, gemmRepack's layout for Q4_0 with
+// gemmRepackQ40 writes repackQ40x16, the Q4_0 panel (intGEMM in int_gemm.go) with
 // the codes fetched by 16-byte loads (four rows per zmm) and transposed
 // with two VPERMT2D and one VSHUFI64X2 per four dwords; only the scales
 // are gathered.
@@ -123,15 +124,46 @@ func gemmRepackQ40(f *file) {
 	f.line("")
 }
 
-// gemmRepack writes a kernel that repacks 16 rows of nb blocks of bb
-// bytes (an f16 scale, then codes) into a panel: per block 576 bytes,
-// the 16 scales as float32, then 8 vectors, vector j holding values
-// 4j..4j+3 of row r in lane r as unsigned bytes. Q4_0 (words = 4 dwords
-// of nibbles): vector j < 4 the low nibbles of code dword j, vector j+4
-// the high ones; Q8_0 (words = 8 dwords): code dword j with the sign
-// bits flipped (q+128). Each dword is fetched for the 16 rows with one
-// VPGATHERDD.
-func gemmRepack(f *file, name string, bb, words int) {
+// gemmQ80Tables writes the VPERMI2D indices of repackQ80x16's
+// transposition of 16 rows of 8 code dwords: level 1 takes four rows
+// (two per table, row 2p+i's dword j at 8i+j) to dwords 0-3 (gemmq1a)
+// or 4-7 (gemmq1b) of the four, lane 4j+row; level 2 takes two such
+// (rows 0-3 and 4-7 of one half) to dwords 0-1 (gemmq2a) or 2-3
+// (gemmq2b) of the eight rows, lane 8j+row.
+func gemmQ80Tables(f *file) {
+	f.comment("repackQ80x16's transposition (see gemmQ80Tables in the generator).")
+	for h, name := range []string{"gemmq1a", "gemmq1b"} {
+		idx := make([]uint64, 8)
+		for l := range 16 {
+			j, row := 4*h+l/4, l%4
+			v := uint64(8*(row%2) + j)
+			if row >= 2 {
+				v += 16
+			}
+			idx[l/2] |= v << (32 * (l % 2))
+		}
+		data(f, name, idx)
+	}
+	for s, name := range []string{"gemmq2a", "gemmq2b"} {
+		idx := make([]uint64, 8)
+		for l := range 16 {
+			j, row := 2*s+l/8, l%8
+			v := uint64(4*j + row%4)
+			if row >= 4 {
+				v += 16
+			}
+			idx[l/2] |= v << (32 * (l % 2))
+		}
+		data(f, name, idx)
+	}
+}
+
+// gemmRepackQ80 writes repackQ80x16, the Q8_0 panel with
+// the codes fetched by 32-byte loads (two rows per zmm) and transposed
+// in three levels (gemmQ80Tables, then VSHUFI64X2); only the scales are
+// gathered.
+func gemmRepackQ80(f *file) {
+	name := "repackQ80x16"
 	f.line("// func %s(rows *byte, stride, nb int, panel *byte)", name)
 	f.line("TEXT ·%s(SB), NOSPLIT, $0-32", name)
 	f.i("MOVQ         rows+0(FP), SI")
@@ -140,38 +172,64 @@ func gemmRepack(f *file, name string, bb, words int) {
 	f.i("MOVQ         panel+24(FP), DI")
 	f.i("VPBROADCASTD BX, Z20")
 	f.i("VPMULLD      gemmiota<>(SB), Z20, Z20")
-	if words == 4 {
-		f.i("MOVL         $0x0f0f0f0f, AX")
-	} else {
-		f.i("MOVL         $0x80808080, AX")
-	}
+	f.i("MOVL         $0x80808080, AX")
 	f.i("VPBROADCASTD AX, Z21")
+	f.i("VMOVDQU32    gemmq1a<>(SB), Z22")
+	f.i("VMOVDQU32    gemmq1b<>(SB), Z23")
+	f.i("VMOVDQU32    gemmq2a<>(SB), Z24")
+	f.i("VMOVDQU32    gemmq2b<>(SB), Z25")
+	f.i("LEAQ         (BX)(BX*2), R9")
+	f.i("LEAQ         (SI)(BX*4), R10")
+	f.i("LEAQ         (R10)(BX*4), R11")
+	f.i("LEAQ         (R11)(BX*4), R12")
 	f.label(name + "loop")
 	f.i("KXNORW       K1, K1, K1")
 	f.i("VPXORD       Z0, Z0, Z0")
 	f.i("VPGATHERDD   (SI)(Z20*1), K1, Z0")
-	for j := range words {
-		f.i("KXNORW       K%d, K%d, K%d", 2+j%6, 2+j%6, 2+j%6)
-		f.i("VPXORD       Z%d, Z%d, Z%d", 1+j, 1+j, 1+j)
-		f.i("VPGATHERDD   %d(SI)(Z20*1), K%d, Z%d", 2+4*j, 2+j%6, 1+j)
+	f.i("// Z1..Z8: rows 2p and 2p+1 (p = 0..7), 8 code dwords each.")
+	for q, p := range []string{"SI", "R10", "R11", "R12"} {
+		a, b := 1+2*q, 2+2*q
+		f.i("VMOVDQU      2(%s), Y%d", p, a)
+		f.i("VINSERTI64X4 $1, 2(%s)(BX*1), Z%d, Z%d", p, a, a)
+		f.i("VMOVDQU      2(%s)(BX*2), Y%d", p, b)
+		f.i("VINSERTI64X4 $1, 2(%s)(R9*1), Z%d, Z%d", p, b, b)
+	}
+	f.i("// Level 1: rows 4q..4q+3 into Z9+2q (dwords 0-3) and Z10+2q (4-7).")
+	for q := range 4 {
+		a, b := 1+2*q, 2+2*q
+		f.i("VMOVDQA32    Z22, Z%d", 9+2*q)
+		f.i("VPERMI2D     Z%d, Z%d, Z%d", b, a, 9+2*q)
+		f.i("VMOVDQA32    Z23, Z%d", 10+2*q)
+		f.i("VPERMI2D     Z%d, Z%d, Z%d", b, a, 10+2*q)
+	}
+	f.i("// Level 2: rows 8g..8g+7, dwords 4h+2s, 4h+2s+1 into Z1 + 4g + 2h + s.")
+	for g := range 2 {
+		for h := range 2 {
+			lo, hi := 9+4*g+h, 11+4*g+h // rows 8g..8g+3 and 8g+4..8g+7, half h
+			for s2, idx := range []string{"Z24", "Z25"} {
+				d := 1 + 4*g + 2*h + s2
+				f.i("VMOVDQA32    %s, Z%d", idx, d)
+				f.i("VPERMI2D     Z%d, Z%d, Z%d", hi, lo, d)
+			}
+		}
 	}
 	f.i("VPMOVDW      Z0, Y0")
 	f.i("VCVTPH2PS    Y0, Z0")
 	f.i("VMOVUPS      Z0, (DI)")
-	for j := range words {
-		z := sprintf("Z%d", 1+j)
-		if words == 4 {
-			f.i("VPSRLW       $4, %s, Z%d", z, 10+j)
-			f.i("VPANDD       Z21, %s, %s", z, z)
-			f.i("VPANDD       Z21, Z%d, Z%d", 10+j, 10+j)
-			f.i("VMOVDQU32    %s, %d(DI)", z, 64+64*j)
-			f.i("VMOVDQU32    Z%d, %d(DI)", 10+j, 64+64*(j+4))
-			continue
+	f.i("// Level 3: dword j = 4h + 2s + t, rows 0-7 from Z1+2h+s, 8-15 from Z5+2h+s.")
+	for j := range 8 {
+		h, s2, t := j/4, (j/2)%2, j%2
+		imm := "0x44"
+		if t == 1 {
+			imm = "0xee"
 		}
-		f.i("VPXORD       Z21, %s, %s", z, z)
-		f.i("VMOVDQU32    %s, %d(DI)", z, 64+64*j)
+		f.i("VSHUFI64X2   $%s, Z%d, Z%d, Z%d", imm, 5+2*h+s2, 1+2*h+s2, 9+j)
+		f.i("VPXORD       Z21, Z%d, Z%d", 9+j, 9+j)
+		f.i("VMOVDQU32    Z%d, %d(DI)", 9+j, 64+64*j)
 	}
-	f.i("ADDQ         $%d, SI", bb)
+	for _, p := range []string{"SI", "R10", "R11", "R12"} {
+		f.i("ADDQ         $34, %s", p)
+	}
 	f.i("ADDQ         $576, DI")
 	f.i("DECQ         CX")
 	f.i("JNZ          %sloop", name)
