@@ -35,10 +35,10 @@ type intGEMM struct {
 	// Q4_0's nibbles, 128 for Q8_0's flipped sign bits).
 	offset int32
 	// from is the smallest batch that runs the GEMM: below, repacking
-	// each weight panel costs more than the row kernels' four-input
-	// passes save (4096² on one thread: Q4_0 even at 5 inputs, 13%
-	// faster at 6; Q8_0, whose repack gathers, 14% slower at 8, 2.2x
-	// faster at 64).
+	// each weight panel costs more than the row kernels save (4096² on
+	// one thread: Q4_0 even at 3 and 5 inputs, 26% slower at 4, where
+	// the four-input row kernel runs, 12% faster at 6; Q8_0 even at 2,
+	// 1.4x faster at 3, 1.8x at 8).
 	from int
 }
 

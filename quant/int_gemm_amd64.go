@@ -105,5 +105,5 @@ func installGEMM() {
 		asmGEMM(gemmU8C5, 5), asmGEMM(gemmU8C6, 6), asmGEMM(gemmU8C7, 7), asmGEMM(gemmU8C8, 8),
 	}
 	intKernels[core.SchemeQ4_0].gemm = &intGEMM{repack: asmRepack(repackQ40x16, 18), kernels: ks, offset: 8, from: 6}
-	intKernels[core.SchemeQ8_0].gemm = &intGEMM{repack: asmRepack(repackQ80x16, 34), kernels: ks, offset: 128, from: 16}
+	intKernels[core.SchemeQ8_0].gemm = &intGEMM{repack: asmRepack(repackQ80x16, 34), kernels: ks, offset: 128, from: 3}
 }
