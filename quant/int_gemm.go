@@ -5,6 +5,8 @@ import (
 	"math"
 	"sync"
 	"unsafe"
+
+	"github.com/lbrx/lbrx/core"
 )
 
 // intGEMM is the int8 GEMM of a ggml scheme (Q4_0, Q8_0) for batches
@@ -99,7 +101,10 @@ func repackGo(rows []byte, stride, nb, bb int, offset int32, panel []byte) {
 // gemmBuf holds a worker's panel between products.
 type gemmBuf struct{ panel, pad []byte }
 
-var gemmPool sync.Pool // *gemmBuf
+var (
+	gemmPool sync.Pool // *gemmBuf
+	rowPool  sync.Pool // *q8Row, a worker's quantized input row
+)
 
 // matMulGEMM is matMulRowsInt through the int8 GEMM: the m inputs are
 // quantized and packed in tiles of up to gemmMaxC, then each worker
@@ -115,11 +120,25 @@ func (w *BlockWeight) matMulGEMM(y []float32, yStride, col int, x []float32, m i
 	}
 	defer actPool.Put(buf)
 	buf.packed = grow(buf.packed, m*40*nb)
-	for r := range m {
-		quantizeQ8Row(&buf.row, x[r*w.K:(r+1)*w.K])
-		packGEMM(buf.packed, &buf.row, m, r, nb, -g.offset)
-	}
 	act := buf.packed[:m*40*nb]
+	// The inputs are quantized over the workers too (a prompt's are a
+	// few percent of the product, serial otherwise).
+	quantize := func(lo, hi int) {
+		row, _ := rowPool.Get().(*q8Row)
+		if row == nil {
+			row = new(q8Row)
+		}
+		defer rowPool.Put(row)
+		for r := lo; r < hi; r++ {
+			quantizeQ8Row(row, x[r*w.K:(r+1)*w.K])
+			packGEMM(act, row, m, r, nb, -g.offset)
+		}
+	}
+	if m*w.K >= 1<<16 {
+		core.ParallelFor(m, 1, quantize)
+	} else {
+		quantize(0, m)
+	}
 	rb := nb * bb
 	parallelRows(w.N, m*w.N*w.K, func(lo, hi int) {
 		gb, _ := gemmPool.Get().(*gemmBuf)
