@@ -31,7 +31,7 @@ func ParallelFor(total, align int, fn func(lo, hi int)) {
 }
 
 // parallelElementwise is the element count from which a cheap
-// elementwise kernel (silu_mul) splits over the CPU workers: a prompt's
+// kernel (silu_mul, rms_norm) splits over the CPU workers: a prompt's
 // MLP intermediate (tokens × 8192) does, a decode step's does not, where
 // waking the helpers would cost more than the op.
 const parallelElementwise = 1 << 16
