@@ -24,7 +24,7 @@ import (
 // the weight's last are zero.
 //
 // Input tile (packGEMM, c inputs, 40*c bytes per block): the c inputs'
-// 32 codes of the block, then their int32 initial sums (offset*Σq_x,
+// 32 codes of the block, then their int32 initial sums (-offset*Σq_x,
 // which takes the weights' offset, 8 or 128, back out), then their
 // scales d_x as float32.
 type intGEMM struct {
@@ -57,10 +57,11 @@ const (
 	panelBlockBytes = 64 + 8*64
 )
 
-// packGEMM writes input tile t of m inputs (inputs 8t..) quantized as
-// a into dst at the tile's offset: dst holds m inputs of nb blocks, 40
-// bytes per input and block, tile by tile.
-func packGEMM(dst []byte, a *q8Row, m, input, nb int, offset int32) {
+// packGEMM writes input number input of m, quantized as a, into its
+// tile of dst (m inputs of nb blocks, 40 bytes per input and block,
+// tile by tile, gemmMaxC inputs per tile but the last), each block's
+// initial sum being sumScale*Σq_x (the negated weight offset).
+func packGEMM(dst []byte, a *q8Row, m, input, nb int, sumScale int32) {
 	t, i := input/gemmMaxC, input%gemmMaxC
 	c := min(gemmMaxC, m-gemmMaxC*t)
 	tile := dst[gemmMaxC*t*40*nb:]
@@ -69,7 +70,7 @@ func packGEMM(dst []byte, a *q8Row, m, input, nb int, offset int32) {
 	for b := range nb {
 		p := tile[40*c*b : 40*c*(b+1)]
 		copy(p[32*i:32*i+32], qs[32*b:32*b+32])
-		binary.LittleEndian.PutUint32(p[32*c+4*i:], uint32(offset*a.sum[b]))
+		binary.LittleEndian.PutUint32(p[32*c+4*i:], uint32(sumScale*a.sum[b]))
 		binary.LittleEndian.PutUint32(p[36*c+4*i:], math.Float32bits(a.d[b]))
 	}
 }
