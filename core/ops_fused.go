@@ -84,8 +84,15 @@ func siluMulKernel[C floatC](op *Op) error {
 		// on every layer's intermediate, where the float64 loop was ~5%
 		// of the time).
 		o32, u32 := any(os).([]float32), any(us).([]float32)
-		vec.SiLU(o32, g32)
-		vec.Mul(o32, o32, u32)
+		body := func(lo, hi int) {
+			vec.SiLU(o32[lo:hi], g32[lo:hi])
+			vec.Mul(o32[lo:hi], o32[lo:hi], u32[lo:hi])
+		}
+		if n >= parallelElementwise { // a prompt's intermediate
+			ParallelFor(n, 16, body)
+		} else {
+			body(0, n)
+		}
 		put(out.offset, 1, os)
 		return nil
 	}

@@ -101,22 +101,34 @@ func rmsNormKernel[C floatC](op *Op) error {
 		}
 		return make([]C, d)
 	}
-	xbuf, obuf := scratch(x), scratch(out)
-	wv := rw(w.offset, 1, d, scratch(w)) // its own buffer: xbuf is reused per row
-	for r := range rows {
-		row := rx(x.offset+r*d, 1, d, xbuf)
-		var ss float64
-		for _, v := range row {
-			ss += float64(v) * float64(v)
+	wv := rw(w.offset, 1, d, scratch(w)) // shared by the chunks, read only
+	body := func(lo, hi int) {
+		xbuf, obuf := scratch(x), scratch(out)
+		for r := lo; r < hi; r++ {
+			rmsNormRow(rx, get, put, x.offset+r*d, out.offset+r*d, d, xbuf, obuf, wv, op.Param)
 		}
-		// Hugging Face rounds the inverse root to the compute type before
-		// scaling; doing the same keeps float32 results bit-close.
-		inv := C(1 / math.Sqrt(ss/float64(d)+op.Param))
-		dst := get(out.offset+r*d, 1, d, obuf)
-		for i, v := range row {
-			dst[i] = v * inv * wv[i]
-		}
-		put(out.offset+r*d, 1, dst)
+	}
+	if rows > 1 && rows*d >= parallelElementwise { // a prompt's rows
+		ParallelFor(rows, 1, body)
+	} else {
+		body(0, rows)
 	}
 	return nil
+}
+
+// rmsNormRow normalises the row of d values at xOff into out at oOff.
+func rmsNormRow[C floatC](rx readFn[C], get func(off, stride, n int, buf []C) []C, put writeFn[C], xOff, oOff, d int, xbuf, obuf, wv []C, eps float64) {
+	row := rx(xOff, 1, d, xbuf)
+	var ss float64
+	for _, v := range row {
+		ss += float64(v) * float64(v)
+	}
+	// Hugging Face rounds the inverse root to the compute type before
+	// scaling; doing the same keeps float32 results bit-close.
+	inv := C(1 / math.Sqrt(ss/float64(d)+eps))
+	dst := get(oOff, 1, d, obuf)
+	for i, v := range row {
+		dst[i] = v * inv * wv[i]
+	}
+	put(oOff, 1, dst)
 }

@@ -41,9 +41,7 @@ func NewHeap(n int) *Heap {
 	if n == 0 {
 		return &Heap{buf: []byte{}}
 	}
-	raw := make([]byte, n+hostAlign-1)
-	pad := (hostAlign - int(uintptr(unsafe.Pointer(&raw[0]))%hostAlign)) % hostAlign
-	return &Heap{buf: raw[pad : pad+n : pad+n]}
+	return alignedHeap(make([]byte, n+hostAlign-1), n)
 }
 
 // Device returns the CPU device.

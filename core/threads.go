@@ -29,3 +29,9 @@ func CPUKernel() string { return gemm.KernelName() }
 func ParallelFor(total, align int, fn func(lo, hi int)) {
 	workers.For(gemm.Threads(), total, align, fn)
 }
+
+// parallelElementwise is the element count from which a cheap
+// kernel (silu_mul, rms_norm) splits over the CPU workers: a prompt's
+// MLP intermediate (tokens × 8192) does, a decode step's does not, where
+// waking the helpers would cost more than the op.
+const parallelElementwise = 1 << 16

@@ -19,18 +19,33 @@ type q8Row struct {
 	qs  []int8
 }
 
+// quantizeQ8Kernel, where the CPU has one, is quantizeQ8Go in assembly
+// (same results, bit for bit) over nb blocks into r's sized slices.
+var quantizeQ8Kernel func(x []float32, r *q8Row)
+
 // quantizeQ8Row fills r from x (len(x) a multiple of 32), reusing r's
-// slices. Codes round to nearest, ties to even (the float32 sum with
-// 1.5*2^23 does the rounding). A block holding a NaN or an infinity gets
-// d = NaN and zero codes, so the product is NaN as the float kernels'
-// would be.
+// slices; see quantizeQ8Go.
 func quantizeQ8Row(r *q8Row, x []float32) {
-	const round = 0x1.8p23
 	nb := len(x) / 32
 	r.d = grow(r.d, nb)
 	r.sum = grow(r.sum, nb)
 	r.qs = grow(r.qs, 32*nb)
-	for b := range nb {
+	if quantizeQ8Kernel != nil {
+		quantizeQ8Kernel(x[:32*nb], r)
+		return
+	}
+	quantizeQ8Go(r, x[:32*nb])
+}
+
+// quantizeQ8Go is the portable quantizeQ8Row into r's sized slices.
+// Codes round to nearest, ties to even (the float32 sum with 1.5*2^23
+// does the rounding). A block holding a NaN or an infinity gets d = NaN
+// and zero codes, so the product is NaN as the float kernels' would be;
+// one whose largest |x| is zero, or so small (below about 3.7e-37) that
+// 127/max|x| overflows, gets d = 0 and zero codes.
+func quantizeQ8Go(r *q8Row, x []float32) {
+	const round = 0x1.8p23
+	for b := range len(x) / 32 {
 		xb := (*[32]float32)(x[32*b:])
 		qb := (*[32]int8)(r.qs[32*b:])
 		var m0, m1 uint32 // max |x| as bits: ordered like the values
@@ -50,6 +65,11 @@ func quantizeQ8Row(r *q8Row, x []float32) {
 			continue
 		}
 		id := 127 / amax
+		if id > math.MaxFloat32 {
+			r.d[b], r.sum[b] = 0, 0
+			*qb = [32]int8{}
+			continue
+		}
 		var s int32
 		for j, v := range xb {
 			// |v*id| <= 127 up to rounding; the clamp keeps it there.

@@ -82,6 +82,14 @@ func BenchmarkGGMLMatMul64(b *testing.B) {
 	for _, s := range benchSchemes {
 		w := ggmlBenchWeight(s)
 		b.Run(strings.ToLower(s), func(b *testing.B) { benchBlocks(b, w, 64) })
+		if ik := intKernels[w.Scheme]; ik != nil && ik.gemm != nil {
+			b.Run(s+"/rows", func(b *testing.B) { // the row kernels the GEMM replaced
+				g := ik.gemm
+				ik.gemm = nil
+				defer func() { ik.gemm = g }()
+				benchBlocks(b, w, 64)
+			})
+		}
 		if ik := intKernels[w.Scheme]; ik != nil {
 			b.Run(s+"/float", func(b *testing.B) {
 				delete(intKernels, w.Scheme)

@@ -22,6 +22,8 @@ type intKernel struct {
 	// dot4, where there is one, multiplies the rows with four inputs
 	// at once (decoding each weight once for the four).
 	dot4 intDot4
+	// gemm, where there is one, runs batches of gemm.from or more.
+	gemm *intGEMM
 	// goDot is the portable dot on the unpacked row (the spec the tests
 	// hold every variant to).
 	goDot func(row []byte, a *q8Row) float32

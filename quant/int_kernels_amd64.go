@@ -106,5 +106,6 @@ func init() {
 		installInt(core.SchemeQ6_K, "vnni", layoutQ6K, asmIntDot(dotQ6KVNNI, 210, packQ6KBytes))
 		intKernels[core.SchemeQ4_0].dot4 = pairs4(asmIntDot4(dotQ40VNNI24, 18, packQ40Bytes), asmIntDot4(dotQ40VNNI4, 18, packQ40Bytes), 18)
 		intKernels[core.SchemeQ8_0].dot4 = pairs4(asmIntDot4(dotQ80VNNI24, 34, packQ80Bytes), asmIntDot4(dotQ80VNNI4, 34, packQ80Bytes), 34)
+		installGEMM()
 	}
 }

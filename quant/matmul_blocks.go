@@ -38,6 +38,10 @@ func (w *BlockWeight) MatMul(y, x []float32, m int) error {
 	rk := rowKernels[w.Scheme]
 	// The integer kernels run every batch where they decode each weight
 	// once for four inputs (dot4), small batches otherwise.
+	if ik := intKernels[w.Scheme]; ik != nil && ik.gemm != nil && m >= ik.gemm.from {
+		w.matMulGEMM(y, w.N, 0, x, m, ik.gemm)
+		return nil
+	}
 	if ik := intKernels[w.Scheme]; ik != nil && (m < rk.panelFrom() || ik.dot4 != nil) {
 		w.matMulRowsInt(y, x, m, ik)
 		return nil

@@ -92,6 +92,12 @@ func matMulConcat(y, x []float32, m int, ws []Weight) error {
 		n, k := pw.Dims()
 		bw, _ := pw.(*BlockWeight)
 		ik := shareableKernel(bw, y, x, m)
+		if ik != nil && ik.gemm != nil && m >= ik.gemm.from && n > 0 && k > 0 {
+			// A batch: the GEMM, into its columns (its own parallel job).
+			bw.matMulGEMM(y, total, col, x, m, ik.gemm)
+			col += n
+			continue
+		}
 		if ik == nil || n == 0 || k == 0 {
 			if err := matMulColumns(y, x, m, total, col, pw); err != nil {
 				return err

@@ -28,6 +28,7 @@ var outputs = map[string]func() string{
 	"half_kernels_arm64.s":     halfKernelsNEON,
 	"int_kernels_amd64.s":      intKernels,
 	"int_kernels_arm64.s":      intKernelsSDOT,
+	"int_gemm_amd64.s":         intGEMM,
 }
 
 func main() {
