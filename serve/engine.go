@@ -342,6 +342,26 @@ func (e *engine) step() error {
 	if err != nil {
 		return fmt.Errorf("decode: %w", err)
 	}
+	greedy := true
+	for _, s := range slots {
+		greedy = greedy && (s == nil || s.sampler.Greedy())
+	}
+	if greedy {
+		// Every sampler would take its row's argmax: the device takes
+		// them, and only one id per row crosses to the host (the same
+		// ids: the first of the largest logits, as Sampler.Next).
+		best, err := argmaxRows(logits)
+		if err != nil {
+			return err
+		}
+		e.metrics.stepSeconds.Observe(time.Since(start).Seconds())
+		for i, s := range slots {
+			if s != nil && !e.emitID(s, int(best[rowOf[i]])) {
+				e.free(i)
+			}
+		}
+		return nil
+	}
 	rows, err := hostRows(logits)
 	if err != nil {
 		return err
@@ -360,6 +380,20 @@ func (e *engine) step() error {
 	return nil
 }
 
+// argmaxRows returns the argmax of each row of logits [rows, vocab],
+// taken on their device.
+func argmaxRows(logits *core.Array) ([]int64, error) {
+	a, err := core.ArgMaxOp(logits, 1, false)
+	if err != nil {
+		return nil, fmt.Errorf("argmax of the logits: %w", err)
+	}
+	t, err := core.As[int64](a)
+	if err != nil {
+		return nil, err
+	}
+	return t.Values()
+}
+
 // emit samples s's next token from its logits row and sends it; it
 // returns false when the sequence ended (the last event sent).
 func (e *engine) emit(s *seq, row []float32) bool {
@@ -368,6 +402,12 @@ func (e *engine) emit(s *seq, row []float32) bool {
 		s.events <- event{err: err}
 		return false
 	}
+	return e.emitID(s, id)
+}
+
+// emitID sends id, s's next token; it returns false when the sequence
+// ended (the last event sent).
+func (e *engine) emitID(s *seq, id int) bool {
 	s.sampler.Accept(id)
 	s.generated++
 	now := time.Now()
