@@ -93,7 +93,8 @@ func (p *Pool) PrefillBatch(seqs []*PoolSeq, prompts [][]int) (*core.Array, erro
 				continue // padding
 			}
 			ids[r], rows[r], at[r] = prompts[si][pi], seqs[si], pi
-			if pi++; pi == len(prompts[si]) {
+			pi++
+			if pi == len(prompts[si]) {
 				dst[r] = int32(si) // the prompt's last position: its logits
 				si, pi = si+1, 0
 			}
