@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -153,4 +154,43 @@ func TestQMMAParity(t *testing.T) {
 		})
 	}
 	assert.Equal(t, before, core.Fallbacks(), "no op fell back to the CPU")
+}
+
+// BenchmarkQMM: the few-row affine products of a 1B-shaped Llama's batch
+// decode step (4-bit, groups of 32, f16 activations and parameters: the
+// fused q/k/v, o, fused gate/up, down and the head) at 8 and 32 rows,
+// through each kernel LBRX_CUDA_QMM picks, in weight GB/s and µs per
+// product.
+//
+//	go test ./cuda -run '^$' -bench BenchmarkQMM -benchtime 200x
+func BenchmarkQMM(b *testing.B) {
+	dev := gpu(b)
+	defer func() { qmmOff, qmmMMA = false, qmmMode("") }()
+	const bits, gs = 4, 32
+	for _, m := range []int{8, 32} {
+		for _, s := range [][2]int{{3072, 2048}, {2048, 2048}, {16384, 2048}, {2048, 8192}, {32000, 2048}} {
+			n, k := s[0], s[1]
+			for _, mode := range []string{"mma", "simt", "off"} {
+				b.Run(fmt.Sprintf("m%d/%dx%d/%s", m, n, k, mode), func(b *testing.B) {
+					if mode == "mma" && dev.ComputeCapability() < 80 {
+						b.Skip("qmma needs compute capability 8.0 or later")
+					}
+					qmmOff, qmmMMA = mode == "off", mode == "mma"
+					q := &core.QuantizationInfo{Scheme: core.SchemeAffine, Bits: bits, GroupSize: gs, Shape: core.Shape{n, k}}
+					w := filled(b, dev, core.U32, core.Shape{n, k * bits / 32}, 0, 1<<32-1, true)
+					q.Scales = filled(b, dev, core.F16, core.Shape{n, k / gs}, -0.1, 0.1, false)
+					q.Biases = filled(b, dev, core.F16, core.Shape{n, k / gs}, -1, 1, false)
+					w, err := w.WithMetadata(core.Metadata{Quant: q})
+					require.NoError(b, err)
+					x := filled(b, dev, core.F16, core.Shape{m, k}, -1, 1, false)
+					out, err := core.Empty(dev, core.F16, core.Shape{m, n})
+					require.NoError(b, err)
+					timeOp(b, dev, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
+					bytes := n*k*bits/8 + 2*2*n*k/gs
+					b.ReportMetric(float64(bytes)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+					b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "us/op")
+				})
+			}
+		}
+	}
 }
