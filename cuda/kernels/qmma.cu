@@ -107,7 +107,7 @@ __device__ __forceinline__ void qmma_affine(const T* x, const uint4* w, const S*
         }
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
-            if (j >= nt) break;
+            if (j >= nt) continue;  // warp-uniform; not break, so the loop unrolls
             const i32 r = j * 8 + g;
             u32 xw[PER / 2];  // the chunk's PER columns of x row r, as pairs
             if (in && r < M) {
