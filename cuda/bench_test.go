@@ -174,3 +174,107 @@ func BenchmarkSmallOp(b *testing.B) {
 	require.NoError(b, err)
 	timeOp(b, dev, &core.Op{Name: "add", Inputs: []*core.Array{x, y}, Out: out})
 }
+
+// BenchmarkQMVDecode: the one-row affine products of a decode step of
+// the 1B-shaped Llama (bench/cuda: hidden 2048, q/k/v 3072, gate/up
+// 16384, down K 8192, vocabulary 32000), f16 activations, scales and
+// biases, groups of 32, per kernel (block: the 8-warp qmv_affine 1r8; w1,
+// w2, w4: the warp kernels). The products are captured in a CUDA graph
+// and replayed, so the time is the GPU's per product, launch gaps inside
+// a graph included, without the host's per-op cost (timeOp's
+// back-to-back Execute is host-bound for products this small). They
+// cycle through copies of the weight filling 256 MB, past the 60 MB L2,
+// as a step's distinct weights do.
+func BenchmarkQMVDecode(b *testing.B) {
+	dev := gpu(b)
+	const gs = 32
+	for _, bits := range []int{4, 8} {
+		for _, s := range [][2]int{{3072, 2048}, {2048, 2048}, {16384, 2048}, {2048, 8192}, {32000, 2048}} {
+			for _, kernel := range []string{"block", "w1", "w2", "w4"} {
+				n, k := s[0], s[1]
+				b.Run(fmt.Sprintf("affine%d/%dx%d/%s", bits, n, k, kernel), func(b *testing.B) {
+					defer func(s, l int) { qmvWarpRows, qmvWarpRowsLong = s, l }(qmvWarpRows, qmvWarpRowsLong)
+					qmvWarpRows, qmvWarpRowsLong = qmvWarpRowsFrom(kernel)
+					bytes := n*k*bits/8 + 2*2*n*k/gs
+					copies := (256<<20 + bytes - 1) / bytes
+					x := filled(b, dev, core.F16, core.Shape{1, k}, -1, 1, false)
+					var ops []*core.Op
+					for range copies {
+						w := filled(b, dev, core.U32, core.Shape{n, k * bits / 32}, 0, 1<<32-1, true)
+						q := &core.QuantizationInfo{Scheme: core.SchemeAffine, Bits: bits, GroupSize: gs, Shape: core.Shape{n, k},
+							Scales: filled(b, dev, core.F16, core.Shape{n, k / gs}, -0.1, 0.1, false),
+							Biases: filled(b, dev, core.F16, core.Shape{n, k / gs}, -1, 1, false)}
+						w, err := w.WithMetadata(core.Metadata{Quant: q})
+						require.NoError(b, err)
+						out, err := core.Empty(dev, core.F16, core.Shape{1, n})
+						require.NoError(b, err)
+						ops = append(ops, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
+					}
+					timeGraph(b, dev, ops)
+					b.ReportMetric(float64(bytes)*float64(b.N*len(ops))/b.Elapsed().Seconds()/1e9, "GB/s")
+					b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N*len(ops)), "us/op")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkQMMPrefill: the affine products of a 512-token prefill of the
+// same model (dequantize into f16, then cuBLAS), with the 16-byte
+// dequantization kernel and with the one-value one (dequantVector off).
+func BenchmarkQMMPrefill(b *testing.B) {
+	dev := gpu(b)
+	const gs, m = 32, 512
+	for _, bits := range []int{4, 8} {
+		for _, s := range [][2]int{{3072, 2048}, {8192, 2048}, {2048, 8192}} {
+			for _, vec := range []bool{true, false} {
+				n, k := s[0], s[1]
+				b.Run(fmt.Sprintf("affine%d/%dx%dx%d/vector=%v", bits, m, n, k, vec), func(b *testing.B) {
+					defer func(v bool) { dequantVector = v }(dequantVector)
+					dequantVector = vec
+					w := filled(b, dev, core.U32, core.Shape{n, k * bits / 32}, 0, 1<<32-1, true)
+					q := &core.QuantizationInfo{Scheme: core.SchemeAffine, Bits: bits, GroupSize: gs, Shape: core.Shape{n, k},
+						Scales: filled(b, dev, core.F16, core.Shape{n, k / gs}, -0.1, 0.1, false),
+						Biases: filled(b, dev, core.F16, core.Shape{n, k / gs}, -1, 1, false)}
+					w, err := w.WithMetadata(core.Metadata{Quant: q})
+					require.NoError(b, err)
+					x := filled(b, dev, core.F16, core.Shape{m, k}, -1, 1, false)
+					out, err := core.Empty(dev, core.F16, core.Shape{m, n})
+					require.NoError(b, err)
+					timeOp(b, dev, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
+					b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "us/op")
+					b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e12, "TFLOP/s")
+				})
+			}
+		}
+	}
+}
+
+// timeGraph captures one execution of each op in a CUDA graph and
+// replays it b.N times after a warm-up.
+func timeGraph(b *testing.B, dev *Device, ops []*core.Op) {
+	b.Helper()
+	require.NoError(b, dev.Execute(ops[0])) // compile and load outside the capture
+	require.NoError(b, dev.Sync())
+	require.NoError(b, dev.BeginGraph())
+	var err error
+	for _, op := range ops {
+		if err = dev.Execute(op); err != nil {
+			break
+		}
+	}
+	g, gerr := dev.EndGraph(err == nil)
+	require.NoError(b, err)
+	require.NoError(b, gerr)
+	defer func() { require.NoError(b, g.Close()) }()
+	require.NoError(b, g.Launch())
+	require.NoError(b, dev.Sync())
+	b.ResetTimer()
+	for range b.N {
+		if err := g.Launch(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	require.NoError(b, dev.Sync())
+	b.StopTimer()
+}

@@ -59,6 +59,8 @@ type Device struct {
 	// the worker thread, collects the buffers freed meanwhile.
 	capturing atomic.Bool
 	held      []poolBuf
+
+	pdl *pdlLaunch // the reused launch configuration (pdl.go)
 }
 
 // Name returns "cuda:N".

@@ -63,6 +63,7 @@ var drv struct {
 	moduleGetFunction  func(f *cuFunction, m cuModule, name string) int32
 	funcSetAttribute   func(f cuFunction, attr int32, v int32) int32
 	launchKernel       func(f cuFunction, gx, gy, gz, bx, by, bz, shared uint32, s cuStream, params, extra unsafe.Pointer) int32
+	launchKernelEx     func(cfg unsafe.Pointer, f cuFunction, params, extra unsafe.Pointer) int32
 	getErrorString     func(r int32, s *unsafe.Pointer) int32
 	streamBeginCapture func(s cuStream, mode int32) int32
 	streamEndCapture   func(s cuStream, g *cuGraph) int32
@@ -76,6 +77,10 @@ var drv struct {
 
 // graphsBound reports whether the driver has every CUDA graph entry point.
 var graphsBound = true
+
+// launchExBound reports whether the driver has cuLaunchKernelEx (CUDA
+// 11.8+), which programmatic dependent launch needs (pdl.go).
+var launchExBound = true
 
 // loadDriver opens libcuda and binds every entry point, once.
 var loadDriver = sync.OnceValues(func() (string, error) {
@@ -140,6 +145,9 @@ var loadDriver = sync.OnceValues(func() (string, error) {
 		if bind(g.fn, lib, g.name) != nil {
 			graphsBound = false
 		}
+	}
+	if bind(&drv.launchKernelEx, lib, "cuLaunchKernelEx") != nil {
+		launchExBound = false
 	}
 	// cuEventElapsedTime_v2 replaced the original in CUDA 12.8; either does.
 	if bind(&drv.eventElapsedTime, lib, "cuEventElapsedTime_v2") != nil {

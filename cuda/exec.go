@@ -80,6 +80,7 @@ func (d *Device) Execute(op *core.Op) error {
 	if err := d.start(); err != nil {
 		return err
 	}
+	op.Out.Storage().(*Storage).written.Store(true)
 	if p := d.prof.Load(); p != nil {
 		return d.executeProfiled(p, op)
 	}

@@ -1,7 +1,9 @@
 package cuda
 
 import (
+	"cmp"
 	"fmt"
+	"os"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -53,8 +55,9 @@ func checkGGMLShape(w *core.Array, q *core.QuantizationInfo, t ggmlType, n, k in
 }
 
 // ggmlMatmul runs y = x @ W^T for ggml blocks: matrix-vector kernels for up
-// to gmvMaxRows activation rows (one launch per gmvMaxM), the tiled
-// matrix-matrix kernel beyond. Neither writes a dequantized copy of W.
+// to gmvMaxRows activation rows (one launch per gmvMaxM); beyond, W
+// dequantized into x's dtype and cuBLAS (or, with ggmlDequantGEMM off,
+// the tiled matrix-matrix kernels, which write no dequantized copy).
 func (d *Device) ggmlMatmul(op *core.Op, t ggmlType, x, w, out *core.Array, m, n, k int) error {
 	if dataPtr(w)%devicePtr(t.align) != 0 {
 		return unsupported(op, "%s blocks at an address not %d-byte aligned", t.kernel, t.align)
@@ -71,6 +74,24 @@ func (d *Device) ggmlMatmul(op *core.Op, t ggmlType, x, w, out *core.Array, m, n
 	a := func(xp, yp devicePtr, rows int) *kargs {
 		return (&kargs{}).ptr(xp).ptr(dataPtr(w)).ptr(yp).i32(rows).i32(n).i32(k)
 	}
+	if m > gmvMaxRows && ggmlDequantGEMM {
+		// W decoded once into x's dtype (each value rounded as the
+		// tiled kernels round it), then cuBLAS: on an H200 the tiled
+		// kernels ran a 512-token prefill's products at 60-120 TFLOP/s,
+		// a fraction of cuBLAS's.
+		st, err := d.alloc(n*k*xt.Size(), false)
+		if err != nil {
+			return err
+		}
+		defer st.Release()
+		chunks := int64(n) * int64(k/32)
+		da := (&kargs{}).ptr(dataPtr(w)).ptr(st.ptr).i64(int(chunks)).i32(k)
+		if err := d.launch("ggml", xt, fmt.Sprintf("dequant_%s_%s", t.kernel, suffix(xt)), d.gridFor(chunks), gridBlock, da); err != nil {
+			return err
+		}
+		return d.gemm(gemmArgs{m: m, n: n, k: k, dt: xt, sa: [2]int{k, 1}, sb: [2]int{1, k}, batch: 1,
+			a: dataPtr(cx), b: st.ptr, c: dataPtr(out)})
+	}
 	if m > gmvMaxRows {
 		// f16/bf16 on sm_80 and newer: tensor cores (gmt_); else FMAs.
 		kind := "gmm"
@@ -84,13 +105,16 @@ func (d *Device) ggmlMatmul(op *core.Op, t ggmlType, x, w, out *core.Array, m, n
 		mb := min(gmvMaxM, m-m0)
 		// One activation row: 4 outputs per warp; more: 2 (the
 		// accumulators take MAXM*ROWS registers).
-		variant, rows := 8, 2
+		variant, rows := "8", 2
 		if mb == 1 {
-			variant, rows = 1, 4
+			variant, rows = "1", 4
+			if gmvRows1 != 4 {
+				variant, rows = fmt.Sprintf("1r%d", gmvRows1), gmvRows1
+			}
 		}
 		xp := dataPtr(cx) + devicePtr(m0*k*xt.Size())
 		yp := dataPtr(out) + devicePtr(m0*n*xt.Size())
-		name := fmt.Sprintf("gmv_%s_%d_%s", t.kernel, variant, suffix(xt))
+		name := fmt.Sprintf("gmv_%s_%s_%s", t.kernel, variant, suffix(xt))
 		perBlock := rows * gmvWarps
 		if err := d.launch("ggml", xt, name, (n+perBlock-1)/perBlock, gmvWarps*32, a(xp, yp, mb)); err != nil {
 			return err
@@ -99,8 +123,19 @@ func (d *Device) ggmlMatmul(op *core.Op, t ggmlType, x, w, out *core.Array, m, n
 	return nil
 }
 
+// gmvRows1 is how many outputs a warp of the one-row ggml kernels
+// computes: 4 (gmv_<type>_1), or 1 or 2 (_1r1, _1r2), which give a
+// decode step's short products (N = 2048) more warps than the 64 blocks
+// of 4. LBRX_CUDA_GMV=1, 2 or 4 picks it, for benchmarks.
+var gmvRows1 = cmp.Or(map[string]int{"1": 1, "2": 2}[os.Getenv("LBRX_CUDA_GMV")], 4)
+
 // gmvWarps is GMV_WARPS in kernels/ggml.cu.
 const gmvWarps = 8
+
+// ggmlDequantGEMM sends products of more than gmvMaxRows activation rows
+// through a dequantized copy of W and cuBLAS instead of the tiled kernels;
+// tests and benchmarks turn it off to run those.
+var ggmlDequantGEMM = true
 
 // gmmTensorCores selects the tensor-core matrix-matrix kernel where it
 // applies; tests and benchmarks turn it off to run the FMA kernel.

@@ -129,23 +129,34 @@ func TestGGMLMatmulParity(t *testing.T) {
 					require.NoError(t, err)
 					_, dx, vx := prepare(t, dev, xt, input{core.Shape{m, k}, ident}, random(r, m*k, -1, 1, false))
 					want, scale := qmatmulRef(vx, dense, m, n, k)
-					// Past gmvMaxRows f16/bf16 run on tensor cores: check the FMA
-					// kernel too. Q8_0/Q4_0 matrix-vector products run
-					// quant.cu's kernels: check ggml.cu's too.
-					type config struct{ tc, q4q8 bool }
-					configs := []config{{true, false}}
-					if m > gmvMaxRows && xt != core.F32 {
-						configs = append(configs, config{false, false})
+					// Q8_0/Q4_0 matrix-vector products can run quant.cu's
+					// kernels: check those too.
+					// Past gmvMaxRows, the dequantize-then-cuBLAS path
+					// and the tiled kernels it replaces (tensor cores for
+					// f16/bf16, FMAs).
+					type config struct{ tc, q4q8, dq bool }
+					configs := []config{{true, false, true}}
+					if m > gmvMaxRows {
+						configs = append(configs, config{true, false, false})
+						if xt != core.F32 {
+							configs = append(configs, config{false, false, false})
+						}
 					}
 					if m <= gmvMaxRows && (s.scheme == core.SchemeQ8_0 || s.scheme == core.SchemeQ4_0) {
-						configs = append(configs, config{true, true})
+						configs = append(configs, config{true, true, true})
 					}
-					for _, cfg := range configs {
-						defaults := config{gmmTensorCores, q4q8QMV}
-						gmmTensorCores, q4q8QMV = cfg.tc, cfg.q4q8
+					// One row: 4, 2 or 1 outputs a warp.
+					rows := []int{gmvRows1}
+					if m == 1 {
+						rows = []int{4, 2, 1}
+					}
+					for ci := range len(configs) * len(rows) {
+						cfg, r1 := configs[ci%len(configs)], rows[ci/len(configs)]
+						defaults, defRows := config{gmmTensorCores, q4q8QMV, ggmlDequantGEMM}, gmvRows1
+						gmmTensorCores, q4q8QMV, ggmlDequantGEMM, gmvRows1 = cfg.tc, cfg.q4q8, cfg.dq, r1
 						before := fallbackTotal()
 						y, err := core.QuantizedMatMulOp(dx, w)
-						gmmTensorCores, q4q8QMV = defaults.tc, defaults.q4q8
+						gmmTensorCores, q4q8QMV, ggmlDequantGEMM, gmvRows1 = defaults.tc, defaults.q4q8, defaults.dq, defRows
 						require.NoError(t, err)
 						require.Equal(t, before, fallbackTotal(), "quantized_matmul fell back to the CPU")
 						require.Equal(t, dev.Name(), y.Device().Name())
@@ -154,7 +165,7 @@ func TestGGMLMatmulParity(t *testing.T) {
 						// matrix-vector kernels carry codes as 128+q (up to 7
 						// more bits), the tensor-core kernel rounds W to x's
 						// dtype.
-						near(t, xt, round(xt, want), values(t, y), 8*scale*float64(k), fmt.Sprintf("quantized_matmul (%+v)", cfg))
+						near(t, xt, round(xt, want), values(t, y), 8*scale*float64(k), fmt.Sprintf("quantized_matmul (%+v, %d rows a warp)", cfg, r1))
 					}
 				})
 			}
@@ -249,8 +260,9 @@ func BenchmarkGGMLMatVec(b *testing.B) {
 }
 
 // BenchmarkGGMLMatMul: 512 bf16 activation rows (a prefill) times a
-// 4096x4096 weight, in TFLOP/s (2*M*N*K), next to cuBLAS on the same
-// product with a dense bf16 weight.
+// 4096x4096 weight, in TFLOP/s (2*M*N*K): dequantized into bf16 then
+// cuBLAS (the default), the tensor-core and the FMA tiled kernels, next
+// to cuBLAS on the same product with a dense bf16 weight.
 func BenchmarkGGMLMatMul(b *testing.B) {
 	dev := gpu(b)
 	const m, n, k = 512, 4096, 4096
@@ -264,10 +276,10 @@ func BenchmarkGGMLMatMul(b *testing.B) {
 			w := filled(b, dev, core.U8, core.Shape{n, bytes / n}, 16, 16, true)
 			w, err := w.WithMetadata(core.Metadata{Quant: &core.QuantizationInfo{Scheme: s.scheme, Shape: core.Shape{n, k}}})
 			require.NoError(b, err)
-			for _, tc := range []bool{true, false} {
-				b.Run(map[bool]string{true: "tensor-cores", false: "fma"}[tc], func(b *testing.B) {
-					defer func(v bool) { gmmTensorCores = v }(gmmTensorCores)
-					gmmTensorCores = tc
+			for _, kind := range []string{"dequantize-cublas", "tensor-cores", "fma"} {
+				b.Run(kind, func(b *testing.B) {
+					defer func(v, dq bool) { gmmTensorCores, ggmlDequantGEMM = v, dq }(gmmTensorCores, ggmlDequantGEMM)
+					gmmTensorCores, ggmlDequantGEMM = kind == "tensor-cores", kind == "dequantize-cublas"
 					timeOp(b, dev, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e12, "TFLOP/s")
 				})

@@ -175,6 +175,9 @@ func (d *Device) launch(module string, dt core.DType, name string, grid, block i
 	if len(a.ptrs) > 0 {
 		params = unsafe.Pointer(&a.ptrs[0])
 	}
+	if d.usePDL(name) {
+		return d.launchPDL(name, f, grid, block, params)
+	}
 	return check("cuLaunchKernel "+name, drv.launchKernel(f, uint32(grid), 1, 1, uint32(block), 1, 1, 0, d.stream, params, nil))
 }
 

@@ -2,6 +2,8 @@ package cuda
 
 import (
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -22,6 +24,58 @@ const (
 var qmvVariant = map[int]string{4: "1r8", 8: "1r8"}
 
 var qmvVariantRows = map[string]int{"1r4": 4, "1r8": 8}
+
+// qmvWarpRows is how many outputs a warp of the one-row warp kernels
+// (qmv_affine<bits>_w<rows>) computes for rows of fewer than 256 16-byte
+// chunks (K = 2048 at 4 or 8 bits: a decode step's q/k/v, o and gate/up
+// products), where the block kernels leave threads idle;
+// qmvWarpRowsLong is the same for longer rows (the down product's K =
+// 8192), where every thread of a block kernel has work and it measured
+// faster on an H200 (README). 0 keeps the block kernels (qmvVariant).
+// LBRX_CUDA_QMV=<short>[,<long>] picks them by name (w1, w2, w4, block),
+// for benchmarks.
+var qmvWarpRows, qmvWarpRowsLong = qmvWarpRowsFrom(os.Getenv("LBRX_CUDA_QMV"))
+
+// qmvWarpMinChunks is the row length, in chunks, from which
+// qmvWarpRowsLong applies: a block kernel's thread count.
+const qmvWarpMinChunks = qmvWarps * 32
+
+func qmvWarpRowsFrom(v string) (short, long int) {
+	short, long = 2, 0
+	s, l, two := strings.Cut(v, ",")
+	rows := map[string]int{"block": 0, "w1": 1, "w2": 2, "w4": 4}
+	if r, ok := rows[s]; ok {
+		short = r
+		if !two {
+			long = r
+		}
+	}
+	if r, ok := rows[l]; ok && two {
+		long = r
+	}
+	return short, long
+}
+
+const qmvWarpBlock = 4 // warps per block of the warp kernels
+
+// qmvEarly lets the warp kernels load their first weight chunks before
+// waiting for the kernel before them (programmatic dependent launch,
+// pdl.go), when no kernel has written the weight, its scales or biases
+// (Storage.written: weights uploaded from the host), so that kernel
+// cannot be writing them. On an H200 the 1B-shaped decode step went from
+// 825.6 to 871.2 tok/s at 8 bits and from 877.6-923.9 to 938.1-942.8 at
+// 4 bits (README). LBRX_CUDA_QMV_EARLY=off turns it off.
+var qmvEarly = os.Getenv("LBRX_CUDA_QMV_EARLY") != "off"
+
+// written reports whether a kernel has written a's storage.
+func written(a *core.Array) bool {
+	s, ok := a.Storage().(*Storage)
+	return !ok || s.written.Load()
+}
+
+// dequantVector sends 4- and 8-bit affine dequantization to the 16-byte
+// kernels (dequant_affine4/8); benchmarks turn it off to compare.
+var dequantVector = true
 
 // q4q8QMV sends Q8_0/Q4_0 matrix-vector products to quant.cu's qmv kernels
 // instead of ggml.cu's gmv, which covers every ggml type. gmv is the
@@ -151,7 +205,7 @@ func checkQuantShape(w *core.Array, q *core.QuantizationInfo, n, k int) error {
 
 // canQMV reports whether the matrix-vector kernels can read the operands:
 // 4- or 8-bit affine codes in 16-byte aligned rows with power-of-two groups
-// and fewer than 2^31 chunks, ggml blocks at even addresses, activations
+// of at least a 16-byte chunk's codes and fewer than 2^31 chunks, ggml blocks at even addresses, activations
 // 16-byte aligned.
 func (d *Device) canQMV(x, w *core.Array, q *core.QuantizationInfo) bool {
 	if dataPtr(x)%16 != 0 {
@@ -162,7 +216,7 @@ func (d *Device) canQMV(x, w *core.Array, q *core.QuantizationInfo) bool {
 		// The kernel shifts for the group and indexes in 32 bits.
 		n, k := q.Shape[0], q.Shape[1]
 		return (q.Bits == 4 || q.Bits == 8) && dataPtr(w)%16 == 0 && k*q.Bits%128 == 0 &&
-			q.GroupSize&(q.GroupSize-1) == 0 && n*(k*q.Bits/128) < 1<<31 && n*(k/q.GroupSize) < 1<<31
+			q.GroupSize&(q.GroupSize-1) == 0 && q.GroupSize >= 128/q.Bits && n*(k*q.Bits/128) < 1<<31 && n*(k/q.GroupSize) < 1<<31
 	case core.SchemeQ8_0, core.SchemeQ4_0:
 		return q4q8QMV && dataPtr(w)%2 == 0 && w.NumElements() < 1<<31
 	}
@@ -178,6 +232,20 @@ func (d *Device) qmv(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt
 		// One activation row: qmvRows outputs per block; more: 4 (the
 		// accumulators take MAXM*ROWS registers).
 		variant, rows := "8", 4
+		wr := qmvWarpRows
+		if k*q.Bits/128 >= qmvWarpMinChunks {
+			wr = qmvWarpRowsLong
+		}
+		if m == 1 && wr > 0 {
+			wa := (&kargs{}).ptr(x).ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(y).i32(n).i32(k).i32(q.GroupSize)
+			early := ""
+			if qmvEarly && !written(w) && !written(q.Scales) && !written(q.Biases) {
+				early = "e"
+			}
+			name := fmt.Sprintf("qmv_affine%d_w%d%s_%s_%s", q.Bits, wr, early, suffix(xt), suffix(q.Scales.DType()))
+			per := qmvWarpBlock * wr
+			return d.launch("quant", xt, name, (n+per-1)/per, qmvWarpBlock*32, wa)
+		}
 		if m == 1 {
 			variant = qmvVariant[q.Bits]
 			rows = qmvVariantRows[variant]
@@ -205,9 +273,19 @@ func schemeKernel(s core.Scheme) string {
 	return "q8_0"
 }
 
-// dequantize writes affine W [N, K] in dtype xt to dst.
+// dequantize writes affine W [N, K] in dtype xt to dst (16-byte
+// aligned). 4- and 8-bit codes in whole 16-byte chunks of one group run a
+// kernel taking a chunk a thread with 16-byte loads and stores; other
+// widths one value a thread.
 func (d *Device) dequantize(q *core.QuantizationInfo, w *core.Array, dst devicePtr, xt core.DType, n, k int) error {
 	total := int64(n) * int64(k)
+	if per := 128 / max(q.Bits, 1); dequantVector && (q.Bits == 4 || q.Bits == 8) && k%per == 0 && q.GroupSize%per == 0 &&
+		q.GroupSize&(q.GroupSize-1) == 0 && dataPtr(w)%16 == 0 && dst%16 == 0 && int64(k/per)*int64(n) < 1<<40 {
+		chunks := total / int64(per)
+		a := (&kargs{}).ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(dst).i64(int(chunks)).i32(k).i32(q.GroupSize)
+		name := fmt.Sprintf("dequant_affine%d_%s_%s", q.Bits, suffix(q.Scales.DType()), suffix(xt))
+		return d.launch("quant", xt, name, d.gridFor(chunks), gridBlock, a)
+	}
 	a := (&kargs{}).ptr(dataPtr(w))
 	a.ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(dst).i32(n).i32(k).i32(q.GroupSize).i32(q.Bits)
 	name := fmt.Sprintf("dequant_affine_%s_%s", suffix(q.Scales.DType()), suffix(xt))

@@ -117,6 +117,19 @@ func TestQuantizedMatmulParity(t *testing.T) {
 			cases = append(cases, qcase{core.SchemeAffine, bits, 64, 1, 1, 128, xt, xt}, qcase{core.SchemeAffine, bits, 64, 2, 130, 512, xt, core.F32})
 		}
 	}
+	for _, bits := range []int{4, 8} {
+		// One row: K past two chunks a lane (the warp kernels' unrolled
+		// loop and its tail), a partial last warp, one output; more rows:
+		// the 16-byte dequantization into f16/bf16 before cuBLAS; groups
+		// of 16 (a 4-bit chunk spans two: the one-value kernels).
+		cases = append(cases,
+			qcase{core.SchemeAffine, bits, 32, 1, 5, 2080, core.F16, core.F16},
+			qcase{core.SchemeAffine, bits, 128, 1, 1, 4096, core.BF16, core.BF16},
+			qcase{core.SchemeAffine, bits, 32, 40, 21, 2080, core.F16, core.F16},
+			qcase{core.SchemeAffine, bits, 64, 33, 9, 512, core.BF16, core.F32},
+			qcase{core.SchemeAffine, bits, 16, 1, 3, 64, core.F32, core.F16},
+			qcase{core.SchemeAffine, bits, 16, 40, 3, 64, core.F16, core.F16})
+	}
 	for _, bits := range []int{2, 3, 6} { // dequantize + cuBLAS path
 		cases = append(cases, qcase{core.SchemeAffine, bits, 32, 2, 19, 96, core.F32, core.BF16})
 	}
@@ -148,15 +161,22 @@ func TestQuantizedMatmulParity(t *testing.T) {
 				}
 			}
 			want = round(c.xt, want)
-			// The one-row kernel comes in several variants; check each.
-			defaults := qmvVariant
-			for v := range qmvVariantRows {
-				qmvVariant = map[int]string{4: v, 8: v}
-				got := runOn(t, dev, "quantized_matmul", c.xt, core.Shape{c.m, c.n}, nil, 0, dx, w)
-				// Rounding grows with k times the largest product term.
-				near(t, c.xt, want, got, scale*float64(c.k), fmt.Sprintf("quantized_matmul (kernel %s)", v))
+			// The one-row kernel comes in several variants (block
+			// kernels, warp kernels of 1, 2 or 4 rows, loading weights
+			// before or after waiting for the kernel before); check each.
+			defaults, warpRows, warpLong, early := qmvVariant, qmvWarpRows, qmvWarpRowsLong, qmvEarly
+			for vi := range 8 {
+				wr := []int{0, 1, 2, 4}[vi%4]
+				qmvWarpRows, qmvWarpRowsLong, qmvEarly = wr, wr, vi >= 4
+				for v := range qmvVariantRows {
+					qmvVariant = map[int]string{4: v, 8: v}
+					// runOn executes on the device: no CPU fallback.
+					got := runOn(t, dev, "quantized_matmul", c.xt, core.Shape{c.m, c.n}, nil, 0, dx, w)
+					// Rounding grows with k times the largest product term.
+					near(t, c.xt, want, got, scale*float64(c.k), fmt.Sprintf("quantized_matmul (kernel %s, warp rows %d, early %v)", v, wr, qmvEarly))
+				}
 			}
-			qmvVariant = defaults
+			qmvVariant, qmvWarpRows, qmvWarpRowsLong, qmvEarly = defaults, warpRows, warpLong, early
 		})
 	}
 }

@@ -18,6 +18,11 @@ type Storage struct {
 	class    int
 	released atomic.Bool
 	cleanup  runtime.Cleanup
+	// written is set once an op's kernel has written the storage (it was
+	// an op's output); storage only ever filled from the host is not, and
+	// kernels may read it before waiting for the kernel before them
+	// (qmvEarly).
+	written atomic.Bool
 }
 
 type poolBuf struct {

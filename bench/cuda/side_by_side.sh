@@ -2,7 +2,9 @@
 # Decode and prefill speed of lbrx next to llama.cpp on one CUDA GPU, in one
 # session, on the same random 1B-shaped Llama (hidden 2048, 16 layers, 32
 # heads / 8 KV heads of 64, intermediate 8192, vocabulary 32000) in f16,
-# 8-bit and 4-bit: llama-bench tg128 and pp512 against
+# 8-bit and 4-bit (lbrx's affine g32 weights next to llama.cpp's Q8_0/Q4_0
+# GGUF files, and lbrx running those GGUF files too): llama-bench tg128
+# and pp512 against
 # `lbrx bench decode --prompt 8 --tokens 128` and `--prompt 512 --tokens 2`.
 #
 # usage: side_by_side.sh DIR OUT
@@ -12,6 +14,7 @@
 #   OUT receives the JSON of every run and the logs.
 # Needs nvcc, cmake, ninja, python3 with numpy. Set LBRX_SKIP_LLAMACPP=1 to
 # run lbrx alone, LBRX_PROFILE=1 to add a per-op profile of one decode step,
+# LBRX_SKIP_EAGER=1 to leave out the op-by-op (--eager) decode runs,
 # LBRX_WHILE_BUILDING to a command to run while llama.cpp builds (timed runs
 # wait for a quiet CPU).
 set -euo pipefail
@@ -42,21 +45,30 @@ for p in "${QP[@]}"; do wait "$p"; done
 if [ -n "${LBRX_WHILE_BUILDING:-}" ]; then bash -c "$LBRX_WHILE_BUILDING" || echo "LBRX_WHILE_BUILDING failed"; fi
 
 if [ -n "${BUILD:-}" ]; then wait $BUILD || { tail -30 "$OUT/build.log"; exit 1; }; fi
+# The GGUF files both tools run: llama-quantize's when llama.cpp is built,
+# else lbrx's own (`lbrx quantize --type`, every 2-D weight in the type as
+# llama-quantize --pure does; llama-quantize keeps the output in Q6_K for
+# Q4_0). LBRX_GGUF names the types (default Q8_0 Q4_0; Q4_K_M works too).
+B=$W/llama.cpp/build/bin
+for q in ${LBRX_GGUF-Q8_0 Q4_0}; do
+  [ -f "$M/model-$q.gguf" ] && continue
+  if [ -x "$B/llama-quantize" ]; then "$B/llama-quantize" "$M/model-f16.gguf" "$M/model-$q.gguf" $q >>"$OUT/model.log" 2>&1
+  else "$DIR/lbrx" quantize "$M/hf" "$M/model-$q.gguf" --type "$(echo $q | tr A-Z a-z)" >>"$OUT/model.log" 2>&1; echo "model-$q.gguf: lbrx quantize" >>"$OUT/model.log"; fi
+done
 lb() { # name, then lbrx bench decode flags
   local n=$1; shift
   "$DIR/lbrx" bench decode "$@" --device cuda:0 --json >"$OUT/lbrx-$n.json" 2>>"$OUT/lbrx.log" || echo "lbrx $n failed" | tee -a "$OUT/lbrx.log"
 }
-for v in ${LBRX_VARIANTS:-f16:hf q8:q8 q4:q4}; do
+GV=""; for q in ${LBRX_GGUF-Q8_0 Q4_0}; do GV="$GV gguf-$q:model-$q.gguf"; done
+for v in ${LBRX_VARIANTS:-f16:hf q8:q8 q4:q4$GV}; do
   n=${v%%:*}; d=$M/${v#*:}
   lb "$n-tg" "$d" --prompt 8 --tokens 128 ${LBRX_PROFILE:+--profile}
-  lb "$n-tg-eager" "$d" --prompt 8 --tokens 128 --eager
+  [ -n "${LBRX_SKIP_EAGER:-}" ] || lb "$n-tg-eager" "$d" --prompt 8 --tokens 128 --eager
   lb "$n-pp" "$d" --prompt 512 --tokens 2 ${LBRX_PROFILE:+--profile}
 done
 
 if [ -z "${LBRX_SKIP_LLAMACPP:-}" ]; then
-  B=$W/llama.cpp/build/bin
-  for q in Q8_0 Q4_0; do [ -f "$M/model-$q.gguf" ] || "$B/llama-quantize" "$M/model-f16.gguf" "$M/model-$q.gguf" $q >>"$OUT/model.log" 2>&1; done
-  for q in f16 Q8_0 Q4_0; do
+  for q in f16 ${LBRX_GGUF-Q8_0 Q4_0}; do
     "$B/llama-bench" -m "$M/model-$q.gguf" -ngl 99 -p 512 -n 128 -o json >"$OUT/llamacpp-$q.json" 2>>"$OUT/llamacpp.log"
   done
 fi
@@ -72,20 +84,24 @@ def lcpp(q):
     try: r = json.load(open(f"{out}/llamacpp-{q}.json"))
     except Exception: return {}
     return {("pp" if x["n_gen"] == 0 else "tg"): x["avg_ts"] for x in r}
-print(f"{'weights':8} {'llama.cpp tg128':>16} {'lbrx decode':>12} {'ratio':>6} {'llama.cpp pp512':>16} {'lbrx pp512':>11} {'ratio':>6}")
-for n, q in (("f16", "f16"), ("q8", "Q8_0"), ("q4", "Q4_0")):
+print(f"{'weights':10} {'llama.cpp tg128':>16} {'lbrx decode':>12} {'ratio':>6} {'llama.cpp pp512':>16} {'lbrx pp512':>11} {'ratio':>6}")
+rows = [("f16", "f16"), ("q8", "Q8_0"), ("q4", "Q4_0")]
+rows += [(f"gguf-{q}", q) for q in os.environ.get("LBRX_GGUF", "Q8_0 Q4_0").split()]
+for n, q in rows:
     t, p, l = lbrx(n + "-tg"), lbrx(n + "-pp"), lcpp(q)
     td = t["decode_tokens_per_s"] if t else float("nan"); pr = p["prefill_tokens_per_s"] if p else float("nan")
     lt, lp = l.get("tg", float("nan")), l.get("pp", float("nan"))
-    print(f"{n:8} {lt:16.1f} {td:12.1f} {td/lt:6.2f} {lp:16.1f} {pr:11.1f} {pr/lp:6.3f}")
-for n in ("f16", "q8", "q4"):
+    print(f"{n:10} {lt:16.1f} {td:12.1f} {td/lt:6.2f} {lp:16.1f} {pr:11.1f} {pr/lp:6.3f}")
+names = [n for n, _ in rows]
+for n in names:
     e = lbrx(n + "-tg-eager")
     if e: print(f"{n}: lbrx decode op by op (--eager) {e['decode_tokens_per_s']:.1f} tok/s, p50 {e['ms_per_token_p50']:.3f} ms")
-for n, key, what in [(n, k, w) for n in ("f16", "q8", "q4") for k, w in (("tg", "one decode step (op by op)"), ("pp", "prefill 512 (op by op)"))]:
+for n, key, what in [(n, k, w) for n in names for k, w in (("tg", "one decode step (op by op)"), ("pp", "prefill 512 (op by op)"))]:
     t = lbrx(f"{n}-{key}")
     p = t and (t.get("profile") if key == "tg" else t.get("prefill_profile"))
     if p:
-        print(f"\n{n}: {what} {p['wall_ms']:.3f} ms wall, {p['ops']} ops, {p['gpu_ms']:.3f} ms GPU; top ops:")
+        print(f"\n{n}: {what} {p['wall_ms']:.3f} ms wall (queued after {p.get('queued_ms', 0):.3f}), {p['ops']} ops, "
+              f"{p['gpu_ms']:.3f} ms GPU, {p.get('pool_misses', 0)} pool misses, {p.get('gc_cycles', 0)} GC; top ops:")
         for o in p["by_op"][:6]:
             print(f"  {o['op']:42} x{o['count']:<4} GPU {o['gpu_ms']:.3f} ms  host {o['host_ms']:.3f} ms")
 PY

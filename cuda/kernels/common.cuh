@@ -100,6 +100,21 @@ __device__ __forceinline__ void offsets(const Layout& L, i64 i, i64& o0, i64& o1
 #define GRID_LOOP(i, n) \
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)gridDim.x * blockDim.x)
 
+// Programmatic dependent launch (sm_90+): a kernel the host launches with
+// programmatic stream serialization (module.go, pdlKernels) may start
+// while the kernel before it is still finishing. pdl_entry, its first
+// statement, waits until that kernel has completed and its writes are
+// visible (griddepcontrol.wait), so nothing below it can race, and then
+// lets the next kernel start launching (launch_dependents): kernel
+// launches overlap the tail of the kernel before instead of following it.
+// A kernel launched without the attribute passes both at once.
+__device__ __forceinline__ void pdl_entry() {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
 // Warp and block reductions.
 __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

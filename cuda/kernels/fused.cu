@@ -4,6 +4,7 @@
 #define FUSED(T) LBRX_IF(T, FUSED_(T))
 #define FUSED_(T)                                                                                     \
     extern "C" __global__ void silu_mul_##T(const T* g, const T* u, T* out, i64 n) {                 \
+        pdl_entry();                                                                                  \
         typedef CT<T>::type C;                                                                        \
         for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) { \
             const C x = ld(g, i);                                                                     \

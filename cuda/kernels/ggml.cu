@@ -593,17 +593,74 @@ __device__ __forceinline__ void gmm_tc(const T* __restrict__ x, const u8* __rest
 #endif
 }
 
+// Dequantization of W into a dense [N, K] matrix of T for the
+// matrix-matrix path (then cuBLAS): a thread per 32-value chunk, values
+// fmaf(a, u, b) rounded once to T, as gmm_tc rounds them in shared memory,
+// stored 8 at a time (16 bytes for f16/bf16).
+__device__ __forceinline__ void gst8(f32* p, const float* e) {
+    *(float4*)p = make_float4(e[0], e[1], e[2], e[3]);
+    *(float4*)(p + 4) = make_float4(e[4], e[5], e[6], e[7]);
+}
+__device__ __forceinline__ void gst8(f16* p, const float* e) {
+    uint4 u;
+    u.x = (u32)f2h(e[0]) | ((u32)f2h(e[1]) << 16);
+    u.y = (u32)f2h(e[2]) | ((u32)f2h(e[3]) << 16);
+    u.z = (u32)f2h(e[4]) | ((u32)f2h(e[5]) << 16);
+    u.w = (u32)f2h(e[6]) | ((u32)f2h(e[7]) << 16);
+    *(uint4*)p = u;
+}
+__device__ __forceinline__ void gst8(bf16* p, const float* e) {
+    uint4 u;
+    u.x = (u32)f2b(e[0]) | ((u32)f2b(e[1]) << 16);
+    u.y = (u32)f2b(e[2]) | ((u32)f2b(e[3]) << 16);
+    u.z = (u32)f2b(e[4]) | ((u32)f2b(e[5]) << 16);
+    u.w = (u32)f2b(e[6]) | ((u32)f2b(e[7]) << 16);
+    *(uint4*)p = u;
+}
+
+template <class B, class T>
+__device__ __forceinline__ void dequant_ggml(const u8* __restrict__ wq, T* __restrict__ out, i64 chunks, i32 K) {
+    const u32 cpr = (u32)K / 32;  // chunks per row
+    const u32 rowBytes = (u32)K / B::QK * B::BYTES;
+    GRID_LOOP(c, chunks) {
+        const i64 n = c / cpr;
+        const u32 cr = (u32)(c - n * cpr);
+        u32 w[8];
+        float a[2], b[2];
+        B::decode(wq + n * rowBytes + (cr / B::SUBS) * B::BYTES, (cr % B::SUBS) / B::UNIT, (int)(cr % B::UNIT), w, a, b);
+        T* o = out + c * 32;
+#pragma unroll
+        for (int h = 0; h < 4; ++h) {
+            float e[8];
+#pragma unroll
+            for (int i = 0; i < 8; ++i) {
+                const int v = 8 * h + i;  // value v: byte v%4 of word v/4, half v/16
+                e[i] = fmaf(a[v >> 4], gbyte(w[v >> 2], v & 3), b[v >> 4]);
+            }
+            gst8(o + 8 * h, e);
+        }
+    }
+}
+
 // Per type and activation dtype: gmv_<type>_1 (one activation row, 4
-// outputs per warp), gmv_<type>_8 (up to 8 rows, 2 outputs per warp),
+// outputs per warp; _1r1, _1r2: 1 or 2, for more warps on short
+// products), gmv_<type>_8 (up to 8 rows, 2 outputs per warp),
 // gmm_<type> (any number of rows), and for f16/bf16 gmt_<type> (the
 // tensor-core gmm).
 #define GGML_KERNELS(NAME, B, T)                                                                                     \
     extern "C" __global__ void __launch_bounds__(GMV_WARPS * 32)                                                    \
-        gmv_##NAME##_1_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmv<B, 1, 4, T>(x, w, y, M, N, K); } \
+        gmv_##NAME##_1_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); gmv<B, 1, 4, T>(x, w, y, M, N, K); } \
     extern "C" __global__ void __launch_bounds__(GMV_WARPS * 32)                                                    \
-        gmv_##NAME##_8_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmv<B, 8, 2, T>(x, w, y, M, N, K); } \
+        gmv_##NAME##_8_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); gmv<B, 8, 2, T>(x, w, y, M, N, K); } \
+    extern "C" __global__ void __launch_bounds__(GMV_WARPS * 32)                                                    \
+        gmv_##NAME##_1r1_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); gmv<B, 1, 1, T>(x, w, y, M, N, K); } \
+    extern "C" __global__ void __launch_bounds__(GMV_WARPS * 32)                                                    \
+        gmv_##NAME##_1r2_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); gmv<B, 1, 2, T>(x, w, y, M, N, K); } \
     extern "C" __global__ void __launch_bounds__(256)                                                               \
-        gmm_##NAME##_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmm<B, T>(x, w, y, M, N, K); }
+        gmm_##NAME##_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmm<B, T>(x, w, y, M, N, K); } \
+    extern "C" __global__ void dequant_##NAME##_##T(const u8* w, T* out, i64 chunks, i32 K) {                      \
+        dequant_ggml<B, T>(w, out, chunks, K);                                                                      \
+    }
 #define GGML_TC(NAME, B, T)                                                                                         \
     extern "C" __global__ void __launch_bounds__(256)                                                               \
         gmt_##NAME##_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmm_tc<B, T>(x, w, y, M, N, K); }

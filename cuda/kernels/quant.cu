@@ -212,6 +212,7 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                   \
         qmv_affine##BITS##_1r##R##SUF##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                                   i32 M, i32 N, i32 K, i32 gs) {                                   \
+        pdl_entry();                                                                                               \
         qmv_affine<BITS, 1, R, PF, T, S>(x, w, scales, biases, y, M, N, K, gs);                                    \
     }
 // _1r8g: _1r8 reading silu(g) * u from x = [g | u] (silu_mul_matmul).
@@ -219,6 +220,7 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                   \
         qmv_affine##BITS##_1r8g_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y,     \
                                            i32 M, i32 N, i32 K, i32 gs) {                                          \
+        pdl_entry();                                                                                               \
         qmv_affine<BITS, 1, 8, false, T, S, true>(x, w, scales, biases, y, M, N, K, gs);                          \
     }
 #define QMV(BITS, T, S) LBRX_IF(T, QMV_(BITS, T, S))
@@ -227,11 +229,118 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                           \
         qmv_affine##BITS##_8_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                        i32 M, i32 N, i32 K, i32 gs) {                                      \
+        pdl_entry();                                                                                        \
         qmv_affine<BITS, 8, 4, false, T, S>(x, w, scales, biases, y, M, N, K, gs);                          \
     }
 #define QMV_T(BITS, T) QMV(BITS, T, f32) QMV(BITS, T, f16) QMV(BITS, T, bf16)
 QMV_T(4, f32) QMV_T(4, f16) QMV_T(4, bf16)
 QMV_T(8, f32) QMV_T(8, f16) QMV_T(8, bf16)
+
+// Affine matrix-vector for one activation row, a warp per ROWS outputs:
+// the lanes split K in 16-byte chunks of codes, two chunks in flight per
+// lane, and the partial sums meet in warp shuffles (no shared memory, no
+// barrier). qmv_affine's block of 8 warps splitting K leaves most threads
+// idle when K is a decode step's 2048 (64 chunks of 4-bit codes a row for
+// 256 threads) and waits at a barrier for the few that work; here every
+// lane has a chunk whenever K*BITS >= 4096 and warps finish on their own.
+// The sums are taken in another order than qmv_affine's, so outputs
+// differ from it in the last bits.
+template <int BITS, int ROWS, bool EARLY, class T, class S>
+__device__ __forceinline__ void qmv_affine_w(const T* __restrict__ x, const uint4* __restrict__ w,
+                                             const S* __restrict__ scales, const S* __restrict__ biases,
+                                             T* __restrict__ y, i32 N, i32 K, i32 gs) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const u32 n0 = (blockIdx.x * (blockDim.x >> 5) + warp) * ROWS;
+    if (n0 >= (u32)N) return;  // the whole warp: nothing below synchronises the block
+    constexpr int PER = 128 / BITS;   // codes per 16-byte chunk
+    const u32 chunks = (u32)K / PER;  // chunks per row
+    const int gshift = __ffs(gs) - 1;
+    const u32 groups = (u32)K >> gshift;
+    u32 woff[ROWS], soff[ROWS];  // a partial last warp repeats row N-1
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+        const u32 n = n0 + r < (u32)N ? n0 + r : (u32)N - 1;
+        woff[r] = n * chunks;
+        soff[r] = n * groups;
+    }
+    float acc[ROWS];
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) acc[r] = 0.f;
+    // One chunk c of every row: its codes, scale and bias are loaded by
+    // the caller (QMVW_LOAD) so that two chunks' loads are in flight.
+#define QMVW_LOAD(cc, Q, SS, BB)                                    \
+    {                                                               \
+        const u32 g_ = ((cc) * PER) >> gshift;                      \
+        _Pragma("unroll") for (int r = 0; r < ROWS; ++r) {          \
+            Q[r] = ld_stream(w + (woff[r] + (cc)));                 \
+            SS[r] = ldf(scales, (i64)(soff[r] + g_));               \
+            BB[r] = ldf(biases, (i64)(soff[r] + g_));               \
+        }                                                           \
+    }
+    auto dot = [&](u32 cc, const uint4* q, const float* s, const float* b) {
+        float xv[PER];
+#pragma unroll
+        for (int h = 0; h < PER / 8; ++h) ld8(x, (i64)(cc * PER + h * 8), xv + h * 8);
+        float xs = 0.f;
+#pragma unroll
+        for (int j = 0; j < PER; ++j) xs += xv[j];
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            float v[PER];
+            codes_to_float<BITS>(q[r], v);
+            float d0 = 0.f, d1 = 0.f;
+#pragma unroll
+            for (int j = 0; j < PER; j += 2) {
+                d0 = fmaf(xv[j], v[j], d0);
+                d1 = fmaf(xv[j + 1], v[j + 1], d1);
+            }
+            acc[r] += s[r] * ((d0 + d1) - CodeBias<BITS>::v * xs) + b[r] * xs;
+        }
+    };
+    // Chunks c and c+32 of every row are in flight together. With EARLY
+    // the first pair is loaded before pdl_entry: the weights are not an
+    // output of the kernel before (the host checks: qmvEarly), so their
+    // first round trip overlaps that kernel's tail; x is read after.
+    u32 c = lane;
+    uint4 q0[ROWS], q1[ROWS];
+    float s0[ROWS], b0[ROWS], s1[ROWS], b1[ROWS];
+    if (c < chunks) QMVW_LOAD(c, q0, s0, b0)
+    if (c + 32 < chunks) QMVW_LOAD(c + 32, q1, s1, b1)
+    if (EARLY) pdl_entry();
+    while (c < chunks) {
+        dot(c, q0, s0, b0);
+        if (c + 32 < chunks) dot(c + 32, q1, s1, b1);
+        c += 64;
+        if (c < chunks) QMVW_LOAD(c, q0, s0, b0)
+        if (c + 32 < chunks) QMVW_LOAD(c + 32, q1, s1, b1)
+    }
+#undef QMVW_LOAD
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+        const float v = warp_sum(acc[r]);
+        if (lane == 0 && n0 + r < (u32)N) st(y, (i64)(n0 + r), v);
+    }
+}
+
+// qmv_affine<BITS>_w<R>: one activation row, R outputs a warp, any
+// number of warps a block (the host picks 4); _w<R>e loads its first
+// chunks before pdl_entry (EARLY).
+#define QMVW1(BITS, R, T, S)                                                                                      \
+    extern "C" __global__ void __launch_bounds__(256)                                                           \
+        qmv_affine##BITS##_w##R##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
+                                            i32 N, i32 K, i32 gs) {                                             \
+        pdl_entry();                                                                                            \
+        qmv_affine_w<BITS, R, false, T, S>(x, w, scales, biases, y, N, K, gs);                                 \
+    }                                                                                                           \
+    extern "C" __global__ void __launch_bounds__(256)                                                           \
+        qmv_affine##BITS##_w##R##e_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
+                                             i32 N, i32 K, i32 gs) {                                            \
+        qmv_affine_w<BITS, R, true, T, S>(x, w, scales, biases, y, N, K, gs);                                  \
+    }
+#define QMVW(BITS, T, S) LBRX_IF(T, QMVW1(BITS, 1, T, S) QMVW1(BITS, 2, T, S) QMVW1(BITS, 4, T, S))
+#define QMVW_T(BITS, T) QMVW(BITS, T, f32) QMVW(BITS, T, f16) QMVW(BITS, T, bf16)
+QMVW_T(4, f32) QMVW_T(4, f16) QMVW_T(4, bf16)
+QMVW_T(8, f32) QMVW_T(8, f16) QMVW_T(8, bf16)
 
 // ggml Q4_0/Q8_0 matrix-vector, organised like the affine kernel: a block
 // computes ROWS outputs, its threads splitting K, each taking one 32-value
@@ -331,13 +440,13 @@ __device__ __forceinline__ void qmv_ggml(const T* x, const u16* w, T* y, i32 M, 
 #define QMVG(T) LBRX_IF(T, QMVG_(T))
 #define QMVG_(T)                                                                                                       \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
-        qmv_q8_0_1_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<false, 1, 4, T>(x, w, y, M, N, K); } \
+        qmv_q8_0_1_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); qmv_ggml<false, 1, 4, T>(x, w, y, M, N, K); } \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
-        qmv_q4_0_1_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<true, 1, 4, T>(x, w, y, M, N, K); }  \
+        qmv_q4_0_1_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); qmv_ggml<true, 1, 4, T>(x, w, y, M, N, K); }  \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
-        qmv_q8_0_8_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<false, 8, 2, T>(x, w, y, M, N, K); } \
+        qmv_q8_0_8_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); qmv_ggml<false, 8, 2, T>(x, w, y, M, N, K); } \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32)                                                      \
-        qmv_q4_0_8_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { qmv_ggml<true, 8, 2, T>(x, w, y, M, N, K); }
+        qmv_q4_0_8_##T(const T* x, const u16* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); qmv_ggml<true, 8, 2, T>(x, w, y, M, N, K); }
 QMVG(f32) QMVG(f16) QMVG(bf16)
 
 // Dequantization to a dense [N, K] matrix in the activations' dtype, for
@@ -358,6 +467,69 @@ __device__ __forceinline__ void dequant_affine(const u32* w, const S* scales, co
         st(out, i, ldf(scales, g) * (float)q + ldf(biases, g));
     }
 }
+
+// Eight floats stored as T at a 16-byte aligned address.
+__device__ __forceinline__ void st8(f32* p, const float* e) {
+    *(float4*)p = make_float4(e[0], e[1], e[2], e[3]);
+    *(float4*)(p + 4) = make_float4(e[4], e[5], e[6], e[7]);
+}
+__device__ __forceinline__ void st8(f16* p, const float* e) {
+    uint4 u;
+    u.x = (u32)f2h(e[0]) | ((u32)f2h(e[1]) << 16);
+    u.y = (u32)f2h(e[2]) | ((u32)f2h(e[3]) << 16);
+    u.z = (u32)f2h(e[4]) | ((u32)f2h(e[5]) << 16);
+    u.w = (u32)f2h(e[6]) | ((u32)f2h(e[7]) << 16);
+    *(uint4*)p = u;
+}
+__device__ __forceinline__ void st8(bf16* p, const float* e) {
+    uint4 u;
+    u.x = (u32)f2b(e[0]) | ((u32)f2b(e[1]) << 16);
+    u.y = (u32)f2b(e[2]) | ((u32)f2b(e[3]) << 16);
+    u.z = (u32)f2b(e[4]) | ((u32)f2b(e[5]) << 16);
+    u.w = (u32)f2b(e[6]) | ((u32)f2b(e[7]) << 16);
+    *(uint4*)p = u;
+}
+
+// The same for 4- and 8-bit codes, a thread per 16-byte chunk of codes
+// (32 or 16 values, inside one group: the host checks that groups are
+// powers of two of at least 32 values and rows whole chunks), read once
+// and written as 16-byte stores of 8 values of T (8 f32 values as two).
+// Each value is fmaf(scale, q, bias), the contraction NVRTC makes of
+// dequant_affine's scale * q + bias.
+template <int BITS, class S, class T>
+__device__ __forceinline__ void dequant_affine_v(const uint4* __restrict__ w, const S* __restrict__ scales,
+                                                 const S* __restrict__ biases, T* __restrict__ out, i64 chunks,
+                                                 i32 K, i32 gs) {
+    constexpr int PER = 128 / BITS;
+    const int gshift = __ffs(gs) - 1;
+    const u32 cpr = (u32)K / PER;  // chunks per row
+    GRID_LOOP(c, chunks) {
+        const i64 n = c / cpr;
+        const u32 cr = (u32)(c - n * cpr);
+        const i64 g = n * ((u32)K >> gshift) + ((cr * PER) >> gshift);
+        const float s = ldf(scales, g), b = ldf(biases, g);
+        const uint4 q = ld_stream(w + c);
+        float v[PER];
+        codes_to_float<BITS>(q, v);
+        T* o = out + c * PER;
+#pragma unroll
+        for (int j = 0; j < PER; j += 8) {
+            float e[8];
+#pragma unroll
+            for (int i = 0; i < 8; ++i) e[i] = fmaf(s, v[j + i] - CodeBias<BITS>::v, b);
+            st8(o + j, e);
+        }
+    }
+}
+
+#define DQV(BITS, S, T) LBRX_IF(T, DQV_(BITS, S, T))
+#define DQV_(BITS, S, T)                                                                                        \
+    extern "C" __global__ void dequant_affine##BITS##_##S##_##T(const uint4* w, const S* scales, const S* biases, \
+                                                              T* out, i64 chunks, i32 K, i32 gs) {            \
+        dequant_affine_v<BITS, S, T>(w, scales, biases, out, chunks, K, gs);                                   \
+    }
+#define DQV_T(T) DQV(4, f32, T) DQV(4, f16, T) DQV(4, bf16, T) DQV(8, f32, T) DQV(8, f16, T) DQV(8, bf16, T)
+DQV_T(f32) DQV_T(f16) DQV_T(bf16)
 
 #define DQ(S, T) LBRX_IF(T, DQ_(S, T))
 #define DQ_(S, T)                                                                                               \
@@ -446,10 +618,12 @@ __device__ __forceinline__ void gemv(const T* x, const T* w, T* y, i32 N, i32 K)
 #define GEMV_(T)                                                                                   \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32) gemv_##T(const T* x, const T* w, T* y, i32 N, \
                                                                           i32 K) {                 \
+        pdl_entry();                                                                               \
         gemv<T, false>(x, w, y, N, K);                                                             \
     }                                                                                              \
     extern "C" __global__ void __launch_bounds__(QMV_WARPS * 32) gemv_glu_##T(const T* x, const T* w, T* y,   \
                                                                               i32 N, i32 K) {      \
+        pdl_entry();                                                                               \
         gemv<T, true>(x, w, y, N, K);                                                              \
     }
 GEMV(f32)

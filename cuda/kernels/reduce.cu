@@ -127,8 +127,8 @@ __device__ __forceinline__ void row_softmax(const T* a, T* out, i64 cols) {
     extern "C" __global__ void max_##T(const T* a, T* out, i64 cols) { row_fold(a, out, cols, RMax(), -1); }       \
     extern "C" __global__ void min_##T(const T* a, T* out, i64 cols) { row_fold(a, out, cols, RMin(), -1); }       \
     extern "C" __global__ void var_##T(const T* a, T* out, i64 cols, double ddof) { row_var(a, out, cols, ddof); } \
-    extern "C" __global__ void argmax_##T##_i64(const T* a, i64* out, i64 cols) { row_arg<T, i64, true>(a, out, cols); } \
-    extern "C" __global__ void argmax_##T##_i32(const T* a, i32* out, i64 cols) { row_arg<T, i32, true>(a, out, cols); } \
+    extern "C" __global__ void argmax_##T##_i64(const T* a, i64* out, i64 cols) { pdl_entry(); row_arg<T, i64, true>(a, out, cols); } \
+    extern "C" __global__ void argmax_##T##_i32(const T* a, i32* out, i64 cols) { pdl_entry(); row_arg<T, i32, true>(a, out, cols); } \
     extern "C" __global__ void argmin_##T##_i64(const T* a, i64* out, i64 cols) { row_arg<T, i64, false>(a, out, cols); } \
     extern "C" __global__ void argmin_##T##_i32(const T* a, i32* out, i64 cols) { row_arg<T, i32, false>(a, out, cols); } \
     extern "C" __global__ void softmax_##T(const T* a, T* out, i64 cols) { row_softmax<T, false>(a, out, cols); }  \

@@ -392,18 +392,22 @@ __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* 
 #define TRANSFORMER(T) LBRX_IF(T, TRANSFORMER_(T))
 #define TRANSFORMER_(T)                                                                                               \
     extern "C" __global__ void rms_norm_##T(const T* x, const T* w, T* out, i64 d, double eps) {                    \
+        pdl_entry();                                                                                                  \
         rms_norm(x, w, out, d, eps);                                                                                  \
     }                                                                                                                 \
     extern "C" __global__ void add_rms_norm_##T(const T* x, const T* r, const T* w, T* out, i64 d, i64 n,           \
                                                 double eps) {                                                         \
+        pdl_entry();                                                                                                  \
         add_rms_norm(x, r, w, out, d, n, eps);                                                                        \
     }                                                                                                                 \
     extern "C" __global__ void rope_cache_##T(const T* qkv, const float* c, const float* s, const int* pos, T* kc,    \
                                               T* vc, T* q, i64 t, i64 h, i64 hkv, i64 half, i64 cap) {                \
+        pdl_entry();                                                                                                  \
         rope_cache(qkv, c, s, pos, kc, vc, q, t, h, hkv, half, cap);                                                  \
     }                                                                                                                 \
     extern "C" __global__ void rope_##T(const T* x, const float* c, const float* s, T* out, i64 n, i64 t, i64 heads, \
                                         i64 half) {                                                                   \
+        pdl_entry();                                                                                                  \
         rope(x, c, s, out, n, t, heads, half);                                                                        \
     }                                                                                                                 \
     extern "C" __global__ void causal_attention_##T(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq,      \
@@ -414,6 +418,7 @@ __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* 
     extern "C" __global__ void cached_attention_##T(const T* q, const T* k, const T* v, const int* pos, T* out,       \
                                                     i64 tq, i64 hq, i64 cap, i64 hkv, i64 d, double scale,            \
                                                     i64 window, double softcap) {                                     \
+        pdl_entry();                                                                                                  \
         const i64 tk = (i64)pos[0] + tq;                                                                              \
         if (pos[0] < 0 || tk > cap) return;                                                                           \
         attention(q, k, v, out, tq, hq, tk, hkv, d, scale, window, softcap);                                          \
@@ -426,6 +431,7 @@ __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* 
     extern "C" __global__ void cached_attention_warp_##T(const T* q, const T* k, const T* v, const int* pos, T* out,  \
                                                          i64 tq, i64 hq, i64 cap, i64 hkv, i64 d, double scale,       \
                                                          i64 window, double softcap) {                                \
+        pdl_entry();                                                                                                  \
         const i64 tk = (i64)pos[0] + tq;                                                                              \
         if (pos[0] < 0 || tk > cap) return;                                                                           \
         attention_warp(q, k, v, out, tq * hq, tq, hq, tk, hkv, d, scale, window, softcap);                            \
@@ -443,6 +449,7 @@ __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* 
         }                                                                                                             \
     }                                                                                                                 \
     extern "C" __global__ void write_rows_##T(const T* src, const int* pos, T* dst, i64 row, i64 t, i64 cap) {        \
+        pdl_entry();                                                                                                  \
         const i64 p = pos[0];                                                                                         \
         if (p < 0 || p + t > cap) return;                                                                             \
         T* o = dst + p * row;                                                                                         \

@@ -161,7 +161,7 @@ func (m *Model) attention(i int, x *core.Array, c *Cache, r rotary) (*core.Array
 func (m *Model) ropeCache(b *block) bool {
 	cfg := m.Config
 	return m.fused && b.qkv.w != nil && b.qNorm == nil && b.kNorm == nil &&
-		cfg.RotaryDim == cfg.HeadDim && !cfg.GGMLRopeOrder
+		cfg.RotaryDim == cfg.HeadDim && !b.ggmlOrder
 }
 
 // project returns the rotated queries [T, NumHeads, HeadDim] and keys and
@@ -205,7 +205,7 @@ func (m *Model) project(b *block, x *core.Array, r rotary) (q, k, v *core.Array,
 		if y, err = y.Reshape(t, heads, cfg.HeadDim); err != nil {
 			return nil, err
 		}
-		if rotate && cfg.GGMLRopeOrder {
+		if rotate && b.ggmlOrder {
 			if y, err = fromGGMLOrder(y); err != nil {
 				return nil, err
 			}

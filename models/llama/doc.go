@@ -48,7 +48,11 @@
 // "loading maps without reading", and over an interleaved rope mode,
 // which needs a new kernel per backend (CPU, CUDA, Metal) for what one
 // existing copy op does; the copy costs 2*T*(heads+kv_heads)*head_dim
-// values per layer, negligible beside the matmuls.
+// values per layer, negligible beside the matmuls. On a device that
+// stacks q/k/v (merge.go: the weights are copied there anyway) the rows
+// are put back in Hugging Face's order as they are stacked (hfRowOrder),
+// so such a layer needs neither the copy nor a separate rope and cache
+// write: it runs rope_cache like a safetensors model.
 //
 // WriteGGUF is the reverse: a Hugging Face model laid out as llama.cpp's
 // converter followed by `llama-quantize --pure` lays it out (`lbrx

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/lbrx/lbrx/core"
-	"github.com/lbrx/lbrx/quant"
 )
 
 // Forward runs token ids at positions [c.Len(), c.Len()+len(ids)),
@@ -143,8 +142,8 @@ func (m *Model) hostEmbedding(ids []int) (*core.Array, error) {
 			return nil, fmt.Errorf("llama: token id %d (position %d) is outside the vocabulary [0, %d)", id, i, m.Config.VocabSize)
 		}
 	}
-	if q := m.embed.Quant(); q != nil && q.Scales == nil {
-		return m.ggmlEmbedding(ids)
+	if m.embed.Quant() != nil {
+		return m.quantizedEmbedding(ids)
 	}
 	idx := make([]int32, len(ids))
 	for i, id := range ids {
@@ -154,79 +153,14 @@ func (m *Model) hostEmbedding(ids []int) (*core.Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := gatherRows(m.embed, it.Array())
+	rows, err := core.GatherOp(m.embed, 0, it.Array())
 	if err != nil {
 		return nil, fmt.Errorf("llama: embedding: %w", err)
 	}
-	if rows.Quant() == nil && rows.DType() != m.dtype {
+	if rows.DType() != m.dtype {
 		// An F16/BF16 table of a model of another dtype is kept as is
 		// (keepHalf): only the rows looked up are cast.
 		return core.CastOp(rows, m.dtype)
 	}
-	if rows.Quant() != nil {
-		// One dequantization of the gathered rows, not one per token.
-		d, err := quant.DequantizeFloat32(rows)
-		if err != nil {
-			return nil, fmt.Errorf("llama: embedding rows: %w", err)
-		}
-		if rows, err = core.CastOp(d.Array(), m.dtype); err != nil {
-			return nil, err
-		}
-	}
 	return rows, nil
-}
-
-// gatherRows picks rows idx of a table, quantized or not (for a quantized
-// table, the rows of its codes and of each quantization parameter).
-func gatherRows(table, idx *core.Array) (*core.Array, error) {
-	rows, err := core.GatherOp(table, 0, idx)
-	if err != nil {
-		return nil, err
-	}
-	qi := table.Quant()
-	if qi == nil {
-		return rows, nil
-	}
-	nq := *qi
-	nq.Shape = qi.Shape.Clone()
-	nq.Shape[0] = idx.NumElements()
-	for _, p := range []**core.Array{&nq.Scales, &nq.Biases, &nq.ZeroPoints} {
-		if *p == nil {
-			continue
-		}
-		if *p, err = core.GatherOp(*p, 0, idx); err != nil {
-			return nil, err
-		}
-	}
-	meta := rows.Metadata()
-	meta.Quant = &nq
-	return rows.WithMetadata(meta)
-}
-
-// ggmlEmbedding dequantizes the rows of ids one at a time from a table
-// of ggml blocks (which carry their scales, so gatherRows' per-parameter
-// gather does not apply), as float32 then the activation dtype.
-func (m *Model) ggmlEmbedding(ids []int) (*core.Array, error) {
-	h := m.Config.HiddenSize
-	v := make([]float32, 0, len(ids)*h)
-	for _, id := range ids {
-		r, err := quant.SliceRows(m.embed, id, id+1)
-		if err != nil {
-			return nil, err
-		}
-		d, err := quant.DequantizeFloat32(r)
-		if err != nil {
-			return nil, fmt.Errorf("llama: embedding row %d: %w", id, err)
-		}
-		dv, err := d.Data()
-		if err != nil {
-			return nil, err
-		}
-		v = append(v, dv...)
-	}
-	t, err := core.FromSlice(v, len(ids), h)
-	if err != nil {
-		return nil, err
-	}
-	return core.CastOp(t.Array(), m.dtype)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/core/testfiles"
 )
 
 // The fused path (stacked q/k/v and gate/up weights, add_rms_norm,
@@ -99,5 +100,61 @@ func testFusedEqualsUnfused(t *testing.T, dev core.Device, bits int, dt core.DTy
 	assert.Zero(t, ops["rope"]+ops["write_rows"]+ops["add"], "no unfused rope, cache write or residual add left")
 	if dev.Kind() == "cuda" || dev.Kind() == "metal" {
 		assert.Equal(t, before, core.Fallbacks(), "no op fell back to the CPU")
+	}
+}
+
+// A GGUF Llama's q and k rows come in ggml's rope order; stacked for the
+// fused path they are put back in Hugging Face's order (hfRowOrder), so
+// the layer runs rope_cache like a safetensors model. Its logits equal
+// the unfused path's (which reorders the projections' outputs instead)
+// for the prompt and for recorded decode steps, in f32 and quantized
+// (Q8_0, Q4_0) files.
+func TestFusedGGUFEqualsUnfused(t *testing.T) {
+	defer func(f func(core.Device) bool) { stackOn = f }(stackOn)
+	stackOn = func(core.Device) bool { return true }
+	for _, dev := range availableDevices() {
+		for _, file := range []string{"tiny-llama-f32.gguf", "tiny-llama-q8_0.gguf", "tiny-llama-q4_0.gguf"} {
+			t.Run(dev.Name()+"/"+file, func(t *testing.T) {
+				before := core.Fallbacks()
+				path := testfiles.Path(t, "gguf-models", file)
+				fused := load(t, path, Options{Device: dev})
+				plain := load(t, path, Options{Device: dev, Unfused: true})
+				require.True(t, fused.Config.GGMLRopeOrder)
+				require.NotNil(t, fused.layers[0].qkv.w, "q/k/v stacked")
+				require.False(t, fused.layers[0].ggmlOrder, "stacked in Hugging Face's order")
+				require.True(t, plain.layers[0].ggmlOrder)
+				require.True(t, fused.ropeCache(&fused.layers[0]))
+				check := func(want, got *core.Array, what string) {
+					w, g := f32Values(t, want), f32Values(t, got)
+					require.Len(t, g, len(w))
+					scale := 0.0
+					for _, v := range w {
+						scale = math.Max(scale, math.Abs(float64(v)))
+					}
+					assert.LessOrEqual(t, maxAbsDiff(w, g), 2e-5*math.Max(scale, 1), what)
+				}
+				prompt := []int{3, 14, 15, 92, 65}
+				fc, pc := fused.NewCache(), plain.NewCache()
+				require.NoError(t, fused.Reserve(fc, 16))
+				got, err := fused.Forward(prompt, fc)
+				require.NoError(t, err)
+				want, err := plain.Forward(prompt, pc)
+				require.NoError(t, err)
+				check(want, got, "prompt")
+				s, err := fused.newStep(fc, false)
+				require.NoError(t, err)
+				defer func() { require.NoError(t, s.close()) }()
+				for i, id := range []int{7, 50, 96, 0} {
+					_, got, err := s.run(id)
+					require.NoError(t, err)
+					want, err := plain.Forward([]int{id}, pc)
+					require.NoError(t, err)
+					check(want, got, fmt.Sprintf("step %d", i))
+				}
+				if dev.Kind() == "cuda" || dev.Kind() == "metal" {
+					assert.Equal(t, before, core.Fallbacks(), "no op fell back to the CPU")
+				}
+			})
+		}
 	}
 }

@@ -35,7 +35,13 @@ func copiesWeights(dev core.Device) bool {
 // nothing loaded, when the parts cannot be stacked (mixed dtypes or
 // quantizations, tensors not in host memory): the caller loads them one
 // by one.
-func (l *loader) merged(names []string, outs []int, in int, bias bool) (all linear, parts []linear, ok bool) {
+//
+// reorder, when not nil, gives per part the heads of headDim rows whose
+// rows are in ggml's rope order (Config.GGMLRopeOrder: a GGUF file's q and
+// k projections); they are stacked in Hugging Face's order instead
+// (hfRowOrder), so the merged projection's outputs need no reordering and
+// rope_cache can take them.
+func (l *loader) merged(names []string, outs []int, in int, bias bool, reorder []int, headDim int) (all linear, parts []linear, ok bool) {
 	if l.err != nil {
 		return linear{}, nil, false
 	}
@@ -62,6 +68,19 @@ func (l *loader) merged(names []string, outs []int, in int, bias bool) (all line
 				return linear{}, nil, false
 			}
 			bs = append(bs, b)
+		}
+	}
+	for i := range reorder {
+		if reorder[i] == 0 {
+			continue
+		}
+		var err error
+		if ws[i], err = hfRowOrder(ws[i], reorder[i], headDim); err == nil && bias {
+			bs[i], err = hfRowOrder(bs[i], reorder[i], headDim)
+		}
+		if err != nil {
+			l.err = fmt.Errorf("tensor %q: %w", names[i], err)
+			return linear{}, nil, false
 		}
 	}
 	name := names[0] + "+"
@@ -218,4 +237,63 @@ func rowsOnDevice(dev core.Device, parts []*core.Array) (*core.Array, error) {
 		off += len(b)
 	}
 	return out, nil
+}
+
+// hfRowOrder returns a copy of the host array a (a weight [heads*d, ...],
+// quantized or not, or a bias [heads*d]) with each head's rows moved from
+// ggml's rope order to Hugging Face's: row 2i+j of a head becomes row
+// j*d/2+i (the inverse of llama.cpp's converter permutation, which
+// fromGGMLOrder undoes on a projection's outputs). A quantized array's
+// scales and biases move with its rows.
+func hfRowOrder(a *core.Array, heads, d int) (*core.Array, error) {
+	perm := func(x *core.Array) (*core.Array, error) {
+		if x == nil {
+			return nil, nil
+		}
+		rows := heads * d
+		if x.Rank() < 1 || x.Shape()[0] != rows || d%2 != 0 {
+			return nil, fmt.Errorf("%v: want %d heads of %d rows in ggml's rope order", x, heads, d)
+		}
+		src, err := x.Bytes()
+		if err != nil {
+			return nil, err
+		}
+		rb := len(src) / rows
+		h := core.NewHeap(len(src))
+		dst := h.Bytes()
+		for hd := range heads {
+			for j := range 2 {
+				for i := range d / 2 {
+					to, from := hd*d+j*d/2+i, hd*d+2*i+j
+					copy(dst[to*rb:(to+1)*rb], src[from*rb:(from+1)*rb])
+				}
+			}
+		}
+		out, err := core.NewArray(x.DType(), x.Shape(), h, 0)
+		if err != nil {
+			return nil, err
+		}
+		return out.WithMetadata(core.Metadata{Name: x.Name()})
+	}
+	out, err := perm(a)
+	if err != nil {
+		return nil, err
+	}
+	q := a.Quant()
+	if q == nil {
+		return out, nil
+	}
+	nq := *q
+	if nq.Scales, err = perm(q.Scales); err != nil {
+		return nil, err
+	}
+	if nq.Biases, err = perm(q.Biases); err != nil {
+		return nil, err
+	}
+	if nq.ZeroPoints, err = perm(q.ZeroPoints); err != nil {
+		return nil, err
+	}
+	meta := a.Metadata()
+	meta.Quant = &nq
+	return out.WithMetadata(meta)
 }

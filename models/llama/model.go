@@ -67,6 +67,10 @@ type block struct {
 	qkv, gateUp linear
 	// window is the sliding window (0 for a full-attention layer).
 	window int
+	// ggmlOrder says q's and k's rows are in ggml's rope order
+	// (Config.GGMLRopeOrder), so their outputs are reordered before
+	// rope; false when the file's order was undone as they were stacked.
+	ggmlOrder bool
 }
 
 // linear is y = x W^T (+ b) with W [out, in], quantized or not.
@@ -207,11 +211,17 @@ func New(cfg Config, tensors map[string]*core.Array, opts Options) (*Model, erro
 		qkvNames := []string{p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"}
 		var parts []linear
 		var ok bool
+		b.ggmlOrder = cfg.GGMLRopeOrder
 		if merge {
-			b.qkv, parts, ok = l.merged(qkvNames, []int{qd, kv, kv}, h, qkvBias)
+			var reorder []int
+			if cfg.GGMLRopeOrder {
+				reorder = []int{cfg.NumHeads, cfg.NumKVHeads, 0}
+			}
+			b.qkv, parts, ok = l.merged(qkvNames, []int{qd, kv, kv}, h, qkvBias, reorder, cfg.HeadDim)
 		}
 		if ok {
 			b.q, b.k, b.v = parts[0], parts[1], parts[2]
+			b.ggmlOrder = false // stacked in Hugging Face's order
 		} else {
 			b.q = l.linear(qkvNames[0], qd, h, qkvBias)
 			b.k = l.linear(qkvNames[1], kv, h, qkvBias)
@@ -221,7 +231,7 @@ func New(cfg Config, tensors map[string]*core.Array, opts Options) (*Model, erro
 		guNames := []string{p + "mlp.gate_proj", p + "mlp.up_proj"}
 		ok = false
 		if merge {
-			b.gateUp, parts, ok = l.merged(guNames, []int{cfg.IntermediateSize, cfg.IntermediateSize}, h, cfg.MLPBias)
+			b.gateUp, parts, ok = l.merged(guNames, []int{cfg.IntermediateSize, cfg.IntermediateSize}, h, cfg.MLPBias, nil, 0)
 		}
 		if ok {
 			b.gate, b.up = parts[0], parts[1]

@@ -99,21 +99,32 @@ func TestRecordedStepFollowsCacheGrowth(t *testing.T) {
 // The prompt's embedding rows of a quantized table, gathered and
 // dequantized at once, equal each row dequantized alone.
 func TestQuantizedEmbeddingRows(t *testing.T) {
+	// 40 ids: the rows split among goroutines (embedRowsPerWorker) on a
+	// machine with more than one CPU; each activation dtype rounds as a
+	// cast of the dequantized rows would.
+	ids := []int{5, 96, 0, 5, 41}
+	for i := range 35 {
+		ids = append(ids, (i*37+11)%stepConfig.VocabSize)
+	}
 	for _, bits := range []int{4, 8} {
 		m, _ := randomModel(stepConfig, bits, 32, core.CPU())
-		ids := []int{5, 96, 0, 5, 41}
-		got, err := m.hostEmbedding(ids)
-		require.NoError(t, err)
-		require.Equal(t, core.Shape{len(ids), stepConfig.HiddenSize}, got.Shape())
-		gv := f32Values(t, got)
-		for i, id := range ids {
-			r, err := quant.SliceRows(m.embed, id, id+1)
+		for _, dt := range []core.DType{core.F32, core.F16, core.BF16} {
+			m.dtype = dt
+			got, err := m.hostEmbedding(ids)
 			require.NoError(t, err)
-			d, err := quant.DequantizeFloat32(r)
-			require.NoError(t, err)
-			want, err := d.Values()
-			require.NoError(t, err)
-			assert.Equal(t, want, gv[i*stepConfig.HiddenSize:(i+1)*stepConfig.HiddenSize], "%d-bit row %d", bits, id)
+			require.Equal(t, core.Shape{len(ids), stepConfig.HiddenSize}, got.Shape())
+			require.Equal(t, dt, got.DType())
+			gv := f32Values(t, got)
+			for i, id := range ids {
+				r, err := quant.SliceRows(m.embed, id, id+1)
+				require.NoError(t, err)
+				d, err := quant.DequantizeFloat32(r)
+				require.NoError(t, err)
+				c, err := core.CastOp(d.Array(), dt)
+				require.NoError(t, err)
+				want := f32Values(t, c)
+				assert.Equal(t, want, gv[i*stepConfig.HiddenSize:(i+1)*stepConfig.HiddenSize], "%d-bit %v row %d", bits, dt, id)
+			}
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -52,10 +53,17 @@ type decodeResult struct {
 // stepProfile is one profiled decode step: its wall time and each op
 // kind's GPU and host time.
 type stepProfile struct {
-	WallMs float64     `json:"wall_ms"`
-	GPUMs  float64     `json:"gpu_ms"` // sum over the ops
-	Ops    int         `json:"ops"`
-	ByOp   []opProfile `json:"by_op"`
+	WallMs float64 `json:"wall_ms"`
+	// QueuedMs is when Forward returned, all its work queued: the host's
+	// share of the wall time.
+	QueuedMs float64     `json:"queued_ms"`
+	GPUMs    float64     `json:"gpu_ms"` // sum over the ops
+	Ops      int         `json:"ops"`
+	ByOp     []opProfile `json:"by_op"`
+	// PoolMisses counts device allocations the buffer pool could not
+	// serve (each a cuMemAlloc); GCCycles the Go collections that ran.
+	PoolMisses int64  `json:"pool_misses"`
+	GCCycles   uint32 `json:"gc_cycles"`
 }
 
 type opProfile struct {
@@ -185,7 +193,8 @@ func benchDecode(f decodeFlags, path string, stdout io.Writer) error {
 		if p.p == nil {
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: %.3f ms wall, %d ops, %.3f ms of GPU time\n", p.what, p.p.WallMs, p.p.Ops, p.p.GPUMs)
+		fmt.Fprintf(stdout, "%s: %.3f ms wall (queued after %.3f ms), %d ops, %.3f ms of GPU time, %d pool misses, %d GC cycles\n",
+			p.what, p.p.WallMs, p.p.QueuedMs, p.p.Ops, p.p.GPUMs, p.p.PoolMisses, p.p.GCCycles)
 		fmt.Fprintf(stdout, "%-40s %6s %10s %10s\n", "op [output shape]", "count", "GPU ms", "host ms")
 		for _, o := range p.p.ByOp {
 			fmt.Fprintf(stdout, "%-40s %6d %10.3f %10.3f\n", o.Op, o.Count, o.GPUMs, o.HostMs)
@@ -225,15 +234,21 @@ func profileForward(m *llama.Model, p profiler, ids []int, c *llama.Cache) (*ste
 	if err := p.StartProfile(); err != nil {
 		return nil, err
 	}
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	misses := poolMisses(m.Device())
 	t0 := time.Now()
 	_, ferr := m.Forward(ids, c)
+	queued := time.Since(t0)
 	serr := m.Device().Sync()
 	wall := time.Since(t0)
+	misses = poolMisses(m.Device()) - misses
+	runtime.ReadMemStats(&ms1)
 	ops, perr := p.StopProfile()
 	if err := cmp.Or(ferr, serr, perr); err != nil {
 		return nil, err
 	}
-	sp := &stepProfile{WallMs: ms(wall)}
+	sp := &stepProfile{WallMs: ms(wall), QueuedMs: ms(queued), PoolMisses: misses, GCCycles: ms1.NumGC - ms0.NumGC}
 	for _, o := range ops {
 		sp.Ops += o.Count
 		sp.GPUMs += ms(o.GPU)
@@ -243,6 +258,15 @@ func profileForward(m *llama.Model, p profiler, ids []int, c *llama.Cache) (*ste
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// poolMisses is the device's buffer pool misses so far (0 for a device
+// without a pool).
+func poolMisses(d core.Device) int64 {
+	if p, ok := d.(interface{ PoolStats() cuda.PoolStats }); ok {
+		return p.PoolStats().Misses
+	}
+	return 0
+}
 
 // weightBits is the bits per weight of the model at path: the
 // quantization entry of its config.json, or the activation dtype's width
