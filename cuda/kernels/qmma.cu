@@ -15,7 +15,8 @@
 // lane's x for all steps is one contiguous run of its chunk's columns.
 // Each output is a sum in a fixed order (k blocks in turn per warp, then
 // the warps in turn), whatever M is or the other rows hold, so a row's
-// result does not depend on the batch (as qmm.cu's).
+// result does not depend on the batch (as qmm.cu's). The kernels start
+// with pdl_entry, so pdl.go's list may take them.
 
 #define QMMA_WARPS 8
 
@@ -150,6 +151,7 @@ __device__ __forceinline__ void qmma_affine(const T* x, const uint4* w, const S*
     extern "C" __global__ void __launch_bounds__(QMMA_WARPS * 32)                                              \
         qmma_affine##BITS##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, i32 M, \
                                       i32 N, i32 K, i32 gs) {                                                  \
+        pdl_entry();                                                                                           \
         qmma_affine<BITS, T, S>(x, w, scales, biases, y, M, N, K, gs);                                         \
     }
 #define QMMA_T(BITS, T) QMMA(BITS, T, f32) QMMA(BITS, T, f16) QMMA(BITS, T, bf16)
