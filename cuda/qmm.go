@@ -22,9 +22,38 @@ const (
 	qmmWarps = 8
 )
 
-// qmmOff (LBRX_CUDA_QMM=off) leaves these products to quant.cu's kernel,
-// for comparison; read once at start, like the other kernel switches.
-var qmmOff = os.Getenv("LBRX_CUDA_QMM") == "off"
+// Which kernel takes these products, from LBRX_CUDA_QMM, read once at
+// start like the other kernel switches: "off" leaves them to quant.cu's
+// kernel and "simt" to qmm.cu's, for comparison; "mma" runs f16 and bf16
+// activations on sm_80 and later through kernels/qmma.cu (tensor cores),
+// others through qmm.cu. The default is qmmDefault.
+var (
+	qmmOff = os.Getenv("LBRX_CUDA_QMM") == "off"
+	qmmMMA = qmmMode(os.Getenv("LBRX_CUDA_QMM"))
+)
+
+// qmmDefault is the qmma switch when LBRX_CUDA_QMM is unset.
+const qmmDefault = false
+
+func qmmMode(v string) bool {
+	switch v {
+	case "mma":
+		return true
+	case "":
+		return qmmDefault
+	}
+	return false
+}
+
+// qmmaWarps is the warps of a qmma block (QMMA_WARPS), which takes 16
+// output rows and up to 32 activation rows.
+const qmmaWarps = 8
+
+// canQMMA reports whether qmma takes a product qmm takes: f16 or bf16
+// activations on a GPU with mma.sync for them.
+func (d *Device) canQMMA(x *core.Array) bool {
+	return qmmMMA && d.cc >= 80 && (x.DType() == core.F16 || x.DType() == core.BF16)
+}
 
 // canQMM reports whether qmm takes an m-row product: affine 4- or 8-bit
 // codes the matrix-vector kernel could read (canQMV) in groups of at
@@ -37,6 +66,14 @@ func (d *Device) canQMM(x, w *core.Array, q *core.QuantizationInfo, m int) bool 
 // qmm runs y [m, n] = x [m, k] @ W^T in launches of up to qmmMaxM rows.
 func (d *Device) qmm(q *core.QuantizationInfo, w, x, out *core.Array, m, n, k int) error {
 	xt := x.DType()
+	if d.canQMMA(x) {
+		// All the rows in one launch: each chunk of codes is dequantized
+		// once for all of them.
+		name := fmt.Sprintf("qmma_affine%d_%s_%s", q.Bits, suffix(xt), suffix(q.Scales.DType()))
+		a := (&kargs{}).ptr(dataPtr(x)).ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).
+			ptr(dataPtr(out)).i32(m).i32(n).i32(k).i32(q.GroupSize)
+		return d.launch("qmma", xt, name, (n+15)/16, qmmaWarps*32, a)
+	}
 	name := fmt.Sprintf("qmm_affine%d_%s_%s", q.Bits, suffix(xt), suffix(q.Scales.DType()))
 	for m0 := 0; m0 < m; m0 += qmmMaxM {
 		mb := min(qmmMaxM, m-m0)

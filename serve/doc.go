@@ -9,8 +9,10 @@
 //
 // One goroutine, the engine, owns the model. Requests wait in a bounded
 // queue; at every token boundary the engine admits waiting requests while
-// a slot is free and the KV-cache budget allows (their prompt runs as one
-// prefill pass each), drops the sequences that finished or whose client
+// a slot is free and the KV-cache budget allows (the prompts admitted at
+// one step prefill together, llama.Pool.PrefillBatch: their positions
+// stacked into passes of a fixed number of rows, each row attending its
+// own sequence), drops the sequences that finished or whose client
 // went away, and runs one decode pass (llama.Pool.Decode) for every
 // active sequence together: their new tokens stacked into one [B, hidden]
 // activation, so each projection, quantized or not, runs once per step,
@@ -31,7 +33,8 @@
 // (llama's TestPoolDecodeMatchesForwardBatch checks the pool's pass
 // against ForwardBatch's, bit for bit on the CPU). The cost:
 // a lone sequence pays for MaxBatch rows (Config.VaryWidth turns padding
-// off).
+// off). Prefill passes have a fixed width too (llama.Pool.PrefillRows),
+// so a prompt's logits do not depend on the prompts it joins with.
 //
 // Nothing in the engine is CPU-specific: the model's device runs every
 // pass and only logits rows come back to the host for sampling.

@@ -179,7 +179,9 @@ func (e *engine) run() {
 			return
 		default:
 		}
-		// Admit waiting jobs while a slot is free and the budget allows.
+		// Admit waiting jobs while a slot is free and the budget allows;
+		// their prompts then run together.
+		var joined []int // slots
 		for {
 			if waiting == nil {
 				select {
@@ -207,13 +209,15 @@ func (e *engine) run() {
 			if free < 0 || (e.reserved+need > e.budget && count() > 0) {
 				break
 			}
-			if s := e.prefill(waiting); s != nil {
+			if s := e.admit(waiting); s != nil {
 				slots[free] = s
 				e.reserved += need
 				s.reserved = need
+				joined = append(joined, free)
 			}
 			waiting = nil
 		}
+		e.prefill(joined)
 		// Sequences whose client went away leave now.
 		for i, s := range slots {
 			if s != nil && s.ctx.Err() != nil {
@@ -259,10 +263,9 @@ func (e *engine) drain(waiting *job) {
 	}
 }
 
-// prefill runs j's prompt into new blocks of the pool and emits its
-// first token; it returns the sequence, or nil when the job already
-// ended (its blocks given back).
-func (e *engine) prefill(j *job) *seq {
+// admit reserves new blocks of the pool for j's prompt and tokens; it
+// returns the sequence, or nil when the job failed.
+func (e *engine) admit(j *job) *seq {
 	// The sequence takes the positions the job reserved at once, so the
 	// pool never grows while it decodes.
 	kv, err := e.pool.Add(len(j.prompt) + j.max)
@@ -270,33 +273,46 @@ func (e *engine) prefill(j *job) *seq {
 		j.events <- event{err: fmt.Errorf("KV cache: %w", err)}
 		return nil
 	}
-	s := &seq{job: j, kv: kv}
-	if !e.prefillKV(s) {
-		e.pool.Remove(kv)
-		return nil
-	}
-	return s
+	return &seq{job: j, kv: kv}
 }
 
-// prefillKV runs s's prompt and emits its first token; false when the
-// job ended.
-func (e *engine) prefillKV(s *seq) bool {
-	j := s.job
+// prefill runs the prompts of the sequences just admitted to slots
+// together (llama.Pool.PrefillBatch) and emits their first tokens,
+// freeing the slots of those that end.
+func (e *engine) prefill(slots []int) {
+	if len(slots) == 0 {
+		return
+	}
+	kvs := make([]*llama.PoolSeq, len(slots))
+	prompts := make([][]int, len(slots))
+	for r, i := range slots {
+		kvs[r], prompts[r] = e.slots[i].kv, e.slots[i].prompt
+	}
 	start := time.Now()
-	logits, err := e.pool.Prefill(s.kv, j.prompt)
-	if err != nil {
-		j.events <- event{err: fmt.Errorf("prefill: %w", err)}
-		return false
+	logits, err := e.pool.PrefillBatch(kvs, prompts)
+	var rows []float32
+	if err == nil {
+		rows, err = hostRows(logits)
 	}
-	rows, err := hostRows(logits)
 	if err != nil {
-		j.events <- event{err: err}
-		return false
+		for _, i := range slots {
+			e.slots[i].events <- event{err: fmt.Errorf("prefill: %w", err)}
+			e.free(i)
+		}
+		return
 	}
-	e.metrics.prefillSeconds.Observe(time.Since(start).Seconds())
-	e.metrics.promptTokens.Add(float64(len(j.prompt)))
-	j.sampler.Accept(j.prompt...)
-	return e.emit(s, rows)
+	// Each prompt waited for the whole pass.
+	took := time.Since(start).Seconds()
+	v := len(rows) / len(slots)
+	for r, i := range slots {
+		s := e.slots[i]
+		e.metrics.prefillSeconds.Observe(took)
+		e.metrics.promptTokens.Add(float64(len(s.prompt)))
+		s.sampler.Accept(s.prompt...)
+		if !e.emit(s, rows[r*v:(r+1)*v]) {
+			e.free(i)
+		}
+	}
 }
 
 // step runs one decode pass over every active sequence and emits each
@@ -326,6 +342,26 @@ func (e *engine) step() error {
 	if err != nil {
 		return fmt.Errorf("decode: %w", err)
 	}
+	greedy := true
+	for _, s := range slots {
+		greedy = greedy && (s == nil || s.sampler.Greedy())
+	}
+	if greedy {
+		// Every sampler would take its row's argmax: the device takes
+		// them, and only one id per row crosses to the host (the same
+		// ids: the first of the largest logits, as Sampler.Next).
+		best, err := argmaxRows(logits)
+		if err != nil {
+			return err
+		}
+		e.metrics.stepSeconds.Observe(time.Since(start).Seconds())
+		for i, s := range slots {
+			if s != nil && !e.emitID(s, int(best[rowOf[i]])) {
+				e.free(i)
+			}
+		}
+		return nil
+	}
 	rows, err := hostRows(logits)
 	if err != nil {
 		return err
@@ -344,6 +380,20 @@ func (e *engine) step() error {
 	return nil
 }
 
+// argmaxRows returns the argmax of each row of logits [rows, vocab],
+// taken on their device.
+func argmaxRows(logits *core.Array) ([]int64, error) {
+	a, err := core.ArgMaxOp(logits, 1, false)
+	if err != nil {
+		return nil, fmt.Errorf("argmax of the logits: %w", err)
+	}
+	t, err := core.As[int64](a)
+	if err != nil {
+		return nil, err
+	}
+	return t.Values()
+}
+
 // emit samples s's next token from its logits row and sends it; it
 // returns false when the sequence ended (the last event sent).
 func (e *engine) emit(s *seq, row []float32) bool {
@@ -352,6 +402,12 @@ func (e *engine) emit(s *seq, row []float32) bool {
 		s.events <- event{err: err}
 		return false
 	}
+	return e.emitID(s, id)
+}
+
+// emitID sends id, s's next token; it returns false when the sequence
+// ended (the last event sent).
+func (e *engine) emitID(s *seq, id int) bool {
 	s.sampler.Accept(id)
 	s.generated++
 	now := time.Now()

@@ -39,6 +39,9 @@ type Pool struct {
 	scratch *Cache
 	zero    *core.Array // I32 0 on the device
 	steps   map[int]*poolStep
+	// prefill is PrefillBatch's pass of prefillRows rows, run op by op.
+	prefill     *poolStep
+	prefillRows int
 }
 
 // PoolSeq is a sequence holding blocks of a Pool.
@@ -65,7 +68,11 @@ func (m *Model) NewPool(maxLen, maxPositions int) (*Pool, error) {
 		return nil, err
 	}
 	t := (maxLen + PoolBlock - 1) / PoolBlock
-	return &Pool{
+	rows := gpuPrefillRows
+	if m.dev == core.CPU() {
+		rows = cpuPrefillRows
+	}
+	return &Pool{prefillRows: rows,
 		m: m, maxLen: maxLen, table: t, limit: max((maxPositions+PoolBlock-1)/PoolBlock, t),
 		k: make([]*core.Array, len(m.layers)), v: make([]*core.Array, len(m.layers)),
 		seqs: map[*PoolSeq]bool{}, scratch: m.NewCache(), zero: zero, steps: map[int]*poolStep{},
@@ -280,7 +287,13 @@ func (p *Pool) Decode(ids []int, seqs []*PoolSeq) (*core.Array, error) {
 		}
 		p.steps[len(ids)] = st
 	}
-	logits, err := st.run(ids, seqs)
+	at := make([]int, len(seqs))
+	for i, s := range seqs {
+		if s != nil {
+			at[i] = s.n
+		}
+	}
+	logits, err := st.run(ids, seqs, at)
 	if err != nil {
 		// A failed replay fails every later one: the next call starts
 		// the width afresh.

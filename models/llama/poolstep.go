@@ -77,9 +77,11 @@ func (p *Pool) newStep(w int) (*poolStep, error) {
 	return st, nil
 }
 
-// run writes the step's inputs for ids and seqs (checked by Decode) and
-// runs, records or replays the step.
-func (st *poolStep) run(ids []int, seqs []*PoolSeq) (*core.Array, error) {
+// run writes the step's inputs for ids and seqs (checked by Decode and
+// PrefillBatch): row i runs ids[i] at position at[i] of seqs[i], a nil
+// sequence making the row padding, and runs, records or replays the
+// step.
+func (st *poolStep) run(ids []int, seqs []*PoolSeq, at []int) (*core.Array, error) {
 	p, m := st.p, st.p.m
 	rowIDs := make([]int, len(ids))
 	copy(rowIDs, ids)
@@ -89,7 +91,7 @@ func (st *poolStep) run(ids []int, seqs []*PoolSeq) (*core.Array, error) {
 			rowIDs[i] = 0 // any id: a padding row's output is not read
 			continue
 		}
-		pos[i] = s.n
+		pos[i] = at[i]
 	}
 	rows, err := m.hostEmbedding(rowIDs)
 	if err != nil {
@@ -124,8 +126,8 @@ func (st *poolStep) run(ids []int, seqs []*PoolSeq) (*core.Array, error) {
 			}
 			continue
 		}
-		putI32(b, (st.idx.Offset()+i)*4, int(s.rows(s.n, s.n+1)[0]))
-		putI32(b, (st.pos.Offset()+i)*4, s.n)
+		putI32(b, (st.idx.Offset()+i)*4, int(s.rows(pos[i], pos[i]+1)[0]))
+		putI32(b, (st.pos.Offset()+i)*4, pos[i])
 		for e := range p.table {
 			blk := 0 // entries past the sequence's blocks are never read
 			if e < len(s.blocks) {

@@ -90,12 +90,21 @@ func (s *Sampler) Reset() { s.hist = s.hist[:0] }
 
 func (s *Sampler) penalizes() bool { return s.o.RepeatPenalty > 0 && s.o.RepeatPenalty != 1 }
 
+// Greedy reports whether Next now returns the argmax of its row as it
+// is: no temperature and no penalty to apply (the first of the largest
+// logits; a NaN logit is an error). A caller may then take the argmax
+// elsewhere (lbrx serve's engine: on the device, one id per row crossing
+// to the host).
+func (s *Sampler) Greedy() bool {
+	return s.o.Temperature <= 0 && (!s.penalizes() || len(s.hist) == 0)
+}
+
 // Next returns the token drawn from one row of logits.
 func (s *Sampler) Next(logits []float32) (int, error) {
 	if len(logits) == 0 {
 		return 0, errors.New("sample: no logits")
 	}
-	if s.o.Temperature <= 0 && (!s.penalizes() || len(s.hist) == 0) {
+	if s.Greedy() {
 		// Greedy without a penalty: the argmax of the row as it is.
 		best, top := 0, logits[0]
 		for i, v := range logits {

@@ -87,6 +87,42 @@ func TestGreedy(t *testing.T) {
 	require.ErrorContains(t, err, "logit 1 is NaN")
 }
 
+// Greedy holds exactly while Next takes the row's plain argmax: no
+// temperature, and no penalty with a history to apply.
+func TestGreedyReportsThePlainArgmax(t *testing.T) {
+	row := []float32{0, 2, 2.5, 1}
+	for _, c := range []struct {
+		o      Options
+		accept bool
+		greedy bool
+	}{
+		{Options{}, true, true},
+		{Options{RepeatPenalty: 1}, true, true},
+		{Options{RepeatPenalty: 10}, false, true},
+		{Options{RepeatPenalty: 10}, true, false},
+		{Options{Temperature: 0.5}, false, false},
+	} {
+		s, err := New(c.o)
+		require.NoError(t, err)
+		if c.accept {
+			s.Accept(2)
+		}
+		assert.Equal(t, c.greedy, s.Greedy(), "%+v (history: %v)", c.o, c.accept)
+		if c.greedy {
+			id, err := s.Next(row)
+			require.NoError(t, err)
+			assert.Equal(t, 2, id)
+		}
+	}
+	// The penalty moves the pick off the argmax: Greedy was right to say no.
+	s, err := New(Options{RepeatPenalty: 10})
+	require.NoError(t, err)
+	s.Accept(2)
+	id, err := s.Next(row)
+	require.NoError(t, err)
+	assert.Equal(t, 1, id)
+}
+
 func TestTopK(t *testing.T) {
 	const n = 20000
 	// The two largest, renormalized: e^3 and e^2.
