@@ -21,6 +21,22 @@ var batchModels = map[string][]string{
 	"gemma2 (windows)": {"archs", "gemma2"},
 }
 
+// pathTol is the largest logit difference allowed between two ways of
+// computing the same positions (batched or not, prefill or steps) on the
+// CPU. Q4_0 and Q8_0 products quantize their inputs to 8 bits per block
+// of 32 there, and a rounding difference upstream can move one block's
+// codes by a step, so those paths differ by more than float rounding:
+// 1e-2, under a third of the bound TestGGUFModelsMatchReferences sets
+// for the small Q4_0 model against exact float64 (3.5e-2). The paths
+// that must not differ at all are compared bit for bit.
+func pathTol(model string) float64 {
+	switch model {
+	case "q4_0 gguf", "q8_0 gguf":
+		return 1e-2
+	}
+	return 2e-3
+}
+
 // At one batch width a sequence's logits are the same bits in any row,
 // whatever the other rows hold (other sequences at other positions, or
 // padding), step after step; and they are Forward's, to rounding.
@@ -84,7 +100,7 @@ func TestForwardBatchIsBatchInvariant(t *testing.T) {
 			for step, id := range []int{42, 40, 41} {
 				got, err := m.Forward([]int{id}, c)
 				require.NoError(t, err)
-				assert.InDeltaSlice(t, want[step*v:(step+1)*v], f32Values(t, got), 2e-3, "step %d", step)
+				assert.InDeltaSlice(t, want[step*v:(step+1)*v], f32Values(t, got), pathTol(name), "step %d", step)
 			}
 		})
 	}

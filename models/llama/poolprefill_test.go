@@ -9,9 +9,8 @@ import (
 	"github.com/lbrx/lbrx/core/testfiles"
 )
 
-// PrefillBatch's logits are ForwardLast's to rounding (the tolerance of
-// TestForwardBatchIsBatchInvariant), through passes that split prompts
-// and end in padding; a sequence's logits, and the keys and values its
+// PrefillBatch's logits are ForwardLast's to rounding (pathTol),
+// through passes that split prompts and end in padding; a sequence's logits, and the keys and values its
 // decode steps read, are the same bits whether its prompt runs alone or
 // among others in any order.
 func TestPoolPrefillBatch(t *testing.T) {
@@ -51,7 +50,7 @@ func TestPoolPrefillBatch(t *testing.T) {
 			for i, ids := range prompts {
 				want, err := m.ForwardLast(ids, m.NewCache())
 				require.NoError(t, err)
-				assert.InDeltaSlice(t, f32Values(t, want), rows[i], 2e-3, "prompt %d", i)
+				assert.InDeltaSlice(t, f32Values(t, want), rows[i], pathTol(name), "prompt %d", i)
 			}
 			_, _, rev := prefill(3, 2, 1, 0)
 			alone, aseqs, one := prefill(2)
