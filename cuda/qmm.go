@@ -32,7 +32,9 @@ var (
 	qmmMMA = qmmMode(os.Getenv("LBRX_CUDA_QMM"))
 )
 
-// qmmDefault is the qmma switch when LBRX_CUDA_QMM is unset.
+// qmmDefault is the qmma switch when LBRX_CUDA_QMM is unset: off,
+// because on the H200 the 8-client engine ran 2191 tok/s with qmma
+// against 2948 with qmm.cu (bench/cuda/results/2026-12-03-final).
 const qmmDefault = false
 
 func qmmMode(v string) bool {
