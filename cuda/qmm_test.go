@@ -46,18 +46,7 @@ func TestQMMParity(t *testing.T) {
 		t.Run(fmt.Sprintf("affine%d/g%d/m%d/n%d/k%d/%v/%v#%d", c.bits, c.gs, c.m, c.n, c.k, c.xt, c.sdt, ci), func(t *testing.T) {
 			w, dense := affineWeight(t, r, dev, c.n, c.k, c.bits, c.gs, c.sdt)
 			_, dx, vx := prepare(t, dev, c.xt, input{core.Shape{c.m, c.k}, ident}, random(r, c.m*c.k, -1, 1, false))
-			want := make([]float64, c.m*c.n)
-			scale := 0.0
-			for i := range c.m {
-				for j := range c.n {
-					s := 0.0
-					for l := range c.k {
-						s += vx[i*c.k+l] * dense[j*c.k+l]
-						scale = max(scale, abs(vx[i*c.k+l]*dense[j*c.k+l]))
-					}
-					want[i*c.n+j] = s
-				}
-			}
+			want, scale := denseProduct(vx, dense, c.m, c.n, c.k)
 			want = round(c.xt, want)
 			assert.True(t, dev.canQMM(dx, w, w.Quant(), c.m), "qmm takes the product")
 			for _, off := range []bool{false, true} {
@@ -120,18 +109,7 @@ func TestQMMAParity(t *testing.T) {
 			w, dense := affineWeight(t, r, dev, c.n, c.k, c.bits, c.gs, c.sdt)
 			xv := random(r, c.m*c.k, -1, 1, false)
 			_, dx, vx := prepare(t, dev, c.xt, input{core.Shape{c.m, c.k}, ident}, xv)
-			want := make([]float64, c.m*c.n)
-			scale := 0.0
-			for i := range c.m {
-				for j := range c.n {
-					s := 0.0
-					for l := range c.k {
-						s += vx[i*c.k+l] * dense[j*c.k+l]
-						scale = max(scale, abs(vx[i*c.k+l]*dense[j*c.k+l]))
-					}
-					want[i*c.n+j] = s
-				}
-			}
+			want, scale := denseProduct(vx, dense, c.m, c.n, c.k)
 			want = round(c.xt, want)
 			var mma []float64
 			for _, mode := range modes {

@@ -148,18 +148,7 @@ func TestQuantizedMatmulParity(t *testing.T) {
 				w, dense = ggmlWeight(t, r, dev, c.n, c.k, c.scheme)
 			}
 			_, dx, vx := prepare(t, dev, c.xt, input{core.Shape{c.m, c.k}, ident}, random(r, c.m*c.k, -1, 1, false))
-			want := make([]float64, c.m*c.n)
-			scale := 0.0
-			for i := range c.m {
-				for j := range c.n {
-					s := 0.0
-					for l := range c.k {
-						s += vx[i*c.k+l] * dense[j*c.k+l]
-						scale = max(scale, abs(vx[i*c.k+l]*dense[j*c.k+l]))
-					}
-					want[i*c.n+j] = s
-				}
-			}
+			want, scale := denseProduct(vx, dense, c.m, c.n, c.k)
 			want = round(c.xt, want)
 			// The one-row kernel comes in several variants (block
 			// kernels, warp kernels of 1, 2 or 4 rows, loading weights
@@ -179,6 +168,24 @@ func TestQuantizedMatmulParity(t *testing.T) {
 			qmvVariant, qmvWarpRows, qmvWarpRowsLong, qmvEarly = defaults, warpRows, warpLong, early
 		})
 	}
+}
+
+// denseProduct is the float64 reference of a quantized product: x [m, k]
+// times the dequantized weight [n, k] transposed, and the largest |x·w|
+// term, which scales the tolerance.
+func denseProduct(vx, dense []float64, m, n, k int) (want []float64, scale float64) {
+	want = make([]float64, m*n)
+	for i := range m {
+		for j := range n {
+			s := 0.0
+			for l := range k {
+				s += vx[i*k+l] * dense[j*k+l]
+				scale = max(scale, abs(vx[i*k+l]*dense[j*k+l]))
+			}
+			want[i*n+j] = s
+		}
+	}
+	return want, scale
 }
 
 func abs(x float64) float64 {
