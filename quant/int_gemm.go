@@ -115,10 +115,7 @@ var (
 func (w *BlockWeight) matMulGEMM(y []float32, yStride, col int, x []float32, m int, g *intGEMM) {
 	bb, bv := BlockBytes(w.Scheme), BlockValues(w.Scheme)
 	nb := w.K / bv
-	buf, _ := actPool.Get().(*actBuf)
-	if buf == nil {
-		buf = new(actBuf)
-	}
+	buf := actPool.Get().(*actBuf)
 	defer actPool.Put(buf)
 	buf.packed = grow(buf.packed, m*40*nb)
 	act := buf.packed[:m*40*nb]

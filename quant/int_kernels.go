@@ -70,7 +70,7 @@ func installInt(s core.Scheme, name string, layout *actLayout, dot intDot) {
 
 // actPool holds the quantized inputs between products (a decode step
 // runs over a hundred of them).
-var actPool sync.Pool // *actBuf
+var actPool = sync.Pool{New: func() any { return new(actBuf) }}
 
 type actBuf struct {
 	row    q8Row
@@ -83,10 +83,7 @@ type actBuf struct {
 func (w *BlockWeight) matMulRowsInt(y, x []float32, m int, ik *intKernel) {
 	bb, bv := BlockBytes(w.Scheme), BlockValues(w.Scheme)
 	nb := w.K / bv
-	buf, _ := actPool.Get().(*actBuf)
-	if buf == nil {
-		buf = new(actBuf)
-	}
+	buf := actPool.Get().(*actBuf)
 	defer actPool.Put(buf)
 	stride := ik.packBytes(nb)
 	buf.packed = grow(buf.packed, m*stride)

@@ -107,10 +107,7 @@ func matMulConcat(y, x []float32, m int, ws []Weight) error {
 		}
 		act, done := acts[ik.layout]
 		if !done {
-			buf, _ := actPool.Get().(*actBuf)
-			if buf == nil {
-				buf = new(actBuf)
-			}
+			buf := actPool.Get().(*actBuf)
 			packed = append(packed, buf)
 			nb := k / BlockValues(bw.Scheme)
 			stride := ik.packBytes(nb)
