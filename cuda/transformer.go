@@ -162,20 +162,13 @@ func (d *Device) transformer(op *core.Op) error {
 			ptr(dataPtr(out)).i64(qs[1]).i64(ks[2]).i64(qs[2]).i64(ks[0]).i64(ks[1]).i64(in[3].Shape()[1]).
 			f64(p.Scale).i64(p.Window).f64(p.SoftCap)
 		return d.launch("transformer", dt, name, qs[0]*qs[1], attentionBlock, args)
-	case "scatter_rows":
+	case "scatter_rows", "write_rows":
+		// Both write rows of src into dst, addressed by I32 device data
+		// (a row index per source row, or one position for them all),
+		// and take the same arguments.
 		if len(in) != 2 || in[0].DType() != dt || in[1].DType() != core.I32 || out.Rank() < 1 {
-			return fmt.Errorf("cuda: scatter_rows takes rows of the destination's dtype and I32 row indices")
-		}
-		n, b := out.Shape()[0], in[0].Shape()[0]
-		if in[0].NumElements() == 0 || n == 0 {
-			return nil
-		}
-		row := out.NumElements() / n
-		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(out)).i64(row).i64(b).i64(n)
-		return d.launch("transformer", dt, name, d.gridFor(int64(b*row)), gridBlock, args)
-	case "write_rows":
-		if len(in) != 2 || in[0].DType() != dt || in[1].DType() != core.I32 || out.Rank() < 1 {
-			return fmt.Errorf("cuda: write_rows takes rows of the destination's dtype and an I32 position")
+			what := map[string]string{"scatter_rows": "I32 row indices", "write_rows": "an I32 position"}[op.Name]
+			return fmt.Errorf("cuda: %s takes rows of the destination's dtype and %s", op.Name, what)
 		}
 		capRows, t := out.Shape()[0], in[0].Shape()[0]
 		if in[0].NumElements() == 0 || capRows == 0 {
