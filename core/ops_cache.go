@@ -143,18 +143,29 @@ func cpuWriteRows(op *Op) error {
 	if src.NumElements() == 0 {
 		return nil
 	}
+	db, sb, row, err := hostRowBytes(op.Name, dst, src)
+	if err != nil {
+		return err
+	}
+	copy(db[p*row:][:t*row], sb[:t*row])
+	return nil
+}
+
+// hostRowBytes returns the bytes of dst (writable) and src from their
+// offsets on, both in host memory, and the bytes of one row of dst: what
+// the CPU's row writers (write_rows, scatter_rows) copy between.
+func hostRowBytes(name string, dst, src *Array) (db, sb []byte, row int, err error) {
 	ds, ok := dst.storage.(HostStorage)
 	if !ok || !ds.Writable() {
-		return fmt.Errorf("write_rows: dst is not writable host memory")
+		return nil, nil, 0, fmt.Errorf("%s: dst is not writable host memory", name)
 	}
 	ss, ok := src.storage.(HostStorage)
 	if !ok {
-		return fmt.Errorf("write_rows: src is not in host memory")
+		return nil, nil, 0, fmt.Errorf("%s: src is not in host memory", name)
 	}
 	es := dst.dtype.Size()
-	row := dst.NumElements() / c * es
-	copy(ds.Bytes()[dst.offset*es+p*row:][:t*row], ss.Bytes()[src.offset*es:][:t*row])
-	return nil
+	row = dst.NumElements() / dst.shape[0] * es
+	return ds.Bytes()[dst.offset*es:], ss.Bytes()[src.offset*es:], row, nil
 }
 
 func cpuCachedAttention(op *Op) error {

@@ -196,20 +196,13 @@ func cpuScatterRows(op *Op) error {
 			return fmt.Errorf("scatter_rows: row %d names row %d of a dst of %d rows", b, i, n)
 		}
 	}
-	if src.NumElements() == 0 {
+	if src.NumElements() == 0 || n == 0 { // n == 0: every index was -1
 		return nil
 	}
-	ds, ok := dst.storage.(HostStorage)
-	if !ok || !ds.Writable() {
-		return fmt.Errorf("scatter_rows: dst is not writable host memory")
+	db, sb, row, err := hostRowBytes(op.Name, dst, src)
+	if err != nil {
+		return err
 	}
-	ss, ok := src.storage.(HostStorage)
-	if !ok {
-		return fmt.Errorf("scatter_rows: src is not in host memory")
-	}
-	es := dst.dtype.Size()
-	row := dst.NumElements() / n * es
-	db, sb := ds.Bytes()[dst.offset*es:], ss.Bytes()[src.offset*es:]
 	for b, i := range idx {
 		if i >= 0 {
 			copy(db[i*row:][:row], sb[b*row:][:row])
