@@ -26,6 +26,18 @@ func filled(b *testing.B, dev *Device, dt core.DType, shape core.Shape, lo, hi f
 	return a
 }
 
+// filledAffine is a random affine-quantized weight [n, k] on dev (f16
+// scales and biases), what the quantized product benchmarks read.
+func filledAffine(b *testing.B, dev *Device, n, k, bits, gs int) *core.Array {
+	b.Helper()
+	q := &core.QuantizationInfo{Scheme: core.SchemeAffine, Bits: bits, GroupSize: gs, Shape: core.Shape{n, k},
+		Scales: filled(b, dev, core.F16, core.Shape{n, k / gs}, -0.1, 0.1, false),
+		Biases: filled(b, dev, core.F16, core.Shape{n, k / gs}, -1, 1, false)}
+	w, err := filled(b, dev, core.U32, core.Shape{n, k * bits / 32}, 0, 1<<32-1, true).WithMetadata(core.Metadata{Quant: q})
+	require.NoError(b, err)
+	return w
+}
+
 // timeOp runs op b.N times after three warm-ups and waits for the GPU, so the
 // time is the GPU's throughput with launches queued back to back.
 func timeOp(b *testing.B, dev *Device, op *core.Op) {
@@ -200,12 +212,7 @@ func BenchmarkQMVDecode(b *testing.B) {
 					x := filled(b, dev, core.F16, core.Shape{1, k}, -1, 1, false)
 					var ops []*core.Op
 					for range copies {
-						w := filled(b, dev, core.U32, core.Shape{n, k * bits / 32}, 0, 1<<32-1, true)
-						q := &core.QuantizationInfo{Scheme: core.SchemeAffine, Bits: bits, GroupSize: gs, Shape: core.Shape{n, k},
-							Scales: filled(b, dev, core.F16, core.Shape{n, k / gs}, -0.1, 0.1, false),
-							Biases: filled(b, dev, core.F16, core.Shape{n, k / gs}, -1, 1, false)}
-						w, err := w.WithMetadata(core.Metadata{Quant: q})
-						require.NoError(b, err)
+						w := filledAffine(b, dev, n, k, bits, gs)
 						out, err := core.Empty(dev, core.F16, core.Shape{1, n})
 						require.NoError(b, err)
 						ops = append(ops, &core.Op{Name: "quantized_matmul", Inputs: []*core.Array{x, w}, Out: out})
@@ -232,12 +239,7 @@ func BenchmarkQMMPrefill(b *testing.B) {
 				b.Run(fmt.Sprintf("affine%d/%dx%dx%d/vector=%v", bits, m, n, k, vec), func(b *testing.B) {
 					defer func(v bool) { dequantVector = v }(dequantVector)
 					dequantVector = vec
-					w := filled(b, dev, core.U32, core.Shape{n, k * bits / 32}, 0, 1<<32-1, true)
-					q := &core.QuantizationInfo{Scheme: core.SchemeAffine, Bits: bits, GroupSize: gs, Shape: core.Shape{n, k},
-						Scales: filled(b, dev, core.F16, core.Shape{n, k / gs}, -0.1, 0.1, false),
-						Biases: filled(b, dev, core.F16, core.Shape{n, k / gs}, -1, 1, false)}
-					w, err := w.WithMetadata(core.Metadata{Quant: q})
-					require.NoError(b, err)
+					w := filledAffine(b, dev, n, k, bits, gs)
 					x := filled(b, dev, core.F16, core.Shape{m, k}, -1, 1, false)
 					out, err := core.Empty(dev, core.F16, core.Shape{m, n})
 					require.NoError(b, err)

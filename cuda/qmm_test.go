@@ -154,12 +154,7 @@ func BenchmarkQMM(b *testing.B) {
 						b.Skip("qmma needs compute capability 8.0 or later")
 					}
 					qmmOff, qmmMMA = mode == "off", mode == "mma"
-					q := &core.QuantizationInfo{Scheme: core.SchemeAffine, Bits: bits, GroupSize: gs, Shape: core.Shape{n, k}}
-					w := filled(b, dev, core.U32, core.Shape{n, k * bits / 32}, 0, 1<<32-1, true)
-					q.Scales = filled(b, dev, core.F16, core.Shape{n, k / gs}, -0.1, 0.1, false)
-					q.Biases = filled(b, dev, core.F16, core.Shape{n, k / gs}, -1, 1, false)
-					w, err := w.WithMetadata(core.Metadata{Quant: q})
-					require.NoError(b, err)
+					w := filledAffine(b, dev, n, k, bits, gs)
 					x := filled(b, dev, core.F16, core.Shape{m, k}, -1, 1, false)
 					out, err := core.Empty(dev, core.F16, core.Shape{m, n})
 					require.NoError(b, err)
