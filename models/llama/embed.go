@@ -2,16 +2,15 @@ package llama
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/quant"
 )
 
-// embedRowsPerWorker is the fewest rows a goroutine of
-// quantizedEmbedding takes: below it the start-up costs more than the
-// rows.
+// embedRowsPerWorker is the alignment of the chunks of rows
+// quantizedEmbedding hands the CPU workers (core.ParallelFor): a decode
+// step's one row stays on the caller.
 const embedRowsPerWorker = 16
 
 // quantizedEmbedding dequantizes the rows of ids from a quantized table
@@ -19,7 +18,7 @@ const embedRowsPerWorker = 16
 // activation dtype: the values of dequantizing the gathered rows and
 // casting them (row by row the arithmetic is the same, and quant's slice
 // converters round exactly as core's cast), but each row is read in place
-// and the rows are split among goroutines. A 512-token prompt of a
+// and the rows are split among the CPU workers. A 512-token prompt of a
 // 2048-wide model spent most of its prefill's host time in the single
 // gather, dequantize and cast pass this replaces.
 func (m *Model) quantizedEmbedding(ids []int) (*core.Array, error) {
@@ -36,35 +35,28 @@ func (m *Model) quantizedEmbedding(ids []int) (*core.Array, error) {
 	case core.BF16:
 		b16 = make([]core.BFloat16, len(v))
 	}
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(ids)/embedRowsPerWorker))
-	per := (len(ids) + workers - 1) / workers
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*per, min(len(ids), (w+1)*per)
-		if lo >= hi {
-			continue
-		}
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				if err := m.embedRow(ids[i], v[i*h:(i+1)*h]); err != nil {
-					errs[w] = err
-					return
+	var mu sync.Mutex
+	var first error
+	core.ParallelFor(len(ids), embedRowsPerWorker, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if err := m.embedRow(ids[i], v[i*h:(i+1)*h]); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
 				}
+				mu.Unlock()
+				return
 			}
-			switch {
-			case h16 != nil:
-				quant.F32ToF16(h16[lo*h:hi*h], v[lo*h:hi*h])
-			case b16 != nil:
-				quant.F32ToBF16(b16[lo*h:hi*h], v[lo*h:hi*h])
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
 		}
+		switch {
+		case h16 != nil:
+			quant.F32ToF16(h16[lo*h:hi*h], v[lo*h:hi*h])
+		case b16 != nil:
+			quant.F32ToBF16(b16[lo*h:hi*h], v[lo*h:hi*h])
+		}
+	})
+	if first != nil {
+		return nil, first
 	}
 	switch {
 	case h16 != nil:
