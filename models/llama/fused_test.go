@@ -55,34 +55,7 @@ func testFusedEqualsUnfused(t *testing.T, dev core.Device, bits int, dt core.DTy
 	if dt == core.F16 {
 		tol = 2e-2
 	}
-	check := func(want, got *core.Array, what string) {
-		w, g := f32Values(t, want), f32Values(t, got)
-		require.Len(t, g, len(w))
-		scale := 0.0
-		for _, v := range w {
-			scale = math.Max(scale, math.Abs(float64(v)))
-		}
-		assert.LessOrEqual(t, maxAbsDiff(w, g), tol*math.Max(scale, 1), what)
-	}
-	prompt := []int{3, 14, 15, 92, 65}
-	fc, pc := fused.NewCache(), plain.NewCache()
-	require.NoError(t, fused.Reserve(fc, 16))
-	got, err := fused.Forward(prompt, fc)
-	require.NoError(t, err)
-	want, err := plain.Forward(prompt, pc)
-	require.NoError(t, err)
-	check(want, got, "prompt")
-
-	s, err := fused.newStep(fc, false)
-	require.NoError(t, err)
-	defer func() { require.NoError(t, s.close()) }()
-	for i, id := range []int{7, 50, 96, 0, 33, 8} {
-		_, got, err := s.run(id)
-		require.NoError(t, err)
-		want, err := plain.Forward([]int{id}, pc)
-		require.NoError(t, err)
-		check(want, got, fmt.Sprintf("step %d", i))
-	}
+	s := fusedMatchesPlain(t, fused, plain, []int{7, 50, 96, 0, 33, 8}, tol)
 	require.NotNil(t, s.g)
 	ops := map[string]int{}
 	for _, op := range s.g.Ops() {
@@ -124,37 +97,47 @@ func TestFusedGGUFEqualsUnfused(t *testing.T) {
 				require.False(t, fused.layers[0].ggmlOrder, "stacked in Hugging Face's order")
 				require.True(t, plain.layers[0].ggmlOrder)
 				require.True(t, fused.ropeCache(&fused.layers[0]))
-				check := func(want, got *core.Array, what string) {
-					w, g := f32Values(t, want), f32Values(t, got)
-					require.Len(t, g, len(w))
-					scale := 0.0
-					for _, v := range w {
-						scale = math.Max(scale, math.Abs(float64(v)))
-					}
-					assert.LessOrEqual(t, maxAbsDiff(w, g), 2e-5*math.Max(scale, 1), what)
-				}
-				prompt := []int{3, 14, 15, 92, 65}
-				fc, pc := fused.NewCache(), plain.NewCache()
-				require.NoError(t, fused.Reserve(fc, 16))
-				got, err := fused.Forward(prompt, fc)
-				require.NoError(t, err)
-				want, err := plain.Forward(prompt, pc)
-				require.NoError(t, err)
-				check(want, got, "prompt")
-				s, err := fused.newStep(fc, false)
-				require.NoError(t, err)
-				defer func() { require.NoError(t, s.close()) }()
-				for i, id := range []int{7, 50, 96, 0} {
-					_, got, err := s.run(id)
-					require.NoError(t, err)
-					want, err := plain.Forward([]int{id}, pc)
-					require.NoError(t, err)
-					check(want, got, fmt.Sprintf("step %d", i))
-				}
+				fusedMatchesPlain(t, fused, plain, []int{7, 50, 96, 0}, 2e-5)
 				if dev.Kind() == "cuda" || dev.Kind() == "metal" {
 					assert.Equal(t, before, core.Fallbacks(), "no op fell back to the CPU")
 				}
 			})
 		}
 	}
+}
+
+// fusedMatchesPlain runs a prompt through both models' Forward, then the
+// ids one by one through fused's recorded step and plain's Forward,
+// checking the logits agree within tol of their largest magnitude (at
+// least 1). It returns the step, closed when the test ends.
+func fusedMatchesPlain(t *testing.T, fused, plain *Model, ids []int, tol float64) *stepGraph {
+	t.Helper()
+	check := func(want, got *core.Array, what string) {
+		w, g := f32Values(t, want), f32Values(t, got)
+		require.Len(t, g, len(w))
+		scale := 0.0
+		for _, v := range w {
+			scale = math.Max(scale, math.Abs(float64(v)))
+		}
+		assert.LessOrEqual(t, maxAbsDiff(w, g), tol*math.Max(scale, 1), what)
+	}
+	prompt := []int{3, 14, 15, 92, 65}
+	fc, pc := fused.NewCache(), plain.NewCache()
+	require.NoError(t, fused.Reserve(fc, 16))
+	got, err := fused.Forward(prompt, fc)
+	require.NoError(t, err)
+	want, err := plain.Forward(prompt, pc)
+	require.NoError(t, err)
+	check(want, got, "prompt")
+	s, err := fused.newStep(fc, false)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.close()) })
+	for i, id := range ids {
+		_, got, err := s.run(id)
+		require.NoError(t, err)
+		want, err := plain.Forward([]int{id}, pc)
+		require.NoError(t, err)
+		check(want, got, fmt.Sprintf("step %d", i))
+	}
+	return s
 }
