@@ -1,10 +1,8 @@
 package llama
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -36,40 +34,22 @@ type poolStep struct {
 func (p *Pool) newStep(w int) (*poolStep, error) {
 	m := p.m
 	st := &poolStep{p: p, width: w}
-	type field struct {
-		dst   **core.Array
-		dt    core.DType
-		shape core.Shape
-		off   int
-	}
 	half := len(m.invFreq)
-	fields := []*field{
-		{dst: &st.x, dt: m.dtype, shape: core.Shape{w, m.Config.HiddenSize}},
-		{dst: &st.rot.global.cos, dt: core.F32, shape: core.Shape{w, half}},
-		{dst: &st.rot.global.sin, dt: core.F32, shape: core.Shape{w, half}},
-		{dst: &st.idx, dt: core.I32, shape: core.Shape{w}},
-		{dst: &st.table, dt: core.I32, shape: core.Shape{w, p.table}},
-		{dst: &st.pos, dt: core.I32, shape: core.Shape{w}},
+	views := []inputView{
+		{&st.x, m.dtype, core.Shape{w, m.Config.HiddenSize}},
+		{&st.rot.global.cos, core.F32, core.Shape{w, half}},
+		{&st.rot.global.sin, core.F32, core.Shape{w, half}},
+		{&st.idx, core.I32, core.Shape{w}},
+		{&st.table, core.I32, core.Shape{w, p.table}},
+		{&st.pos, core.I32, core.Shape{w}},
 	}
 	if m.localInvFreq != nil {
-		fields = append(fields,
-			&field{dst: &st.rot.local.cos, dt: core.F32, shape: core.Shape{w, half}},
-			&field{dst: &st.rot.local.sin, dt: core.F32, shape: core.Shape{w, half}})
-	}
-	size := 0
-	for _, f := range fields {
-		f.off = size
-		size += (f.shape.NumElements()*f.dt.Size() + 15) &^ 15
+		views = append(views, inputView{&st.rot.local.cos, core.F32, core.Shape{w, half}},
+			inputView{&st.rot.local.sin, core.F32, core.Shape{w, half}})
 	}
 	var err error
-	if st.in, err = m.dev.Alloc(size); err != nil {
+	if st.in, st.buf, err = allocInputs(m.dev, views); err != nil {
 		return nil, err
-	}
-	st.buf = make([]byte, size)
-	for _, f := range fields {
-		if *f.dst, err = core.NewArray(f.dt, f.shape, st.in, f.off/f.dt.Size()); err != nil {
-			return nil, err
-		}
 	}
 	if m.localInvFreq == nil {
 		st.rot.local = st.rot.global
@@ -103,18 +83,9 @@ func (st *poolStep) run(ids []int, seqs []*PoolSeq, at []int) (*core.Array, erro
 	}
 	b := st.buf
 	copy(b[st.x.Offset()*m.dtype.Size():], eb)
-	putAngles := func(r rotary, inv []float32) {
-		for i, q := range pos {
-			cv, sv := angles(inv, q, 1)
-			for j := range cv {
-				binary.LittleEndian.PutUint32(b[(r.cos.Offset()+i*len(inv)+j)*4:], math.Float32bits(cv[j]))
-				binary.LittleEndian.PutUint32(b[(r.sin.Offset()+i*len(inv)+j)*4:], math.Float32bits(sv[j]))
-			}
-		}
-	}
-	putAngles(st.rot.global, m.invFreq)
+	putAngles(b, st.rot.global, m.invFreq, pos)
 	if m.localInvFreq != nil {
-		putAngles(st.rot.local, m.localInvFreq)
+		putAngles(b, st.rot.local, m.localInvFreq, pos)
 	}
 	for i, s := range seqs {
 		at := st.table.Offset() + i*p.table

@@ -3,7 +3,6 @@ package llama
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -38,51 +37,23 @@ type stepGraph struct {
 // id crosses to the host.
 func (m *Model) newStep(c *Cache, greedy bool) (*stepGraph, error) {
 	s := &stepGraph{m: m, c: c, greedy: greedy}
-	// Byte offsets of the inputs in one buffer, each 16-byte aligned.
-	type slot struct {
-		dt    core.DType
-		shape core.Shape
-		off   int
-	}
-	var slots []*slot
-	size := 0
-	add := func(dt core.DType, shape core.Shape) *slot {
-		sl := &slot{dt: dt, shape: shape, off: size}
-		size += (shape.NumElements()*dt.Size() + 15) &^ 15
-		slots = append(slots, sl)
-		return sl
-	}
 	half := len(m.invFreq)
-	xs := add(m.dtype, core.Shape{1, m.Config.HiddenSize})
-	tabs := []*slot{add(core.F32, core.Shape{1, half}), add(core.F32, core.Shape{1, half})}
+	views := []inputView{
+		{&s.x, m.dtype, core.Shape{1, m.Config.HiddenSize}},
+		{&s.rot.global.cos, core.F32, core.Shape{1, half}},
+		{&s.rot.global.sin, core.F32, core.Shape{1, half}},
+	}
 	if m.localInvFreq != nil {
-		tabs = append(tabs, add(core.F32, core.Shape{1, half}), add(core.F32, core.Shape{1, half}))
+		views = append(views, inputView{&s.rot.local.cos, core.F32, core.Shape{1, half}},
+			inputView{&s.rot.local.sin, core.F32, core.Shape{1, half}})
 	}
-	ps := add(core.I32, core.Shape{1})
+	views = append(views, inputView{&s.pos, core.I32, core.Shape{1}})
 	var err error
-	if s.in, err = m.dev.Alloc(size); err != nil {
+	if s.in, s.buf, err = allocInputs(m.dev, views); err != nil {
 		return nil, err
 	}
-	s.buf = make([]byte, size)
-	view := func(sl *slot) (*core.Array, error) {
-		return core.NewArray(sl.dt, sl.shape, s.in, sl.off/sl.dt.Size())
-	}
-	if s.x, err = view(xs); err != nil {
-		return nil, err
-	}
-	t := make([]*core.Array, len(tabs))
-	for i, sl := range tabs {
-		if t[i], err = view(sl); err != nil {
-			return nil, err
-		}
-	}
-	s.rot.global = rotary{cos: t[0], sin: t[1]}
-	s.rot.local = s.rot.global
-	if len(t) == 4 {
-		s.rot.local = rotary{cos: t[2], sin: t[3]}
-	}
-	if s.pos, err = view(ps); err != nil {
-		return nil, err
+	if m.localInvFreq == nil {
+		s.rot.local = s.rot.global
 	}
 	if greedy {
 		// Run the argmax once outside the recording: a backend loads a
@@ -121,21 +92,10 @@ func (s *stepGraph) run(id int) (next int, logits *core.Array, err error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	off := copy(s.buf, b)
-	put := func(r rotary, inv []float32) {
-		cv, sv := angles(inv, c.n, 1)
-		off = r.cos.Offset() * 4
-		for _, v := range [][]float32{cv, sv} {
-			for _, f := range v {
-				binary.LittleEndian.PutUint32(s.buf[off:], math.Float32bits(f))
-				off += 4
-			}
-			off = r.sin.Offset() * 4
-		}
-	}
-	put(s.rot.global, m.invFreq)
+	copy(s.buf, b)
+	putAngles(s.buf, s.rot.global, m.invFreq, []int{c.n})
 	if m.localInvFreq != nil {
-		put(s.rot.local, m.localInvFreq)
+		putAngles(s.buf, s.rot.local, m.localInvFreq, []int{c.n})
 	}
 	binary.LittleEndian.PutUint32(s.buf[s.pos.Offset()*4:], uint32(int32(c.n)))
 	if err := m.dev.CopyFromHost(s.in, 0, s.buf); err != nil {
