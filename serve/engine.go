@@ -57,7 +57,6 @@ type seq struct {
 	kv        *llama.PoolSeq
 	next      int
 	generated int
-	reserved  int // KV positions reserved: prompt + max, in whole blocks
 	last      time.Time
 }
 
@@ -81,9 +80,8 @@ type engine struct {
 	// beforeStep, when set (tests), runs before each decode pass.
 	beforeStep func()
 
-	// slots and reserved belong to the run goroutine.
-	slots    []*seq
-	reserved int
+	// slots belong to the run goroutine, as does pool.
+	slots []*seq
 
 	mu       sync.Mutex
 	active   int // sequences holding a slot
@@ -206,13 +204,11 @@ func (e *engine) run() {
 				}
 			}
 			need := e.pool.Rounded(len(waiting.prompt) + waiting.max)
-			if free < 0 || (e.reserved+need > e.budget && count() > 0) {
+			if free < 0 || (e.pool.Reserved()+need > e.budget && count() > 0) {
 				break
 			}
 			if s := e.admit(waiting); s != nil {
 				slots[free] = s
-				e.reserved += need
-				s.reserved = need
 				joined = append(joined, free)
 			}
 			waiting = nil
@@ -242,7 +238,6 @@ func (e *engine) run() {
 
 // free gives slot i back, and its blocks to the pool.
 func (e *engine) free(i int) {
-	e.reserved -= e.slots[i].reserved
 	e.pool.Remove(e.slots[i].kv)
 	e.slots[i] = nil
 }

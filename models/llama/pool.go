@@ -67,13 +67,13 @@ func (m *Model) NewPool(maxLen, maxPositions int) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := (maxLen + PoolBlock - 1) / PoolBlock
+	t := blocksFor(maxLen)
 	rows := gpuPrefillRows
 	if m.dev == core.CPU() {
 		rows = cpuPrefillRows
 	}
 	return &Pool{prefillRows: rows,
-		m: m, maxLen: maxLen, table: t, limit: max((maxPositions+PoolBlock-1)/PoolBlock, t),
+		m: m, maxLen: maxLen, table: t, limit: max(blocksFor(maxPositions), t),
 		k: make([]*core.Array, len(m.layers)), v: make([]*core.Array, len(m.layers)),
 		seqs: map[*PoolSeq]bool{}, scratch: m.NewCache(), zero: zero, steps: map[int]*poolStep{},
 	}, nil
@@ -81,7 +81,14 @@ func (m *Model) NewPool(maxLen, maxPositions int) (*Pool, error) {
 
 // Rounded returns the positions a sequence reserving n holds: n rounded
 // up to whole blocks.
-func (p *Pool) Rounded(n int) int { return (n + PoolBlock - 1) / PoolBlock * PoolBlock }
+func (p *Pool) Rounded(n int) int { return blocksFor(n) * PoolBlock }
+
+// Reserved returns the positions the pool's sequences hold in all (each
+// its Capacity).
+func (p *Pool) Reserved() int { return (p.blocks() - len(p.free)) * PoolBlock }
+
+// blocksFor returns the blocks n positions take.
+func blocksFor(n int) int { return (n + PoolBlock - 1) / PoolBlock }
 
 // blocks returns the blocks the pool holds.
 func (p *Pool) blocks() int {
@@ -97,7 +104,7 @@ func (p *Pool) Add(n int) (*PoolSeq, error) {
 	if n < 1 || n > p.maxLen {
 		return nil, fmt.Errorf("llama: a sequence of %d positions in a pool of sequences of up to %d", n, p.maxLen)
 	}
-	need := (n + PoolBlock - 1) / PoolBlock
+	need := blocksFor(n)
 	if need > len(p.free) {
 		if err := p.grow(p.blocks() + need - len(p.free)); err != nil {
 			return nil, err
