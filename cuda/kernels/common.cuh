@@ -64,6 +64,46 @@ template <class V> __device__ __forceinline__ void st(bool* p, i64 i, V v) { p[i
 __device__ __forceinline__ void st(f16* p, i64 i, bool v) { p[i].x = f2h(v ? 1.0f : 0.0f); }
 __device__ __forceinline__ void st(bf16* p, i64 i, bool v) { p[i].x = f2b(v ? 1.0f : 0.0f); }
 
+// Eight consecutive values of p from element i (16-byte aligned) as
+// floats, and eight floats stored as T at a 16-byte aligned address: the
+// vector loads and stores of the quantized product kernels.
+__device__ __forceinline__ void ld8(const f32* p, i64 i, float* v) {
+    const float4 a = *(const float4*)(p + i), b = *(const float4*)(p + i + 4);
+    v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+}
+__device__ __forceinline__ void ld8(const f16* p, i64 i, float* v) {
+    const uint4 a = *(const uint4*)(p + i);
+    const u32 w[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) { v[2 * j] = h2f((u16)(w[j] & 0xffff)); v[2 * j + 1] = h2f((u16)(w[j] >> 16)); }
+}
+__device__ __forceinline__ void ld8(const bf16* p, i64 i, float* v) {
+    const uint4 a = *(const uint4*)(p + i);
+    const u32 w[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) { v[2 * j] = __uint_as_float(w[j] << 16); v[2 * j + 1] = __uint_as_float(w[j] & 0xffff0000u); }
+}
+__device__ __forceinline__ void st8(f32* p, const float* e) {
+    *(float4*)p = make_float4(e[0], e[1], e[2], e[3]);
+    *(float4*)(p + 4) = make_float4(e[4], e[5], e[6], e[7]);
+}
+__device__ __forceinline__ void st8(f16* p, const float* e) {
+    uint4 u;
+    u.x = (u32)f2h(e[0]) | ((u32)f2h(e[1]) << 16);
+    u.y = (u32)f2h(e[2]) | ((u32)f2h(e[3]) << 16);
+    u.z = (u32)f2h(e[4]) | ((u32)f2h(e[5]) << 16);
+    u.w = (u32)f2h(e[6]) | ((u32)f2h(e[7]) << 16);
+    *(uint4*)p = u;
+}
+__device__ __forceinline__ void st8(bf16* p, const float* e) {
+    uint4 u;
+    u.x = (u32)f2b(e[0]) | ((u32)f2b(e[1]) << 16);
+    u.y = (u32)f2b(e[2]) | ((u32)f2b(e[3]) << 16);
+    u.z = (u32)f2b(e[4]) | ((u32)f2b(e[5]) << 16);
+    u.w = (u32)f2b(e[6]) | ((u32)f2b(e[7]) << 16);
+    *(uint4*)p = u;
+}
+
 // Compute type of each storage type.
 template <class T> struct CT { typedef T type; };
 template <> struct CT<f16> { typedef float type; };

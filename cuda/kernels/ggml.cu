@@ -24,25 +24,6 @@ __device__ __forceinline__ float gld(const f32* p, i64 i) { return p[i]; }
 __device__ __forceinline__ float gld(const f16* p, i64 i) { return h2f(p[i].x); }
 __device__ __forceinline__ float gld(const bf16* p, i64 i) { return b2f(p[i].x); }
 
-// Eight consecutive x values from element i (a multiple of 8 in a
-// 16-byte-aligned row) as floats.
-__device__ __forceinline__ void gld8(const f32* p, i64 i, float* v) {
-    const float4 a = *(const float4*)(p + i), b = *(const float4*)(p + i + 4);
-    v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
-}
-__device__ __forceinline__ void gld8(const f16* p, i64 i, float* v) {
-    const uint4 a = *(const uint4*)(p + i);
-    const u32 w[4] = {a.x, a.y, a.z, a.w};
-#pragma unroll
-    for (int j = 0; j < 4; ++j) { v[2 * j] = h2f((u16)(w[j] & 0xffff)); v[2 * j + 1] = h2f((u16)(w[j] >> 16)); }
-}
-__device__ __forceinline__ void gld8(const bf16* p, i64 i, float* v) {
-    const uint4 a = *(const uint4*)(p + i);
-    const u32 w[4] = {a.x, a.y, a.z, a.w};
-#pragma unroll
-    for (int j = 0; j < 4; ++j) { v[2 * j] = __uint_as_float(w[j] << 16); v[2 * j + 1] = __uint_as_float(w[j] & 0xffff0000u); }
-}
-
 // Block fields. Blocks of 18, 22, 34, 110 or 210 bytes are only 2-byte
 // aligned, so 32-bit words are assembled from halves (A2); the other types
 // are 4-byte aligned and read words directly.
@@ -338,7 +319,7 @@ __device__ __forceinline__ void gmv(const T* __restrict__ x, const u8* __restric
                 if (m >= M) continue;  // not break: the loop must unroll to keep acc in registers
                 float xv[32];
 #pragma unroll
-                for (int h = 0; h < 4; ++h) gld8(x, (i64)m * K + (i64)(chunk * 32 + h * 8), xv + h * 8);
+                for (int h = 0; h < 4; ++h) ld8(x, (i64)m * K + (i64)(chunk * 32 + h * 8), xv + h * 8);
                 float xs[2] = {0.f, 0.f};
 #pragma unroll
                 for (int e = 0; e < 32; ++e) xs[e >> 4] += xv[e];
@@ -411,8 +392,8 @@ __device__ __forceinline__ void gmm(const T* __restrict__ x, const u8* __restric
             const int u = t - GMM_BN, row = u >> 1, col = (u & 1) * 16;
             float v[16];
             if (m0 + row < M) {
-                gld8(x, (i64)(m0 + row) * K + c * 32 + col, v);
-                gld8(x, (i64)(m0 + row) * K + c * 32 + col + 8, v + 8);
+                ld8(x, (i64)(m0 + row) * K + c * 32 + col, v);
+                ld8(x, (i64)(m0 + row) * K + c * 32 + col + 8, v + 8);
             } else {
 #pragma unroll
                 for (int j = 0; j < 16; ++j) v[j] = 0.f;
@@ -597,27 +578,6 @@ __device__ __forceinline__ void gmm_tc(const T* __restrict__ x, const u8* __rest
 // matrix-matrix path (then cuBLAS): a thread per 32-value chunk, values
 // fmaf(a, u, b) rounded once to T, as gmm_tc rounds them in shared memory,
 // stored 8 at a time (16 bytes for f16/bf16).
-__device__ __forceinline__ void gst8(f32* p, const float* e) {
-    *(float4*)p = make_float4(e[0], e[1], e[2], e[3]);
-    *(float4*)(p + 4) = make_float4(e[4], e[5], e[6], e[7]);
-}
-__device__ __forceinline__ void gst8(f16* p, const float* e) {
-    uint4 u;
-    u.x = (u32)f2h(e[0]) | ((u32)f2h(e[1]) << 16);
-    u.y = (u32)f2h(e[2]) | ((u32)f2h(e[3]) << 16);
-    u.z = (u32)f2h(e[4]) | ((u32)f2h(e[5]) << 16);
-    u.w = (u32)f2h(e[6]) | ((u32)f2h(e[7]) << 16);
-    *(uint4*)p = u;
-}
-__device__ __forceinline__ void gst8(bf16* p, const float* e) {
-    uint4 u;
-    u.x = (u32)f2b(e[0]) | ((u32)f2b(e[1]) << 16);
-    u.y = (u32)f2b(e[2]) | ((u32)f2b(e[3]) << 16);
-    u.z = (u32)f2b(e[4]) | ((u32)f2b(e[5]) << 16);
-    u.w = (u32)f2b(e[6]) | ((u32)f2b(e[7]) << 16);
-    *(uint4*)p = u;
-}
-
 template <class B, class T>
 __device__ __forceinline__ void dequant_ggml(const u8* __restrict__ wq, T* __restrict__ out, i64 chunks, i32 K) {
     const u32 cpr = (u32)K / 32;  // chunks per row
@@ -637,7 +597,7 @@ __device__ __forceinline__ void dequant_ggml(const u8* __restrict__ wq, T* __res
                 const int v = 8 * h + i;  // value v: byte v%4 of word v/4, half v/16
                 e[i] = fmaf(a[v >> 4], gbyte(w[v >> 2], v & 3), b[v >> 4]);
             }
-            gst8(o + 8 * h, e);
+            st8(o + 8 * h, e);
         }
     }
 }

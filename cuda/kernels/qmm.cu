@@ -17,24 +17,6 @@
 // The shared-memory index of tile column i.
 __device__ __forceinline__ int qmm_pad(int i) { return i + ((i >> 5) << 2); }
 
-// Eight consecutive values of p from element i (16-byte aligned) as floats.
-__device__ __forceinline__ void qmm_ld8(const f32* p, i64 i, float* v) {
-    const float4 a = *(const float4*)(p + i), b = *(const float4*)(p + i + 4);
-    v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
-}
-__device__ __forceinline__ void qmm_ld8(const f16* p, i64 i, float* v) {
-    const uint4 a = *(const uint4*)(p + i);
-    const u32 w[4] = {a.x, a.y, a.z, a.w};
-#pragma unroll
-    for (int j = 0; j < 4; ++j) { v[2 * j] = h2f((u16)(w[j] & 0xffffu)); v[2 * j + 1] = h2f((u16)(w[j] >> 16)); }
-}
-__device__ __forceinline__ void qmm_ld8(const bf16* p, i64 i, float* v) {
-    const uint4 a = *(const uint4*)(p + i);
-    const u32 w[4] = {a.x, a.y, a.z, a.w};
-#pragma unroll
-    for (int j = 0; j < 4; ++j) { v[2 * j] = __uint_as_float(w[j] << 16); v[2 * j + 1] = __uint_as_float(w[j] & 0xffff0000u); }
-}
-
 // The 16-byte chunk of codes, LSB first in each word, as s*q + b.
 template <int BITS>
 __device__ __forceinline__ void qmm_dequant(const uint4& q, float s, float b, float* v) {
@@ -71,7 +53,7 @@ __device__ __forceinline__ void qmm_affine(const T* x, const uint4* w, const S* 
         for (i32 i = threadIdx.x; i < M * (tk / 8); i += blockDim.x) {
             const i32 m = i / (tk / 8), kk = (i % (tk / 8)) * 8;
             float v[8];
-            qmm_ld8(x, (i64)m * K + k0 + kk, v);
+            ld8(x, (i64)m * K + k0 + kk, v);
             float* d = &xs[m][qmm_pad(kk)];  // 8 columns never straddle a padded run of 32
 #pragma unroll
             for (int j = 0; j < 8; ++j) d[j] = v[j];

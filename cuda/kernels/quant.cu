@@ -12,25 +12,6 @@ __device__ __forceinline__ float ldf(const f32* p, i64 i) { return p[i]; }
 __device__ __forceinline__ float ldf(const f16* p, i64 i) { return h2f(p[i].x); }
 __device__ __forceinline__ float ldf(const bf16* p, i64 i) { return b2f(p[i].x); }
 
-// Eight consecutive x values starting at element i (a multiple of 8) as
-// floats.
-__device__ __forceinline__ void ld8(const f32* p, i64 i, float* v) {
-    const float4 a = *(const float4*)(p + i), b = *(const float4*)(p + i + 4);
-    v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w; v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
-}
-__device__ __forceinline__ void ld8(const f16* p, i64 i, float* v) {
-    const uint4 a = *(const uint4*)(p + i);
-    const u32 w[4] = {a.x, a.y, a.z, a.w};
-#pragma unroll
-    for (int j = 0; j < 4; ++j) { v[2 * j] = h2f((u16)(w[j] & 0xffff)); v[2 * j + 1] = h2f((u16)(w[j] >> 16)); }
-}
-__device__ __forceinline__ void ld8(const bf16* p, i64 i, float* v) {
-    const uint4 a = *(const uint4*)(p + i);
-    const u32 w[4] = {a.x, a.y, a.z, a.w};
-#pragma unroll
-    for (int j = 0; j < 4; ++j) { v[2 * j] = __uint_as_float(w[j] << 16); v[2 * j + 1] = __uint_as_float(w[j] & 0xffff0000u); }
-}
-
 // A value rounded to the storage type T and widened back.
 __device__ __forceinline__ float rnd_as(const f16*, float v) { return h2f(f2h(v)); }
 __device__ __forceinline__ float rnd_as(const bf16*, float v) { return b2f(f2b(v)); }
@@ -103,6 +84,23 @@ __device__ __forceinline__ uint4 ld_stream(const uint4* p) {
     return v;
 }
 
+// One 16-byte chunk of one output row's affine codes q (scale s, bias b)
+// against the PER inputs xv whose sum is xs: s·Σx·code + b·Σx, the dot in
+// two chains with codes_to_float's offset (CodeBias) taken back out. The
+// matrix-vector kernels all sum a chunk this way.
+template <int BITS, int PER>
+__device__ __forceinline__ float affine_chunk(const float* xv, float xs, const uint4& q, float s, float b) {
+    float v[PER];
+    codes_to_float<BITS>(q, v);
+    float d0 = 0.f, d1 = 0.f;
+#pragma unroll
+    for (int j = 0; j < PER; j += 2) {
+        d0 = fmaf(xv[j], v[j], d0);
+        d1 = fmaf(xv[j + 1], v[j + 1], d1);
+    }
+    return s * ((d0 + d1) - CodeBias<BITS>::v * xs) + b * xs;
+}
+
 // Affine matrix-vector for 4- and 8-bit codes. A block of QMV_WARPS warps
 // computes ROWS outputs for up to MAXM activation rows, its threads
 // splitting K: each takes 16-byte chunks of codes (32 4-bit or 16 8-bit
@@ -163,17 +161,7 @@ __device__ __forceinline__ void qmv_affine(const T* x, const uint4* w, const S* 
 #pragma unroll
             for (int j = 0; j < PER; ++j) xs += xv[j];
 #pragma unroll
-            for (int r = 0; r < ROWS; ++r) {
-                float v[PER];
-                codes_to_float<BITS>(q[r], v);
-                float d0 = 0.f, d1 = 0.f;
-#pragma unroll
-                for (int j = 0; j < PER; j += 2) {
-                    d0 = fmaf(xv[j], v[j], d0);
-                    d1 = fmaf(xv[j + 1], v[j + 1], d1);
-                }
-                acc[m][r] += s[r] * ((d0 + d1) - CodeBias<BITS>::v * xs) + b[r] * xs;
-            }
+            for (int r = 0; r < ROWS; ++r) acc[m][r] += affine_chunk<BITS, PER>(xv, xs, q[r], s[r], b[r]);
         }
         if (PF) {
 #pragma unroll
@@ -285,17 +273,7 @@ __device__ __forceinline__ void qmv_affine_w(const T* __restrict__ x, const uint
 #pragma unroll
         for (int j = 0; j < PER; ++j) xs += xv[j];
 #pragma unroll
-        for (int r = 0; r < ROWS; ++r) {
-            float v[PER];
-            codes_to_float<BITS>(q[r], v);
-            float d0 = 0.f, d1 = 0.f;
-#pragma unroll
-            for (int j = 0; j < PER; j += 2) {
-                d0 = fmaf(xv[j], v[j], d0);
-                d1 = fmaf(xv[j + 1], v[j + 1], d1);
-            }
-            acc[r] += s[r] * ((d0 + d1) - CodeBias<BITS>::v * xs) + b[r] * xs;
-        }
+        for (int r = 0; r < ROWS; ++r) acc[r] += affine_chunk<BITS, PER>(xv, xs, q[r], s[r], b[r]);
     };
     // Chunks c and c+32 of every row are in flight together. With EARLY
     // the first pair is loaded before pdl_entry: the weights are not an
@@ -468,27 +446,6 @@ __device__ __forceinline__ void dequant_affine(const u32* w, const S* scales, co
     }
 }
 
-// Eight floats stored as T at a 16-byte aligned address.
-__device__ __forceinline__ void st8(f32* p, const float* e) {
-    *(float4*)p = make_float4(e[0], e[1], e[2], e[3]);
-    *(float4*)(p + 4) = make_float4(e[4], e[5], e[6], e[7]);
-}
-__device__ __forceinline__ void st8(f16* p, const float* e) {
-    uint4 u;
-    u.x = (u32)f2h(e[0]) | ((u32)f2h(e[1]) << 16);
-    u.y = (u32)f2h(e[2]) | ((u32)f2h(e[3]) << 16);
-    u.z = (u32)f2h(e[4]) | ((u32)f2h(e[5]) << 16);
-    u.w = (u32)f2h(e[6]) | ((u32)f2h(e[7]) << 16);
-    *(uint4*)p = u;
-}
-__device__ __forceinline__ void st8(bf16* p, const float* e) {
-    uint4 u;
-    u.x = (u32)f2b(e[0]) | ((u32)f2b(e[1]) << 16);
-    u.y = (u32)f2b(e[2]) | ((u32)f2b(e[3]) << 16);
-    u.z = (u32)f2b(e[4]) | ((u32)f2b(e[5]) << 16);
-    u.w = (u32)f2b(e[6]) | ((u32)f2b(e[7]) << 16);
-    *(uint4*)p = u;
-}
 
 // The same for 4- and 8-bit codes, a thread per 16-byte chunk of codes
 // (32 or 16 values, inside one group: the host checks that groups are
