@@ -59,12 +59,15 @@ lb() { # name, then lbrx bench decode flags
   local n=$1; shift
   "$DIR/lbrx" bench decode "$@" --device cuda:0 --json >"$OUT/lbrx-$n.json" 2>>"$OUT/lbrx.log" || echo "lbrx $n failed" | tee -a "$OUT/lbrx.log"
 }
-GV=""; for q in ${LBRX_GGUF-Q8_0 Q4_0}; do GV="$GV gguf-$q:model-$q.gguf"; done
+# A variant is NAME:PATH[:FLAGS], FLAGS comma-separated extra bench flags;
+# each GGUF file runs with its default (f32) activations and, as gguf16-*,
+# with --dtype f16.
+GV=""; for q in ${LBRX_GGUF-Q8_0 Q4_0}; do GV="$GV gguf-$q:model-$q.gguf gguf16-$q:model-$q.gguf:--dtype,f16"; done
 for v in ${LBRX_VARIANTS:-f16:hf q8:q8 q4:q4$GV}; do
-  n=${v%%:*}; d=$M/${v#*:}
-  lb "$n-tg" "$d" --prompt 8 --tokens 128 ${LBRX_PROFILE:+--profile}
-  [ -n "${LBRX_SKIP_EAGER:-}" ] || lb "$n-tg-eager" "$d" --prompt 8 --tokens 128 --eager
-  lb "$n-pp" "$d" --prompt 512 --tokens 2 ${LBRX_PROFILE:+--profile}
+  IFS=: read -r n p fl <<<"$v"; d=$M/$p; fl=(${fl//,/ })
+  lb "$n-tg" "$d" --prompt 8 --tokens 128 ${LBRX_PROFILE:+--profile} "${fl[@]}"
+  [ -n "${LBRX_SKIP_EAGER:-}" ] || lb "$n-tg-eager" "$d" --prompt 8 --tokens 128 --eager "${fl[@]}"
+  lb "$n-pp" "$d" --prompt 512 --tokens 2 ${LBRX_PROFILE:+--profile} "${fl[@]}"
 done
 
 if [ -z "${LBRX_SKIP_LLAMACPP:-}" ]; then
@@ -86,7 +89,7 @@ def lcpp(q):
     return {("pp" if x["n_gen"] == 0 else "tg"): x["avg_ts"] for x in r}
 print(f"{'weights':10} {'llama.cpp tg128':>16} {'lbrx decode':>12} {'ratio':>6} {'llama.cpp pp512':>16} {'lbrx pp512':>11} {'ratio':>6}")
 rows = [("f16", "f16"), ("q8", "Q8_0"), ("q4", "Q4_0")]
-rows += [(f"gguf-{q}", q) for q in os.environ.get("LBRX_GGUF", "Q8_0 Q4_0").split()]
+rows += [(f"{g}-{q}", q) for q in os.environ.get("LBRX_GGUF", "Q8_0 Q4_0").split() for g in ("gguf", "gguf16")]
 for n, q in rows:
     t, p, l = lbrx(n + "-tg"), lbrx(n + "-pp"), lcpp(q)
     td = t["decode_tokens_per_s"] if t else float("nan"); pr = p["prefill_tokens_per_s"] if p else float("nan")
