@@ -14,14 +14,12 @@ import (
 // more than the separate kernel saves: on an H200 the 1B-shaped decode
 // step measured 869 tok/s for f16 with gemv_glu, while 8- and 4-bit
 // decode lost 5-9% with _1r8g (p50 1.30 -> 1.36 ms, 1.23 -> 1.34 ms), so
-// the float quantized kernels are off unless LBRX_CUDA_GLU=on. The
-// integer kernels (qmviGLU, which quantize x per block anyway) read the
-// gated row in their prologue instead, saving the silu_mul kernel;
-// LBRX_CUDA_GLU=nq turns that off (dense only), LBRX_CUDA_GLU=off all.
+// the quantized kernels are off unless LBRX_CUDA_GLU=on (and
+// models/llama keeps silu_mul apart for quantized weights);
+// LBRX_CUDA_GLU=off turns both off.
 var (
 	gluDense = os.Getenv("LBRX_CUDA_GLU") != "off"
 	gluQuant = os.Getenv("LBRX_CUDA_GLU") == "on"
-	gluInt   = os.Getenv("LBRX_CUDA_GLU") != "off" && os.Getenv("LBRX_CUDA_GLU") != "nq"
 )
 
 // siluMulMatmul runs core's silu_mul_matmul: for one activation row the
@@ -43,9 +41,6 @@ func (d *Device) siluMulMatmul(op *core.Op) error {
 	}
 	if m == 1 {
 		if q := w.Quant(); q != nil {
-			if ok, err := d.qmviGLU(gu, w, out, k); ok || err != nil {
-				return err
-			}
 			if gluQuant && q.Scheme == core.SchemeAffine && xt != core.F64 && w.IsContiguous() && len(q.Shape) == 2 && q.Shape[1] == k &&
 				checkQuantShape(w, q, q.Shape[0], k) == nil && d.canQMV(gu, w, q) && (q.Bits == 4 || q.Bits == 8) {
 				n := q.Shape[0]

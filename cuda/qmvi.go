@@ -39,7 +39,7 @@ const qmviLongK = 4096
 var qmviOn, qmviShort, qmviLong = qmviFrom(os.Getenv("LBRX_CUDA_QMVI"))
 
 func qmviFrom(v string) (on bool, short, long qmviShape) {
-	short, long = qmviShape{2, 8}, qmviShape{2, 8}
+	short, long = qmviShape{2, 4}, qmviShape{1, 8}
 	if v == "off" {
 		return false, short, long
 	}
@@ -86,15 +86,12 @@ func canQMVI(k int) bool {
 
 // qmviAffine launches qmvi_affine<bits>_r<rows>[e] for one activation row
 // (x and y device pointers); the caller has checked canQMV and canQMVI.
-func (d *Device) qmviAffine(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt core.DType, n, k int, glu bool) error {
+func (d *Device) qmviAffine(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt core.DType, n, k int) error {
 	sh := qmviShapeFor(k)
 	a := (&kargs{}).ptr(x).ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(y).i32(n).i32(k).i32(q.GroupSize)
 	early := ""
 	if qmvEarly && !written(w) && !written(q.Scales) && !written(q.Biases) {
 		early = "e"
-	}
-	if glu {
-		early += "g"
 	}
 	name := fmt.Sprintf("qmvi_affine%d_r%d%s_%s_%s", q.Bits, sh.rows, early, suffix(xt), suffix(q.Scales.DType()))
 	per := sh.rows * sh.warps
@@ -103,47 +100,14 @@ func (d *Device) qmviAffine(q *core.QuantizationInfo, w *core.Array, x, y device
 
 // gmvi launches gmvi_<type>_r<rows>[e] for one activation row; the caller
 // has checked the weight's alignment and canQMVI.
-func (d *Device) gmvi(t ggmlType, w *core.Array, x, y devicePtr, xt core.DType, n, k int, glu bool) error {
+func (d *Device) gmvi(t ggmlType, w *core.Array, x, y devicePtr, xt core.DType, n, k int) error {
 	sh := qmviShapeFor(k)
 	a := (&kargs{}).ptr(x).ptr(dataPtr(w)).ptr(y).i32(n).i32(k)
 	early := ""
 	if qmvEarly && !written(w) {
 		early = "e"
 	}
-	if glu {
-		early += "g"
-	}
 	name := fmt.Sprintf("gmvi_%s_r%d%s_%s", t.kernel, sh.rows, early, suffix(xt))
 	per := sh.rows * sh.warps
 	return d.launch("ggml", xt, name, (n+per-1)/per, sh.warps*32, a)
-}
-
-// qmviGLU runs silu_mul_matmul for one row gu = [g | u] [1, 2K] through
-// the gated integer kernels (x quantized from silu(g) * u as silu_mul
-// would store it, so the result equals silu_mul then the plain product),
-// when they take the weight; ok is false when they do not.
-func (d *Device) qmviGLU(gu, w, out *core.Array, k int) (ok bool, err error) {
-	q := w.Quant()
-	xt := gu.DType()
-	if !gluInt || !canQMVI(k) || q == nil || len(q.Shape) != 2 || q.Shape[1] != k || !w.IsContiguous() || dataPtr(gu)%16 != 0 {
-		return false, nil
-	}
-	if xt != core.F32 && xt != core.F16 && xt != core.BF16 {
-		return false, nil
-	}
-	n := q.Shape[0]
-	if checkQuantShape(w, q, n, k) != nil {
-		return false, nil // the plain product reports it
-	}
-	if q.Scheme == core.SchemeAffine {
-		if !d.canQMV(gu, w, q) {
-			return false, nil
-		}
-		return true, d.qmviAffine(q, w, dataPtr(gu), dataPtr(out), xt, n, k, true)
-	}
-	t, isGGML := ggmlTypes[q.Scheme]
-	if !isGGML || dataPtr(w)%devicePtr(t.align) != 0 || int64(n)*int64(k) >= 1<<31 || w.NumElements() >= 1<<31 {
-		return false, nil
-	}
-	return true, d.gmvi(t, w, dataPtr(gu), dataPtr(out), xt, n, k, true)
 }

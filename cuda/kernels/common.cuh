@@ -222,29 +222,6 @@ template <class C> __device__ __forceinline__ bool is_nan(C x) { return x != x; 
 #define LBRX_IF_IS_LBRX_WANT_u32(...)
 #define LBRX_IF_IS_LBRX_WANT_bool(...)
 
-// A value rounded to the storage type T and widened back.
-__device__ __forceinline__ float rnd_as(const f16*, float v) { return h2f(f2h(v)); }
-__device__ __forceinline__ float rnd_as(const bf16*, float v) { return b2f(f2b(v)); }
-__device__ __forceinline__ float rnd_as(const f32*, float v) { return v; }
-
-// Eight x values of activation row m from element i (a multiple of 8):
-// x [M, K] itself, or with GLU the gated activation silu(g) * u of
-// x = [g | u] [M, 2K], rounded to T as silu_mul would store it
-// (silu_mul_matmul: the down projection reads it without a pass of its
-// own).
-template <bool GLU, class T>
-__device__ __forceinline__ void ld8x(const T* x, i64 m, i64 K, i64 i, float* v) {
-    if (!GLU) {
-        ld8(x, m * K + i, v);
-        return;
-    }
-    float g[8], u[8];
-    ld8(x, m * 2 * K + i, g);
-    ld8(x, m * 2 * K + K + i, u);
-#pragma unroll
-    for (int j = 0; j < 8; ++j) v[j] = rnd_as(x, g[j] / (1.f + m_exp(-g[j])) * u[j]);
-}
-
 // Integer dot products for the one-row quantized products (qmvi_*,
 // gmvi_*): dp4a multiplies four byte pairs and adds them to c; _us reads
 // a's bytes as unsigned (weight codes) and b's as signed (activation
@@ -285,22 +262,21 @@ __device__ __forceinline__ u32 pack_codes(float a, float b, float c, float e) {
 // act_q8 quantizes x[0, K) (K a multiple of 32, x 16-byte aligned) into
 // a, every thread of the block taking 8 values at a time (four threads of
 // a warp a block of 32), and synchronises the block: every thread must
-// call it. With GLU x is [g | u] (2K values) and the row quantized is
-// silu(g) * u rounded to T, as silu_mul stores it (ld8x). Rounding follows quantizeQ8Go step for step: max|x| compared as
+// call it. Rounding follows quantizeQ8Go step for step: max|x| compared as
 // bits (so a NaN wins), d = amax/127 and id = 127/amax as IEEE divisions,
 // the product x*id rounded to float (no FMA) and then to an integer by
 // adding 1.5*2^23. |x*id| cannot round past 127 (|x| <= amax), so the
 // CPU's clamp never applies and is left out. A block holding a NaN or an
 // infinity gets d = NaN and zero codes; one whose max|x| is zero, or so
 // small that 127/max|x| overflows, d = 0 and zero codes.
-template <bool PAIRS, bool GLU, class T>
+template <bool PAIRS, class T>
 __device__ __forceinline__ void act_q8(const T* __restrict__ x, u32 K, ActQ8& a) {
     for (u32 base = 0; base < K; base += blockDim.x * 8) {  // the same trip count in every thread
         const u32 i = base + threadIdx.x * 8;
         const bool on = i < K;  // the same for the four threads of a block: K is a multiple of 32
         float v[8];
         if (on) {
-            ld8x<GLU>(x, 0, (i64)K, (i64)i, v);
+            ld8(x, (i64)i, v);
         } else {
 #pragma unroll
             for (int j = 0; j < 8; ++j) v[j] = 0.f;

@@ -372,7 +372,7 @@ template <> struct GInt<TQ6_K> { static constexpr int OFF = 0; static constexpr 
 // b*(d*sum(c)), exactly sum w*(d*c). With EARLY the lane's first unit of
 // every row is prefetched into L1 before pdl_entry (the host checks that
 // no kernel writes the weight).
-template <class B, int ROWS, bool EARLY, bool GLU, class T>
+template <class B, int ROWS, bool EARLY, class T>
 __device__ __forceinline__ void gmvi(const T* __restrict__ x, const u8* __restrict__ wq, T* __restrict__ y,
                                      i32 N, i32 K) {
     __shared__ ActQ8 xq;
@@ -397,7 +397,7 @@ __device__ __forceinline__ void gmvi(const T* __restrict__ x, const u8* __restri
         }
         pdl_entry();
     }
-    act_q8<false, GLU>(x, (u32)K, xq);
+    act_q8<false>(x, (u32)K, xq);
     if (!live) return;
     float acc[ROWS];
 #pragma unroll
@@ -699,18 +699,14 @@ __device__ __forceinline__ void dequant_ggml(const u8* __restrict__ wq, T* __res
 // products), gmv_<type>_8 (up to 8 rows, 2 outputs per warp),
 // gmm_<type> (any number of rows), and for f16/bf16 gmt_<type> (the
 // tensor-core gmm).
-// gmvi_<type>_r<R>[e][g]: one activation row with integer dot products,
-// R outputs a warp, any number of warps a block (the host picks,
-// qmviShape); e prefetches the first weight bytes before pdl_entry; g
-// reads silu(g) * u from x = [g | u] (silu_mul_matmul).
-#define GMVI2(NAME, B, R, E, G, SUF, T)                                                                             \
+// gmvi_<type>_r<R>[e]: one activation row with integer dot products, R
+// outputs a warp, any number of warps a block (the host picks, qmviShape);
+// e prefetches the first weight bytes before pdl_entry.
+#define GMVI1(NAME, B, R, T)                                                                                         \
     extern "C" __global__ void __launch_bounds__(256)                                                               \
-        gmvi_##NAME##_r##R##SUF##_##T(const T* x, const u8* w, T* y, i32 N, i32 K) {                                \
-        if (!E) pdl_entry();                                                                                        \
-        gmvi<B, R, E, G, T>(x, w, y, N, K);                                                                         \
-    }
-#define GMVI1(NAME, B, R, T) \
-    GMVI2(NAME, B, R, false, false, , T) GMVI2(NAME, B, R, true, false, e, T) GMVI2(NAME, B, R, false, true, g, T) GMVI2(NAME, B, R, true, true, eg, T)
+        gmvi_##NAME##_r##R##_##T(const T* x, const u8* w, T* y, i32 N, i32 K) { pdl_entry(); gmvi<B, R, false, T>(x, w, y, N, K); } \
+    extern "C" __global__ void __launch_bounds__(256)                                                               \
+        gmvi_##NAME##_r##R##e_##T(const T* x, const u8* w, T* y, i32 N, i32 K) { gmvi<B, R, true, T>(x, w, y, N, K); }
 #define GGML_KERNELS(NAME, B, T)                                                                                     \
     extern "C" __global__ void __launch_bounds__(GMV_WARPS * 32)                                                    \
         gmv_##NAME##_1_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); gmv<B, 1, 4, T>(x, w, y, M, N, K); } \

@@ -12,6 +12,29 @@ __device__ __forceinline__ float ldf(const f32* p, i64 i) { return p[i]; }
 __device__ __forceinline__ float ldf(const f16* p, i64 i) { return h2f(p[i].x); }
 __device__ __forceinline__ float ldf(const bf16* p, i64 i) { return b2f(p[i].x); }
 
+// A value rounded to the storage type T and widened back.
+__device__ __forceinline__ float rnd_as(const f16*, float v) { return h2f(f2h(v)); }
+__device__ __forceinline__ float rnd_as(const bf16*, float v) { return b2f(f2b(v)); }
+__device__ __forceinline__ float rnd_as(const f32*, float v) { return v; }
+
+// Eight x values of activation row m from element i (a multiple of 8):
+// x [M, K] itself, or with GLU the gated activation silu(g) * u of
+// x = [g | u] [M, 2K], rounded to T as silu_mul would store it
+// (silu_mul_matmul: the down projection reads it without a pass of its
+// own).
+template <bool GLU, class T>
+__device__ __forceinline__ void ld8x(const T* x, i64 m, i64 K, i64 i, float* v) {
+    if (!GLU) {
+        ld8(x, m * K + i, v);
+        return;
+    }
+    float g[8], u[8];
+    ld8(x, m * 2 * K + i, g);
+    ld8(x, m * 2 * K + K + i, u);
+#pragma unroll
+    for (int j = 0; j < 8; ++j) v[j] = rnd_as(x, g[j] / (1.f + m_exp(-g[j])) * u[j]);
+}
+
 // Code k of a byte-per-code word as a float: PRMT builds the float
 // 2^23 + byte (0x4B0000bb) in one instruction and a subtraction leaves the
 // byte, avoiding the integer-to-float unit, which runs at a quarter of the
@@ -309,7 +332,7 @@ QMVW_T(8, f32) QMVW_T(8, f16) QMVW_T(8, bf16)
 // sum w*(d*c): the product with the activation as the CPU's integer
 // kernels round it. 4-bit chunks are one block of 32 (x in PAIRS order,
 // matching the words' low and high nibbles); 8-bit chunks half a block.
-template <int BITS, int ROWS, bool EARLY, bool GLU, class T, class S>
+template <int BITS, int ROWS, bool EARLY, class T, class S>
 __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4* __restrict__ w,
                                             const S* __restrict__ scales, const S* __restrict__ biases,
                                             T* __restrict__ y, i32 N, i32 K, i32 gs) {
@@ -378,7 +401,7 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
     if (live && c < chunks) QMVI_LOAD(c, q0, s0, b0)
     if (live && c + 32 < chunks) QMVI_LOAD(c + 32, q1, s1, b1)
     if (EARLY) pdl_entry();
-    act_q8<BITS == 4, GLU>(x, (u32)K, xq);
+    act_q8<BITS == 4>(x, (u32)K, xq);
     if (!live) return;
     while (c < chunks) {
         dot(c, q0, s0, b0);
@@ -395,18 +418,21 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
     }
 }
 
-// qmvi_affine<BITS>_r<R>[e][g]: R outputs a warp, any number of warps a
-// block (the host picks, qmviShape); e loads the first chunks before
-// pdl_entry; g reads silu(g) * u from x = [g | u] (silu_mul_matmul).
-#define QMVI2(BITS, R, E, G, SUF, T, S)                                                                        \
-    extern "C" __global__ void __launch_bounds__(256)                                                        \
-        qmvi_affine##BITS##_r##R##SUF##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, \
-                                                  T* y, i32 N, i32 K, i32 gs) {                              \
-        if (!E) pdl_entry();                                                                                 \
-        qmvi_affine<BITS, R, E, G, T, S>(x, w, scales, biases, y, N, K, gs);                                 \
+// qmvi_affine<BITS>_r<R>: R outputs a warp, any number of warps a block
+// (the host picks, qmviShape); _r<R>e loads its first chunks before
+// pdl_entry.
+#define QMVI1(BITS, R, T, S)                                                                                       \
+    extern "C" __global__ void __launch_bounds__(256)                                                            \
+        qmvi_affine##BITS##_r##R##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
+                                             i32 N, i32 K, i32 gs) {                                             \
+        pdl_entry();                                                                                             \
+        qmvi_affine<BITS, R, false, T, S>(x, w, scales, biases, y, N, K, gs);                                   \
+    }                                                                                                            \
+    extern "C" __global__ void __launch_bounds__(256)                                                            \
+        qmvi_affine##BITS##_r##R##e_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
+                                              i32 N, i32 K, i32 gs) {                                            \
+        qmvi_affine<BITS, R, true, T, S>(x, w, scales, biases, y, N, K, gs);                                    \
     }
-#define QMVI1(BITS, R, T, S) \
-    QMVI2(BITS, R, false, false, , T, S) QMVI2(BITS, R, true, false, e, T, S) QMVI2(BITS, R, false, true, g, T, S) QMVI2(BITS, R, true, true, eg, T, S)
 #define QMVI(BITS, T, S) LBRX_IF(T, QMVI1(BITS, 1, T, S) QMVI1(BITS, 2, T, S) QMVI1(BITS, 4, T, S))
 #define QMVI_T(BITS, T) QMVI(BITS, T, f32) QMVI(BITS, T, f16) QMVI(BITS, T, bf16)
 QMVI_T(4, f32) QMVI_T(4, f16) QMVI_T(4, bf16)

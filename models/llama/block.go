@@ -257,24 +257,17 @@ func (m *Model) rope(y *core.Array, r rotary) (*core.Array, error) {
 // mlp is the gated feed-forward network down(act(gate(x)) * up(x)), with
 // act(gate) * up as one fused op (silu_mul) for SiLU.
 func (m *Model) mlp(b *block, x *core.Array) (*core.Array, error) {
-	quantDown := b.down.w.Quant() != nil
-	if x.Shape()[0] == 1 && m.fused && b.gateUp.w != nil && m.Config.HiddenAct == "silu" && (!quantDown || m.dev.Kind() != "cpu") {
-		// A decode step: the merged gate/up projection, then the down
-		// projection reading silu(gate) * up from it (one op). On the CPU
-		// quantized weights keep silu_mul and the product apart (its
-		// integer kernels quantize the gated row themselves); CUDA's
-		// integer kernels read the gated row while quantizing it, and
-		// elsewhere the op runs as the two kernels it replaces
-		// (cuda/glu.go, core's decomposition).
+	if x.Shape()[0] == 1 && m.fused && b.gateUp.w != nil && m.Config.HiddenAct == "silu" && b.down.w.Quant() == nil {
+		// A decode step with a float down projection: the merged gate/up
+		// projection, then the down projection reading silu(gate) * up
+		// from it (one op). Quantized weights keep silu_mul and the
+		// product apart: CUDA's gated matrix-vector kernels for them
+		// measured slower than the two kernels (cuda/glu.go).
 		gu, err := b.gateUp.apply(x)
 		if err != nil {
 			return nil, err
 		}
-		w := b.down.wT
-		if quantDown {
-			w = b.down.w
-		}
-		y, err := core.SiLUMulMatMulOp(gu, w)
+		y, err := core.SiLUMulMatMulOp(gu, b.down.wT)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", b.down.w.Name(), err)
 		}
