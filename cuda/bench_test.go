@@ -207,9 +207,12 @@ func BenchmarkQMVDecode(b *testing.B) {
 				n, k := s[0], s[1]
 				b.Run(fmt.Sprintf("affine%d/%dx%d/%s", bits, n, k, kernel), func(b *testing.B) {
 					defer func(s, l int) { qmvWarpRows, qmvWarpRowsLong = s, l }(qmvWarpRows, qmvWarpRowsLong)
-					defer func(on bool, s, l qmviShape) { qmviOn, qmviShort, qmviLong = on, s, l }(qmviOn, qmviShort, qmviLong)
+					defer func(on, a8 bool, a, g [2]qmviShape) {
+						qmviOn, qmviAffine8, qmviAffineShapes, qmviGGMLShapes = on, a8, a, g
+					}(qmviOn, qmviAffine8, qmviAffineShapes, qmviGGMLShapes)
 					qmvWarpRows, qmvWarpRowsLong = qmvWarpRowsFrom(kernel)
-					qmviOn, qmviShort, qmviLong = qmviFrom(kernel)
+					qmviOn, qmviAffineShapes, qmviGGMLShapes = qmviFrom(kernel)
+					qmviAffine8 = true
 					if kernel[0] != 'r' {
 						qmviOn = false
 					}

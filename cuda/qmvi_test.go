@@ -79,7 +79,7 @@ func distinguishes(want, terms, plain []float64) bool {
 
 // qmviShapes are the launch shapes the tests run: every rows variant,
 // one warp a block up to the launch bound of eight.
-var qmviShapes = []qmviShape{{1, 4}, {2, 4}, {4, 8}, {1, 8}, {2, 1}, {4, 3}}
+var qmviShapes = []qmviShape{{1, 4}, {2, 4}, {2, 8}, {4, 8}, {1, 8}, {2, 1}, {4, 3}}
 
 // The integer affine kernels against qmviRef: 4- and 8-bit codes, groups
 // of 16 (8-bit) to 128, f32/f16/bf16 activations and scales; one output,
@@ -89,6 +89,8 @@ var qmviShapes = []qmviShape{{1, 4}, {2, 4}, {4, 8}, {1, 8}, {2, 1}, {4, 3}}
 // Strict: runOn fails on a CPU fallback.
 func TestQMVIAffineParity(t *testing.T) {
 	dev := gpu(t)
+	defer func(v bool) { qmviAffine8 = v }(qmviAffine8)
+	qmviAffine8 = true // off by default (slower than the float kernels), tested all the same
 	r := rand.New(rand.NewPCG(31, 32))
 	type qcase struct {
 		bits, gs, n, k int
@@ -112,7 +114,7 @@ func TestQMVIAffineParity(t *testing.T) {
 		t.Run(fmt.Sprintf("affine%d/g%d/n%d/k%d/%v/%v#%d", c.bits, c.gs, c.n, c.k, c.xt, c.sdt, ci), func(t *testing.T) {
 			w, dense := affineWeight(t, r, dev, c.n, c.k, c.bits, c.gs, c.sdt)
 			_, dx, vx := prepare(t, dev, c.xt, input{core.Shape{1, c.k}, ident}, random(r, c.k, -1, 1, false))
-			require.True(t, dev.canQMV(dx, w, w.Quant()) && canQMVI(c.k), "the integer kernel takes the product")
+			require.True(t, dev.canQMV(dx, w, w.Quant()) && qmviTakesAffine(c.bits, c.k), "the integer kernel takes the product")
 			want, terms, plain := qmviRef(vx, dense, c.n, c.k)
 			if c.xt == core.F32 && c.n*c.k >= 1024 {
 				require.True(t, distinguishes(want, terms, plain), "the tolerance tells quantized x from x")
@@ -125,10 +127,10 @@ func TestQMVIAffineParity(t *testing.T) {
 // testQMVIShapes runs quantized_matmul for every launch shape, early
 // loads on and off, and compares with want.
 func testQMVIShapes(t *testing.T, dev *Device, xt core.DType, n int, dx, w *core.Array, want, terms []float64) {
-	defer func(s, l qmviShape, e bool) { qmviShort, qmviLong, qmvEarly = s, l, e }(qmviShort, qmviLong, qmvEarly)
+	defer func(a, g [2]qmviShape, e bool) { qmviAffineShapes, qmviGGMLShapes, qmvEarly = a, g, e }(qmviAffineShapes, qmviGGMLShapes, qmvEarly)
 	for _, sh := range qmviShapes {
 		for _, early := range []bool{false, true} {
-			qmviShort, qmviLong, qmvEarly = sh, sh, early
+			qmviAffineShapes, qmviGGMLShapes, qmvEarly = [2]qmviShape{sh, sh}, [2]qmviShape{sh, sh}, early
 			got := runOn(t, dev, "quantized_matmul", xt, core.Shape{1, n}, nil, 0, dx, w)
 			nearQMVI(t, xt, round(xt, want), terms, got, fmt.Sprintf("%+v early %v", sh, early))
 		}
@@ -170,6 +172,8 @@ func TestGMVIParity(t *testing.T) {
 // outputs are NaN, as the float kernels' would be).
 func TestQMVIActivationEdges(t *testing.T) {
 	dev := gpu(t)
+	defer func(v bool) { qmviAffine8 = v }(qmviAffine8)
+	qmviAffine8 = true
 	r := rand.New(rand.NewPCG(35, 36))
 	const n, k = 7, 256
 	x := random(r, k, -1, 1, false)
@@ -207,21 +211,23 @@ func TestQMVIActivationEdges(t *testing.T) {
 }
 
 func TestQMVIFrom(t *testing.T) {
+	affine, ggml := [2]qmviShape{{2, 8}, {2, 8}}, [2]qmviShape{{2, 4}, {1, 8}}
 	for _, c := range []struct {
-		v           string
-		on          bool
-		short, long qmviShape
+		v            string
+		on           bool
+		affine, ggml [2]qmviShape
 	}{
-		{"", true, qmviShape{2, 4}, qmviShape{1, 8}},
-		{"off", false, qmviShape{2, 4}, qmviShape{1, 8}},
-		{"r4w8", true, qmviShape{4, 8}, qmviShape{4, 8}},
-		{"r1w4,r2w8", true, qmviShape{1, 4}, qmviShape{2, 8}},
-		{"r3w4,r9w8", true, qmviShape{2, 4}, qmviShape{1, 8}}, // no kernel of 3 rows, no block of 9 warps
-		{"junk", true, qmviShape{2, 4}, qmviShape{1, 8}},
+		{"", true, affine, ggml},
+		{"off", false, affine, ggml},
+		{"r4w8", true, [2]qmviShape{{4, 8}, {4, 8}}, [2]qmviShape{{4, 8}, {4, 8}}},
+		{"r1w4,r2w8", true, [2]qmviShape{{1, 4}, {2, 8}}, [2]qmviShape{{1, 4}, {2, 8}}},
+		{"r3w4,r9w8", true, affine, ggml}, // no kernel of 3 rows, no block of 9 warps
+		{"r1w4,junk", true, affine, ggml},
+		{"junk", true, affine, ggml},
 	} {
-		on, s, l := qmviFrom(c.v)
+		on, a, g := qmviFrom(c.v)
 		require.Equal(t, c.on, on, c.v)
-		require.Equal(t, c.short, s, c.v)
-		require.Equal(t, c.long, l, c.v)
+		require.Equal(t, c.affine, a, c.v)
+		require.Equal(t, c.ggml, g, c.v)
 	}
 }

@@ -236,7 +236,7 @@ func (d *Device) qmv(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt
 		if k*q.Bits/128 >= qmvWarpMinChunks {
 			wr = qmvWarpRowsLong
 		}
-		if m == 1 && canQMVI(k) {
+		if m == 1 && qmviTakesAffine(q.Bits, k) {
 			return d.qmviAffine(q, w, x, y, xt, n, k)
 		}
 		if m == 1 && wr > 0 {
