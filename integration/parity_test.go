@@ -562,7 +562,8 @@ func actQuantSlack(scheme string, m int) func(dev core.Device, in []*core.Array)
 		return nil
 	}
 	return func(dev core.Device, in []*core.Array) (float64, error) {
-		if k := dev.Kind(); !(k == "cpu" && cpu || k == "cuda" && cuda) {
+		quantizes := map[string]bool{"cpu": cpu, "cuda": cuda}[dev.Kind()]
+		if !quantizes {
 			return 0, nil
 		}
 		w, err := quant.Dequantize(in[1])
