@@ -191,7 +191,8 @@ func BenchmarkSmallOp(b *testing.B) {
 // the 1B-shaped Llama (bench/cuda: hidden 2048, q/k/v 3072, gate/up
 // 16384, down K 8192, vocabulary 32000), f16 activations, scales and
 // biases, groups of 32, per kernel (block: the 8-warp qmv_affine 1r8; w1,
-// w2, w4: the warp kernels). The products are captured in a CUDA graph
+// w2, w4: the warp kernels; r<rows>w<warps>: the integer kernels,
+// qmvi_affine, in that launch shape). The products are captured in a CUDA graph
 // and replayed, so the time is the GPU's per product, launch gaps inside
 // a graph included, without the host's per-op cost (timeOp's
 // back-to-back Execute is host-bound for products this small). They
@@ -202,11 +203,19 @@ func BenchmarkQMVDecode(b *testing.B) {
 	const gs = 32
 	for _, bits := range []int{4, 8} {
 		for _, s := range [][2]int{{3072, 2048}, {2048, 2048}, {16384, 2048}, {2048, 8192}, {32000, 2048}} {
-			for _, kernel := range []string{"block", "w1", "w2", "w4"} {
+			for _, kernel := range []string{"block", "w1", "w2", "w4", "r1w4", "r2w4", "r4w4", "r1w8", "r2w8", "r4w8"} {
 				n, k := s[0], s[1]
 				b.Run(fmt.Sprintf("affine%d/%dx%d/%s", bits, n, k, kernel), func(b *testing.B) {
 					defer func(s, l int) { qmvWarpRows, qmvWarpRowsLong = s, l }(qmvWarpRows, qmvWarpRowsLong)
+					defer func(on, a8 bool, a, g [2]qmviShape) {
+						qmviOn, qmviAffine8, qmviAffineShapes, qmviGGMLShapes = on, a8, a, g
+					}(qmviOn, qmviAffine8, qmviAffineShapes, qmviGGMLShapes)
 					qmvWarpRows, qmvWarpRowsLong = qmvWarpRowsFrom(kernel)
+					qmviOn, qmviAffineShapes, qmviGGMLShapes = qmviFrom(kernel)
+					qmviAffine8 = true
+					if kernel[0] != 'r' {
+						qmviOn = false
+					}
 					bytes := n*k*bits/8 + 2*2*n*k/gs
 					copies := (256<<20 + bytes - 1) / bytes
 					x := filled(b, dev, core.F16, core.Shape{1, k}, -1, 1, false)

@@ -101,6 +101,9 @@ func (d *Device) ggmlMatmul(op *core.Op, t ggmlType, x, w, out *core.Array, m, n
 		grid := (m + gmmTileM - 1) / gmmTileM * ((n + gmmTileN - 1) / gmmTileN)
 		return d.launch("ggml", xt, fmt.Sprintf("%s_%s_%s", kind, t.kernel, suffix(xt)), grid, 256, a(dataPtr(cx), dataPtr(out), m))
 	}
+	if m == 1 && canQMVI(k) {
+		return d.gmvi(t, w, dataPtr(cx), dataPtr(out), xt, n, k)
+	}
 	for m0 := 0; m0 < m; m0 += gmvMaxM {
 		mb := min(gmvMaxM, m-m0)
 		// One activation row: 4 outputs per warp; more: 2 (the

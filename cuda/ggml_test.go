@@ -108,6 +108,7 @@ func fallbackTotal() int64 {
 // values; no op may fall back to the CPU.
 func TestGGMLMatmulParity(t *testing.T) {
 	dev := gpu(t)
+	floatQMV(t) // the float one-row kernels; qmvi_test.go checks the integer ones
 	r := rand.New(rand.NewPCG(25, 26))
 	type shape struct{ m, n, blocks int }
 	shapes := []shape{
@@ -177,6 +178,7 @@ func TestGGMLMatmulParity(t *testing.T) {
 // (a view one element into a buffer) is copied aside, not misread.
 func TestGGMLMatmulUnalignedX(t *testing.T) {
 	dev := gpu(t)
+	floatQMV(t) // the float one-row kernels; qmvi_test.go checks the integer ones
 	r := rand.New(rand.NewPCG(27, 28))
 	for _, m := range []int{1, 40} {
 		const n, i = 9, 8 // Q4_K

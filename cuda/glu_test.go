@@ -30,6 +30,7 @@ func TestSiLUMulMatmulParity(t *testing.T) {
 
 func testSiLUMulMatmulParity(t *testing.T) {
 	dev := gpu(t)
+	floatQMV(t) // the float one-row kernels; qmvi_test.go checks the integer ones
 	defer core.SetStrict(core.SetStrict(true))
 	before := core.Fallbacks()
 	r := rand.New(rand.NewPCG(23, 24))

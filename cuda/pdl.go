@@ -25,7 +25,7 @@ import (
 // pdl_entry.
 var pdlKernels = []string{
 	"rms_norm_", "add_rms_norm_", "rope_", "cached_attention_", "write_rows_", "silu_mul_",
-	"qmv_", "gemv_", "gmv_", "argmax_",
+	"qmv_", "qmvi_", "gemv_", "gmv_", "gmvi_", "argmax_",
 }
 
 var pdlOff = os.Getenv("LBRX_CUDA_PDL") == "off"

@@ -236,6 +236,9 @@ func (d *Device) qmv(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt
 		if k*q.Bits/128 >= qmvWarpMinChunks {
 			wr = qmvWarpRowsLong
 		}
+		if m == 1 && qmviTakesAffine(q.Bits, k) {
+			return d.qmviAffine(q, w, x, y, xt, n, k)
+		}
 		if m == 1 && wr > 0 {
 			wa := (&kargs{}).ptr(x).ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(y).i32(n).i32(k).i32(q.GroupSize)
 			early := ""

@@ -99,6 +99,7 @@ func ggmlWeight(tb testing.TB, r *rand.Rand, dev *Device, n, k int, scheme core.
 
 func TestQuantizedMatmulParity(t *testing.T) {
 	dev := gpu(t)
+	floatQMV(t) // the float one-row kernels; qmvi_test.go checks the integer ones
 	r := rand.New(rand.NewPCG(15, 16))
 	type qcase struct {
 		scheme   core.Scheme

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,11 +29,10 @@ type parityCase struct {
 	ref func(in []*core.Array) ([]float64, error)
 	// tol bounds max|device-reference| / max(1, max|reference|).
 	tol float64
-	// slack, where set, is an absolute error allowed on top of tol,
-	// computed from the host inputs: the error of quantizing the
-	// activations to 8 bits, as the CPU's integer kernels for Q4_0 and
-	// Q8_0 do (and llama.cpp's).
-	slack func(in []*core.Array) (float64, error)
+	// slack, where set, is an absolute error allowed on top of tol on
+	// the devices that quantize this case's activations to 8 bits (as
+	// llama.cpp does), computed from the host inputs; see actQuantSlack.
+	slack func(dev core.Device, in []*core.Array) (float64, error)
 }
 
 // cpuAllowed lists, for each GPU backend, the ops of the parity cases it
@@ -352,7 +352,7 @@ func parityCases() []parityCase {
 					return []*core.Array{in[0], w}, nil
 				},
 				op:    func(in []*core.Array) (*core.Array, error) { return core.QuantizedMatMulOp(in[0], in[1]) },
-				slack: actQuantSlack(q.name),
+				slack: actQuantSlack(q.name, m),
 				// x · W^T in float64 over the weight's dequantized values
 				// (quant.Dequantize, itself checked against MLX's and
 				// ggml's own outputs in the quant tests).
@@ -445,10 +445,8 @@ func runParityCase(t *testing.T, dev core.Device, c parityCase) {
 		scale = max(scale, math.Abs(v))
 	}
 	limit := c.tol * scale
-	// Only the CPU quantizes activations; a GPU kernel that started to
-	// would fail here instead of hiding inside the slack.
-	if c.slack != nil && dev.Kind() == "cpu" {
-		s, err := c.slack(in)
+	if c.slack != nil {
+		s, err := c.slack(dev, in)
 		require.NoError(t, err)
 		limit += s
 	}
@@ -547,15 +545,27 @@ func cachedAttentionCase(dt core.DType, tol float64, name string, tq, capRows, p
 	}
 }
 
-// actQuantSlack bounds, for ggml Q4_0 and Q8_0 weights (nil for other
-// schemes), what quantizing each row of x to 8-bit blocks of 32 (scale
-// max|x|/127, codes rounded) can change in x · W^T: half a step per
-// value times |w|, the largest over the outputs.
-func actQuantSlack(scheme string) func(in []*core.Array) (float64, error) {
-	if scheme != "q4_0" && scheme != "q8_0" {
+// actQuantSlack bounds what quantizing each row of x to 8-bit blocks of
+// 32 (scale max|x|/127, codes rounded) can change in x · W^T: half a step
+// per value times |w|, the largest over the outputs. It is the one place
+// that says which devices quantize activations, and it allows the slack
+// there only: the CPU's integer kernels for ggml Q4_0 and Q8_0 weights
+// (quant/int_kernels.go), CUDA's integer one-row kernels for one row of
+// x times 4-bit affine or ggml weights (cuda/qmvi.go; the cases' K is
+// within their limit; 8-bit affine codes keep the float kernels). Elsewhere it adds nothing, so a kernel that
+// started to quantize x unannounced fails instead of hiding inside it.
+// Nil for schemes that no device quantizes x for.
+func actQuantSlack(scheme string, m int) func(dev core.Device, in []*core.Array) (float64, error) {
+	cpu := scheme == "q4_0" || scheme == "q8_0"
+	cuda := m == 1 && (cpu || strings.HasPrefix(scheme, "affine4-"))
+	if !cpu && !cuda {
 		return nil
 	}
-	return func(in []*core.Array) (float64, error) {
+	return func(dev core.Device, in []*core.Array) (float64, error) {
+		quantizes := map[string]bool{"cpu": cpu, "cuda": cuda}[dev.Kind()]
+		if !quantizes {
+			return 0, nil
+		}
 		w, err := quant.Dequantize(in[1])
 		if err != nil {
 			return 0, err

@@ -82,6 +82,19 @@ func quantizeQ8Go(r *q8Row, x []float32) {
 	}
 }
 
+// QuantizeActivation quantizes x (its length a multiple of 32) as the
+// integer kernels quantize their input rows (quantizeQ8Go, the portable
+// spec): one scale d per block of 32 values and a code q per value,
+// x[i] ~ d[i/32]*q[i]. The CUDA backend's integer kernels follow the same
+// rule; their tests compare with it.
+func QuantizeActivation(x []float32) (d []float32, q []int8) {
+	var r q8Row
+	nb := len(x) / 32
+	r.d, r.sum, r.qs = make([]float32, nb), make([]int32, nb), make([]int8, 32*nb)
+	quantizeQ8Go(&r, x[:32*nb])
+	return r.d, r.qs
+}
+
 func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
 		return make([]T, n)

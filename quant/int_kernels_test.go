@@ -325,3 +325,26 @@ func TestPackReusesDirtyBuffers(t *testing.T) {
 		}
 	}
 }
+
+// QuantizeActivation, the rule the GPU kernels are held to, gives the
+// scales and codes of quantizeQ8Row (the assembly quantizer where there is
+// one), bit for bit, on normal, zero, tiny, huge and NaN blocks.
+func TestQuantizeActivationIsTheRowRule(t *testing.T) {
+	r := rand.New(rand.NewPCG(65, 66))
+	x := randomX(r, 32*7)
+	for j := range 32 {
+		x[32+j] = 0
+		x[64+j] = 1e-39
+	}
+	x[96+2] = float32(math.NaN())
+	x[128+9] = 1e30
+	x[160+31] = -1
+	d, q := QuantizeActivation(x)
+	var a q8Row
+	quantizeQ8Row(&a, x)
+	require.Len(t, d, 7)
+	for b := range d {
+		require.Equal(t, math.Float32bits(a.d[b]), math.Float32bits(d[b]), "block %d scale", b)
+	}
+	require.Equal(t, a.qs, q)
+}

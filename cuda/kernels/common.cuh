@@ -221,3 +221,114 @@ template <class C> __device__ __forceinline__ bool is_nan(C x) { return x != x; 
 #define LBRX_IF_IS_LBRX_WANT_i64(...)
 #define LBRX_IF_IS_LBRX_WANT_u32(...)
 #define LBRX_IF_IS_LBRX_WANT_bool(...)
+
+// Integer dot products for the one-row quantized products (qmvi_*,
+// gmvi_*): dp4a multiplies four byte pairs and adds them to c; _us reads
+// a's bytes as unsigned (weight codes) and b's as signed (activation
+// codes), _ss both as signed.
+__device__ __forceinline__ int dp4a_us(u32 a, u32 b, int c) {
+    int d;
+    asm("dp4a.u32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+    return d;
+}
+__device__ __forceinline__ int dp4a_ss(u32 a, u32 b, int c) {
+    int d;
+    asm("dp4a.s32.s32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+    return d;
+}
+
+// One activation row quantized to 8 bits in shared memory, as the CPU's
+// integer kernels quantize it (quant/act_q8.go, quantizeQ8Go, the spec):
+// blocks of 32 values with d = max|x|/127 and codes q = round(x/d) (ties
+// to even) in [-127, 127], x ~ d*q. q holds the codes as bytes, four a
+// word, in value order, or with PAIRS each 8 values as their even ones
+// then their odd ones (the order of the low and high nibbles of an MLX
+// 4-bit word); s holds the sum of the codes of each 16 values. ACTQ_MAXK
+// bounds K (the host checks).
+#define ACTQ_MAXK 8192
+struct alignas(16) ActQ8 {
+    u32 q[ACTQ_MAXK / 4];
+    float d[ACTQ_MAXK / 32];
+    int s[ACTQ_MAXK / 16];
+};
+
+// Four codes as bytes of a word: the low byte of each float 1.5*2^23 + q
+// is q in two's complement.
+__device__ __forceinline__ u32 pack_codes(float a, float b, float c, float e) {
+    return __byte_perm(__byte_perm(__float_as_uint(a), __float_as_uint(b), 0x0040u),
+                       __byte_perm(__float_as_uint(c), __float_as_uint(e), 0x0040u), 0x5410u);
+}
+
+// act_q8 quantizes x[0, K) (K a multiple of 32, x 16-byte aligned) into
+// a, every thread of the block taking 8 values at a time (four threads of
+// a warp a block of 32), and synchronises the block: every thread must
+// call it. Rounding follows quantizeQ8Go step for step: max|x| compared as
+// bits (so a NaN wins), d = amax/127 and id = 127/amax as IEEE divisions,
+// the product x*id rounded to float (no FMA) and then to an integer by
+// adding 1.5*2^23. |x*id| cannot round past 127 (|x| <= amax), so the
+// CPU's clamp never applies and is left out. A block holding a NaN or an
+// infinity gets d = NaN and zero codes; one whose max|x| is zero, or so
+// small that 127/max|x| overflows, d = 0 and zero codes.
+template <bool PAIRS, class T>
+__device__ __forceinline__ void act_q8(const T* __restrict__ x, u32 K, ActQ8& a) {
+    for (u32 base = 0; base < K; base += blockDim.x * 8) {  // the same trip count in every thread
+        const u32 i = base + threadIdx.x * 8;
+        const bool on = i < K;  // the same for the four threads of a block: K is a multiple of 32
+        float v[8];
+        if (on) {
+            ld8(x, (i64)i, v);
+        } else {
+#pragma unroll
+            for (int j = 0; j < 8; ++j) v[j] = 0.f;
+        }
+        u32 m = 0;
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+            const u32 a = __float_as_uint(v[j]) & 0x7fffffffu;
+            m = a > m ? a : m;
+        }
+#pragma unroll
+        for (int o = 1; o <= 2; o <<= 1) {
+            const u32 a = __shfl_xor_sync(0xffffffffu, m, o);
+            m = a > m ? a : m;
+        }
+        float d = 0.f, id = 0.f;
+        bool codes = false;
+        if (m >= 0x7f800000u) {
+            d = __uint_as_float(0x7fc00000u);
+        } else if (m != 0) {
+            const float amax = __uint_as_float(m);
+            id = 127.f / amax;
+            if (id <= 3.40282347e38f) {
+                d = amax / 127.f;
+                codes = true;
+            }
+        }
+        u32 w0 = 0, w1 = 0;
+        if (codes) {
+            float f[8];
+#pragma unroll
+            for (int j = 0; j < 8; ++j) {
+                // Explicit rounding modifiers: never contracted to an FMA.
+                asm("mul.rn.f32 %0, %1, %2;" : "=f"(f[j]) : "f"(v[j]), "f"(id));
+                asm("add.rn.f32 %0, %0, 0f4B400000;" : "+f"(f[j]));  // + 1.5*2^23
+            }
+            if (PAIRS) {
+                w0 = pack_codes(f[0], f[2], f[4], f[6]);
+                w1 = pack_codes(f[1], f[3], f[5], f[7]);
+            } else {
+                w0 = pack_codes(f[0], f[1], f[2], f[3]);
+                w1 = pack_codes(f[4], f[5], f[6], f[7]);
+            }
+        }
+        int s = dp4a_ss(w1, 0x01010101u, dp4a_ss(w0, 0x01010101u, 0));
+        s += __shfl_xor_sync(0xffffffffu, s, 1);
+        if (on) {
+            a.q[i / 4] = w0;
+            a.q[i / 4 + 1] = w1;
+            if ((threadIdx.x & 1) == 0) a.s[i / 16] = s;
+            if ((threadIdx.x & 3) == 0) a.d[i / 32] = d;
+        }
+    }
+    __syncthreads();
+}

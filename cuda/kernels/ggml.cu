@@ -348,6 +348,98 @@ __device__ __forceinline__ void gmv(const T* __restrict__ x, const u8* __restric
         }
 }
 
+// How the integer kernel (gmvi) folds a type's offset b: types whose b is
+// a whole multiple OFF of a (b = -OFF*a: Q4_0's 8, Q5_0's 16, and the 128
+// of Q8_0's and IQ4_NL's codes flipped to unsigned) take it off the
+// integer sum, sum((u - OFF)*c) exactly, as the CPU's integer kernels do;
+// the others add b*d*sum(c) in float. ONE marks types whose two halves
+// share a and b (every type but Q2_K, Q3_K and Q6_K).
+template <class B> struct GInt { static constexpr int OFF = 0; static constexpr bool ONE = true; };
+template <> struct GInt<TQ4_0> { static constexpr int OFF = 8; static constexpr bool ONE = true; };
+template <> struct GInt<TQ5_0> { static constexpr int OFF = 16; static constexpr bool ONE = true; };
+template <> struct GInt<TQ8_0> { static constexpr int OFF = 128; static constexpr bool ONE = true; };
+template <> struct GInt<TIQ4_NL> { static constexpr int OFF = 128; static constexpr bool ONE = true; };
+template <> struct GInt<TQ2_K> { static constexpr int OFF = 0; static constexpr bool ONE = false; };
+template <> struct GInt<TQ3_K> { static constexpr int OFF = 0; static constexpr bool ONE = false; };
+template <> struct GInt<TQ6_K> { static constexpr int OFF = 0; static constexpr bool ONE = false; };
+
+// Matrix-vector for one activation row with integer dot products: gmv's
+// warps (ROWS outputs a warp, lanes taking units c, c+32, ...), but x is
+// first quantized to 8-bit blocks of 32 in shared memory by the whole
+// block (act_q8), one block per chunk, and each word of four codes u
+// meets four activation codes in one dp4a. Per half g of a chunk
+// (activation scale d, codes c): sum x*(a*u + b) ~ a*(d*sum(u*c)) +
+// b*(d*sum(c)), exactly sum w*(d*c). With EARLY the lane's first unit of
+// every row is prefetched into L1 before pdl_entry (the host checks that
+// no kernel writes the weight).
+template <class B, int ROWS, bool EARLY, class T>
+__device__ __forceinline__ void gmvi(const T* __restrict__ x, const u8* __restrict__ wq, T* __restrict__ y,
+                                     i32 N, i32 K) {
+    __shared__ ActQ8 xq;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const u32 n0 = (blockIdx.x * (blockDim.x >> 5) + warp) * ROWS;
+    const bool live = n0 < (u32)N;  // a warp past N still quantizes its share of x
+    constexpr u32 UPB = B::SUBS / B::UNIT;  // units per block
+    const u32 units = (u32)K / 32 / B::UNIT;
+    const u32 rowBytes = (u32)K / B::QK * B::BYTES;
+    const u8* rows[ROWS];  // a partial last warp repeats row N-1
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) rows[r] = wq + (u64)(n0 + r < (u32)N ? n0 + r : (u32)N - 1) * rowBytes;
+    if (EARLY) {
+        if (live && (u32)lane < units) {
+            const u32 blk = (u32)lane / UPB;
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) {
+                const u8* p = rows[r] + blk * B::BYTES;
+                asm volatile("prefetch.global.L1 [%0];" ::"l"(p));
+                asm volatile("prefetch.global.L1 [%0];" ::"l"(p + B::BYTES - 1));
+            }
+        }
+        pdl_entry();
+    }
+    act_q8<false>(x, (u32)K, xq);
+    if (!live) return;
+    float acc[ROWS];
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) acc[r] = 0.f;
+    for (u32 c = lane; c < units; c += 32) {
+        const u32 blk = c / UPB, u = c % UPB;
+#pragma unroll
+        for (int j = 0; j < B::UNIT; ++j) {
+            const u32 chunk = c * B::UNIT + j;
+            const uint4 x0 = ((const uint4*)xq.q)[2 * chunk], x1 = ((const uint4*)xq.q)[2 * chunk + 1];
+            const u32 xw[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
+            const float d = xq.d[chunk];
+            const int c0 = xq.s[2 * chunk], c1 = xq.s[2 * chunk + 1];
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) {
+                u32 w[8];
+                float a[2], b[2];
+                B::decode(rows[r] + blk * B::BYTES, u, j, w, a, b);
+                int t0 = 0, t1 = 0;
+#pragma unroll
+                for (int i = 0; i < 4; ++i) {
+                    t0 = dp4a_us(w[i], xw[i], t0);
+                    t1 = dp4a_us(w[4 + i], xw[4 + i], t1);
+                }
+                if (GInt<B>::OFF != 0) {
+                    acc[r] += a[0] * (d * (float)(t0 + t1 - GInt<B>::OFF * (c0 + c1)));
+                } else if (GInt<B>::ONE) {
+                    acc[r] += a[0] * (d * (float)(t0 + t1)) + b[0] * (d * (float)(c0 + c1));
+                } else {
+                    acc[r] += a[0] * (d * (float)t0) + b[0] * (d * (float)c0) + a[1] * (d * (float)t1) +
+                              b[1] * (d * (float)c1);
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+        const float t = warp_sum(acc[r]);
+        if (lane == 0 && n0 + r < (u32)N) st(y, (i64)(n0 + r), t);
+    }
+}
+
 // Matrix-matrix: a block of 256 threads computes y[m0..m0+64, n0..n0+128].
 // Per step of 32 columns: threads 0..127 decode one W row's chunk each
 // into ws (k-major), threads 128..255 load x's 64x32 slice into xs; then
@@ -607,6 +699,14 @@ __device__ __forceinline__ void dequant_ggml(const u8* __restrict__ wq, T* __res
 // products), gmv_<type>_8 (up to 8 rows, 2 outputs per warp),
 // gmm_<type> (any number of rows), and for f16/bf16 gmt_<type> (the
 // tensor-core gmm).
+// gmvi_<type>_r<R>[e]: one activation row with integer dot products, R
+// outputs a warp, any number of warps a block (the host picks, qmviShape);
+// e prefetches the first weight bytes before pdl_entry.
+#define GMVI1(NAME, B, R, T)                                                                                         \
+    extern "C" __global__ void __launch_bounds__(256)                                                               \
+        gmvi_##NAME##_r##R##_##T(const T* x, const u8* w, T* y, i32 N, i32 K) { pdl_entry(); gmvi<B, R, false, T>(x, w, y, N, K); } \
+    extern "C" __global__ void __launch_bounds__(256)                                                               \
+        gmvi_##NAME##_r##R##e_##T(const T* x, const u8* w, T* y, i32 N, i32 K) { gmvi<B, R, true, T>(x, w, y, N, K); }
 #define GGML_KERNELS(NAME, B, T)                                                                                     \
     extern "C" __global__ void __launch_bounds__(GMV_WARPS * 32)                                                    \
         gmv_##NAME##_1_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); gmv<B, 1, 4, T>(x, w, y, M, N, K); } \
@@ -616,6 +716,7 @@ __device__ __forceinline__ void dequant_ggml(const u8* __restrict__ wq, T* __res
         gmv_##NAME##_1r1_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); gmv<B, 1, 1, T>(x, w, y, M, N, K); } \
     extern "C" __global__ void __launch_bounds__(GMV_WARPS * 32)                                                    \
         gmv_##NAME##_1r2_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { pdl_entry(); gmv<B, 1, 2, T>(x, w, y, M, N, K); } \
+    GMVI1(NAME, B, 1, T) GMVI1(NAME, B, 2, T) GMVI1(NAME, B, 4, T)                                                 \
     extern "C" __global__ void __launch_bounds__(256)                                                               \
         gmm_##NAME##_##T(const T* x, const u8* w, T* y, i32 M, i32 N, i32 K) { gmm<B, T>(x, w, y, M, N, K); } \
     extern "C" __global__ void dequant_##NAME##_##T(const u8* w, T* out, i64 chunks, i32 K) {                      \

@@ -320,6 +320,124 @@ __device__ __forceinline__ void qmv_affine_w(const T* __restrict__ x, const uint
 QMVW_T(4, f32) QMVW_T(4, f16) QMVW_T(4, bf16)
 QMVW_T(8, f32) QMVW_T(8, f16) QMVW_T(8, bf16)
 
+// Affine matrix-vector for one activation row with integer dot products
+// (qmvi_affine<BITS>_r<R>[e]): qmv_affine_w's warps (R outputs a warp,
+// lanes splitting K in 16-byte chunks, two chunks in flight a lane), but x
+// is first quantized to 8-bit blocks of 32 in shared memory by the whole
+// block (act_q8; the host keeps K <= ACTQ_MAXK and a multiple of 32), and
+// each code word meets four activation codes in one dp4a instead of four
+// conversions and FMAs. Per chunk of one group (scale s, bias b) and its
+// activation block (scale d, codes c):
+// sum x*(s*q + b) ~ s*(d*sum(q*c)) + b*(d*sum(c)), which is exactly
+// sum w*(d*c): the product with the activation as the CPU's integer
+// kernels round it. 4-bit chunks are one block of 32 (x in PAIRS order,
+// matching the words' low and high nibbles); 8-bit chunks half a block.
+template <int BITS, int ROWS, bool EARLY, class T, class S>
+__device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4* __restrict__ w,
+                                            const S* __restrict__ scales, const S* __restrict__ biases,
+                                            T* __restrict__ y, i32 N, i32 K, i32 gs) {
+    __shared__ ActQ8 xq;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const u32 n0 = (blockIdx.x * (blockDim.x >> 5) + warp) * ROWS;
+    // A warp past N still quantizes its share of x: the block synchronises.
+    const bool live = n0 < (u32)N;
+    constexpr int PER = 128 / BITS;   // codes per 16-byte chunk
+    const u32 chunks = (u32)K / PER;  // chunks per row
+    const int gshift = __ffs(gs) - 1;
+    const u32 groups = (u32)K >> gshift;
+    u32 woff[ROWS], soff[ROWS];  // a partial last warp repeats row N-1
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+        const u32 n = n0 + r < (u32)N ? n0 + r : (u32)N - 1;
+        woff[r] = n * chunks;
+        soff[r] = n * groups;
+    }
+    float acc[ROWS];
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) acc[r] = 0.f;
+#define QMVI_LOAD(cc, Q, SS, BB)                                    \
+    {                                                               \
+        const u32 g_ = ((cc) * PER) >> gshift;                      \
+        _Pragma("unroll") for (int r = 0; r < ROWS; ++r) {          \
+            Q[r] = ld_stream(w + (woff[r] + (cc)));                 \
+            SS[r] = ldf(scales, (i64)(soff[r] + g_));               \
+            BB[r] = ldf(biases, (i64)(soff[r] + g_));               \
+        }                                                           \
+    }
+    auto dot = [&](u32 cc, const uint4* q, const float* s, const float* b) {
+        if (BITS == 4) {
+            const uint4 x0 = ((const uint4*)xq.q)[2 * cc], x1 = ((const uint4*)xq.q)[2 * cc + 1];
+            const u32 xw[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
+            const float d = xq.d[cc], ds = d * (float)(xq.s[2 * cc] + xq.s[2 * cc + 1]);
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) {
+                const u32 qw[4] = {q[r].x, q[r].y, q[r].z, q[r].w};
+                int t = 0;
+#pragma unroll
+                for (int i = 0; i < 4; ++i) {
+                    t = dp4a_us(qw[i] & 0x0F0F0F0Fu, xw[2 * i], t);
+                    t = dp4a_us((qw[i] >> 4) & 0x0F0F0F0Fu, xw[2 * i + 1], t);
+                }
+                acc[r] += s[r] * (d * (float)t) + b[r] * ds;
+            }
+        } else {
+            const uint4 xv = ((const uint4*)xq.q)[cc];
+            const float d = xq.d[cc >> 1], ds = d * (float)xq.s[cc];
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) {
+                int t = dp4a_us(q[r].x, xv.x, 0);
+                t = dp4a_us(q[r].y, xv.y, t);
+                t = dp4a_us(q[r].z, xv.z, t);
+                t = dp4a_us(q[r].w, xv.w, t);
+                acc[r] += s[r] * (d * (float)t) + b[r] * ds;
+            }
+        }
+    };
+    // As in qmv_affine_w, chunks c and c+32 are in flight together, and
+    // with EARLY the first pair is loaded before pdl_entry.
+    u32 c = lane;
+    uint4 q0[ROWS], q1[ROWS];
+    float s0[ROWS], b0[ROWS], s1[ROWS], b1[ROWS];
+    if (live && c < chunks) QMVI_LOAD(c, q0, s0, b0)
+    if (live && c + 32 < chunks) QMVI_LOAD(c + 32, q1, s1, b1)
+    if (EARLY) pdl_entry();
+    act_q8<BITS == 4>(x, (u32)K, xq);
+    if (!live) return;
+    while (c < chunks) {
+        dot(c, q0, s0, b0);
+        if (c + 32 < chunks) dot(c + 32, q1, s1, b1);
+        c += 64;
+        if (c < chunks) QMVI_LOAD(c, q0, s0, b0)
+        if (c + 32 < chunks) QMVI_LOAD(c + 32, q1, s1, b1)
+    }
+#undef QMVI_LOAD
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+        const float v = warp_sum(acc[r]);
+        if (lane == 0 && n0 + r < (u32)N) st(y, (i64)(n0 + r), v);
+    }
+}
+
+// qmvi_affine<BITS>_r<R>: R outputs a warp, any number of warps a block
+// (the host picks, qmviShape); _r<R>e loads its first chunks before
+// pdl_entry.
+#define QMVI1(BITS, R, T, S)                                                                                       \
+    extern "C" __global__ void __launch_bounds__(256)                                                            \
+        qmvi_affine##BITS##_r##R##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
+                                             i32 N, i32 K, i32 gs) {                                             \
+        pdl_entry();                                                                                             \
+        qmvi_affine<BITS, R, false, T, S>(x, w, scales, biases, y, N, K, gs);                                   \
+    }                                                                                                            \
+    extern "C" __global__ void __launch_bounds__(256)                                                            \
+        qmvi_affine##BITS##_r##R##e_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
+                                              i32 N, i32 K, i32 gs) {                                            \
+        qmvi_affine<BITS, R, true, T, S>(x, w, scales, biases, y, N, K, gs);                                    \
+    }
+#define QMVI(BITS, T, S) LBRX_IF(T, QMVI1(BITS, 1, T, S) QMVI1(BITS, 2, T, S) QMVI1(BITS, 4, T, S))
+#define QMVI_T(BITS, T) QMVI(BITS, T, f32) QMVI(BITS, T, f16) QMVI(BITS, T, bf16)
+QMVI_T(4, f32) QMVI_T(4, f16) QMVI_T(4, bf16)
+QMVI_T(8, f32) QMVI_T(8, f16) QMVI_T(8, bf16)
+
 // ggml Q4_0/Q8_0 matrix-vector, organised like the affine kernel: a block
 // computes ROWS outputs, its threads splitting K, each taking one 32-value
 // ggml block from every row per step so one load of x serves ROWS rows.
