@@ -135,6 +135,12 @@ func (d *Device) quantizedMatmul(op *core.Op) error {
 	if d.canQMM(cx, w, q, m) {
 		return d.qmm(q, w, cx, out, m, n, k) // a few rows: qmm.go
 	}
+	if m == 1 && q.Scheme == core.SchemeAffine && d.canQMV(cx, w, q) && qmviTakesAffine(q.Bits, k) {
+		// Only a product of one row: a one-row tail of a longer
+		// product stays on the float kernels with the other rows, so a
+		// row's result does not depend on the batch around it.
+		return d.qmviAffine(q, w, dataPtr(cx), dataPtr(out), xt, n, k)
+	}
 	if m <= qmvMaxM*4 && d.canQMV(cx, w, q) {
 		for m0 := 0; m0 < m; m0 += qmvMaxM {
 			mb := min(qmvMaxM, m-m0)
@@ -235,9 +241,6 @@ func (d *Device) qmv(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt
 		wr := qmvWarpRows
 		if k*q.Bits/128 >= qmvWarpMinChunks {
 			wr = qmvWarpRowsLong
-		}
-		if m == 1 && qmviTakesAffine(q.Bits, k) {
-			return d.qmviAffine(q, w, x, y, xt, n, k)
 		}
 		if m == 1 && wr > 0 {
 			wa := (&kargs{}).ptr(x).ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(y).i32(n).i32(k).i32(q.GroupSize)
