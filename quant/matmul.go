@@ -186,11 +186,17 @@ const parallelAlign = 16
 // work (n*k multiply-adds per input row) is large enough to pay for
 // them, in chunks of multiples of parallelAlign rows.
 func parallelRows(n, work int, f func(lo, hi int)) {
+	parallelRowsAligned(n, work, parallelAlign, f)
+}
+
+// parallelRowsAligned is parallelRows in chunks of multiples of align
+// rows.
+func parallelRowsAligned(n, work, align int, f func(lo, hi int)) {
 	if work < 1<<18 || n < 32 {
 		f(0, n)
 		return
 	}
-	core.ParallelFor(n, parallelAlign, f)
+	core.ParallelFor(n, align, f)
 }
 
 // MatMul computes y = x @ W^T; see Weight.
