@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"sync"
-	"unsafe"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -76,8 +75,7 @@ func packGEMM(dst []byte, a *q8Row, m, input, nb int, sumScale int32) {
 	t, i := input/gemmMaxC, input%gemmMaxC
 	c := min(gemmMaxC, m-gemmMaxC*t)
 	tile := dst[gemmMaxC*t*40*nb:]
-	// The codes as bytes (two's complement, as the kernels read them).
-	qs := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(a.qs))), len(a.qs))
+	qs := codeBytes(a)
 	for b := range nb {
 		p := tile[40*c*b : 40*c*(b+1)]
 		copy(p[32*i:32*i+32], qs[32*b:32*b+32])
