@@ -35,3 +35,23 @@ func ParallelFor(total, align int, fn func(lo, hi int)) {
 // MLP intermediate (tokens × 8192) does, a decode step's does not, where
 // waking the helpers would cost more than the op.
 const parallelElementwise = 1 << 16
+
+// WhenIdle hands fn to a CPU worker that is spinning for the next
+// ParallelFor, for optional work that hides in the caller's serial code
+// in between (the quant module streams the next product's weights into
+// the caches): fn must return soon after busy reports true (the next
+// ParallelFor has begun). A newer fn replaces one not yet taken; with
+// one thread, fn never runs.
+func WhenIdle(fn func(busy func() bool)) {
+	if gemm.Threads() > 1 {
+		workers.WhenIdle(fn)
+	}
+}
+
+// HelperChunk returns the range of a ParallelFor(total, align) that a
+// helper normally runs first (the caller takes the first chunk, the
+// first helper the next): what a WhenIdle fn should bring into the
+// caches first. hi == lo when the loop would run on the caller alone.
+func HelperChunk(total, align int) (lo, hi int) {
+	return workers.HelperChunk(gemm.Threads(), total, align)
+}

@@ -3,6 +3,7 @@ package quant
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 )
 
 // q8Row is one input row quantized for the integer row kernels
@@ -180,6 +181,7 @@ func dotQ6KQ8(row []byte, a *q8Row) float32 {
 func packQ40(dst []byte, a *q8Row) []byte {
 	nb := len(a.d)
 	dst = grow(dst, packQ40Bytes(nb))
+	qs := codeBytes(a)
 	for b := range 4 * ((nb + 3) / 4) {
 		g, l := dst[256*(b/4):], b%4
 		lo, hi := (*[16]byte)(g[16*l:]), (*[16]byte)(g[64+16*l:])
@@ -188,10 +190,8 @@ func packQ40(dst []byte, a *q8Row) []byte {
 			*lo, *hi, *c, *d = [16]byte{}, [16]byte{}, [16]byte{}, [16]byte{}
 			continue
 		}
-		for j := range 16 {
-			lo[j] = byte(a.qs[32*b+j])
-			hi[j] = byte(a.qs[32*b+16+j])
-		}
+		copy(lo[:], qs[32*b:])
+		copy(hi[:], qs[32*b+16:])
 		*c = [16]byte{}
 		binary.LittleEndian.PutUint32(c[:], uint32(-8*a.sum[b]))
 		db := math.Float32bits(a.d[b])
@@ -210,6 +210,7 @@ func packQ40(dst []byte, a *q8Row) []byte {
 func packQ80(dst []byte, a *q8Row) []byte {
 	nb := len(a.d)
 	dst = grow(dst, packQ80Bytes(nb))
+	qs := codeBytes(a)
 	for b := range 2 * ((nb + 1) / 2) {
 		p, h := dst[192*(b/2):], b%2
 		q, c, d := (*[32]byte)(p[32*h:]), (*[32]byte)(p[64+32*h:]), (*[32]byte)(p[128+32*h:])
@@ -217,9 +218,7 @@ func packQ80(dst []byte, a *q8Row) []byte {
 			*q, *c, *d = [32]byte{}, [32]byte{}, [32]byte{}
 			continue
 		}
-		for j := range 32 {
-			q[j] = byte(a.qs[32*b+j])
-		}
+		copy(q[:], qs[32*b:])
 		*c = [32]byte{}
 		binary.LittleEndian.PutUint32(c[:], uint32(-128*a.sum[b]))
 		db := math.Float32bits(a.d[b])
@@ -239,9 +238,7 @@ func packQ6K(dst []byte, a *q8Row) []byte {
 	dst = grow(dst, packQ6KBytes(nb))
 	for b := range nb {
 		p := dst[768*b:]
-		for j := range 256 {
-			p[j] = byte(a.qs[256*b+j])
-		}
+		copy(p[:256], codeBytes(a)[256*b:])
 		for z := range 4 {
 			c, dx := (*[64]byte)(p[256+64*z:]), (*[64]byte)(p[512+64*z:])
 			*c = [64]byte{}
@@ -261,6 +258,12 @@ func packQ6K(dst []byte, a *q8Row) []byte {
 	return dst
 }
 
+// codeBytes is a.qs as bytes (two's complement, as the kernels read
+// them), for copying.
+func codeBytes(a *q8Row) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(a.qs))), len(a.qs))
+}
+
 func packQ6KBytes(nb int) int { return 768 * nb }
 
 func packQ40Bytes(nb int) int { return 256 * ((nb + 3) / 4) }
@@ -274,9 +277,7 @@ func packNEON(dst []byte, a *q8Row) []byte {
 	dst = grow(dst, packNEONBytes(nb))
 	for b := range nb {
 		p := dst[36*b:]
-		for j := range 32 {
-			p[j] = byte(a.qs[32*b+j])
-		}
+		copy(p[:32], codeBytes(a)[32*b:])
 		binary.LittleEndian.PutUint32(p[32:], math.Float32bits(a.d[b]))
 	}
 	return dst

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"sync"
-	"unsafe"
 
 	"github.com/lbrx/lbrx/core"
 )
@@ -12,16 +11,21 @@ import (
 // intGEMM is the int8 GEMM of a ggml scheme (Q4_0, Q8_0) for batches
 // (prefill): the row kernels (int_kernels.go) decode every weight block
 // again for each input or four, spending most of their operations on
-// converting and scaling each block's integer sums; here 16 weight rows
-// are first repacked into a panel that stays in L2, then multiplied with
-// up to gemmMaxC inputs at a time, every block's 16 integer sums per
-// input formed by eight VPDPBUSD and converted and scaled once.
+// converting and scaling each block's integer sums; here 32 weight rows
+// (two panels of 16) are first repacked into panels that stay in L2,
+// then multiplied with up to gemmMaxC inputs at a time, every block's
+// 32 integer sums per input formed by sixteen VPDPBUSD and converted and
+// scaled once. (Single panels of 16 rows with 8 inputs per call, each
+// VPDPBUSD broadcasting its input codes from memory, ran at about 60%
+// of the VPDPBUSD rate, bound by loads; two panels share each
+// broadcast.)
 //
 // Panel (repack, 16 rows of nb blocks, panelBlockBytes per block): the
 // 16 rows' scales d_w as float32, then 8 vectors of 64 bytes, vector j
 // holding the unsigned codes of values 4j..4j+3 of row r in bytes
 // 4r..4r+3 (Q4_0: its codes as stored, 0..15; Q8_0: q+128). Rows past
-// the weight's last are zero.
+// the weight's last are zero. The two-panel kernels read the second
+// panel nb*panelBlockBytes after the first.
 //
 // Input tile (packGEMM, c inputs, 40*c bytes per block): the c inputs'
 // 32 codes of the block, then their int32 initial sums (-offset*Σq_x,
@@ -31,8 +35,9 @@ type intGEMM struct {
 	// repack writes the panel of 16 rows of nb blocks, stride bytes
 	// apart, into panel (len nb*panelBlockBytes).
 	repack func(rows []byte, stride, nb int, panel []byte)
-	// kernels[c-1] multiplies a panel with c inputs.
-	kernels [gemmMaxC]gemmKernel
+	// kernels[c-1] multiplies a panel with c inputs, kernels2[c-1] two.
+	kernels  [gemmMaxC]gemmKernel
+	kernels2 [gemmMaxC]gemmKernel2
 	// offset is what the packed codes add to each weight code (8 for
 	// Q4_0's nibbles, 128 for Q8_0's flipped sign bits).
 	offset int32
@@ -51,8 +56,13 @@ type intGEMM struct {
 // ignored).
 type gemmKernel func(panel, act []byte, nb int, y []float32, yStride int, mask uint16, pf []byte)
 
+// gemmKernel2 is gemmKernel over two panels (32 rows; panel holds both,
+// the second nb*panelBlockBytes on), prefetching up to 256*nb bytes of
+// pf.
+type gemmKernel2 func(panel, act []byte, nb int, y []float32, yStride int, mask uint32, pf []byte)
+
 const (
-	gemmMaxC        = 8 // inputs per micro-kernel call (the generator's gemmMaxC)
+	gemmMaxC        = 4 // inputs per micro-kernel call (the generator's gemmMaxC)
 	gemmRows        = 16
 	panelBlockBytes = 64 + 8*64
 )
@@ -65,8 +75,7 @@ func packGEMM(dst []byte, a *q8Row, m, input, nb int, sumScale int32) {
 	t, i := input/gemmMaxC, input%gemmMaxC
 	c := min(gemmMaxC, m-gemmMaxC*t)
 	tile := dst[gemmMaxC*t*40*nb:]
-	// The codes as bytes (two's complement, as the kernels read them).
-	qs := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(a.qs))), len(a.qs))
+	qs := codeBytes(a)
 	for b := range nb {
 		p := tile[40*c*b : 40*c*(b+1)]
 		copy(p[32*i:32*i+32], qs[32*b:32*b+32])
@@ -138,33 +147,42 @@ func (w *BlockWeight) matMulGEMM(y []float32, yStride, col int, x []float32, m i
 		quantize(0, m)
 	}
 	rb := nb * bb
-	parallelRows(w.N, m*w.N*w.K, func(lo, hi int) {
+	// Chunks of whole 32-row pairs of panels (but at the end).
+	parallelRowsAligned(w.N, m*w.N*w.K, 2*gemmRows, func(lo, hi int) {
 		gb, _ := gemmPool.Get().(*gemmBuf)
 		if gb == nil {
 			gb = new(gemmBuf)
 		}
 		defer gemmPool.Put(gb)
-		gb.panel = grow(gb.panel, nb*panelBlockBytes)
-		for n0 := lo; n0 < hi; n0 += gemmRows {
-			rows := min(gemmRows, w.N-n0)
+		pb := nb * panelBlockBytes
+		gb.panel = grow(gb.panel, 2*pb)
+		for n0 := lo; n0 < hi; n0 += 2 * gemmRows {
+			rows := min(2*gemmRows, hi-n0)
 			src := w.Blocks[n0*rb:]
-			if rows < gemmRows { // the last rows, padded with zero rows
-				gb.pad = grow(gb.pad, gemmRows*rb)
+			if n0+(rows+gemmRows-1)/gemmRows*gemmRows > w.N { // the last rows, padded with zero rows
+				gb.pad = grow(gb.pad, 2*gemmRows*rb)
 				clear(gb.pad[copy(gb.pad, src[:rows*rb]):])
 				src = gb.pad
 			}
-			g.repack(src, rb, nb, gb.panel)
-			mask := uint16(0xffff) >> (gemmRows - rows)
-			// The tiles prefetch the next panel's rows (contiguous),
-			// 128*nb bytes each.
+			g.repack(src, rb, nb, gb.panel[:pb])
+			if rows > gemmRows {
+				g.repack(src[gemmRows*rb:], rb, nb, gb.panel[pb:2*pb])
+			}
+			// The tiles prefetch the next rows (contiguous), 256*nb
+			// bytes each.
 			var next []byte
-			if n1 := n0 + gemmRows; n1 < hi {
-				next = w.Blocks[n1*rb : min(n1+gemmRows, hi)*rb]
+			if n1 := n0 + rows; n1 < hi {
+				next = w.Blocks[n1*rb : min(n1+2*gemmRows, hi)*rb]
 			}
 			for t := 0; t < m; t += gemmMaxC {
 				c := min(gemmMaxC, m-t)
-				pf := next[min(len(next), t/gemmMaxC*128*nb):]
-				g.kernels[c-1](gb.panel, act[t*40*nb:], nb, y[t*yStride+col+n0:], yStride, mask, pf)
+				pf := next[min(len(next), t/gemmMaxC*256*nb):]
+				yt := y[t*yStride+col+n0:]
+				if rows > gemmRows {
+					g.kernels2[c-1](gb.panel, act[t*40*nb:], nb, yt, yStride, uint32(1)<<rows-1, pf)
+				} else {
+					g.kernels[c-1](gb.panel[:pb], act[t*40*nb:], nb, yt, yStride, uint16(uint32(1)<<rows-1), pf)
+				}
 			}
 		}
 	})

@@ -29,16 +29,16 @@ func gemmU8C3(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 func gemmU8C4(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 
 //go:noescape
-func gemmU8C5(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
+func gemm2U8C1(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 
 //go:noescape
-func gemmU8C6(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
+func gemm2U8C2(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 
 //go:noescape
-func gemmU8C7(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
+func gemm2U8C3(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 
 //go:noescape
-func gemmU8C8(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
+func gemm2U8C4(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)
 
 //go:noescape
 func quantizeQ8AVX512(x *float32, nb int, qs *int8, d *float32, sum *int32)
@@ -97,13 +97,39 @@ func asmGEMM(f func(panel, act *byte, nb int, y *float32, yStride, mask int, pf 
 	}
 }
 
+// asmGEMM2 wraps the two-panel micro-kernel for c inputs; y must hold
+// the c outputs' first 32 values (the masked-off ones are not written).
+func asmGEMM2(f func(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte), c int) gemmKernel2 {
+	return func(panel, act []byte, nb int, y []float32, yStride int, mask uint32, pf []byte) {
+		if mask == 0 {
+			return
+		}
+		if nb == 0 {
+			for i := range c {
+				for r := range 2 * gemmRows {
+					if mask&(1<<r) != 0 {
+						y[i*yStride+r] = 0
+					}
+				}
+			}
+			return
+		}
+		_ = panel[2*nb*panelBlockBytes-1]
+		_ = act[40*c*nb-1]
+		_ = y[(c-1)*yStride+2*gemmRows-1-bits.LeadingZeros32(mask)]
+		p := &panel[0] // prefetching the panel again costs nothing
+		if len(pf) > 0 {
+			p = &pf[0]
+		}
+		f(&panel[0], &act[0], nb, &y[0], yStride, int(mask), p)
+	}
+}
+
 // installGEMM gives the Q4_0 and Q8_0 integer kernels their GEMM (run by
 // int_kernels_amd64.go's init after it installs them, on VNNI CPUs).
 func installGEMM() {
-	ks := [gemmMaxC]gemmKernel{
-		asmGEMM(gemmU8C1, 1), asmGEMM(gemmU8C2, 2), asmGEMM(gemmU8C3, 3), asmGEMM(gemmU8C4, 4),
-		asmGEMM(gemmU8C5, 5), asmGEMM(gemmU8C6, 6), asmGEMM(gemmU8C7, 7), asmGEMM(gemmU8C8, 8),
-	}
-	intKernels[core.SchemeQ4_0].gemm = &intGEMM{repack: asmRepack(repackQ40x16, 18), kernels: ks, offset: 8, from: 6}
-	intKernels[core.SchemeQ8_0].gemm = &intGEMM{repack: asmRepack(repackQ80x16, 34), kernels: ks, offset: 128, from: 3}
+	ks := [gemmMaxC]gemmKernel{asmGEMM(gemmU8C1, 1), asmGEMM(gemmU8C2, 2), asmGEMM(gemmU8C3, 3), asmGEMM(gemmU8C4, 4)}
+	ks2 := [gemmMaxC]gemmKernel2{asmGEMM2(gemm2U8C1, 1), asmGEMM2(gemm2U8C2, 2), asmGEMM2(gemm2U8C3, 3), asmGEMM2(gemm2U8C4, 4)}
+	intKernels[core.SchemeQ4_0].gemm = &intGEMM{repack: asmRepack(repackQ40x16, 18), kernels: ks, kernels2: ks2, offset: 8, from: 6}
+	intKernels[core.SchemeQ8_0].gemm = &intGEMM{repack: asmRepack(repackQ80x16, 34), kernels: ks, kernels2: ks2, offset: 128, from: 3}
 }

@@ -113,6 +113,7 @@ func (w *BlockWeight) matMulRowsInt(y, x []float32, m int, ik *intKernel) {
 			}
 		}
 	})
+	streamNext(w)
 }
 
 // rowChunk weight rows of K = 8192 at 4 bits (72 KiB) fit the L2.

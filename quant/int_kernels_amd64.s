@@ -1077,3 +1077,18 @@ q6vdone:
 q6vend:
 	VZEROUPPER
 	RET
+
+// func prefetchL2AMD64(p uintptr, n int)
+TEXT ·prefetchL2AMD64(SB), NOSPLIT, $0-16
+	MOVQ       p+0(FP), SI
+	MOVQ       n+8(FP), CX
+	ADDQ       SI, CX
+prefetchL2AMD64loop:
+	CMPQ       SI, CX
+	JAE        prefetchL2AMD64done
+	PREFETCHT1 (SI)
+	PREFETCHT1 64(SI)
+	ADDQ       $128, SI
+	JMP        prefetchL2AMD64loop
+prefetchL2AMD64done:
+	RET

@@ -115,3 +115,18 @@ dotQ80SDOTdone:
 	BNE  dotQ80SDOTrow
 dotQ80SDOTend:
 	RET
+
+// func prefetchL2ARM64(p uintptr, n int)
+TEXT ·prefetchL2ARM64(SB), NOSPLIT, $0-16
+	MOVD p+0(FP), R0
+	MOVD n+8(FP), R1
+	ADD  R0, R1, R1
+prefetchL2ARM64loop:
+	CMP  R1, R0
+	BHS  prefetchL2ARM64done
+	PRFM (R0), PLDL2KEEP
+	PRFM 64(R0), PLDL2KEEP
+	ADD  $128, R0
+	B    prefetchL2ARM64loop
+prefetchL2ARM64done:
+	RET

@@ -178,16 +178,25 @@ func groupSums(x []float32, m, k, group int) []float32 {
 	return s
 }
 
+// parallelAlign is the row granularity of parallelRows' chunks: 16 rows,
+// so the four-row kernels' quarter streams stay long.
+const parallelAlign = 16
+
 // parallelRows splits [0, n) over core's persistent CPU workers when the
 // work (n*k multiply-adds per input row) is large enough to pay for
-// them; chunks are multiples of 16 rows, so the four-row kernels' quarter
-// streams stay long.
+// them, in chunks of multiples of parallelAlign rows.
 func parallelRows(n, work int, f func(lo, hi int)) {
+	parallelRowsAligned(n, work, parallelAlign, f)
+}
+
+// parallelRowsAligned is parallelRows in chunks of multiples of align
+// rows.
+func parallelRowsAligned(n, work, align int, f func(lo, hi int)) {
 	if work < 1<<18 || n < 32 {
 		f(0, n)
 		return
 	}
-	core.ParallelFor(n, 16, f)
+	core.ParallelFor(n, align, f)
 }
 
 // MatMul computes y = x @ W^T; see Weight.

@@ -159,6 +159,11 @@ func matMulConcat(y, x []float32, m int, ws []Weight) error {
 			}
 		}
 	})
+	var bws [maxSpans]*BlockWeight
+	for i, s := range segs[:min(len(segs), maxSpans)] {
+		bws[i] = s.w
+	}
+	streamNext(bws[:min(len(segs), maxSpans)]...)
 	return nil
 }
 

@@ -1,18 +1,19 @@
 package main
 
-// gemmMaxC is the most inputs one GEMM micro-kernel call multiplies
-// (its int32 and float32 accumulators take 2*C of the 32 zmm registers,
-// the eight code vectors of a block 8 more).
-const gemmMaxC = 8
+// gemmMaxC is the most inputs one GEMM micro-kernel call multiplies:
+// the two-panel kernels keep 2*C int32 and 2*C float32 accumulators,
+// C broadcast codes, two code vectors and six scale registers in the 32
+// zmm registers.
+const gemmMaxC = 4
 
 // intGEMM writes int_gemm_amd64.s: the AVX-512 VNNI int8 GEMM of
 // Q4_0 / Q8_0 weights (see intGEMM in int_gemm.go). A repacking kernel
 // turns 16 weight rows into a panel whose every zmm holds four codes of
 // each of the 16 rows (one per 32-bit lane), unsigned; the micro-kernels
-// multiply one panel with C = 1..8 packed inputs, each VPDPBUSD taking
-// one input's four codes broadcast from memory, so every weight vector
-// loaded serves C inputs and every block's integer sums of 16 rows are
-// converted and scaled once.
+// multiply two panels (gemmKernel2) or one (gemmKernel, the last rows)
+// with C = 1..4 packed inputs, so every weight vector loaded serves C
+// inputs, every broadcast input dword two panels, and every block's
+// integer sums of 16 rows are converted and scaled once.
 func intGEMM() string {
 	f := &file{}
 	f.raw(`
@@ -52,6 +53,9 @@ the next four's (16+...): dwords j and j+1 of the eight rows in lanes
 	quantizeQ8(f)
 	for c := 1; c <= gemmMaxC; c++ {
 		gemmKernel(f, c)
+	}
+	for c := 1; c <= gemmMaxC; c++ {
+		gemmKernel2(f, c)
 	}
 	return f.text()
 }
@@ -291,6 +295,90 @@ func gemmKernel(f *file, c int) {
 			f.i("ADDQ         R8, DX")
 		}
 		f.i("VMOVUPS      Z%d, K1, (DX)", 16+i)
+	}
+	f.i("VZEROUPPER")
+	f.i("RET")
+	f.line("")
+}
+
+// gemmKernel2 writes gemm2U8C<c>: two panels of nb blocks (32 rows; the
+// second panel follows the first, nb*576 bytes on) times c packed
+// inputs, the 32 rows' dots with input i stored under the row mask (bit
+// r: row r) at y + i*yStride floats. Per block and dword j it loads the
+// two panels' code vectors and broadcasts each input's dword into a
+// register once, for two VPDPBUSD each: 2+c loads per 2*c VPDPBUSD,
+// where gemmKernel's one-panel tiles take 1+c loads per c (each
+// VPDPBUSD broadcasting from memory), which bound it on the load ports
+// at about 60% of the VPDPBUSD rate. It prefetches 256*nb bytes from pf
+// into L2 on the way. Registers: Z0, Z1 the code vectors, Z4.. the
+// broadcast codes, Z8+4h+i the int32 sums of panel h and input i,
+// Z16+4h+i their float32 accumulators, Z24, Z25 the panels' scales,
+// Z26 an input's scale, Z27, Z28 their products.
+func gemmKernel2(f *file, c int) {
+	name := sprintf("gemm2U8C%d", c)
+	f.line("// func %s(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)", name)
+	f.line("TEXT ·%s(SB), NOSPLIT, $0-56", name)
+	f.i("MOVQ         panel+0(FP), SI")
+	f.i("MOVQ         act+8(FP), DI")
+	f.i("MOVQ         nb+16(FP), CX")
+	f.i("MOVQ         y+24(FP), DX")
+	f.i("MOVQ         yStride+32(FP), R8")
+	f.i("SHLQ         $2, R8")
+	f.i("MOVQ         mask+40(FP), AX")
+	f.i("KMOVW        AX, K1")
+	f.i("SHRQ         $16, AX")
+	f.i("KMOVW        AX, K2")
+	f.i("MOVQ         pf+48(FP), R9")
+	f.i("IMUL3Q       $576, CX, R10")
+	f.i("ADDQ         SI, R10")
+	for h := range 2 {
+		for i := range c {
+			z := 16 + 4*h + i
+			f.i("VPXORD       Z%d, Z%d, Z%d", z, z, z)
+		}
+	}
+	f.label(name + "loop")
+	for l := range 4 {
+		f.i("PREFETCHT1   %d(R9)", 64*l)
+	}
+	for i := range c {
+		f.i("VPBROADCASTD %d(DI), Z%d", 32*c+4*i, 8+i)
+		f.i("VMOVDQA32    Z%d, Z%d", 8+i, 12+i)
+	}
+	for j := range 8 {
+		f.i("VMOVDQU32    %d(SI), Z0", 64+64*j)
+		f.i("VMOVDQU32    %d(R10), Z1", 64+64*j)
+		for i := range c {
+			f.i("VPBROADCASTD %d(DI), Z%d", 32*i+4*j, 4+i)
+		}
+		for i := range c {
+			f.i("VPDPBUSD     Z%d, Z0, Z%d", 4+i, 8+i)
+			f.i("VPDPBUSD     Z%d, Z1, Z%d", 4+i, 12+i)
+		}
+	}
+	f.i("VMOVUPS      (SI), Z24")
+	f.i("VMOVUPS      (R10), Z25")
+	for i := range c {
+		f.i("VBROADCASTSS %d(DI), Z26", 36*c+4*i)
+		f.i("VMULPS       Z26, Z24, Z27")
+		f.i("VMULPS       Z26, Z25, Z28")
+		f.i("VCVTDQ2PS    Z%d, Z%d", 8+i, 8+i)
+		f.i("VCVTDQ2PS    Z%d, Z%d", 12+i, 12+i)
+		f.i("VFMADD231PS  Z27, Z%d, Z%d", 8+i, 16+i)
+		f.i("VFMADD231PS  Z28, Z%d, Z%d", 12+i, 20+i)
+	}
+	f.i("ADDQ         $576, SI")
+	f.i("ADDQ         $576, R10")
+	f.i("ADDQ         $%d, DI", 40*c)
+	f.i("ADDQ         $256, R9")
+	f.i("DECQ         CX")
+	f.i("JNZ          %sloop", name)
+	for i := range c {
+		if i > 0 {
+			f.i("ADDQ         R8, DX")
+		}
+		f.i("VMOVUPS      Z%d, K1, (DX)", 16+i)
+		f.i("VMOVUPS      Z%d, K2, 64(DX)", 20+i)
 	}
 	f.i("VZEROUPPER")
 	f.i("RET")

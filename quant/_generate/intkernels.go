@@ -47,6 +47,7 @@ func intKernels() string {
 	dotQ80AVX2Int(f)
 	q6Tables(f)
 	dotQ6KVNNI(f)
+	prefetchL2(f, false)
 	return f.text()
 }
 

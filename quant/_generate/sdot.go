@@ -31,6 +31,7 @@ func intKernelsSDOT() string {
 	sdotKernel(f, "dotQ80SDOT", 34, func() {
 		f.i("VLD1  (R5), [V1.B16, V2.B16]")
 	})
+	prefetchL2(f, true)
 	return f.text()
 }
 

@@ -1,9 +1,11 @@
 package workers
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // cover runs For and checks that every index in [0, total) is visited
@@ -69,4 +71,63 @@ func TestForNestedAndConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// HelperChunk names the second chunk For hands out: the one the first
+// helper runs when the caller has taken the first.
+func TestHelperChunkIsTheSecondChunk(t *testing.T) {
+	for _, threads := range []int{0, 1, 2, 3, 8} {
+		for _, total := range []int{-1, 0, 1, 15, 16, 17, 33, 100, 2048, 3072, 4099} {
+			for _, align := range []int{0, 1, 16} {
+				lo, hi := HelperChunk(threads, total, align)
+				if threads <= 1 || max(align, 1) >= total {
+					if lo != hi {
+						t.Errorf("threads %d total %d align %d: [%d, %d), want empty (inline)", threads, total, align, lo, hi)
+					}
+					continue
+				}
+				// The chunks For hands out one after another.
+				j := &job{total: total, align: max(align, 1), parts: guide * threads, fn: func(int, int) {}}
+				first := chunkSize(total, j.parts, j.align)
+				second := chunkSize(total-first, j.parts, j.align)
+				if lo != first || hi != first+second || hi > total || lo >= hi {
+					t.Errorf("threads %d total %d align %d: [%d, %d), want [%d, %d)", threads, total, align, lo, hi, first, first+second)
+				}
+			}
+		}
+	}
+}
+
+// A WhenIdle fn runs on a spinning helper and sees busy turn true once
+// the next For starts.
+func TestWhenIdle(t *testing.T) {
+	var once sync.Once
+	started := make(chan struct{})
+	saw := make(chan struct{})
+	fn := func(busy func() bool) {
+		once.Do(func() {
+			close(started)
+			for !busy() {
+				runtime.Gosched()
+			}
+			close(saw)
+		})
+	}
+	// The helper parks 100 µs after a job: post the fn right after one,
+	// again until a helper takes it.
+	for taken := false; !taken; {
+		For(2, 64, 1, func(int, int) {})
+		WhenIdle(fn)
+		select {
+		case <-started:
+			taken = true
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	For(2, 64, 1, func(int, int) {})
+	select {
+	case <-saw:
+	case <-time.After(10 * time.Second):
+		t.Fatal("busy never reported the next job")
+	}
 }
