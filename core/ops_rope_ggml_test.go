@@ -3,6 +3,7 @@ package core
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,7 +41,7 @@ func testRoPEGGML[T Float](t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, shape, got.Shape())
 			// The reference: pairs (2i, 2i+1) to (i, i+D/2), then rope.
-			split := append(shape[:rank-1:rank-1], d/2, 2)
+			split := append(slices.Clone(shape[:rank-1]), d/2, 2)
 			v, err := x.Contiguous()
 			require.NoError(t, err)
 			v, err = v.Reshape(split...)
