@@ -112,28 +112,35 @@ func addRMSNormKernel[C floatC](op *Op) error {
 	}
 	n := x.NumElements()
 	rows := n / d
-	xbuf, rbuf, sbuf, obuf := make([]C, d), make([]C, d), make([]C, d), make([]C, d)
-	wv := rw(w.offset, 1, d, make([]C, d))
-	for i := range rows {
-		xo := i * d
-		xs := rx(x.offset+xo, 1, d, xbuf)
-		res := rr(r.offset+xo, 1, d, rbuf)
-		dst := get(out.offset+xo, 1, d, obuf)
-		for j := range dst {
-			dst[j] = xs[j] + res[j]
+	// Arrays of the compute type are read and written in place (stride
+	// 1), as rms_norm does: buffers only where a dtype converts. The
+	// generic loop allocated four row buffers per call, which made the
+	// fused op slower on the CPU than add then rms_norm.
+	scratch := func(a *Array) []C {
+		if a.dtype == DTypeOf[C]() {
+			return nil
 		}
-		put(out.offset+xo, 1, dst)
-		s := rs(out.offset+xo, 1, d, sbuf)
-		var ss float64
-		for _, v := range s {
-			ss += float64(v) * float64(v)
+		return make([]C, d)
+	}
+	wv := rw(w.offset, 1, d, scratch(w)) // shared by the chunks, read only
+	body := func(lo, hi int) {
+		xbuf, rbuf, sbuf, obuf := scratch(x), scratch(r), scratch(out), scratch(out)
+		for i := lo; i < hi; i++ {
+			xo := i * d
+			xs := rx(x.offset+xo, 1, d, xbuf)
+			res := rr(r.offset+xo, 1, d, rbuf)
+			dst := get(out.offset+xo, 1, d, obuf)
+			for j := range dst {
+				dst[j] = xs[j] + res[j]
+			}
+			put(out.offset+xo, 1, dst)
+			rmsNormRow(rs, get, put, out.offset+xo, out.offset+n+xo, d, sbuf, obuf, wv, op.Param)
 		}
-		inv := C(1 / math.Sqrt(ss/float64(d)+op.Param))
-		dst = get(out.offset+n+xo, 1, d, obuf)
-		for j, v := range s {
-			dst[j] = v * inv * wv[j]
-		}
-		put(out.offset+n+xo, 1, dst)
+	}
+	if rows > 1 && n >= parallelElementwise { // a prompt's rows
+		ParallelFor(rows, 1, body)
+	} else {
+		body(0, rows)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ func TestAddRMSNorm(t *testing.T) {
 // the same order.
 func testAddRMSNorm[T Float](t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
-	for _, shape := range []Shape{{1}, {1, 1}, {0, 3}, {3, 5}, {2, 3, 17}, {1, 2048}} {
+	for _, shape := range []Shape{{1}, {1, 1}, {0, 3}, {3, 5}, {2, 3, 17}, {1, 2048}, {7, 33}, {40, 2048}} { // 40×2048: a prompt's rows, split over the workers
 		for _, kind := range []string{"contig", "permuted"} {
 			n := shape.NumElements()
 			x := makeView(t, randValues[T](r, n, -3, 3), shape, kind)

@@ -23,35 +23,45 @@ func init() { registerCPU("rope", cpuRoPE) }
 // are cos and sin [T, D/2] (float32): row t of the tables applies to
 // position t of x.
 func RoPEOp(x, cos, sin *Array) (*Array, error) {
-	if x == nil || cos == nil || sin == nil {
-		return nil, fmt.Errorf("rope: nil operand")
-	}
-	if !x.dtype.IsFloat() {
-		return nil, unsupported("rope", x.dtype)
-	}
-	if cos.dtype != F32 || sin.dtype != F32 {
-		return nil, fmt.Errorf("rope: cos and sin tables are %v and %v, want F32", cos.dtype, sin.dtype)
-	}
-	r := x.Rank()
-	if r < 3 || x.shape[r-1]%2 != 0 {
-		return nil, fmt.Errorf("rope: x %v must be [..., T, H, D] with an even head size D", x.shape)
-	}
-	want := Shape{x.shape[r-3], x.shape[r-1] / 2}
-	if !cos.shape.Equal(want) || !sin.shape.Equal(want) {
-		return nil, fmt.Errorf("rope: tables %v and %v must be [T, D/2] = %v for x %v", cos.shape, sin.shape, want, x.shape)
-	}
-	if _, err := sameDevice("rope", x, cos, sin); err != nil {
-		return nil, err
-	}
-	ins, err := contiguousAll(x, cos, sin)
+	ins, err := ropeInputs("rope", x, cos, sin)
 	if err != nil {
-		return nil, fmt.Errorf("rope: %w", err)
+		return nil, err
 	}
 	out, err := emptyOutput(x.Device(), x.dtype, x.shape)
 	if err != nil {
 		return nil, fmt.Errorf("rope: %w", err)
 	}
 	return runOp(&Op{Name: "rope", Inputs: ins, Out: out})
+}
+
+// ropeInputs checks rope's (or rope_ggml's) operands and returns them
+// contiguous.
+func ropeInputs(name string, x, cos, sin *Array) ([]*Array, error) {
+	if x == nil || cos == nil || sin == nil {
+		return nil, fmt.Errorf("%s: nil operand", name)
+	}
+	if !x.dtype.IsFloat() {
+		return nil, unsupported(name, x.dtype)
+	}
+	if cos.dtype != F32 || sin.dtype != F32 {
+		return nil, fmt.Errorf("%s: cos and sin tables are %v and %v, want F32", name, cos.dtype, sin.dtype)
+	}
+	r := x.Rank()
+	if r < 3 || x.shape[r-1]%2 != 0 {
+		return nil, fmt.Errorf("%s: x %v must be [..., T, H, D] with an even head size D", name, x.shape)
+	}
+	want := Shape{x.shape[r-3], x.shape[r-1] / 2}
+	if !cos.shape.Equal(want) || !sin.shape.Equal(want) {
+		return nil, fmt.Errorf("%s: tables %v and %v must be [T, D/2] = %v for x %v", name, cos.shape, sin.shape, want, x.shape)
+	}
+	if _, err := sameDevice(name, x, cos, sin); err != nil {
+		return nil, err
+	}
+	ins, err := contiguousAll(x, cos, sin)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return ins, nil
 }
 
 // RoPE is the typed form of RoPEOp.

@@ -28,7 +28,7 @@ func (m *Model) addNorm(s residual, w *core.Array) (residual, *core.Array, error
 		x, err := core.RMSNormOp(s.h, w, eps)
 		return s, x, err
 	}
-	if m.fused {
+	if m.fusedNorm {
 		h, x, err := core.AddRMSNormOp(s.h, s.d, w, eps)
 		return residual{h: h}, x, err
 	}
@@ -204,6 +204,9 @@ func (m *Model) project(b *block, x *core.Array, r rotary) (q, k, v *core.Array,
 		}
 		if y, err = y.Reshape(t, heads, cfg.HeadDim); err != nil {
 			return nil, err
+		}
+		if rotate && b.ggmlOrder && norm == nil && m.hostRope && cfg.RotaryDim == cfg.HeadDim {
+			return core.RoPEGGMLOp(y, r.cos, r.sin) // reorder and rotate in one pass
 		}
 		if rotate && b.ggmlOrder {
 			if y, err = fromGGMLOrder(y); err != nil {

@@ -48,7 +48,11 @@
 // "loading maps without reading", and over an interleaved rope mode,
 // which needs a new kernel per backend (CPU, CUDA, Metal) for what one
 // existing copy op does; the copy costs 2*T*(heads+kv_heads)*head_dim
-// values per layer, negligible beside the matmuls. On a device that
+// values per layer, negligible beside the matmuls. The CPU is the
+// exception: there a decode step's small ops cost their setup more than
+// their arithmetic, so one core op, rope_ggml, reads the pairs in ggml's
+// order and writes the rotated heads in Hugging Face's (bit for bit the
+// copy then rope; q/k norms or a partial rotary keep the copy). On a device that
 // stacks q/k/v (merge.go: the weights are copied there anyway) the rows
 // are put back in Hugging Face's order as they are stacked (hfRowOrder),
 // so such a layer needs neither the copy nor a separate rope and cache

@@ -49,8 +49,16 @@ type Model struct {
 	embedScale, finalCap *core.Array
 	// fused runs the merged projections and the fused add_rms_norm and
 	// rope_cache ops (Options.Unfused, stackOn).
-	fused  bool
-	closer func() error
+	fused bool
+	// fusedNorm runs add then rms_norm as one add_rms_norm op: where the
+	// model fuses, and on the CPU, whose kernel works in place and saves
+	// an op's setup per norm without stacking anything.
+	fusedNorm bool
+	// hostRope rotates q and k stored in ggml's rope order with one
+	// rope_ggml op (CPU only), where another device reorders them with a
+	// copy and runs rope.
+	hostRope bool
+	closer   func() error
 }
 
 // block is one decoder layer. preMLPNorm is post_attention_layernorm in
@@ -192,6 +200,8 @@ func New(cfg Config, tensors map[string]*core.Array, opts Options) (*Model, erro
 	qkvBias := cfg.AttentionBias || cfg.QKVBias
 	merge := !opts.Unfused && stackOn(dev)
 	m.fused = merge
+	m.fusedNorm = merge || (!opts.Unfused && dev == core.CPU())
+	m.hostRope = dev == core.CPU()
 	m.layers = make([]block, cfg.NumLayers)
 	for i := range m.layers {
 		p := fmt.Sprintf("model.layers.%d.", i)
