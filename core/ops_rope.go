@@ -74,7 +74,13 @@ func RoPE[T Float](x *Tensor[T], cos, sin *Tensor[float32]) (*Tensor[T], error) 
 
 func cpuRoPE(op *Op) error { return floatKernel(op, ropeKernel[float32], ropeKernel[float64]) }
 
-func ropeKernel[C floatC](op *Op) error {
+func ropeKernel[C floatC](op *Op) error { return ropeRows[C](op, false) }
+
+// ropeRows rotates every head vector of op's x. A rotated pair is (j,
+// j+D/2) in Hugging Face's order, or (2j, 2j+1) with ggmlOrder (rope_ggml);
+// either way y[j] and y[j+D/2] are written, so both orders share the
+// products and sums bit for bit.
+func ropeRows[C floatC](op *Op, ggmlOrder bool) error {
 	x, ct, st, out := op.Inputs[0], op.Inputs[1], op.Inputs[2], op.Out
 	rx, err := reader[C](x)
 	if err != nil {
@@ -95,11 +101,19 @@ func ropeKernel[C floatC](op *Op) error {
 	r := x.Rank()
 	t, h, d := x.shape[r-3], x.shape[r-2], x.shape[r-1]
 	half := d / 2
-	if d == 0 {
+	if d == 0 || x.NumElements() == 0 {
 		return nil
 	}
+	// The pair of j is v[j*step] and v[j*step+off].
+	step, off := 1, half
+	if ggmlOrder {
+		step, off = 2, 1
+	}
 	rows := x.NumElements() / d // one head vector each
-	xbuf, obuf := make([]C, d), make([]C, d)
+	var xbuf, obuf []C
+	if x.dtype != DTypeOf[C]() {
+		xbuf, obuf = make([]C, d), make([]C, d)
+	}
 	for i := range rows {
 		pos := i / h % t
 		c := cs[ct.offset+pos*half : ct.offset+(pos+1)*half]
@@ -107,7 +121,7 @@ func ropeKernel[C floatC](op *Op) error {
 		v := rx(x.offset+i*d, 1, d, xbuf)
 		dst := get(out.offset+i*d, 1, d, obuf)
 		for j := range half {
-			x1, x2 := v[j], v[j+half]
+			x1, x2 := v[j*step], v[j*step+off]
 			cj, sj := C(c[j]), C(s[j])
 			dst[j] = x1*cj - x2*sj
 			dst[j+half] = x2*cj + x1*sj

@@ -40,48 +40,4 @@ func cpuRoPEGGML(op *Op) error {
 	return floatKernel(op, ropeGGMLKernel[float32], ropeGGMLKernel[float64])
 }
 
-func ropeGGMLKernel[C floatC](op *Op) error {
-	x, ct, st, out := op.Inputs[0], op.Inputs[1], op.Inputs[2], op.Out
-	rx, err := reader[C](x)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op.Name, err)
-	}
-	cs, err := hostSlice[float32](ct)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op.Name, err)
-	}
-	ss, err := hostSlice[float32](st)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op.Name, err)
-	}
-	get, put, err := writer[C](out)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op.Name, err)
-	}
-	r := x.Rank()
-	t, h, d := x.shape[r-3], x.shape[r-2], x.shape[r-1]
-	half := d / 2
-	if d == 0 || x.NumElements() == 0 {
-		return nil
-	}
-	rows := x.NumElements() / d // one head vector each
-	var xbuf, obuf []C
-	if x.dtype != DTypeOf[C]() {
-		xbuf, obuf = make([]C, d), make([]C, d)
-	}
-	for i := range rows {
-		pos := i / h % t
-		c := cs[ct.offset+pos*half : ct.offset+(pos+1)*half]
-		s := ss[st.offset+pos*half : st.offset+(pos+1)*half]
-		v := rx(x.offset+i*d, 1, d, xbuf)
-		dst := get(out.offset+i*d, 1, d, obuf)
-		for j := range half {
-			x1, x2 := v[2*j], v[2*j+1]
-			cj, sj := C(c[j]), C(s[j])
-			dst[j] = x1*cj - x2*sj
-			dst[j+half] = x2*cj + x1*sj
-		}
-		put(out.offset+i*d, 1, dst)
-	}
-	return nil
-}
+func ropeGGMLKernel[C floatC](op *Op) error { return ropeRows[C](op, true) }
