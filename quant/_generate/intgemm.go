@@ -242,16 +242,11 @@ func gemmRepackQ80(f *file) {
 	f.line("")
 }
 
-// gemmKernel writes gemmU8C<c>: one panel of nb blocks times c packed
-// inputs (per block 40*c bytes: the c inputs' 32 codes, their int32
-// initial sums, their float32 scales), the 16 rows' dots with input i
-// stored (under the row mask) at y + i*yStride floats. It prefetches
-// 128*nb bytes from pf into L2 on the way (the weight rows of the next
-// panel, which its repack would otherwise wait on). Registers: Z0-Z7
-// a block's code vectors, Z8.. the int32 sums of the c inputs, Z16.. their
-// float32 accumulators.
-func gemmKernel(f *file, c int) {
-	name := sprintf("gemmU8C%d", c)
+// gemmArgs writes the header of a GEMM micro-kernel (both tile shapes
+// take the same arguments) and loads its arguments but pf: SI panel, DI
+// act, CX nb, DX y, R8 yStride in bytes, K1 the mask's low 16 bits (AX
+// the mask).
+func gemmArgs(f *file, name string) {
 	f.line("// func %s(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)", name)
 	f.line("TEXT ·%s(SB), NOSPLIT, $0-56", name)
 	f.i("MOVQ         panel+0(FP), SI")
@@ -262,6 +257,19 @@ func gemmKernel(f *file, c int) {
 	f.i("SHLQ         $2, R8")
 	f.i("MOVQ         mask+40(FP), AX")
 	f.i("KMOVW        AX, K1")
+}
+
+// gemmKernel writes gemmU8C<c>: one panel of nb blocks times c packed
+// inputs (per block 40*c bytes: the c inputs' 32 codes, their int32
+// initial sums, their float32 scales), the 16 rows' dots with input i
+// stored (under the row mask) at y + i*yStride floats. It prefetches
+// 128*nb bytes from pf into L2 on the way (the weight rows of the next
+// panel, which its repack would otherwise wait on). Registers: Z0-Z7
+// a block's code vectors, Z8.. the int32 sums of the c inputs, Z16.. their
+// float32 accumulators.
+func gemmKernel(f *file, c int) {
+	name := sprintf("gemmU8C%d", c)
+	gemmArgs(f, name)
 	f.i("MOVQ         pf+48(FP), R9")
 	for i := range c {
 		f.i("VPXORD       Z%d, Z%d, Z%d", 16+i, 16+i, 16+i)
@@ -316,16 +324,7 @@ func gemmKernel(f *file, c int) {
 // Z26 an input's scale, Z27, Z28 their products.
 func gemmKernel2(f *file, c int) {
 	name := sprintf("gemm2U8C%d", c)
-	f.line("// func %s(panel, act *byte, nb int, y *float32, yStride, mask int, pf *byte)", name)
-	f.line("TEXT ·%s(SB), NOSPLIT, $0-56", name)
-	f.i("MOVQ         panel+0(FP), SI")
-	f.i("MOVQ         act+8(FP), DI")
-	f.i("MOVQ         nb+16(FP), CX")
-	f.i("MOVQ         y+24(FP), DX")
-	f.i("MOVQ         yStride+32(FP), R8")
-	f.i("SHLQ         $2, R8")
-	f.i("MOVQ         mask+40(FP), AX")
-	f.i("KMOVW        AX, K1")
+	gemmArgs(f, name)
 	f.i("SHRQ         $16, AX")
 	f.i("KMOVW        AX, K2")
 	f.i("MOVQ         pf+48(FP), R9")
