@@ -68,17 +68,9 @@ func siluMulKernel[C floatC](op *Op) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", op.Name, err)
 	}
-	// Contiguous arrays of the compute type are read and written in
-	// place (stride 1): a scratch buffer is only needed to convert.
-	scratch := func(a *Array) []C {
-		if a.dtype == DTypeOf[C]() {
-			return nil
-		}
-		return make([]C, n)
-	}
-	gs := rg(g.offset, 1, n, scratch(g))
-	us := ru(u.offset, 1, n, scratch(u))
-	os := get(out.offset, 1, n, scratch(out))
+	gs := rg(g.offset, 1, n, scratch[C](g, n))
+	us := ru(u.offset, 1, n, scratch[C](u, n))
+	os := get(out.offset, 1, n, scratch[C](out, n))
 	if g32, ok := any(gs).([]float32); ok {
 		// float32: the vector SiLU and product (a decode step runs this
 		// on every layer's intermediate, where the float64 loop was ~5%

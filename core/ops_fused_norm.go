@@ -112,19 +112,12 @@ func addRMSNormKernel[C floatC](op *Op) error {
 	}
 	n := x.NumElements()
 	rows := n / d
-	// Arrays of the compute type are read and written in place (stride
-	// 1), as rms_norm does: buffers only where a dtype converts. The
+	// Buffers only where a dtype converts (scratch), as rms_norm: the
 	// generic loop allocated four row buffers per call, which made the
 	// fused op slower on the CPU than add then rms_norm.
-	scratch := func(a *Array) []C {
-		if a.dtype == DTypeOf[C]() {
-			return nil
-		}
-		return make([]C, d)
-	}
-	wv := rw(w.offset, 1, d, scratch(w)) // shared by the chunks, read only
+	wv := rw(w.offset, 1, d, scratch[C](w, d)) // shared by the chunks, read only
 	body := func(lo, hi int) {
-		xbuf, rbuf, sbuf, obuf := scratch(x), scratch(r), scratch(out), scratch(out)
+		xbuf, rbuf, sbuf, obuf := scratch[C](x, d), scratch[C](r, d), scratch[C](out, d), scratch[C](out, d)
 		for i := lo; i < hi; i++ {
 			xo := i * d
 			xs := rx(x.offset+xo, 1, d, xbuf)

@@ -212,6 +212,16 @@ func forRows(arrs []*Array, f func(offs []int, n int, st []int)) {
 // or conversion is needed, otherwise buf filled with them.
 type readFn[C number] func(off, stride, n int, buf []C) []C
 
+// scratch returns a buffer of n values for reader or writer to convert
+// a through, or nil when a's dtype is C: contiguous arrays of the compute
+// type are read and written in place (stride 1).
+func scratch[C number](a *Array, n int) []C {
+	if a.dtype == DTypeOf[C]() {
+		return nil
+	}
+	return make([]C, n)
+}
+
 // reader builds the readFn for a in compute type C, which must be a's own
 // element type or float32 for f16/bf16 (and uint8 for bool).
 func reader[C number](a *Array) (readFn[C], error) {

@@ -93,17 +93,9 @@ func rmsNormKernel[C floatC](op *Op) error {
 		return nil
 	}
 	rows := x.NumElements() / d
-	// Arrays of the compute type are read and written in place (stride
-	// 1): buffers are only needed to convert.
-	scratch := func(a *Array) []C {
-		if a.dtype == DTypeOf[C]() {
-			return nil
-		}
-		return make([]C, d)
-	}
-	wv := rw(w.offset, 1, d, scratch(w)) // shared by the chunks, read only
+	wv := rw(w.offset, 1, d, scratch[C](w, d)) // shared by the chunks, read only
 	body := func(lo, hi int) {
-		xbuf, obuf := scratch(x), scratch(out)
+		xbuf, obuf := scratch[C](x, d), scratch[C](out, d)
 		for r := lo; r < hi; r++ {
 			rmsNormRow(rx, get, put, x.offset+r*d, out.offset+r*d, d, xbuf, obuf, wv, op.Param)
 		}

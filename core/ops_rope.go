@@ -110,10 +110,7 @@ func ropeRows[C floatC](op *Op, ggmlOrder bool) error {
 		step, off = 2, 1
 	}
 	rows := x.NumElements() / d // one head vector each
-	var xbuf, obuf []C
-	if x.dtype != DTypeOf[C]() {
-		xbuf, obuf = make([]C, d), make([]C, d)
-	}
+	xbuf, obuf := scratch[C](x, d), scratch[C](out, d)
 	for i := range rows {
 		pos := i / h % t
 		c := cs[ct.offset+pos*half : ct.offset+(pos+1)*half]
