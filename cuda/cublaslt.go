@@ -68,7 +68,7 @@ var loadLt = sync.OnceValues(func() (string, error) {
 // ltKey identifies one GEMM shape and layout; its plan (descriptors and
 // the chosen algorithm) is built once per device.
 type ltKey struct {
-	typ, compute         int32
+	typ, ctyp, compute   int32 // operands', result's and compute type
 	ta, tb               int32
 	m, n, k              int
 	lda, ldb, ldc, batch int
@@ -148,7 +148,11 @@ func (d *Device) ltPlan(k ltKey) (*ltPlan, error) {
 		rows, cols int
 		ld, stride int
 	}{{&p.a, ar, ac, k.lda, k.sa}, {&p.b, br, bc, k.ldb, k.sb}, {&p.c, k.m, k.n, k.ldc, k.sc}} {
-		if err := cublasCheck("cublasLtMatrixLayoutCreate", lt.layoutCreate(l.h, k.typ, uint64(l.rows), uint64(l.cols), int64(l.ld))); err != nil {
+		typ := k.typ
+		if l.h == &p.c {
+			typ = k.ctyp
+		}
+		if err := cublasCheck("cublasLtMatrixLayoutCreate", lt.layoutCreate(l.h, typ, uint64(l.rows), uint64(l.cols), int64(l.ld))); err != nil {
 			return nil, err
 		}
 		if k.batch > 1 {

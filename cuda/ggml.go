@@ -56,7 +56,7 @@ func checkGGMLShape(w *core.Array, q *core.QuantizationInfo, t ggmlType, n, k in
 
 // ggmlMatmul runs y = x @ W^T for ggml blocks: matrix-vector kernels for up
 // to gmvMaxRows activation rows (one launch per gmvMaxM); beyond, W
-// dequantized into x's dtype and cuBLAS (or, with ggmlDequantGEMM off,
+// dequantized and cuBLAS (dequantGEMM; or, with ggmlDequantGEMM off,
 // the tiled matrix-matrix kernels, which write no dequantized copy).
 func (d *Device) ggmlMatmul(op *core.Op, t ggmlType, x, w, out *core.Array, m, n, k int) error {
 	if dataPtr(w)%devicePtr(t.align) != 0 {
@@ -75,22 +75,15 @@ func (d *Device) ggmlMatmul(op *core.Op, t ggmlType, x, w, out *core.Array, m, n
 		return (&kargs{}).ptr(xp).ptr(dataPtr(w)).ptr(yp).i32(rows).i32(n).i32(k)
 	}
 	if m > gmvMaxRows && ggmlDequantGEMM {
-		// W decoded once into x's dtype (each value rounded as the
-		// tiled kernels round it), then cuBLAS: on an H200 the tiled
+		// W decoded once (each value rounded as the tiled kernels
+		// round it), then cuBLAS (qgemm.go): on an H200 the tiled
 		// kernels ran a 512-token prefill's products at 60-120 TFLOP/s,
 		// a fraction of cuBLAS's.
-		st, err := d.alloc(n*k*xt.Size(), false)
-		if err != nil {
-			return err
-		}
-		defer st.Release()
-		chunks := int64(n) * int64(k/32)
-		da := (&kargs{}).ptr(dataPtr(w)).ptr(st.ptr).i64(int(chunks)).i32(k)
-		if err := d.launch("ggml", xt, fmt.Sprintf("dequant_%s_%s", t.kernel, suffix(xt)), d.gridFor(chunks), gridBlock, da); err != nil {
-			return err
-		}
-		return d.gemm(gemmArgs{m: m, n: n, k: k, dt: xt, sa: [2]int{k, 1}, sb: [2]int{1, k}, batch: 1,
-			a: dataPtr(cx), b: st.ptr, c: dataPtr(out)})
+		return d.dequantGEMM(cx, out, m, n, k, func(dst devicePtr, wt core.DType) error {
+			chunks := int64(n) * int64(k/32)
+			da := (&kargs{}).ptr(dataPtr(w)).ptr(dst).i64(int(chunks)).i32(k)
+			return d.launch("ggml", wt, fmt.Sprintf("dequant_%s_%s", t.kernel, suffix(wt)), d.gridFor(chunks), gridBlock, da)
+		})
 	}
 	if m > gmvMaxRows {
 		// f16/bf16 on sm_80 and newer: tensor cores (gmt_); else FMAs.

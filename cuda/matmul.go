@@ -94,6 +94,12 @@ type gemmArgs struct {
 	batch         int
 	bsa, bsb, bsc int // batch strides, elements
 	dt            core.DType
+	// out is c's dtype where it differs from the operands' dt (f16 or
+	// bf16 operands, an f32 result: qgemm.go); Invalid means dt.
+	out core.DType
+	// tf32 computes f32 operands on TF32 tensor cores whatever SetTF32
+	// says (quantized weights, qgemm.go).
+	tf32 bool
 }
 
 func (d *Device) gemm(g gemmArgs) error {
@@ -104,9 +110,12 @@ func (d *Device) gemm(g gemmArgs) error {
 	if g.m == 0 || g.n == 0 || g.batch == 0 {
 		return nil
 	}
-	es := g.dt.Size()
+	ct := g.dt
+	if g.out != core.Invalid {
+		ct = g.out
+	}
 	if g.k == 0 {
-		return check("cuMemsetD8Async", drv.memsetD8Async(g.c, 0, uint64(g.m*g.n*g.batch*es), d.stream))
+		return check("cuMemsetD8Async", drv.memsetD8Async(g.c, 0, uint64(g.m*g.n*g.batch*ct.Size()), d.stream))
 	}
 	for _, v := range []int{g.m, g.n, g.k, g.batch} {
 		if v > math.MaxInt32 {
@@ -119,8 +128,9 @@ func (d *Device) gemm(g gemmArgs) error {
 		return errNeedsCopy
 	}
 	typ, ok := blasType(g.dt)
-	if !ok {
-		return fmt.Errorf("%w: cuda: matmul of %v", core.ErrUnsupported, g.dt)
+	ctyp, cok := blasType(ct)
+	if !ok || !cok {
+		return fmt.Errorf("%w: cuda: matmul of %v into %v", core.ErrUnsupported, g.dt, ct)
 	}
 	compute := int32(cublasCompute32F)
 	var alpha, beta unsafe.Pointer
@@ -130,7 +140,7 @@ func (d *Device) gemm(g gemmArgs) error {
 		one, zero := 1.0, 0.0
 		alpha, beta = unsafe.Pointer(&one), unsafe.Pointer(&zero)
 	default:
-		if g.dt == core.F32 && d.tf32.Load() {
+		if g.dt == core.F32 && (g.tf32 || d.tf32.Load()) {
 			compute = cublasCompute32FTF
 		}
 		one, zero := float32(1), float32(0)
@@ -146,7 +156,7 @@ func (d *Device) gemm(g gemmArgs) error {
 		tb = cublasOpT
 	}
 	if d.useLt {
-		key := ltKey{typ: typ, compute: compute, ta: ta, tb: tb, m: g.n, n: g.m, k: g.k,
+		key := ltKey{typ: typ, ctyp: ctyp, compute: compute, ta: ta, tb: tb, m: g.n, n: g.m, k: g.k,
 			lda: opB.ld, ldb: opA.ld, ldc: g.n, batch: g.batch, sa: g.bsb, sb: g.bsa, sc: g.bsc}
 		if ok, err := d.ltGemm(key, alpha, beta, g.b, g.a, g.c); ok || err != nil {
 			return err
@@ -154,11 +164,11 @@ func (d *Device) gemm(g gemmArgs) error {
 	}
 	if g.batch == 1 {
 		return cublasCheck("cublasGemmEx", blas.gemmEx(h, ta, tb, int32(g.n), int32(g.m), int32(g.k),
-			alpha, g.b, typ, int32(opB.ld), g.a, typ, int32(opA.ld), beta, g.c, typ, int32(g.n), compute, cublasGemmDefault))
+			alpha, g.b, typ, int32(opB.ld), g.a, typ, int32(opA.ld), beta, g.c, ctyp, int32(g.n), compute, cublasGemmDefault))
 	}
 	return cublasCheck("cublasGemmStridedBatchedEx", blas.gemmStridedBatched(h, ta, tb, int32(g.n), int32(g.m), int32(g.k),
 		alpha, g.b, typ, int32(opB.ld), int64(g.bsb), g.a, typ, int32(opA.ld), int64(g.bsa),
-		beta, g.c, typ, int32(g.n), int64(g.bsc), int32(g.batch), compute, cublasGemmDefault))
+		beta, g.c, ctyp, int32(g.n), int64(g.bsc), int32(g.batch), compute, cublasGemmDefault))
 }
 
 var errNeedsCopy = errors.New("operand layout needs a copy")

@@ -156,19 +156,11 @@ func (d *Device) quantizedMatmul(op *core.Op) error {
 		return d.ggmlMatmul(op, t, cx, w, out, m, n, k)
 	}
 	// Affine matrix-matrix (or widths without a matrix-vector kernel):
-	// dequantize W into x's dtype and multiply with cuBLAS reading W
-	// transposed.
-	st, err := d.alloc(n*k*xt.Size(), false)
-	if err != nil {
-		return err
-	}
-	defer st.Release()
-	if err := d.dequantize(q, w, st.ptr, xt, n, k); err != nil {
-		return err
-	}
-	g := gemmArgs{m: m, n: n, k: k, dt: xt, sa: [2]int{k, 1}, sb: [2]int{1, k}, batch: 1,
-		a: dataPtr(cx), b: st.ptr, c: dataPtr(out)}
-	return d.gemm(g)
+	// dequantize W and multiply with cuBLAS reading W transposed
+	// (qgemm.go).
+	return d.dequantGEMM(cx, out, m, n, k, func(dst devicePtr, wt core.DType) error {
+		return d.dequantize(q, w, dst, wt, n, k)
+	})
 }
 
 // checkQuantShape validates the stored codes against the logical shape.
