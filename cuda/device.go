@@ -55,6 +55,11 @@ type Device struct {
 
 	prof atomic.Pointer[profiler] // set while StartProfile runs
 
+	// gprof is the graph profile running (graphprof.go), capProf the
+	// profiled graph being captured; worker-thread state.
+	gprof   *graphProfiler
+	capProf *graphProf
+
 	// capturing is set while a graph is captured (graph.go); held, on
 	// the worker thread, collects the buffers freed meanwhile.
 	capturing atomic.Bool

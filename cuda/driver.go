@@ -47,32 +47,35 @@ var drv struct {
 	streamSynchronize  func(s cuStream) int32
 	eventCreate        func(e *cuEvent, flags uint32) int32
 	eventRecord        func(e cuEvent, s cuStream) int32
-	eventSynchronize   func(e cuEvent) int32
-	eventDestroy       func(e cuEvent) int32
-	eventElapsedTime   func(ms *float32, start, end cuEvent) int32
-	memAlloc           func(p *devicePtr, size uint64) int32
-	memFree            func(p devicePtr) int32
-	memAllocHost       func(pp *unsafe.Pointer, size uint64) int32
-	memFreeHost        func(p unsafe.Pointer) int32
-	memGetInfo         func(free, total *uint64) int32
-	memcpyHtoDAsync    func(dst devicePtr, src unsafe.Pointer, n uint64, s cuStream) int32
-	memcpyDtoHAsync    func(dst unsafe.Pointer, src devicePtr, n uint64, s cuStream) int32
-	memcpyDtoDAsync    func(dst, src devicePtr, n uint64, s cuStream) int32
-	memsetD8Async      func(dst devicePtr, v uint8, n uint64, s cuStream) int32
-	moduleLoadData     func(m *cuModule, image unsafe.Pointer) int32
-	moduleGetFunction  func(f *cuFunction, m cuModule, name string) int32
-	funcSetAttribute   func(f cuFunction, attr int32, v int32) int32
-	launchKernel       func(f cuFunction, gx, gy, gz, bx, by, bz, shared uint32, s cuStream, params, extra unsafe.Pointer) int32
-	launchKernelEx     func(cfg unsafe.Pointer, f cuFunction, params, extra unsafe.Pointer) int32
-	getErrorString     func(r int32, s *unsafe.Pointer) int32
-	streamBeginCapture func(s cuStream, mode int32) int32
-	streamEndCapture   func(s cuStream, g *cuGraph) int32
-	graphInstantiate   func(e *cuGraphExe, g cuGraph, flags uint64) int32
-	graphLaunch        func(e cuGraphExe, s cuStream) int32
-	graphExecUpdate    func(e cuGraphExe, g cuGraph, info unsafe.Pointer) int32
-	graphExecDestroy   func(e cuGraphExe) int32
-	graphDestroy       func(g cuGraph) int32
-	getErrorName       func(r int32, s *unsafe.Pointer) int32
+	// eventRecordWithFlags (CUDA 11.1+) is optional: graph profiles
+	// (graphprof.go) need it; nil where the driver lacks it.
+	eventRecordWithFlags func(e cuEvent, s cuStream, flags uint32) int32
+	eventSynchronize     func(e cuEvent) int32
+	eventDestroy         func(e cuEvent) int32
+	eventElapsedTime     func(ms *float32, start, end cuEvent) int32
+	memAlloc             func(p *devicePtr, size uint64) int32
+	memFree              func(p devicePtr) int32
+	memAllocHost         func(pp *unsafe.Pointer, size uint64) int32
+	memFreeHost          func(p unsafe.Pointer) int32
+	memGetInfo           func(free, total *uint64) int32
+	memcpyHtoDAsync      func(dst devicePtr, src unsafe.Pointer, n uint64, s cuStream) int32
+	memcpyDtoHAsync      func(dst unsafe.Pointer, src devicePtr, n uint64, s cuStream) int32
+	memcpyDtoDAsync      func(dst, src devicePtr, n uint64, s cuStream) int32
+	memsetD8Async        func(dst devicePtr, v uint8, n uint64, s cuStream) int32
+	moduleLoadData       func(m *cuModule, image unsafe.Pointer) int32
+	moduleGetFunction    func(f *cuFunction, m cuModule, name string) int32
+	funcSetAttribute     func(f cuFunction, attr int32, v int32) int32
+	launchKernel         func(f cuFunction, gx, gy, gz, bx, by, bz, shared uint32, s cuStream, params, extra unsafe.Pointer) int32
+	launchKernelEx       func(cfg unsafe.Pointer, f cuFunction, params, extra unsafe.Pointer) int32
+	getErrorString       func(r int32, s *unsafe.Pointer) int32
+	streamBeginCapture   func(s cuStream, mode int32) int32
+	streamEndCapture     func(s cuStream, g *cuGraph) int32
+	graphInstantiate     func(e *cuGraphExe, g cuGraph, flags uint64) int32
+	graphLaunch          func(e cuGraphExe, s cuStream) int32
+	graphExecUpdate      func(e cuGraphExe, g cuGraph, info unsafe.Pointer) int32
+	graphExecDestroy     func(e cuGraphExe) int32
+	graphDestroy         func(g cuGraph) int32
+	getErrorName         func(r int32, s *unsafe.Pointer) int32
 }
 
 // graphsBound reports whether the driver has every CUDA graph entry point.
@@ -145,6 +148,9 @@ var loadDriver = sync.OnceValues(func() (string, error) {
 		if bind(g.fn, lib, g.name) != nil {
 			graphsBound = false
 		}
+	}
+	if bind(&drv.eventRecordWithFlags, lib, "cuEventRecordWithFlags") != nil {
+		drv.eventRecordWithFlags = nil
 	}
 	if bind(&drv.launchKernelEx, lib, "cuLaunchKernelEx") != nil {
 		launchExBound = false

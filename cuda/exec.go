@@ -84,7 +84,12 @@ func (d *Device) Execute(op *core.Op) error {
 	if p := d.prof.Load(); p != nil {
 		return d.executeProfiled(p, op)
 	}
-	return d.w.do(func() error { return d.execute(op) })
+	return d.w.do(func() error {
+		if err := d.execute(op); err != nil {
+			return err
+		}
+		return d.markOp(op) // an instrumented graph's event node (graphprof.go)
+	})
 }
 
 // execute dispatches on the worker thread.

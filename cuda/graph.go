@@ -42,6 +42,15 @@ func (d *Device) BeginGraph() error {
 		if err := check("cuStreamBeginCapture", drv.streamBeginCapture(d.stream, captureModeRelaxed)); err != nil {
 			return err
 		}
+		if err := d.beginGraphProf(); err != nil {
+			// Not a usable capture: end it and drop what it holds.
+			var g cuGraph
+			if drv.streamEndCapture(d.stream, &g) == 0 && g != 0 {
+				_ = drv.graphDestroy(g)
+			}
+			d.capProf = nil
+			return err
+		}
 		d.held = []poolBuf{}
 		d.capturing.Store(true)
 		return nil
@@ -54,6 +63,7 @@ func (d *Device) EndGraph(ok bool) (core.GraphExec, error) {
 	err := d.w.do(func() error {
 		d.capturing.Store(false)
 		g.held, d.held = d.held, nil
+		g.prof, d.capProf = d.capProf, nil
 		if err := check("cuStreamEndCapture", drv.streamEndCapture(d.stream, &g.graph)); err != nil {
 			return err
 		}
@@ -85,6 +95,7 @@ type graphExec struct {
 	graph cuGraph
 	exec  cuGraphExe
 	held  []poolBuf
+	prof  *graphProf // set when captured while a graph profile ran
 }
 
 // Launch queues the graph on the device's stream.
@@ -92,7 +103,12 @@ func (g *graphExec) Launch() error {
 	if g.exec == 0 {
 		return errors.New("cuda: graph is closed")
 	}
-	return g.d.w.do(func() error { return check("cuGraphLaunch", drv.graphLaunch(g.exec, g.d.stream)) })
+	return g.d.w.do(func() error {
+		if g.prof != nil && !g.prof.stopped {
+			return g.launchTimed()
+		}
+		return check("cuGraphLaunch", drv.graphLaunch(g.exec, g.d.stream))
+	})
 }
 
 // Close destroys the graph after the work queued before it and returns
@@ -117,6 +133,11 @@ func (g *graphExec) Close() error {
 			_ = g.d.pool.put(b.ptr, b.class)
 		}
 		g.held = nil
+		if g.prof != nil {
+			g.prof.closed = true
+			g.prof.release()
+			g.prof = nil
+		}
 		return first
 	})
 }
