@@ -48,6 +48,9 @@ type decodeResult struct {
 	Profile *stepProfile `json:"profile,omitempty"`
 	// PrefillProfile times each op of the prompt's forward pass (--profile).
 	PrefillProfile *stepProfile `json:"prefill_profile,omitempty"`
+	// StepProfile times each op of the recorded decode step as its CUDA
+	// graph replays (--profile without --eager).
+	StepProfile *graphStepProfile `json:"step_profile,omitempty"`
 }
 
 // stepProfile is one profiled decode step: its wall time and each op
@@ -174,6 +177,11 @@ func benchDecode(f decodeFlags, path string, stdout io.Writer) error {
 		if res.Profile, res.PrefillProfile, err = profileStep(m, ids); err != nil {
 			return err
 		}
+		if !*eager {
+			if res.StepProfile, err = profileGraphStep(m, ids, *tokens); err != nil {
+				return err
+			}
+		}
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)
@@ -198,6 +206,14 @@ func benchDecode(f decodeFlags, path string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%-40s %6s %10s %10s\n", "op [output shape]", "count", "GPU ms", "host ms")
 		for _, o := range p.p.ByOp {
 			fmt.Fprintf(stdout, "%-40s %6d %10.3f %10.3f\n", o.Op, o.Count, o.GPUMs, o.HostMs)
+		}
+	}
+	if p := res.StepProfile; p != nil {
+		fmt.Fprintf(stdout, "replayed decode step: %.1f us instrumented (%d ops; launch %.1f us), plain replay %.1f us (median of %d)\n",
+			p.StepUs, p.Ops, p.InstrumentedReplayUs, p.ReplayUs, p.Replays)
+		fmt.Fprintf(stdout, "%-40s %6s %10s %7s\n", "op [output shape]", "count", "us", "share")
+		for _, o := range p.ByOp {
+			fmt.Fprintf(stdout, "%-40s %6d %10.1f %6.1f%%\n", o.Op, o.Count, o.Us, 100*o.Share)
 		}
 	}
 	if n := fallbackNote(); n != "" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/core/testfiles"
+	"github.com/lbrx/lbrx/cuda"
 )
 
 // bench decode on every available device (the CPU here; CUDA on a GPU
@@ -61,6 +62,23 @@ func TestBenchDecodeJSON(t *testing.T) {
 			assert.NotEmpty(t, r.Profile.ByOp)
 			require.NotNil(t, r.PrefillProfile)
 			assert.Positive(t, r.PrefillProfile.Ops)
+			// The replayed step: the spans per op kind add up to the
+			// step, which lies within its launch timed from outside.
+			require.NotNil(t, r.StepProfile)
+			sp := r.StepProfile
+			assert.Positive(t, sp.Ops)
+			assert.Positive(t, sp.StepUs)
+			assert.Positive(t, sp.ReplayUs)
+			assert.LessOrEqual(t, sp.StepUs, sp.InstrumentedReplayUs+1)
+			sum, share, count := 0.0, 0.0, 0
+			for _, o := range sp.ByOp {
+				sum += o.Us
+				share += o.Share
+				count += o.Count
+			}
+			assert.InDelta(t, sp.StepUs, sum, 0.01*sp.StepUs)
+			assert.InDelta(t, 1, share, 0.01)
+			assert.Equal(t, sp.Ops, count)
 		})
 	}
 }
@@ -116,6 +134,28 @@ func TestBenchDecodeUsageErrors(t *testing.T) {
 	assert.Equal(t, 1, code, stderr)
 	code, _, stderr = runCmd("bench", "decode")
 	assert.Equal(t, 2, code, stderr)
+}
+
+// summarizeGraphStep sums spans per op kind, largest first (then by
+// name), with shares
+// of the step, and takes the replay times as medians past the first
+// launch.
+func TestSummarizeGraphStep(t *testing.T) {
+	us := func(v float64) time.Duration { return time.Duration(v * float64(time.Microsecond)) }
+	inst := cuda.GraphProfile{
+		Ops: []cuda.OpSpan{{Op: "a [1]", GPU: us(10)}, {Op: "b [2]", GPU: us(30)}, {Op: "a [1]", GPU: us(20)}, {Op: "c [1]", GPU: us(40)}},
+		Step: us(100), Launches: []time.Duration{us(900), us(130), us(120), us(125)},
+	}
+	plain := cuda.GraphProfile{Launches: []time.Duration{us(500), us(90), us(80)}}
+	sp := summarizeGraphStep(plain, inst)
+	assert.InDelta(t, 100, sp.StepUs, 1e-9)
+	assert.InDelta(t, 125, sp.InstrumentedReplayUs, 1e-9)
+	assert.InDelta(t, 90, sp.ReplayUs, 1e-9)
+	assert.Equal(t, 2, sp.Replays)
+	assert.Equal(t, 4, sp.Ops)
+	assert.Equal(t, []graphOpProfile{{"c [1]", 1, 40, 0.4}, {"a [1]", 2, 30, 0.3}, {"b [2]", 1, 30, 0.3}}, sp.ByOp)
+	assert.Zero(t, medianReplay(nil))
+	assert.Equal(t, us(7), medianReplay([]time.Duration{us(7)}))
 }
 
 func TestPercentileMs(t *testing.T) {

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/lbrx/lbrx/cuda"
+	"github.com/lbrx/lbrx/models/llama"
+)
+
+// graphStepProfile is one decode step as its recorded CUDA graph replays
+// (cuda.GraphProfile): each op's span of the step, event nodes after
+// every op, so launch gaps count and programmatic dependent launch
+// overlaps what it overlaps between the event nodes. The event nodes
+// cut the overlap between ops, so the instrumented step runs slower than
+// the plain replay next to it.
+type graphStepProfile struct {
+	// StepUs is the instrumented step, from the graph's first event node
+	// to its last, in its last replay; the ops' spans add up to it.
+	StepUs float64 `json:"step_us"`
+	// InstrumentedReplayUs is the median launch of the instrumented
+	// graph timed on the stream from outside (events around
+	// cuGraphLaunch); ReplayUs the same for the plain graph of another
+	// generation of the same length: what the instrumentation costs.
+	InstrumentedReplayUs float64 `json:"instrumented_replay_us"`
+	ReplayUs             float64 `json:"replay_us"`
+	// Replays is the plain graph's launches the median is taken over.
+	Replays int `json:"replays"`
+	Ops     int `json:"ops"`
+	// ByOp sums the spans per op kind (name and output shape), the
+	// largest first (then by name).
+	ByOp []graphOpProfile `json:"by_op"`
+}
+
+type graphOpProfile struct {
+	Op    string  `json:"op"`
+	Count int     `json:"count"`
+	Us    float64 `json:"us"`
+	Share float64 `json:"share"` // of StepUs
+}
+
+// graphProfiler is what a device offers for the step profile
+// (cuda.Device).
+type graphProfiler interface {
+	StartGraphProfile(instrument bool) error
+	StopGraphProfile() ([]cuda.GraphProfile, error)
+}
+
+// profileGraphStep generates tokens after ids twice, the decode step
+// recorded as a graph each time: plain, with its launches timed, then
+// instrumented; it returns the instrumented step's profile and both
+// replay times.
+func profileGraphStep(m *llama.Model, ids []int, tokens int) (*graphStepProfile, error) {
+	p, ok := m.Device().(graphProfiler)
+	if !ok {
+		return nil, usagef("--profile needs a CUDA device, not %s", m.Device().Name())
+	}
+	run := func(instrument bool) (cuda.GraphProfile, error) {
+		if err := p.StartGraphProfile(instrument); err != nil {
+			return cuda.GraphProfile{}, err
+		}
+		_, gerr := m.Generate(ids, llama.GenerateOptions{MaxTokens: tokens, IgnoreEOS: true}, func(int) bool { return true })
+		gs, serr := p.StopGraphProfile()
+		if err := cmp.Or(gerr, serr); err != nil {
+			return cuda.GraphProfile{}, err
+		}
+		// The decode step: the graph replayed most.
+		var best cuda.GraphProfile
+		for _, g := range gs {
+			if len(g.Launches) > len(best.Launches) {
+				best = g
+			}
+		}
+		if len(best.Launches) == 0 {
+			return best, errors.New("--profile: no decode step graph was launched (graphs off?)")
+		}
+		return best, nil
+	}
+	plain, err := run(false)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := run(true)
+	if err != nil {
+		return nil, err
+	}
+	return summarizeGraphStep(plain, inst), nil
+}
+
+// summarizeGraphStep sums the instrumented step's spans per op kind.
+func summarizeGraphStep(plain, inst cuda.GraphProfile) *graphStepProfile {
+	sp := &graphStepProfile{
+		StepUs: us(inst.Step), InstrumentedReplayUs: us(medianReplay(inst.Launches)),
+		ReplayUs: us(medianReplay(plain.Launches)), Replays: max(len(plain.Launches)-1, 0), Ops: len(inst.Ops),
+	}
+	idx := map[string]int{}
+	for _, o := range inst.Ops {
+		i, ok := idx[o.Op]
+		if !ok {
+			i = len(sp.ByOp)
+			idx[o.Op] = i
+			sp.ByOp = append(sp.ByOp, graphOpProfile{Op: o.Op})
+		}
+		sp.ByOp[i].Count++
+		sp.ByOp[i].Us += us(o.GPU)
+	}
+	for i := range sp.ByOp {
+		if sp.StepUs > 0 {
+			sp.ByOp[i].Share = sp.ByOp[i].Us / sp.StepUs
+		}
+	}
+	slices.SortFunc(sp.ByOp, func(a, b graphOpProfile) int { return cmp.Or(cmp.Compare(b.Us, a.Us), cmp.Compare(a.Op, b.Op)) })
+	return sp
+}
+
+// medianReplay is the median of the launches after the first (the launch
+// inside core.Record, right after the capture), or of the one there is.
+func medianReplay(l []time.Duration) time.Duration {
+	if len(l) > 1 {
+		l = l[1:]
+	}
+	if len(l) == 0 {
+		return 0
+	}
+	s := slices.Clone(l)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
