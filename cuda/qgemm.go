@@ -45,9 +45,16 @@ var qgemmNames = map[string]qgemmMode{"fp32": qgemmFP32, "tf32": qgemmTF32, "f16
 // f16 or bf16; unset or unknown, qgemmDefault.
 var qgemm = qgemmFrom(os.Getenv("LBRX_CUDA_QGEMM"))
 
-// qgemmDefault is TF32: it keeps x's range, rounds as finely as f16, and
-// on the H200 ... (bench/cuda/results/2026-12-04-prefill).
-const qgemmDefault = qgemmTF32
+// qgemmDefault is f16, the fastest measured: on the H200 the 1B-shaped
+// GGUF model's 512-token prefill (f32 activations) ran Q4_0 at 25.4k
+// tok/s with f16, 26.1k bf16, 20.3-20.9k TF32, 12.0-12.6k fp32, and Q8_0
+// at 29.4k, 24.9k, 19.9-21.8k, 12.5-13.1k (first rounds,
+// bench/cuda/results/2026-12-04-prefill). It rounds as TF32 does, and it
+// is what llama.cpp's cuBLAS path does with quantized weights on GPUs
+// with fast f16 (ggml_cuda_mul_mat_cublas: compute type F16, src1 cast
+// to f16). A model whose activations into quantized products exceed
+// f16's range needs LBRX_CUDA_QGEMM=tf32 (or bf16).
+const qgemmDefault = qgemmF16
 
 func qgemmFrom(v string) qgemmMode {
 	if m, ok := qgemmNames[v]; ok {

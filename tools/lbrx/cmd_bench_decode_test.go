@@ -143,7 +143,7 @@ func TestBenchDecodeUsageErrors(t *testing.T) {
 func TestSummarizeGraphStep(t *testing.T) {
 	us := func(v float64) time.Duration { return time.Duration(v * float64(time.Microsecond)) }
 	inst := cuda.GraphProfile{
-		Ops: []cuda.OpSpan{{Op: "a [1]", GPU: us(10)}, {Op: "b [2]", GPU: us(30)}, {Op: "a [1]", GPU: us(20)}, {Op: "c [1]", GPU: us(40)}},
+		Ops:  []cuda.OpSpan{{Op: "a [1]", GPU: us(10)}, {Op: "b [2]", GPU: us(30)}, {Op: "a [1]", GPU: us(20)}, {Op: "c [1]", GPU: us(40)}},
 		Step: us(100), Launches: []time.Duration{us(900), us(130), us(120), us(125)},
 	}
 	plain := cuda.GraphProfile{Launches: []time.Duration{us(500), us(90), us(80)}}
@@ -153,7 +153,9 @@ func TestSummarizeGraphStep(t *testing.T) {
 	assert.InDelta(t, 90, sp.ReplayUs, 1e-9)
 	assert.Equal(t, 2, sp.Replays)
 	assert.Equal(t, 4, sp.Ops)
-	assert.Equal(t, []graphOpProfile{{"c [1]", 1, 40, 0.4}, {"a [1]", 2, 30, 0.3}, {"b [2]", 1, 30, 0.3}}, sp.ByOp)
+	// (125-90)/4 = 8.75 us an event node.
+	assert.InDelta(t, 8.75, sp.NodeUs, 1e-9)
+	assert.Equal(t, []graphOpProfile{{"c [1]", 1, 40, 0.4, 31.25}, {"a [1]", 2, 30, 0.3, 12.5}, {"b [2]", 1, 30, 0.3, 21.25}}, sp.ByOp)
 	assert.Zero(t, medianReplay(nil))
 	assert.Equal(t, us(7), medianReplay([]time.Duration{us(7)}))
 }

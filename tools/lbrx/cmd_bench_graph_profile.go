@@ -29,6 +29,10 @@ type graphStepProfile struct {
 	// Replays is the plain graph's launches the median is taken over.
 	Replays int `json:"replays"`
 	Ops     int `json:"ops"`
+	// NodeUs is what an event node costs the step on average: the
+	// instrumented replay's excess over the plain one per op. Each op's
+	// span carries one.
+	NodeUs float64 `json:"node_us"`
 	// ByOp sums the spans per op kind (name and output shape), the
 	// largest first (then by name).
 	ByOp []graphOpProfile `json:"by_op"`
@@ -39,6 +43,9 @@ type graphOpProfile struct {
 	Count int     `json:"count"`
 	Us    float64 `json:"us"`
 	Share float64 `json:"share"` // of StepUs
+	// PlainUs estimates the kind's time in the plain replay: Us less
+	// NodeUs per op (at least 0).
+	PlainUs float64 `json:"plain_us"`
 }
 
 // graphProfiler is what a device offers for the step profile
@@ -48,10 +55,11 @@ type graphProfiler interface {
 	StopGraphProfile() ([]cuda.GraphProfile, error)
 }
 
-// profileGraphStep generates tokens after ids twice, the decode step
-// recorded as a graph each time: plain, with its launches timed, then
-// instrumented; it returns the instrumented step's profile and both
-// replay times.
+// profileGraphStep generates tokens (at least 4: the first decode step
+// runs op by op, the second records the graph) after ids twice, the
+// decode step recorded as a graph each time: plain, with its launches
+// timed, then instrumented; it returns the instrumented step's profile
+// and both replay times.
 func profileGraphStep(m *llama.Model, ids []int, tokens int) (*graphStepProfile, error) {
 	p, ok := m.Device().(graphProfiler)
 	if !ok {
@@ -61,7 +69,7 @@ func profileGraphStep(m *llama.Model, ids []int, tokens int) (*graphStepProfile,
 		if err := p.StartGraphProfile(instrument); err != nil {
 			return cuda.GraphProfile{}, err
 		}
-		_, gerr := m.Generate(ids, llama.GenerateOptions{MaxTokens: tokens, IgnoreEOS: true}, func(int) bool { return true })
+		_, gerr := m.Generate(ids, llama.GenerateOptions{MaxTokens: max(tokens, 4), IgnoreEOS: true}, func(int) bool { return true })
 		gs, serr := p.StopGraphProfile()
 		if err := cmp.Or(gerr, serr); err != nil {
 			return cuda.GraphProfile{}, err
@@ -106,10 +114,15 @@ func summarizeGraphStep(plain, inst cuda.GraphProfile) *graphStepProfile {
 		sp.ByOp[i].Count++
 		sp.ByOp[i].Us += us(o.GPU)
 	}
+	if sp.Ops > 0 {
+		sp.NodeUs = max(sp.InstrumentedReplayUs-sp.ReplayUs, 0) / float64(sp.Ops)
+	}
 	for i := range sp.ByOp {
+		o := &sp.ByOp[i]
 		if sp.StepUs > 0 {
-			sp.ByOp[i].Share = sp.ByOp[i].Us / sp.StepUs
+			o.Share = o.Us / sp.StepUs
 		}
+		o.PlainUs = max(o.Us-float64(o.Count)*sp.NodeUs, 0)
 	}
 	slices.SortFunc(sp.ByOp, func(a, b graphOpProfile) int { return cmp.Or(cmp.Compare(b.Us, a.Us), cmp.Compare(a.Op, b.Op)) })
 	return sp
