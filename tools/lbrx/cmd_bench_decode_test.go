@@ -146,12 +146,13 @@ func TestSummarizeGraphStep(t *testing.T) {
 		Ops:  []cuda.OpSpan{{Op: "a [1]", GPU: us(10)}, {Op: "b [2]", GPU: us(30)}, {Op: "a [1]", GPU: us(20)}, {Op: "c [1]", GPU: us(40)}},
 		Step: us(100), Launches: []time.Duration{us(900), us(130), us(120), us(125)},
 	}
-	plain := cuda.GraphProfile{Launches: []time.Duration{us(500), us(90), us(80)}}
+	plain := cuda.GraphProfile{Launches: []time.Duration{us(500), us(80), us(75), us(90)}}
 	sp := summarizeGraphStep(plain, inst)
 	assert.InDelta(t, 100, sp.StepUs, 1e-9)
-	assert.InDelta(t, 125, sp.InstrumentedReplayUs, 1e-9)
-	assert.InDelta(t, 90, sp.ReplayUs, 1e-9)
-	assert.Equal(t, 2, sp.Replays)
+	assert.InDelta(t, 125, sp.InstrumentedReplayUs, 1e-9, "the last launch")
+	assert.InDelta(t, 90, sp.ReplayUs, 1e-9, "the last launch")
+	assert.InDelta(t, 80, sp.ReplayMedianUs, 1e-9, "the median past the first")
+	assert.Equal(t, 3, sp.Replays)
 	assert.Equal(t, 4, sp.Ops)
 	// (125-90)/4 = 8.75 us an event node.
 	assert.InDelta(t, 8.75, sp.NodeUs, 1e-9)

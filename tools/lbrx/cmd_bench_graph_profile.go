@@ -20,15 +20,19 @@ type graphStepProfile struct {
 	// StepUs is the instrumented step, from the graph's first event node
 	// to its last, in its last replay; the ops' spans add up to it.
 	StepUs float64 `json:"step_us"`
-	// InstrumentedReplayUs is the median launch of the instrumented
-	// graph timed on the stream from outside (events around
-	// cuGraphLaunch); ReplayUs the same for the plain graph of another
-	// generation of the same length: what the instrumentation costs.
+	// InstrumentedReplayUs is that last launch of the instrumented graph
+	// timed on the stream from outside (events around cuGraphLaunch);
+	// ReplayUs the same for the plain graph's last launch, in another
+	// generation of the same length (so at the same position): their
+	// difference is what the instrumentation costs.
 	InstrumentedReplayUs float64 `json:"instrumented_replay_us"`
 	ReplayUs             float64 `json:"replay_us"`
-	// Replays is the plain graph's launches the median is taken over.
-	Replays int `json:"replays"`
-	Ops     int `json:"ops"`
+	// ReplayMedianUs is the median of the plain graph's Replays launches
+	// (after the one inside core.Record), over the generation's
+	// positions.
+	ReplayMedianUs float64 `json:"replay_median_us"`
+	Replays        int     `json:"replays"`
+	Ops            int     `json:"ops"`
 	// NodeUs is what an event node costs the step on average: the
 	// instrumented replay's excess over the plain one per op. Each op's
 	// span carries one.
@@ -100,8 +104,8 @@ func profileGraphStep(m *llama.Model, ids []int, tokens int) (*graphStepProfile,
 // summarizeGraphStep sums the instrumented step's spans per op kind.
 func summarizeGraphStep(plain, inst cuda.GraphProfile) *graphStepProfile {
 	sp := &graphStepProfile{
-		StepUs: us(inst.Step), InstrumentedReplayUs: us(medianReplay(inst.Launches)),
-		ReplayUs: us(medianReplay(plain.Launches)), Replays: max(len(plain.Launches)-1, 0), Ops: len(inst.Ops),
+		StepUs: us(inst.Step), InstrumentedReplayUs: us(last(inst.Launches)), ReplayUs: us(last(plain.Launches)),
+		ReplayMedianUs: us(medianReplay(plain.Launches)), Replays: max(len(plain.Launches)-1, 0), Ops: len(inst.Ops),
 	}
 	idx := map[string]int{}
 	for _, o := range inst.Ops {
@@ -126,6 +130,14 @@ func summarizeGraphStep(plain, inst cuda.GraphProfile) *graphStepProfile {
 	}
 	slices.SortFunc(sp.ByOp, func(a, b graphOpProfile) int { return cmp.Or(cmp.Compare(b.Us, a.Us), cmp.Compare(a.Op, b.Op)) })
 	return sp
+}
+
+// last is the last launch's time (0 for none).
+func last(l []time.Duration) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	return l[len(l)-1]
 }
 
 // medianReplay is the median of the launches after the first (the launch
