@@ -53,7 +53,10 @@ var qgemm = qgemmFrom(os.Getenv("LBRX_CUDA_QGEMM"))
 // is what llama.cpp's cuBLAS path does with quantized weights on GPUs
 // with fast f16 (ggml_cuda_mul_mat_cublas: compute type F16, src1 cast
 // to f16). A model whose activations into quantized products exceed
-// f16's range needs LBRX_CUDA_QGEMM=tf32 (or bf16).
+// f16's range needs LBRX_CUDA_QGEMM=tf32 (or bf16). The first such
+// prefill on a machine also compiles ggml.cu's f16 part (NVRTC, then
+// cached on disk), which TF32 does not need; a GGML test that compiled
+// the f32 and f16 parts at once took over 45 s on a loaded H200 host.
 const qgemmDefault = qgemmF16
 
 func qgemmFrom(v string) qgemmMode {
