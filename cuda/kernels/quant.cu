@@ -320,28 +320,39 @@ __device__ __forceinline__ void qmv_affine_w(const T* __restrict__ x, const uint
 QMVW_T(4, f32) QMVW_T(4, f16) QMVW_T(4, bf16)
 QMVW_T(8, f32) QMVW_T(8, f16) QMVW_T(8, bf16)
 
-// Affine matrix-vector for one activation row with integer dot products
-// (qmvi_affine<BITS>_r<R>[e]): qmv_affine_w's warps (R outputs a warp,
-// lanes splitting K in 16-byte chunks, two chunks in flight a lane), but x
-// is first quantized to 8-bit blocks of 32 in shared memory by the whole
-// block (act_q8; the host keeps K <= ACTQ_MAXK and a multiple of 32), and
-// each code word meets four activation codes in one dp4a instead of four
-// conversions and FMAs. Per chunk of one group (scale s, bias b) and its
-// activation block (scale d, codes c):
+// Affine products for one to 8 activation rows with integer dot
+// products (qmvi_affine<BITS>_r<R>[e] for one row, qmvi_affine<BITS>_m<M>
+// _r<R>[e] for up to M): qmv_affine_w's warps (R outputs a warp, lanes
+// splitting K in 16-byte chunks, two chunks in flight a lane), but x is
+// first quantized to 8-bit blocks of 32 in shared memory by the whole
+// block (act_q8_rows; the host keeps K <= ACTQ_MAXK and a multiple of
+// 32), and each code word meets four activation codes in one dp4a instead
+// of four conversions and FMAs. Per chunk of one group (scale s, bias b)
+// and its activation block (scale d, codes c):
 // sum x*(s*q + b) ~ s*(d*sum(q*c)) + b*(d*sum(c)), which is exactly
 // sum w*(d*c): the product with the activation as the CPU's integer
 // kernels round it. 4-bit chunks are one block of 32 (x in PAIRS order,
 // matching the words' low and high nibbles); 8-bit chunks half a block.
-template <int BITS, int ROWS, bool EARLY, class T, class S>
+//
+// With several rows (a decode batch) each chunk of codes is loaded and
+// unpacked once and dp4a'd against every row's codes, which the block
+// quantizes TK columns at a time (TK a multiple of 64 chunks, so a lane's
+// chunks c and c+32 share a tile). Each row's arithmetic is the one-row
+// kernel's, term for term in the same order with explicitly rounded
+// operations (no contraction a compiler could choose per instance), so
+// row i of an M-row product is the same bits as the one-row product of
+// row i alone: a greedy decode does not depend on the batch around it.
+template <int BITS, int ROWS, int M, int TK, bool EARLY, class T, class S>
 __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4* __restrict__ w,
                                             const S* __restrict__ scales, const S* __restrict__ biases,
-                                            T* __restrict__ y, i32 N, i32 K, i32 gs) {
-    __shared__ ActQ8 xq;
+                                            T* __restrict__ y, i32 mr, i32 N, i32 K, i32 gs) {
+    __shared__ ActQ8T<TK> xq[M];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const u32 n0 = (blockIdx.x * (blockDim.x >> 5) + warp) * ROWS;
     // A warp past N still quantizes its share of x: the block synchronises.
     const bool live = n0 < (u32)N;
     constexpr int PER = 128 / BITS;   // codes per 16-byte chunk
+    static_assert(TK % (64 * PER) == 0, "a tile holds whole pairs of a lane's chunks");
     const u32 chunks = (u32)K / PER;  // chunks per row
     const int gshift = __ffs(gs) - 1;
     const u32 groups = (u32)K >> gshift;
@@ -352,9 +363,11 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
         woff[r] = n * chunks;
         soff[r] = n * groups;
     }
-    float acc[ROWS];
+    float acc[M][ROWS];
 #pragma unroll
-    for (int r = 0; r < ROWS; ++r) acc[r] = 0.f;
+    for (int m = 0; m < M; ++m)
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) acc[m][r] = 0.f;
 #define QMVI_LOAD(cc, Q, SS, BB)                                    \
     {                                                               \
         const u32 g_ = ((cc) * PER) >> gshift;                      \
@@ -364,32 +377,49 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
             BB[r] = ldf(biases, (i64)(soff[r] + g_));               \
         }                                                           \
     }
-    auto dot = [&](u32 cc, const uint4* q, const float* s, const float* b) {
+    // One chunk cc (cc - c0 in the tile) of every output row against
+    // every activation row: acc += s*(d*t) + b*(d*sum(c)).
+    auto dot = [&](u32 cc, u32 c0, const uint4* q, const float* s, const float* b) {
+        const u32 lc = cc - c0;
         if (BITS == 4) {
-            const uint4 x0 = ((const uint4*)xq.q)[2 * cc], x1 = ((const uint4*)xq.q)[2 * cc + 1];
-            const u32 xw[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
-            const float d = xq.d[cc], ds = d * (float)(xq.s[2 * cc] + xq.s[2 * cc + 1]);
+            u32 qw[ROWS][8];  // low then high nibbles of each word, unpacked once
 #pragma unroll
             for (int r = 0; r < ROWS; ++r) {
-                const u32 qw[4] = {q[r].x, q[r].y, q[r].z, q[r].w};
-                int t = 0;
+                const u32 v[4] = {q[r].x, q[r].y, q[r].z, q[r].w};
 #pragma unroll
                 for (int i = 0; i < 4; ++i) {
-                    t = dp4a_us(qw[i] & 0x0F0F0F0Fu, xw[2 * i], t);
-                    t = dp4a_us((qw[i] >> 4) & 0x0F0F0F0Fu, xw[2 * i + 1], t);
+                    qw[r][2 * i] = v[i] & 0x0F0F0F0Fu;
+                    qw[r][2 * i + 1] = (v[i] >> 4) & 0x0F0F0F0Fu;
                 }
-                acc[r] += s[r] * (d * (float)t) + b[r] * ds;
+            }
+#pragma unroll
+            for (int m = 0; m < M; ++m) {
+                if (m >= mr) break;
+                const uint4 x0 = ((const uint4*)xq[m].q)[2 * lc], x1 = ((const uint4*)xq[m].q)[2 * lc + 1];
+                const u32 xw[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
+                const float d = xq[m].d[lc], ds = __fmul_rn(d, (float)(xq[m].s[2 * lc] + xq[m].s[2 * lc + 1]));
+#pragma unroll
+                for (int r = 0; r < ROWS; ++r) {
+                    int t = 0;
+#pragma unroll
+                    for (int i = 0; i < 8; ++i) t = dp4a_us(qw[r][i], xw[i], t);
+                    acc[m][r] = __fadd_rn(acc[m][r], __fmaf_rn(s[r], __fmul_rn(d, (float)t), __fmul_rn(b[r], ds)));
+                }
             }
         } else {
-            const uint4 xv = ((const uint4*)xq.q)[cc];
-            const float d = xq.d[cc >> 1], ds = d * (float)xq.s[cc];
 #pragma unroll
-            for (int r = 0; r < ROWS; ++r) {
-                int t = dp4a_us(q[r].x, xv.x, 0);
-                t = dp4a_us(q[r].y, xv.y, t);
-                t = dp4a_us(q[r].z, xv.z, t);
-                t = dp4a_us(q[r].w, xv.w, t);
-                acc[r] += s[r] * (d * (float)t) + b[r] * ds;
+            for (int m = 0; m < M; ++m) {
+                if (m >= mr) break;
+                const uint4 xv = ((const uint4*)xq[m].q)[lc];
+                const float d = xq[m].d[lc >> 1], ds = __fmul_rn(d, (float)xq[m].s[lc]);
+#pragma unroll
+                for (int r = 0; r < ROWS; ++r) {
+                    int t = dp4a_us(q[r].x, xv.x, 0);
+                    t = dp4a_us(q[r].y, xv.y, t);
+                    t = dp4a_us(q[r].z, xv.z, t);
+                    t = dp4a_us(q[r].w, xv.w, t);
+                    acc[m][r] = __fadd_rn(acc[m][r], __fmaf_rn(s[r], __fmul_rn(d, (float)t), __fmul_rn(b[r], ds)));
+                }
             }
         }
     };
@@ -401,42 +431,71 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
     if (live && c < chunks) QMVI_LOAD(c, q0, s0, b0)
     if (live && c + 32 < chunks) QMVI_LOAD(c + 32, q1, s1, b1)
     if (EARLY) pdl_entry();
-    act_q8<BITS == 4>(x, (u32)K, xq);
-    if (!live) return;
-    while (c < chunks) {
-        dot(c, q0, s0, b0);
-        if (c + 32 < chunks) dot(c + 32, q1, s1, b1);
-        c += 64;
-        if (c < chunks) QMVI_LOAD(c, q0, s0, b0)
-        if (c + 32 < chunks) QMVI_LOAD(c + 32, q1, s1, b1)
+    for (u32 k0 = 0; k0 < (u32)K; k0 += TK) {
+        const u32 tk = min((u32)TK, (u32)K - k0);
+        if (k0 != 0) __syncthreads();  // every warp is done with the last tile
+        act_q8_rows<BITS == 4>(x + k0, (u32)K, tk, (u32)mr, xq);
+        if (!live) continue;
+        const u32 c0 = k0 / PER, cend = (k0 + tk) / PER;
+        while (c < cend) {
+            dot(c, c0, q0, s0, b0);
+            if (c + 32 < cend) dot(c + 32, c0, q1, s1, b1);
+            c += 64;
+            if (c < chunks) QMVI_LOAD(c, q0, s0, b0)
+            if (c + 32 < chunks) QMVI_LOAD(c + 32, q1, s1, b1)
+        }
     }
 #undef QMVI_LOAD
+    if (!live) return;
 #pragma unroll
-    for (int r = 0; r < ROWS; ++r) {
-        const float v = warp_sum(acc[r]);
-        if (lane == 0 && n0 + r < (u32)N) st(y, (i64)(n0 + r), v);
+    for (int m = 0; m < M; ++m) {
+        if (m >= mr) break;
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            const float v = warp_sum(acc[m][r]);
+            if (lane == 0 && n0 + r < (u32)N) st(y, (i64)m * N + (n0 + r), v);
+        }
     }
 }
 
-// qmvi_affine<BITS>_r<R>: R outputs a warp, any number of warps a block
-// (the host picks, qmviShape); _r<R>e loads its first chunks before
-// pdl_entry.
+// qmvi_affine<BITS>_r<R>: one row, R outputs a warp, any number of warps
+// a block (the host picks, qmviShape); _r<R>e loads its first chunks
+// before pdl_entry. The whole row is one tile.
 #define QMVI1(BITS, R, T, S)                                                                                       \
     extern "C" __global__ void __launch_bounds__(256)                                                            \
         qmvi_affine##BITS##_r##R##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                              i32 N, i32 K, i32 gs) {                                             \
         pdl_entry();                                                                                             \
-        qmvi_affine<BITS, R, false, T, S>(x, w, scales, biases, y, N, K, gs);                                   \
+        qmvi_affine<BITS, R, 1, ACTQ_MAXK, false, T, S>(x, w, scales, biases, y, 1, N, K, gs);                  \
     }                                                                                                            \
     extern "C" __global__ void __launch_bounds__(256)                                                            \
         qmvi_affine##BITS##_r##R##e_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                               i32 N, i32 K, i32 gs) {                                            \
-        qmvi_affine<BITS, R, true, T, S>(x, w, scales, biases, y, N, K, gs);                                    \
+        qmvi_affine<BITS, R, 1, ACTQ_MAXK, true, T, S>(x, w, scales, biases, y, 1, N, K, gs);                   \
     }
 #define QMVI(BITS, T, S) LBRX_IF(T, QMVI1(BITS, 1, T, S) QMVI1(BITS, 2, T, S) QMVI1(BITS, 4, T, S))
 #define QMVI_T(BITS, T) QMVI(BITS, T, f32) QMVI(BITS, T, f16) QMVI(BITS, T, bf16)
 QMVI_T(4, f32) QMVI_T(4, f16) QMVI_T(4, bf16)
 QMVI_T(8, f32) QMVI_T(8, f16) QMVI_T(8, bf16)
+
+// qmvi_affine<BITS>_m<M>_r<R>[e]: mr <= M rows of x [mr, K] (y [mr, N]),
+// tiles of 2048 columns (the shared memory of M = 8 rows: 22.5 KiB).
+#define QMVI_TK 2048
+#define QMMI1(BITS, M, R, T, S)                                                                                    \
+    extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m##M##_r##R##_##T##_##S(               \
+        const T* x, const uint4* w, const S* scales, const S* biases, T* y, i32 mr, i32 N, i32 K, i32 gs) {       \
+        pdl_entry();                                                                                             \
+        qmvi_affine<BITS, R, M, QMVI_TK, false, T, S>(x, w, scales, biases, y, mr, N, K, gs);                   \
+    }                                                                                                            \
+    extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m##M##_r##R##e_##T##_##S(              \
+        const T* x, const uint4* w, const S* scales, const S* biases, T* y, i32 mr, i32 N, i32 K, i32 gs) {       \
+        qmvi_affine<BITS, R, M, QMVI_TK, true, T, S>(x, w, scales, biases, y, mr, N, K, gs);                    \
+    }
+#define QMMI_M(BITS, M, T, S) QMMI1(BITS, M, 2, T, S) QMMI1(BITS, M, 4, T, S)
+#define QMMI(BITS, T, S) LBRX_IF(T, QMMI_M(BITS, 2, T, S) QMMI_M(BITS, 4, T, S) QMMI_M(BITS, 8, T, S))
+#define QMMI_T(BITS, T) QMMI(BITS, T, f32) QMMI(BITS, T, f16) QMMI(BITS, T, bf16)
+QMMI_T(4, f32) QMMI_T(4, f16) QMMI_T(4, bf16)
+QMMI_T(8, f32) QMMI_T(8, f16) QMMI_T(8, bf16)
 
 // ggml Q4_0/Q8_0 matrix-vector, organised like the affine kernel: a block
 // computes ROWS outputs, its threads splitting K, each taking one 32-value
