@@ -9,14 +9,17 @@ import (
 
 // Affine products of 2 to qmmiMaxRows activation rows (a decode batch)
 // run the integer one-row kernel's several-row instances
-// (qmvi_affine<bits>_m<M>_r<R> in kernels/quant.cu): every row of x is
-// quantized to 8-bit blocks as for one row, and each chunk of codes is
-// loaded and unpacked once for up to 8 rows. qmm.cu's float kernel reads
-// every row's x as floats from shared memory for every output, which
-// bounded the 8-row decode pass of a 1B model at 3.4 ms against 1.0 ms
-// for one row (issue 18). Row i of such a product is the same bits as
-// the one-row product of row i alone (the kernels' arithmetic per row is
-// one template's), so a greedy decode does not depend on the batch.
+// (qmvi_affine<bits>_m<M>_r<R> in kernels/quant.cu): qmvi_act quantizes
+// every row of x to 8-bit blocks once, as the one-row kernel does in each
+// block, and each chunk of codes is then loaded and unpacked once for up
+// to 8 rows. qmm.cu's float kernel reads every row's x as floats from
+// shared memory for every output, which bounded the 8-row decode pass of
+// a 1B model at 3.4 ms against 1.0 ms for one row (issue 18); quantizing
+// the 8 rows in every block of the product instead (the first version)
+// cost more than the products on wide weights (BenchmarkQMM, m8 32000x2048:
+// 57.5 µs against 36.6 with qmma). Row i of such a product is the same
+// bits as the one-row product of row i alone (the kernels' arithmetic per
+// row is one template's), so a greedy decode does not depend on the batch.
 
 // qmmiMaxRows is the most rows the integer path takes (in launches of up
 // to qmmiLaunchRows, the largest instance); longer products are prefill.
@@ -53,21 +56,35 @@ func qmmiTakesAffine(bits, k, m int) bool {
 	return qmmiOn && m > 1 && m <= qmmiMaxRows && qmviTakesAffine(bits, k)
 }
 
-// qmmi runs y [m, n] = x [m, k] @ W^T in launches of up to qmmiLaunchRows
-// rows, a launch of one row (a tail) through the one-row kernel; the
-// caller has checked canQMV and qmmiTakesAffine.
+// qmmi runs y [m, n] = x [m, k] @ W^T: qmvi_act<bits> quantizes every
+// row of x once into a temporary, then launches of up to qmmiLaunchRows
+// rows read it, a launch of one row (a tail) going to the one-row kernel;
+// the caller has checked canQMV and qmmiTakesAffine.
 func (d *Device) qmmi(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt core.DType, m, n, k int) error {
 	sh := qmmiShape
 	early := ""
 	if qmvEarly && !written(w) && !written(q.Scales) && !written(q.Biases) {
 		early = "e"
 	}
+	// The codes (a byte a value), then the scales of each 32 and the sums
+	// of each 16 (4 bytes each), all 16-byte aligned: k is a multiple of 32.
+	total := m * k
+	st, err := d.alloc(total+total/32*4+total/16*4, false)
+	if err != nil {
+		return err
+	}
+	defer st.Release()
+	xq, xd, xs := st.ptr, st.ptr+devicePtr(total), st.ptr+devicePtr(total+total/32*4)
+	a := (&kargs{}).ptr(x).ptr(xq).ptr(xd).ptr(xs).i32(total)
+	if err := d.launch("quant", xt, fmt.Sprintf("qmvi_act%d_%s", q.Bits, suffix(xt)), (total+actQBlock-1)/actQBlock, 256, a); err != nil {
+		return err
+	}
 	per := sh.rows * sh.warps
 	for m0 := 0; m0 < m; m0 += qmmiLaunchRows {
 		mb := min(qmmiLaunchRows, m-m0)
-		xp, yp := x+devicePtr(m0*k*xt.Size()), y+devicePtr(m0*n*xt.Size())
+		yp := y + devicePtr(m0*n*xt.Size())
 		if mb == 1 {
-			if err := d.qmviAffine(q, w, xp, yp, xt, n, k); err != nil {
+			if err := d.qmviAffine(q, w, x+devicePtr(m0*k*xt.Size()), yp, xt, n, k); err != nil {
 				return err
 			}
 			continue
@@ -77,7 +94,9 @@ func (d *Device) qmmi(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, x
 			inst *= 2
 		}
 		name := fmt.Sprintf("qmvi_affine%d_m%d_r%d%s_%s_%s", q.Bits, inst, sh.rows, early, suffix(xt), suffix(q.Scales.DType()))
-		a := (&kargs{}).ptr(xp).ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(yp).
+		o := m0 * k
+		a := (&kargs{}).ptr(xq + devicePtr(o)).ptr(xd + devicePtr(o/32*4)).ptr(xs + devicePtr(o/16*4)).
+			ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(yp).
 			i32(mb).i32(n).i32(k).i32(q.GroupSize)
 		if err := d.launch("quant", xt, name, (n+per-1)/per, sh.warps*32, a); err != nil {
 			return err
@@ -85,3 +104,7 @@ func (d *Device) qmmi(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, x
 	}
 	return nil
 }
+
+// actQBlock is the values each block of qmvi_act quantizes (256 threads,
+// 8 values each).
+const actQBlock = 2048

@@ -41,7 +41,7 @@ func TestQMMIAffineParity(t *testing.T) {
 			cases = append(cases, qcase{bits, 32, m, 37, 256, core.F32, core.F32})
 		}
 		cases = append(cases,
-			qcase{bits, 64, 3, 1, 32, core.F32, core.F16},
+			qcase{bits, 32, 3, 1, 32, core.F32, core.F16},
 			qcase{bits, 128, 8, 5, 2080, core.F16, core.F16},
 			qcase{bits, 64, 5, 3, 96 * 2, core.BF16, core.BF16},
 			qcase{bits, 32, 8, 67, 2048 + 96, core.F16, core.BF16},

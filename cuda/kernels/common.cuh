@@ -264,8 +264,26 @@ __device__ __forceinline__ u32 pack_codes(float a, float b, float c, float e) {
                        __byte_perm(__float_as_uint(c), __float_as_uint(e), 0x0040u), 0x5410u);
 }
 
-// act_q8_rows quantizes rows rows of K values each (K a multiple of 32),
-// row r at x + r*ldx (16-byte aligned), into a[r], every thread of the
+// ActQ8At writes rows into shared ActQ8T tiles, ActQ8Flat into flat
+// global arrays (codes, scales and sums of one row after another).
+template <class A> struct ActQ8At {
+    A* a;
+    __device__ u32* q(u32 r) const { return a[r].q; }
+    __device__ float* d(u32 r) const { return a[r].d; }
+    __device__ int* s(u32 r) const { return a[r].s; }
+};
+struct ActQ8Flat {
+    u32* q_;
+    float* d_;
+    int* s_;
+    u32 K;
+    __device__ u32* q(u32 r) const { return q_ + r * (K / 4); }
+    __device__ float* d(u32 r) const { return d_ + r * (K / 32); }
+    __device__ int* s(u32 r) const { return s_ + r * (K / 16); }
+};
+
+// act_q8_into quantizes rows rows of K values each (K a multiple of 32),
+// row r at x + r*ldx (16-byte aligned), into row r of a, every thread of the
 // block taking 8 values at a time (four threads of a warp a block of 32),
 // and synchronises the block: every thread must call it. Rounding follows
 // quantizeQ8Go step for step: max|x| compared as bits (so a NaN wins),
@@ -276,8 +294,8 @@ __device__ __forceinline__ u32 pack_codes(float a, float b, float c, float e) {
 // d = NaN and zero codes; one whose max|x| is zero, or so small that
 // 127/max|x| overflows, d = 0 and zero codes. A block's codes depend on
 // its 32 values only, whichever rows and columns a call takes.
-template <bool PAIRS, class T, class A>
-__device__ __forceinline__ void act_q8_rows(const T* __restrict__ x, u32 ldx, u32 K, u32 rows, A* a) {
+template <bool PAIRS, class T, class Sink>
+__device__ __forceinline__ void act_q8_into(const T* __restrict__ x, u32 ldx, u32 K, u32 rows, const Sink& a) {
     const u32 total = rows * K;
     for (u32 base = 0; base < total; base += blockDim.x * 8) {  // the same trip count in every thread
         const u32 i = base + threadIdx.x * 8;
@@ -333,13 +351,20 @@ __device__ __forceinline__ void act_q8_rows(const T* __restrict__ x, u32 ldx, u3
         int s = dp4a_ss(w1, 0x01010101u, dp4a_ss(w0, 0x01010101u, 0));
         s += __shfl_xor_sync(0xffffffffu, s, 1);
         if (on) {
-            a[r].q[j / 4] = w0;
-            a[r].q[j / 4 + 1] = w1;
-            if ((threadIdx.x & 1) == 0) a[r].s[j / 16] = s;
-            if ((threadIdx.x & 3) == 0) a[r].d[j / 32] = d;
+            u32* q = a.q(r);
+            q[j / 4] = w0;
+            q[j / 4 + 1] = w1;
+            if ((threadIdx.x & 1) == 0) a.s(r)[j / 16] = s;
+            if ((threadIdx.x & 3) == 0) a.d(r)[j / 32] = d;
         }
     }
     __syncthreads();
+}
+
+// act_q8_rows quantizes into shared tiles a[0, rows).
+template <bool PAIRS, class T, class A>
+__device__ __forceinline__ void act_q8_rows(const T* __restrict__ x, u32 ldx, u32 K, u32 rows, A* a) {
+    act_q8_into<PAIRS>(x, ldx, K, rows, ActQ8At<A>{a});
 }
 
 // act_q8 quantizes one row x[0, K) into a (act_q8_rows).

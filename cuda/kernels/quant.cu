@@ -320,39 +320,45 @@ __device__ __forceinline__ void qmv_affine_w(const T* __restrict__ x, const uint
 QMVW_T(4, f32) QMVW_T(4, f16) QMVW_T(4, bf16)
 QMVW_T(8, f32) QMVW_T(8, f16) QMVW_T(8, bf16)
 
-// Affine products for one to 8 activation rows with integer dot
-// products (qmvi_affine<BITS>_r<R>[e] for one row, qmvi_affine<BITS>_m<M>
-// _r<R>[e] for up to M): qmv_affine_w's warps (R outputs a warp, lanes
-// splitting K in 16-byte chunks, two chunks in flight a lane), but x is
-// first quantized to 8-bit blocks of 32 in shared memory by the whole
-// block (act_q8_rows; the host keeps K <= ACTQ_MAXK and a multiple of
-// 32), and each code word meets four activation codes in one dp4a instead
-// of four conversions and FMAs. Per chunk of one group (scale s, bias b)
-// and its activation block (scale d, codes c):
+// Affine products for one to 8 activation rows with integer dot products
+// (qmvi_affine<BITS>_r<R>[e] for one row, qmvi_affine<BITS>_m<M>_r<R>[e]
+// for up to M): qmv_affine_w's warps (R outputs a warp, lanes splitting K
+// in 16-byte chunks, two chunks in flight a lane), but x is quantized to
+// 8-bit blocks of 32 (act_q8_into; the host keeps K <= ACTQ_MAXK and a
+// multiple of 32) and each code word meets four activation codes in one
+// dp4a instead of four conversions and FMAs. Per chunk of one group
+// (scale s, bias b) and its activation block (scale d, codes c):
 // sum x*(s*q + b) ~ s*(d*sum(q*c)) + b*(d*sum(c)), which is exactly
 // sum w*(d*c): the product with the activation as the CPU's integer
 // kernels round it. 4-bit chunks are one block of 32 (x in PAIRS order,
 // matching the words' low and high nibbles); 8-bit chunks half a block.
 //
-// With several rows (a decode batch) each chunk of codes is loaded and
-// unpacked once and dp4a'd against every row's codes, which the block
-// quantizes TK columns at a time (TK a multiple of 64 chunks, so a lane's
-// chunks c and c+32 share a tile). Each row's arithmetic is the one-row
-// kernel's, term for term in the same order with explicitly rounded
-// operations (no contraction a compiler could choose per instance), so
-// row i of an M-row product is the same bits as the one-row product of
-// row i alone: a greedy decode does not depend on the batch around it.
-template <int BITS, int ROWS, int M, int TK, bool EARLY, class T, class S>
-__device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4* __restrict__ w,
+// One row (GX false) is quantized by every block into its shared memory.
+// Several rows (GX true, a decode batch) are quantized once by
+// qmvi_act<BITS> into global memory (flat rows of codes, scales and sums
+// of 16 codes), which each block reads through L1: quantizing 8 rows in
+// every block of a wide product cost more than the product. Each chunk of
+// codes is loaded and unpacked once and dp4a'd against every row's codes.
+// Each row's arithmetic is the one-row kernel's, term for term in the
+// same order with explicitly rounded operations (no contraction a
+// compiler could choose per instance), so row i of an M-row product is
+// the same bits as the one-row product of row i alone: a greedy decode
+// does not depend on the batch around it.
+struct XQ8 {
+    const u32* __restrict__ q;    // [M, K/4] codes
+    const float* __restrict__ d;  // [M, K/32] scales
+    const int* __restrict__ s;    // [M, K/16] sums of 16 codes
+};
+template <int BITS, int ROWS, int M, bool GX, bool EARLY, class T, class S>
+__device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, XQ8 g, const uint4* __restrict__ w,
                                             const S* __restrict__ scales, const S* __restrict__ biases,
                                             T* __restrict__ y, i32 mr, i32 N, i32 K, i32 gs) {
-    __shared__ ActQ8T<TK> xq[M];
+    __shared__ ActQ8T<GX ? 32 : ACTQ_MAXK> xq[GX ? 1 : M];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const u32 n0 = (blockIdx.x * (blockDim.x >> 5) + warp) * ROWS;
     // A warp past N still quantizes its share of x: the block synchronises.
     const bool live = n0 < (u32)N;
     constexpr int PER = 128 / BITS;   // codes per 16-byte chunk
-    static_assert(TK % (64 * PER) == 0, "a tile holds whole pairs of a lane's chunks");
     const u32 chunks = (u32)K / PER;  // chunks per row
     const int gshift = __ffs(gs) - 1;
     const u32 groups = (u32)K >> gshift;
@@ -377,10 +383,21 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
             BB[r] = ldf(biases, (i64)(soff[r] + g_));               \
         }                                                           \
     }
-    // One chunk cc (cc - c0 in the tile) of every output row against
-    // every activation row: acc += s*(d*t) + b*(d*sum(c)).
-    auto dot = [&](u32 cc, u32 c0, const uint4* q, const float* s, const float* b) {
-        const u32 lc = cc - c0;
+    // Activation row m's codes, scales and sums.
+    auto xrow = [&](int m, const u32*& q, const float*& d, const int*& s) {
+        if (GX) {
+            q = g.q + (u32)m * ((u32)K / 4);
+            d = g.d + (u32)m * ((u32)K / 32);
+            s = g.s + (u32)m * ((u32)K / 16);
+        } else {
+            q = xq[m].q;
+            d = xq[m].d;
+            s = xq[m].s;
+        }
+    };
+    // Chunk cc of every output row against every activation row:
+    // acc += s*(d*t) + b*(d*sum(c)).
+    auto dot = [&](u32 cc, const uint4* q, const float* s, const float* b) {
         if (BITS == 4) {
             u32 qw[ROWS][8];  // low then high nibbles of each word, unpacked once
 #pragma unroll
@@ -395,9 +412,13 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
 #pragma unroll
             for (int m = 0; m < M; ++m) {
                 if (m >= mr) break;
-                const uint4 x0 = ((const uint4*)xq[m].q)[2 * lc], x1 = ((const uint4*)xq[m].q)[2 * lc + 1];
+                const u32* xqm;
+                const float* xdm;
+                const int* xsm;
+                xrow(m, xqm, xdm, xsm);
+                const uint4 x0 = ((const uint4*)xqm)[2 * cc], x1 = ((const uint4*)xqm)[2 * cc + 1];
                 const u32 xw[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
-                const float d = xq[m].d[lc], ds = __fmul_rn(d, (float)(xq[m].s[2 * lc] + xq[m].s[2 * lc + 1]));
+                const float d = xdm[cc], ds = __fmul_rn(d, (float)(xsm[2 * cc] + xsm[2 * cc + 1]));
 #pragma unroll
                 for (int r = 0; r < ROWS; ++r) {
                     int t = 0;
@@ -410,8 +431,12 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
 #pragma unroll
             for (int m = 0; m < M; ++m) {
                 if (m >= mr) break;
-                const uint4 xv = ((const uint4*)xq[m].q)[lc];
-                const float d = xq[m].d[lc >> 1], ds = __fmul_rn(d, (float)xq[m].s[lc]);
+                const u32* xqm;
+                const float* xdm;
+                const int* xsm;
+                xrow(m, xqm, xdm, xsm);
+                const uint4 xv = ((const uint4*)xqm)[cc];
+                const float d = xdm[cc >> 1], ds = __fmul_rn(d, (float)xsm[cc]);
 #pragma unroll
                 for (int r = 0; r < ROWS; ++r) {
                     int t = dp4a_us(q[r].x, xv.x, 0);
@@ -431,22 +456,16 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
     if (live && c < chunks) QMVI_LOAD(c, q0, s0, b0)
     if (live && c + 32 < chunks) QMVI_LOAD(c + 32, q1, s1, b1)
     if (EARLY) pdl_entry();
-    for (u32 k0 = 0; k0 < (u32)K; k0 += TK) {
-        const u32 tk = min((u32)TK, (u32)K - k0);
-        if (k0 != 0) __syncthreads();  // every warp is done with the last tile
-        act_q8_rows<BITS == 4>(x + k0, (u32)K, tk, (u32)mr, xq);
-        if (!live) continue;
-        const u32 c0 = k0 / PER, cend = (k0 + tk) / PER;
-        while (c < cend) {
-            dot(c, c0, q0, s0, b0);
-            if (c + 32 < cend) dot(c + 32, c0, q1, s1, b1);
-            c += 64;
-            if (c < chunks) QMVI_LOAD(c, q0, s0, b0)
-            if (c + 32 < chunks) QMVI_LOAD(c + 32, q1, s1, b1)
-        }
+    if (!GX) act_q8_rows<BITS == 4>(x, (u32)K, (u32)K, (u32)mr, xq);
+    if (!live) return;
+    while (c < chunks) {
+        dot(c, q0, s0, b0);
+        if (c + 32 < chunks) dot(c + 32, q1, s1, b1);
+        c += 64;
+        if (c < chunks) QMVI_LOAD(c, q0, s0, b0)
+        if (c + 32 < chunks) QMVI_LOAD(c + 32, q1, s1, b1)
     }
 #undef QMVI_LOAD
-    if (!live) return;
 #pragma unroll
     for (int m = 0; m < M; ++m) {
         if (m >= mr) break;
@@ -460,36 +479,55 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
 
 // qmvi_affine<BITS>_r<R>: one row, R outputs a warp, any number of warps
 // a block (the host picks, qmviShape); _r<R>e loads its first chunks
-// before pdl_entry. The whole row is one tile.
+// before pdl_entry.
 #define QMVI1(BITS, R, T, S)                                                                                       \
     extern "C" __global__ void __launch_bounds__(256)                                                            \
         qmvi_affine##BITS##_r##R##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                              i32 N, i32 K, i32 gs) {                                             \
         pdl_entry();                                                                                             \
-        qmvi_affine<BITS, R, 1, ACTQ_MAXK, false, T, S>(x, w, scales, biases, y, 1, N, K, gs);                  \
+        qmvi_affine<BITS, R, 1, false, false, T, S>(x, XQ8{}, w, scales, biases, y, 1, N, K, gs);               \
     }                                                                                                            \
     extern "C" __global__ void __launch_bounds__(256)                                                            \
         qmvi_affine##BITS##_r##R##e_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                               i32 N, i32 K, i32 gs) {                                            \
-        qmvi_affine<BITS, R, 1, ACTQ_MAXK, true, T, S>(x, w, scales, biases, y, 1, N, K, gs);                   \
+        qmvi_affine<BITS, R, 1, false, true, T, S>(x, XQ8{}, w, scales, biases, y, 1, N, K, gs);                \
     }
 #define QMVI(BITS, T, S) LBRX_IF(T, QMVI1(BITS, 1, T, S) QMVI1(BITS, 2, T, S) QMVI1(BITS, 4, T, S))
 #define QMVI_T(BITS, T) QMVI(BITS, T, f32) QMVI(BITS, T, f16) QMVI(BITS, T, bf16)
 QMVI_T(4, f32) QMVI_T(4, f16) QMVI_T(4, bf16)
 QMVI_T(8, f32) QMVI_T(8, f16) QMVI_T(8, bf16)
 
-// qmvi_affine<BITS>_m<M>_r<R>[e]: mr <= M rows of x [mr, K] (y [mr, N]),
-// tiles of 2048 columns (the shared memory of M = 8 rows: 22.5 KiB).
-#define QMVI_TK 2048
-#define QMMI1(BITS, M, R, T, S)                                                                                    \
-    extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m##M##_r##R##_##T##_##S(               \
-        const T* x, const uint4* w, const S* scales, const S* biases, T* y, i32 mr, i32 N, i32 K, i32 gs) {       \
+// qmvi_act<BITS>: total values of x [M, K] (K a multiple of 32, so no
+// block of 32 straddles two rows) quantized as the one-row kernels do, in
+// PAIRS order for 4-bit codes, into flat arrays: codes q[total/4], scales
+// d[total/32], sums of 16 codes s[total/16]; 256 threads a block, 2048
+// values each.
+#define QMVI_ACT(BITS, T)                                                                                       \
+    extern "C" __global__ void __launch_bounds__(256)                                                            \
+        qmvi_act##BITS##_##T(const T* x, u32* q, float* d, int* s, i32 total) {                                 \
         pdl_entry();                                                                                             \
-        qmvi_affine<BITS, R, M, QMVI_TK, false, T, S>(x, w, scales, biases, y, mr, N, K, gs);                   \
-    }                                                                                                            \
-    extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m##M##_r##R##e_##T##_##S(              \
-        const T* x, const uint4* w, const S* scales, const S* biases, T* y, i32 mr, i32 N, i32 K, i32 gs) {       \
-        qmvi_affine<BITS, R, M, QMVI_TK, true, T, S>(x, w, scales, biases, y, mr, N, K, gs);                    \
+        const u32 base = blockIdx.x * (blockDim.x * 8), cnt = min(blockDim.x * 8, (u32)total - base);           \
+        act_q8_into<BITS == 4>(x + base, cnt, cnt, 1, ActQ8Flat{q + base / 4, d + base / 32, s + base / 16, cnt}); \
+    }
+LBRX_IF(f32, QMVI_ACT(4, f32) QMVI_ACT(8, f32))
+LBRX_IF(f16, QMVI_ACT(4, f16) QMVI_ACT(8, f16))
+LBRX_IF(bf16, QMVI_ACT(4, bf16) QMVI_ACT(8, bf16))
+
+// qmvi_affine<BITS>_m<M>_r<R>[e]: mr <= M rows, quantized by qmvi_act
+// (xq, xd, xs), times W into y [mr, N].
+#define QMMI1(BITS, M, R, T, S)                                                                                  \
+    extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m##M##_r##R##_##T##_##S(             \
+        const u32* xq, const float* xd, const int* xs, const uint4* w, const S* scales, const S* biases, T* y,  \
+        i32 mr, i32 N, i32 K, i32 gs) {                                                                         \
+        pdl_entry();                                                                                           \
+        qmvi_affine<BITS, R, M, true, false, T, S>((const T*)nullptr, XQ8{xq, xd, xs}, w, scales, biases, y, mr, N, \
+                                                  K, gs);                                                      \
+    }                                                                                                          \
+    extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m##M##_r##R##e_##T##_##S(            \
+        const u32* xq, const float* xd, const int* xs, const uint4* w, const S* scales, const S* biases, T* y,  \
+        i32 mr, i32 N, i32 K, i32 gs) {                                                                         \
+        qmvi_affine<BITS, R, M, true, true, T, S>((const T*)nullptr, XQ8{xq, xd, xs}, w, scales, biases, y, mr, N, \
+                                                 K, gs);                                                       \
     }
 #define QMMI_M(BITS, M, T, S) QMMI1(BITS, M, 2, T, S) QMMI1(BITS, M, 4, T, S)
 #define QMMI(BITS, T, S) LBRX_IF(T, QMMI_M(BITS, 2, T, S) QMMI_M(BITS, 4, T, S) QMMI_M(BITS, 8, T, S))
