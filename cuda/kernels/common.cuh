@@ -244,10 +244,8 @@ __device__ __forceinline__ int dp4a_ss(u32 a, u32 b, int c) {
 // word, in value order, or with PAIRS each 8 values as their even ones
 // then their odd ones (the order of the low and high nibbles of an MLX
 // 4-bit word); s holds the sum of the codes of each 16 values. ACTQ_MAXK
-// bounds K (the host checks). ActQ8T<TK> holds TK columns of a row: the
-// several-row kernels quantize their rows a tile of columns at a time, so
-// that M rows fit the block's shared memory (blocks of 32 do not depend
-// on each other, so a tile's codes are those of the whole row's).
+// bounds K (the host checks). ActQ8T<TK> holds TK columns of a row (a
+// kernel that needs no shared copy declares a small one).
 #define ACTQ_MAXK 8192
 template <int TK>
 struct alignas(16) ActQ8T {
