@@ -140,7 +140,8 @@ func TestQMMAParity(t *testing.T) {
 // BenchmarkQMM: the few-row affine products of a 1B-shaped Llama's batch
 // decode step (4-bit, groups of 32, f16 activations and parameters: the
 // fused q/k/v, o, fused gate/up, down and the head) at 8 and 32 rows,
-// through the integer kernels (LBRX_CUDA_QMMI, its launch shapes) and each
+// through the integer kernels (LBRX_CUDA_QMMI, its launch shapes; intb:
+// LBRX_CUDA_QMMI_BLOCK=on, which applies to K <= 2048) and each
 // kernel LBRX_CUDA_QMM picks, in weight GB/s and µs per
 // product.
 //
@@ -148,20 +149,20 @@ func TestQMMAParity(t *testing.T) {
 func BenchmarkQMM(b *testing.B) {
 	dev := gpu(b)
 	defer func() { qmmOff, qmmMMA = false, qmmMode("") }()
-	defer func(on bool, sh qmviShape) { qmmiOn, qmmiShape = on, sh }(qmmiOn, qmmiShape)
+	defer func(on, blk bool, sh qmviShape) { qmmiOn, qmmiBlock, qmmiShape = on, blk, sh }(qmmiOn, qmmiBlock, qmmiShape)
 	const bits, gs = 4, 32
 	for _, m := range []int{8, 32} {
 		for _, s := range [][2]int{{3072, 2048}, {2048, 2048}, {16384, 2048}, {2048, 8192}, {32000, 2048}} {
 			n, k := s[0], s[1]
-			for _, mode := range []string{"int-r2w8", "int-r4w8", "int-r2w4", "int-r4w4", "mma", "simt", "off"} {
+			for _, mode := range []string{"int-r2w8", "int-r4w8", "int-r2w4", "int-r4w4", "intb-r2w8", "intb-r4w8", "mma", "simt", "off"} {
 				b.Run(fmt.Sprintf("m%d/%dx%d/%s", m, n, k, mode), func(b *testing.B) {
 					if mode == "mma" && dev.ComputeCapability() < 80 {
 						b.Skip("qmma needs compute capability 8.0 or later")
 					}
 					qmmOff, qmmMMA = mode == "off", mode == "mma"
-					shape, isInt := strings.CutPrefix(mode, "int-")
+					kernel, shape, _ := strings.Cut(mode, "-")
 					qmmiOn, qmmiShape = qmmiFrom(shape)
-					qmmiOn = isInt
+					qmmiOn, qmmiBlock = strings.HasPrefix(kernel, "int"), kernel == "intb"
 					w := filledAffine(b, dev, n, k, bits, gs)
 					x := filled(b, dev, core.F16, core.Shape{m, k}, -1, 1, false)
 					out, err := core.Empty(dev, core.F16, core.Shape{m, n})

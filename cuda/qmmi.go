@@ -48,6 +48,18 @@ func qmmiFrom(v string) (bool, qmviShape) {
 	return true, qmmiDefault
 }
 
+// qmmiBlock (LBRX_CUDA_QMMI_BLOCK=on) sends products of K up to
+// qmmiBlockK (QMVI_BLOCK_K) to the _m8b instances, which quantize their
+// rows in every block as the one-row kernel does, with no quantizing
+// kernel and temporary: on BenchmarkQMM (m8, eager, H200) the first
+// version of these kernels did so in 9.7 µs for 2048x2048 and 10.9 for
+// 3072x2048 against 14.8 and 14.0 with qmvi_act, while on wide weights it
+// lost (32000x2048: 66.8 against 42.2). Off by default: not measured in
+// the engine yet.
+var qmmiBlock = os.Getenv("LBRX_CUDA_QMMI_BLOCK") == "on"
+
+const qmmiBlockK = 2048
+
 // qmmiTakesAffine reports whether the integer kernels take an m-row
 // product with bits-wide affine codes (canQMV checked by the caller):
 // 8-bit codes only where the one-row product of such a row does too
@@ -58,13 +70,34 @@ func qmmiTakesAffine(bits, k, m int) bool {
 
 // qmmi runs y [m, n] = x [m, k] @ W^T: qmvi_act<bits> quantizes every
 // row of x once into a temporary, then launches of up to qmmiLaunchRows
-// rows read it, a launch of one row (a tail) going to the one-row kernel;
-// the caller has checked canQMV and qmmiTakesAffine.
+// rows read it (or, with qmmiBlock, launches quantize their own rows), a
+// launch of one row (a tail) going to the one-row kernel; the caller has
+// checked canQMV and qmmiTakesAffine.
 func (d *Device) qmmi(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt core.DType, m, n, k int) error {
 	sh := qmmiShape
 	early := ""
 	if qmvEarly && !written(w) && !written(q.Scales) && !written(q.Biases) {
 		early = "e"
+	}
+	per := sh.rows * sh.warps
+	if qmmiBlock && k <= qmmiBlockK {
+		for m0 := 0; m0 < m; m0 += qmmiLaunchRows {
+			mb := min(qmmiLaunchRows, m-m0)
+			xp, yp := x+devicePtr(m0*k*xt.Size()), y+devicePtr(m0*n*xt.Size())
+			if mb == 1 {
+				if err := d.qmviAffine(q, w, xp, yp, xt, n, k); err != nil {
+					return err
+				}
+				continue
+			}
+			name := fmt.Sprintf("qmvi_affine%d_m8b_r%d%s_%s_%s", q.Bits, sh.rows, early, suffix(xt), suffix(q.Scales.DType()))
+			a := (&kargs{}).ptr(xp).ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(yp).
+				i32(mb).i32(n).i32(k).i32(q.GroupSize)
+			if err := d.launch("quant", xt, name, (n+per-1)/per, sh.warps*32, a); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	// The codes (a byte a value), then the scales of each 32 and the sums
 	// of each 16 (4 bytes each), all 16-byte aligned: k is a multiple of 32.
@@ -79,7 +112,6 @@ func (d *Device) qmmi(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, x
 	if err := d.launch("quant", xt, fmt.Sprintf("qmvi_act%d_%s", q.Bits, suffix(xt)), (total+actQBlock-1)/actQBlock, 256, a); err != nil {
 		return err
 	}
-	per := sh.rows * sh.warps
 	for m0 := 0; m0 < m; m0 += qmmiLaunchRows {
 		mb := min(qmmiLaunchRows, m-m0)
 		yp := y + devicePtr(m0*n*xt.Size())

@@ -24,7 +24,8 @@ var qmmiShapes = []qmviShape{{2, 8}, {4, 8}, {2, 1}, {4, 3}}
 // warp and block, K of one activation block, of chunks past the two a
 // lane has in flight (and not a whole number of 64-chunk rounds), and the
 // longest K; every launch shape, weights loaded before and after
-// pdl_entry. Strict: runOn fails on a CPU fallback.
+// pdl_entry, x quantized by qmvi_act and (K <= qmmiBlockK) in every block
+// (LBRX_CUDA_QMMI_BLOCK). Strict: runOn fails on a CPU fallback.
 func TestQMMIAffineParity(t *testing.T) {
 	dev := gpu(t)
 	before := core.Fallbacks()
@@ -66,13 +67,16 @@ func TestQMMIAffineParity(t *testing.T) {
 				want[i], terms[i], _ = qmviRef(vx[i*c.k:(i+1)*c.k], dense, c.n, c.k)
 				nearQMVI(t, c.xt, round(c.xt, want[i]), terms[i], alone[i], fmt.Sprintf("row %d alone", i))
 			}
-			defer func(sh qmviShape, e bool) { qmmiShape, qmvEarly = sh, e }(qmmiShape, qmvEarly)
+			defer func(sh qmviShape, e, b bool) { qmmiShape, qmvEarly, qmmiBlock = sh, e, b }(qmmiShape, qmvEarly, qmmiBlock)
 			for _, sh := range qmmiShapes {
-				for _, early := range []bool{false, true} {
-					qmmiShape, qmvEarly = sh, early
+				for _, mode := range []struct{ early, block bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+					if mode.block && c.k > qmmiBlockK {
+						continue
+					}
+					qmmiShape, qmvEarly, qmmiBlock = sh, mode.early, mode.block
 					got := runOn(t, dev, "quantized_matmul", c.xt, core.Shape{c.m, c.n}, nil, 0, dx, w)
 					for i := range c.m {
-						what := fmt.Sprintf("%+v early %v row %d", sh, early, i)
+						what := fmt.Sprintf("%+v early %v block %v row %d", sh, mode.early, mode.block, i)
 						row := got[i*c.n : (i+1)*c.n]
 						nearQMVI(t, c.xt, round(c.xt, want[i]), terms[i], row, what)
 						sameBits(t, alone[i], row, what+": the same bits as the row alone")
@@ -96,7 +100,7 @@ func sameBits(tb testing.TB, want, got []float64, what string) {
 // The several-row kernels on rows of edge activations (TestQMVIActivationEdges'
 // blocks: zeros, subnormals, a largest value at a random place, values on
 // rounding ties, a huge outlier; then a NaN and an infinity) between
-// ordinary rows: each row is the one-row kernel's bits, and a bad value
+// ordinary rows, x quantized by qmvi_act and in every block: each row is the one-row kernel's bits, and a bad value
 // makes its own row NaN and no other.
 func TestQMMIActivationEdges(t *testing.T) {
 	dev := gpu(t)
@@ -120,7 +124,13 @@ func TestQMMIActivationEdges(t *testing.T) {
 	copy(xv[3*k:], edge)
 	xv[3*k+200] = math.NaN()
 	xv[4*k+5] = math.Inf(1)
-	for _, bits := range []int{4, 8} {
+	defer func(b bool) { qmmiBlock = b }(qmmiBlock)
+	for _, c := range []struct {
+		bits  int
+		block bool
+	}{{4, false}, {8, false}, {4, true}, {8, true}} {
+		bits := c.bits
+		qmmiBlock = c.block
 		w, dense := affineWeight(t, r, dev, n, k, bits, 32, core.F32)
 		_, dx, vx := prepare(t, dev, core.F32, input{core.Shape{m, k}, ident}, xv)
 		got := runOn(t, dev, "quantized_matmul", core.F32, core.Shape{m, n}, nil, 0, dx, w)

@@ -333,7 +333,10 @@ QMVW_T(8, f32) QMVW_T(8, f16) QMVW_T(8, bf16)
 // kernels round it. 4-bit chunks are one block of 32 (x in PAIRS order,
 // matching the words' low and high nibbles); 8-bit chunks half a block.
 //
-// One row (GX false) is quantized by every block into its shared memory.
+// One row (GX false) is quantized by every block into its shared memory,
+// and so are up to 8 rows of at most QMVI_BLOCK_K columns in the _m8b
+// instances (LBRX_CUDA_QMMI_BLOCK, for narrow products where a separate
+// quantizing kernel may cost more than it saves).
 // Several rows (GX true, a decode batch) are quantized once by
 // qmvi_act<BITS> into global memory (flat rows of codes, scales and sums
 // of 16 codes), which each block reads through L1: quantizing 8 rows in
@@ -349,11 +352,11 @@ struct XQ8 {
     const float* __restrict__ d;  // [M, K/32] scales
     const int* __restrict__ s;    // [M, K/16] sums of 16 codes
 };
-template <int BITS, int ROWS, int M, bool GX, bool EARLY, class T, class S>
+template <int BITS, int ROWS, int M, int TK, bool GX, bool EARLY, class T, class S>
 __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, XQ8 g, const uint4* __restrict__ w,
                                             const S* __restrict__ scales, const S* __restrict__ biases,
                                             T* __restrict__ y, i32 mr, i32 N, i32 K, i32 gs) {
-    __shared__ ActQ8T<GX ? 32 : ACTQ_MAXK> xq[GX ? 1 : M];
+    __shared__ ActQ8T<GX ? 32 : TK> xq[GX ? 1 : M];  // K <= TK (the host checks)
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const u32 n0 = (blockIdx.x * (blockDim.x >> 5) + warp) * ROWS;
     // A warp past N still quantizes its share of x: the block synchronises.
@@ -485,12 +488,12 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, XQ8 g, cons
         qmvi_affine##BITS##_r##R##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                              i32 N, i32 K, i32 gs) {                                             \
         pdl_entry();                                                                                             \
-        qmvi_affine<BITS, R, 1, false, false, T, S>(x, XQ8{}, w, scales, biases, y, 1, N, K, gs);               \
+        qmvi_affine<BITS, R, 1, ACTQ_MAXK, false, false, T, S>(x, XQ8{}, w, scales, biases, y, 1, N, K, gs);               \
     }                                                                                                            \
     extern "C" __global__ void __launch_bounds__(256)                                                            \
         qmvi_affine##BITS##_r##R##e_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                               i32 N, i32 K, i32 gs) {                                            \
-        qmvi_affine<BITS, R, 1, false, true, T, S>(x, XQ8{}, w, scales, biases, y, 1, N, K, gs);                \
+        qmvi_affine<BITS, R, 1, ACTQ_MAXK, false, true, T, S>(x, XQ8{}, w, scales, biases, y, 1, N, K, gs);                \
     }
 #define QMVI(BITS, T, S) LBRX_IF(T, QMVI1(BITS, 1, T, S) QMVI1(BITS, 2, T, S) QMVI1(BITS, 4, T, S))
 #define QMVI_T(BITS, T) QMVI(BITS, T, f32) QMVI(BITS, T, f16) QMVI(BITS, T, bf16)
@@ -520,13 +523,13 @@ LBRX_IF(bf16, QMVI_ACT(4, bf16) QMVI_ACT(8, bf16))
         const u32* xq, const float* xd, const int* xs, const uint4* w, const S* scales, const S* biases, T* y,  \
         i32 mr, i32 N, i32 K, i32 gs) {                                                                         \
         pdl_entry();                                                                                           \
-        qmvi_affine<BITS, R, M, true, false, T, S>((const T*)nullptr, XQ8{xq, xd, xs}, w, scales, biases, y, mr, N, \
+        qmvi_affine<BITS, R, M, 32, true, false, T, S>((const T*)nullptr, XQ8{xq, xd, xs}, w, scales, biases, y, mr, N, \
                                                   K, gs);                                                      \
     }                                                                                                          \
     extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m##M##_r##R##e_##T##_##S(            \
         const u32* xq, const float* xd, const int* xs, const uint4* w, const S* scales, const S* biases, T* y,  \
         i32 mr, i32 N, i32 K, i32 gs) {                                                                         \
-        qmvi_affine<BITS, R, M, true, true, T, S>((const T*)nullptr, XQ8{xq, xd, xs}, w, scales, biases, y, mr, N, \
+        qmvi_affine<BITS, R, M, 32, true, true, T, S>((const T*)nullptr, XQ8{xq, xd, xs}, w, scales, biases, y, mr, N, \
                                                  K, gs);                                                       \
     }
 #define QMMI_M(BITS, M, T, S) QMMI1(BITS, M, 2, T, S) QMMI1(BITS, M, 4, T, S)
@@ -801,3 +804,22 @@ __device__ __forceinline__ void gemv(const T* x, const T* w, T* y, i32 N, i32 K)
 GEMV(f32)
 GEMV(f16)
 GEMV(bf16)
+
+// qmvi_affine<BITS>_m8b_r<R>[e]: mr <= 8 rows of x [mr, K], K <= QMVI_BLOCK_K,
+// quantized by every block into shared memory (22.5 KiB), times W into
+// y [mr, N].
+#define QMVI_BLOCK_K 2048
+#define QMMIB1(BITS, R, T, S)                                                                                    \
+    extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m8b_r##R##_##T##_##S(                \
+        const T* x, const uint4* w, const S* scales, const S* biases, T* y, i32 mr, i32 N, i32 K, i32 gs) {     \
+        pdl_entry();                                                                                           \
+        qmvi_affine<BITS, R, 8, QMVI_BLOCK_K, false, false, T, S>(x, XQ8{}, w, scales, biases, y, mr, N, K, gs); \
+    }                                                                                                          \
+    extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m8b_r##R##e_##T##_##S(               \
+        const T* x, const uint4* w, const S* scales, const S* biases, T* y, i32 mr, i32 N, i32 K, i32 gs) {     \
+        qmvi_affine<BITS, R, 8, QMVI_BLOCK_K, false, true, T, S>(x, XQ8{}, w, scales, biases, y, mr, N, K, gs); \
+    }
+#define QMMIB(BITS, T, S) LBRX_IF(T, QMMIB1(BITS, 2, T, S) QMMIB1(BITS, 4, T, S))
+#define QMMIB_T(BITS, T) QMMIB(BITS, T, f32) QMMIB(BITS, T, f16) QMMIB(BITS, T, bf16)
+QMMIB_T(4, f32) QMMIB_T(4, f16) QMMIB_T(4, bf16)
+QMMIB_T(8, f32) QMMIB_T(8, f16) QMMIB_T(8, bf16)
