@@ -3,6 +3,7 @@ package cuda
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,6 +20,7 @@ import (
 // on the same products.
 func TestQMMParity(t *testing.T) {
 	dev := gpu(t)
+	floatQMV(t) // qmm.cu's products of x itself; qmmi_test.go checks the integer ones
 	before := core.Fallbacks()
 	r := rand.New(rand.NewPCG(23, 24))
 	type qcase struct {
@@ -73,6 +75,7 @@ func TestQMMAParity(t *testing.T) {
 	if dev.ComputeCapability() < 80 {
 		t.Skip("qmma needs mma.sync for f16/bf16 (compute capability 8.0 or later), this GPU has " + fmt.Sprint(dev.ComputeCapability()))
 	}
+	floatQMV(t) // products of x itself; qmmi_test.go checks the integer ones
 	before := core.Fallbacks()
 	r := rand.New(rand.NewPCG(25, 26))
 	type qcase struct {
@@ -137,23 +140,29 @@ func TestQMMAParity(t *testing.T) {
 // BenchmarkQMM: the few-row affine products of a 1B-shaped Llama's batch
 // decode step (4-bit, groups of 32, f16 activations and parameters: the
 // fused q/k/v, o, fused gate/up, down and the head) at 8 and 32 rows,
-// through each kernel LBRX_CUDA_QMM picks, in weight GB/s and µs per
+// through the integer kernels (LBRX_CUDA_QMMI, its launch shapes; intb:
+// LBRX_CUDA_QMMI_BLOCK=on, which applies to K <= 2048) and each
+// kernel LBRX_CUDA_QMM picks, in weight GB/s and µs per
 // product.
 //
 //	go test ./cuda -run '^$' -bench BenchmarkQMM -benchtime 200x
 func BenchmarkQMM(b *testing.B) {
 	dev := gpu(b)
 	defer func() { qmmOff, qmmMMA = false, qmmMode("") }()
+	defer func(on, blk bool, sh qmviShape) { qmmiOn, qmmiBlock, qmmiShape = on, blk, sh }(qmmiOn, qmmiBlock, qmmiShape)
 	const bits, gs = 4, 32
 	for _, m := range []int{8, 32} {
 		for _, s := range [][2]int{{3072, 2048}, {2048, 2048}, {16384, 2048}, {2048, 8192}, {32000, 2048}} {
 			n, k := s[0], s[1]
-			for _, mode := range []string{"mma", "simt", "off"} {
+			for _, mode := range []string{"int-r2w8", "int-r4w8", "int-r2w4", "int-r4w4", "intb-r2w8", "intb-r4w8", "mma", "simt", "off"} {
 				b.Run(fmt.Sprintf("m%d/%dx%d/%s", m, n, k, mode), func(b *testing.B) {
 					if mode == "mma" && dev.ComputeCapability() < 80 {
 						b.Skip("qmma needs compute capability 8.0 or later")
 					}
 					qmmOff, qmmMMA = mode == "off", mode == "mma"
+					kernel, shape, _ := strings.Cut(mode, "-")
+					qmmiOn, qmmiShape = qmmiFrom(shape)
+					qmmiOn, qmmiBlock = strings.HasPrefix(kernel, "int"), kernel == "intb"
 					w := filledAffine(b, dev, n, k, bits, gs)
 					x := filled(b, dev, core.F16, core.Shape{m, k}, -1, 1, false)
 					out, err := core.Empty(dev, core.F16, core.Shape{m, n})

@@ -14,7 +14,8 @@ import (
 // in each block's shared memory, as the CPU's integer kernels do
 // (quant/act_q8.go), and multiply codes with dp4a: four byte products an
 // instruction where the float kernels spend a conversion and an FMA per
-// code. They serve one activation row (a decode step) with 4-bit affine
+// code (the affine ones for several rows too: qmmi.go). They serve one
+// activation row (a decode step) with 4-bit affine
 // codes (8-bit too with qmviAffine8) and every ggml block type, for K up
 // to actQMaxK; the
 // result is the product with the activation as quantized (the error

@@ -132,13 +132,17 @@ func (d *Device) quantizedMatmul(op *core.Op) error {
 		return err
 	}
 	defer release()
+	if m > 1 && q.Scheme == core.SchemeAffine && d.canQMV(cx, w, q) && qmmiTakesAffine(q.Bits, k, m) {
+		return d.qmmi(q, w, dataPtr(cx), dataPtr(out), xt, m, n, k) // a few rows, integer: qmmi.go
+	}
 	if d.canQMM(cx, w, q, m) {
-		return d.qmm(q, w, cx, out, m, n, k) // a few rows: qmm.go
+		return d.qmm(q, w, cx, out, m, n, k) // a few rows, float: qmm.go
 	}
 	if m == 1 && q.Scheme == core.SchemeAffine && d.canQMV(cx, w, q) && qmviTakesAffine(q.Bits, k) {
-		// Only a product of one row: a one-row tail of a longer
-		// product stays on the float kernels with the other rows, so a
-		// row's result does not depend on the batch around it.
+		// Only a product of one row, or of a few through qmmi (whose
+		// rows are the same bits as this kernel's): a one-row tail of a
+		// longer product stays on the float kernels with the other
+		// rows, so a row's result does not depend on the batch around it.
 		return d.qmviAffine(q, w, dataPtr(cx), dataPtr(out), xt, n, k)
 	}
 	if m <= qmvMaxM*4 && d.canQMV(cx, w, q) {

@@ -551,13 +551,14 @@ func cachedAttentionCase(dt core.DType, tol float64, name string, tq, capRows, p
 // that says which devices quantize activations, and it allows the slack
 // there only: the CPU's integer kernels for ggml Q4_0 and Q8_0 weights
 // (quant/int_kernels.go), CUDA's integer one-row kernels for one row of
-// x times 4-bit affine or ggml weights (cuda/qmvi.go; the cases' K is
+// x times ggml weights and its integer kernels for up to 32 rows times
+// 4-bit affine weights (cuda/qmvi.go, cuda/qmmi.go; the cases' K is
 // within their limit; 8-bit affine codes keep the float kernels). Elsewhere it adds nothing, so a kernel that
 // started to quantize x unannounced fails instead of hiding inside it.
 // Nil for schemes that no device quantizes x for.
 func actQuantSlack(scheme string, m int) func(dev core.Device, in []*core.Array) (float64, error) {
 	cpu := scheme == "q4_0" || scheme == "q8_0"
-	cuda := m == 1 && (cpu || strings.HasPrefix(scheme, "affine4-"))
+	cuda := m == 1 && cpu || strings.HasPrefix(scheme, "affine4-") && m <= 32
 	if !cpu && !cuda {
 		return nil
 	}

@@ -59,7 +59,7 @@ var benchRuns = []struct {
 
 // benchEngine builds a server for md with a byte-level tokenizer as large
 // as its vocabulary (completions only), closed when b ends.
-func benchEngine(b *testing.B, md benchModel, cfg Config) *Server {
+func benchEngine(b testing.TB, md benchModel, cfg Config) *Server {
 	path := md.path[0]
 	if !filepath.IsAbs(path) {
 		path = testfiles.Path(b, md.path...)

@@ -244,13 +244,16 @@ __device__ __forceinline__ int dp4a_ss(u32 a, u32 b, int c) {
 // word, in value order, or with PAIRS each 8 values as their even ones
 // then their odd ones (the order of the low and high nibbles of an MLX
 // 4-bit word); s holds the sum of the codes of each 16 values. ACTQ_MAXK
-// bounds K (the host checks).
+// bounds K (the host checks). ActQ8T<TK> holds TK columns of a row (a
+// kernel that needs no shared copy declares a small one).
 #define ACTQ_MAXK 8192
-struct alignas(16) ActQ8 {
-    u32 q[ACTQ_MAXK / 4];
-    float d[ACTQ_MAXK / 32];
-    int s[ACTQ_MAXK / 16];
+template <int TK>
+struct alignas(16) ActQ8T {
+    u32 q[TK / 4];
+    float d[TK / 32];
+    int s[TK / 16];
 };
+typedef ActQ8T<ACTQ_MAXK> ActQ8;
 
 // Four codes as bytes of a word: the low byte of each float 1.5*2^23 + q
 // is q in two's complement.
@@ -259,38 +262,60 @@ __device__ __forceinline__ u32 pack_codes(float a, float b, float c, float e) {
                        __byte_perm(__float_as_uint(c), __float_as_uint(e), 0x0040u), 0x5410u);
 }
 
-// act_q8 quantizes x[0, K) (K a multiple of 32, x 16-byte aligned) into
-// a, every thread of the block taking 8 values at a time (four threads of
-// a warp a block of 32), and synchronises the block: every thread must
-// call it. Rounding follows quantizeQ8Go step for step: max|x| compared as
-// bits (so a NaN wins), d = amax/127 and id = 127/amax as IEEE divisions,
-// the product x*id rounded to float (no FMA) and then to an integer by
-// adding 1.5*2^23. |x*id| cannot round past 127 (|x| <= amax), so the
-// CPU's clamp never applies and is left out. A block holding a NaN or an
-// infinity gets d = NaN and zero codes; one whose max|x| is zero, or so
-// small that 127/max|x| overflows, d = 0 and zero codes.
-template <bool PAIRS, class T>
-__device__ __forceinline__ void act_q8(const T* __restrict__ x, u32 K, ActQ8& a) {
-    for (u32 base = 0; base < K; base += blockDim.x * 8) {  // the same trip count in every thread
+// ActQ8At writes rows into shared ActQ8T tiles, ActQ8Flat into flat
+// global arrays (codes, scales and sums of one row after another).
+template <class A> struct ActQ8At {
+    A* a;
+    __device__ u32* q(u32 r) const { return a[r].q; }
+    __device__ float* d(u32 r) const { return a[r].d; }
+    __device__ int* s(u32 r) const { return a[r].s; }
+};
+struct ActQ8Flat {
+    u32* q_;
+    float* d_;
+    int* s_;
+    u32 K;
+    __device__ u32* q(u32 r) const { return q_ + r * (K / 4); }
+    __device__ float* d(u32 r) const { return d_ + r * (K / 32); }
+    __device__ int* s(u32 r) const { return s_ + r * (K / 16); }
+};
+
+// act_q8_into quantizes rows rows of K values each (K a multiple of 32),
+// row r at x + r*ldx (16-byte aligned), into row r of a, every thread of the
+// block taking 8 values at a time (four threads of a warp a block of 32),
+// and synchronises the block: every thread must call it. Rounding follows
+// quantizeQ8Go step for step: max|x| compared as bits (so a NaN wins),
+// d = amax/127 and id = 127/amax as IEEE divisions, the product x*id
+// rounded to float (no FMA) and then to an integer by adding 1.5*2^23.
+// |x*id| cannot round past 127 (|x| <= amax), so the CPU's clamp never
+// applies and is left out. A block holding a NaN or an infinity gets
+// d = NaN and zero codes; one whose max|x| is zero, or so small that
+// 127/max|x| overflows, d = 0 and zero codes. A block's codes depend on
+// its 32 values only, whichever rows and columns a call takes.
+template <bool PAIRS, class T, class Sink>
+__device__ __forceinline__ void act_q8_into(const T* __restrict__ x, u32 ldx, u32 K, u32 rows, const Sink& a) {
+    const u32 total = rows * K;
+    for (u32 base = 0; base < total; base += blockDim.x * 8) {  // the same trip count in every thread
         const u32 i = base + threadIdx.x * 8;
-        const bool on = i < K;  // the same for the four threads of a block: K is a multiple of 32
+        const bool on = i < total;  // the same for the four threads of a block: K is a multiple of 32
+        const u32 r = on ? i / K : 0, j = i - r * K;
         float v[8];
         if (on) {
-            ld8(x, (i64)i, v);
+            ld8(x, (i64)r * ldx + j, v);
         } else {
 #pragma unroll
-            for (int j = 0; j < 8; ++j) v[j] = 0.f;
+            for (int e = 0; e < 8; ++e) v[e] = 0.f;
         }
         u32 m = 0;
 #pragma unroll
-        for (int j = 0; j < 8; ++j) {
-            const u32 a = __float_as_uint(v[j]) & 0x7fffffffu;
-            m = a > m ? a : m;
+        for (int e = 0; e < 8; ++e) {
+            const u32 b = __float_as_uint(v[e]) & 0x7fffffffu;
+            m = b > m ? b : m;
         }
 #pragma unroll
         for (int o = 1; o <= 2; o <<= 1) {
-            const u32 a = __shfl_xor_sync(0xffffffffu, m, o);
-            m = a > m ? a : m;
+            const u32 b = __shfl_xor_sync(0xffffffffu, m, o);
+            m = b > m ? b : m;
         }
         float d = 0.f, id = 0.f;
         bool codes = false;
@@ -308,10 +333,10 @@ __device__ __forceinline__ void act_q8(const T* __restrict__ x, u32 K, ActQ8& a)
         if (codes) {
             float f[8];
 #pragma unroll
-            for (int j = 0; j < 8; ++j) {
+            for (int e = 0; e < 8; ++e) {
                 // Explicit rounding modifiers: never contracted to an FMA.
-                asm("mul.rn.f32 %0, %1, %2;" : "=f"(f[j]) : "f"(v[j]), "f"(id));
-                asm("add.rn.f32 %0, %0, 0f4B400000;" : "+f"(f[j]));  // + 1.5*2^23
+                asm("mul.rn.f32 %0, %1, %2;" : "=f"(f[e]) : "f"(v[e]), "f"(id));
+                asm("add.rn.f32 %0, %0, 0f4B400000;" : "+f"(f[e]));  // + 1.5*2^23
             }
             if (PAIRS) {
                 w0 = pack_codes(f[0], f[2], f[4], f[6]);
@@ -324,11 +349,24 @@ __device__ __forceinline__ void act_q8(const T* __restrict__ x, u32 K, ActQ8& a)
         int s = dp4a_ss(w1, 0x01010101u, dp4a_ss(w0, 0x01010101u, 0));
         s += __shfl_xor_sync(0xffffffffu, s, 1);
         if (on) {
-            a.q[i / 4] = w0;
-            a.q[i / 4 + 1] = w1;
-            if ((threadIdx.x & 1) == 0) a.s[i / 16] = s;
-            if ((threadIdx.x & 3) == 0) a.d[i / 32] = d;
+            u32* q = a.q(r);
+            q[j / 4] = w0;
+            q[j / 4 + 1] = w1;
+            if ((threadIdx.x & 1) == 0) a.s(r)[j / 16] = s;
+            if ((threadIdx.x & 3) == 0) a.d(r)[j / 32] = d;
         }
     }
     __syncthreads();
+}
+
+// act_q8_rows quantizes into shared tiles a[0, rows).
+template <bool PAIRS, class T, class A>
+__device__ __forceinline__ void act_q8_rows(const T* __restrict__ x, u32 ldx, u32 K, u32 rows, A* a) {
+    act_q8_into<PAIRS>(x, ldx, K, rows, ActQ8At<A>{a});
+}
+
+// act_q8 quantizes one row x[0, K) into a (act_q8_rows).
+template <bool PAIRS, class T>
+__device__ __forceinline__ void act_q8(const T* __restrict__ x, u32 K, ActQ8& a) {
+    act_q8_rows<PAIRS>(x, K, K, 1, &a);
 }

@@ -320,23 +320,43 @@ __device__ __forceinline__ void qmv_affine_w(const T* __restrict__ x, const uint
 QMVW_T(4, f32) QMVW_T(4, f16) QMVW_T(4, bf16)
 QMVW_T(8, f32) QMVW_T(8, f16) QMVW_T(8, bf16)
 
-// Affine matrix-vector for one activation row with integer dot products
-// (qmvi_affine<BITS>_r<R>[e]): qmv_affine_w's warps (R outputs a warp,
-// lanes splitting K in 16-byte chunks, two chunks in flight a lane), but x
-// is first quantized to 8-bit blocks of 32 in shared memory by the whole
-// block (act_q8; the host keeps K <= ACTQ_MAXK and a multiple of 32), and
-// each code word meets four activation codes in one dp4a instead of four
-// conversions and FMAs. Per chunk of one group (scale s, bias b) and its
-// activation block (scale d, codes c):
+// Affine products for one to 8 activation rows with integer dot products
+// (qmvi_affine<BITS>_r<R>[e] for one row, qmvi_affine<BITS>_m<M>_r<R>[e]
+// for up to M): qmv_affine_w's warps (R outputs a warp, lanes splitting K
+// in 16-byte chunks, two chunks in flight a lane), but x is quantized to
+// 8-bit blocks of 32 (act_q8_into; the host keeps K <= ACTQ_MAXK and a
+// multiple of 32) and each code word meets four activation codes in one
+// dp4a instead of four conversions and FMAs. Per chunk of one group
+// (scale s, bias b) and its activation block (scale d, codes c):
 // sum x*(s*q + b) ~ s*(d*sum(q*c)) + b*(d*sum(c)), which is exactly
 // sum w*(d*c): the product with the activation as the CPU's integer
 // kernels round it. 4-bit chunks are one block of 32 (x in PAIRS order,
 // matching the words' low and high nibbles); 8-bit chunks half a block.
-template <int BITS, int ROWS, bool EARLY, class T, class S>
-__device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4* __restrict__ w,
+//
+// One row (GX false) is quantized by every block into its shared memory,
+// and so are up to 8 rows of at most QMVI_BLOCK_K columns in the _m8b
+// instances (LBRX_CUDA_QMMI_BLOCK, for narrow products where a separate
+// quantizing kernel may cost more than it saves).
+// Several rows (GX true, a decode batch) are quantized once by
+// qmvi_act<BITS> into global memory (flat rows of codes, scales and sums
+// of 16 codes), which each block reads through L1: quantizing 8 rows in
+// every block of a wide product cost more than the product. Each chunk of
+// codes is loaded and unpacked once and dp4a'd against every row's codes.
+// Each row's arithmetic is the one-row kernel's, term for term in the
+// same order with explicitly rounded operations (no contraction a
+// compiler could choose per instance), so row i of an M-row product is
+// the same bits as the one-row product of row i alone: a greedy decode
+// does not depend on the batch around it.
+struct XQ8 {
+    const u32* __restrict__ q;    // [M, K/4] codes
+    const float* __restrict__ d;  // [M, K/32] scales
+    const int* __restrict__ s;    // [M, K/16] sums of 16 codes
+};
+template <int BITS, int ROWS, int M, int TK, bool GX, bool EARLY, class T, class S>
+__device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, XQ8 g, const uint4* __restrict__ w,
                                             const S* __restrict__ scales, const S* __restrict__ biases,
-                                            T* __restrict__ y, i32 N, i32 K, i32 gs) {
-    __shared__ ActQ8 xq;
+                                            T* __restrict__ y, i32 mr, i32 N, i32 K, i32 gs) {
+    __shared__ ActQ8T<GX ? 32 : TK> xq[GX ? 1 : M];  // K <= TK (the host checks)
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const u32 n0 = (blockIdx.x * (blockDim.x >> 5) + warp) * ROWS;
     // A warp past N still quantizes its share of x: the block synchronises.
@@ -352,9 +372,11 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
         woff[r] = n * chunks;
         soff[r] = n * groups;
     }
-    float acc[ROWS];
+    float acc[M][ROWS];
 #pragma unroll
-    for (int r = 0; r < ROWS; ++r) acc[r] = 0.f;
+    for (int m = 0; m < M; ++m)
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) acc[m][r] = 0.f;
 #define QMVI_LOAD(cc, Q, SS, BB)                                    \
     {                                                               \
         const u32 g_ = ((cc) * PER) >> gshift;                      \
@@ -364,32 +386,68 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
             BB[r] = ldf(biases, (i64)(soff[r] + g_));               \
         }                                                           \
     }
+    // Activation row m's codes, scales and sums.
+    auto xrow = [&](int m, const u32*& q, const float*& d, const int*& s) {
+        if (GX) {
+            q = g.q + (u32)m * ((u32)K / 4);
+            d = g.d + (u32)m * ((u32)K / 32);
+            s = g.s + (u32)m * ((u32)K / 16);
+        } else {
+            q = xq[m].q;
+            d = xq[m].d;
+            s = xq[m].s;
+        }
+    };
+    // Chunk cc of every output row against every activation row:
+    // acc += s*(d*t) + b*(d*sum(c)).
     auto dot = [&](u32 cc, const uint4* q, const float* s, const float* b) {
         if (BITS == 4) {
-            const uint4 x0 = ((const uint4*)xq.q)[2 * cc], x1 = ((const uint4*)xq.q)[2 * cc + 1];
-            const u32 xw[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
-            const float d = xq.d[cc], ds = d * (float)(xq.s[2 * cc] + xq.s[2 * cc + 1]);
+            u32 qw[ROWS][8];  // low then high nibbles of each word, unpacked once
 #pragma unroll
             for (int r = 0; r < ROWS; ++r) {
-                const u32 qw[4] = {q[r].x, q[r].y, q[r].z, q[r].w};
-                int t = 0;
+                const u32 v[4] = {q[r].x, q[r].y, q[r].z, q[r].w};
 #pragma unroll
                 for (int i = 0; i < 4; ++i) {
-                    t = dp4a_us(qw[i] & 0x0F0F0F0Fu, xw[2 * i], t);
-                    t = dp4a_us((qw[i] >> 4) & 0x0F0F0F0Fu, xw[2 * i + 1], t);
+                    qw[r][2 * i] = v[i] & 0x0F0F0F0Fu;
+                    qw[r][2 * i + 1] = (v[i] >> 4) & 0x0F0F0F0Fu;
                 }
-                acc[r] += s[r] * (d * (float)t) + b[r] * ds;
+            }
+#pragma unroll
+            for (int m = 0; m < M; ++m) {
+                if (m >= mr) break;
+                const u32* xqm;
+                const float* xdm;
+                const int* xsm;
+                xrow(m, xqm, xdm, xsm);
+                const uint4 x0 = ((const uint4*)xqm)[2 * cc], x1 = ((const uint4*)xqm)[2 * cc + 1];
+                const u32 xw[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
+                const float d = xdm[cc], ds = __fmul_rn(d, (float)(xsm[2 * cc] + xsm[2 * cc + 1]));
+#pragma unroll
+                for (int r = 0; r < ROWS; ++r) {
+                    int t = 0;
+#pragma unroll
+                    for (int i = 0; i < 8; ++i) t = dp4a_us(qw[r][i], xw[i], t);
+                    acc[m][r] = __fadd_rn(acc[m][r], __fmaf_rn(s[r], __fmul_rn(d, (float)t), __fmul_rn(b[r], ds)));
+                }
             }
         } else {
-            const uint4 xv = ((const uint4*)xq.q)[cc];
-            const float d = xq.d[cc >> 1], ds = d * (float)xq.s[cc];
 #pragma unroll
-            for (int r = 0; r < ROWS; ++r) {
-                int t = dp4a_us(q[r].x, xv.x, 0);
-                t = dp4a_us(q[r].y, xv.y, t);
-                t = dp4a_us(q[r].z, xv.z, t);
-                t = dp4a_us(q[r].w, xv.w, t);
-                acc[r] += s[r] * (d * (float)t) + b[r] * ds;
+            for (int m = 0; m < M; ++m) {
+                if (m >= mr) break;
+                const u32* xqm;
+                const float* xdm;
+                const int* xsm;
+                xrow(m, xqm, xdm, xsm);
+                const uint4 xv = ((const uint4*)xqm)[cc];
+                const float d = xdm[cc >> 1], ds = __fmul_rn(d, (float)xsm[cc]);
+#pragma unroll
+                for (int r = 0; r < ROWS; ++r) {
+                    int t = dp4a_us(q[r].x, xv.x, 0);
+                    t = dp4a_us(q[r].y, xv.y, t);
+                    t = dp4a_us(q[r].z, xv.z, t);
+                    t = dp4a_us(q[r].w, xv.w, t);
+                    acc[m][r] = __fadd_rn(acc[m][r], __fmaf_rn(s[r], __fmul_rn(d, (float)t), __fmul_rn(b[r], ds)));
+                }
             }
         }
     };
@@ -401,7 +459,7 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
     if (live && c < chunks) QMVI_LOAD(c, q0, s0, b0)
     if (live && c + 32 < chunks) QMVI_LOAD(c + 32, q1, s1, b1)
     if (EARLY) pdl_entry();
-    act_q8<BITS == 4>(x, (u32)K, xq);
+    if (!GX) act_q8_rows<BITS == 4>(x, (u32)K, (u32)K, (u32)mr, xq);
     if (!live) return;
     while (c < chunks) {
         dot(c, q0, s0, b0);
@@ -412,31 +470,73 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, const uint4
     }
 #undef QMVI_LOAD
 #pragma unroll
-    for (int r = 0; r < ROWS; ++r) {
-        const float v = warp_sum(acc[r]);
-        if (lane == 0 && n0 + r < (u32)N) st(y, (i64)(n0 + r), v);
+    for (int m = 0; m < M; ++m) {
+        if (m >= mr) break;
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+            const float v = warp_sum(acc[m][r]);
+            if (lane == 0 && n0 + r < (u32)N) st(y, (i64)m * N + (n0 + r), v);
+        }
     }
 }
 
-// qmvi_affine<BITS>_r<R>: R outputs a warp, any number of warps a block
-// (the host picks, qmviShape); _r<R>e loads its first chunks before
-// pdl_entry.
+// qmvi_affine<BITS>_r<R>: one row, R outputs a warp, any number of warps
+// a block (the host picks, qmviShape); _r<R>e loads its first chunks
+// before pdl_entry.
 #define QMVI1(BITS, R, T, S)                                                                                       \
     extern "C" __global__ void __launch_bounds__(256)                                                            \
         qmvi_affine##BITS##_r##R##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                              i32 N, i32 K, i32 gs) {                                             \
         pdl_entry();                                                                                             \
-        qmvi_affine<BITS, R, false, T, S>(x, w, scales, biases, y, N, K, gs);                                   \
+        qmvi_affine<BITS, R, 1, ACTQ_MAXK, false, false, T, S>(x, XQ8{}, w, scales, biases, y, 1, N, K, gs);               \
     }                                                                                                            \
     extern "C" __global__ void __launch_bounds__(256)                                                            \
         qmvi_affine##BITS##_r##R##e_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                               i32 N, i32 K, i32 gs) {                                            \
-        qmvi_affine<BITS, R, true, T, S>(x, w, scales, biases, y, N, K, gs);                                    \
+        qmvi_affine<BITS, R, 1, ACTQ_MAXK, false, true, T, S>(x, XQ8{}, w, scales, biases, y, 1, N, K, gs);                \
     }
 #define QMVI(BITS, T, S) LBRX_IF(T, QMVI1(BITS, 1, T, S) QMVI1(BITS, 2, T, S) QMVI1(BITS, 4, T, S))
 #define QMVI_T(BITS, T) QMVI(BITS, T, f32) QMVI(BITS, T, f16) QMVI(BITS, T, bf16)
 QMVI_T(4, f32) QMVI_T(4, f16) QMVI_T(4, bf16)
 QMVI_T(8, f32) QMVI_T(8, f16) QMVI_T(8, bf16)
+
+// qmvi_act<BITS>: total values of x [M, K] (K a multiple of 32, so no
+// block of 32 straddles two rows) quantized as the one-row kernels do, in
+// PAIRS order for 4-bit codes, into flat arrays: codes q[total/4], scales
+// d[total/32], sums of 16 codes s[total/16]; 256 threads a block, 2048
+// values each.
+#define QMVI_ACT(BITS, T)                                                                                       \
+    extern "C" __global__ void __launch_bounds__(256)                                                            \
+        qmvi_act##BITS##_##T(const T* x, u32* q, float* d, int* s, i32 total) {                                 \
+        pdl_entry();                                                                                             \
+        const u32 base = blockIdx.x * (blockDim.x * 8), cnt = min(blockDim.x * 8, (u32)total - base);           \
+        act_q8_into<BITS == 4>(x + base, cnt, cnt, 1, ActQ8Flat{q + base / 4, d + base / 32, s + base / 16, cnt}); \
+    }
+LBRX_IF(f32, QMVI_ACT(4, f32) QMVI_ACT(8, f32))
+LBRX_IF(f16, QMVI_ACT(4, f16) QMVI_ACT(8, f16))
+LBRX_IF(bf16, QMVI_ACT(4, bf16) QMVI_ACT(8, bf16))
+
+// qmvi_affine<BITS>_m<M>_r<R>[e]: mr <= M rows, quantized by qmvi_act
+// (xq, xd, xs), times W into y [mr, N].
+#define QMMI1(BITS, M, R, T, S)                                                                                  \
+    extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m##M##_r##R##_##T##_##S(             \
+        const u32* xq, const float* xd, const int* xs, const uint4* w, const S* scales, const S* biases, T* y,  \
+        i32 mr, i32 N, i32 K, i32 gs) {                                                                         \
+        pdl_entry();                                                                                           \
+        qmvi_affine<BITS, R, M, 32, true, false, T, S>((const T*)nullptr, XQ8{xq, xd, xs}, w, scales, biases, y, mr, N, \
+                                                  K, gs);                                                      \
+    }                                                                                                          \
+    extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m##M##_r##R##e_##T##_##S(            \
+        const u32* xq, const float* xd, const int* xs, const uint4* w, const S* scales, const S* biases, T* y,  \
+        i32 mr, i32 N, i32 K, i32 gs) {                                                                         \
+        qmvi_affine<BITS, R, M, 32, true, true, T, S>((const T*)nullptr, XQ8{xq, xd, xs}, w, scales, biases, y, mr, N, \
+                                                 K, gs);                                                       \
+    }
+#define QMMI_M(BITS, M, T, S) QMMI1(BITS, M, 2, T, S) QMMI1(BITS, M, 4, T, S)
+#define QMMI(BITS, T, S) LBRX_IF(T, QMMI_M(BITS, 2, T, S) QMMI_M(BITS, 4, T, S) QMMI_M(BITS, 8, T, S))
+#define QMMI_T(BITS, T) QMMI(BITS, T, f32) QMMI(BITS, T, f16) QMMI(BITS, T, bf16)
+QMMI_T(4, f32) QMMI_T(4, f16) QMMI_T(4, bf16)
+QMMI_T(8, f32) QMMI_T(8, f16) QMMI_T(8, bf16)
 
 // ggml Q4_0/Q8_0 matrix-vector, organised like the affine kernel: a block
 // computes ROWS outputs, its threads splitting K, each taking one 32-value
@@ -704,3 +804,22 @@ __device__ __forceinline__ void gemv(const T* x, const T* w, T* y, i32 N, i32 K)
 GEMV(f32)
 GEMV(f16)
 GEMV(bf16)
+
+// qmvi_affine<BITS>_m8b_r<R>[e]: mr <= 8 rows of x [mr, K], K <= QMVI_BLOCK_K,
+// quantized by every block into shared memory (22.5 KiB), times W into
+// y [mr, N].
+#define QMVI_BLOCK_K 2048
+#define QMMIB1(BITS, R, T, S)                                                                                    \
+    extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m8b_r##R##_##T##_##S(                \
+        const T* x, const uint4* w, const S* scales, const S* biases, T* y, i32 mr, i32 N, i32 K, i32 gs) {     \
+        pdl_entry();                                                                                           \
+        qmvi_affine<BITS, R, 8, QMVI_BLOCK_K, false, false, T, S>(x, XQ8{}, w, scales, biases, y, mr, N, K, gs); \
+    }                                                                                                          \
+    extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m8b_r##R##e_##T##_##S(               \
+        const T* x, const uint4* w, const S* scales, const S* biases, T* y, i32 mr, i32 N, i32 K, i32 gs) {     \
+        qmvi_affine<BITS, R, 8, QMVI_BLOCK_K, false, true, T, S>(x, XQ8{}, w, scales, biases, y, mr, N, K, gs); \
+    }
+#define QMMIB(BITS, T, S) LBRX_IF(T, QMMIB1(BITS, 2, T, S) QMMIB1(BITS, 4, T, S))
+#define QMMIB_T(BITS, T) QMMIB(BITS, T, f32) QMMIB(BITS, T, f16) QMMIB(BITS, T, bf16)
+QMMIB_T(4, f32) QMMIB_T(4, f16) QMMIB_T(4, bf16)
+QMMIB_T(8, f32) QMMIB_T(8, f16) QMMIB_T(8, bf16)
