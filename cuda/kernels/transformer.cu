@@ -333,6 +333,142 @@ __device__ __forceinline__ void paged_attention(const T* q, const T* k, const T*
     attend(q + row * d, k, v, orow, PagedKeys{blocks, bs}, first, p, hkv, h / (hq / hkv), d, scale, softcap);
 }
 
+// Decode attention with vector loads (attend_vec): one block of ATTV_THREADS
+// per query row, keys in chunks of ATT_CHUNK with the online softmax of
+// attend, but a key or value row is read by a group of L lanes (d/8
+// rounded up to a power of two, at most 32), 8 values a lane in one
+// 16-byte load (two for f32), and each group takes ATTV_UNROLL keys a step
+// whose loads are issued before any is used (keys past the chunk re-read
+// its last row and count for nothing), for the scores and again for the
+// value sums; each group's partial value sums meet in shared memory
+// at the end. attend's value sums read 2 bytes a thread a key, one key
+// after the other, a loop NVRTC and clang leave rolled for f16 and bf16
+// (the load's conversion), so each key of the context waited for memory
+// once: the H200's f16 decode attention grew from 15 to 31 µs a layer
+// over positions 8..136 (f32: 14 to 17). Needs d % 8 == 0, d <=
+// ATTV_MAX_HEAD and 16-byte aligned q, k, v and out (the host checks);
+// f32, f16 and bf16 only. Every thread runs the same loop trips, so the
+// group shuffles see full warps.
+#define ATTV_THREADS 256
+#define ATTV_UNROLL 8
+#define ATTV_MAX_HEAD 256
+template <class T, class K>
+__device__ __forceinline__ void attend_vec(const T* qrow, const T* k, const T* v, T* orow, K keys, i64 first,
+                                           i64 last, i64 hkv, i64 g, int d, double scale, double softcap) {
+    __shared__ float sc[ATT_CHUNK];
+    __shared__ float part[ATTV_THREADS * 8];
+    const int dl = d >> 3;  // lanes holding values
+    int L = 1;
+    while (L < dl) L <<= 1;
+    const int lane = threadIdx.x & (L - 1), grp = threadIdx.x / L, ngrp = ATTV_THREADS / L;
+    const bool on = lane < dl;
+    // Lanes past d/8 read lane 0's values (keeping every load unconditional,
+    // so that a step's loads issue together) with a zero query.
+    const int e0 = on ? lane * 8 : 0;
+    float qv[8], acc[8];
+    ld8v(qrow + e0, qv);
+#pragma unroll
+    for (int e = 0; e < 8; ++e) { qv[e] = on ? qv[e] : 0.0f; acc[e] = 0; }
+    const T* kb = k + g * d + e0;
+    const T* vb = v + g * d + e0;
+    const i64 stride = hkv * d;
+    float m = neg_inf(0.0f), l = 0;
+    for (i64 j0 = first; j0 <= last; j0 += ATT_CHUNK) {
+        const int n = (int)min((i64)ATT_CHUNK, last + 1 - j0);
+        float cm = neg_inf(0.0f);
+        for (int jb = 0; jb < n; jb += ngrp * ATTV_UNROLL) {
+            float kv[ATTV_UNROLL][8];
+#pragma unroll
+            for (int u = 0; u < ATTV_UNROLL; ++u) ld8v(kb + keys(j0 + min(jb + grp + u * ngrp, n - 1)) * stride, kv[u]);
+#pragma unroll
+            for (int u = 0; u < ATTV_UNROLL; ++u) {
+                float s = 0;
+#pragma unroll
+                for (int e = 0; e < 8; ++e) s += qv[e] * kv[u][e];
+                for (int o = L >> 1; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+                s *= (float)scale;
+                if (softcap > 0) s = (float)softcap * m_tanh(s / (float)softcap);
+                const int j = jb + grp + u * ngrp;
+                if (j < n) {
+                    if (lane == 0) sc[j] = s;
+                    cm = s > cm ? s : cm;
+                }
+            }
+        }
+        cm = block_max(cm);  // also a barrier: sc is complete
+        const float nm = cm > m ? cm : m;
+        const float alpha = m_exp(m - nm);  // exp(-inf) = 0 on the first chunk
+        float ps = 0;
+        for (int j = threadIdx.x; j < n; j += ATTV_THREADS) { const float p = m_exp(sc[j] - nm); sc[j] = p; ps += p; }
+        ps = block_sum(ps);  // barrier: sc holds probabilities
+        l = l * alpha + ps;
+#pragma unroll
+        for (int e = 0; e < 8; ++e) acc[e] *= alpha;
+        for (int jb = 0; jb < n; jb += ngrp * ATTV_UNROLL) {
+            float vv[ATTV_UNROLL][8];
+#pragma unroll
+            for (int u = 0; u < ATTV_UNROLL; ++u) ld8v(vb + keys(j0 + min(jb + grp + u * ngrp, n - 1)) * stride, vv[u]);
+#pragma unroll
+            for (int u = 0; u < ATTV_UNROLL; ++u) {
+                const int j = jb + grp + u * ngrp;
+                const float p = j < n ? sc[j] : 0.0f;
+#pragma unroll
+                for (int e = 0; e < 8; ++e) acc[e] += p * vv[u][e];
+            }
+        }
+        m = nm;
+        __syncthreads();  // sc is rewritten by the next chunk
+    }
+    if (on) {
+#pragma unroll
+        for (int e = 0; e < 8; ++e) part[grp * d + e0 + e] = acc[e];
+    }
+    __syncthreads();
+    for (int e = threadIdx.x; e < d; e += ATTV_THREADS) {
+        float s = 0;
+        for (int q = 0; q < ngrp; ++q) s += part[q * d + e];
+        st(orow, e, s / l);
+    }
+}
+
+// attention_vec and paged_attention_vec: attention and paged_attention
+// (same rows, same checks) through attend_vec.
+template <class T>
+__device__ __forceinline__ void attention_vec(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq, i64 tk,
+                                              i64 hkv, i64 d, double scale, i64 window, double softcap) {
+    const i64 row = blockIdx.x;
+    const i64 h = row % hq, bi = row / hq;
+    const i64 i = bi % tq, b = bi / tq;
+    const i64 last = i + tk - tq;
+    const i64 first = window > 0 && last >= window ? last - window + 1 : 0;
+    attend_vec(q + row * d, k, v, out + row * d, DenseKeys{b * tk}, first, last, hkv, h / (hq / hkv), (int)d, scale,
+               softcap);
+}
+
+template <class T>
+__device__ __forceinline__ void paged_attention_vec(const T* q, const T* k, const T* v, const int* table,
+                                                    const int* pos, T* out, i64 hq, i64 hkv, i64 d, i64 nb, i64 bs,
+                                                    i64 m, double scale, i64 window, double softcap) {
+    const i64 row = blockIdx.x;
+    const i64 h = row % hq, b = row / hq;
+    const i64 p = pos[b];
+    const int* blocks = table + b * m;
+    int ok = p >= 0 && p < m * bs;
+    if (ok) {
+        for (i64 e = threadIdx.x; e <= p / bs; e += blockDim.x) {
+            if (blocks[e] < 0 || blocks[e] >= nb) ok = 0;
+        }
+    }
+    ok = __syncthreads_and(ok);
+    T* orow = out + row * d;
+    if (!ok) {
+        for (i64 e = threadIdx.x; e < d; e += blockDim.x) st(orow, e, 0.0f);
+        return;
+    }
+    const i64 first = window > 0 && p >= window ? p - window + 1 : 0;
+    attend_vec(q + row * d, k, v, orow, PagedKeys{blocks, bs}, first, p, hkv, h / (hq / hkv), (int)d, scale, softcap);
+}
+
 // Prefill attention: one warp per query row (batch, position, head), the
 // lanes splitting the head's d <= 32*ATT_LANE_DIMS dims, keys visited one
 // at a time with an online softmax kept in registers. A key row is one
@@ -460,3 +596,23 @@ TRANSFORMER(f32)
 TRANSFORMER(f64)
 TRANSFORMER(f16)
 TRANSFORMER(bf16)
+
+// The attend_vec kernels, for the dtypes whose compute type is float.
+#define TRANSFORMER_VEC(T) LBRX_IF(T, TRANSFORMER_VEC_(T))
+#define TRANSFORMER_VEC_(T)                                                                                           \
+    extern "C" __global__ void __launch_bounds__(ATTV_THREADS)                                                        \
+        cached_attention_vec_##T(const T* q, const T* k, const T* v, const int* pos, T* out, i64 tq, i64 hq, i64 cap, \
+                                 i64 hkv, i64 d, double scale, i64 window, double softcap) {                          \
+        pdl_entry();                                                                                                  \
+        const i64 tk = (i64)pos[0] + tq;                                                                              \
+        if (pos[0] < 0 || tk > cap) return;                                                                           \
+        attention_vec(q, k, v, out, tq, hq, tk, hkv, d, scale, window, softcap);                                      \
+    }                                                                                                                 \
+    extern "C" __global__ void __launch_bounds__(ATTV_THREADS)                                                        \
+        paged_attention_vec_##T(const T* q, const T* k, const T* v, const int* table, const int* pos, T* out, i64 hq, \
+                                i64 hkv, i64 d, i64 nb, i64 bs, i64 m, double scale, i64 window, double softcap) {    \
+        paged_attention_vec(q, k, v, table, pos, out, hq, hkv, d, nb, bs, m, scale, window, softcap);                 \
+    }
+TRANSFORMER_VEC(f32)
+TRANSFORMER_VEC(f16)
+TRANSFORMER_VEC(bf16)
