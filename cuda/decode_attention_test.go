@@ -120,3 +120,51 @@ func TestDecodeAttentionReplay(t *testing.T) {
 	}
 	assert.Equal(t, before, core.Fallbacks(), "no op fell back to the CPU")
 }
+
+// BenchmarkCachedAttention: one decode query (32 heads of 64 over 8
+// key/value heads, the 1B-shaped Llama of bench/cuda) attending pos+1
+// cached rows, attend_vec (new) against attend (old,
+// LBRX_CUDA_DECODE_ATTENTION=old), per dtype and position. The ops are
+// captured in one CUDA graph and replayed (timeGraph), each over its own
+// caches, enough copies to read ~96 MB a replay, past L2, as a step's
+// layers do with the weights in between; us/op is one layer's attention,
+// GB/s counts the key and value rows read.
+func BenchmarkCachedAttention(b *testing.B) {
+	dev := gpu(b)
+	const hq, hkv, d = 32, 8, 64
+	for _, dt := range []core.DType{core.F16, core.F32, core.BF16} {
+		for _, pos := range []int{8, 136, 1024, 2047} {
+			b.Run(fmt.Sprintf("%v/pos=%d", dt, pos), func(b *testing.B) {
+				rows := pos + 1
+				bytes := 2 * rows * hkv * d * dt.Size()
+				copies := min(256, (96<<20+bytes-1)/bytes)
+				q := filled(b, dev, dt, core.Shape{1, hq, d}, -1, 1, false)
+				p := posOn(b, dev, pos)
+				out, err := core.Empty(dev, dt, core.Shape{1, hq, d})
+				require.NoError(b, err)
+				arrays := []*core.Array{q, out}
+				var ops []*core.Op
+				for range copies {
+					k := filled(b, dev, dt, core.Shape{rows, hkv, d}, -1, 1, false)
+					v := filled(b, dev, dt, core.Shape{rows, hkv, d}, -1, 1, false)
+					arrays = append(arrays, k, v)
+					ops = append(ops, &core.Op{Name: "cached_attention", Inputs: []*core.Array{q, k, v, p}, Out: out, Param: 0.125})
+				}
+				defer func() {
+					for _, a := range arrays {
+						a.Storage().(*Storage).Release()
+					}
+				}()
+				for _, kernel := range []string{"new", "old"} {
+					b.Run(kernel, func(b *testing.B) {
+						defer func(v bool) { vecAttentionOff = v }(vecAttentionOff)
+						vecAttentionOff = kernel == "old"
+						timeGraph(b, dev, ops)
+						b.ReportMetric(float64(bytes)*float64(b.N*len(ops))/b.Elapsed().Seconds()/1e9, "GB/s")
+						b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N*len(ops)), "us/op")
+					})
+				}
+			})
+		}
+	}
+}

@@ -363,7 +363,7 @@ __device__ __forceinline__ void attend_vec(const T* qrow, const T* k, const T* v
     const int lane = threadIdx.x & (L - 1), grp = threadIdx.x / L, ngrp = ATTV_THREADS / L;
     const bool on = lane < dl;
     // Lanes past d/8 read lane 0's values (keeping every load unconditional,
-    // so that a step's loads issue together) with a zero query.
+    // so that a step's loads issue together) and add nothing.
     const int e0 = on ? lane * 8 : 0;
     float qv[8], acc[8];
     ld8v(qrow + e0, qv);
@@ -385,6 +385,7 @@ __device__ __forceinline__ void attend_vec(const T* qrow, const T* k, const T* v
                 float s = 0;
 #pragma unroll
                 for (int e = 0; e < 8; ++e) s += qv[e] * kv[u][e];
+                s = on ? s : 0.0f;  // not 0 * an infinite key value
                 for (int o = L >> 1; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
                 s *= (float)scale;
                 if (softcap > 0) s = (float)softcap * m_tanh(s / (float)softcap);
