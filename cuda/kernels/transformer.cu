@@ -349,9 +349,14 @@ __device__ __forceinline__ void paged_attention(const T* q, const T* k, const T*
 // ATTV_MAX_HEAD and 16-byte aligned q, k, v and out (the host checks);
 // f32, f16 and bf16 only. Every thread runs the same loop trips, so the
 // group shuffles see full warps.
+//
+// The score step also asks L2 for the same keys' value rows
+// (prefetch_l2), so that the value step, which needs the probabilities
+// first, finds them there instead of waiting for DRAM again.
 #define ATTV_THREADS 256
 #define ATTV_UNROLL 8
 #define ATTV_MAX_HEAD 256
+__device__ __forceinline__ void prefetch_l2(const void* p) { asm volatile("prefetch.global.L2 [%0];" ::"l"(p)); }
 template <class T, class K>
 __device__ __forceinline__ void attend_vec(const T* qrow, const T* k, const T* v, T* orow, K keys, i64 first,
                                            i64 last, i64 hkv, i64 g, int d, double scale, double softcap) {
@@ -379,7 +384,11 @@ __device__ __forceinline__ void attend_vec(const T* qrow, const T* k, const T* v
         for (int jb = 0; jb < n; jb += ngrp * ATTV_UNROLL) {
             float kv[ATTV_UNROLL][8];
 #pragma unroll
-            for (int u = 0; u < ATTV_UNROLL; ++u) ld8v(kb + keys(j0 + min(jb + grp + u * ngrp, n - 1)) * stride, kv[u]);
+            for (int u = 0; u < ATTV_UNROLL; ++u) {
+                const i64 r = keys(j0 + min(jb + grp + u * ngrp, n - 1)) * stride;
+                ld8v(kb + r, kv[u]);
+                prefetch_l2(vb + r);
+            }
 #pragma unroll
             for (int u = 0; u < ATTV_UNROLL; ++u) {
                 float s = 0;
