@@ -341,11 +341,14 @@ __device__ __forceinline__ void paged_attention(const T* q, const T* k, const T*
 // whose loads are issued before any is used (keys past the chunk re-read
 // its last row and count for nothing), for the scores and again for the
 // value sums; each group's partial value sums meet in shared memory
-// at the end. attend's value sums read 2 bytes a thread a key, one key
-// after the other, a loop NVRTC and clang leave rolled for f16 and bf16
-// (the load's conversion), so each key of the context waited for memory
-// once: the H200's f16 decode attention grew from 15 to 31 µs a layer
-// over positions 8..136 (f32: 14 to 17). Needs d % 8 == 0, d <=
+// at the end. attend's value sums have a thread read 2 bytes a key, one
+// key after the other (d = 64: 68 loads in a row at 136 keys): the H200's
+// f16 decode attention grew from 15 to 31 µs a layer over positions
+// 8..136, ~0.12 µs a key, about one memory round trip a load, where f32's
+// grew 14 to 17 (~0.024 µs a key, about four loads overlapping: its
+// loop's #pragma unroll 4 taking). That f16's loop stayed rolled under
+// NVRTC is inferred from those slopes (clang-14's PTX rolls it for both
+// dtypes); attend_vec does not depend on it. Needs d % 8 == 0, d <=
 // ATTV_MAX_HEAD and 16-byte aligned q, k, v and out (the host checks);
 // f32, f16 and bf16 only. Every thread runs the same loop trips, so the
 // group shuffles see full warps.
