@@ -49,6 +49,7 @@ func TestDecodeAttentionParity(t *testing.T) {
 				return g
 			}
 			kg, vg, qg := on(kh), on(vh), on(qh)
+			vecAttentionOff = false
 			assert.Equal(t, dt != core.F64, vecAttention(dt, c.d, qg, kg, vg), "attend_vec takes %v %+v", dt, c)
 			ph, pg := posOn(t, core.CPU(), 0), posOn(t, dev, 0)
 			for _, p := range decodePositions {
@@ -74,49 +75,53 @@ func TestDecodeAttentionParity(t *testing.T) {
 	assert.Equal(t, before, core.Fallbacks(), "no op fell back to the CPU")
 }
 
-// A recorded f16 and bf16 decode attention (one CUDA graph, attend_vec)
-// replays at new positions, across a chunk, with the query and cache
-// rewritten between replays: each replay equals the CPU's.
+// A recorded f16 and bf16 decode attention (one CUDA graph; attend_vec,
+// then attend) replays at new positions, across a chunk, with the query
+// and a cache row rewritten between replays: each replay equals the CPU's.
 func TestDecodeAttentionReplay(t *testing.T) {
 	dev := gpu(t)
 	before := core.Fallbacks()
+	defer func(v bool) { vecAttentionOff = v }(vecAttentionOff)
 	r := rand.New(rand.NewPCG(33, 34))
 	const capRows, hq, hkv, d = 1200, 32, 8, 64
 	for _, dt := range []core.DType{core.F16, core.BF16} {
-		kh := hostArray(t, dt, core.Shape{capRows, hkv, d}, random(r, capRows*hkv*d, -1, 1, false))
-		vh := hostArray(t, dt, core.Shape{capRows, hkv, d}, random(r, capRows*hkv*d, -1, 1, false))
-		qh := hostArray(t, dt, core.Shape{1, hq, d}, random(r, hq*d, -1, 1, false))
-		on := func(a *core.Array) *core.Array {
-			g, err := a.To(dev)
+		for _, old := range []bool{false, true} {
+			vecAttentionOff = old
+			kh := hostArray(t, dt, core.Shape{capRows, hkv, d}, random(r, capRows*hkv*d, -1, 1, false))
+			vh := hostArray(t, dt, core.Shape{capRows, hkv, d}, random(r, capRows*hkv*d, -1, 1, false))
+			qh := hostArray(t, dt, core.Shape{1, hq, d}, random(r, hq*d, -1, 1, false))
+			on := func(a *core.Array) *core.Array {
+				g, err := a.To(dev)
+				require.NoError(t, err)
+				return g
+			}
+			kg, vg, qg := on(kh), on(vh), on(qh)
+			require.Equal(t, !old, vecAttention(dt, d, qg, kg, vg))
+			ph, pg := posOn(t, core.CPU(), 3), posOn(t, dev, 3)
+			ap := core.AttentionParams{Scale: 0.5}
+			var out *core.Array
+			g, err := core.Record(dev, func() error {
+				var err error
+				out, err = core.CachedAttentionOp(qg, kg, vg, pg, ap)
+				return err
+			})
 			require.NoError(t, err)
-			return g
+			for _, p := range []int{3, 0, 136, 1023, 1024, 1199, 17} {
+				x := random(r, hq*d, -1, 1, false)
+				require.NoError(t, dev.CopyFromHost(qg.Storage(), 0, encode(dt, x)))
+				copy(qh.Storage().(*core.Heap).Bytes(), encode(dt, x))
+				row := random(r, hkv*d, -1, 1, false)
+				require.NoError(t, dev.CopyFromHost(kg.Storage(), p*hkv*d*dt.Size(), encode(dt, row)))
+				copy(kh.Storage().(*core.Heap).Bytes()[p*hkv*d*dt.Size():], encode(dt, row))
+				setPos(t, ph, p)
+				setPos(t, pg, p)
+				require.NoError(t, g.Replay())
+				want, err := core.CachedAttentionOp(qh, kh, vh, ph, ap)
+				require.NoError(t, err)
+				near(t, dt, values(t, want), values(t, out), 1, fmt.Sprintf("replay %v pos %d old %v", dt, p, old))
+			}
+			require.NoError(t, g.Close())
 		}
-		kg, vg, qg := on(kh), on(vh), on(qh)
-		require.True(t, vecAttention(dt, d, qg, kg, vg))
-		ph, pg := posOn(t, core.CPU(), 3), posOn(t, dev, 3)
-		ap := core.AttentionParams{Scale: 0.5}
-		var out *core.Array
-		g, err := core.Record(dev, func() error {
-			var err error
-			out, err = core.CachedAttentionOp(qg, kg, vg, pg, ap)
-			return err
-		})
-		require.NoError(t, err)
-		for _, p := range []int{3, 0, 136, 1023, 1024, 1199, 17} {
-			x := random(r, hq*d, -1, 1, false)
-			require.NoError(t, dev.CopyFromHost(qg.Storage(), 0, encode(dt, x)))
-			copy(qh.Storage().(*core.Heap).Bytes(), encode(dt, x))
-			row := random(r, hkv*d, -1, 1, false)
-			require.NoError(t, dev.CopyFromHost(kg.Storage(), p*hkv*d*dt.Size(), encode(dt, row)))
-			copy(kh.Storage().(*core.Heap).Bytes()[p*hkv*d*dt.Size():], encode(dt, row))
-			setPos(t, ph, p)
-			setPos(t, pg, p)
-			require.NoError(t, g.Replay())
-			want, err := core.CachedAttentionOp(qh, kh, vh, ph, ap)
-			require.NoError(t, err)
-			near(t, dt, values(t, want), values(t, out), 1, fmt.Sprintf("replay %v pos %d", dt, p))
-		}
-		require.NoError(t, g.Close())
 	}
 	assert.Equal(t, before, core.Fallbacks(), "no op fell back to the CPU")
 }
