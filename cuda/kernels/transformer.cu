@@ -292,47 +292,6 @@ __device__ __forceinline__ void attend(const T* qrow, const T* k, const T* v, T*
     }
 }
 
-template <class T>
-__device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq, i64 tk,
-                                          i64 hkv, i64 d, double scale, i64 window, double softcap) {
-    const i64 row = blockIdx.x;             // ((b*tq)+i)*hq + h
-    const i64 h = row % hq, bi = row / hq;  // bi = b*tq + i
-    const i64 i = bi % tq, b = bi / tq;
-    const i64 last = i + tk - tq;           // keys first..last are visible
-    const i64 first = window > 0 && last >= window ? last - window + 1 : 0;
-    attend(q + row * d, k, v, out + row * d, DenseKeys{b * tk}, first, last, hkv, h / (hq / hkv), d, scale, softcap);
-}
-
-// Decode attention over a paged cache: one block per (batch row, head),
-// the row's query at position pos[b] attending its sequence's keys
-// through its block table (m entries) into k and v [nb, bs, hkv, d]. A
-// padding row (pos < 0), a position past the table or a block outside
-// [0, nb) gives zeros.
-template <class T>
-__device__ __forceinline__ void paged_attention(const T* q, const T* k, const T* v, const int* table, const int* pos,
-                                                T* out, i64 hq, i64 hkv, i64 d, i64 nb, i64 bs, i64 m, double scale,
-                                                i64 window, double softcap) {
-    typedef typename CT<T>::type C;
-    const i64 row = blockIdx.x;  // b*hq + h
-    const i64 h = row % hq, b = row / hq;
-    const i64 p = pos[b];
-    const int* blocks = table + b * m;
-    int ok = p >= 0 && p < m * bs;
-    if (ok) {
-        for (i64 e = threadIdx.x; e <= p / bs; e += blockDim.x) {
-            if (blocks[e] < 0 || blocks[e] >= nb) ok = 0;
-        }
-    }
-    ok = __syncthreads_and(ok);
-    T* orow = out + row * d;
-    if (!ok) {
-        for (i64 e = threadIdx.x; e < d; e += blockDim.x) st(orow, e, (C)0);
-        return;
-    }
-    const i64 first = window > 0 && p >= window ? p - window + 1 : 0;
-    attend(q + row * d, k, v, orow, PagedKeys{blocks, bs}, first, p, hkv, h / (hq / hkv), d, scale, softcap);
-}
-
 // Decode attention with vector loads (attend_vec): one block of ATTV_THREADS
 // per query row, keys in chunks of ATT_CHUNK with the online softmax of
 // attend, but a key or value row is read by a group of L lanes (d/8
@@ -362,7 +321,8 @@ __device__ __forceinline__ void paged_attention(const T* q, const T* k, const T*
 __device__ __forceinline__ void prefetch_l2(const void* p) { asm volatile("prefetch.global.L2 [%0];" ::"l"(p)); }
 template <class T, class K>
 __device__ __forceinline__ void attend_vec(const T* qrow, const T* k, const T* v, T* orow, K keys, i64 first,
-                                           i64 last, i64 hkv, i64 g, int d, double scale, double softcap) {
+                                           i64 last, i64 hkv, i64 g, i64 dd, double scale, double softcap) {
+    const int d = (int)dd;
     __shared__ float sc[ATT_CHUNK];
     __shared__ float part[ATTV_THREADS * 8];
     const int dl = d >> 3;  // lanes holding values
@@ -444,25 +404,42 @@ __device__ __forceinline__ void attend_vec(const T* qrow, const T* k, const T* v
     }
 }
 
-// attention_vec and paged_attention_vec: attention and paged_attention
-// (same rows, same checks) through attend_vec.
-template <class T>
-__device__ __forceinline__ void attention_vec(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq, i64 tk,
-                                              i64 hkv, i64 d, double scale, i64 window, double softcap) {
-    const i64 row = blockIdx.x;
-    const i64 h = row % hq, bi = row / hq;
-    const i64 i = bi % tq, b = bi / tq;
-    const i64 last = i + tk - tq;
-    const i64 first = window > 0 && last >= window ? last - window + 1 : 0;
-    attend_vec(q + row * d, k, v, out + row * d, DenseKeys{b * tk}, first, last, hkv, h / (hq / hkv), (int)d, scale,
-               softcap);
+// attend_row is one query row's attention through attend, or with VEC
+// through attend_vec (float compute types only: its branch is not
+// instantiated otherwise).
+template <bool VEC, class T, class K>
+__device__ __forceinline__ void attend_row(const T* qrow, const T* k, const T* v, T* orow, K keys, i64 first, i64 last,
+                                           i64 hkv, i64 g, i64 d, double scale, double softcap) {
+    if constexpr (VEC) {
+        attend_vec(qrow, k, v, orow, keys, first, last, hkv, g, d, scale, softcap);
+    } else {
+        attend(qrow, k, v, orow, keys, first, last, hkv, g, d, scale, softcap);
+    }
 }
 
-template <class T>
-__device__ __forceinline__ void paged_attention_vec(const T* q, const T* k, const T* v, const int* table,
-                                                    const int* pos, T* out, i64 hq, i64 hkv, i64 d, i64 nb, i64 bs,
-                                                    i64 m, double scale, i64 window, double softcap) {
-    const i64 row = blockIdx.x;
+template <class T, bool VEC = false>
+__device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq, i64 tk,
+                                          i64 hkv, i64 d, double scale, i64 window, double softcap) {
+    const i64 row = blockIdx.x;             // ((b*tq)+i)*hq + h
+    const i64 h = row % hq, bi = row / hq;  // bi = b*tq + i
+    const i64 i = bi % tq, b = bi / tq;
+    const i64 last = i + tk - tq;           // keys first..last are visible
+    const i64 first = window > 0 && last >= window ? last - window + 1 : 0;
+    attend_row<VEC>(q + row * d, k, v, out + row * d, DenseKeys{b * tk}, first, last, hkv, h / (hq / hkv), d, scale,
+                    softcap);
+}
+
+// Decode attention over a paged cache: one block per (batch row, head),
+// the row's query at position pos[b] attending its sequence's keys
+// through its block table (m entries) into k and v [nb, bs, hkv, d]. A
+// padding row (pos < 0), a position past the table or a block outside
+// [0, nb) gives zeros.
+template <class T, bool VEC = false>
+__device__ __forceinline__ void paged_attention(const T* q, const T* k, const T* v, const int* table, const int* pos,
+                                                T* out, i64 hq, i64 hkv, i64 d, i64 nb, i64 bs, i64 m, double scale,
+                                                i64 window, double softcap) {
+    typedef typename CT<T>::type C;
+    const i64 row = blockIdx.x;  // b*hq + h
     const i64 h = row % hq, b = row / hq;
     const i64 p = pos[b];
     const int* blocks = table + b * m;
@@ -475,11 +452,11 @@ __device__ __forceinline__ void paged_attention_vec(const T* q, const T* k, cons
     ok = __syncthreads_and(ok);
     T* orow = out + row * d;
     if (!ok) {
-        for (i64 e = threadIdx.x; e < d; e += blockDim.x) st(orow, e, 0.0f);
+        for (i64 e = threadIdx.x; e < d; e += blockDim.x) st(orow, e, (C)0);
         return;
     }
     const i64 first = window > 0 && p >= window ? p - window + 1 : 0;
-    attend_vec(q + row * d, k, v, orow, PagedKeys{blocks, bs}, first, p, hkv, h / (hq / hkv), (int)d, scale, softcap);
+    attend_row<VEC>(q + row * d, k, v, orow, PagedKeys{blocks, bs}, first, p, hkv, h / (hq / hkv), d, scale, softcap);
 }
 
 // Prefill attention: one warp per query row (batch, position, head), the
@@ -619,12 +596,12 @@ TRANSFORMER(bf16)
         pdl_entry();                                                                                                  \
         const i64 tk = (i64)pos[0] + tq;                                                                              \
         if (pos[0] < 0 || tk > cap) return;                                                                           \
-        attention_vec(q, k, v, out, tq, hq, tk, hkv, d, scale, window, softcap);                                      \
+        attention<T, true>(q, k, v, out, tq, hq, tk, hkv, d, scale, window, softcap);                                 \
     }                                                                                                                 \
     extern "C" __global__ void __launch_bounds__(ATTV_THREADS)                                                        \
         paged_attention_vec_##T(const T* q, const T* k, const T* v, const int* table, const int* pos, T* out, i64 hq, \
                                 i64 hkv, i64 d, i64 nb, i64 bs, i64 m, double scale, i64 window, double softcap) {    \
-        paged_attention_vec(q, k, v, table, pos, out, hq, hkv, d, nb, bs, m, scale, window, softcap);                 \
+        paged_attention<T, true>(q, k, v, table, pos, out, hq, hkv, d, nb, bs, m, scale, window, softcap);            \
     }
 TRANSFORMER_VEC(f32)
 TRANSFORMER_VEC(f16)
