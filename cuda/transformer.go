@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 
@@ -31,10 +32,20 @@ func warpAttention(tq, headDim int) bool {
 // on every attention call.
 var blockAttentionOnly = os.Getenv("LBRX_CUDA_ATTENTION") == "block"
 
-// vecAttentionOff (LBRX_CUDA_DECODE_ATTENTION=old) keeps cached and paged
-// attention's block-per-row rows on attend instead of attend_vec; read
-// once, like the other kernel switches.
-var vecAttentionOff = os.Getenv("LBRX_CUDA_DECODE_ATTENTION") == "old"
+// decodeAttentionDefault is the block-per-row (decode) attention body
+// used without LBRX_CUDA_DECODE_ATTENTION: "vec" (attend_vec) or "old"
+// (attend); the variable, read once like the other kernel switches, takes
+// the same two values.
+const decodeAttentionDefault = "vec"
+
+// attvBuilt says whether transformer.cu is compiled with attend_vec's
+// kernels (LBRX_ATTV, kernelSource): with "old" NVRTC never sees them.
+// vecAttentionOff sends cached and paged attention's block-per-row rows
+// to attend even so (the tests and the benchmark set it to run both).
+var (
+	attvBuilt       = cmp.Or(os.Getenv("LBRX_CUDA_DECODE_ATTENTION"), decodeAttentionDefault) != "old"
+	vecAttentionOff = !attvBuilt
+)
 
 // vecAttentionThreads and vecAttentionMaxHead are attend_vec's block
 // size and largest head (ATTV_THREADS, ATTV_MAX_HEAD).
@@ -48,7 +59,7 @@ const (
 // loads of 8 values (d a multiple of 8, every array's data 16-byte
 // aligned) and a head of at most vecAttentionMaxHead.
 func vecAttention(dt core.DType, d int, arrays ...*core.Array) bool {
-	if vecAttentionOff || dt == core.F64 || d%8 != 0 || d > vecAttentionMaxHead {
+	if !attvBuilt || vecAttentionOff || dt == core.F64 || d%8 != 0 || d > vecAttentionMaxHead {
 		return false
 	}
 	for _, a := range arrays {

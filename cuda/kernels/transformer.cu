@@ -310,11 +310,14 @@ __device__ __forceinline__ void attend(const T* qrow, const T* k, const T* v, T*
 // dtypes); attend_vec does not depend on it. Needs d % 8 == 0, d <=
 // ATTV_MAX_HEAD and 16-byte aligned q, k, v and out (the host checks);
 // f32, f16 and bf16 only. Every thread runs the same loop trips, so the
-// group shuffles see full warps.
+// group shuffles see full warps. Compiled only with LBRX_ATTV (the host
+// defines it unless LBRX_CUDA_DECODE_ATTENTION=old), so that the switch
+// also keeps this code away from NVRTC.
 //
 // The score step also asks L2 for the same keys' value rows
 // (prefetch_l2), so that the value step, which needs the probabilities
 // first, finds them there instead of waiting for DRAM again.
+#ifdef LBRX_ATTV
 #define ATTV_THREADS 256
 #define ATTV_UNROLL 8
 #define ATTV_MAX_HEAD 256
@@ -403,6 +406,7 @@ __device__ __forceinline__ void attend_vec(const T* qrow, const T* k, const T* v
         st(orow, e, s / l);
     }
 }
+#endif  // LBRX_ATTV
 
 // attend_row is one query row's attention through attend, or with VEC
 // through attend_vec (float compute types only: its branch is not
@@ -410,11 +414,13 @@ __device__ __forceinline__ void attend_vec(const T* qrow, const T* k, const T* v
 template <bool VEC, class T, class K>
 __device__ __forceinline__ void attend_row(const T* qrow, const T* k, const T* v, T* orow, K keys, i64 first, i64 last,
                                            i64 hkv, i64 g, i64 d, double scale, double softcap) {
+#ifdef LBRX_ATTV
     if constexpr (VEC) {
         attend_vec(qrow, k, v, orow, keys, first, last, hkv, g, d, scale, softcap);
-    } else {
-        attend(qrow, k, v, orow, keys, first, last, hkv, g, d, scale, softcap);
+        return;
     }
+#endif
+    attend(qrow, k, v, orow, keys, first, last, hkv, g, d, scale, softcap);
 }
 
 template <class T, bool VEC = false>
@@ -603,6 +609,8 @@ TRANSFORMER(bf16)
                                 i64 hkv, i64 d, i64 nb, i64 bs, i64 m, double scale, i64 window, double softcap) {    \
         paged_attention<T, true>(q, k, v, table, pos, out, hq, hkv, d, nb, bs, m, scale, window, softcap);            \
     }
+#ifdef LBRX_ATTV
 TRANSFORMER_VEC(f32)
 TRANSFORMER_VEC(f16)
 TRANSFORMER_VEC(bf16)
+#endif
