@@ -417,10 +417,11 @@ __device__ __forceinline__ void attend_row(const T* qrow, const T* k, const T* v
 #ifdef LBRX_ATTV
     if constexpr (VEC) {
         attend_vec(qrow, k, v, orow, keys, first, last, hkv, g, d, scale, softcap);
-        return;
-    }
+    } else
 #endif
-    attend(qrow, k, v, orow, keys, first, last, hkv, g, d, scale, softcap);
+    {
+        attend(qrow, k, v, orow, keys, first, last, hkv, g, d, scale, softcap);
+    }
 }
 
 template <class T, bool VEC = false>
