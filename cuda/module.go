@@ -30,7 +30,11 @@ func kernelSource(module string, dt core.DType) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cuda: no kernel module %q: %w", module, err)
 	}
-	return "#define LBRX_WANT_" + suffix(dt) + " 1\n" + string(common) + "\n#line 1 \"" + module + ".cu\"\n" + string(src), nil
+	defs := "#define LBRX_WANT_" + suffix(dt) + " 1\n"
+	if module == "transformer" && attvBuilt {
+		defs += "#define LBRX_ATTV 1\n" // attend_vec's kernels (transformer.go)
+	}
+	return defs + string(common) + "\n#line 1 \"" + module + ".cu\"\n" + string(src), nil
 }
 
 // images caches compiled modules per process, keyed by module, dtype and

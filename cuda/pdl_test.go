@@ -21,10 +21,10 @@ func TestLaunchConfigLayout(t *testing.T) {
 	require.Equal(t, uintptr(32), unsafe.Offsetof(c.stream))
 	require.Equal(t, uintptr(40), unsafe.Offsetof(c.attrs))
 	require.Equal(t, uintptr(48), unsafe.Offsetof(c.numAttrs))
-	for _, n := range []string{"qmv_affine4_w2_f16_f16", "add_rms_norm_f16", "rope_cache_bf16", "cached_attention_warp_f32", "argmax_f16_i32", "gmv_q4_0_1_f16", "silu_mul_f16", "gemv_glu_f16", "qmvi_affine4_r2e_f16_f16", "gmvi_q4_k_r1_f32"} {
+	for _, n := range []string{"qmv_affine4_w2_f16_f16", "add_rms_norm_f16", "rope_cache_bf16", "cached_attention_warp_f32", "cached_attention_vec_f16", "argmax_f16_i32", "gmv_q4_0_1_f16", "silu_mul_f16", "gemv_glu_f16", "qmvi_affine4_r2e_f16_f16", "gmvi_q4_k_r1_f32"} {
 		require.True(t, pdlKernel(n), n)
 	}
-	for _, n := range []string{"add_f16", "dequant_affine4_f16_f16", "gmt_q4_0_f16", "causal_attention_f16", "argmin_f16_i32", "cast_f32_f16"} {
+	for _, n := range []string{"add_f16", "dequant_affine4_f16_f16", "gmt_q4_0_f16", "causal_attention_f16", "paged_attention_vec_f16", "argmin_f16_i32", "cast_f32_f16"} {
 		require.False(t, pdlKernel(n), n)
 	}
 }

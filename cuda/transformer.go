@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 
@@ -30,6 +31,44 @@ func warpAttention(tq, headDim int) bool {
 // block-per-row kernel; read once, like the other kernel switches, not
 // on every attention call.
 var blockAttentionOnly = os.Getenv("LBRX_CUDA_ATTENTION") == "block"
+
+// decodeAttentionDefault is the block-per-row (decode) attention body
+// used without LBRX_CUDA_DECODE_ATTENTION: "vec" (attend_vec) or "old"
+// (attend); the variable, read once like the other kernel switches, takes
+// the same two values.
+const decodeAttentionDefault = "vec"
+
+// attvBuilt says whether transformer.cu is compiled with attend_vec's
+// kernels (LBRX_ATTV, kernelSource): with "old" NVRTC never sees them.
+// vecAttentionOff sends cached and paged attention's block-per-row rows
+// to attend even so (the tests and the benchmark set it to run both).
+var (
+	attvBuilt       = cmp.Or(os.Getenv("LBRX_CUDA_DECODE_ATTENTION"), decodeAttentionDefault) != "old"
+	vecAttentionOff = !attvBuilt
+)
+
+// vecAttentionThreads and vecAttentionMaxHead are attend_vec's block
+// size and largest head (ATTV_THREADS, ATTV_MAX_HEAD).
+const (
+	vecAttentionThreads = 256
+	vecAttentionMaxHead = 256
+)
+
+// vecAttention reports whether a block-per-row attention of head size d
+// over these arrays can take attend_vec: float compute, whole 16-byte
+// loads of 8 values (d a multiple of 8, every array's data 16-byte
+// aligned) and a head of at most vecAttentionMaxHead.
+func vecAttention(dt core.DType, d int, arrays ...*core.Array) bool {
+	if !attvBuilt || vecAttentionOff || dt == core.F64 || d%8 != 0 || d > vecAttentionMaxHead {
+		return false
+	}
+	for _, a := range arrays {
+		if dataPtr(a)%16 != 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // warpGrid is the grid of attentionBlock-thread blocks giving each of
 // rows its own warp.
@@ -145,6 +184,9 @@ func (d *Device) transformer(op *core.Op) error {
 		if warpAttention(qs[0], qs[2]) {
 			return d.launch("transformer", dt, "cached_attention_warp_"+suffix(dt), warpGrid(qs[0]*qs[1]), attentionBlock, args)
 		}
+		if vecAttention(dt, qs[2], in[0], in[1], in[2], out) {
+			return d.launch("transformer", dt, "cached_attention_vec_"+suffix(dt), qs[0]*qs[1], vecAttentionThreads, args)
+		}
 		return d.launch("transformer", dt, name, qs[0]*qs[1], attentionBlock, args)
 	case "paged_attention":
 		if len(in) != 5 || in[0].Rank() != 3 || in[1].Rank() != 4 || in[3].DType() != core.I32 || in[4].DType() != core.I32 {
@@ -161,6 +203,9 @@ func (d *Device) transformer(op *core.Op) error {
 		args := (&kargs{}).ptr(dataPtr(in[0])).ptr(dataPtr(in[1])).ptr(dataPtr(in[2])).ptr(dataPtr(in[3])).ptr(dataPtr(in[4])).
 			ptr(dataPtr(out)).i64(qs[1]).i64(ks[2]).i64(qs[2]).i64(ks[0]).i64(ks[1]).i64(in[3].Shape()[1]).
 			f64(p.Scale).i64(p.Window).f64(p.SoftCap)
+		if vecAttention(dt, qs[2], in[0], in[1], in[2], out) {
+			return d.launch("transformer", dt, "paged_attention_vec_"+suffix(dt), qs[0]*qs[1], vecAttentionThreads, args)
+		}
 		return d.launch("transformer", dt, name, qs[0]*qs[1], attentionBlock, args)
 	case "scatter_rows", "write_rows":
 		// Both write rows of src into dst, addressed by I32 device data

@@ -292,7 +292,139 @@ __device__ __forceinline__ void attend(const T* qrow, const T* k, const T* v, T*
     }
 }
 
-template <class T>
+// Decode attention with vector loads (attend_vec): one block of ATTV_THREADS
+// per query row, keys in chunks of ATT_CHUNK with the online softmax of
+// attend, but a key or value row is read by a group of L lanes (d/8
+// rounded up to a power of two, at most 32), 8 values a lane in one
+// 16-byte load (two for f32), and each group takes ATTV_UNROLL keys a step
+// whose loads are issued before any is used (keys past the chunk re-read
+// its last row and count for nothing), for the scores and again for the
+// value sums; each group's partial value sums meet in shared memory
+// at the end. attend's value sums have a thread read 2 bytes a key, one
+// key after the other (d = 64: 68 loads in a row at 136 keys): the H200's
+// f16 decode attention grew from 15 to 31 µs a layer over positions
+// 8..136, ~0.12 µs a key, about one memory round trip a load, where f32's
+// grew 14 to 17 (~0.024 µs a key, about four loads overlapping: its
+// loop's #pragma unroll 4 taking). That f16's loop stayed rolled under
+// NVRTC is inferred from those slopes (clang-14's PTX rolls it for both
+// dtypes); attend_vec does not depend on it. Needs d % 8 == 0, d <=
+// ATTV_MAX_HEAD and 16-byte aligned q, k, v and out (the host checks);
+// f32, f16 and bf16 only. Every thread runs the same loop trips, so the
+// group shuffles see full warps. Compiled only with LBRX_ATTV (the host
+// defines it unless LBRX_CUDA_DECODE_ATTENTION=old), so that the switch
+// also keeps this code away from NVRTC.
+//
+// The score step also asks L2 for the same keys' value rows
+// (prefetch_l2), so that the value step, which needs the probabilities
+// first, finds them there instead of waiting for DRAM again.
+#ifdef LBRX_ATTV
+#define ATTV_THREADS 256
+#define ATTV_UNROLL 8
+#define ATTV_MAX_HEAD 256
+__device__ __forceinline__ void prefetch_l2(const void* p) { asm volatile("prefetch.global.L2 [%0];" ::"l"(p)); }
+template <class T, class K>
+__device__ __forceinline__ void attend_vec(const T* qrow, const T* k, const T* v, T* orow, K keys, i64 first,
+                                           i64 last, i64 hkv, i64 g, i64 dd, double scale, double softcap) {
+    const int d = (int)dd;
+    __shared__ float sc[ATT_CHUNK];
+    __shared__ float part[ATTV_THREADS * 8];
+    const int dl = d >> 3;  // lanes holding values
+    int L = 1;
+    while (L < dl) L <<= 1;
+    const int lane = threadIdx.x & (L - 1), grp = threadIdx.x / L, ngrp = ATTV_THREADS / L;
+    const bool on = lane < dl;
+    // Lanes past d/8 read lane 0's values (keeping every load unconditional,
+    // so that a step's loads issue together) and add nothing.
+    const int e0 = on ? lane * 8 : 0;
+    float qv[8], acc[8];
+    ld8v(qrow + e0, qv);
+#pragma unroll
+    for (int e = 0; e < 8; ++e) { qv[e] = on ? qv[e] : 0.0f; acc[e] = 0; }
+    const T* kb = k + g * d + e0;
+    const T* vb = v + g * d + e0;
+    const i64 stride = hkv * d;
+    float m = neg_inf(0.0f), l = 0;
+    for (i64 j0 = first; j0 <= last; j0 += ATT_CHUNK) {
+        const int n = (int)min((i64)ATT_CHUNK, last + 1 - j0);
+        float cm = neg_inf(0.0f);
+        for (int jb = 0; jb < n; jb += ngrp * ATTV_UNROLL) {
+            float kv[ATTV_UNROLL][8];
+#pragma unroll
+            for (int u = 0; u < ATTV_UNROLL; ++u) {
+                const i64 r = keys(j0 + min(jb + grp + u * ngrp, n - 1)) * stride;
+                ld8v(kb + r, kv[u]);
+                prefetch_l2(vb + r);
+            }
+#pragma unroll
+            for (int u = 0; u < ATTV_UNROLL; ++u) {
+                float s = 0;
+#pragma unroll
+                for (int e = 0; e < 8; ++e) s += qv[e] * kv[u][e];
+                s = on ? s : 0.0f;  // not 0 * an infinite key value
+                for (int o = L >> 1; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+                s *= (float)scale;
+                if (softcap > 0) s = (float)softcap * m_tanh(s / (float)softcap);
+                const int j = jb + grp + u * ngrp;
+                if (j < n) {
+                    if (lane == 0) sc[j] = s;
+                    cm = s > cm ? s : cm;
+                }
+            }
+        }
+        cm = block_max(cm);  // also a barrier: sc is complete
+        const float nm = cm > m ? cm : m;
+        const float alpha = m_exp(m - nm);  // exp(-inf) = 0 on the first chunk
+        float ps = 0;
+        for (int j = threadIdx.x; j < n; j += ATTV_THREADS) { const float p = m_exp(sc[j] - nm); sc[j] = p; ps += p; }
+        ps = block_sum(ps);  // barrier: sc holds probabilities
+        l = l * alpha + ps;
+#pragma unroll
+        for (int e = 0; e < 8; ++e) acc[e] *= alpha;
+        for (int jb = 0; jb < n; jb += ngrp * ATTV_UNROLL) {
+            float vv[ATTV_UNROLL][8];
+#pragma unroll
+            for (int u = 0; u < ATTV_UNROLL; ++u) ld8v(vb + keys(j0 + min(jb + grp + u * ngrp, n - 1)) * stride, vv[u]);
+#pragma unroll
+            for (int u = 0; u < ATTV_UNROLL; ++u) {
+                const int j = jb + grp + u * ngrp;
+                const float p = j < n ? sc[j] : 0.0f;
+#pragma unroll
+                for (int e = 0; e < 8; ++e) acc[e] += p * vv[u][e];
+            }
+        }
+        m = nm;
+        __syncthreads();  // sc is rewritten by the next chunk
+    }
+    if (on) {
+#pragma unroll
+        for (int e = 0; e < 8; ++e) part[grp * d + e0 + e] = acc[e];
+    }
+    __syncthreads();
+    for (int e = threadIdx.x; e < d; e += ATTV_THREADS) {
+        float s = 0;
+        for (int q = 0; q < ngrp; ++q) s += part[q * d + e];
+        st(orow, e, s / l);
+    }
+}
+#endif  // LBRX_ATTV
+
+// attend_row is one query row's attention through attend, or with VEC
+// through attend_vec (float compute types only: its branch is not
+// instantiated otherwise).
+template <bool VEC, class T, class K>
+__device__ __forceinline__ void attend_row(const T* qrow, const T* k, const T* v, T* orow, K keys, i64 first, i64 last,
+                                           i64 hkv, i64 g, i64 d, double scale, double softcap) {
+#ifdef LBRX_ATTV
+    if constexpr (VEC) {
+        attend_vec(qrow, k, v, orow, keys, first, last, hkv, g, d, scale, softcap);
+    } else
+#endif
+    {
+        attend(qrow, k, v, orow, keys, first, last, hkv, g, d, scale, softcap);
+    }
+}
+
+template <class T, bool VEC = false>
 __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T* out, i64 tq, i64 hq, i64 tk,
                                           i64 hkv, i64 d, double scale, i64 window, double softcap) {
     const i64 row = blockIdx.x;             // ((b*tq)+i)*hq + h
@@ -300,7 +432,8 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
     const i64 i = bi % tq, b = bi / tq;
     const i64 last = i + tk - tq;           // keys first..last are visible
     const i64 first = window > 0 && last >= window ? last - window + 1 : 0;
-    attend(q + row * d, k, v, out + row * d, DenseKeys{b * tk}, first, last, hkv, h / (hq / hkv), d, scale, softcap);
+    attend_row<VEC>(q + row * d, k, v, out + row * d, DenseKeys{b * tk}, first, last, hkv, h / (hq / hkv), d, scale,
+                    softcap);
 }
 
 // Decode attention over a paged cache: one block per (batch row, head),
@@ -308,7 +441,7 @@ __device__ __forceinline__ void attention(const T* q, const T* k, const T* v, T*
 // through its block table (m entries) into k and v [nb, bs, hkv, d]. A
 // padding row (pos < 0), a position past the table or a block outside
 // [0, nb) gives zeros.
-template <class T>
+template <class T, bool VEC = false>
 __device__ __forceinline__ void paged_attention(const T* q, const T* k, const T* v, const int* table, const int* pos,
                                                 T* out, i64 hq, i64 hkv, i64 d, i64 nb, i64 bs, i64 m, double scale,
                                                 i64 window, double softcap) {
@@ -330,7 +463,7 @@ __device__ __forceinline__ void paged_attention(const T* q, const T* k, const T*
         return;
     }
     const i64 first = window > 0 && p >= window ? p - window + 1 : 0;
-    attend(q + row * d, k, v, orow, PagedKeys{blocks, bs}, first, p, hkv, h / (hq / hkv), d, scale, softcap);
+    attend_row<VEC>(q + row * d, k, v, orow, PagedKeys{blocks, bs}, first, p, hkv, h / (hq / hkv), d, scale, softcap);
 }
 
 // Prefill attention: one warp per query row (batch, position, head), the
@@ -460,3 +593,25 @@ TRANSFORMER(f32)
 TRANSFORMER(f64)
 TRANSFORMER(f16)
 TRANSFORMER(bf16)
+
+// The attend_vec kernels, for the dtypes whose compute type is float.
+#define TRANSFORMER_VEC(T) LBRX_IF(T, TRANSFORMER_VEC_(T))
+#define TRANSFORMER_VEC_(T)                                                                                           \
+    extern "C" __global__ void __launch_bounds__(ATTV_THREADS)                                                        \
+        cached_attention_vec_##T(const T* q, const T* k, const T* v, const int* pos, T* out, i64 tq, i64 hq, i64 cap, \
+                                 i64 hkv, i64 d, double scale, i64 window, double softcap) {                          \
+        pdl_entry();                                                                                                  \
+        const i64 tk = (i64)pos[0] + tq;                                                                              \
+        if (pos[0] < 0 || tk > cap) return;                                                                           \
+        attention<T, true>(q, k, v, out, tq, hq, tk, hkv, d, scale, window, softcap);                                 \
+    }                                                                                                                 \
+    extern "C" __global__ void __launch_bounds__(ATTV_THREADS)                                                        \
+        paged_attention_vec_##T(const T* q, const T* k, const T* v, const int* table, const int* pos, T* out, i64 hq, \
+                                i64 hkv, i64 d, i64 nb, i64 bs, i64 m, double scale, i64 window, double softcap) {    \
+        paged_attention<T, true>(q, k, v, table, pos, out, hq, hkv, d, nb, bs, m, scale, window, softcap);            \
+    }
+#ifdef LBRX_ATTV
+TRANSFORMER_VEC(f32)
+TRANSFORMER_VEC(f16)
+TRANSFORMER_VEC(bf16)
+#endif
