@@ -1,6 +1,7 @@
 package llama
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -111,11 +112,32 @@ func (m *Model) GenerateCache(c *Cache, ids []int, o GenerateOptions, yield func
 	}
 	var step *stepGraph
 	defer func() { _ = step.close() }()
+	var pp *pipe
+	if m.usePipe(o, s) {
+		// Before the clock starts: the first call makes the device's
+		// embedding table.
+		if pp, err = m.newPipe(c); err != nil {
+			return st, err
+		}
+		defer func() { _ = pp.close() }()
+	}
 	graphs := !o.Eager
 	start := time.Now()
 	next := ids
 	st.Stop = StopLength
 	for st.Generated < o.MaxTokens {
+		if pp != nil && st.Generated >= 2 {
+			// Greedy steps queued ahead of the tokens read (pipe.go).
+			id, err := pp.decode(next[0], o.MaxTokens-st.Generated, func(id int) bool {
+				return st.took(s, id, &start, yield, m.Config.EOS, o)
+			})
+			if !errors.Is(err, errNoPipe) {
+				return st, err
+			}
+			pp = nil // the device cannot record it: go on without
+			next = []int{id}
+			continue
+		}
 		var id int
 		var logits *core.Array
 		var err error
