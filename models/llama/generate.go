@@ -116,7 +116,7 @@ func (m *Model) GenerateCache(c *Cache, ids []int, o GenerateOptions, yield func
 	if m.usePipe(o, s) {
 		// Before the clock starts: the first call makes the device's
 		// embedding table.
-		if pp, err = m.newPipe(c); err != nil {
+		if pp, err = m.newPipe(c, c.Len()+len(ids)+o.MaxTokens); err != nil {
 			return st, err
 		}
 		defer func() { _ = pp.close() }()

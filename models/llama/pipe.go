@@ -59,16 +59,18 @@ type pipe struct {
 	c     *Cache
 	g     *core.Graph
 	embed *core.Array // [vocab, hidden], activation dtype, on the device
-	// cos and sin tables [capacity, RotaryDim/2] F32 per rope kind, for
-	// the cache capacity the graph was recorded at.
-	tabs     rotaries
-	capacity int
-	in       core.Storage
-	buf      []byte
-	tok      *core.Array // [1] I32: the token id the next step runs
-	pos      *core.Array // [1] I32: its position
-	one      *core.Array // [1] I32: 1
-	best     *core.Array // [1] I64: the argmax of the last step
+	// cos and sin tables [rows, RotaryDim/2] F32 per rope kind: every
+	// position a step may run at, below the cache capacity the graph was
+	// recorded at and below end, the generation's last position + 1.
+	tabs      rotaries
+	rows, end int
+	capacity  int
+	in        core.Storage
+	buf       []byte
+	tok       *core.Array // [1] I32: the token id the next step runs
+	pos       *core.Array // [1] I32: its position
+	one       *core.Array // [1] I32: 1
+	best      *core.Array // [1] I64: the argmax of the last step
 }
 
 // usePipe reports whether a generation with o and sampler s runs its
@@ -78,16 +80,17 @@ func (m *Model) usePipe(o GenerateOptions, s *Sampler) bool {
 		(pipelineEverywhere || core.ReadsLater(m.dev))
 }
 
-// newPipe allocates the pipeline's inputs and the device embedding
-// table, and runs once, outside any recording, the ops the step adds to
+// newPipe allocates the pipeline's inputs, the device embedding table
+// and the rope tables of the positions below end (the generation's, as
+// far as c's capacity goes), and runs once, outside any recording, the ops the step adds to
 // the layers: a backend loads a kernel at its first use, which has no
 // place in a captured graph.
-func (m *Model) newPipe(c *Cache) (*pipe, error) {
+func (m *Model) newPipe(c *Cache, end int) (*pipe, error) {
 	emb, err := m.deviceEmbedding()
 	if err != nil {
 		return nil, err
 	}
-	p := &pipe{m: m, c: c, embed: emb}
+	p := &pipe{m: m, c: c, embed: emb, end: end}
 	views := []inputView{
 		{&p.tok, core.I32, core.Shape{1}},
 		{&p.pos, core.I32, core.Shape{1}},
@@ -100,7 +103,7 @@ func (m *Model) newPipe(c *Cache) (*pipe, error) {
 	if err := m.dev.CopyFromHost(p.in, 0, p.buf); err != nil {
 		return nil, err
 	}
-	if err := p.tables(1); err != nil {
+	if err := p.tables(); err != nil {
 		return nil, err
 	}
 	row, err := core.Empty(m.dev, m.dtype, core.Shape{1, m.Config.VocabSize})
@@ -125,10 +128,16 @@ func (m *Model) newPipe(c *Cache) (*pipe, error) {
 	return p, nil
 }
 
-// tables uploads the rope tables of positions [0, n): the rows putAngles
-// writes for each position, computed by the same function.
-func (p *pipe) tables(n int) error {
+// tables uploads the rope tables of positions [0, min(capacity, end))
+// unless they are there: the rows putAngles writes for each position,
+// computed by the same function.
+func (p *pipe) tables() error {
 	m := p.m
+	n := max(1, min(p.c.Capacity(), p.end))
+	if n == p.rows {
+		return nil
+	}
+	p.rows = n
 	var err error
 	if p.tabs.global.cos, p.tabs.global.sin, err = tables(m.invFreq, 0, n, m.dev); err != nil {
 		return err
@@ -246,7 +255,7 @@ func (p *pipe) launch() error {
 		}
 		p.g = nil
 	}
-	if err := p.tables(c.Capacity()); err != nil {
+	if err := p.tables(); err != nil {
 		return err
 	}
 	g, err := core.Record(m.dev, func() error {

@@ -150,7 +150,7 @@ func TestPipeStepsEqualRecordedSteps(t *testing.T) {
 				}
 				want = append(want, id)
 			}
-			p, err := m.newPipe(fast)
+			p, err := m.newPipe(fast, len(prompt)+20)
 			require.NoError(t, err)
 			defer func() { require.NoError(t, p.close()) }()
 			var got, caps []int
@@ -173,7 +173,7 @@ func TestPipeStepsEqualRecordedSteps(t *testing.T) {
 			c := m.NewCache()
 			_, err = m.Forward(prompt, c)
 			require.NoError(t, err)
-			q, err := m.newPipe(c)
+			q, err := m.newPipe(c, len(prompt)+20)
 			require.NoError(t, err)
 			defer func() { require.NoError(t, q.close()) }()
 			n := 0
