@@ -52,8 +52,8 @@ var errNoPipe = errors.New("llama: the pipelined decode step cannot be recorded"
 // (the same rows, putAngles' angles), so the tokens are the same.
 //
 // A step queued past the last token the caller takes (an end-of-sequence
-// token, a yield returning false) writes the cache at a position past
-// c.Len(), which the next call overwrites; its token is never read.
+// token, a yield returning false) writes the cache row at c.Len(), which
+// the next call overwrites first; its token is never read.
 type pipe struct {
 	m     *Model
 	c     *Cache
@@ -82,9 +82,9 @@ func (m *Model) usePipe(o GenerateOptions, s *Sampler) bool {
 
 // newPipe allocates the pipeline's inputs, the device embedding table
 // and the rope tables of the positions below end (the generation's, as
-// far as c's capacity goes), and runs once, outside any recording, the ops the step adds to
-// the layers: a backend loads a kernel at its first use, which has no
-// place in a captured graph.
+// far as c's capacity goes), and runs once, outside any recording, the
+// ops the step adds to the layers: a backend loads a kernel at its first
+// use, which has no place in a captured graph.
 func (m *Model) newPipe(c *Cache, end int) (*pipe, error) {
 	emb, err := m.deviceEmbedding()
 	if err != nil {
