@@ -1,6 +1,8 @@
 package cuda
 
 import (
+	"fmt"
+
 	"github.com/lbrx/lbrx/core"
 )
 
@@ -17,7 +19,7 @@ func (d *Device) gather(op *core.Op) error {
 		return unsupported(op, "want a table, indices and one axis")
 	}
 	x, idx := in[0], in[1]
-	if op.Axes[0] != 0 {
+	if x.Rank() == 0 || op.Axes[0] != 0 {
 		return unsupported(op, "axis %d (rows only)", op.Axes[0])
 	}
 	if idx.DType() != core.I32 || !idx.IsContiguous() || !x.IsContiguous() {
@@ -30,10 +32,16 @@ func (d *Device) gather(op *core.Op) error {
 		return unsupported(op, "dtype %v", dt)
 	}
 	n, t := x.Shape()[0], idx.NumElements()
-	if n == 0 || t == 0 || out.NumElements() == 0 {
+	row := 1
+	for _, s := range x.Shape()[1:] {
+		row *= s
+	}
+	if out.NumElements() != t*row {
+		return fmt.Errorf("cuda: gather: output %v does not hold %d rows of %d", out.Shape(), t, row)
+	}
+	if t == 0 || row == 0 {
 		return nil
 	}
-	row := x.NumElements() / n
 	args := (&kargs{}).ptr(dataPtr(x)).ptr(dataPtr(idx)).ptr(dataPtr(out)).i64(row).i64(t).i64(n)
 	return d.launch("transformer", x.DType(), "gather_rows_"+suffix(x.DType()), d.gridFor(int64(t*row)), gridBlock, args)
 }
