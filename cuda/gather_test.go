@@ -82,7 +82,7 @@ func TestCopyToHostLaterIsStreamOrdered(t *testing.T) {
 	one, err := hostArray(t, core.I32, core.Shape{1}, []float64{1}).To(d)
 	require.NoError(t, err)
 	// Work that takes a while before the first read: a big add.
-	big, err := core.Empty(d, core.F32, core.Shape{1 << 24})
+	big, err := core.Empty(d, core.F32, core.Shape{1 << 22})
 	require.NoError(t, err)
 	const n = 20
 	reads := make([]*core.Read, n)
