@@ -8,7 +8,9 @@
 #   BIN holds linux/amd64 cuda.test, llama.test, integration.test and lbrx
 #   (built with CGO_ENABLED=0); C holds llama_gguf.py, llama.cpp-src.tar.xz
 #   (for gguf-py) and data.tar.xz (shared/testdata), as the lead's .devbin/c.
-#   OUT receives the logs, each run's JSON and summary.txt.
+#   OUT receives 7 files: summary.txt, model.log, cuda.log, llama.log,
+#   integration.log, bench.log and bench.jsonl (each run's JSON, one a line,
+#   with "env" and "run" added).
 # About 4-6 minutes on an H200 (model ~35 s and quantization while the tests
 # run; NVRTC compiles each kernel module on first use).
 set -uo pipefail
@@ -26,34 +28,34 @@ M=$W/model
   >"$OUT/model.log" 2>&1 &
 MP=$!
 
-t() { # name, binary, -test.run filter
-  (cd "$BIN" && timeout 300 "./$2" -test.v -test.run "$3" >"$OUT/$1.log" 2>&1); local rc=$?
+t() { # name, binary, seconds, -test.run filter
+  (cd "$BIN" && timeout "$3" "./$2" -test.v -test.run "$4" >"$OUT/$1.log" 2>&1); local rc=$?
   echo "$1 rc=$rc ($(grep -c -- '^--- PASS\|^    --- PASS' "$OUT/$1.log") passed, $(grep -c -- '--- FAIL' "$OUT/$1.log") failed, $(grep -c -- '--- SKIP' "$OUT/$1.log") skipped)" | tee -a "$S"
   grep -- '--- FAIL\|--- SKIP\|pipeline is tested on the CPU only' "$OUT/$1.log" | head -20 | tee -a "$S"
 }
-t cuda cuda.test 'TestGatherRowsMatchesCPU|TestCopyToHostLaterIsStreamOrdered|TestGraph'
-t llama llama.test 'TestPipe|TestUsePipe|TestArchitecturesPipelinedDecode|TestRecordedDecodeEqualsEager|TestRecordedStepFollowsCacheGrowth|TestArchitecturesRecordedStepEqualsForward|TestGenerate'
-t integration integration.test 'TestParity|TestTinyLlamaOnEveryDevice|TestArchitecturesOnEveryDevice'
+t cuda cuda.test 120 'TestGatherRowsMatchesCPU|TestCopyToHostLaterIsStreamOrdered|TestGraph'
+t llama llama.test 180 'TestPipe|TestUsePipe|TestArchitecturesPipelinedDecode|TestRecordedDecodeEqualsEager|TestRecordedStepFollowsCacheGrowth|TestArchitecturesRecordedStepEqualsForward|TestGenerate'
+t integration integration.test 150 'TestParity|TestTinyLlamaOnEveryDevice|TestArchitecturesOnEveryDevice'
 
 wait $MP || { echo "model creation failed" | tee -a "$S"; tail -20 "$OUT/model.log"; exit 1; }
+: >"$OUT/bench.jsonl"
 for r in 1 2 3; do
   for p in on off; do
-    LBRX_DECODE_PIPELINE=$p timeout 120 "$BIN/lbrx" bench decode "$M/q4" --prompt 8 --tokens 128 --device cuda:0 --json \
-      >"$OUT/bench-$p-$r.json" 2>>"$OUT/bench.log" || echo "bench $p $r failed" | tee -a "$S"
+    LBRX_DECODE_PIPELINE=$p timeout 60 "$BIN/lbrx" bench decode "$M/q4" --prompt 8 --tokens 128 --device cuda:0 --json \
+      >"$W/bench.json" 2>>"$OUT/bench.log" || { echo "bench $p $r failed" | tee -a "$S"; continue; }
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["env"]=sys.argv[2]; r["run"]=int(sys.argv[3]); print(json.dumps(r))' \
+      "$W/bench.json" "$p" "$r" >>"$OUT/bench.jsonl"
   done
 done
 python3 - "$OUT" <<'PY' | tee -a "$S"
-import json, glob, os, sys, statistics
+import json, os, sys, statistics
 out = sys.argv[1]
 by = {}
-for f in sorted(glob.glob(os.path.join(out, "bench-*.json"))):
-    try:
-        r = json.load(open(f))
-    except Exception as e:
-        print(f, "unreadable:", e); continue
-    p = os.path.basename(f).split("-")[1]
+for line in open(os.path.join(out, "bench.jsonl")):
+    r = json.loads(line)
+    p = r["env"]
     by.setdefault(p, []).append(r)
-    print(f"{os.path.basename(f)}: pipeline={r.get('pipeline')} generated={r['generated_tokens']} "
+    print(f"LBRX_DECODE_PIPELINE={p} run {r['run']}: pipeline={r.get('pipeline')} generated={r['generated_tokens']} "
           f"decode {r['decode_tokens_per_s']:.1f} tok/s p50 {r['ms_per_token_p50']:.3f} ms p99 {r['ms_per_token_p99']:.3f} ms")
 for p, rs in by.items():
     print(f"{p}: median decode {statistics.median(r['decode_tokens_per_s'] for r in rs):.1f} tok/s, "
