@@ -66,8 +66,10 @@ type GenerateOptions struct {
 	IgnoreEOS bool
 	// Eager runs every decode step op by op. By default the step is
 	// recorded once (core.Record) and replayed for each later token, on
-	// CUDA as one CUDA graph with the greedy choice made on the GPU; the
-	// tokens are the same either way.
+	// CUDA as one CUDA graph with the greedy choice made on the GPU, and
+	// greedy steps there are queued ahead of the tokens read (pipe.go;
+	// LBRX_DECODE_PIPELINE=off waits for each token); the tokens are the
+	// same either way.
 	Eager bool
 	// EOS lists further tokens that end generation besides the config's
 	// eos_token_id (a chat model's end-of-turn token, from its tokenizer).
