@@ -16,6 +16,7 @@
 set -uo pipefail
 BIN=$(cd "$1" && pwd); C=$(cd "$2" && pwd); OUT=$3; mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
 W=${LBRX_WORK:-/tmp/lbrx-pipe}; mkdir -p "$W/l" "$W/d"
+export PATH=/opt/torch/.venv/bin:$PATH # python3 with numpy, as side_by_side.sh
 tar xJf "$C/llama.cpp-src.tar.xz" -C "$W/l"
 tar xJf "$C/data.tar.xz" -C "$W/d"
 export LBRX_SHARED=$W/d/shared
