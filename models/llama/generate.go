@@ -29,6 +29,9 @@ type Stats struct {
 	Prefill, Decode time.Duration
 	// Stop says why generation ended.
 	Stop StopReason
+	// Pipelined says the decode steps were queued ahead of the tokens
+	// read (pipe.go), not one at a time.
+	Pipelined bool
 }
 
 // StopReason says why a generation ended.
@@ -134,6 +137,7 @@ func (m *Model) GenerateCache(c *Cache, ids []int, o GenerateOptions, yield func
 				return st.took(s, id, &start, yield, m.Config.EOS, o)
 			})
 			if !errors.Is(err, errNoPipe) {
+				st.Pipelined = err == nil
 				return st, err
 			}
 			pp = nil // the device cannot record it: go on without

@@ -21,11 +21,6 @@ var decodePipeline = os.Getenv("LBRX_DECODE_PIPELINE") != "off"
 // same tokens.
 var pipelineEverywhere = false
 
-// DecodePipeline reports whether greedy decode queues its steps ahead of
-// the tokens it reads (LBRX_DECODE_PIPELINE, on unless "off"), where the
-// device supports it: what a benchmark reports next to its figures.
-func DecodePipeline() bool { return decodePipeline }
-
 // pipeSteps counts the steps every pipe has queued: tests read it to
 // tell the pipeline from the loop it falls back to, which gives the same
 // tokens.

@@ -83,6 +83,12 @@ func TestPipelinedDecodeEqualsUnpipelined(t *testing.T) {
 					}
 					ran := pipeSteps.Load() > steps
 					require.Equal(t, on && o.MaxTokens > 2, ran, "pipelined steps ran")
+					some := false
+					for i := range out {
+						some = some || out[i].st.Pipelined
+						out[i].st.Pipelined = false // the rest must equal the unpipelined loop's
+					}
+					require.Equal(t, ran, some, "Stats.Pipelined says the pipelined steps ran")
 					return out
 				}
 				for _, n := range []int{1, 2, 3, 24} {

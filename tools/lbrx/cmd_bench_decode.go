@@ -44,10 +44,11 @@ type decodeResult struct {
 	Threads         int     `json:"threads"`
 	Warmup          int     `json:"warmup_runs"`
 	Eager           bool    `json:"eager"`
-	// Pipeline says greedy decode queued each step before reading the
-	// last token (LBRX_DECODE_PIPELINE, on unless "off", on a device that
-	// reads back behind its queue: CUDA); the timing is the same either
-	// way, from the first token read to the last.
+	// Pipeline says the timed run's greedy decode queued each step before
+	// reading the last token (llama.Stats.Pipelined: LBRX_DECODE_PIPELINE
+	// on, the default, on a device that reads back behind its queue, CUDA,
+	// and the step recorded); the timing is the same either way, from the
+	// first token read to the last.
 	Pipeline bool `json:"pipeline"`
 	// Profile times each op of one decode step after the prompt (--profile).
 	Profile *stepProfile `json:"profile,omitempty"`
@@ -174,7 +175,7 @@ func benchDecode(f decodeFlags, path string, stdout io.Writer) error {
 		PrefillRate: st.PrefillRate(), DecodeRate: st.DecodeRate(),
 		MsPerTokenP50: percentileMs(steps, 50), MsPerTokenP99: percentileMs(steps, 99),
 		Threads: core.CPUThreads(), Warmup: *warmup, Eager: *eager,
-		Pipeline: llama.DecodePipeline() && !*eager && *tokens > 2 && core.ReadsLater(m.Device()),
+		Pipeline: st.Pipelined,
 	}
 	if *profile {
 		if res.Profile, res.PrefillProfile, err = profileStep(m, ids); err != nil {
