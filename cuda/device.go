@@ -66,6 +66,8 @@ type Device struct {
 	held      []poolBuf
 
 	pdl *pdlLaunch // the reused launch configuration (pdl.go)
+
+	later []*laterSlot // free pinned slots of CopyToHostLater (readlater.go), on the worker thread
 }
 
 // Name returns "cuda:N".

@@ -9,8 +9,8 @@ import (
 
 // Op names this backend runs on the GPU, with core's conventions (the table
 // in core/op.go), plus rms_norm, rope and causal_attention
-// (transformer.go) and concat (concat.go); every other op (gather) and every dtype a kernel
-// lacks is answered with core.ErrUnsupported and runs on the CPU.
+// (transformer.go), concat (concat.go) and row gathers (gather.go); every other op and
+// every dtype a kernel lacks is answered with core.ErrUnsupported and runs on the CPU.
 var (
 	binaryOps  = set("add", "sub", "mul", "div", "maximum", "minimum", "pow")
 	compareOps = set("eq", "ne", "lt", "le", "gt", "ge")
@@ -137,6 +137,8 @@ func (d *Device) execute(op *core.Op) error {
 		return d.quantizedMatmul(op)
 	case op.Name == "concat":
 		return d.concat(op)
+	case op.Name == "gather":
+		return d.gather(op)
 	case op.Name == "silu_mul":
 		return d.siluMul(op)
 	case op.Name == "silu_mul_matmul":

@@ -40,9 +40,7 @@ type parityCase struct {
 // mode, where a CPU fallback is an error; an op listed here must really
 // fall back (TestParity checks both ways), so the list stays exact.
 var cpuAllowed = map[string]map[string]string{
-	"cuda": {
-		"gather": "no CUDA gather kernel yet (embedding lookups run on the CPU)",
-	},
+	"cuda": {},
 	"metal": {
 		"gather": "no Metal gather kernel yet",
 		"copy":   "no Metal copy kernel: making a strided view contiguous runs on the CPU",

@@ -581,6 +581,13 @@ __device__ __forceinline__ void attention_warp(const T* q, const T* k, const T* 
             if (i >= 0 && i < n) dst[i * row + e % row] = src[e];                                                     \
         }                                                                                                             \
     }                                                                                                                 \
+    extern "C" __global__ void gather_rows_##T(const T* src, const int* idx, T* dst, i64 row, i64 t, i64 n) {         \
+        const i64 total = t * row;                                                                                    \
+        for (i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (i64)gridDim.x * blockDim.x) {       \
+            const i64 i = idx[e / row];                                                                               \
+            if (i >= 0 && i < n) dst[e] = src[i * row + e % row]; else st(dst, e, 0.0f);                               \
+        }                                                                                                             \
+    }                                                                                                                 \
     extern "C" __global__ void write_rows_##T(const T* src, const int* pos, T* dst, i64 row, i64 t, i64 cap) {        \
         pdl_entry();                                                                                                  \
         const i64 p = pos[0];                                                                                         \

@@ -1,6 +1,7 @@
 package llama
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -28,6 +29,9 @@ type Stats struct {
 	Prefill, Decode time.Duration
 	// Stop says why generation ended.
 	Stop StopReason
+	// Pipelined says the decode steps were queued ahead of the tokens
+	// read (pipe.go), not one at a time.
+	Pipelined bool
 }
 
 // StopReason says why a generation ended.
@@ -65,8 +69,10 @@ type GenerateOptions struct {
 	IgnoreEOS bool
 	// Eager runs every decode step op by op. By default the step is
 	// recorded once (core.Record) and replayed for each later token, on
-	// CUDA as one CUDA graph with the greedy choice made on the GPU; the
-	// tokens are the same either way.
+	// CUDA as one CUDA graph with the greedy choice made on the GPU, and
+	// greedy steps there are queued ahead of the tokens read (pipe.go;
+	// LBRX_DECODE_PIPELINE=off waits for each token); the tokens are the
+	// same either way.
 	Eager bool
 	// EOS lists further tokens that end generation besides the config's
 	// eos_token_id (a chat model's end-of-turn token, from its tokenizer).
@@ -111,11 +117,33 @@ func (m *Model) GenerateCache(c *Cache, ids []int, o GenerateOptions, yield func
 	}
 	var step *stepGraph
 	defer func() { _ = step.close() }()
+	var pp *pipe
+	if m.usePipe(o, s) {
+		// Before the clock starts: the first call makes the device's
+		// embedding table.
+		if pp, err = m.newPipe(c, c.Len()+len(ids)+o.MaxTokens); err != nil {
+			return st, err
+		}
+		defer func() { _ = pp.close() }()
+	}
 	graphs := !o.Eager
 	start := time.Now()
 	next := ids
 	st.Stop = StopLength
 	for st.Generated < o.MaxTokens {
+		if pp != nil && st.Generated >= 2 {
+			// Greedy steps queued ahead of the tokens read (pipe.go).
+			id, err := pp.decode(next[0], o.MaxTokens-st.Generated, func(id int) bool {
+				return st.took(s, id, &start, yield, m.Config.EOS, o)
+			})
+			if !errors.Is(err, errNoPipe) {
+				st.Pipelined = err == nil
+				return st, err
+			}
+			pp = nil // the device cannot record it: go on without
+			next = []int{id}
+			continue
+		}
 		var id int
 		var logits *core.Array
 		var err error

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/quant"
@@ -36,10 +37,14 @@ type Model struct {
 	// device: a token's row is picked (or dequantized) there and only
 	// the rows travel, so a device needs neither a gather kernel nor the
 	// table in its memory (unless the lm_head is tied to it).
-	embed  *core.Array
-	layers []block
-	norm   *core.Array
-	lmHead linear
+	embed *core.Array
+	// devEmbed is embed in the activation dtype on the device, made on
+	// the first pipelined decode (pipe.go) and kept with the model.
+	devEmbed   *core.Array
+	devEmbedMu sync.Mutex
+	layers     []block
+	norm       *core.Array
+	lmHead     linear
 	// invFreq and localInvFreq (nil unless Config.LocalRope) are the
 	// rotary frequencies of full and of sliding-window layers.
 	invFreq, localInvFreq []float32

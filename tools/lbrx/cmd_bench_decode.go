@@ -44,6 +44,12 @@ type decodeResult struct {
 	Threads         int     `json:"threads"`
 	Warmup          int     `json:"warmup_runs"`
 	Eager           bool    `json:"eager"`
+	// Pipeline says the timed run's greedy decode queued each step before
+	// reading the last token (llama.Stats.Pipelined: LBRX_DECODE_PIPELINE
+	// on, the default, on a device that reads back behind its queue, CUDA,
+	// and the step recorded); the timing is the same either way, from the
+	// first token read to the last.
+	Pipeline bool `json:"pipeline"`
 	// Profile times each op of one decode step after the prompt (--profile).
 	Profile *stepProfile `json:"profile,omitempty"`
 	// PrefillProfile times each op of the prompt's forward pass (--profile).
@@ -172,6 +178,7 @@ func benchDecode(f decodeFlags, path string, stdout io.Writer) error {
 		PrefillRate: st.PrefillRate(), DecodeRate: st.DecodeRate(),
 		MsPerTokenP50: percentileMs(steps, 50), MsPerTokenP99: percentileMs(steps, 99),
 		Threads: core.CPUThreads(), Warmup: *warmup, Eager: *eager,
+		Pipeline: st.Pipelined,
 	}
 	if *profile {
 		if res.Profile, res.PrefillProfile, err = profileStep(m, ids); err != nil {
