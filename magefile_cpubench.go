@@ -26,6 +26,9 @@ import (
 // llama-quantize it to Q4_0 and Q8_0). Optional: LBRX_BENCH_ROUNDS
 // (default 3), LBRX_BENCH_THREADS (default 1,2), LBRX_BENCH_TG (decode
 // tokens, default 32) and LBRX_BENCH_PP (prompt tokens, default 64).
+// lbrx decodes as Generate does, the step recorded once and replayed;
+// LBRX_BENCH_EAGER=both also times its op-by-op decode in every round
+// (an extra row, "op by op"), so that the two paths compare in one run.
 // The load average is printed with every round: on a shared machine the
 // figures mean little while it is above the core count.
 func (Perf) CPU() error {
@@ -51,6 +54,7 @@ func (Perf) CPU() error {
 		return fmt.Errorf("LBRX_BENCH_PP: want one positive integer (%v)", err)
 	}
 	tg, pp := tgs[0], pps[0]
+	eagerToo := os.Getenv("LBRX_BENCH_EAGER") == "both"
 	for i, m := range models {
 		if models[i], err = filepath.Abs(m); err != nil {
 			return err
@@ -84,7 +88,7 @@ func (Perf) CPU() error {
 				}
 				runs[key(model, "llama.cpp", "tg", t)] = append(runs[key(model, "llama.cpp", "tg", t)], dec)
 				runs[key(model, "llama.cpp", "pp", t)] = append(runs[key(model, "llama.cpp", "pp", t)], pre)
-				if dec, err = lbrxBenchRun(bin, model, "GGUFDecode", t, tg, pp, tg); err != nil {
+				if dec, err = lbrxBenchRun(bin, model, "GGUFDecode", t, tg, pp, tg, "LBRX_BENCH_EAGER=0"); err != nil {
 					return err
 				}
 				if pre, err = lbrxBenchRun(bin, model, "GGUFPrefill", t, tg, pp, 2); err != nil {
@@ -92,8 +96,17 @@ func (Perf) CPU() error {
 				}
 				runs[key(model, "lbrx", "tg", t)] = append(runs[key(model, "lbrx", "tg", t)], dec)
 				runs[key(model, "lbrx", "pp", t)] = append(runs[key(model, "lbrx", "pp", t)], pre)
-				fmt.Printf("  %s t=%d: llama.cpp tg %.2f pp %.2f | lbrx tg %.2f pp %.2f tok/s (load %s)\n",
-					filepath.Base(model), t, runs[key(model, "llama.cpp", "tg", t)][r], runs[key(model, "llama.cpp", "pp", t)][r], dec, pre, loadAvg())
+				eager := ""
+				if eagerToo {
+					v, err := lbrxBenchRun(bin, model, "GGUFDecode", t, tg, pp, tg, "LBRX_BENCH_EAGER=1")
+					if err != nil {
+						return err
+					}
+					runs[key(model, "lbrx", "tg-eager", t)] = append(runs[key(model, "lbrx", "tg-eager", t)], v)
+					eager = fmt.Sprintf(", tg op by op %.2f", v)
+				}
+				fmt.Printf("  %s t=%d: llama.cpp tg %.2f pp %.2f | lbrx tg %.2f pp %.2f%s tok/s (load %s)\n",
+					filepath.Base(model), t, runs[key(model, "llama.cpp", "tg", t)][r], runs[key(model, "llama.cpp", "pp", t)][r], dec, pre, eager, loadAvg())
 			}
 		}
 	}
@@ -101,10 +114,22 @@ func (Perf) CPU() error {
 	fmt.Println("| model | test | llama.cpp 1 thread | llama.cpp 2 threads | lbrx 1 thread | lbrx 2 threads | lbrx/llama.cpp 1 | lbrx/llama.cpp 2 | lbrx 2/1 threads |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, model := range models {
-		for _, test := range []string{"tg", "pp"} {
-			med := func(tool string, t int) float64 { return median(runs[key(model, tool, test, t)]) }
+		tests := []string{"tg", "pp"}
+		if eagerToo {
+			tests = []string{"tg", "tg-eager", "pp"}
+		}
+		for _, test := range tests {
+			med := func(tool string, t int) float64 {
+				if tool == "llama.cpp" && test == "tg-eager" {
+					return median(runs[key(model, tool, "tg", t)])
+				}
+				return median(runs[key(model, tool, test, t)])
+			}
 			name := fmt.Sprintf("decode (tg%d)", tg)
-			if test == "pp" {
+			switch test {
+			case "tg-eager":
+				name = fmt.Sprintf("decode (tg%d), lbrx op by op", tg)
+			case "pp":
 				name = fmt.Sprintf("prefill (pp%d)", pp)
 			}
 			row := []string{filepath.Base(model), name}
@@ -153,11 +178,13 @@ func llamaBenchRun(bin, model string, t, tg, pp int) (dec, pre float64, err erro
 var tokPerSec = regexp.MustCompile(`([0-9.]+) tok/s`)
 
 // lbrxBenchRun runs one of models/llama's GGUF benchmarks n times at t
-// threads (GOMAXPROCS) and returns its tok/s.
-func lbrxBenchRun(bin, model, bench string, t, tg, pp, n int) (float64, error) {
+// threads (GOMAXPROCS), with env added to the environment, and returns
+// its tok/s.
+func lbrxBenchRun(bin, model, bench string, t, tg, pp, n int, env ...string) (float64, error) {
 	c := exec.Command(bin, "-test.run", "^$", "-test.bench", "^Benchmark"+bench+"$", "-test.cpu", strconv.Itoa(t), "-test.benchtime", fmt.Sprintf("%dx", n))
 	c.Dir = filepath.Join("models", "llama")
-	c.Env = append(withoutEnv("LBRX_THREADS", "GOMAXPROCS"), "LBRX_BENCH_GGUF="+model, "LBRX_BENCH_TG="+strconv.Itoa(tg), "LBRX_BENCH_PP="+strconv.Itoa(pp))
+	c.Env = append(withoutEnv("LBRX_THREADS", "GOMAXPROCS", "LBRX_BENCH_EAGER"), "LBRX_BENCH_GGUF="+model, "LBRX_BENCH_TG="+strconv.Itoa(tg), "LBRX_BENCH_PP="+strconv.Itoa(pp))
+	c.Env = append(c.Env, env...)
 	out, err := c.CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("lbrx %s on %s: %w\n%s", bench, model, err, out)

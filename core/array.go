@@ -77,6 +77,10 @@ func (a *Array) Shape() Shape { return a.shape.Clone() }
 // Rank returns the number of dimensions.
 func (a *Array) Rank() int { return len(a.shape) }
 
+// Dim returns dimension i (0 <= i < Rank), without the copy Shape makes:
+// kernels that run per token check shapes through it.
+func (a *Array) Dim(i int) int { return a.shape[i] }
+
 // NumElements returns the element count.
 func (a *Array) NumElements() int { return a.shape.NumElements() }
 

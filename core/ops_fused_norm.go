@@ -88,6 +88,9 @@ func addRMSNormKernel[C floatC](op *Op) error {
 	if d == 0 || x.NumElements() == 0 {
 		return nil
 	}
+	if t := DTypeOf[C](); x.dtype == t && r.dtype == t && w.dtype == t && out.dtype == t {
+		return addRMSNormSame[C](op)
+	}
 	rx, err := reader[C](x)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op.Name, err)
@@ -136,4 +139,51 @@ func addRMSNormKernel[C floatC](op *Op) error {
 		body(0, rows)
 	}
 	return nil
+}
+
+// addRMSNormSame is addRMSNormKernel when every operand is of the compute
+// type C: rows are read and written in place, without the readers and
+// writers (closures, several allocations a call for an op a decode step
+// runs twice a layer).
+func addRMSNormSame[C floatC](op *Op) error {
+	x, r, w, out := op.Inputs[0], op.Inputs[1], op.Inputs[2], op.Out
+	xs, err := hostSlice[C](x)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	rs, err := hostSlice[C](r)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	ws, err := hostSlice[C](w)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	o, err := hostSlice[C](out)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op.Name, err)
+	}
+	d, n := w.shape[0], x.NumElements()
+	wv := ws[w.offset : w.offset+d]
+	sums, norms := o[out.offset:out.offset+n], o[out.offset+n:out.offset+2*n]
+	xs, rs = xs[x.offset:x.offset+n], rs[r.offset:r.offset+n]
+	rows := n / d
+	if rows > 1 && n >= parallelElementwise { // a prompt's rows
+		ParallelFor(rows, 1, func(lo, hi int) { addRMSNormRows(sums, norms, xs, rs, wv, d, lo, hi, op.Param) })
+	} else {
+		addRMSNormRows(sums, norms, xs, rs, wv, d, 0, rows, op.Param)
+	}
+	return nil
+}
+
+// addRMSNormRows writes rows [lo, hi) of sums = xs + rs and of norms, the
+// RMSNorm of sums with weight wv (rows of d values).
+func addRMSNormRows[C floatC](sums, norms, xs, rs, wv []C, d, lo, hi int, eps float64) {
+	for i := lo; i < hi; i++ {
+		s := sums[i*d : (i+1)*d]
+		for j, v := range xs[i*d : (i+1)*d] {
+			s[j] = v + rs[i*d+j]
+		}
+		rmsNormInto(norms[i*d:(i+1)*d], s, wv, eps)
+	}
 }

@@ -111,16 +111,22 @@ func rmsNormKernel[C floatC](op *Op) error {
 // rmsNormRow normalises the row of d values at xOff into out at oOff.
 func rmsNormRow[C floatC](rx readFn[C], get func(off, stride, n int, buf []C) []C, put writeFn[C], xOff, oOff, d int, xbuf, obuf, wv []C, eps float64) {
 	row := rx(xOff, 1, d, xbuf)
+	dst := get(oOff, 1, d, obuf)
+	rmsNormInto(dst, row, wv, eps)
+	put(oOff, 1, dst)
+}
+
+// rmsNormInto writes the RMSNorm of row with weight wv into dst (all of
+// one length).
+func rmsNormInto[C floatC](dst, row, wv []C, eps float64) {
 	var ss float64
 	for _, v := range row {
 		ss += float64(v) * float64(v)
 	}
 	// Hugging Face rounds the inverse root to the compute type before
 	// scaling; doing the same keeps float32 results bit-close.
-	inv := C(1 / math.Sqrt(ss/float64(d)+eps))
-	dst := get(oOff, 1, d, obuf)
+	inv := C(1 / math.Sqrt(ss/float64(len(row))+eps))
 	for i, v := range row {
 		dst[i] = v * inv * wv[i]
 	}
-	put(oOff, 1, dst)
 }

@@ -116,13 +116,13 @@ func matMulPrepared(x *core.Array, pw Weight) (*core.Array, error) {
 // an f32 x in place.
 func matMulInto(y []float32, x *core.Array, pw Weight) error {
 	n, k := pw.Dims()
-	xs := x.Shape()
-	if len(xs) < 1 || xs[len(xs)-1] != k {
+	r := x.Rank()
+	if r < 1 || x.Dim(r-1) != k {
 		return fmt.Errorf("x %v does not end in K=%d of the weight", x, k)
 	}
 	m := 1
-	for _, d := range xs[:len(xs)-1] {
-		m *= d
+	for i := range r - 1 {
+		m *= x.Dim(i)
 	}
 	if len(y) != m*n {
 		return fmt.Errorf("output holds %d values, want %d×%d", len(y), m, n)

@@ -23,14 +23,14 @@ func cpuQuantizedMatMulConcat(op *core.Op) error {
 			return fmt.Errorf("quantized matmul concat: %w", err)
 		}
 		n, k := w.Dims()
-		if xs := x.Shape(); len(xs) != 2 || xs[1] != k {
+		if x.Rank() != 2 || x.Dim(1) != k {
 			return fmt.Errorf("quantized matmul concat: x %v is not [M, %d] (weight %v)", x, k, a)
 		}
 		ws[i], total = w, total+n
 	}
-	m := x.Shape()[0]
+	m := x.Dim(0)
 	out := op.Out
-	if !out.Shape().Equal(core.Shape{m, total}) {
+	if out.Rank() != 2 || out.Dim(0) != m || out.Dim(1) != total {
 		return fmt.Errorf("quantized matmul concat: output %v, want [%d %d]", out, m, total)
 	}
 	xv, err := float32sRead(x)
@@ -79,14 +79,25 @@ func matMulConcat(y, x []float32, m int, ws []Weight) error {
 		act []byte
 		col int
 	}
-	var segs []seg
-	var packed []*actBuf
+	// Fixed-size backing arrays for the usual few weights (q/k/v,
+	// gate/up): a decode step runs this for every layer, and growing
+	// slices and a map cost several allocations a call.
+	var segArr [maxSpans]seg
+	segs := segArr[:0]
+	var packedArr [maxSpans]*actBuf
+	packed := packedArr[:0]
 	defer func() {
 		for _, b := range packed {
 			actPool.Put(b)
 		}
 	}()
-	acts := map[*actLayout][]byte{}
+	// acts is the packed input of each layout met so far (one or two).
+	type layoutAct struct {
+		l   *actLayout
+		act []byte
+	}
+	var actArr [maxSpans]layoutAct
+	acts := actArr[:0]
 	col := 0
 	for _, pw := range ws {
 		n, k := pw.Dims()
@@ -105,8 +116,13 @@ func matMulConcat(y, x []float32, m int, ws []Weight) error {
 			col += n
 			continue
 		}
-		act, done := acts[ik.layout]
-		if !done {
+		var act []byte
+		for _, a := range acts {
+			if a.l == ik.layout {
+				act = a.act
+			}
+		}
+		if act == nil {
 			buf := actPool.Get().(*actBuf)
 			packed = append(packed, buf)
 			nb := k / BlockValues(bw.Scheme)
@@ -117,7 +133,7 @@ func matMulConcat(y, x []float32, m int, ws []Weight) error {
 				ik.pack(buf.packed[r*stride:(r+1)*stride], &buf.row)
 			}
 			act = buf.packed[:m*stride]
-			acts[ik.layout] = act
+			acts = append(acts, layoutAct{ik.layout, act})
 		}
 		segs = append(segs, seg{w: bw, ik: ik, act: act, col: col})
 		col += n

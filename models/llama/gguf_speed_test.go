@@ -60,23 +60,50 @@ func benchEnvInt(b *testing.B, key string, def int) int {
 	return n
 }
 
-// BenchmarkGGUFDecode measures one-token steps from an empty context.
+// BenchmarkGGUFDecode measures one-token steps from an empty context the
+// way GenerateCache runs them: the step recorded once (core.Record) and
+// replayed for every token, the logits read back to the host.
+// LBRX_BENCH_EAGER=1 runs every step op by op instead (m.forward, as
+// GenerateOptions.Eager does).
 func BenchmarkGGUFDecode(b *testing.B) {
 	m := benchGGUF(b)
 	tg := benchEnvInt(b, "LBRX_BENCH_TG", 128)
+	eager := os.Getenv("LBRX_BENCH_EAGER") == "1"
 	c := m.NewCache()
-	// One untimed step pages the weights in.
+	if err := m.Reserve(c, tg); err != nil {
+		b.Fatal(err)
+	}
+	// One untimed step pages the weights in, and one more records the
+	// step (as Generate's first steps run op by op, then record).
 	if _, err := m.forward([]int{1}, c, true); err != nil {
 		b.Fatal(err)
+	}
+	var step *stepGraph
+	if !eager {
+		var err error
+		if step, err = m.newStep(c, false); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = step.close() })
+		if _, _, err := step.run(2); err != nil {
+			b.Fatal(err)
+		}
 	}
 	c.Reset()
 	b.ResetTimer()
 	start := time.Now()
 	for i := range b.N {
 		if c.Len() >= tg {
-			c.Reset() // cheap: drops the slices
+			c.Reset() // the arrays stay: the recorded step stays valid
 		}
-		logits, err := m.forward([]int{(i*31 + 7) % m.Config.VocabSize}, c, true)
+		id := (i*31 + 7) % m.Config.VocabSize
+		var logits *core.Array
+		var err error
+		if eager {
+			logits, err = m.forward([]int{id}, c, true)
+		} else {
+			_, logits, err = step.run(id)
+		}
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -84,21 +84,7 @@ func (s *stepGraph) run(id int) (next int, logits *core.Array, err error) {
 		}
 		s.g = nil
 	}
-	rows, err := m.hostEmbedding([]int{id})
-	if err != nil {
-		return 0, nil, err
-	}
-	b, err := rows.Bytes()
-	if err != nil {
-		return 0, nil, err
-	}
-	copy(s.buf, b)
-	putAngles(s.buf, s.rot.global, m.invFreq, []int{c.n})
-	if m.localInvFreq != nil {
-		putAngles(s.buf, s.rot.local, m.localInvFreq, []int{c.n})
-	}
-	binary.LittleEndian.PutUint32(s.buf[s.pos.Offset()*4:], uint32(int32(c.n)))
-	if err := m.dev.CopyFromHost(s.in, 0, s.buf); err != nil {
+	if err := s.upload(id); err != nil {
 		return 0, nil, err
 	}
 	if s.g == nil {
@@ -132,6 +118,28 @@ func (s *stepGraph) run(id int) (next int, logits *core.Array, err error) {
 		return 0, nil, err
 	}
 	return int(int64(binary.LittleEndian.Uint64(ib))), nil, nil
+}
+
+// upload writes the inputs of token id at the cache's position into the
+// step's input arrays: its embedding row, the rope angles and the
+// position.
+func (s *stepGraph) upload(id int) error {
+	m, c := s.m, s.c
+	rows, err := m.hostEmbedding([]int{id})
+	if err != nil {
+		return err
+	}
+	b, err := rows.Bytes()
+	if err != nil {
+		return err
+	}
+	copy(s.buf, b)
+	putAngles(s.buf, s.rot.global, m.invFreq, []int{c.n})
+	if m.localInvFreq != nil {
+		putAngles(s.buf, s.rot.local, m.localInvFreq, []int{c.n})
+	}
+	binary.LittleEndian.PutUint32(s.buf[s.pos.Offset()*4:], uint32(int32(c.n)))
+	return m.dev.CopyFromHost(s.in, 0, s.buf)
 }
 
 // close releases the recorded graph.

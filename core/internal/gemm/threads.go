@@ -23,8 +23,12 @@ func Threads() int {
 	procs := runtime.GOMAXPROCS(0)
 	n := int(threadSetting.Load())
 	if n == 0 {
-		if v, err := strconv.Atoi(os.Getenv("LBRX_THREADS")); err == nil && v > 0 {
-			n = v
+		// Unset is the usual case: Atoi's error for "" allocates, and this
+		// runs for every product of a decode step.
+		if e := os.Getenv("LBRX_THREADS"); e != "" {
+			if v, err := strconv.Atoi(e); err == nil && v > 0 {
+				n = v
+			}
 		}
 	}
 	if n <= 0 || n > procs {

@@ -152,13 +152,16 @@ func For(threads, total, align int, fn func(lo, hi int)) {
 // loop is a helper's life: wait for a new generation (spinning, then
 // parked), run the current job's chunks, repeat.
 func (h *helper) loop(seen uint64) {
+	// busy, for idle work: a new generation arrived. One closure for the
+	// helper's life (it reads seen as it is now), not one per idle task.
+	busy := func() bool { return gen.Load() != seen }
 	for {
 		g := gen.Load()
 		if g == seen {
 			deadline := time.Now().Add(spin)
 			for i := 0; g == seen; i++ {
 				if t := idle.Load(); t != nil && idle.CompareAndSwap(t, nil) {
-					(*t)(func() bool { return gen.Load() != seen })
+					(*t)(busy)
 					deadline = time.Now().Add(spin)
 				}
 				if i&1023 == 1023 && time.Now().After(deadline) {
