@@ -12,9 +12,10 @@ import (
 )
 
 // BenchmarkGGUFDecodeOps is BenchmarkGGUFDecode's recorded step with a
-// clock around every op: it reports the ms per token of each op name
-// (products and the rest) and of the host work around the replay (the
-// input upload, reading the logits back), so that a profile of where a
+// clock around every op: it reports the ms per token (and GB/s of input)
+// of each op name and output shape (products and the rest) and of the
+// host work around the replay (the input upload, reading the logits
+// back), so that a profile of where a
 // token's time goes, and which of it the second thread cannot share,
 // comes from the same code path the speed benchmark times. Set
 // LBRX_BENCH_OPS_TABLE=1 to print the table.
