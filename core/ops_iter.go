@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"math"
+	"slices"
 	"unsafe"
 
 	"github.com/x448/float16"
@@ -85,30 +86,25 @@ func hostAligned(a *Array) (*Array, error) {
 // usual case) it is op itself: a decode step runs about a hundred such
 // kernels, and the copies were two allocations each.
 func alignedOp(op *Op) (*Op, error) {
-	aligned := true
-	for _, a := range op.Inputs {
-		x, err := hostAligned(a)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op.Name, err)
-		}
-		if x != a {
-			aligned = false
-			break
-		}
-	}
-	if aligned {
-		return op, nil
-	}
-	c := *op
-	c.Inputs = make([]*Array, len(op.Inputs))
+	var c *Op // the copy, made at the first input that needed aligning
 	for i, a := range op.Inputs {
 		x, err := hostAligned(a)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op.Name, err)
 		}
-		c.Inputs[i] = x
+		if x != a && c == nil {
+			cp := *op
+			cp.Inputs = slices.Clone(op.Inputs)
+			c = &cp
+		}
+		if c != nil {
+			c.Inputs[i] = x
+		}
 	}
-	return &c, nil
+	if c == nil {
+		return op, nil
+	}
+	return c, nil
 }
 
 // geom is strided geometry over several operands sharing one shape, with
