@@ -31,7 +31,7 @@ var pipeSteps atomic.Int64
 const pipeDepth = 2
 
 // errNoPipe says the pipelined step could not be recorded (an op without
-// a kernel on the device); nothing was queued, and the caller goes on
+// a kernel on the device: core.ErrUnsupported); nothing was queued, and the caller goes on
 // with the step that uploads its inputs.
 var errNoPipe = errors.New("llama: the pipelined decode step cannot be recorded")
 
@@ -284,8 +284,13 @@ func (p *pipe) launch() error {
 		}
 		return core.Run(&core.Op{Name: "add", Inputs: []*core.Array{c.pos, p.one}, Out: p.pos})
 	})
-	if err != nil {
+	if errors.Is(err, core.ErrUnsupported) {
+		// An op the device runs only by decomposing it, as poolStep
+		// falls back on: decode on without the pipeline.
 		return fmt.Errorf("%w: %w", errNoPipe, err)
+	}
+	if err != nil {
+		return fmt.Errorf("llama: record the pipelined decode step: %w", err)
 	}
 	p.g, p.capacity = g, c.Capacity()
 	return nil
