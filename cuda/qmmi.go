@@ -80,56 +80,48 @@ func (d *Device) qmmi(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, x
 		early = "e"
 	}
 	per := sh.rows * sh.warps
-	if qmmiBlock && k <= qmmiBlockK {
-		for m0 := 0; m0 < m; m0 += qmmiLaunchRows {
-			mb := min(qmmiLaunchRows, m-m0)
-			xp, yp := x+devicePtr(m0*k*xt.Size()), y+devicePtr(m0*n*xt.Size())
-			if mb == 1 {
-				if err := d.qmviAffine(q, w, xp, yp, xt, n, k); err != nil {
-					return err
-				}
-				continue
-			}
-			name := fmt.Sprintf("qmvi_affine%d_m8b_r%d%s_%s_%s", q.Bits, sh.rows, early, suffix(xt), suffix(q.Scales.DType()))
-			a := (&kargs{}).ptr(xp).ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(yp).
-				i32(mb).i32(n).i32(k).i32(q.GroupSize)
-			if err := d.launch("quant", xt, name, (n+per-1)/per, sh.warps*32, a); err != nil {
-				return err
-			}
+	block := qmmiBlock && k <= qmmiBlockK
+	// Without block, the codes of x (a byte a value), then the scales of
+	// each 32 and the sums of each 16 (4 bytes each), all 16-byte
+	// aligned: k is a multiple of 32.
+	var xq, xd, xs devicePtr
+	if !block {
+		total := m * k
+		st, err := d.alloc(total+total/32*4+total/16*4, false)
+		if err != nil {
+			return err
 		}
-		return nil
-	}
-	// The codes (a byte a value), then the scales of each 32 and the sums
-	// of each 16 (4 bytes each), all 16-byte aligned: k is a multiple of 32.
-	total := m * k
-	st, err := d.alloc(total+total/32*4+total/16*4, false)
-	if err != nil {
-		return err
-	}
-	defer st.Release()
-	xq, xd, xs := st.ptr, st.ptr+devicePtr(total), st.ptr+devicePtr(total+total/32*4)
-	a := (&kargs{}).ptr(x).ptr(xq).ptr(xd).ptr(xs).i32(total)
-	if err := d.launch("quant", xt, fmt.Sprintf("qmvi_act%d_%s", q.Bits, suffix(xt)), (total+actQBlock-1)/actQBlock, 256, a); err != nil {
-		return err
+		defer st.Release()
+		xq, xd, xs = st.ptr, st.ptr+devicePtr(total), st.ptr+devicePtr(total+total/32*4)
+		a := (&kargs{}).ptr(x).ptr(xq).ptr(xd).ptr(xs).i32(total)
+		if err := d.launch("quant", xt, fmt.Sprintf("qmvi_act%d_%s", q.Bits, suffix(xt)), (total+actQBlock-1)/actQBlock, 256, a); err != nil {
+			return err
+		}
 	}
 	for m0 := 0; m0 < m; m0 += qmmiLaunchRows {
 		mb := min(qmmiLaunchRows, m-m0)
-		yp := y + devicePtr(m0*n*xt.Size())
+		xp, yp := x+devicePtr(m0*k*xt.Size()), y+devicePtr(m0*n*xt.Size())
 		if mb == 1 {
-			if err := d.qmviAffine(q, w, x+devicePtr(m0*k*xt.Size()), yp, xt, n, k); err != nil {
+			if err := d.qmviAffine(q, w, xp, yp, xt, n, k); err != nil {
 				return err
 			}
 			continue
 		}
-		inst := 2 // the smallest instance of at least mb rows: 2, 4 or 8
-		for inst < mb {
-			inst *= 2
+		var name string
+		a := &kargs{}
+		if block {
+			name = fmt.Sprintf("qmvi_affine%d_m8b_r%d%s_%s_%s", q.Bits, sh.rows, early, suffix(xt), suffix(q.Scales.DType()))
+			a.ptr(xp)
+		} else {
+			inst := 2 // the smallest instance of at least mb rows: 2, 4 or 8
+			for inst < mb {
+				inst *= 2
+			}
+			name = fmt.Sprintf("qmvi_affine%d_m%d_r%d%s_%s_%s", q.Bits, inst, sh.rows, early, suffix(xt), suffix(q.Scales.DType()))
+			o := m0 * k
+			a.ptr(xq + devicePtr(o)).ptr(xd + devicePtr(o/32*4)).ptr(xs + devicePtr(o/16*4))
 		}
-		name := fmt.Sprintf("qmvi_affine%d_m%d_r%d%s_%s_%s", q.Bits, inst, sh.rows, early, suffix(xt), suffix(q.Scales.DType()))
-		o := m0 * k
-		a := (&kargs{}).ptr(xq + devicePtr(o)).ptr(xd + devicePtr(o/32*4)).ptr(xs + devicePtr(o/16*4)).
-			ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(yp).
-			i32(mb).i32(n).i32(k).i32(q.GroupSize)
+		a.ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(yp).i32(mb).i32(n).i32(k).i32(q.GroupSize)
 		if err := d.launch("quant", xt, name, (n+per-1)/per, sh.warps*32, a); err != nil {
 			return err
 		}
