@@ -216,12 +216,7 @@ func benchDecode(f decodeFlags, path string, stdout io.Writer) error {
 		}
 	}
 	if p := res.StepProfile; p != nil {
-		fmt.Fprintf(stdout, "replayed decode step: %.1f us instrumented (%d ops; launch %.1f us), plain replay %.1f us (median %.1f of %d), %.2f us an event node\n",
-			p.StepUs, p.Ops, p.InstrumentedReplayUs, p.ReplayUs, p.ReplayMedianUs, p.Replays, p.NodeUs)
-		fmt.Fprintf(stdout, "%-40s %6s %10s %7s %10s\n", "op [output shape]", "count", "us", "share", "plain us")
-		for _, o := range p.ByOp {
-			fmt.Fprintf(stdout, "%-40s %6d %10.1f %6.1f%% %10.1f\n", o.Op, o.Count, o.Us, 100*o.Share, o.PlainUs)
-		}
+		printGraphStep(stdout, p)
 	}
 	if n := fallbackNote(); n != "" {
 		fmt.Fprintln(stdout, n)

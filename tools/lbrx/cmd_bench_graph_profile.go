@@ -3,6 +3,8 @@ package main
 import (
 	"cmp"
 	"errors"
+	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -130,6 +132,16 @@ func summarizeGraphStep(plain, inst cuda.GraphProfile) *graphStepProfile {
 	}
 	slices.SortFunc(sp.ByOp, func(a, b graphOpProfile) int { return cmp.Or(cmp.Compare(b.Us, a.Us), cmp.Compare(a.Op, b.Op)) })
 	return sp
+}
+
+// printGraphStep prints p as a table, the largest op kind first.
+func printGraphStep(w io.Writer, p *graphStepProfile) {
+	fmt.Fprintf(w, "replayed decode step: %.1f us instrumented (%d ops; launch %.1f us), plain replay %.1f us (median %.1f of %d), %.2f us an event node\n",
+		p.StepUs, p.Ops, p.InstrumentedReplayUs, p.ReplayUs, p.ReplayMedianUs, p.Replays, p.NodeUs)
+	fmt.Fprintf(w, "%-40s %6s %10s %7s %10s\n", "op [output shape]", "count", "us", "share", "plain us")
+	for _, o := range p.ByOp {
+		fmt.Fprintf(w, "%-40s %6d %10.1f %6.1f%% %10.1f\n", o.Op, o.Count, o.Us, 100*o.Share, o.PlainUs)
+	}
 }
 
 // last is the last launch's time (0 for none).

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lbrx/lbrx/core"
+	"github.com/lbrx/lbrx/cuda"
+	"github.com/lbrx/lbrx/models/llama"
+)
+
+func init() {
+	benchSubs["batch"] = &command{
+		summary: "time the batched decode pass lbrx serve runs (llama.Pool.Decode at one width; --profile times each op on CUDA)",
+		args:    []string{"MODEL"},
+		setup:   benchBatchSetup,
+	}
+}
+
+// batchResult is what bench batch --json prints.
+type batchResult struct {
+	Model  string `json:"model"`
+	Device string `json:"device"`
+	DType  string `json:"dtype"`
+	// Width is the rows of every pass, Seqs the rows that are sequences
+	// (the rest padding, as lbrx serve pads by default).
+	Width  int `json:"width"`
+	Seqs   int `json:"seqs"`
+	Prompt int `json:"prompt_tokens"`
+	Steps  int `json:"steps"`
+	// StepMsP50 is the median wall time of a step: Pool.Decode, the
+	// argmax of each row on the device and the ids read back, as the
+	// engine's greedy step; TokensPerS is Seqs over the mean step.
+	StepMsP50   float64           `json:"step_ms_p50"`
+	StepMsMean  float64           `json:"step_ms_mean"`
+	TokensPerS  float64           `json:"tokens_per_s"`
+	StepProfile *graphStepProfile `json:"step_profile,omitempty"`
+}
+
+// batchFlags are bench batch's flags.
+type batchFlags struct {
+	device, dtype              *string
+	width, seqs, prompt, steps *int
+	asJSON, profile            *bool
+}
+
+// benchBatchSetup declares the flags of lbrx bench batch.
+func benchBatchSetup(fs *flag.FlagSet) runFunc {
+	f := batchFlags{
+		device:  fs.String("device", "", "device to run on (default: the best available, or LBRX_DEVICE)"),
+		dtype:   fs.String("dtype", "", "activation dtype f32, f16 or bf16 (default: the model's)"),
+		width:   fs.Int("width", 8, "rows of every decode pass (lbrx serve's --max-batch)"),
+		seqs:    fs.Int("seqs", 0, "rows that are sequences, the rest padding (0: --width)"),
+		prompt:  fs.Int("prompt", 16, "prompt length of each sequence, random ids"),
+		steps:   fs.Int("steps", 64, "timed decode steps"),
+		asJSON:  fs.Bool("json", false, "print one JSON object"),
+		profile: fs.Bool("profile", false, "also time each op of the recorded pass as its CUDA graph replays (a CUDA device only)"),
+	}
+	return func(pos []string, stdout, _ io.Writer) error {
+		return benchBatch(f, pos[0], stdout)
+	}
+}
+
+// benchBatch runs --seqs sequences of random prompts through a paged
+// pool, prefilled together, then times --steps greedy decode passes of
+// --width rows: one untimed run first (it runs the pass op by op, then
+// records it), then the timed one on the recorded pass.
+func benchBatch(f batchFlags, path string, stdout io.Writer) error {
+	width, seqs := *f.width, *f.seqs
+	if seqs == 0 {
+		seqs = width
+	}
+	switch {
+	case width < 1:
+		return usagef("--width %d must be at least 1", width)
+	case seqs < 1 || seqs > width:
+		return usagef("--seqs %d must be between 1 and --width %d", seqs, width)
+	case *f.prompt < 1:
+		return usagef("--prompt %d must be at least 1", *f.prompt)
+	case *f.steps < 2:
+		return usagef("--steps %d must be at least 2", *f.steps)
+	}
+	mf := modelFlags{device: f.device, dtype: f.dtype}
+	m, err := mf.load(path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = m.Close() }()
+	r := rand.New(rand.NewPCG(1, 0)) //nolint:gosec // reproducible prompts, not a secret
+	prompts := make([][]int, seqs)
+	for i := range prompts {
+		prompts[i] = make([]int, *f.prompt)
+		for j := range prompts[i] {
+			prompts[i][j] = r.IntN(m.Config.VocabSize)
+		}
+	}
+	n := *f.prompt + *f.steps + 2
+	run := func() ([]time.Duration, error) {
+		pool, err := m.NewPool(n, width*n)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = pool.Close() }()
+		return batchSteps(pool, width, prompts, *f.steps)
+	}
+	if _, err := run(); err != nil { // warm-up: kernels loaded, buffers pooled
+		return err
+	}
+	steps, err := run()
+	if err != nil {
+		return err
+	}
+	var sum time.Duration
+	for _, d := range steps {
+		sum += d
+	}
+	mean := sum / time.Duration(len(steps))
+	res := batchResult{
+		Model: path, Device: m.Device().Name(), DType: strings.ToLower(m.DType().String()),
+		Width: width, Seqs: seqs, Prompt: *f.prompt, Steps: len(steps),
+		StepMsP50: percentileMs(steps, 50), StepMsMean: ms(mean),
+		TokensPerS: float64(seqs) / mean.Seconds(),
+	}
+	if *f.profile {
+		if res.StepProfile, err = profileBatchStep(m, run); err != nil {
+			return err
+		}
+	}
+	if *f.asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stdout, "%s on %s, %s activations: %d sequences in passes of %d rows\n", res.Model, res.Device, res.DType, res.Seqs, res.Width)
+	fmt.Fprintf(stdout, "decode step: p50 %.3f ms, mean %.3f ms over %d steps: %.1f tokens/s\n", res.StepMsP50, res.StepMsMean, res.Steps, res.TokensPerS)
+	if p := res.StepProfile; p != nil {
+		printGraphStep(stdout, p)
+	}
+	if n := fallbackNote(); n != "" {
+		fmt.Fprintln(stdout, n)
+	}
+	return nil
+}
+
+// batchSteps adds one pool sequence per prompt, prefills them together,
+// and runs steps greedy decode passes of width rows (rows past the
+// sequences padding); it returns each pass's wall time, the argmax on
+// the device and the ids read back included.
+func batchSteps(pool *llama.Pool, width int, prompts [][]int, steps int) ([]time.Duration, error) {
+	kvs := make([]*llama.PoolSeq, width)
+	for i, p := range prompts {
+		s, err := pool.Add(len(p) + steps + 1)
+		if err != nil {
+			return nil, err
+		}
+		kvs[i] = s
+	}
+	logits, err := pool.PrefillBatch(kvs[:len(prompts)], prompts)
+	if err != nil {
+		return nil, err
+	}
+	next, err := rowArgmax(logits)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int, width)
+	out := make([]time.Duration, 0, steps)
+	for range steps {
+		for i := range ids {
+			ids[i] = 0
+			if i < len(next) {
+				ids[i] = int(next[i])
+			}
+		}
+		start := time.Now()
+		logits, err := pool.Decode(ids, kvs)
+		if err != nil {
+			return nil, err
+		}
+		if next, err = rowArgmax(logits); err != nil {
+			return nil, err
+		}
+		out = append(out, time.Since(start))
+		next = next[:len(prompts)]
+	}
+	return out, nil
+}
+
+// rowArgmax is each row's argmax of logits [rows, vocab], taken on the
+// logits' device, as lbrx serve's greedy step takes it.
+func rowArgmax(logits *core.Array) ([]int64, error) {
+	a, err := core.ArgMaxOp(logits, 1, false)
+	if err != nil {
+		return nil, err
+	}
+	t, err := core.As[int64](a)
+	if err != nil {
+		return nil, err
+	}
+	return t.Values()
+}
+
+// profileBatchStep runs run twice with the device's graph profile on,
+// plain and instrumented (each run records its pass anew: a new pool),
+// and summarizes the pass graph, the graph replayed most.
+func profileBatchStep(m *llama.Model, run func() ([]time.Duration, error)) (*graphStepProfile, error) {
+	p, ok := m.Device().(graphProfiler)
+	if !ok {
+		return nil, usagef("--profile needs a CUDA device, not %s", m.Device().Name())
+	}
+	one := func(instrument bool) (cuda.GraphProfile, error) {
+		if err := p.StartGraphProfile(instrument); err != nil {
+			return cuda.GraphProfile{}, err
+		}
+		_, rerr := run()
+		gs, serr := p.StopGraphProfile()
+		if err := errors.Join(rerr, serr); err != nil {
+			return cuda.GraphProfile{}, err
+		}
+		i := slices.IndexFunc(gs, func(g cuda.GraphProfile) bool { return len(g.Launches) > 1 })
+		if i < 0 {
+			return cuda.GraphProfile{}, errors.New("--profile: no decode pass graph was replayed (graphs off?)")
+		}
+		best := gs[i]
+		for _, g := range gs {
+			if len(g.Launches) > len(best.Launches) {
+				best = g
+			}
+		}
+		return best, nil
+	}
+	plain, err := one(false)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := one(true)
+	if err != nil {
+		return nil, err
+	}
+	return summarizeGraphStep(plain, inst), nil
+}
