@@ -42,6 +42,8 @@ func decompose(op *Op) (handled bool, err error) {
 		return true, decomposeRoPECache(op)
 	case "silu_mul_matmul":
 		return true, decomposeSiLUMulMatMul(op)
+	case "quantized_matmul_parts":
+		return true, decomposeQuantizedParts(op)
 	case "scatter_rows":
 		return true, decomposeScatterRows(op)
 	case "paged_attention":

@@ -135,6 +135,8 @@ func (d *Device) execute(op *core.Op) error {
 		return d.matmul(op)
 	case op.Name == "quantized_matmul":
 		return d.quantizedMatmul(op)
+	case op.Name == "quantized_matmul_parts":
+		return d.quantizedMatmulParts(op)
 	case op.Name == "concat":
 		return d.concat(op)
 	case op.Name == "gather":

@@ -72,8 +72,23 @@ func qmmiTakesAffine(bits, k, m int) bool {
 // row of x once into a temporary, then launches of up to qmmiLaunchRows
 // rows read it (or, with qmmiBlock, launches quantize their own rows), a
 // launch of one row (a tail) going to the one-row kernel; the caller has
-// checked canQMV and qmmiTakesAffine.
-func (d *Device) qmmi(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt core.DType, m, n, k int) error {
+// checked canQMV and qmmiTakesAffine. parts, when not nil, cuts the n
+// outputs into up to three parts written one after another, each
+// [m, width] (quantized_matmul_parts); m is then at most qmmiLaunchRows,
+// one launch.
+func (d *Device) qmmi(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, xt core.DType, m, n, k int, parts []int) error {
+	n1, n2 := n, n
+	if len(parts) > 0 {
+		if m > qmmiLaunchRows || len(parts) > 3 {
+			return fmt.Errorf("cuda: qmmi: %d parts of %d rows (at most 3 parts of %d rows)", len(parts), m, qmmiLaunchRows)
+		}
+		if len(parts) > 1 {
+			n1 = parts[0]
+		}
+		if len(parts) > 2 {
+			n2 = parts[0] + parts[1]
+		}
+	}
 	sh := qmmiShape
 	early := ""
 	if qmvEarly && !written(w) && !written(q.Scales) && !written(q.Biases) {
@@ -121,7 +136,7 @@ func (d *Device) qmmi(q *core.QuantizationInfo, w *core.Array, x, y devicePtr, x
 			o := m0 * k
 			a.ptr(xq + devicePtr(o)).ptr(xd + devicePtr(o/32*4)).ptr(xs + devicePtr(o/16*4))
 		}
-		a.ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(yp).i32(mb).i32(n).i32(k).i32(q.GroupSize)
+		a.ptr(dataPtr(w)).ptr(dataPtr(q.Scales)).ptr(dataPtr(q.Biases)).ptr(yp).i32(mb).i32(n).i32(k).i32(q.GroupSize).i32(n1).i32(n2)
 		if err := d.launch("quant", xt, name, (n+per-1)/per, sh.warps*32, a); err != nil {
 			return err
 		}

@@ -133,7 +133,7 @@ func (d *Device) quantizedMatmul(op *core.Op) error {
 	}
 	defer release()
 	if m > 1 && q.Scheme == core.SchemeAffine && d.canQMV(cx, w, q) && qmmiTakesAffine(q.Bits, k, m) {
-		return d.qmmi(q, w, dataPtr(cx), dataPtr(out), xt, m, n, k) // a few rows, integer: qmmi.go
+		return d.qmmi(q, w, dataPtr(cx), dataPtr(out), xt, m, n, k, nil) // a few rows, integer: qmmi.go
 	}
 	if d.canQMM(cx, w, q, m) {
 		return d.qmm(q, w, cx, out, m, n, k) // a few rows, float: qmm.go

@@ -355,7 +355,7 @@ struct XQ8 {
 template <int BITS, int ROWS, int M, int TK, bool GX, bool EARLY, class T, class S>
 __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, XQ8 g, const uint4* __restrict__ w,
                                             const S* __restrict__ scales, const S* __restrict__ biases,
-                                            T* __restrict__ y, i32 mr, i32 N, i32 K, i32 gs) {
+                                            T* __restrict__ y, i32 mr, i32 N, i32 K, i32 gs, i32 n1, i32 n2) {
     __shared__ ActQ8T<GX ? 32 : TK> xq[GX ? 1 : M];  // K <= TK (the host checks)
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const u32 n0 = (blockIdx.x * (blockDim.x >> 5) + warp) * ROWS;
@@ -475,7 +475,20 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, XQ8 g, cons
 #pragma unroll
         for (int r = 0; r < ROWS; ++r) {
             const float v = warp_sum(acc[m][r]);
-            if (lane == 0 && n0 + r < (u32)N) st(y, (i64)m * N + (n0 + r), v);
+            const u32 n = n0 + r;
+            if (lane == 0 && n < (u32)N) {
+                // Outputs [0, n1), [n1, n2) and [n2, N) are parts, each
+                // [mr, width] whole, one after another (n1 = n2 = N: one
+                // [mr, N]).
+                i64 at;
+                if (n < (u32)n1)
+                    at = (i64)m * n1 + n;
+                else if (n < (u32)n2)
+                    at = (i64)mr * n1 + (i64)m * (n2 - n1) + (n - n1);
+                else
+                    at = (i64)mr * n2 + (i64)m * (N - n2) + (n - n2);
+                st(y, at, v);
+            }
         }
     }
 }
@@ -488,12 +501,12 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, XQ8 g, cons
         qmvi_affine##BITS##_r##R##_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                              i32 N, i32 K, i32 gs) {                                             \
         pdl_entry();                                                                                             \
-        qmvi_affine<BITS, R, 1, ACTQ_MAXK, false, false, T, S>(x, XQ8{}, w, scales, biases, y, 1, N, K, gs);               \
+        qmvi_affine<BITS, R, 1, ACTQ_MAXK, false, false, T, S>(x, XQ8{}, w, scales, biases, y, 1, N, K, gs, N, N);               \
     }                                                                                                            \
     extern "C" __global__ void __launch_bounds__(256)                                                            \
         qmvi_affine##BITS##_r##R##e_##T##_##S(const T* x, const uint4* w, const S* scales, const S* biases, T* y, \
                                               i32 N, i32 K, i32 gs) {                                            \
-        qmvi_affine<BITS, R, 1, ACTQ_MAXK, false, true, T, S>(x, XQ8{}, w, scales, biases, y, 1, N, K, gs);                \
+        qmvi_affine<BITS, R, 1, ACTQ_MAXK, false, true, T, S>(x, XQ8{}, w, scales, biases, y, 1, N, K, gs, N, N);                \
     }
 #define QMVI(BITS, T, S) LBRX_IF(T, QMVI1(BITS, 1, T, S) QMVI1(BITS, 2, T, S) QMVI1(BITS, 4, T, S))
 #define QMVI_T(BITS, T) QMVI(BITS, T, f32) QMVI(BITS, T, f16) QMVI(BITS, T, bf16)
@@ -517,20 +530,22 @@ LBRX_IF(f16, QMVI_ACT(4, f16) QMVI_ACT(8, f16))
 LBRX_IF(bf16, QMVI_ACT(4, bf16) QMVI_ACT(8, bf16))
 
 // qmvi_affine<BITS>_m<M>_r<R>[e]: mr <= M rows, quantized by qmvi_act
-// (xq, xd, xs), times W into y [mr, N].
+// (xq, xd, xs), times W into y [mr, N], or with n1 < N or n2 < N into
+// the parts [mr, n1], [mr, n2-n1], [mr, N-n2] one after another (the
+// stacked q/k/v or gate/up weights of core's quantized_matmul_parts).
 #define QMMI1(BITS, M, R, T, S)                                                                                  \
     extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m##M##_r##R##_##T##_##S(             \
         const u32* xq, const float* xd, const int* xs, const uint4* w, const S* scales, const S* biases, T* y,  \
-        i32 mr, i32 N, i32 K, i32 gs) {                                                                         \
+        i32 mr, i32 N, i32 K, i32 gs, i32 n1, i32 n2) {                                                         \
         pdl_entry();                                                                                           \
         qmvi_affine<BITS, R, M, 32, true, false, T, S>((const T*)nullptr, XQ8{xq, xd, xs}, w, scales, biases, y, mr, N, \
-                                                  K, gs);                                                      \
+                                                  K, gs, n1, n2);                                                      \
     }                                                                                                          \
     extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m##M##_r##R##e_##T##_##S(            \
         const u32* xq, const float* xd, const int* xs, const uint4* w, const S* scales, const S* biases, T* y,  \
-        i32 mr, i32 N, i32 K, i32 gs) {                                                                         \
+        i32 mr, i32 N, i32 K, i32 gs, i32 n1, i32 n2) {                                                         \
         qmvi_affine<BITS, R, M, 32, true, true, T, S>((const T*)nullptr, XQ8{xq, xd, xs}, w, scales, biases, y, mr, N, \
-                                                 K, gs);                                                       \
+                                                 K, gs, n1, n2);                                                       \
     }
 #define QMMI_M(BITS, M, T, S) QMMI1(BITS, M, 2, T, S) QMMI1(BITS, M, 4, T, S)
 #define QMMI(BITS, T, S) LBRX_IF(T, QMMI_M(BITS, 2, T, S) QMMI_M(BITS, 4, T, S) QMMI_M(BITS, 8, T, S))
@@ -807,17 +822,19 @@ GEMV(bf16)
 
 // qmvi_affine<BITS>_m8b_r<R>[e]: mr <= 8 rows of x [mr, K], K <= QMVI_BLOCK_K,
 // quantized by every block into shared memory (22.5 KiB), times W into
-// y [mr, N].
+// y [mr, N] (or parts, n1 and n2 as above).
 #define QMVI_BLOCK_K 2048
 #define QMMIB1(BITS, R, T, S)                                                                                    \
     extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m8b_r##R##_##T##_##S(                \
-        const T* x, const uint4* w, const S* scales, const S* biases, T* y, i32 mr, i32 N, i32 K, i32 gs) {     \
+        const T* x, const uint4* w, const S* scales, const S* biases, T* y, i32 mr, i32 N, i32 K, i32 gs,       \
+        i32 n1, i32 n2) {                                                                                      \
         pdl_entry();                                                                                           \
-        qmvi_affine<BITS, R, 8, QMVI_BLOCK_K, false, false, T, S>(x, XQ8{}, w, scales, biases, y, mr, N, K, gs); \
+        qmvi_affine<BITS, R, 8, QMVI_BLOCK_K, false, false, T, S>(x, XQ8{}, w, scales, biases, y, mr, N, K, gs, n1, n2); \
     }                                                                                                          \
     extern "C" __global__ void __launch_bounds__(256) qmvi_affine##BITS##_m8b_r##R##e_##T##_##S(               \
-        const T* x, const uint4* w, const S* scales, const S* biases, T* y, i32 mr, i32 N, i32 K, i32 gs) {     \
-        qmvi_affine<BITS, R, 8, QMVI_BLOCK_K, false, true, T, S>(x, XQ8{}, w, scales, biases, y, mr, N, K, gs); \
+        const T* x, const uint4* w, const S* scales, const S* biases, T* y, i32 mr, i32 N, i32 K, i32 gs,       \
+        i32 n1, i32 n2) {                                                                                      \
+        qmvi_affine<BITS, R, 8, QMVI_BLOCK_K, false, true, T, S>(x, XQ8{}, w, scales, biases, y, mr, N, K, gs, n1, n2); \
     }
 #define QMMIB(BITS, T, S) LBRX_IF(T, QMMIB1(BITS, 2, T, S) QMMIB1(BITS, 4, T, S))
 #define QMMIB_T(BITS, T) QMMIB(BITS, T, f32) QMMIB(BITS, T, f16) QMMIB(BITS, T, bf16)

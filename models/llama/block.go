@@ -193,6 +193,12 @@ func (m *Model) project(b *block, x *core.Array, r rotary) (q, k, v *core.Array,
 		if ys, _, err = m.shared(x, b.q, b.k, b.v); err != nil {
 			return nil, nil, nil, err
 		}
+	} else {
+		// A few rows: the stacked projection, each part whole.
+		var err error
+		if ys, _, err = m.parts(x, b.qkv, b.q, b.k, b.v); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	head := func(l linear, heads int, norm *core.Array, rotate bool) (*core.Array, error) {
 		var y *core.Array
@@ -302,8 +308,10 @@ func (m *Model) mlp(b *block, x *core.Array) (*core.Array, error) {
 
 // gateUp returns the gate and up projections of x: for one row (a decode
 // step) of a fused model through the merged weight, its halves being
-// contiguous views then; for one row on the CPU with quantized weights as
-// one shared product (Model.shared); else one by one, so that silu_mul
+// contiguous views then; for several rows of a fused model with
+// quantized weights as one quantized_matmul_parts (Model.parts), each
+// half whole; for one row on the CPU with quantized weights as one
+// shared product (Model.shared); else one by one, so that silu_mul
 // reads contiguous operands without a gather.
 func (m *Model) gateUp(b *block, x *core.Array) (g, u *core.Array, err error) {
 	if x.Shape()[0] == 1 && m.fused && b.gateUp.w != nil {
@@ -317,6 +325,12 @@ func (m *Model) gateUp(b *block, x *core.Array) (g, u *core.Array, err error) {
 		}
 		u, err = y.Slice(1, n, 2*n, 1)
 		return g, u, err
+	}
+	if ys, ok, err := m.parts(x, b.gateUp, b.gate, b.up); err != nil || ok {
+		if err != nil {
+			return nil, nil, err
+		}
+		return ys[0], ys[1], nil
 	}
 	if ys, ok, err := m.shared(x, b.gate, b.up); err != nil || ok {
 		if err != nil {

@@ -47,3 +47,38 @@ func (m *Model) shared(x *core.Array, ls ...linear) (ys []*core.Array, ok bool, 
 	}
 	return ys, true, nil
 }
+
+// parts returns x's products with the linears ls, which all read x, as
+// the contiguous [T, N_i] arrays of one quantized_matmul_parts (biases
+// added): on a device that stacked them (merged: all is the stacked
+// linear, ls its row slices), a batch of a few rows (a server's decode
+// pass) then runs them as one product, where separate ones would each
+// quantize x and launch their own kernels (issue 18: on CUDA 4-bit the
+// q/k/v and gate/up products of an 8-row pass). ok is false, with
+// nothing computed, for one row (the caller slices the stacked product,
+// whose columns are then contiguous), an unstacked layer, or float
+// weights; the caller then applies them one by one.
+func (m *Model) parts(x *core.Array, all linear, ls ...linear) (ys []*core.Array, ok bool, err error) {
+	if !m.fused || all.w == nil || all.w.Quant() == nil || x.Rank() != 2 || x.Shape()[0] < 2 {
+		return nil, false, nil
+	}
+	ws := make([]*core.Array, len(ls))
+	for i, l := range ls {
+		if l.w == nil || l.w.Quant() == nil {
+			return nil, false, nil
+		}
+		ws[i] = l.w
+	}
+	if ys, err = core.QuantizedMatMulPartsOp(x, ws...); err != nil {
+		return nil, false, fmt.Errorf("%s: %w", all.w.Name(), err)
+	}
+	for i, l := range ls {
+		if l.b == nil {
+			continue
+		}
+		if ys[i], err = core.BinaryOp("add", ys[i], l.b); err != nil {
+			return nil, false, fmt.Errorf("%s bias: %w", l.w.Name(), err)
+		}
+	}
+	return ys, true, nil
+}
