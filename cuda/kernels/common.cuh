@@ -160,6 +160,46 @@ __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;
 }
+// warp_sum_scatter<V>: the warp sums of V values a lane (V a power of
+// two up to 32) in 2V-1 shuffles where V warp_sums take 5V: at each
+// step a lane keeps half of its values and adds the partner's half
+// (lane ^ O) to them, sending the other half, until one value is left,
+// which then takes warp_sum's remaining steps. Lane l ends with the sum
+// of value l / (32 / V) (warp_scatter_index). Each sum is warp_sum's bit
+// for bit: the same partials meet at the same steps, in the same order
+// (the lane's own first), so a kernel may use either and its rows still
+// match a one-row kernel's (the several-row integer products).
+template <int V, int O>
+struct WarpScatter {
+    static __device__ __forceinline__ float run(const float (&v)[V], int lane) {
+        if constexpr (V == 1) {
+            float x = v[0];
+#pragma unroll
+            for (int o = O; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+            return x;
+        } else {
+            static_assert(O > 0, "warp_sum_scatter: more values than lanes");
+            const bool hi = (lane & O) != 0;
+            float k[V / 2];
+#pragma unroll
+            for (int i = 0; i < V / 2; ++i) {
+                const float send = hi ? v[i] : v[i + V / 2];
+                const float keep = hi ? v[i + V / 2] : v[i];
+                k[i] = keep + __shfl_xor_sync(0xffffffffu, send, O);
+            }
+            return WarpScatter<V / 2, O / 2>::run(k, lane);
+        }
+    }
+};
+template <int V>
+__device__ __forceinline__ float warp_sum_scatter(const float (&v)[V], int lane) {
+    static_assert(V >= 1 && V <= 32 && (V & (V - 1)) == 0, "warp_sum_scatter: V must be a power of two up to 32");
+    return WarpScatter<V, 16>::run(v, lane);
+}
+// warp_scatter_index<V>(lane) is the value whose sum warp_sum_scatter<V>
+// leaves in lane (every 32/V lanes hold the same one).
+template <int V>
+__device__ __forceinline__ int warp_scatter_index(int lane) { return lane / (32 / V); }
 __device__ __forceinline__ double warp_sum(double v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;

@@ -469,25 +469,38 @@ __device__ __forceinline__ void qmvi_affine(const T* __restrict__ x, XQ8 g, cons
         if (c + 32 < chunks) QMVI_LOAD(c + 32, q1, s1, b1)
     }
 #undef QMVI_LOAD
+    // Outputs [0, n1), [n1, n2) and [n2, N) are parts, each [mr, width]
+    // whole, one after another (n1 = n2 = N: one [mr, N]).
+    auto store = [&](int m, u32 n, float v) {
+        i64 at;
+        if (n < (u32)n1)
+            at = (i64)m * n1 + n;
+        else if (n < (u32)n2)
+            at = (i64)mr * n1 + (i64)m * (n2 - n1) + (n - n1);
+        else
+            at = (i64)mr * n2 + (i64)m * (N - n2) + (n - n2);
+        st(y, at, v);
+    };
+    constexpr int V = M * ROWS;
+    if constexpr (M > 1 && V <= 32 && (V & (V - 1)) == 0) {
+        // Several rows: one scatter reduction of all M*ROWS sums, each
+        // warp_sum's bits in fewer shuffles.
+        float flat[V];
 #pragma unroll
-    for (int m = 0; m < M; ++m) {
-        if (m >= mr) break;
+        for (int m = 0; m < M; ++m)
 #pragma unroll
-        for (int r = 0; r < ROWS; ++r) {
-            const float v = warp_sum(acc[m][r]);
-            const u32 n = n0 + r;
-            if (lane == 0 && n < (u32)N) {
-                // Outputs [0, n1), [n1, n2) and [n2, N) are parts, each
-                // [mr, width] whole, one after another (n1 = n2 = N: one
-                // [mr, N]).
-                i64 at;
-                if (n < (u32)n1)
-                    at = (i64)m * n1 + n;
-                else if (n < (u32)n2)
-                    at = (i64)mr * n1 + (i64)m * (n2 - n1) + (n - n1);
-                else
-                    at = (i64)mr * n2 + (i64)m * (N - n2) + (n - n2);
-                st(y, at, v);
+            for (int r = 0; r < ROWS; ++r) flat[m * ROWS + r] = acc[m][r];
+        const float v = warp_sum_scatter<V>(flat, lane);
+        const int j = warp_scatter_index<V>(lane), m = j / ROWS, r = j % ROWS;
+        if (lane % (32 / V) == 0 && m < mr && n0 + r < (u32)N) store(m, n0 + r, v);
+    } else {
+#pragma unroll
+        for (int m = 0; m < M; ++m) {
+            if (m >= mr) break;
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) {
+                const float v = warp_sum(acc[m][r]);
+                if (lane == 0 && n0 + r < (u32)N) store(m, n0 + r, v);
             }
         }
     }
