@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -54,19 +56,21 @@ type batchFlags struct {
 	device, dtype              *string
 	width, seqs, prompt, steps *int
 	asJSON, profile            *bool
+	cpuProfile                 *string
 }
 
 // benchBatchSetup declares the flags of lbrx bench batch.
 func benchBatchSetup(fs *flag.FlagSet) runFunc {
 	f := batchFlags{
-		device:  fs.String("device", "", "device to run on (default: the best available, or LBRX_DEVICE)"),
-		dtype:   fs.String("dtype", "", "activation dtype f32, f16 or bf16 (default: the model's)"),
-		width:   fs.Int("width", 8, "rows of every decode pass (lbrx serve's --max-batch)"),
-		seqs:    fs.Int("seqs", 0, "rows that are sequences, the rest padding (0: --width)"),
-		prompt:  fs.Int("prompt", 16, "prompt length of each sequence, random ids"),
-		steps:   fs.Int("steps", 64, "timed decode steps"),
-		asJSON:  fs.Bool("json", false, "print one JSON object"),
-		profile: fs.Bool("profile", false, "also time each op of the recorded pass as its CUDA graph replays (a CUDA device only)"),
+		device:     fs.String("device", "", "device to run on (default: the best available, or LBRX_DEVICE)"),
+		dtype:      fs.String("dtype", "", "activation dtype f32, f16 or bf16 (default: the model's)"),
+		width:      fs.Int("width", 8, "rows of every decode pass (lbrx serve's --max-batch)"),
+		seqs:       fs.Int("seqs", 0, "rows that are sequences, the rest padding (0: --width)"),
+		prompt:     fs.Int("prompt", 16, "prompt length of each sequence, random ids"),
+		steps:      fs.Int("steps", 64, "timed decode steps"),
+		asJSON:     fs.Bool("json", false, "print one JSON object"),
+		profile:    fs.Bool("profile", false, "also time each op of the recorded pass as its CUDA graph replays (a CUDA device only)"),
+		cpuProfile: fs.String("cpuprofile", "", "write a Go CPU profile of the timed run to this file (go tool pprof)"),
 	}
 	return func(pos []string, stdout, _ io.Writer) error {
 		return benchBatch(f, pos[0], stdout)
@@ -119,8 +123,12 @@ func benchBatch(f batchFlags, path string, stdout io.Writer) error {
 	if _, err := run(); err != nil { // warm-up: kernels loaded, buffers pooled
 		return err
 	}
-	steps, err := run()
+	stop, err := startCPUProfile(*f.cpuProfile)
 	if err != nil {
+		return err
+	}
+	steps, err := run()
+	if err := errors.Join(err, stop()); err != nil {
 		return err
 	}
 	var sum time.Duration
@@ -153,6 +161,26 @@ func benchBatch(f batchFlags, path string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, n)
 	}
 	return nil
+}
+
+// startCPUProfile starts a Go CPU profile into path (none for ""); stop
+// ends it and closes the file.
+func startCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path) //nolint:gosec // the user names the file to write
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 // batchSteps adds one pool sequence per prompt, prefills them together,
