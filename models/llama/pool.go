@@ -67,6 +67,15 @@ func (m *Model) NewPool(maxLen, maxPositions int) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
+	if core.ReadsLater(m.dev) {
+		// The passes gather their rows from the device's embedding
+		// table (newStep): it is made now, once per model (a quarter of
+		// a second for a 32000-token table on an H200 host), not in
+		// the first request's time to first token.
+		if _, err := m.deviceEmbedding(); err != nil {
+			return nil, err
+		}
+	}
 	t := blocksFor(maxLen)
 	rows := gpuPrefillRows
 	if m.dev == core.CPU() {
