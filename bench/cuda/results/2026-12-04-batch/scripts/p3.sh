@@ -1,9 +1,9 @@
 #!/bin/bash
-# Call 3 of 2026-12-04 afternoon (issue 18): p2.sh after the scatter reduction in the several-row
-# integer kernels (warp_sum's bits in fewer shuffles); the A/B adds LBRX_CUDA_QMMI_BLOCK=on. .devbin/p3/bin.tar.xz = cuda.test, models_llama.test,
-# serve.test, integration.test, lbrx.test, lbrx; .devbin/c = data.tar.xz (shared testdata),
-# gguf-py.tar.xz, llama_gguf.py. The model in the background while the GPU suites run, then
-# bench batch profiles (widths 1, 8), the qmmi launch-shape A/B and the serve engine.
+# Call 3 of 2026-12-04 afternoon (issue 18): call 2's suites and benchmarks after the scatter
+# reduction in the several-row integer kernels (warp_sum's bits in fewer shuffles); the A/B adds
+# LBRX_CUDA_QMMI_BLOCK=on. .devbin/p3/bin.tar.xz = cuda.test, models_llama.test, serve.test,
+# integration.test, lbrx.test, lbrx; .devbin/c = data.tar.xz (shared testdata), gguf-py.tar.xz,
+# llama_gguf.py.
 T0=$(date +%s); el() { echo $(( $(date +%s)-T0 )); }
 R=$(pwd); A=/tmp/a; W=/tmp/w; M=$W/model; L=$OUT/logs; mkdir -p $A $W/gg $L
 tar xJf $R/.devbin/p3/bin.tar.xz -C $A && tar xJf $R/.devbin/c/data.tar.xz -C $A && tar xJf $R/.devbin/c/gguf-py.tar.xz -C $W/gg && echo "unpacked at $(el)s"

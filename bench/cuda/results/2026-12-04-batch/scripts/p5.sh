@@ -1,10 +1,8 @@
 #!/bin/bash
-# Call 5 of 2026-12-04 afternoon (issue 18): the pool step gathers embeddings on the device; the
-# suites that run it (models/llama, serve, integration, lbrx; cuda's kernels did not change since
-# call 3), then bench batch and the serve engine. .devbin/p5/bin.tar.xz = cuda.test, models_llama.test,
-# serve.test, integration.test, lbrx.test, lbrx; .devbin/c = data.tar.xz (shared testdata),
-# gguf-py.tar.xz, llama_gguf.py. The model in the background while the GPU suites run, then
-# bench batch profiles (widths 1, 8), the qmmi launch-shape A/B and the serve engine.
+# Call 5 of 2026-12-04 afternoon (issue 18): the pool step gathers embeddings on the device. The
+# suites that run it (models/llama, serve, integration, lbrx; the kernels did not change since
+# call 3), then bench batch, the serve engine and the HTTP benchmark. .devbin/p5/bin.tar.xz =
+# models_llama.test, serve.test, integration.test, lbrx.test, lbrx; .devbin/c as in p2.sh.
 T0=$(date +%s); el() { echo $(( $(date +%s)-T0 )); }
 R=$(pwd); A=/tmp/a; W=/tmp/w; M=$W/model; L=$OUT/logs; mkdir -p $A $W/gg $L
 tar xJf $R/.devbin/p5/bin.tar.xz -C $A && tar xJf $R/.devbin/c/data.tar.xz -C $A && tar xJf $R/.devbin/c/gguf-py.tar.xz -C $W/gg && echo "unpacked at $(el)s"
