@@ -173,9 +173,11 @@ func (m *Model) project(b *block, x *core.Array, r rotary) (q, k, v *core.Array,
 	t := x.Shape()[0]
 	// One row (a decode step): the merged projection (or on the CPU the
 	// shared product of the quantized weights), whose columns for q, k
-	// and v are then contiguous views.
+	// and v are then contiguous views. Several rows: the stacked
+	// quantized projection with each part whole (Model.parts).
 	var ys []*core.Array
-	if t == 1 && m.fused && b.qkv.w != nil {
+	switch {
+	case t == 1 && m.fused && b.qkv.w != nil:
 		y, err := b.qkv.apply(x)
 		if err != nil {
 			return nil, nil, nil, err
@@ -188,14 +190,11 @@ func (m *Model) project(b *block, x *core.Array, r rotary) (q, k, v *core.Array,
 			}
 			ys = append(ys, part)
 		}
-	} else if t == 1 {
-		var err error
+	case t == 1:
 		if ys, _, err = m.shared(x, b.q, b.k, b.v); err != nil {
 			return nil, nil, nil, err
 		}
-	} else {
-		// A few rows: the stacked projection, each part whole.
-		var err error
+	default:
 		if ys, _, err = m.parts(x, b.qkv, b.q, b.k, b.v); err != nil {
 			return nil, nil, nil, err
 		}
