@@ -108,31 +108,46 @@ func paramValues(q *core.Array, what string, a *core.Array, n int) ([]float32, e
 // in that dtype); otherwise float32 arithmetic is used throughout.
 func (p *affineParts) values(inDType bool) []float32 {
 	out := make([]float32, p.rows*p.k)
+	p.valuesInto(out, inDType)
+	return out
+}
+
+// valuesInto is values into out (len rows*k), a group at a time: the
+// scale and bias are read once a group, with no division a value.
+func (p *affineParts) valuesInto(out []float32, inDType bool) {
 	wpr := p.k * p.bits / 32
 	q := make([]uint32, p.k)
 	gpr := p.k / p.group
 	for r := range p.rows {
 		unpackRow(q, p.codes[r*wpr:(r+1)*wpr], p.k, p.bits)
-		for j, c := range q {
-			g := r*gpr + j/p.group
-			s := p.scales[g]
-			var v float32
+		row := out[r*p.k : (r+1)*p.k]
+		for gi := range gpr {
+			g := r*gpr + gi
+			s, b := p.scales[g], p.biases[g]
+			cs, dst := q[gi*p.group:(gi+1)*p.group], row[gi*p.group:(gi+1)*p.group]
 			switch {
 			case p.zeros != nil:
-				v = float32(s * float32(float32(c)-p.zeros[g]))
+				z := p.zeros[g]
+				for j, c := range cs {
+					dst[j] = float32(s * float32(float32(c)-z))
+				}
 			case inDType:
-				v = roundTo(p.dtype, float32(s*float32(c)))
-				v = float32(v + p.biases[g])
+				for j, c := range cs {
+					v := roundTo(p.dtype, float32(s*float32(c)))
+					dst[j] = float32(v + b)
+				}
 			default:
-				v = float32(s*float32(c)) + p.biases[g]
+				for j, c := range cs {
+					dst[j] = float32(s*float32(c)) + b
+				}
 			}
 			if inDType {
-				v = roundTo(p.dtype, v)
+				for j, v := range dst {
+					dst[j] = roundTo(p.dtype, v)
+				}
 			}
-			out[r*p.k+j] = v
 		}
 	}
-	return out
 }
 
 // Dequantize returns the values of a quantized array. MLX affine arrays
@@ -188,6 +203,37 @@ func DequantizeFloat32(q *core.Array) (*core.Tensor[float32], error) {
 		return nil, fmt.Errorf("dequantize: %w", err)
 	}
 	return core.FromSlice(vals, shape...)
+}
+
+// DequantizeFloat32Into writes DequantizeFloat32's values of q into dst,
+// which must hold exactly as many: the same bits, without the result
+// array (a model's embedding rows go straight into its activation
+// buffer).
+func DequantizeFloat32Into(dst []float32, q *core.Array) error {
+	qi, err := quantOf(q)
+	if err != nil {
+		return fmt.Errorf("dequantize: %w", err)
+	}
+	if qi.Scheme != core.SchemeAffine {
+		vals, _, err := blockValuesOf(q)
+		if err != nil {
+			return fmt.Errorf("dequantize: %w", err)
+		}
+		if len(vals) != len(dst) {
+			return fmt.Errorf("dequantize %v: %d values into %d", q, len(vals), len(dst))
+		}
+		copy(dst, vals)
+		return nil
+	}
+	p, err := affineOf(q)
+	if err != nil {
+		return fmt.Errorf("dequantize: %w", err)
+	}
+	if n := p.rows * p.k; n != len(dst) {
+		return fmt.Errorf("dequantize %v: %d values into %d", q, n, len(dst))
+	}
+	p.valuesInto(dst, false)
+	return nil
 }
 
 // blocksOf validates a ggml block array and returns its bytes, the row

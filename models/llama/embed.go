@@ -85,17 +85,8 @@ func (m *Model) embedRow(id int, dst []float32) error {
 	if err != nil {
 		return fmt.Errorf("llama: embedding row %d: %w", id, err)
 	}
-	d, err := quant.DequantizeFloat32(r)
-	if err != nil {
+	if err := quant.DequantizeFloat32Into(dst, r); err != nil {
 		return fmt.Errorf("llama: embedding row %d: %w", id, err)
 	}
-	dv, err := d.Data()
-	if err != nil {
-		return err
-	}
-	if len(dv) != len(dst) {
-		return fmt.Errorf("llama: embedding row %d has %d values, want %d", id, len(dv), len(dst))
-	}
-	copy(dst, dv)
 	return nil
 }
