@@ -19,12 +19,9 @@ func (m *Model) shared(x *core.Array, ls ...linear) (ys []*core.Array, ok bool, 
 	if m.dev != core.CPU() || x.Shape()[0] != 1 || len(ls) < 2 {
 		return nil, false, nil
 	}
-	ws := make([]*core.Array, len(ls))
-	for i, l := range ls {
-		if l.w == nil || l.w.Quant() == nil {
-			return nil, false, nil
-		}
-		ws[i] = l.w
+	ws := quantizedWeights(ls)
+	if ws == nil {
+		return nil, false, nil
 	}
 	y, err := core.QuantizedMatMulConcatOp(x, ws...)
 	if err != nil {
@@ -62,12 +59,9 @@ func (m *Model) parts(x *core.Array, all linear, ls ...linear) (ys []*core.Array
 	if !m.fused || all.w == nil || all.w.Quant() == nil || x.Rank() != 2 || x.Shape()[0] < 2 {
 		return nil, false, nil
 	}
-	ws := make([]*core.Array, len(ls))
-	for i, l := range ls {
-		if l.w == nil || l.w.Quant() == nil {
-			return nil, false, nil
-		}
-		ws[i] = l.w
+	ws := quantizedWeights(ls)
+	if ws == nil {
+		return nil, false, nil
 	}
 	if ys, err = core.QuantizedMatMulPartsOp(x, ws...); err != nil {
 		return nil, false, fmt.Errorf("%s: %w", all.w.Name(), err)
@@ -81,4 +75,17 @@ func (m *Model) parts(x *core.Array, all linear, ls ...linear) (ys []*core.Array
 		}
 	}
 	return ys, true, nil
+}
+
+// quantizedWeights returns the weights of ls, or nil unless every one is
+// quantized.
+func quantizedWeights(ls []linear) []*core.Array {
+	ws := make([]*core.Array, len(ls))
+	for i, l := range ls {
+		if l.w == nil || l.w.Quant() == nil {
+			return nil
+		}
+		ws[i] = l.w
+	}
+	return ws
 }

@@ -9,12 +9,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/pprof"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/lbrx/lbrx/core"
-	"github.com/lbrx/lbrx/cuda"
 	"github.com/lbrx/lbrx/models/llama"
 )
 
@@ -144,7 +142,8 @@ func benchBatch(f batchFlags, path string, stdout io.Writer) error {
 		DecodeMsMean: ms(decodeTime / time.Duration(len(steps))),
 	}
 	if *f.profile {
-		if res.StepProfile, err = profileBatchStep(m, run); err != nil {
+		// Each run records its pass anew (a new pool).
+		if res.StepProfile, err = profileGraphRuns(m.Device(), "decode pass", func() error { _, err := run(); return err }); err != nil {
 			return err
 		}
 	}
@@ -242,44 +241,4 @@ func rowArgmax(logits *core.Array) ([]int64, error) {
 		return nil, err
 	}
 	return t.Values()
-}
-
-// profileBatchStep runs run twice with the device's graph profile on,
-// plain and instrumented (each run records its pass anew: a new pool),
-// and summarizes the pass graph, the graph replayed most.
-func profileBatchStep(m *llama.Model, run func() ([]time.Duration, error)) (*graphStepProfile, error) {
-	p, ok := m.Device().(graphProfiler)
-	if !ok {
-		return nil, usagef("--profile needs a CUDA device, not %s", m.Device().Name())
-	}
-	one := func(instrument bool) (cuda.GraphProfile, error) {
-		if err := p.StartGraphProfile(instrument); err != nil {
-			return cuda.GraphProfile{}, err
-		}
-		_, rerr := run()
-		gs, serr := p.StopGraphProfile()
-		if err := errors.Join(rerr, serr); err != nil {
-			return cuda.GraphProfile{}, err
-		}
-		i := slices.IndexFunc(gs, func(g cuda.GraphProfile) bool { return len(g.Launches) > 1 })
-		if i < 0 {
-			return cuda.GraphProfile{}, errors.New("--profile: no decode pass graph was replayed (graphs off?)")
-		}
-		best := gs[i]
-		for _, g := range gs {
-			if len(g.Launches) > len(best.Launches) {
-				best = g
-			}
-		}
-		return best, nil
-	}
-	plain, err := one(false)
-	if err != nil {
-		return nil, err
-	}
-	inst, err := one(true)
-	if err != nil {
-		return nil, err
-	}
-	return summarizeGraphStep(plain, inst), nil
 }

@@ -2,12 +2,12 @@ package main
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"time"
 
+	"github.com/lbrx/lbrx/core"
 	"github.com/lbrx/lbrx/cuda"
 	"github.com/lbrx/lbrx/models/llama"
 )
@@ -67,20 +67,30 @@ type graphProfiler interface {
 // timed, then instrumented; it returns the instrumented step's profile
 // and both replay times.
 func profileGraphStep(m *llama.Model, ids []int, tokens int) (*graphStepProfile, error) {
-	p, ok := m.Device().(graphProfiler)
+	return profileGraphRuns(m.Device(), "decode step", func() error {
+		_, err := m.Generate(ids, llama.GenerateOptions{MaxTokens: max(tokens, 4), IgnoreEOS: true}, func(int) bool { return true })
+		return err
+	})
+}
+
+// profileGraphRuns runs run twice with dev's graph profile on, plain and
+// instrumented (run must record its graph anew each time), and
+// summarizes the graph replayed most: what names it in the error when
+// none was.
+func profileGraphRuns(dev core.Device, what string, run func() error) (*graphStepProfile, error) {
+	p, ok := dev.(graphProfiler)
 	if !ok {
-		return nil, usagef("--profile needs a CUDA device, not %s", m.Device().Name())
+		return nil, usagef("--profile needs a CUDA device, not %s", dev.Name())
 	}
-	run := func(instrument bool) (cuda.GraphProfile, error) {
+	one := func(instrument bool) (cuda.GraphProfile, error) {
 		if err := p.StartGraphProfile(instrument); err != nil {
 			return cuda.GraphProfile{}, err
 		}
-		_, gerr := m.Generate(ids, llama.GenerateOptions{MaxTokens: max(tokens, 4), IgnoreEOS: true}, func(int) bool { return true })
+		rerr := run()
 		gs, serr := p.StopGraphProfile()
-		if err := cmp.Or(gerr, serr); err != nil {
+		if err := cmp.Or(rerr, serr); err != nil {
 			return cuda.GraphProfile{}, err
 		}
-		// The decode step: the graph replayed most.
 		var best cuda.GraphProfile
 		for _, g := range gs {
 			if len(g.Launches) > len(best.Launches) {
@@ -88,15 +98,15 @@ func profileGraphStep(m *llama.Model, ids []int, tokens int) (*graphStepProfile,
 			}
 		}
 		if len(best.Launches) == 0 {
-			return best, errors.New("--profile: no decode step graph was launched (graphs off?)")
+			return best, fmt.Errorf("--profile: no %s graph was launched (graphs off?)", what)
 		}
 		return best, nil
 	}
-	plain, err := run(false)
+	plain, err := one(false)
 	if err != nil {
 		return nil, err
 	}
-	inst, err := run(true)
+	inst, err := one(true)
 	if err != nil {
 		return nil, err
 	}
