@@ -31,19 +31,9 @@ func QuantizedMatMulConcatOp(x *Array, ws ...*Array) (*Array, error) {
 		return nil, fmt.Errorf("quantized matmul concat: x %v is a scalar", x)
 	}
 	k := xs[len(xs)-1]
-	n := 0
-	for _, w := range ws {
-		if w == nil {
-			return nil, errors.New("quantized matmul concat: nil weight")
-		}
-		q := w.Quant()
-		if q == nil {
-			return nil, fmt.Errorf("quantized matmul concat: weight %v carries no quantization info", w)
-		}
-		if len(q.Shape) != 2 || q.Shape[1] != k {
-			return nil, fmt.Errorf("quantized matmul concat: weight %v has logical shape %v, want [N, %d] (x %v)", w, q.Shape, k, x)
-		}
-		n += q.Shape[0]
+	_, n, err := weightRows("quantized matmul concat", x, k, ws)
+	if err != nil {
+		return nil, err
 	}
 	if !x.dtype.IsFloat() || x.dtype == F64 {
 		return nil, fmt.Errorf("quantized matmul concat: x is %v, want F32, F16 or BF16", x.dtype)
@@ -74,4 +64,26 @@ func QuantizedMatMulConcatOp(x *Array, ws ...*Array) (*Array, error) {
 	ys := xs.Clone()
 	ys[len(ys)-1] = n
 	return out.Reshape(ys...)
+}
+
+// weightRows checks that every weight of ws is quantized with a logical
+// shape [N_i, k] (k: x's last dimension) and returns each N_i and their
+// sum; what names the op in the errors.
+func weightRows(what string, x *Array, k int, ws []*Array) (ns []int, total int, err error) {
+	ns = make([]int, len(ws))
+	for i, w := range ws {
+		if w == nil {
+			return nil, 0, fmt.Errorf("%s: nil weight", what)
+		}
+		q := w.Quant()
+		if q == nil {
+			return nil, 0, fmt.Errorf("%s: weight %v carries no quantization info", what, w)
+		}
+		if len(q.Shape) != 2 || q.Shape[1] != k {
+			return nil, 0, fmt.Errorf("%s: weight %v has logical shape %v, want [N, %d] (x %v)", what, w, q.Shape, k, x)
+		}
+		ns[i] = q.Shape[0]
+		total += ns[i]
+	}
+	return ns, total, nil
 }

@@ -35,21 +35,9 @@ func QuantizedMatMulPartsOp(x *Array, ws ...*Array) ([]*Array, error) {
 		return nil, fmt.Errorf("quantized matmul parts: x %v is not [M, K]", x)
 	}
 	m, k := x.shape[0], x.shape[1]
-	ns := make([]int, len(ws))
-	total := 0
-	for i, w := range ws {
-		if w == nil {
-			return nil, errors.New("quantized matmul parts: nil weight")
-		}
-		q := w.Quant()
-		if q == nil {
-			return nil, fmt.Errorf("quantized matmul parts: weight %v carries no quantization info", w)
-		}
-		if len(q.Shape) != 2 || q.Shape[1] != k {
-			return nil, fmt.Errorf("quantized matmul parts: weight %v has logical shape %v, want [N, %d] (x %v)", w, q.Shape, k, x)
-		}
-		ns[i] = q.Shape[0]
-		total += ns[i]
+	ns, total, err := weightRows("quantized matmul parts", x, k, ws)
+	if err != nil {
+		return nil, err
 	}
 	if !x.dtype.IsFloat() || x.dtype == F64 {
 		return nil, fmt.Errorf("quantized matmul parts: x is %v, want F32, F16 or BF16", x.dtype)
@@ -100,15 +88,9 @@ func QuantizedParts(op *Op) (x *Array, ws, outs []*Array, err error) {
 		return nil, nil, nil, fmt.Errorf("quantized_matmul_parts takes x [M, K] and at least one weight, got %v", op.Inputs)
 	}
 	x, ws = op.Inputs[0], op.Inputs[1:]
-	ns := make([]int, len(ws))
-	total := 0
-	for i, w := range ws {
-		q := w.Quant()
-		if q == nil || len(q.Shape) != 2 {
-			return nil, nil, nil, fmt.Errorf("quantized_matmul_parts: weight %v is not a quantized [N, K] weight", w)
-		}
-		ns[i] = q.Shape[0]
-		total += ns[i]
+	ns, total, err := weightRows("quantized_matmul_parts", x, x.shape[1], ws)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	m := x.shape[0]
 	if op.Out.Rank() != 1 || op.Out.shape[0] != m*total || !op.Out.IsContiguous() {

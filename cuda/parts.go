@@ -18,10 +18,12 @@ func (d *Device) quantizedMatmulParts(op *core.Op) error {
 		return err
 	}
 	if q, parts := stackedParts(x, ws); q != nil && d.canQMV(x, ws[0], q) {
-		if err := checkQuantShape(ws[0], ws[0].Quant(), parts[0], q.Shape[1]); err != nil {
-			return err
-		}
 		m, n, k := x.Dim(0), q.Shape[0], q.Shape[1]
+		for i, w := range ws {
+			if err := checkQuantShape(w, w.Quant(), parts[i], k); err != nil {
+				return err
+			}
+		}
 		return d.qmmi(q, ws[0], dataPtr(x), dataPtr(op.Out), x.DType(), m, n, k, parts)
 	}
 	for i, w := range ws {
@@ -44,10 +46,12 @@ func stackedParts(x *core.Array, ws []*core.Array) (*core.QuantizationInfo, []in
 		return nil, nil
 	}
 	q0 := ws[0].Quant()
-	if q0.Scheme != core.SchemeAffine || q0.Scales == nil || q0.Biases == nil || !qmmiTakesAffine(q0.Bits, k, m) {
+	if q0.Scheme != core.SchemeAffine || !qmmiTakesAffine(q0.Bits, k, m) {
 		return nil, nil
 	}
-	wp, sp, bp := dataPtr(ws[0]), dataPtr(q0.Scales), dataPtr(q0.Biases)
+	// Each part's codes, scales and biases must start where the part
+	// before ended (the loop checks q0's own before reading them).
+	var wp, sp, bp devicePtr
 	parts := make([]int, len(ws))
 	n := 0
 	for i, w := range ws {
@@ -57,7 +61,9 @@ func stackedParts(x *core.Array, ws []*core.Array) (*core.QuantizationInfo, []in
 			q.Scales.DType() != q0.Scales.DType() || q.Biases.DType() != q0.Biases.DType() || w.Storage() != ws[0].Storage() {
 			return nil, nil
 		}
-		if dataPtr(w) != wp || dataPtr(q.Scales) != sp || dataPtr(q.Biases) != bp {
+		if i == 0 {
+			wp, sp, bp = dataPtr(w), dataPtr(q.Scales), dataPtr(q.Biases)
+		} else if dataPtr(w) != wp || dataPtr(q.Scales) != sp || dataPtr(q.Biases) != bp {
 			return nil, nil
 		}
 		ni := q.Shape[0]

@@ -133,14 +133,23 @@ func (m *Model) embedding(ids []int) (*core.Array, error) {
 	return rows.To(m.dev)
 }
 
+// checkTokenIDs returns an error naming the first id of ids outside
+// [0, vocab) and its position.
+func checkTokenIDs(ids []int, vocab int) error {
+	for i, id := range ids {
+		if id < 0 || id >= vocab {
+			return fmt.Errorf("llama: token id %d (position %d) is outside the vocabulary [0, %d)", id, i, vocab)
+		}
+	}
+	return nil
+}
+
 // hostEmbedding returns the rows [T, hidden] of ids in the activation
 // dtype on the host: a gather, or for a quantized table a dequantization
 // of just the rows named.
 func (m *Model) hostEmbedding(ids []int) (*core.Array, error) {
-	for i, id := range ids {
-		if id < 0 || id >= m.Config.VocabSize {
-			return nil, fmt.Errorf("llama: token id %d (position %d) is outside the vocabulary [0, %d)", id, i, m.Config.VocabSize)
-		}
+	if err := checkTokenIDs(ids, m.Config.VocabSize); err != nil {
+		return nil, err
 	}
 	if m.embed.Quant() != nil {
 		return m.quantizedEmbedding(ids)

@@ -38,17 +38,8 @@ func (p *Pool) newStep(w int) (*poolStep, error) {
 	st := &poolStep{p: p, width: w}
 	half := len(m.invFreq)
 	x := inputView{&st.x, m.dtype, core.Shape{w, m.Config.HiddenSize}}
-	if core.ReadsLater(m.dev) {
-		// A device that decodes behind the host (CUDA) gathers the rows
-		// from its copy of the table (the one pipelined greedy decode
-		// reads), the same values: the host's dequantization of a
-		// quantized table's rows took 0.2 ms of an 8-row step on an H200
-		// host, time the GPU waited.
-		emb, err := m.deviceEmbedding()
-		if err != nil {
-			return nil, err
-		}
-		st.embed = emb
+	if p.embed != nil {
+		st.embed = p.embed
 		x = inputView{&st.tok, core.I32, core.Shape{w}}
 	}
 	views := []inputView{
@@ -91,10 +82,10 @@ func (st *poolStep) run(ids []int, seqs []*PoolSeq, at []int) (*core.Array, erro
 	}
 	b := st.buf
 	if st.embed != nil {
+		if err := checkTokenIDs(rowIDs, m.Config.VocabSize); err != nil {
+			return nil, err
+		}
 		for i, id := range rowIDs {
-			if id < 0 || id >= m.Config.VocabSize {
-				return nil, fmt.Errorf("llama: token id %d (row %d) is outside the vocabulary [0, %d)", id, i, m.Config.VocabSize)
-			}
 			putI32(b, (st.tok.Offset()+i)*4, id)
 		}
 	} else {

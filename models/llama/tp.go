@@ -209,10 +209,8 @@ func (p *Parallel) forward(ctx context.Context, ids []int, c *ParallelCache, las
 	if len(ids) == 0 {
 		return nil, errors.New("llama: no token ids")
 	}
-	for i, id := range ids {
-		if id < 0 || id >= p.Config.VocabSize {
-			return nil, fmt.Errorf("llama: token id %d (position %d) is outside the vocabulary [0, %d)", id, i, p.Config.VocabSize)
-		}
+	if err := checkTokenIDs(ids, p.Config.VocabSize); err != nil {
+		return nil, err
 	}
 	if c == nil {
 		c = p.NewCache()

@@ -109,14 +109,13 @@ func benchBatch(f batchFlags, path string, stdout io.Writer) error {
 		}
 	}
 	n := *f.prompt + *f.steps + 2
-	var decodeTime time.Duration // of the last run
-	run := func() ([]time.Duration, error) {
+	run := func() (batchTimes, error) {
 		pool, err := m.NewPool(n, width*n)
 		if err != nil {
-			return nil, err
+			return batchTimes{}, err
 		}
 		defer func() { _ = pool.Close() }()
-		return batchSteps(pool, width, prompts, *f.steps, &decodeTime)
+		return batchSteps(pool, width, prompts, *f.steps)
 	}
 	if _, err := run(); err != nil { // warm-up: kernels loaded, buffers pooled
 		return err
@@ -125,10 +124,11 @@ func benchBatch(f batchFlags, path string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	steps, err := run()
+	times, err := run()
 	if err := errors.Join(err, stop()); err != nil {
 		return err
 	}
+	steps := times.steps
 	var sum time.Duration
 	for _, d := range steps {
 		sum += d
@@ -139,7 +139,7 @@ func benchBatch(f batchFlags, path string, stdout io.Writer) error {
 		Width: width, Seqs: seqs, Prompt: *f.prompt, Steps: len(steps),
 		StepMsP50: percentileMs(steps, 50), StepMsMean: ms(mean),
 		TokensPerS:   float64(seqs) / mean.Seconds(),
-		DecodeMsMean: ms(decodeTime / time.Duration(len(steps))),
+		DecodeMsMean: ms(times.decode / time.Duration(len(steps))),
 	}
 	if *f.profile {
 		// Each run records its pass anew (a new pool).
@@ -182,51 +182,53 @@ func startCPUProfile(path string) (stop func() error, err error) {
 	}, nil
 }
 
+// batchTimes is what batchSteps timed: each pass's wall time, the argmax
+// on the device and the ids read back included, and the time spent in
+// Pool.Decode over all of them.
+type batchTimes struct {
+	steps  []time.Duration
+	decode time.Duration
+}
+
 // batchSteps adds one pool sequence per prompt, prefills them together,
 // and runs steps greedy decode passes of width rows (rows past the
-// sequences padding); it returns each pass's wall time, the argmax on
-// the device and the ids read back included; decode gets the time spent
-// in Pool.Decode.
-func batchSteps(pool *llama.Pool, width int, prompts [][]int, steps int, decode *time.Duration) ([]time.Duration, error) {
-	*decode = 0
+// sequences padding).
+func batchSteps(pool *llama.Pool, width int, prompts [][]int, steps int) (batchTimes, error) {
+	var bt batchTimes
 	kvs := make([]*llama.PoolSeq, width)
 	for i, p := range prompts {
 		s, err := pool.Add(len(p) + steps + 1)
 		if err != nil {
-			return nil, err
+			return bt, err
 		}
 		kvs[i] = s
 	}
 	logits, err := pool.PrefillBatch(kvs[:len(prompts)], prompts)
 	if err != nil {
-		return nil, err
+		return bt, err
 	}
 	next, err := rowArgmax(logits)
 	if err != nil {
-		return nil, err
+		return bt, err
 	}
-	ids := make([]int, width)
-	out := make([]time.Duration, 0, steps)
+	ids := make([]int, width) // padding rows stay 0
+	bt.steps = make([]time.Duration, 0, steps)
 	for range steps {
-		for i := range ids {
-			ids[i] = 0
-			if i < len(next) {
-				ids[i] = int(next[i])
-			}
+		for i, id := range next[:len(prompts)] {
+			ids[i] = int(id)
 		}
 		start := time.Now()
 		logits, err := pool.Decode(ids, kvs)
 		if err != nil {
-			return nil, err
+			return bt, err
 		}
-		*decode += time.Since(start)
+		bt.decode += time.Since(start)
 		if next, err = rowArgmax(logits); err != nil {
-			return nil, err
+			return bt, err
 		}
-		out = append(out, time.Since(start))
-		next = next[:len(prompts)]
+		bt.steps = append(bt.steps, time.Since(start))
 	}
-	return out, nil
+	return bt, nil
 }
 
 // rowArgmax is each row's argmax of logits [rows, vocab], taken on the
